@@ -1,0 +1,5 @@
+import sys
+
+from oximon.cli import main
+
+sys.exit(main())

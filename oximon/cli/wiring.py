@@ -1,0 +1,65 @@
+"""Builds an engine from command-line choices: the one place parts are put together."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from alerts import AlarmManager
+from drivers import SourceSpecError, open_source
+from oximon.cli.errors import UsageError
+from oximon.clock import Clock
+from oximon.engine import Engine
+from oximon.ports import Source
+from oximon.profile import Profile, ProfileError, load_profile
+from oximon.types import Station
+
+# What the demo dashboard shows, station by station: mostly calm people, a few in trouble,
+# and each kind of device problem, so every tile state can be seen at once.
+DEMO_LINEUP = [
+    "normal", "slow-desat", "normal", "motion", "finger-out", "normal", "rapid-desat",
+    "disconnect", "normal", "bradycardia", "low-battery", "apnea", "normal", "mixed",
+    "normal", "motion", "normal", "finger-out", "normal", "slow-desat", "normal", "mixed",
+    "normal", "normal",
+]
+
+
+@dataclass
+class Wired:
+    engine: Engine
+    sources: dict[str, Source]
+
+
+def get_profile(name: str | None) -> Profile:
+    try:
+        return load_profile(name)
+    except ProfileError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def open_sources(specs: list[str]) -> list[tuple[Station, Source]]:
+    """Each spec becomes a station named by its transport and position: sim-1, replay-1..."""
+    out: list[tuple[Station, Source]] = []
+    counts: dict[str, int] = {}
+    for spec in specs:
+        try:
+            source = open_source(spec)
+        except SourceSpecError as exc:
+            raise UsageError(f"argument --source: {exc}") from None
+        kind = source.info.transport
+        counts[kind] = counts.get(kind, 0) + 1
+        sid = f"{kind}-{counts[kind]}"
+        out.append((Station(sid, alias=f"Booth {len(out) + 1}", booth=str(len(out) + 1),
+                            device=source.info), source))
+    return out
+
+
+def demo_specs(stations: int) -> list[str]:
+    return [f"sim:{DEMO_LINEUP[i % len(DEMO_LINEUP)]}:{i + 1}" for i in range(stations)]
+
+
+def build_engine(clock: Clock, profile: Profile,
+                 stations: list[tuple[Station, Source]]) -> Engine:
+    engine = Engine(clock, profile, AlarmManager)
+    for station, source in stations:
+        engine.add_station(station, source)
+    return engine

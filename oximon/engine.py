@@ -1,0 +1,222 @@
+"""The engine: sources → pipeline → alarms → records, in one asyncio loop.
+
+The same engine runs headless (`oximon monitor`) and behind the dashboard (inside Qt's loop
+via qasync), so what the tests prove headless is what the screen shows. Its synchronous
+core (`feed`, `tick`, `acknowledge`) has no awaits, so tests can drive it with a
+`ManualClock` and no event loop at all; `run()` only adds the tasks that pull from sources.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from oximon.clock import Clock
+from oximon.pipeline import StationPipeline
+from oximon.ports import AlarmSystem, AlarmSystemFactory, RecordSink, Source
+from oximon.profile import Profile
+from oximon.types import (
+    ConditionChange,
+    DeviceState,
+    EngineEvent,
+    Flags,
+    Sample,
+    SourceEvent,
+    StateChange,
+    Station,
+)
+
+log = logging.getLogger(__name__)
+
+EventListener = Callable[[EngineEvent], None]
+SampleListener = Callable[[str, Sample], None]
+
+TICK_S = 0.25  # how often (engine seconds) time-driven rules are checked
+
+
+@dataclass
+class StationLive:
+    """What the screen needs about a station right now (never a stale number: `spo2` and
+    `pr` are NaN unless the device is streaming valid values)."""
+
+    station: Station
+    state: DeviceState = DeviceState.CONNECTING
+    state_detail: str = ""
+    spo2: float = math.nan
+    pr: float = math.nan
+    pi: float | None = None
+    flags: Flags = Flags.NONE
+    signal: float | None = None
+    battery: float | None = None
+    last_sample_t: float | None = None
+    last_valid_t: float | None = None
+    samples: int = 0
+
+
+class Engine:
+    def __init__(
+        self,
+        clock: Clock,
+        profile: Profile,
+        alarms: AlarmSystem | AlarmSystemFactory,
+        records: RecordSink | None = None,
+    ):
+        self.clock = clock
+        self.profile = profile
+        self.alarms: AlarmSystem = alarms(profile) if callable(alarms) else alarms
+        self.records = records
+        self.stations: dict[str, StationLive] = {}
+        self._sources: dict[str, Source] = {}
+        self._pipelines: dict[str, StationPipeline] = {}
+        self._listeners: list[EventListener] = []
+        self._sample_listeners: list[SampleListener] = []
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._stopping = False
+
+    # -- wiring -------------------------------------------------------------------------
+    def add_station(self, station: Station, source: Source | None = None) -> None:
+        if station.id in self.stations:
+            raise ValueError(f"station {station.id!r} already exists")
+        if source is not None and station.device is None:
+            station.device = source.info
+        self.stations[station.id] = StationLive(station)
+        self._pipelines[station.id] = StationPipeline(station.id, self.profile)
+        if source is not None:
+            self._sources[station.id] = source
+
+    def subscribe(self, listener: EventListener) -> None:
+        self._listeners.append(listener)
+
+    def subscribe_samples(self, listener: SampleListener) -> None:
+        self._sample_listeners.append(listener)
+
+    # -- the synchronous core ------------------------------------------------------------
+    def feed(self, station_id: str, item: SourceEvent) -> None:
+        """One sample or state change from a station's source."""
+        live = self.stations[station_id]
+        pipeline = self._pipelines[station_id]
+        if isinstance(item, StateChange):
+            self._set_state(live, item.state, item.t, item.detail)
+            self._conditions(pipeline.on_state(item))
+            return
+        live.samples += 1
+        live.last_sample_t = item.t
+        live.flags = item.flags
+        live.pi = item.pi
+        live.signal = item.signal if item.signal is not None else live.signal
+        live.battery = item.battery if item.battery is not None else live.battery
+        if item.valid:
+            live.last_valid_t = item.t
+            live.spo2, live.pr = item.spo2, item.pr
+            if live.state is not DeviceState.STREAMING:
+                self._set_state(live, DeviceState.STREAMING, item.t)
+        else:
+            live.spo2 = live.pr = math.nan
+            if live.state in (DeviceState.STREAMING, DeviceState.CONNECTING,
+                              DeviceState.RECONNECTING, DeviceState.SEARCHING):
+                self._set_state(live, DeviceState.NO_SIGNAL, item.t, _why_no_signal(item.flags))
+        for listener in self._sample_listeners:
+            listener(station_id, item)
+        if self.records is not None:
+            self.records.on_sample(station_id, item)
+        self._conditions(pipeline.push(item))
+
+    def tick(self, now: float | None = None) -> None:
+        """Time-driven rules: no reading, escalation, audio pause expiry."""
+        now = self.clock.now() if now is None else now
+        for pipeline in self._pipelines.values():
+            self._conditions(pipeline.tick(now))
+        self._publish(self.alarms.tick(now))
+
+    def acknowledge(self, station_id: str, condition: str | None = None, by: str = "") -> None:
+        self._publish(self.alarms.acknowledge(self.clock.now(), station_id, condition, by))
+
+    def _conditions(self, changes: list[ConditionChange]) -> None:
+        for change in changes:
+            self._publish(self.alarms.on_condition(change))
+
+    def _set_state(self, live: StationLive, state: DeviceState, t: float, detail: str = "") -> None:
+        if state is live.state and detail == live.state_detail:
+            return
+        live.state, live.state_detail = state, detail
+        if not state.has_numbers:
+            live.spo2 = live.pr = math.nan
+        fields = {"words": state.words}
+        if detail:
+            fields["detail"] = detail
+        self._publish([EngineEvent("device", state.value, t, live.station.id, fields)])
+
+    def _publish(self, events: list[EngineEvent]) -> None:
+        queue = list(events)
+        while queue:
+            event = queue.pop(0)
+            if self.records is not None:
+                queue.extend(self.records.on_event(event))
+            for listener in self._listeners:
+                try:
+                    listener(event)
+                except Exception:  # a broken listener must never stop monitoring
+                    log.exception("event listener failed on %s", event)
+
+    # -- the asyncio runner --------------------------------------------------------------
+    async def run(self, duration: float | None = None) -> None:
+        """Run every source and the ticker until `duration` engine seconds have passed or
+        every source has ended (whichever is first)."""
+        self._stopping = False
+        start = self.clock.now()
+        for sid, source in self._sources.items():
+            self._tasks[sid] = asyncio.create_task(self._pump(sid, source), name=f"source {sid}")
+        try:
+            while not self._stopping:
+                now = self.clock.now()
+                if duration is not None and now - start >= duration:
+                    break
+                if self._tasks and all(t.done() for t in self._tasks.values()):
+                    break
+                self.tick(now)
+                step = TICK_S if duration is None else min(TICK_S, start + duration - now)
+                await self.clock.sleep(max(step, 0.0))
+            self.tick()
+        finally:
+            await self.stop()
+
+    async def stop(self) -> None:
+        self._stopping = True
+        tasks = [t for t in self._tasks.values() if not t.done()]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks.clear()
+        if self.records is not None:
+            self._publish(self.records.flush())
+
+    async def _pump(self, station_id: str, source: Source) -> None:
+        try:
+            async for item in source.events(self.clock):
+                self.feed(station_id, item)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            # A source that dies is a technical fault, never a silent stop.
+            log.exception("source for %s failed", station_id)
+            self.feed(station_id, StateChange(self.clock.now(), DeviceState.LOST, str(exc)))
+            return
+        live = self.stations[station_id]
+        if live.state is not DeviceState.LOST:
+            self._set_state(live, DeviceState.ENDED, self.clock.now())
+
+
+def _why_no_signal(flags: Flags) -> str:
+    if flags & Flags.FINGER_OUT:
+        return "finger out"
+    if flags & Flags.SEARCHING:
+        return "searching for pulse"
+    if flags & Flags.LOW_SIGNAL:
+        return "weak signal"
+    return ""

@@ -1,0 +1,170 @@
+"""Alarm/detection profiles: TOML files whose every key is checked against a schema.
+
+A profile is data, not code: a site can review and change thresholds without touching
+Python. Loading is strict — an unknown key, a wrong type or an out-of-range value raises
+`ProfileError` naming the file and the dotted key, because a typo in a safety threshold
+must never be silently ignored.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from oximon.types import Priority
+
+DEFAULT_PROFILE_NAME = "bc-ops-default"
+
+
+class ProfileError(ValueError):
+    """A profile file is unreadable or one of its keys is wrong (message names both)."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Schema entry: the type a key must have and the range it must fall in."""
+
+    kind: type
+    low: float | None = None
+    high: float | None = None
+
+
+_PRIORITY = Rule(Priority)
+_SECONDS = Rule(float, 0.0, 3600.0)
+_SPO2 = Rule(float, 0.0, 100.0)
+_PR = Rule(float, 0.0, 300.0)
+
+# section -> key -> rule. Extend here when a detector or alarm needs a new setting.
+SCHEMA: dict[str, dict[str, Rule]] = {
+    "averaging": {"window_s": Rule(float, 0.0, 60.0)},
+    "spo2_low": {"threshold": _SPO2, "delay_s": _SECONDS, "hysteresis": Rule(float, 0, 10),
+                 "priority": _PRIORITY},
+    "spo2_severe": {"threshold": _SPO2, "delay_s": _SECONDS, "hysteresis": Rule(float, 0, 10),
+                    "priority": _PRIORITY},
+    "spo2_drop": {"points": Rule(float, 1.0, 50.0), "delay_s": _SECONDS,
+                  "baseline_window_s": Rule(float, 10.0, 3600.0), "priority": _PRIORITY},
+    "pr_low": {"threshold": _PR, "delay_s": _SECONDS, "priority": _PRIORITY},
+    "pr_high": {"threshold": _PR, "delay_s": _SECONDS, "priority": _PRIORITY},
+    "no_reading": {"delay_s": _SECONDS, "priority": _PRIORITY},
+    "lost_device": {"priority": _PRIORITY, "escalate_to_high_s": _SECONDS},
+    "battery_low": {"priority": _PRIORITY},
+    "alarms": {"latch_high": Rule(bool), "escalate_after_s": _SECONDS,
+               "audio_pause_s": Rule(float, 0.0, 120.0)},
+}
+
+
+class Profile:
+    """A validated profile. Read values as `profile["spo2_low"]["threshold"]` or
+    `profile.get("spo2_low.threshold")`."""
+
+    def __init__(self, name: str, sections: dict[str, dict[str, Any]], source: str):
+        self.name = name
+        self.source = source
+        self._sections = sections
+
+    def __getitem__(self, section: str) -> dict[str, Any]:
+        return self._sections[section]
+
+    def get(self, dotted: str) -> Any:
+        section, key = dotted.split(".", 1)
+        return self._sections[section][key]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name} | {
+            s: {k: (v.label if isinstance(v, Priority) else v) for k, v in keys.items()}
+            for s, keys in self._sections.items()
+        }
+
+    def with_overrides(self, overrides: dict[str, Any]) -> Profile:
+        """A copy with some dotted keys changed (validated like a file)."""
+        raw = self.to_dict()
+        for dotted, value in overrides.items():
+            section, key = dotted.split(".", 1)
+            raw.setdefault(section, {})[key] = value
+        return _validate(raw, f"{self.source} (overridden)", defaults=None)
+
+    @classmethod
+    def default(cls) -> Profile:
+        return load_profile(None)
+
+
+def _default_text() -> str:
+    return (resources.files("oximon") / "profiles" / f"{DEFAULT_PROFILE_NAME}.toml").read_text(
+        encoding="utf-8"
+    )
+
+
+def _coerce(value: Any, rule: Rule, where: str) -> Any:
+    if rule.kind is Priority:
+        if not isinstance(value, str):
+            raise ProfileError(f"{where}: expected one of high, medium, low, got {value!r}")
+        try:
+            return Priority.parse(value)
+        except ValueError as exc:
+            raise ProfileError(f"{where}: {exc}") from None
+    if rule.kind is bool:
+        if not isinstance(value, bool):
+            raise ProfileError(f"{where}: expected true or false, got {value!r}")
+        return value
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ProfileError(f"{where}: expected a number, got {value!r}")
+    value = float(value)
+    if (rule.low is not None and value < rule.low) or (rule.high is not None and value > rule.high):
+        raise ProfileError(f"{where}: {value:g} is outside {rule.low:g}..{rule.high:g}")
+    return value
+
+
+def _validate(raw: dict[str, Any], source: str, defaults: dict[str, Any] | None) -> Profile:
+    name = raw.get("name", Path(source).stem)
+    if not isinstance(name, str):
+        raise ProfileError(f"{source}: key 'name': expected text")
+    sections: dict[str, dict[str, Any]] = {}
+    for section, value in raw.items():
+        if section == "name":
+            continue
+        if section not in SCHEMA:
+            raise ProfileError(f"{source}: unknown section [{section}]")
+        if not isinstance(value, dict):
+            raise ProfileError(f"{source}: [{section}] must be a table")
+        for key in value:
+            if key not in SCHEMA[section]:
+                raise ProfileError(f"{source}: unknown key '{section}.{key}'")
+    for section, rules in SCHEMA.items():
+        given = raw.get(section, {})
+        base = (defaults or {}).get(section, {})
+        out: dict[str, Any] = {}
+        for key, rule in rules.items():
+            where = f"{source}: key '{section}.{key}'"
+            if key in given:
+                out[key] = _coerce(given[key], rule, where)
+            elif key in base:
+                out[key] = _coerce(base[key], rule, where)
+            else:
+                raise ProfileError(f"{where} is missing")
+        sections[section] = out
+    return Profile(name, sections, source)
+
+
+def load_profile(path: str | Path | None) -> Profile:
+    """Load a profile file (keys it omits come from the default), or the default profile.
+
+    `path` may also be a bare profile name of a shipped profile ("bc-ops-default").
+    """
+    default_raw = tomllib.loads(_default_text())
+    if path is None or str(path) == DEFAULT_PROFILE_NAME:
+        return _validate(default_raw, f"{DEFAULT_PROFILE_NAME}.toml", defaults=None)
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ProfileError(f"{p}: no such profile file") from None
+    except OSError as exc:
+        raise ProfileError(f"{p}: cannot read ({exc.strerror})") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProfileError(f"{p}: not valid TOML ({exc})") from None
+    return _validate(raw, str(p), defaults=default_raw)

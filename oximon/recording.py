@@ -1,0 +1,199 @@
+"""The recording format (CSV): read for replay and analysis, written by the recorder.
+
+Header row; columns `time,spo2,pr` and optionally `pi,flags`. `time` is seconds from the
+start (int or float) or ISO 8601. An empty cell or `nan` means no valid reading. Errors
+name the file, line and column, because a supervisor fixing a file needs to find the cell.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+
+from oximon.types import Flags, Sample
+
+REQUIRED = ("time", "spo2", "pr")
+OPTIONAL = ("pi", "flags")
+COLUMNS = REQUIRED + OPTIONAL
+
+
+class RecordingError(ValueError):
+    """A recording file cannot be used; the message names file, line and column."""
+
+
+@dataclass
+class Recording:
+    """A whole recording as arrays (NaN = no valid value). `time` is seconds from start."""
+
+    path: str
+    time: np.ndarray
+    spo2: np.ndarray
+    pr: np.ndarray
+    pi: np.ndarray
+    flags: list[Flags] = field(default_factory=list)
+    start_wall: datetime | None = None  # when the recording used ISO times
+
+    def __len__(self) -> int:
+        return len(self.time)
+
+    def samples(self, offset: float = 0.0) -> list[Sample]:
+        out = []
+        for i in range(len(self.time)):
+            pi = float(self.pi[i])
+            out.append(Sample(t=offset + float(self.time[i]), spo2=float(self.spo2[i]),
+                              pr=float(self.pr[i]), pi=None if math.isnan(pi) else pi,
+                              flags=self.flags[i] if self.flags else Flags.NONE))
+        return out
+
+
+def _number(text: str, where: str, low: float, high: float) -> float:
+    text = text.strip()
+    if text == "" or text.lower() in ("nan", "na", "null", "none", "-"):
+        return math.nan
+    try:
+        value = float(text)
+    except ValueError:
+        raise RecordingError(f"{where}: {text!r} is not a number") from None
+    if math.isnan(value):
+        return math.nan
+    if not (low <= value <= high):
+        raise RecordingError(f"{where}: {value:g} is outside {low:g}..{high:g}")
+    return value
+
+
+def read_recording(path: str | Path) -> Recording:
+    p = Path(path)
+    try:
+        handle = p.open(newline="", encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise RecordingError(f"{p}: no such file") from None
+    except IsADirectoryError:
+        raise RecordingError(f"{p}: is a folder, not a CSV file") from None
+    except OSError as exc:
+        raise RecordingError(f"{p}: cannot read ({exc.strerror})") from None
+    with handle:
+        try:
+            return _parse(p, handle)
+        except UnicodeDecodeError:
+            raise RecordingError(f"{p}: not a text (UTF-8) CSV file") from None
+        except csv.Error as exc:
+            raise RecordingError(f"{p}: not a valid CSV file ({exc})") from None
+
+
+def _parse(p: Path, handle: IO[str]) -> Recording:
+    reader = csv.reader(handle)
+    header = next(reader, None)
+    if header is None:
+        raise RecordingError(f"{p}: empty file (expected a header row {','.join(REQUIRED)})")
+    names = [h.strip().lower() for h in header]
+    for col in REQUIRED:
+        if col not in names:
+            raise RecordingError(f"{p}, line 1: missing column {col!r} (header is {header!r})")
+    for col in names:
+        if col not in COLUMNS:
+            raise RecordingError(f"{p}, line 1: unknown column {col!r} (use {', '.join(COLUMNS)})")
+    idx = {c: names.index(c) for c in names}
+    times: list[float] = []
+    spo2: list[float] = []
+    pr: list[float] = []
+    pi: list[float] = []
+    flags: list[Flags] = []
+    start_wall: datetime | None = None
+    for row in reader:
+        line = reader.line_num
+        if not row or all(not c.strip() for c in row):
+            continue
+        if len(row) != len(names):
+            raise RecordingError(f"{p}, line {line}: expected {len(names)} cells, got {len(row)}")
+
+        def cell(col: str, row: list[str] = row) -> str:
+            return row[idx[col]] if col in idx else ""
+
+        where = f"{p}, line {line}, column"
+        raw_t = cell("time").strip()
+        try:
+            t = float(raw_t)
+            if not math.isfinite(t):
+                raise RecordingError(f"{where} 'time': {raw_t!r} is not a finite time")
+        except ValueError:
+            try:
+                stamp = datetime.fromisoformat(raw_t)
+            except ValueError:
+                raise RecordingError(
+                    f"{where} 'time': {raw_t!r} is neither seconds nor an ISO 8601 time") from None
+            if start_wall is None:
+                if times:
+                    raise RecordingError(
+                        f"{where} 'time': mixes seconds and ISO 8601 times") from None
+                start_wall = stamp
+            try:
+                t = (stamp - start_wall).total_seconds()
+            except TypeError:
+                raise RecordingError(
+                    f"{where} 'time': mixes times with and without a time zone") from None
+        else:
+            if start_wall is not None:
+                raise RecordingError(f"{where} 'time': mixes seconds and ISO 8601 times")
+        if times and t < times[-1]:
+            raise RecordingError(f"{where} 'time': {raw_t} goes back in time")
+        times.append(t)
+        spo2.append(_number(cell("spo2"), f"{where} 'spo2'", 0.0, 100.0))
+        pr.append(_number(cell("pr"), f"{where} 'pr'", 0.0, 400.0))
+        pi.append(_number(cell("pi"), f"{where} 'pi'", 0.0, 100.0))
+        try:
+            flags.append(Flags.parse(cell("flags")))
+        except ValueError as exc:
+            raise RecordingError(f"{where} 'flags': {exc}") from None
+    return Recording(str(p), np.asarray(times, dtype=float), np.asarray(spo2, dtype=float),
+                     np.asarray(pr, dtype=float), np.asarray(pi, dtype=float), flags, start_wall)
+
+
+def _fmt(value: float | None) -> str:
+    if value is None or math.isnan(value):
+        return ""
+    return f"{value:g}"
+
+
+class RecordingWriter:
+    """Writes samples in the recording format, at most one row per `interval` seconds.
+
+    The file is created private (0600): a recording is health data. Each row is flushed,
+    so a crash loses at most the row being written.
+    """
+
+    def __init__(self, path: str | Path, interval: float = 1.0, t0: float = 0.0):
+        self.path = Path(path)
+        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        self._file = os.fdopen(fd, "w", newline="", encoding="utf-8")
+        self._csv = csv.writer(self._file)
+        self._csv.writerow(COLUMNS)
+        self._interval = interval
+        self._t0 = t0
+        self._next_t = -math.inf
+        self.rows = 0
+
+    def write(self, sample: Sample) -> None:
+        if sample.t < self._next_t:
+            return
+        self._next_t = sample.t + self._interval - 1e-9
+        self._csv.writerow([f"{sample.t - self._t0:.3f}".rstrip("0").rstrip("."),
+                            _fmt(sample.spo2), _fmt(sample.pr), _fmt(sample.pi),
+                            "|".join(sample.flags.names())])
+        self._file.flush()
+        self.rows += 1
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> RecordingWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,1 @@
+"""PySide6 + pyqtgraph dashboard and supervisor review."""
