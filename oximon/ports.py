@@ -38,6 +38,10 @@ class AlarmSystem(Protocol):
         self, now: float, station: str, condition: str | None = None, by: str = ""
     ) -> list[EngineEvent]: ...
 
+    # To be provided by the alarms issue (the engine calls them when present):
+    #   pause_audio(now, by="") -> list[EngineEvent]   audio pause, at most the profile's max
+    #   active_alarms() -> list[...]                   for the UI's banner and tiles
+
 
 AlarmSystemFactory = Callable[[Profile], AlarmSystem]
 
@@ -53,3 +57,25 @@ class RecordSink(Protocol):
     def flush(self) -> list[EngineEvent]: ...
 
     def close(self) -> None: ...
+
+
+class IncidentLog(Protocol):
+    """What the dashboard needs of the incident store while a response is under way.
+
+    Times are engine seconds (the store turns them into wall-clock stamps with the clock).
+    `action` names are stable words: "stimulated", "airway", "rescue_breaths_started",
+    "rescue_breaths_stopped", "oxygen_on", "oxygen_off", "naloxone", "911_called",
+    "ehs_arrived", "recovery_position", "cpr_started", "cpr_stopped", "sign", "note".
+    """
+
+    def open_incident(self, station: str, t: float, reason: str = "manual",
+                      by: str = "") -> str: ...
+
+    def current_incident(self, station: str) -> str | None: ...
+
+    def record_action(self, incident_id: str, action: str, t: float, by: str = "",
+                      details: dict[str, object] | None = None) -> None: ...
+
+    def close_incident(self, incident_id: str, t: float, outcome: str,
+                       aftercare: list[str] | None = None, by: str = "",
+                       note: str = "") -> None: ...
