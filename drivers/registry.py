@@ -16,7 +16,7 @@ class SourceSpecError(ValueError):
     """A `--source` value that cannot be used; the message says why and what would work."""
 
 
-def _sim(rest: str) -> Source:
+def _sim(rest: str, waveform: bool) -> Source:
     scenario, _, seed_text = rest.partition(":")
     if scenario not in SCENARIOS:
         raise SourceSpecError(
@@ -25,10 +25,10 @@ def _sim(rest: str) -> Source:
         seed = int(seed_text) if seed_text else 0
     except ValueError:
         raise SourceSpecError(f"seed {seed_text!r} is not a whole number") from None
-    return SimulatorSource(scenario, seed)
+    return SimulatorSource(scenario, seed, pleth=waveform)
 
 
-def _replay(rest: str) -> Source:
+def _replay(rest: str, waveform: bool) -> Source:
     if not rest:
         raise SourceSpecError("replay needs a file: replay:FILE.csv")
     try:
@@ -37,15 +37,17 @@ def _replay(rest: str) -> Source:
         raise SourceSpecError(str(exc)) from None
 
 
-OPENERS: dict[str, Callable[[str], Source]] = {"sim": _sim, "replay": _replay}
+# kind -> opener(rest of the spec, whether anyone will draw the waveform)
+OPENERS: dict[str, Callable[[str, bool], Source]] = {"sim": _sim, "replay": _replay}
 
 
-def open_source(spec: str) -> Source:
+def open_source(spec: str, waveform: bool = True) -> Source:
+    """`waveform=False` lets a headless run skip pleth work nobody will draw."""
     kind, sep, rest = spec.partition(":")
     if not sep or kind not in OPENERS:
         kinds = ", ".join(f"{k}:..." for k in OPENERS)
         raise SourceSpecError(f"source {spec!r}: expected one of {kinds}")
     try:
-        return OPENERS[kind](rest)
+        return OPENERS[kind](rest, waveform)
     except SourceSpecError as exc:
         raise SourceSpecError(f"source {spec!r}: {exc}") from None

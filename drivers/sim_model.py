@@ -37,7 +37,8 @@ class Episode:
     duration: float = 0.0  # how long the effect holds at full strength
     ramp: float = 0.0  # seconds to reach full strength (a fall, a slowing pulse)
     recover: float = 0.0  # seconds to return to baseline afterwards
-    depth: float = 0.0  # SpO2 points down (desat, artifact) or bpm change (pulse)
+    depth: float = 0.0  # SpO2 points down (desat, artifact)
+    target: float = 0.0  # pulse rate the episode moves toward (pulse)
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             "apnea",
             "breathing stops for about a minute: SpO2 falls steeply, pulse slows late",
-            (_desat(90, 50, 18, 5, 40), Episode("pulse", 110, 30, 20, 20, -28)),
+            (_desat(90, 50, 18, 5, 40), Episode("pulse", 110, 30, 20, 20, target=48)),
             period=480,
         ),
         Scenario(
@@ -86,7 +87,8 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             "motion",
             "a restless person: sudden implausible jumps that return within seconds",
-            motion_rate_per_h=80.0,
+            period=3600,
+            motion_rate_per_h=50.0,
         ),
         Scenario(
             "disconnect",
@@ -97,7 +99,7 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario(
             "bradycardia",
             "the pulse slows into the low 40s for a few minutes",
-            (Episode("pulse", 120, 150, 60, 60, -32),),
+            (Episode("pulse", 120, 150, 60, 60, target=42),),
             period=600,
         ),
         Scenario(
@@ -116,7 +118,7 @@ SCENARIOS: dict[str, Scenario] = {
                 Episode("artifact", 1760, 4, depth=12),
                 _desat(2000, 45, 20, 25, 60),
                 Episode("lost", 2400, 40),
-                Episode("pulse", 2700, 120, 50, 50, -30),
+                Episode("pulse", 2700, 120, 50, 50, target=44),
                 Episode("finger_out", 3100, 30),
                 _desat(3300, 50, 16, 5, 40),
             ),
@@ -198,11 +200,16 @@ class SimulatedOximeter:
         span = self.scenario.period or 3600.0
         n = int(self.rng.poisson(rate * span / 3600.0))
         starts = np.sort(self.rng.uniform(20.0, span - 10.0, size=n))
-        return [
-            Episode("artifact", float(s), float(self.rng.uniform(1.5, 5.0)),
-                    depth=float(self.rng.uniform(8.0, 25.0)))
-            for s in starts
-        ]
+        out: list[Episode] = []
+        free_from = 0.0
+        for start in starts:  # a person settles between movements: keep them apart
+            if start < free_from:
+                continue
+            ep = Episode("artifact", float(start), float(self.rng.uniform(1.5, 5.0)),
+                         depth=float(self.rng.uniform(8.0, 25.0)))
+            out.append(ep)
+            free_from = ep.start + ep.duration + 8.0
+        return out
 
     def truth(self, t: float) -> _Truth:
         rel = t - self._start
@@ -232,7 +239,7 @@ class SimulatedOximeter:
                 pr += 6.0 * k  # hypoxia first speeds the heart a little
                 perfusion *= 1 - 0.3 * k
             elif ep.kind == "pulse":
-                pr += ep.depth * k
+                pr += (ep.target - pr) * k
         return _Truth(min(spo2, 100.0), max(pr, 20.0), max(perfusion, 0.2), finger_in, connected,
                       artifact)
 

@@ -101,7 +101,6 @@ class Engine:
         pipeline = self._pipelines[station_id]
         if isinstance(item, StateChange):
             self._set_state(live, item.state, item.t, item.detail)
-            self._conditions(pipeline.on_state(item))
             return
         live.samples += 1
         live.last_sample_t = item.t
@@ -149,6 +148,8 @@ class Engine:
         if detail:
             fields["detail"] = detail
         self._publish([EngineEvent("device", state.value, t, live.station.id, fields)])
+        # The pipeline hears every state, whether a source said it or the engine inferred it.
+        self._conditions(self._pipelines[live.station.id].on_state(StateChange(t, state, detail)))
 
     def _publish(self, events: list[EngineEvent]) -> None:
         queue = list(events)

@@ -57,7 +57,7 @@ def _human(event: EngineEvent) -> str:
 
 def run(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
-    stations = open_sources(args.source)
+    stations = open_sources(args.source, waveform=False)
     clock = ScaledClock(speed=args.speed)
     engine = build_engine(clock, profile, stations)
     writers = []

@@ -36,13 +36,13 @@ def get_profile(name: str | None) -> Profile:
         raise UsageError(str(exc)) from None
 
 
-def open_sources(specs: list[str]) -> list[tuple[Station, Source]]:
+def open_sources(specs: list[str], waveform: bool = True) -> list[tuple[Station, Source]]:
     """Each spec becomes a station named by its transport and position: sim-1, replay-1..."""
     out: list[tuple[Station, Source]] = []
     counts: dict[str, int] = {}
     for spec in specs:
         try:
-            source = open_source(spec)
+            source = open_source(spec, waveform)
         except SourceSpecError as exc:
             raise UsageError(f"argument --source: {exc}") from None
         kind = source.info.transport

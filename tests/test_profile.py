@@ -1,0 +1,50 @@
+import pytest
+
+from oximon.profile import ProfileError, load_profile
+from oximon.types import Priority
+
+
+def test_default_profile_has_the_guideline_values():
+    p = load_profile(None)
+    assert p["spo2_low"]["threshold"] == 90 and p["spo2_low"]["delay_s"] == 15
+    assert p["spo2_low"]["priority"] is Priority.HIGH
+    assert p["spo2_severe"]["threshold"] == 85 and p["spo2_severe"]["delay_s"] == 5
+    assert p["no_reading"]["delay_s"] == 10
+    assert p.get("alarms.escalate_after_s") == 30
+    assert p.get("alarms.audio_pause_s") == 120
+
+
+def test_a_site_file_overrides_some_keys_and_inherits_the_rest(tmp_path):
+    f = tmp_path / "site.toml"
+    f.write_text('name = "site"\n[spo2_low]\nthreshold = 88\n')
+    p = load_profile(f)
+    assert p.name == "site"
+    assert p["spo2_low"]["threshold"] == 88
+    assert p["spo2_low"]["delay_s"] == 15
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("[spo2_low]\nthreshhold = 88\n", "'spo2_low.threshhold'"),
+        ("[spo2_lo]\nthreshold = 88\n", "[spo2_lo]"),
+        ("[spo2_low]\nthreshold = 'ninety'\n", "'spo2_low.threshold'"),
+        ("[spo2_low]\nthreshold = 180\n", "outside"),
+        ("[spo2_low]\npriority = 'urgent'\n", "'spo2_low.priority'"),
+        ("[alarms]\naudio_pause_s = 600\n", "'alarms.audio_pause_s'"),
+        ("[alarms]\nlatch_high = 1\n", "true or false"),
+        ("[spo2_low\n", "not valid TOML"),
+    ],
+)
+def test_bad_profile_names_the_file_and_the_key(tmp_path, text, words):
+    f = tmp_path / "bad.toml"
+    f.write_text(text)
+    with pytest.raises(ProfileError) as info:
+        load_profile(f)
+    assert str(f) in str(info.value)
+    assert words in str(info.value)
+
+
+def test_missing_profile_file_is_a_clear_error(tmp_path):
+    with pytest.raises(ProfileError, match="no such profile file"):
+        load_profile(tmp_path / "nope.toml")
