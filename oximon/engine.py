@@ -83,7 +83,8 @@ class Engine:
             raise ValueError(f"station {station.id!r} already exists")
         if source is not None and station.device is None:
             station.device = source.info
-        self.stations[station.id] = StationLive(station)
+        self.stations[station.id] = StationLive(
+            station, DeviceState.CONNECTING if source is not None else DeviceState.UNASSIGNED)
         self._pipelines[station.id] = StationPipeline(station.id, self.profile)
         if source is not None:
             self._sources[station.id] = source

@@ -82,6 +82,7 @@ class Sample:
 class DeviceState(enum.StrEnum):
     """Connection/signal state of a station's device, as a person would name it."""
 
+    UNASSIGNED = "unassigned"  # a booth with no device assigned yet
     SEARCHING = "searching"  # looking for the device (scan/connect not yet succeeded)
     CONNECTING = "connecting"
     STREAMING = "streaming"  # connected, valid readings
@@ -101,6 +102,7 @@ class DeviceState(enum.StrEnum):
 
 
 _STATE_WORDS = {
+    DeviceState.UNASSIGNED: "No device assigned",
     DeviceState.SEARCHING: "Searching",
     DeviceState.CONNECTING: "Connecting…",
     DeviceState.STREAMING: "Streaming",

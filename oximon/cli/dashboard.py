@@ -5,7 +5,14 @@ from __future__ import annotations
 import argparse
 
 from oximon.cli.errors import RuntimeFailure, UsageError
-from oximon.cli.wiring import build_engine, demo_specs, get_profile, open_sources
+from oximon.cli.wiring import (
+    build_engine,
+    configured_stations,
+    demo_specs,
+    get_config,
+    get_profile,
+    open_sources,
+)
 from oximon.clock import ScaledClock
 
 
@@ -36,17 +43,20 @@ def _station_count(text: str) -> int:
 
 
 def run(args: argparse.Namespace) -> int:
-    specs = list(args.source)
-    if args.demo or not specs:
-        specs += demo_specs(args.stations or 6)
-    elif args.stations is not None:
+    if args.stations is not None and not args.demo:
         raise UsageError("argument --stations: only with --demo")
-    profile = get_profile(args.profile)
-    stations = open_sources(specs)
+    config = get_config(args.config)
+    specs = list(args.source)
+    demo = args.demo or (not specs and not config.stations)
+    if demo:
+        specs += demo_specs(args.stations or 6)
+    profile = get_profile(args.profile or config.profile or None)
+    stations = open_sources(specs) if specs else configured_stations(config)
     try:
         from ui.app import run_dashboard
     except ImportError as exc:  # Qt's system libraries missing: say which
         raise RuntimeFailure(f"cannot start the dashboard: {exc}. On Debian, install the "
                              "Qt runtime libraries (see README, 'System packages').") from None
     engine = build_engine(ScaledClock(speed=args.speed), profile, stations)
-    return run_dashboard(engine, kiosk=args.kiosk, title="oximon — demo" if args.demo else None)
+    return run_dashboard(engine, kiosk=args.kiosk,
+                         title="oximon — demo (simulated oximeters)" if demo else config.name)

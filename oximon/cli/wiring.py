@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from alerts import AlarmManager
 from drivers import SourceSpecError, open_source
 from oximon.cli.errors import UsageError
 from oximon.clock import Clock
+from oximon.config import ConfigError, SiteConfig, load_config
 from oximon.engine import Engine
 from oximon.ports import Source
 from oximon.profile import Profile, ProfileError, load_profile
@@ -21,12 +20,6 @@ DEMO_LINEUP = [
     "normal", "motion", "normal", "finger-out", "normal", "slow-desat", "normal", "mixed",
     "normal", "normal",
 ]
-
-
-@dataclass
-class Wired:
-    engine: Engine
-    sources: dict[str, Source]
 
 
 def get_profile(name: str | None) -> Profile:
@@ -53,12 +46,36 @@ def open_sources(specs: list[str], waveform: bool = True) -> list[tuple[Station,
     return out
 
 
+def get_config(path: str | None) -> SiteConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def configured_stations(cfg: SiteConfig,
+                        waveform: bool = True) -> list[tuple[Station, Source | None]]:
+    """The site's booths; a booth with no device assigned still gets its tile."""
+    out: list[tuple[Station, Source | None]] = []
+    for sc in cfg.stations:
+        source = None
+        if sc.source:
+            try:
+                source = open_source(sc.source, waveform)
+            except SourceSpecError as exc:
+                where = f"{cfg.path}: station {sc.id!r}, key 'source'"
+                raise UsageError(f"{where}: {exc}") from None
+        out.append((Station(sc.id, alias=sc.alias or sc.id, booth=sc.id,
+                            device=source.info if source else None), source))
+    return out
+
+
 def demo_specs(stations: int) -> list[str]:
     return [f"sim:{DEMO_LINEUP[i % len(DEMO_LINEUP)]}:{i + 1}" for i in range(stations)]
 
 
 def build_engine(clock: Clock, profile: Profile,
-                 stations: list[tuple[Station, Source]]) -> Engine:
+                 stations: list[tuple[Station, Source | None]]) -> Engine:
     engine = Engine(clock, profile, AlarmManager)
     for station, source in stations:
         engine.add_station(station, source)

@@ -1,0 +1,165 @@
+"""Site configuration: which booths exist, what device each watches, and site settings.
+
+A TOML file (default: `site.toml` in the user config folder) that the dashboard's station
+manager edits and saves. Loading is strict like the profile: an unknown key or a wrong type
+is a `ConfigError` naming the file and the key. The file is written atomically and private
+(0600), because aliases and device assignments describe a health service.
+
+    [site]
+    name = "Main St OPS"
+    profile = "bc-ops-default"      # or a path to a profile TOML
+    db = "sqlite:////var/lib/oximon/oximon.db"   # optional, else the default store
+    real_names = false              # aliases only, unless a site turns this on
+
+    [[stations]]
+    id = "booth-1"
+    alias = "Booth 1"
+    source = "ble:AA:BB:CC:DD:EE:FF:berrymed"   # optional: a booth may have no device yet
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+import tomli_w
+
+APP = "oximon"
+
+
+class ConfigError(ValueError):
+    """A site configuration that cannot be used; the message names the file and the key."""
+
+
+@dataclass
+class StationConfig:
+    id: str
+    alias: str = ""
+    source: str = ""  # a --source spec; empty when no device is assigned yet
+
+
+@dataclass
+class SiteConfig:
+    name: str = "oximon site"
+    profile: str = ""
+    db: str = ""
+    real_names: bool = False
+    stations: list[StationConfig] = field(default_factory=list)
+    path: Path | None = None
+
+    def station(self, sid: str) -> StationConfig:
+        for s in self.stations:
+            if s.id == sid:
+                return s
+        raise KeyError(sid)
+
+
+def default_config_path() -> Path:
+    return Path(platformdirs.user_config_dir(APP)) / "site.toml"
+
+
+_SITE_KEYS: dict[str, type] = {"name": str, "profile": str, "db": str, "real_names": bool}
+_STATION_KEYS: dict[str, type] = {"id": str, "alias": str, "source": str}
+
+
+def _check(value: Any, kind: type, where: str) -> Any:
+    if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
+        word = {str: "text", bool: "true or false"}[kind]
+        raise ConfigError(f"{where}: expected {word}, got {value!r}")
+    return value
+
+
+def parse_config(raw: dict[str, Any], source: str) -> SiteConfig:
+    cfg = SiteConfig()
+    for key in raw:
+        if key not in ("site", "stations"):
+            raise ConfigError(f"{source}: unknown key '{key}' (use [site] and [[stations]])")
+    site = raw.get("site", {})
+    if not isinstance(site, dict):
+        raise ConfigError(f"{source}: 'site' must be a table")
+    for key, value in site.items():
+        if key not in _SITE_KEYS:
+            raise ConfigError(f"{source}: unknown key 'site.{key}'")
+        setattr(cfg, key, _check(value, _SITE_KEYS[key], f"{source}: key 'site.{key}'"))
+    stations = raw.get("stations", [])
+    if not isinstance(stations, list):
+        raise ConfigError(f"{source}: 'stations' must be a list of [[stations]] tables")
+    seen: set[str] = set()
+    for i, entry in enumerate(stations):
+        where = f"{source}: stations[{i}]"
+        if not isinstance(entry, dict):
+            raise ConfigError(f"{where}: must be a table")
+        for key in entry:
+            if key not in _STATION_KEYS:
+                raise ConfigError(f"{where}: unknown key '{key}'")
+        if "id" not in entry:
+            raise ConfigError(f"{where}: key 'id' is missing")
+        values = {k: _check(v, _STATION_KEYS[k], f"{where}: key '{k}'") for k, v in entry.items()}
+        if not values["id"].strip():
+            raise ConfigError(f"{where}: key 'id' is empty")
+        if values["id"] in seen:
+            raise ConfigError(f"{where}: key 'id': {values['id']!r} is used twice")
+        seen.add(values["id"])
+        cfg.stations.append(StationConfig(**values))
+    return cfg
+
+
+def load_config(path: str | Path | None = None) -> SiteConfig:
+    """Load the site configuration; a missing default file is an empty site, a missing
+    named file is an error."""
+    p = Path(path) if path is not None else default_config_path()
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if path is None:
+            return SiteConfig(path=p)
+        raise ConfigError(f"{p}: no such configuration file") from None
+    except OSError as exc:
+        raise ConfigError(f"{p}: cannot read ({exc.strerror})") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{p}: not valid TOML ({exc})") from None
+    cfg = parse_config(raw, str(p))
+    cfg.path = p
+    return cfg
+
+
+def config_to_dict(cfg: SiteConfig) -> dict[str, Any]:
+    site: dict[str, Any] = {"name": cfg.name, "real_names": cfg.real_names}
+    if cfg.profile:
+        site["profile"] = cfg.profile
+    if cfg.db:
+        site["db"] = cfg.db
+    stations = []
+    for s in cfg.stations:
+        entry = {"id": s.id, "alias": s.alias}
+        if s.source:
+            entry["source"] = s.source
+        stations.append(entry)
+    return {"site": site, "stations": stations}
+
+
+def save_config(cfg: SiteConfig, path: str | Path | None = None) -> Path:
+    """Write atomically (temp file + rename) with mode 0600; returns the path written."""
+    p = Path(path) if path is not None else (cfg.path or default_config_path())
+    p.parent.mkdir(parents=True, exist_ok=True)
+    data = tomli_w.dumps(config_to_dict(cfg))
+    fd, tmp = tempfile.mkstemp(prefix=".site-", suffix=".toml", dir=p.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    cfg.path = p
+    return p
