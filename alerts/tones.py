@@ -5,10 +5,10 @@ without looking. Each pulse is a fundamental between 150 and 1000 Hz plus at lea
 harmonics in 300–4000 Hz (a rich tone is easier to locate and hear through noise than a
 pure beep), with soft 15 % rise and fall ramps (no clicks).
 
-- high: 10 pulses per burst, grouped 3 + 2, pause, 3 + 2; burst repeated every
-  `sound.high_repeat_s` (2.5–15 s);
-- medium: 3 pulses; repeated every `sound.medium_repeat_s` (2.5–30 s);
-- low: 2 pulses; repeated every `sound.low_repeat_s` (> 15 s).
+- high: 10 pulses per burst, grouped 3 + 2, pause, 3 + 2; then `sound.high_interburst_s`
+  of silence (2.5–15 s) before the next burst;
+- medium: 3 pulses; `sound.medium_interburst_s` (2.5–30 s);
+- low: 2 pulses; `sound.low_interburst_s` (> 15 s).
 """
 
 from __future__ import annotations
@@ -83,12 +83,12 @@ def pulse(f0: float, seconds: float, sample_rate: int = SAMPLE_RATE) -> np.ndarr
     return wave_ * env / sum(HARMONIC_AMPLITUDES)
 
 
-def burst(priority: Priority, repeat_s: float | None = None, volume: float = 1.0,
+def burst(priority: Priority, interburst_s: float = 0.0, volume: float = 1.0,
           sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """One burst (float32, -1..1), padded with silence to `repeat_s` so that looping it
-    repeats the burst at that interval."""
+    """One burst (float32, -1..1) followed by `interburst_s` of silence, so that looping
+    it repeats the burst with that interval between bursts."""
     pattern = PATTERNS[priority]
-    total = max(pattern.length_s, repeat_s or 0.0)
+    total = pattern.length_s + interburst_s
     out = np.zeros(round(total * sample_rate) + 1)
     one = pulse(pattern.f0, pattern.pulse_s, sample_rate)
     for onset in pattern.onsets():
@@ -126,9 +126,9 @@ class ToneBank:
 
     def __init__(self, profile: Profile, sample_rate: int = SAMPLE_RATE):
         sound = profile["sound"]
-        self._repeat = {Priority.HIGH: sound["high_repeat_s"],
-                        Priority.MEDIUM: sound["medium_repeat_s"],
-                        Priority.LOW: sound["low_repeat_s"]}
+        self._interburst = {Priority.HIGH: sound["high_interburst_s"],
+                            Priority.MEDIUM: sound["medium_interburst_s"],
+                            Priority.LOW: sound["low_interburst_s"]}
         self._volume = sound["volume"]
         self._escalated_volume = sound["escalated_volume"]
         self._sample_rate = sample_rate
@@ -139,11 +139,11 @@ class ToneBank:
         if key not in self._cache:
             volume = self._escalated_volume if escalated else self._volume
             name = f"{priority.label}{'-escalated' if escalated else ''}"
-            # Escalated: same melody, repeated twice as often (never faster than 2.5 s).
-            repeat = self._repeat[priority]
+            # Escalated: same melody, half the silence between bursts (at least 2.5 s).
+            gap = self._interburst[priority]
             if escalated:
-                repeat = max(PATTERNS[priority].length_s + 0.5, repeat / 2, 2.5)
+                gap = max(2.5, gap / 2)
             self._cache[key] = Tone(name, priority, escalated, volume,
-                                    burst(priority, repeat, 1.0, self._sample_rate),
+                                    burst(priority, gap, 1.0, self._sample_rate),
                                     self._sample_rate)
         return self._cache[key]

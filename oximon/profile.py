@@ -57,8 +57,9 @@ SCHEMA: dict[str, dict[str, Rule]] = {
     "watchdog": {"stall_s": Rule(float, 0.1, 60.0), "priority": _PRIORITY},
     "sound_unavailable": {"priority": _PRIORITY},
     "sound": {"volume": Rule(float, 0.05, 1.0), "escalated_volume": Rule(float, 0.05, 1.0),
-              "high_repeat_s": Rule(float, 2.5, 15.0), "medium_repeat_s": Rule(float, 2.5, 30.0),
-              "low_repeat_s": Rule(float, 15.0, 120.0)},
+              "high_interburst_s": Rule(float, 2.5, 15.0),
+              "medium_interburst_s": Rule(float, 2.5, 30.0),
+              "low_interburst_s": Rule(float, 15.0, 120.0)},
 }
 
 
