@@ -1,5 +1,23 @@
-"""Alarm system: turns detector conditions into alarms people can acknowledge."""
+"""Alarm system: turns detector conditions into alarms people can acknowledge.
 
-from alerts.manager import AlarmManager
+Pure logic (manager, tones, visuals, sound decisions) imports no Qt; `alerts.qt_sound` is
+the one module that does, lazily.
+"""
 
-__all__ = ["AlarmManager"]
+from alerts.manager import SYSTEM_STATION, AlarmManager, AlarmView, Audible, HistoryEntry
+from alerts.sound import FakeSoundSink, SoundController, SoundSink, attach_sound
+from alerts.watchdog import WatchdogThread, engine_stopped
+
+__all__ = [
+    "SYSTEM_STATION",
+    "AlarmManager",
+    "AlarmView",
+    "Audible",
+    "FakeSoundSink",
+    "HistoryEntry",
+    "SoundController",
+    "SoundSink",
+    "WatchdogThread",
+    "attach_sound",
+    "engine_stopped",
+]

@@ -1,57 +1,317 @@
-"""AlarmManager: conditions in, alarm events out. Pure: no clock of its own, no I/O."""
+"""AlarmManager: detector conditions in, alarm events out.
+
+Pure: no clock of its own, no I/O, no Qt. Time comes from the conditions' `t` and from the
+`now` the engine passes to `tick`, `acknowledge` and `pause_audio`, so every rule below is
+tested with plain numbers, and `--speed` runs stamp events in virtual time.
+
+The rules (IEC 60601-1-8 style, values from the profile):
+- an alarm is raised when a condition with a priority becomes active; one alarm per
+  (station, condition), so a worse condition (`spo2_severe` after `spo2_low`) re-alarms
+  even when the first was acknowledged;
+- a high alarm *latches*: if its condition clears before anyone acknowledged it, it stays
+  (showing the worst value) until acknowledged; medium and low alarms clear by themselves;
+- acknowledging silences an alarm; it stays visible while its condition holds;
+- an unacknowledged high alarm escalates after `alarms.escalate_after_s`; a lost device
+  (medium) becomes high after `lost_device.escalate_to_high_s`; escalations also go to an
+  optional notification hook (a second screen, a supervisor's phone);
+- audio pause silences every alarm for at most `alarms.audio_pause_s`, then sound resumes
+  if anything still needs it (a new alarm ends the pause at once if the profile says so);
+- every state change goes into `history`, with who acknowledged or paused.
+"""
 
 from __future__ import annotations
 
+import logging
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
+from alerts.visual import condition_words
 from oximon.profile import Profile
 from oximon.types import ConditionChange, EngineEvent, Priority
+
+log = logging.getLogger(__name__)
+
+# Alarms that concern the whole system rather than one booth (a stalled engine, no sound).
+SYSTEM_STATION = "system"
+
+# Conditions whose worst value is the highest one; for every other, the lowest is worst.
+WORST_IS_HIGHEST = frozenset({"pr_high"})
+
+HISTORY_LIMIT = 100_000  # entries kept in memory; the store keeps the full record
+
+Notifier = Callable[[EngineEvent], None]
 
 
 @dataclass
 class Alarm:
+    """One alarm's mutable state inside the manager."""
+
     station: str
     condition: str
     priority: Priority
     technical: bool
     raised_t: float
     message: str = ""
+    onset: float | None = None
+    value: float | None = None
+    worst: float | None = None
+    condition_active: bool = True
+    condition_cleared_t: float | None = None
     acknowledged_t: float | None = None
     acknowledged_by: str = ""
+    escalated_t: float | None = None
+    raised_priority: Priority = Priority.NONE
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledged_t is not None
+
+    @property
+    def escalated(self) -> bool:
+        return self.escalated_t is not None
+
+    def see(self, value: float | None) -> None:
+        if value is None:
+            return
+        self.value = value
+        if self.worst is None:
+            self.worst = value
+        elif self.condition in WORST_IS_HIGHEST:
+            self.worst = max(self.worst, value)
+        else:
+            self.worst = min(self.worst, value)
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmView:
+    """A snapshot of one alarm for the UI (banner, tile, full-screen escalation)."""
+
+    station: str
+    condition: str
+    priority: Priority
+    technical: bool
+    message: str
+    raised_t: float
+    condition_active: bool
+    condition_cleared_t: float | None
+    value: float | None
+    worst: float | None
+    acknowledged_t: float | None
+    acknowledged_by: str
+    escalated_t: float | None
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledged_t is not None
+
+    @property
+    def escalated(self) -> bool:
+        return self.escalated_t is not None
+
+    @property
+    def latched(self) -> bool:
+        """Condition gone, alarm kept until someone acknowledges it ("was 84 %")."""
+        return not self.condition_active and not self.acknowledged
+
+    @property
+    def state(self) -> str:
+        if self.acknowledged:
+            return "acknowledged"
+        if self.escalated:
+            return "escalated"
+        return "latched" if self.latched else "raised"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One alarm or audio state change. `state` is an event state ("raised",
+    "acknowledged", "escalated", "cleared", "paused", "resumed") or "condition_cleared"
+    (a latched alarm's condition ended; the alarm stays until acknowledged)."""
+
+    t: float
+    kind: str  # "alarm" | "audio"
+    state: str
+    station: str | None = None
+    condition: str | None = None
+    priority: Priority = Priority.NONE
+    by: str = ""
+    value: float | None = None
+    worst: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Audible:
+    """What the speaker should play right now."""
+
+    priority: Priority
+    escalated: bool
 
 
 class AlarmManager:
-    def __init__(self, profile: Profile):
-        self.profile = profile
-        self.active: dict[tuple[str, str], Alarm] = {}
+    """Implements `oximon.ports.AlarmSystem` (plus `pause_audio`, `resume_audio`,
+    `active_alarms`, `audible`, `history`)."""
 
+    def __init__(self, profile: Profile, notify: Notifier | None = None):
+        alarms = profile["alarms"]
+        self.latch_high: bool = alarms["latch_high"]
+        self.escalate_after_s: float = alarms["escalate_after_s"]
+        self.audio_pause_s: float = alarms["audio_pause_s"]
+        self.new_alarm_ends_pause: bool = alarms["new_alarm_ends_pause"]
+        self.escalate_to_high_s: dict[str, float] = {
+            "lost_device": profile["lost_device"]["escalate_to_high_s"],
+        }
+        self.notify = notify
+        self._alarms: dict[tuple[str, str], Alarm] = {}
+        self.history: deque[HistoryEntry] = deque(maxlen=HISTORY_LIMIT)
+        self.paused_until: float | None = None
+        self.paused_by = ""
+
+    # -- conditions ---------------------------------------------------------------------
     def on_condition(self, change: ConditionChange) -> list[EngineEvent]:
+        if change.priority is Priority.NONE:
+            return []  # shown on the tile (e.g. the watch band), never an alarm
         key = (change.station, change.condition)
-        if change.active and key not in self.active:
+        alarm = self._alarms.get(key)
+        if change.active:
+            if alarm is not None:
+                alarm.see(change.value)
+                if not alarm.condition_active:  # a latched alarm's condition came back
+                    alarm.condition_active = True
+                    alarm.condition_cleared_t = None
+                return []
             alarm = Alarm(change.station, change.condition, change.priority, change.technical,
-                          change.t, change.message)
-            self.active[key] = alarm
-            return [self._event(alarm, "raised", change.t, value=change.value)]
-        if not change.active and key in self.active:
-            alarm = self.active.pop(key)
-            return [self._event(alarm, "cleared", change.t)]
-        return []
+                          change.t, change.message or condition_words(change.condition),
+                          onset=change.onset, raised_priority=change.priority)
+            alarm.see(change.value)
+            self._alarms[key] = alarm
+            extra: dict[str, object] = {"value": change.value}
+            if change.onset is not None:
+                extra["onset"] = round(change.onset, 3)
+            out = [self._event(alarm, "raised", change.t, **extra)]
+            if self.paused_until is not None and self.new_alarm_ends_pause:
+                out.append(self._audio("resumed", change.t, reason="new alarm"))
+            return out
+        if alarm is None:
+            return []
+        alarm.see(change.value)
+        alarm.condition_active = False
+        alarm.condition_cleared_t = change.t
+        if not alarm.acknowledged and self._latches(alarm):
+            self._record(alarm, "condition_cleared", change.t)
+            return []
+        del self._alarms[key]
+        return [self._event(alarm, "cleared", change.t)]
 
+    def _latches(self, alarm: Alarm) -> bool:
+        return self.latch_high and alarm.priority >= Priority.HIGH
+
+    # -- time ---------------------------------------------------------------------------
     def tick(self, now: float) -> list[EngineEvent]:
-        return []
-
-    def acknowledge(self, now: float, station: str, condition: str | None = None,
-                    by: str = "") -> list[EngineEvent]:
-        out = []
-        for (sid, cond), alarm in self.active.items():
-            wanted = sid == station and (condition is None or cond == condition)
-            if wanted and alarm.acknowledged_t is None:
-                alarm.acknowledged_t, alarm.acknowledged_by = now, by
-                out.append(self._event(alarm, "acknowledged", now, by=by))
+        out: list[EngineEvent] = []
+        for alarm in list(self._alarms.values()):
+            if alarm.acknowledged or alarm.escalated:
+                continue
+            age = now - alarm.raised_t
+            to_high = self.escalate_to_high_s.get(alarm.condition)
+            if alarm.priority < Priority.HIGH:
+                if to_high is not None and age >= to_high:
+                    before = alarm.priority
+                    alarm.priority = Priority.HIGH
+                    out.append(self._escalate(alarm, now, from_priority=before.label))
+            elif age >= self.escalate_after_s:
+                out.append(self._escalate(alarm, now))
+        if self.paused_until is not None and now >= self.paused_until:
+            out.append(self._audio("resumed", now, reason="pause expired"))
         return out
 
-    @staticmethod
-    def _event(alarm: Alarm, state: str, t: float, **extra: object) -> EngineEvent:
+    def _escalate(self, alarm: Alarm, now: float, **extra: object) -> EngineEvent:
+        alarm.escalated_t = now
+        event = self._event(alarm, "escalated", now, unacknowledged_s=round(
+            now - alarm.raised_t, 3), **extra)
+        if self.notify is not None:
+            try:
+                self.notify(event)
+            except Exception:  # a broken second screen must never stop the alarms
+                log.exception("escalation notifier failed on %s", event)
+        return event
+
+    # -- people -------------------------------------------------------------------------
+    def acknowledge(self, now: float, station: str, condition: str | None = None,
+                    by: str = "") -> list[EngineEvent]:
+        """Acknowledge one alarm (`condition`) or every alarm of a station."""
+        out: list[EngineEvent] = []
+        for key, alarm in list(self._alarms.items()):
+            if key[0] != station or (condition is not None and key[1] != condition):
+                continue
+            if alarm.acknowledged:
+                continue
+            alarm.acknowledged_t, alarm.acknowledged_by = now, by
+            out.append(self._event(alarm, "acknowledged", now, by=by))
+            if not alarm.condition_active:  # latched: seen now, so it ends
+                del self._alarms[key]
+                out.append(self._event(alarm, "cleared", now, by=by))
+        return out
+
+    def pause_audio(self, now: float, by: str = "") -> list[EngineEvent]:
+        """Silence every alarm for at most `alarms.audio_pause_s` (pausing again restarts
+        the countdown, never lengthens it past the maximum). A profile with 0 forbids it."""
+        if self.audio_pause_s <= 0:
+            return []
+        self.paused_until = now + self.audio_pause_s
+        self.paused_by = by
+        return [self._audio("paused", now, by=by, until=round(self.paused_until, 3),
+                            duration_s=self.audio_pause_s)]
+
+    def resume_audio(self, now: float, by: str = "") -> list[EngineEvent]:
+        if self.paused_until is None:
+            return []
+        return [self._audio("resumed", now, by=by, reason="by hand")]
+
+    # -- what the UI and the speaker read -----------------------------------------------
+    def active_alarms(self) -> list[AlarmView]:
+        """Every alarm still shown, most urgent first (unacknowledged, escalated, priority,
+        oldest)."""
+        views = [self._view(a) for a in self._alarms.values()]
+        views.sort(key=lambda v: (v.acknowledged, not v.escalated, -v.priority, v.raised_t))
+        return views
+
+    def audible(self) -> Audible | None:
+        """The tone that should sound now, or None (nothing unacknowledged, or paused)."""
+        if self.paused_until is not None:
+            return None
+        loud = [a for a in self._alarms.values() if not a.acknowledged]
+        if not loud:
+            return None
+        top = max(a.priority for a in loud)
+        return Audible(top, any(a.escalated for a in loud if a.priority == top))
+
+    @property
+    def audio_paused(self) -> bool:
+        return self.paused_until is not None
+
+    def pause_remaining(self, now: float) -> float:
+        """Seconds left of the audio pause (0 when not paused), for the UI's countdown."""
+        return 0.0 if self.paused_until is None else max(0.0, self.paused_until - now)
+
+    # -- events and history -------------------------------------------------------------
+    def _audio(self, state: str, t: float, **fields: object) -> EngineEvent:
+        by = str(fields.get("by", ""))
+        if state == "resumed":
+            self.paused_until = None
+            self.paused_by = ""
+            sounding = self.audible()
+            fields["sounding"] = sounding.priority.label if sounding else None
+        self.history.append(HistoryEntry(t, "audio", state, by=by))
+        return EngineEvent("audio", state, t, None,
+                           {k: v for k, v in fields.items() if v not in (None, "")})
+
+    def _record(self, alarm: Alarm, state: str, t: float, by: str = "") -> None:
+        self.history.append(HistoryEntry(t, "alarm", state, alarm.station, alarm.condition,
+                                         alarm.priority, by, alarm.value, alarm.worst))
+
+    def _event(self, alarm: Alarm, state: str, t: float, **extra: object) -> EngineEvent:
+        self._record(alarm, state, t, str(extra.get("by", "")))
         fields: dict[str, object] = {
             "condition": alarm.condition,
             "priority": alarm.priority.label,
@@ -60,5 +320,18 @@ class AlarmManager:
             fields["technical"] = True
         if alarm.message:
             fields["message"] = alarm.message
+        if state != "raised":
+            fields["raised_t"] = round(alarm.raised_t, 3)
+        if alarm.worst is not None:
+            fields["worst"] = alarm.worst
+        if state == "cleared" and alarm.condition_cleared_t is not None \
+                and alarm.condition_cleared_t != t:
+            fields["condition_cleared_t"] = round(alarm.condition_cleared_t, 3)
         fields.update({k: v for k, v in extra.items() if v not in (None, "")})
         return EngineEvent("alarm", state, t, alarm.station, fields)
+
+    @staticmethod
+    def _view(a: Alarm) -> AlarmView:
+        return AlarmView(a.station, a.condition, a.priority, a.technical, a.message,
+                         a.raised_t, a.condition_active, a.condition_cleared_t, a.value,
+                         a.worst, a.acknowledged_t, a.acknowledged_by, a.escalated_t)

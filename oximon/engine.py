@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -76,6 +77,11 @@ class Engine:
         self._sample_listeners: list[SampleListener] = []
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._stopping = False
+        # Heartbeat: real (monotonic) and engine time of the loop's last pass. A watchdog
+        # thread and the UI compare it with the clock to notice a stalled or dead engine.
+        self.heartbeat: float | None = None
+        self.heartbeat_t: float | None = None
+        self.running = False
 
     # -- wiring -------------------------------------------------------------------------
     def add_station(self, station: Station, source: Source | None = None) -> None:
@@ -135,6 +141,16 @@ class Engine:
     def acknowledge(self, station_id: str, condition: str | None = None, by: str = "") -> None:
         self._publish(self.alarms.acknowledge(self.clock.now(), station_id, condition, by))
 
+    def pause_audio(self, by: str = "") -> None:
+        """Silence alarm sound for the profile's audio pause (if the alarm system has one)."""
+        pause = getattr(self.alarms, "pause_audio", None)
+        if pause is not None:
+            self._publish(pause(self.clock.now(), by))
+
+    def report(self, changes: list[ConditionChange]) -> None:
+        """Conditions from outside the pipeline (watchdog, sound output) into the alarms."""
+        self._conditions(changes)
+
     def _conditions(self, changes: list[ConditionChange]) -> None:
         for change in changes:
             self._publish(self.alarms.on_condition(change))
@@ -169,6 +185,7 @@ class Engine:
         """Run every source and the ticker until `duration` engine seconds have passed or
         every source has ended (whichever is first)."""
         self._stopping = False
+        self.running = True
         start = self.clock.now()
         for sid, source in self._sources.items():
             self._tasks[sid] = asyncio.create_task(self._pump(sid, source), name=f"source {sid}")
@@ -179,11 +196,13 @@ class Engine:
                     break
                 if self._tasks and all(t.done() for t in self._tasks.values()):
                     break
+                self.heartbeat, self.heartbeat_t = time.monotonic(), now
                 self.tick(now)
                 step = TICK_S if duration is None else min(TICK_S, start + duration - now)
                 await self.clock.sleep(max(step, 0.0))
             self.tick()
         finally:
+            self.running = False
             await self.stop()
 
     async def stop(self) -> None:
@@ -207,7 +226,12 @@ class Engine:
         except Exception as exc:
             # A source that dies is a technical fault, never a silent stop.
             log.exception("source for %s failed", station_id)
-            self.feed(station_id, StateChange(self.clock.now(), DeviceState.LOST, str(exc)))
+            now = self.clock.now()
+            self.feed(station_id, StateChange(now, DeviceState.LOST, str(exc)))
+            self._conditions([ConditionChange(
+                station_id, "monitoring_stopped", True, now,
+                self.profile["watchdog"]["priority"], technical=True,
+                message=f"Monitoring stopped — the device's reader failed ({exc})")])
             return
         live = self.stations[station_id]
         if live.state is not DeviceState.LOST:

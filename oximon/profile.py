@@ -52,7 +52,14 @@ SCHEMA: dict[str, dict[str, Rule]] = {
     "lost_device": {"priority": _PRIORITY, "escalate_to_high_s": _SECONDS},
     "battery_low": {"priority": _PRIORITY},
     "alarms": {"latch_high": Rule(bool), "escalate_after_s": _SECONDS,
-               "audio_pause_s": Rule(float, 0.0, 120.0)},
+               "audio_pause_s": Rule(float, 0.0, 120.0),
+               "new_alarm_ends_pause": Rule(bool)},
+    "watchdog": {"stall_s": Rule(float, 0.1, 60.0), "priority": _PRIORITY},
+    "sound_unavailable": {"priority": _PRIORITY},
+    "sound": {"volume": Rule(float, 0.05, 1.0), "escalated_volume": Rule(float, 0.05, 1.0),
+              "high_interburst_s": Rule(float, 2.5, 15.0),
+              "medium_interburst_s": Rule(float, 2.5, 30.0),
+              "low_interburst_s": Rule(float, 15.0, 120.0)},
 }
 
 

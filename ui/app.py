@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Callable
 
 from oximon.engine import Engine
 
 
-def run_dashboard(engine: Engine, kiosk: bool = False, title: str | None = None) -> int:
+def run_dashboard(engine: Engine, kiosk: bool = False, title: str | None = None,
+                  on_start: Callable[[], None] | None = None) -> int:
+    """`on_start` runs inside the loop once the window listens (sound, watchdog)."""
     import qasync
     from PySide6.QtWidgets import QApplication
 
@@ -32,6 +35,8 @@ def run_dashboard(engine: Engine, kiosk: bool = False, title: str | None = None)
     app.aboutToQuit.connect(closed.set)
 
     async def main() -> None:
+        if on_start is not None:
+            on_start()
         task = asyncio.create_task(engine.run())
         await closed.wait()
         await engine.stop()

@@ -9,6 +9,7 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import QGridLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
 
+from alerts.watchdog import engine_stopped
 from ui.model import DashboardModel
 from ui.style import DARK_STYLESHEET, FLASH_HZ, PRIORITY_STYLE
 from ui.tile import StationTile
@@ -77,6 +78,11 @@ class DashboardWindow(QMainWindow):
         self._refresh_banner()
 
     def _refresh_banner(self) -> None:
+        stopped = engine_stopped(self.model.engine)  # a dead engine cannot raise its alarm
+        if stopped:
+            self.banner.setText(f"■ {stopped.upper()}")
+            self.banner.setStyleSheet("background: #ff1744; color: white;")
+            return
         alarms = self.model.all_alarms()
         if not alarms:
             self.banner.setText("All stations: no alarms")
@@ -84,7 +90,8 @@ class DashboardWindow(QMainWindow):
             return
         top = alarms[0]
         words, colour, shape, _ = PRIORITY_STYLE[top.priority]
-        label = self.model.live(top.station).station.label
+        label = (self.model.live(top.station).station.label
+                 if top.station in self.model.views else "All stations")
         more = f"   (+{len(alarms) - 1} more)" if len(alarms) > 1 else ""
         ack = " — acknowledged" if top.acknowledged else " — press Space or tap Acknowledge"
         self.banner.setText(f"{shape} {words} · {label}: {top.message or top.condition}"

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from alerts.manager import SYSTEM_STATION
 from oximon.engine import Engine, StationLive
 from oximon.types import EngineEvent, Priority, Sample
 
@@ -94,6 +95,8 @@ class DashboardModel(QObject):
                              Ring(int(TREND_SECONDS)), Ring(int(TREND_SECONDS)))
             for sid in engine.stations
         }
+        # Alarms about the whole system (monitoring stopped, sound unavailable).
+        self.system_alarms: dict[str, ActiveAlarm] = {}
         engine.subscribe_samples(self._on_sample)
         engine.subscribe(self._on_event)
 
@@ -110,8 +113,10 @@ class DashboardModel(QObject):
             view.trend_pr.extend((sample.pr,))
 
     def _on_event(self, event: EngineEvent) -> None:
-        if event.type == "alarm" and event.station in self.views:
-            alarms = self.views[event.station].alarms
+        if event.type == "alarm" and (event.station in self.views
+                                      or event.station == SYSTEM_STATION):
+            alarms = (self.views[event.station].alarms if event.station in self.views
+                      else self.system_alarms)
             cond = event.fields.get("condition", "")
             if event.state == "raised":
                 alarms[cond] = ActiveAlarm(
@@ -129,6 +134,7 @@ class DashboardModel(QObject):
 
     def all_alarms(self) -> list[ActiveAlarm]:
         out = [a for v in self.views.values() for a in v.alarms.values()]
+        out.extend(self.system_alarms.values())
         out.sort(key=lambda a: (a.acknowledged, -a.priority, a.raised_t))
         return out
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from oximon.types import Priority
+from alerts.visual import ALARM_VISUALS
 
 # band -> (words, colour, shape)
 BAND_STYLE = {
@@ -11,16 +11,11 @@ BAND_STYLE = {
     "low": ("LOW", "#ff5252", "■"),
 }
 
-# priority -> (words, colour, shape, flashes)
-PRIORITY_STYLE = {
-    Priority.HIGH: ("HIGH ALARM", "#ff1744", "■", True),
-    Priority.MEDIUM: ("Alarm", "#ffd600", "▲", True),
-    Priority.LOW: ("Notice", "#18ffff", "●", False),
-    Priority.NONE: ("", "#888888", "", False),
-}
+# priority -> (words, colour, shape, flashes), from alerts.visual (the source of truth).
+PRIORITY_STYLE = {p: (v.words, v.colour, v.shape, v.flashes) for p, v in ALARM_VISUALS.items()}
 
-# Flash rates (IEC 60601-1-8: high 1.4–2.8 Hz, medium 0.4–0.8 Hz).
-FLASH_HZ = {Priority.HIGH: 2.0, Priority.MEDIUM: 0.6}
+# Flash rates (IEC 60601-1-8: high 1.4–2.8 Hz, medium 0.4–0.8 Hz; low is steady).
+FLASH_HZ = {p: v.flash_hz for p, v in ALARM_VISUALS.items() if v.flashes}
 
 
 def band_for(spo2: float, low: float = 90.0, watch: float = 95.0) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
+import logging
 
 from oximon.cli.errors import RuntimeFailure, UsageError
 from oximon.cli.wiring import (
@@ -58,5 +60,17 @@ def run(args: argparse.Namespace) -> int:
         raise RuntimeFailure(f"cannot start the dashboard: {exc}. On Debian, install the "
                              "Qt runtime libraries (see README, 'System packages').") from None
     engine = build_engine(ScaledClock(speed=args.speed), profile, stations)
+
+    def start_alarm_outputs() -> None:
+        # Sound (or the "sound unavailable" alarm) and the watchdog, once the window listens.
+        from alerts import WatchdogThread, attach_sound
+        from alerts.qt_sound import QtSoundSink
+
+        attach_sound(engine, QtSoundSink())
+        WatchdogThread(engine, asyncio.get_running_loop(),
+                       on_stall=lambda e: logging.getLogger("oximon.watchdog").error(
+                           "%s", e.fields.get("words"))).start()
+
     return run_dashboard(engine, kiosk=args.kiosk,
-                         title="oximon — demo (simulated oximeters)" if demo else config.name)
+                         title="oximon — demo (simulated oximeters)" if demo else config.name,
+                         on_start=start_alarm_outputs)

@@ -7,8 +7,10 @@ import asyncio
 import json
 import math
 import sys
+import threading
 from pathlib import Path
 
+from alerts import WatchdogThread
 from oximon.cli.errors import UsageError
 from oximon.cli.wiring import build_engine, get_profile, open_sources
 from oximon.clock import ScaledClock
@@ -72,14 +74,26 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise UsageError(f"argument --record: cannot write in {args.record} ({exc})") from None
 
+    out_lock = threading.Lock()  # the watchdog thread prints too
+
     def emit(event: EngineEvent) -> None:
         line = json.dumps(event.to_dict(), ensure_ascii=False) if args.json else _human(event)
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
+        with out_lock:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
+    async def main() -> None:
+        # A stalled loop cannot report itself: the watchdog thread prints a status line at
+        # once and hands "monitoring_stopped" to the alarms for when the loop runs again.
+        watchdog = WatchdogThread(engine, asyncio.get_running_loop(), on_stall=emit).start()
+        try:
+            await engine.run(duration=args.duration)
+        finally:
+            watchdog.stop()
 
     engine.subscribe(emit)
     try:
-        asyncio.run(engine.run(duration=args.duration))
+        asyncio.run(main())
     except KeyboardInterrupt:
         pass
     finally:

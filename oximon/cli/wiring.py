@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from alerts import AlarmManager
+from alerts.manager import Notifier
 from drivers import SourceSpecError, open_source
 from oximon.cli.errors import UsageError
 from oximon.clock import Clock
@@ -75,8 +78,10 @@ def demo_specs(stations: int) -> list[str]:
 
 
 def build_engine(clock: Clock, profile: Profile,
-                 stations: list[tuple[Station, Source | None]]) -> Engine:
-    engine = Engine(clock, profile, AlarmManager)
+                 stations: list[tuple[Station, Source | None]],
+                 notify: Notifier | None = None) -> Engine:
+    """`notify` receives every escalated alarm (a second screen, a supervisor)."""
+    engine = Engine(clock, profile, partial(AlarmManager, notify=notify))
     for station, source in stations:
         engine.add_station(station, source)
     return engine

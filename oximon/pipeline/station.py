@@ -93,6 +93,8 @@ class StationPipeline:
 
     def push(self, sample: Sample) -> list[ConditionChange]:
         out: list[ConditionChange] = []
+        if self._state not in (DeviceState.STREAMING, DeviceState.NO_SIGNAL):
+            self._state = DeviceState.STREAMING  # a sample arrived: the device is connected
         if sample.valid:
             self._last_valid_t = sample.t
             self._invalid_since = None
