@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 
 from oximon.cli.errors import RuntimeFailure, UsageError
 from oximon.cli.wiring import (
@@ -54,6 +55,9 @@ def run(args: argparse.Namespace) -> int:
         specs += demo_specs(args.stations or 6)
     profile = get_profile(args.profile or config.profile or None)
     stations = open_sources(specs) if specs else configured_stations(config)
+    # Qt's multimedia backend lists every codec library it could not load; that is noise to
+    # a peer worker (a missing audio output is reported on screen as an alarm instead).
+    os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false;qt.qpa.*.warning=false")
     try:
         from ui.app import run_dashboard
     except ImportError as exc:  # Qt's system libraries missing: say which
