@@ -150,7 +150,8 @@ def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndar
         fall = x[flo_c] - x
         covered = (ta - ta[flo_c]) >= s.fall_win_ms // 2
         add("spo2_falling", s.fall_priority,
-            vector.level_episodes(ta, covered & (fall >= s.fall_points_q),
+            vector.level_episodes(ta, covered & (fall >= s.fall_points_q) & known
+                                  & (x * base_n <= base_sum - s.fall_below_q * base_n),
                                   ~covered | (fall < s.fall_recover_q), s.fall_delay_ms,
                                   s.gap_ms), tf)
     # -- pulse rate ----------------------------------------------------------------------------
@@ -184,7 +185,7 @@ def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndar
     wa = w[aidx]
     valid_s = float(wa.sum())
     events, area = _events(tf, ta, x, base_sum, base_n, wa, s)
-    metrics = _metrics(x, wa, valid_s, events, area)
+    metrics = _metrics(x, qa, wa, valid_s, events, area)
     if not math.isfinite(duration):
         duration = 0.0
     return AnalysisResult(_r(duration), _r(valid_s), metrics, events, spans,
@@ -248,14 +249,19 @@ def _events(tf: np.ndarray, ta: np.ndarray, x: np.ndarray, base_sum: np.ndarray,
     return out, float(area[good].sum())
 
 
-def _metrics(x: np.ndarray, wa: np.ndarray, valid_s: float, events: list[Event],
+def _metrics(x: np.ndarray, raw: np.ndarray, wa: np.ndarray, valid_s: float,
+             events: list[Event],
              area: float) -> dict[str, float | None]:
     if valid_s <= 0 or x.size == 0:
         return dict.fromkeys(_METRICS)
     hours = valid_s / 3600.0
     xs = x / Q
-    below90 = float(wa[x < 90 * Q].sum())
-    below85 = float(wa[x < 85 * Q].sum())
+    # Oximeters show whole percent: a reading of 90 stands for 89.5..90.5, half of which is
+    # below 90. So each reading counts by the share of its rounding interval below the
+    # limit (89 → all, 90 → half, 91 → none); counting "< 90" alone under-reads CT90 by
+    # the time spent just under the limit.
+    below90 = float(np.dot(np.clip((90.5 * Q - raw) / Q, 0.0, 1.0), wa))
+    below85 = float(np.dot(np.clip((85.5 * Q - raw) / Q, 0.0, 1.0), wa))
     depths = np.array([e.depth for e in events])
     return {
         "odi3": _r(np.count_nonzero(depths >= 3) / hours),

@@ -69,6 +69,7 @@ class Settings:
     base_lag_ms: int
     fall_points_q: int
     fall_recover_q: int
+    fall_below_q: int  # and at least this far below the baseline
     fall_win_ms: int
     fall_delay_ms: int
     fall_priority: Priority
@@ -124,6 +125,7 @@ class Settings:
             base_lag_ms=ms(drop["baseline_lag_s"]),
             fall_points_q=qround(fall["points"], Q),
             fall_recover_q=qround(fall["points"] - fall["hysteresis"], Q),
+            fall_below_q=qround(fall["points"], Q) // 2,
             fall_win_ms=ms(fall["window_s"]),
             fall_delay_ms=ms(fall["delay_s"]),
             fall_priority=fall["priority"],

@@ -16,34 +16,35 @@ from oximon.pipeline.settings import DT_CAP_MS, MS
 class ArtifactFilter:
     """Rejects motion artifacts: a jump faster than physiology allows.
 
-    A reading is accepted when it lies within `step + rate × dt` of the last accepted one
-    (dt since that reading, so a fall after a finger-out gap is judged over the whole
-    gap). A reading outside that bound is held back as an artifact; if readings keep
-    disagreeing for `hold_ms` the new level is accepted as real, so a genuine sudden fall
-    still alarms, `hold_ms` late at worst. A jump that returns within `hold_ms` never
-    reaches the detectors.
+    A reading is accepted when it lies within `step + rate × dt` of the last accepted one,
+    dt being the time since the previous valid reading (so a fall hidden by a finger-out
+    gap is judged over the whole gap, while a spike that lingers for a few readings does
+    not earn itself a wider allowance). A reading outside that bound is held back as an
+    artifact; if readings keep disagreeing for `hold_ms` the new level is accepted as real,
+    so a genuine sudden fall still alarms, `hold_ms` late at worst. A jump that returns
+    within `hold_ms` never reaches the detectors.
     """
 
-    __slots__ = ("hold", "rate", "ref_q", "ref_tq", "step", "suspect_tq")
+    __slots__ = ("hold", "last_tq", "rate", "ref_q", "step", "suspect_tq")
 
     def __init__(self, step_q: int, rate_q: int, hold_ms: int):
         self.step = step_q * MS
         self.rate = rate_q
         self.hold = hold_ms
         self.ref_q: int | None = None
-        self.ref_tq = 0
+        self.last_tq = 0
         self.suspect_tq: int | None = None
 
     def accept(self, tq: int, q: int) -> bool:
         ref = self.ref_q
-        if ref is not None:
-            dt = min(tq - self.ref_tq, DT_CAP_MS)
-            if abs(q - ref) * MS > self.step + self.rate * dt:
-                if self.suspect_tq is None:
-                    self.suspect_tq = tq
-                if tq - self.suspect_tq < self.hold:
-                    return False
-        self.ref_q, self.ref_tq, self.suspect_tq = q, tq, None
+        dt = min(tq - self.last_tq, DT_CAP_MS)
+        self.last_tq = tq
+        if ref is not None and abs(q - ref) * MS > self.step + self.rate * dt:
+            if self.suspect_tq is None:
+                self.suspect_tq = tq
+            if tq - self.suspect_tq < self.hold:
+                return False
+        self.ref_q, self.suspect_tq = q, None
         return True
 
 
@@ -139,10 +140,12 @@ class FallWindow:
 
 
 class Level:
-    """A rule that must hold for `delay_ms` before it is active, and clears only when its
-    recovery test passes (hysteresis). Invalid readings are simply not shown to it: they
-    neither confirm nor clear. A gap between readings longer than `gap_ms` restarts the
-    delay (a new episode), but never clears an active rule."""
+    """A rule that must hold for `delay_ms` before it is active, with hysteresis on both
+    sides: once breached, only a reading past the recovery level restarts the delay (so
+    89, 90, 89... is one episode, not many), and an active rule clears only there.
+    Invalid readings are not shown to it: they neither confirm nor clear. A gap between
+    readings longer than `gap_ms` restarts the delay (a new episode), but never clears an
+    active rule. It becomes active only on a reading that breaches."""
 
     __slots__ = ("active", "delay", "gap", "last_tq", "onset_t", "onset_tq")
 
@@ -163,10 +166,11 @@ class Level:
                 self.onset_tq = None
                 return -1
             return 0
-        if not breach:
+        if recovered or (last is not None and tq - last > self.gap):
             self.onset_tq = None
+        if not breach:
             return 0
-        if self.onset_tq is None or (last is not None and tq - last > self.gap):
+        if self.onset_tq is None:
             self.onset_tq, self.onset_t = tq, t
         if tq - self.onset_tq >= self.delay:
             self.active = True

@@ -118,7 +118,10 @@ class StationPipeline:
         if fall is None:
             breach, recovered = False, True
         else:
-            breach, recovered = fall >= s.fall_points_q, fall < s.fall_recover_q
+            # A fall counts only once SpO2 is also half as far below the baseline: a spike
+            # up and back (or noise at the top of the range) is not a fall.
+            below = n > 0 and x * n <= total - s.fall_below_q * n
+            breach, recovered = below and fall >= s.fall_points_q, fall < s.fall_recover_q
         change = self._falling.update(t, tq, breach, recovered)
         if change:
             out.append(self._change("spo2_falling", change > 0, t, s.fall_priority,

@@ -84,7 +84,7 @@ def artifact_accept(tq: np.ndarray, q: np.ndarray, step_q: int, rate_q: int,
     for c in cand.tolist():
         if c < pos:
             continue
-        f.ref_q, f.ref_tq, f.suspect_tq = ql[c - 1], tql[c - 1], None
+        f.ref_q, f.last_tq, f.suspect_tq = ql[c - 1], tql[c - 1], None
         k = c
         while k < n and not f.accept(tql[k], ql[k]):
             acc[k] = False
@@ -153,17 +153,22 @@ def level_episodes(tq: np.ndarray, breach: np.ndarray, recovered: np.ndarray, de
     b = np.flatnonzero(breach)
     if b.size == 0:
         return []
-    start = np.ones(b.size, dtype=bool)
-    start[1:] = b[1:] != b[:-1] + 1
-    has_prev = b > 0
-    bp = b[has_prev]
-    start[has_prev] |= (tq[bp] - tq[bp - 1]) > gap
-    onset = b[np.flatnonzero(start)][np.cumsum(start) - 1]
+    # Segments of readings that are not recovered, split where the time gap is too long;
+    # the delay runs from the first breach in a segment.
+    nr = np.flatnonzero(~recovered)  # contains every breach
+    seg_start = np.ones(nr.size, dtype=bool)
+    seg_start[1:] = nr[1:] != nr[:-1] + 1
+    has_prev = nr > 0
+    npv = nr[has_prev]
+    seg_start[has_prev] |= (tq[npv] - tq[npv - 1]) > gap
+    seg = (np.cumsum(seg_start) - 1)[np.searchsorted(nr, b)]
+    first = np.ones(b.size, dtype=bool)
+    first[1:] = seg[1:] != seg[:-1]
+    onset = b[np.flatnonzero(first)][np.cumsum(first) - 1]
     ok = (tq[b] - tq[onset]) >= delay
     ok_idx, ok_onset = b[ok], onset[ok]
     if ok_idx.size == 0:
         return []
-    nr = np.flatnonzero(~recovered)  # contains every breach
     ends = np.flatnonzero(np.diff(nr) != 1)
     ends = np.append(ends, nr.size - 1)
     n = len(tq)
