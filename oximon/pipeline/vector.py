@@ -80,15 +80,20 @@ def artifact_accept(tq: np.ndarray, q: np.ndarray, step_q: int, rate_q: int,
     # accepts a reading again (then it is back in step with the optimistic assumption).
     f = ArtifactFilter(step_q, rate_q, hold_ms)
     pos = 0
-    tql, ql = tq.tolist(), q.tolist()
     for c in cand.tolist():
         if c < pos:
             continue
-        f.ref_q, f.last_tq, f.suspect_tq = ql[c - 1], tql[c - 1], None
+        f.ref_q, f.last_tq, f.suspect_tq = int(q[c - 1]), int(tq[c - 1]), None
         k = c
-        while k < n and not f.accept(tql[k], ql[k]):
-            acc[k] = False
-            k += 1
+        done = False
+        while not done and k < n:
+            # Small slices as Python ints: cheap, and an artifact rarely outlasts one.
+            for tk, qk in zip(tq[k:k + 16].tolist(), q[k:k + 16].tolist(), strict=True):
+                if f.accept(tk, qk):
+                    done = True
+                    break
+                acc[k] = False
+                k += 1
         pos = k + 1
     return acc
 
@@ -128,7 +133,7 @@ def average(q: np.ndarray, lo: np.ndarray, median: bool) -> np.ndarray:
     for a, b in _network(m):
         x, y = cols[a], cols[b]
         cols[a], cols[b] = np.minimum(x, y), np.maximum(x, y)
-    med = (cols[(m - 1) // 2] + cols[m // 2]) // 2
+    med = (cols[(m - 1) // 2] + cols[m // 2]) >> 1  # floor of the mean, like // 2
     if any_short:
         idx = np.flatnonzero(short)
         sub = np.stack([c[idx] for c in cols])
@@ -172,20 +177,19 @@ def level_episodes(tq: np.ndarray, breach: np.ndarray, recovered: np.ndarray, de
     ends = np.flatnonzero(np.diff(nr) != 1)
     ends = np.append(ends, nr.size - 1)
     n = len(tq)
+    # Where each candidate raise would clear (the end of its not-recovered run + 1), and
+    # the next candidate after that clear: then follow the chain from the first one.
+    clear = nr[ends[np.searchsorted(ends, np.searchsorted(nr, ok_idx))]] + 1
+    nxt = np.searchsorted(ok_idx, clear, side="right").tolist()
+    clear_l, ok_l, onset_l = clear.tolist(), ok_idx.tolist(), ok_onset.tolist()
     out: list[Episode] = []
-    pos = -1
-    while True:
-        i = int(np.searchsorted(ok_idx, pos, side="right"))
-        if i >= ok_idx.size:
+    i, m = 0, len(ok_l)
+    while i < m:
+        c = clear_l[i]
+        out.append(Episode(ok_l[i], c if c < n else None, onset_l[i]))
+        if c >= n:
             break
-        r = int(ok_idx[i])
-        e = ends[np.searchsorted(ends, np.searchsorted(nr, r))]
-        c = int(nr[e]) + 1
-        cleared = c if c < n else None
-        out.append(Episode(r, cleared, int(ok_onset[i])))
-        if cleared is None:
-            break
-        pos = c
+        i = nxt[i]
     return out
 
 
