@@ -236,6 +236,9 @@ class Engine:
         live = self.stations[station_id]
         if live.state is not DeviceState.LOST:
             self._set_state(live, DeviceState.ENDED, self.clock.now())
+            # The pipeline stops its clocks (no "no reading" after a recording ends).
+            ended = StateChange(self.clock.now(), DeviceState.ENDED, "source ended")
+            self._conditions(self._pipelines[station_id].on_state(ended))
 
 
 def _why_no_signal(flags: Flags) -> str:

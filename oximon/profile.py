@@ -30,6 +30,7 @@ class Rule:
     kind: type
     low: float | None = None
     high: float | None = None
+    choices: tuple[str, ...] = ()  # for kind=str: the words allowed
 
 
 _PRIORITY = Rule(Priority)
@@ -39,16 +40,30 @@ _PR = Rule(float, 0.0, 300.0)
 
 # section -> key -> rule. Extend here when a detector or alarm needs a new setting.
 SCHEMA: dict[str, dict[str, Rule]] = {
-    "averaging": {"window_s": Rule(float, 0.0, 60.0)},
+    "averaging": {"window_s": Rule(float, 0.0, 60.0),
+                  "method": Rule(str, choices=("median", "mean"))},
     "spo2_low": {"threshold": _SPO2, "delay_s": _SECONDS, "hysteresis": Rule(float, 0, 10),
                  "priority": _PRIORITY},
     "spo2_severe": {"threshold": _SPO2, "delay_s": _SECONDS, "hysteresis": Rule(float, 0, 10),
                     "priority": _PRIORITY},
     "spo2_drop": {"points": Rule(float, 1.0, 50.0), "delay_s": _SECONDS,
-                  "baseline_window_s": Rule(float, 10.0, 3600.0), "priority": _PRIORITY},
-    "pr_low": {"threshold": _PR, "delay_s": _SECONDS, "priority": _PRIORITY},
-    "pr_high": {"threshold": _PR, "delay_s": _SECONDS, "priority": _PRIORITY},
+                  "baseline_window_s": Rule(float, 10.0, 3600.0), "priority": _PRIORITY,
+                  "baseline_lag_s": Rule(float, 0.0, 600.0), "hysteresis": Rule(float, 0, 10)},
+    "pr_low": {"threshold": _PR, "delay_s": _SECONDS, "priority": _PRIORITY,
+               "hysteresis": Rule(float, 0, 50)},
+    "pr_high": {"threshold": _PR, "delay_s": _SECONDS, "priority": _PRIORITY,
+                "hysteresis": Rule(float, 0, 50)},
     "no_reading": {"delay_s": _SECONDS, "priority": _PRIORITY},
+    # Added by the signal pipeline (issue 3): validity, artifacts, rate of fall, stale data,
+    # batch events.
+    "validity": {"spo2_min": _SPO2, "pr_min": _PR, "pr_max": _PR, "max_gap_s": _SECONDS},
+    "artifact": {"max_step": Rule(float, 1.0, 100.0), "max_rate": Rule(float, 0.0, 100.0),
+                 "hold_s": Rule(float, 0.0, 60.0)},
+    "spo2_falling": {"points": Rule(float, 1.0, 50.0), "window_s": Rule(float, 1.0, 600.0),
+                     "hysteresis": Rule(float, 0, 10), "delay_s": _SECONDS,
+                     "priority": _PRIORITY},
+    "stale_data": {"delay_s": Rule(float, 0.5, 3600.0), "priority": _PRIORITY},
+    "events": {"points": Rule(float, 1.0, 50.0), "min_duration_s": _SECONDS},
     "lost_device": {"priority": _PRIORITY, "escalate_to_high_s": _SECONDS},
     "battery_low": {"priority": _PRIORITY},
     "alarms": {"latch_high": Rule(bool), "escalate_after_s": _SECONDS,
@@ -112,6 +127,11 @@ def _coerce(value: Any, rule: Rule, where: str) -> Any:
             return Priority.parse(value)
         except ValueError as exc:
             raise ProfileError(f"{where}: {exc}") from None
+    if rule.kind is str:
+        if not isinstance(value, str) or (rule.choices and value not in rule.choices):
+            raise ProfileError(f"{where}: expected one of {', '.join(rule.choices)}, "
+                               f"got {value!r}")
+        return value
     if rule.kind is bool:
         if not isinstance(value, bool):
             raise ProfileError(f"{where}: expected true or false, got {value!r}")

@@ -20,8 +20,8 @@ def test_monitor_json_prints_a_raised_high_alarm_for_a_slow_desaturation(capsys)
                              "--duration", "600", "--speed", "2000", "--json")
     assert code == 0, err
     events = [json.loads(line) for line in out.splitlines()]
-    raised = [e for e in events if e["type"] == "alarm" and e["state"] == "raised"]
-    assert raised[0]["condition"] == "spo2_low"
+    raised = [e for e in events if e["type"] == "alarm" and e["state"] == "raised"
+              and e["condition"] == "spo2_low"]
     assert raised[0]["priority"] == "high"
     assert raised[0]["station"] == "sim-1"
     assert 200 < raised[0]["t"] < 600
@@ -30,14 +30,17 @@ def test_monitor_json_prints_a_raised_high_alarm_for_a_slow_desaturation(capsys)
 
 def test_monitor_replay_ends_with_the_file_and_stamps_file_time(capsys, tmp_path):
     csv = tmp_path / "r.csv"
-    csv.write_text("time,spo2,pr\n" + "".join(f"{i},{97 if i < 300 else 88},70\n"
-                                             for i in range(400)))
-    code, out, _ = run_cli(capsys, "monitor", "--source", f"replay:{csv}", "--speed", "5000",
+    fall = {298: 94, 299: 91}
+    csv.write_text("time,spo2,pr\n" + "".join(
+        f"{i},{fall.get(i, 97 if i < 300 else 88)},70\n" for i in range(400)))
+    code, out, _ = run_cli(capsys, "monitor", "--source", f"replay:{csv}", "--speed", "400",
                            "--json")
     assert code == 0
-    raised = [json.loads(x) for x in out.splitlines() if '"raised"' in x]
-    assert raised[0]["condition"] == "spo2_low"
-    assert abs(raised[0]["t"] - 315) <= 2
+    raised = {e["condition"]: e for e in map(json.loads, out.splitlines())
+              if e["state"] == "raised"}
+    assert abs(raised["spo2_low"]["t"] - 315) <= 2  # 15 s after it fell below 90
+    assert raised["spo2_drop"]["priority"] == "medium"  # fell 9 points below baseline
+    assert raised["spo2_drop"]["t"] < raised["spo2_low"]["t"]
 
 
 def test_monitor_records_what_it_saw(capsys, tmp_path):

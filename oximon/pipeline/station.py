@@ -1,74 +1,31 @@
 """Per-station detection: samples and device states in, condition changes out.
 
-Pure: no I/O, no wall clock — time comes from the samples and from `tick(now)`.
+Pure: no I/O, no wall clock — time comes from the samples and from `tick(now)`. The chain
+for each sample is validity → motion-artifact rejection → averaging → the level rules
+(spo2_low, spo2_severe, spo2_drop, spo2_falling, pr_low, pr_high); time-driven rules
+(no_reading, stale_data) and device rules (lost_device, battery_low) run beside it.
+Batch analysis (`oximon.analysis`) computes exactly the same verdicts for whole arrays
+(`oximon.pipeline.vector`, tested against this class).
 """
 
 from __future__ import annotations
 
 import math
 
-from oximon.profile import Profile
-from oximon.types import (
-    ConditionChange,
-    DeviceState,
-    Flags,
-    Priority,
-    Sample,
-    StateChange,
+from oximon.pipeline.settings import (
+    INVALID_FLAGS,
+    MESSAGES,
+    MS,
+    T_LIMIT_S,
+    Q,
+    Settings,
+    ThresholdRule,
 )
+from oximon.pipeline.stages import ArtifactFilter, Averager, Baseline, FallWindow, Level
+from oximon.profile import Profile
+from oximon.types import ConditionChange, DeviceState, Flags, Priority, Sample, StateChange
 
-
-class _DelayedThreshold:
-    """Holds while `value < threshold`; becomes active after holding for `delay` seconds;
-    clears when value >= threshold + hysteresis or the reading becomes invalid."""
-
-    def __init__(self, name: str, threshold: float, delay: float, hysteresis: float,
-                 priority: Priority, below: bool = True, message: str = ""):
-        self.name = name
-        self.threshold = threshold
-        self.delay = delay
-        self.hysteresis = hysteresis
-        self.priority = priority
-        self.below = below
-        self.message = message
-        self.onset: float | None = None
-        self.active = False
-        self.extreme = math.nan
-
-    def _breached(self, value: float) -> bool:
-        return value < self.threshold if self.below else value > self.threshold
-
-    def _recovered(self, value: float) -> bool:
-        if self.below:
-            return value >= self.threshold + self.hysteresis
-        return value <= self.threshold - self.hysteresis
-
-    def update(self, station: str, t: float, value: float) -> ConditionChange | None:
-        if math.isnan(value):
-            # An invalid reading neither confirms nor clears a desaturation: the no-reading
-            # detector takes over; a latched alarm is the alarm system's business.
-            if not self.active:
-                self.onset = None
-            return None
-        if self._breached(value):
-            if self.onset is None:
-                self.onset = t
-                self.extreme = value
-            else:
-                self.extreme = min(self.extreme, value) if self.below else max(self.extreme, value)
-            if not self.active and t - self.onset >= self.delay:
-                self.active = True
-                return ConditionChange(station, self.name, True, t, self.priority,
-                                       onset=self.onset, value=value, message=self.message)
-            return None
-        if self.active and self._recovered(value):
-            self.active = False
-            self.onset = None
-            return ConditionChange(station, self.name, False, t, self.priority,
-                                   value=self.extreme, message=self.message)
-        if not self.active:
-            self.onset = None
-        return None
+_CONNECTED = (DeviceState.STREAMING, DeviceState.NO_SIGNAL)
 
 
 class StationPipeline:
@@ -77,83 +34,168 @@ class StationPipeline:
     def __init__(self, station: str, profile: Profile):
         self.station = station
         self.profile = profile
-        low = profile["spo2_low"]
-        self._spo2_low = _DelayedThreshold(
-            "spo2_low", low["threshold"], low["delay_s"], low["hysteresis"], low["priority"],
-            message="Low oxygen — check breathing, SAVE ME")
-        nr = profile["no_reading"]
-        self._no_reading_delay = nr["delay_s"]
-        self._no_reading_priority = nr["priority"]
-        self._last_valid_t: float | None = None
-        self._invalid_since: float | None = None
-        self._no_reading_active = False
-        self._state = DeviceState.CONNECTING
-        self._lost_active = False
-        self._battery_active = False
+        s = self.settings = Settings.from_profile(profile)
+        self._artifact = ArtifactFilter(s.art_step_q, s.art_rate_q, s.art_hold_ms)
+        self._avg = Averager(s.avg_ms, s.avg_median)
+        self._baseline = Baseline(s.base_win_ms, s.base_lag_ms)
+        self._fall = FallWindow(s.fall_win_ms)
+        self._low = Level(s.spo2_low.delay_ms, s.gap_ms)
+        self._severe = Level(s.spo2_severe.delay_ms, s.gap_ms)
+        self._drop = Level(s.drop_delay_ms, s.gap_ms)
+        self._falling = Level(s.fall_delay_ms, s.gap_ms)
+        self._pr_low = Level(s.pr_low.delay_ms, s.gap_ms)
+        self._pr_high = Level(s.pr_high.delay_ms, s.gap_ms)
+        self._spo2_min = s.spo2_min_q / Q
+        self._connected = False
+        self._max_t = -math.inf
+        self._since: float | None = None  # time of the last valid reading (or connection)
+        self._last_row_t: float | None = None  # time of the last sample of any kind
+        self._no_reading = False
+        self._stale = False
+        self._lost = False
+        self._battery = False
+        # Latest averaged SpO2 (milli-percent) and baseline, for the UI and tests.
+        self.spo2_q: int | None = None
 
+    # -- samples ---------------------------------------------------------------------
     def push(self, sample: Sample) -> list[ConditionChange]:
-        out: list[ConditionChange] = []
-        if self._state not in (DeviceState.STREAMING, DeviceState.NO_SIGNAL):
-            self._state = DeviceState.STREAMING  # a sample arrived: the device is connected
-        if sample.valid:
-            self._last_valid_t = sample.t
-            self._invalid_since = None
-            if self._no_reading_active:
-                self._no_reading_active = False
-                out.append(self._technical("no_reading", False, sample.t))
-        elif self._invalid_since is None:
-            self._invalid_since = sample.t
-        change = self._spo2_low.update(self.station, sample.t, sample.spo2)
-        if change is not None:
-            out.append(change)
-        low_batt = bool(sample.flags & Flags.LOW_BATTERY)
-        if low_batt != self._battery_active:
-            self._battery_active = low_batt
-            out.append(self._technical("battery_low", low_batt, sample.t))
-        out.extend(self.tick(sample.t))
+        t = sample.t
+        if not (abs(t) <= T_LIMIT_S) or t < self._max_t:
+            return []  # no usable time, or out of order: batch analysis skips it too
+        self._max_t = t
+        if not self._connected:
+            self._connected = True
+            self._since = t
+        out = self._time_rules(t)
+        if self._stale:
+            self._stale = False
+            out.append(self._technical("stale_data", False, t))
+        self._last_row_t = t
+        s = self.settings
+        flags = int(sample.flags)
+        bad = flags & INVALID_FLAGS
+        spo2 = sample.spo2
+        tq = round(t * MS)
+        if not bad and self._spo2_min <= spo2 <= 100.0:
+            self._since = t
+            if self._no_reading:
+                self._no_reading = False
+                out.append(self._technical("no_reading", False, t))
+            q = round(spo2 * Q)
+            if self._artifact.accept(tq, q):
+                self._spo2(out, t, tq, self._avg.push(tq, q))
+        pr = sample.pr
+        if not bad and s.pr_min <= pr <= s.pr_max:
+            self._level(out, self._pr_low, s.pr_low, t, tq, pr < s.pr_low.threshold,
+                        pr >= s.pr_low.recover, pr)
+            self._level(out, self._pr_high, s.pr_high, t, tq, pr > s.pr_high.threshold,
+                        pr <= s.pr_high.recover, pr)
+        low_batt = bool(flags & Flags.LOW_BATTERY)
+        if low_batt != self._battery:
+            self._battery = low_batt
+            out.append(self._technical("battery_low", low_batt, t))
         return out
 
+    def _spo2(self, out: list[ConditionChange], t: float, tq: int, x: int) -> None:
+        s = self.settings
+        self.spo2_q = x
+        value = x / Q
+        self._level(out, self._low, s.spo2_low, t, tq, x < s.spo2_low.threshold,
+                    x >= s.spo2_low.recover, value)
+        self._level(out, self._severe, s.spo2_severe, t, tq, x < s.spo2_severe.threshold,
+                    x >= s.spo2_severe.recover, value)
+        total, n = self._baseline.update(tq, x)
+        if n:
+            breach = x * n <= total - s.drop_points_q * n
+            recovered = x * n > total - s.drop_recover_q * n
+        else:
+            breach, recovered = False, True
+        change = self._drop.update(t, tq, breach, recovered)
+        if change:
+            out.append(self._change("spo2_drop", change > 0, t, s.drop_priority,
+                                    self._drop.onset_t, value))
+        fall = self._fall.update(tq, x)
+        if fall is None:
+            breach, recovered = False, True
+        else:
+            # A fall counts only once SpO2 is also half as far below the baseline: a spike
+            # up and back (or noise at the top of the range) is not a fall.
+            below = n > 0 and x * n <= total - s.fall_below_q * n
+            breach, recovered = below and fall >= s.fall_points_q, fall < s.fall_recover_q
+        change = self._falling.update(t, tq, breach, recovered)
+        if change:
+            out.append(self._change("spo2_falling", change > 0, t, s.fall_priority,
+                                    self._falling.onset_t, value))
+
+    def _level(self, out: list[ConditionChange], level: Level, rule: ThresholdRule, t: float,
+               tq: int, breach: bool, recovered: bool, value: float) -> None:
+        change = level.update(t, tq, breach, recovered)
+        if change:
+            out.append(ConditionChange(self.station, rule.name, change > 0, t, rule.priority,
+                                       onset=level.onset_t if change > 0 else None,
+                                       value=value, message=rule.message))
+
+    def _change(self, name: str, active: bool, t: float, priority: Priority, onset: float,
+                value: float) -> ConditionChange:
+        return ConditionChange(self.station, name, active, t, priority,
+                               onset=onset if active else None, value=value,
+                               message=MESSAGES[name])
+
+    # -- device state and time -----------------------------------------------------------
     def on_state(self, change: StateChange) -> list[ConditionChange]:
         out: list[ConditionChange] = []
-        self._state = change.state
-        lost = change.state in (DeviceState.LOST, DeviceState.RECONNECTING)
-        if lost != self._lost_active:
-            self._lost_active = lost
+        state = change.state
+        lost = state in (DeviceState.LOST, DeviceState.RECONNECTING)
+        if lost != self._lost:
+            self._lost = lost
             out.append(self._technical("lost_device", lost, change.t))
-        if change.state is not DeviceState.STREAMING and change.state is not DeviceState.NO_SIGNAL:
-            # Not connected: "no reading" is not the right words; lost device covers it.
-            self._invalid_since = None
-            if self._no_reading_active:
-                self._no_reading_active = False
-                out.append(self._technical("no_reading", False, change.t))
-        elif self._invalid_since is None and self._last_valid_t is None:
-            self._invalid_since = change.t
+        if state in _CONNECTED:
+            if not self._connected:
+                self._connected = True
+                self._since = change.t
+                self._last_row_t = None
+            return out
+        self._connected = False
+        if state is DeviceState.ENDED:
+            return out  # a recording ran out: stop the clocks, leave verdicts as they are
+        # Not connected: "no reading" is not the right words; lost device covers it.
+        self._last_row_t = None
+        for name in ("no_reading", "stale_data"):
+            attr = "_no_reading" if name == "no_reading" else "_stale"
+            if getattr(self, attr):
+                setattr(self, attr, False)
+                out.append(self._technical(name, False, change.t))
         return out
 
     def tick(self, now: float) -> list[ConditionChange]:
         """Time-driven checks (called by the engine even when no samples arrive)."""
-        connected = self._state in (DeviceState.STREAMING, DeviceState.NO_SIGNAL)
-        if not connected or self._no_reading_active:
+        if not self._connected:
             return []
-        since = self._invalid_since
-        if since is None and self._last_valid_t is not None:
-            since = self._last_valid_t  # silent link: no samples at all
-        if since is not None and now - since >= self._no_reading_delay:
-            self._no_reading_active = True
-            return [self._technical("no_reading", True, now, onset=since)]
-        return []
+        return self._time_rules(now)
+
+    def _time_rules(self, now: float) -> list[ConditionChange]:
+        """Raise no_reading / stale_data at the exact moment their delay ran out (not at
+        the moment someone looked), so ticks at any rate give the same record."""
+        out: list[ConditionChange] = []
+        s = self.settings
+        since = self._since
+        if not self._no_reading and since is not None and now - since >= s.no_reading_s:
+            self._no_reading = True
+            out.append(self._technical("no_reading", True, since + s.no_reading_s, since))
+        last = self._last_row_t
+        if not self._stale and last is not None and now - last >= s.stale_s:
+            self._stale = True
+            out.append(self._technical("stale_data", True, last + s.stale_s, last))
+        return out
 
     def _technical(self, name: str, active: bool, t: float,
                    onset: float | None = None) -> ConditionChange:
+        s = self.settings
         priority = {
-            "no_reading": self._no_reading_priority,
-            "lost_device": self.profile["lost_device"]["priority"],
-            "battery_low": self.profile["battery_low"]["priority"],
-        }[name]
-        message = {
-            "no_reading": "No reading — check on the person",
-            "lost_device": "Lost device",
-            "battery_low": "Battery low",
+            "no_reading": s.no_reading_priority,
+            "stale_data": s.stale_priority,
+            "lost_device": s.lost_priority,
+            "battery_low": s.battery_priority,
         }[name]
         return ConditionChange(self.station, name, active, t, priority, technical=True,
-                               onset=onset, message=message)
+                               onset=onset, message=MESSAGES[name])

@@ -1,0 +1,275 @@
+"""Batch analysis of a whole recording: oximetry metrics, desaturation events, and the
+alarms the live engine would have raised.
+
+`analyze()` runs the *same* rules as the live `StationPipeline` (validity, artifact
+rejection, averaging, level rules, time rules), vectorised in `oximon.pipeline.vector`
+and proven identical by tests, so a supervisor's report and the alarms people heard
+agree to the sample. Pure numpy: no I/O.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from oximon.pipeline import vector
+from oximon.pipeline.settings import INVALID_FLAGS, MS, T_LIMIT_S, Q, Settings
+from oximon.profile import Profile, load_profile
+from oximon.types import Flags, Priority
+
+
+@dataclass(frozen=True)
+class Event:
+    """A desaturation: SpO2 at least `events.points` below the baseline."""
+
+    kind: str
+    start_s: float
+    end_s: float
+    nadir: float
+    baseline: float
+    depth: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "start_s": self.start_s, "end_s": self.end_s,
+                "nadir": self.nadir, "baseline": self.baseline, "depth": self.depth}
+
+
+@dataclass(frozen=True)
+class AlarmSpan:
+    condition: str
+    priority: Priority
+    raised_s: float
+    cleared_s: float | None  # None: still active when the record ended
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"condition": self.condition, "priority": self.priority.label,
+                "raised_s": self.raised_s, "cleared_s": self.cleared_s}
+
+
+@dataclass
+class AnalysisResult:
+    duration_s: float
+    valid_s: float
+    metrics: dict[str, float | None]
+    events: list[Event] = field(default_factory=list)
+    alarms: list[AlarmSpan] = field(default_factory=list)
+    averaging_delay_s: float = 0.0  # not in the JSON: shown in the human summary
+
+    def to_dict(self) -> dict[str, Any]:
+        """Exactly the `oximon analyze --json` object of DESIGN.md."""
+        return {"duration_s": self.duration_s, "valid_s": self.valid_s,
+                "metrics": dict(self.metrics),
+                "events": [e.to_dict() for e in self.events],
+                "alarms": [a.to_dict() for a in self.alarms]}
+
+
+_METRICS = ("odi3", "odi4", "ct90", "ct85", "nadir", "mean_spo2", "hypoxic_burden")
+
+
+def _r(x: float, nd: int = 3) -> float:
+    return round(float(x), nd)
+
+
+def analyze(time_s: Any, spo2: Any, pr: Any, profile: Profile | None = None, *,
+            flags: Any = None) -> AnalysisResult:
+    """Analyse one recording. Arrays of equal length; NaN = no valid value. `flags` (ints
+    of `oximon.types.Flags`, optional) marks finger-out/searching rows and battery."""
+    profile = profile or load_profile(None)
+    s = Settings.from_profile(profile)
+    t_all = np.asarray(time_s, dtype=float).ravel()
+    n_all = t_all.size
+    sp_all = np.asarray(spo2, dtype=float).ravel()
+    pr_all = np.asarray(pr, dtype=float).ravel()
+    if sp_all.size != n_all or pr_all.size != n_all:
+        raise ValueError(f"time_s, spo2 and pr must have the same length "
+                         f"({n_all}, {sp_all.size}, {pr_all.size})")
+    fl_all = (np.zeros(n_all, dtype=np.int64) if flags is None
+              else np.asarray(flags, dtype=np.int64).ravel())
+    if fl_all.size != n_all:
+        raise ValueError(f"flags must have the same length as time_s ({n_all}, {fl_all.size})")
+    with np.errstate(all="ignore"):
+        return _analyze(s, t_all, sp_all, pr_all, fl_all)
+
+
+def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndarray,
+             fl_all: np.ndarray) -> AnalysisResult:
+    keep = vector.keep_rows(t_all, T_LIMIT_S)
+    if not keep.all():
+        t, sp, pr, fl = t_all[keep], sp_all[keep], pr_all[keep], fl_all[keep]
+    else:
+        t, sp, pr, fl = t_all, sp_all, pr_all, fl_all
+    n = t.size
+    empty = AnalysisResult(0.0, 0.0, dict.fromkeys(_METRICS), [], [], s.averaging_delay_s)
+    if n == 0:
+        return empty
+    tq = np.rint(t * MS).astype(np.int64)
+    grid = vector.Grid(tq)
+    bad = (fl & INVALID_FLAGS) != 0
+    spo2_min = s.spo2_min_q / Q
+    valid = ~bad & (sp >= spo2_min) & (sp <= 100.0)
+    vidx = np.flatnonzero(valid)
+    # -- artifact rejection and averaging (the accepted readings, "a") --------------------
+    qv = np.rint(sp[vidx] * Q).astype(np.int64)
+    acc = vector.artifact_accept(tq[vidx], qv, s.art_step_q, s.art_rate_q, s.art_hold_ms)
+    if acc.all():
+        aidx, qa = vidx, qv
+    else:
+        aidx, qa = vidx[acc], qv[acc]
+    ta = tq[aidx]
+    sel = np.zeros(n, dtype=bool)
+    sel[aidx] = True
+    prefix = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(sel, out=prefix[1:])
+    lo = grid.starts(aidx, prefix, s.avg_ms, True, ta)
+    x = vector.average(qa, lo, s.avg_median)
+    tf = t[aidx]
+    spans: list[AlarmSpan] = []
+
+    def add(name: str, prio: Priority, eps: list[vector.Episode], times: np.ndarray) -> None:
+        for e in eps:
+            spans.append(AlarmSpan(name, prio, float(times[e.raised]),
+                                   None if e.cleared is None else float(times[e.cleared])))
+
+    # -- SpO2 level rules ------------------------------------------------------------------
+    for rule in (s.spo2_low, s.spo2_severe):
+        add(rule.name, rule.priority,
+            vector.level_episodes(ta, x < rule.threshold, x >= rule.recover, rule.delay_ms,
+                                  s.gap_ms), tf)
+    base_sum, base_n = _baseline(grid, aidx, prefix, ta, x, s)
+    known = base_n > 0
+    drop_breach = known & (x * base_n <= base_sum - s.drop_points_q * base_n)
+    drop_rec = ~known | (x * base_n > base_sum - s.drop_recover_q * base_n)
+    add("spo2_drop", s.drop_priority,
+        vector.level_episodes(ta, drop_breach, drop_rec, s.drop_delay_ms, s.gap_ms), tf)
+    flo = grid.starts(aidx, prefix, s.fall_win_ms, False, ta)
+    if x.size:
+        flo_c = np.minimum(flo, x.size - 1)
+        fall = x[flo_c] - x
+        covered = (ta - ta[flo_c]) >= s.fall_win_ms // 2
+        add("spo2_falling", s.fall_priority,
+            vector.level_episodes(ta, covered & (fall >= s.fall_points_q) & known
+                                  & (x * base_n <= base_sum - s.fall_below_q * base_n),
+                                  ~covered | (fall < s.fall_recover_q), s.fall_delay_ms,
+                                  s.gap_ms), tf)
+    # -- pulse rate ----------------------------------------------------------------------------
+    pok = ~bad & (pr >= s.pr_min) & (pr <= s.pr_max)
+    pidx = np.flatnonzero(pok)
+    pv, tp, tpf = pr[pidx], tq[pidx], t[pidx]
+    add("pr_low", s.pr_low.priority,
+        vector.level_episodes(tp, pv < s.pr_low.threshold, pv >= s.pr_low.recover,
+                              s.pr_low.delay_ms, s.gap_ms), tpf)
+    add("pr_high", s.pr_high.priority,
+        vector.level_episodes(tp, pv > s.pr_high.threshold, pv <= s.pr_high.recover,
+                              s.pr_high.delay_ms, s.gap_ms), tpf)
+    # -- time rules and battery ----------------------------------------------------------------
+    tv = t[vidx]
+    since = np.concatenate([t[:1], tv])
+    until = np.concatenate([tv, t[-1:]])
+    for raised, cleared, _ in vector.gap_episodes(since, until, s.no_reading_s, True):
+        spans.append(AlarmSpan("no_reading", s.no_reading_priority, raised, cleared))
+    for raised, cleared, _ in vector.gap_episodes(t[:-1], t[1:], s.stale_s, False):
+        spans.append(AlarmSpan("stale_data", s.stale_priority, raised, cleared))
+    low_batt = (fl & int(Flags.LOW_BATTERY)) != 0
+    if low_batt.any():
+        edges = np.flatnonzero(np.diff(np.concatenate([[False], low_batt]).astype(np.int8)))
+        for i in range(0, edges.size, 2):
+            end = float(t[edges[i + 1]]) if i + 1 < edges.size else None
+            spans.append(AlarmSpan("battery_low", s.battery_priority, float(t[edges[i]]), end))
+    spans.sort(key=lambda a: (a.raised_s, a.condition))
+    # -- metrics and events ----------------------------------------------------------------------
+    w = _weights(t, s.gap_ms / MS)
+    duration = float(t[-1] - t[0] + w[-1])
+    wa = w[aidx]
+    valid_s = float(wa.sum())
+    events, area = _events(tf, ta, x, base_sum, base_n, wa, s)
+    metrics = _metrics(x, qa, wa, valid_s, events, area)
+    if not math.isfinite(duration):
+        duration = 0.0
+    return AnalysisResult(_r(duration), _r(valid_s), metrics, events, spans,
+                          s.averaging_delay_s)
+
+
+def _baseline(grid: vector.Grid, aidx: np.ndarray, prefix: np.ndarray, ta: np.ndarray,
+              x: np.ndarray, s: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """Baseline.update for every averaged reading: (sum, count); count 0 = unknown."""
+    n = x.size
+    lo = grid.starts(aidx, prefix, s.base_lag_ms + s.base_win_ms, False, ta)
+    hi = grid.starts(aidx, prefix, s.base_lag_ms, False, ta)  # first at or after t - lag
+    c = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(x, out=c[1:])
+    cnt = hi - lo
+    total = c[hi] - c[lo]
+    if n:
+        first = ta[np.minimum(lo, n - 1)]
+        known = (cnt > 0) & (first <= ta - (s.base_lag_ms + s.base_win_ms // 2))
+        cnt = np.where(known, cnt, 0)
+    return total, cnt
+
+
+def _weights(t: np.ndarray, cap: float) -> np.ndarray:
+    """Seconds each row stands for: the time to the next row, capped (a gap in the file is
+    not observed time); the last row counts like the one before it."""
+    if t.size < 2:
+        return np.zeros(t.size)
+    w = np.empty(t.size)
+    np.minimum(np.diff(t), cap, out=w[:-1])
+    w[-1] = w[-2]
+    return w
+
+
+def _events(tf: np.ndarray, ta: np.ndarray, x: np.ndarray, base_sum: np.ndarray,
+            base_n: np.ndarray, wa: np.ndarray, s: Settings) -> tuple[list[Event], float]:
+    """Runs of averaged readings at least `events.points` below their baseline, lasting at
+    least `events.min_duration_s`; the baseline of an event is the one at its start.
+    Also returns the events' area (%·s) between baseline and trace (hypoxic burden)."""
+    known = base_n > 0
+    cand = np.flatnonzero(known & (x * base_n <= base_sum - s.event_points_q * base_n))
+    if cand.size == 0:
+        return [], 0.0
+    start = np.ones(cand.size, dtype=bool)
+    start[1:] = (cand[1:] != cand[:-1] + 1) | ((ta[cand[1:]] - ta[cand[:-1]]) > s.gap_ms)
+    first = np.flatnonzero(start)
+    last = np.append(first[1:] - 1, cand.size - 1)
+    i0, i1 = cand[first], cand[last]
+    base = base_sum[i0] / base_n[i0] / Q
+    xc = x[cand] / Q
+    nadir = np.minimum.reduceat(xc, first)
+    rid = np.cumsum(start) - 1
+    area = np.add.reduceat((base[rid] - xc) * wa[cand], first)
+    dur = tf[i1] - tf[i0]
+    good = np.flatnonzero(dur >= s.event_min_s)
+    out = []
+    for j in good.tolist():
+        b, nd = float(base[j]), float(nadir[j])
+        out.append(Event("desaturation", _r(tf[i0[j]]), _r(tf[i1[j]]), _r(nd), _r(b),
+                         _r(b - nd)))
+    return out, float(area[good].sum())
+
+
+def _metrics(x: np.ndarray, raw: np.ndarray, wa: np.ndarray, valid_s: float,
+             events: list[Event],
+             area: float) -> dict[str, float | None]:
+    if valid_s <= 0 or x.size == 0:
+        return dict.fromkeys(_METRICS)
+    hours = valid_s / 3600.0
+    xs = x / Q
+    # Oximeters show whole percent: a reading of 90 stands for 89.5..90.5, half of which is
+    # below 90. So each reading counts by the share of its rounding interval below the
+    # limit (89 → all, 90 → half, 91 → none); counting "< 90" alone under-reads CT90 by
+    # the time spent just under the limit.
+    below90 = float(np.dot(np.clip((90.5 * Q - raw) / Q, 0.0, 1.0), wa))
+    below85 = float(np.dot(np.clip((85.5 * Q - raw) / Q, 0.0, 1.0), wa))
+    depths = np.array([e.depth for e in events])
+    return {
+        "odi3": _r(np.count_nonzero(depths >= 3) / hours),
+        "odi4": _r(np.count_nonzero(depths >= 4) / hours),
+        "ct90": _r(100.0 * below90 / valid_s),
+        "ct85": _r(100.0 * below85 / valid_s),
+        "nadir": _r(xs.min()),
+        "mean_spo2": _r(float(np.dot(xs, wa)) / valid_s),
+        # %·min of desaturation per hour of valid recording
+        "hypoxic_burden": _r(area / 60.0 / hours),
+    }
