@@ -117,10 +117,10 @@ class StationTile(QFrame):
         row = QHBoxLayout(numbers)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(4)
-        row.addWidget(self.spo2, 3)
+        row.addWidget(self.spo2, 100)
         row.addWidget(self.spo2_unit)
         row.addSpacing(8)
-        row.addWidget(self.pr, 2)
+        row.addWidget(self.pr, 62)
         row.addWidget(self.pr_unit)
         self.middle = _Resizing(self._fit_middle)
         self.middle.setObjectName("middle")
@@ -185,9 +185,10 @@ class StationTile(QFrame):
 
     def _fit_middle(self, w: int, h: int) -> None:
         """The numbers fill the middle's height (or its width, whichever binds first)."""
-        units = self.spo2_unit.sizeHint().width() + self.pr_unit.sizeHint().width() + 20
+        units = self.spo2_unit.sizeHint().width() + self.pr_unit.sizeHint().width() + 24
         digits = max(1.0, w - units)
-        big = max(14.0, min(h * 0.92, digits / (1.75 + 0.62 * 1.75)))
+        per_px = QFontMetrics(self._font(100)).horizontalAdvance("100") / 100.0
+        big = max(14.0, min(h * 0.92, 0.95 * digits * (100 / 162) / per_px))  # "100" fits
         self.spo2.setFont(self._font(big))
         self.pr.setFont(self._font(big * 0.62))
         words = min(max(13.0, h * 0.28), 44.0) * self.text_scale

@@ -22,6 +22,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", metavar="NAME|FILE", help="alarm profile (TOML)")
     p.add_argument("--db", metavar="URL", help="incident store URL")
     p.add_argument("--kiosk", action="store_true", help="full screen, no window frame")
+    p.add_argument("--high-contrast", action="store_true", help="black and white, thick borders")
+    p.add_argument("--allow-supervisor-mode", action="store_true",
+                   help="let the settings dialog switch to supervisor mode and edit the alarm "
+                   "profile (every change is audited)")
+    p.add_argument("--duration", type=float, default=None, help=argparse.SUPPRESS)
     p.set_defaults(run=run)
 
 
@@ -48,5 +53,10 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as exc:  # Qt's system libraries missing: say which
         raise RuntimeFailure(f"cannot start the dashboard: {exc}. On Debian, install the "
                              "Qt runtime libraries (see README, 'System packages').") from None
+    from ui.dashboard import DashboardOptions
+
     engine = build_engine(ScaledClock(speed=args.speed), profile, stations)
-    return run_dashboard(engine, kiosk=args.kiosk, title="oximon — demo" if args.demo else None)
+    options = DashboardOptions(allow_supervisor=args.allow_supervisor_mode,
+                               high_contrast=args.high_contrast)
+    return run_dashboard(engine, kiosk=args.kiosk, title="oximon — demo" if args.demo else None,
+                         duration=args.duration, options=options)
