@@ -12,7 +12,15 @@ from alerts import AlarmManager
 from oximon.clock import ManualClock
 from oximon.engine import Engine
 from oximon.profile import load_profile
-from oximon.types import DeviceInfo, DeviceState, Flags, Sample, StateChange, Station
+from oximon.types import (
+    DeviceInfo,
+    DeviceState,
+    EngineEvent,
+    Flags,
+    Sample,
+    StateChange,
+    Station,
+)
 from tests.ui_fakes import ContractAlarms, FakeIncidentLog
 from ui.app import build_window
 from ui.response import OXYGEN, RESCUE
@@ -277,3 +285,39 @@ def test_band_in_words_shape_and_colour(qtbot, low, words, shape):
     assert tile.band.text() == f"{shape} {words}"
     band = {"●": "normal", "▲": "watch", "■": "low"}[shape]
     assert rig.window.palette_.bands[band] in tile.band.styleSheet()
+
+
+class OpensOnHighAlarm:
+    """A RecordSink like the store's (issue 6): a high alarm opens an incident and the
+    engine publishes the store's "incident opened" event."""
+
+    def __init__(self, log: FakeIncidentLog):
+        self.log = log
+
+    def on_sample(self, station, sample) -> None:
+        pass
+
+    def on_event(self, event: EngineEvent) -> list[EngineEvent]:
+        if (event.type, event.state) == ("alarm", "raised") and \
+                event.fields.get("priority") == "high":
+            iid = self.log.open_incident(event.station, event.t, "alarm")
+            return [EngineEvent("incident", "opened", event.t, event.station, {"id": iid})]
+        return []
+
+    def flush(self) -> list[EngineEvent]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+
+def test_store_opened_incident_shows_the_panel_and_acknowledge_reuses_it(qtbot):
+    log = FakeIncidentLog()
+    rig = Rig(qtbot, 2, log=log)
+    rig.engine.records = OpensOnHighAlarm(log)
+    rig.run(30.0, {"s1": 80.0})
+    assert rig.window.panels["s1"].incident_id == "inc-1"  # opened with the alarm
+    rig.window.acknowledge("s1")
+    assert [c[0] for c in log.calls] == ["open"]  # acknowledging did not open another
+    rig.engine._publish([EngineEvent("incident", "closed", 31.0, "s1", {"id": "inc-1"})])
+    assert "s1" not in rig.window.panels

@@ -107,7 +107,9 @@ QFrame#saveme {{ border: 2px solid {p.dim}; border-radius: 6px; }}
 QTabBar::tab {{ background: #263238; padding: 8px 14px; font-size: {base}px; }}
 QTabBar::tab:selected {{ background: #1565c0; }}
 QCheckBox {{ spacing: 10px; }}
-QCheckBox::indicator {{ width: {round(22 * scale)}px; height: {round(22 * scale)}px; }}
+QCheckBox::indicator {{ width: {round(20 * scale)}px; height: {round(20 * scale)}px;
+  border: 2px solid {p.fg}; border-radius: 3px; background: {p.bg}; }}
+QCheckBox::indicator:checked {{ background: #00b0ff; border-color: {p.fg}; }}
 QTableWidget {{ gridline-color: {p.border}; }}
 QHeaderView::section {{ background: #263238; color: {p.fg}; padding: 4px; }}
 QLineEdit, QPlainTextEdit, QComboBox, QDoubleSpinBox {{ background: #1c2429;
