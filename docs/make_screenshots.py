@@ -86,7 +86,7 @@ def main(out_dir: str = "docs/screenshots") -> int:
 
     calm = [f"sim:{s}:{i + 1}" for i, s in enumerate(
         ["normal", "normal", "motion", "normal", "finger-out", "normal", "disconnect",
-         "normal", "bradycardia", "normal", "normal", "normal"])]
+         "normal", "normal", "normal", "normal", "normal"])]
     window, _ = make(calm, 330.0)
     save(window, out, "wall-normal.png")
     window.close()

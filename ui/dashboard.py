@@ -226,7 +226,7 @@ class DashboardWindow(QMainWindow):
         if self.tiles:
             rows, cols = grid_shape(len(self.tiles), max(1, w), max(1, h))
             if (rows, cols, len(self.tiles)) != getattr(self, "_shape", None):
-                QTimer.singleShot(0, self._layout_tiles)
+                QTimer.singleShot(0, self, self._layout_tiles)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -326,11 +326,11 @@ class DashboardWindow(QMainWindow):
             panel.deleteLater()
         if not self.panels:
             self.response.hide()
-        QTimer.singleShot(0, self._layout_tiles)
+        QTimer.singleShot(0, self, self._layout_tiles)
 
     def _size_response(self) -> None:
         self.response.setFixedWidth(int(min(600, max(430, self.width() * 0.36))))
-        QTimer.singleShot(0, self._layout_tiles)
+        QTimer.singleShot(0, self, self._layout_tiles)
 
     def open_devices(self) -> DevicesDialog:
         if self.open_source is None:
