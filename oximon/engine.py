@@ -141,11 +141,31 @@ class Engine:
     def acknowledge(self, station_id: str, condition: str | None = None, by: str = "") -> None:
         self._publish(self.alarms.acknowledge(self.clock.now(), station_id, condition, by))
 
-    def pause_audio(self, by: str = "") -> None:
-        """Silence alarm sound for the profile's audio pause (if the alarm system has one)."""
+    def pause_audio(self, by: str = "") -> bool:
+        """Pause alarm audio through the alarm system when it offers it (the alarms issue);
+        its events (type "audio") are published like any other. False when it cannot."""
         pause = getattr(self.alarms, "pause_audio", None)
-        if pause is not None:
-            self._publish(pause(self.clock.now(), by))
+        if pause is None:
+            return False
+        self._publish(pause(self.clock.now(), by))
+        return True
+
+    # -- stations added or removed while running (pairing from the dashboard) -------------
+    def attach_station(self, station: Station, source: Source) -> None:
+        """Add a station and, if the engine is running, start pulling from its source now."""
+        self.add_station(station, source)
+        if self._tasks and not self._stopping:
+            self._tasks[station.id] = asyncio.create_task(
+                self._pump(station.id, source), name=f"source {station.id}")
+
+    def remove_station(self, station_id: str) -> None:
+        """Stop a station's source and forget it (the dashboard refuses while it alarms)."""
+        task = self._tasks.pop(station_id, None)
+        if task is not None and not task.done():
+            task.cancel()
+        self._sources.pop(station_id, None)
+        self._pipelines.pop(station_id, None)
+        self.stations.pop(station_id, None)
 
     def report(self, changes: list[ConditionChange]) -> None:
         """Conditions from outside the pipeline (watchdog, sound output) into the alarms."""

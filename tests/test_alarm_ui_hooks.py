@@ -16,7 +16,7 @@ from oximon.clock import ManualClock
 from oximon.engine import Engine
 from oximon.profile import Profile
 from oximon.types import Priority, Station
-from ui.style import FLASH_HZ, PRIORITY_STYLE
+from ui.style import DARK, FLASH_HZ, PRIORITY_WORDS
 
 
 def test_visual_spec_within_iec_ranges_and_never_colour_alone() -> None:
@@ -34,7 +34,8 @@ def test_visual_spec_within_iec_ranges_and_never_colour_alone() -> None:
     assert high.lit(0.1) and not high.lit(0.35)
     assert visual_for(Priority.MEDIUM, escalated=True).colour == high.colour
     assert FLASH_HZ[Priority.HIGH] == high.flash_hz and Priority.LOW not in FLASH_HZ
-    assert PRIORITY_STYLE[Priority.HIGH][:3] == (high.words, high.colour, high.shape)
+    assert PRIORITY_WORDS[Priority.HIGH] == (high.words, high.shape, True)
+    assert DARK.priority[Priority.HIGH] == high.colour
 
 
 def _engine() -> Engine:

@@ -1,106 +1,386 @@
-"""The main window: a wall of station tiles that fills the screen, and an alarm banner."""
+"""The main window: the alarm banner, a wall of station tiles that fills the screen, the
+response panel while incidents are open, and the escalation overlay.
+
+Seams the composition root fills (each has a working default for the demo):
+- `incident_log`: an `oximon.ports.IncidentLog` (the store); None → an in-memory log and
+  the panel says records are not being saved;
+- `discover` / `open_source`: device discovery and the source-spec opener for pairing;
+- `audit` / `apply_profile`: where settings changes are audited and how a new profile is
+  applied.
+Everything redraws from one timer (at most `redraw_hz`), never per sample.
+"""
 
 from __future__ import annotations
 
 import math
-import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
-from PySide6.QtWidgets import QGridLayout, QLabel, QMainWindow, QVBoxLayout, QWidget
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QPushButton,
+    QSizePolicy,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
+from alerts.manager import SYSTEM_STATION
 from alerts.watchdog import engine_stopped
+from oximon.ports import IncidentLog
+from oximon.profile import Profile
+from oximon.types import Priority
+from ui.alarm_views import AlarmBanner, EscalationOverlay
+from ui.devices import DevicesDialog, Discovery, Opener, simulated_discovery
+from ui.incident_memory import MemoryIncidentLog
 from ui.model import DashboardModel
-from ui.style import DARK_STYLESHEET, FLASH_HZ, PRIORITY_STYLE
+from ui.response import ResponsePanel
+from ui.settings import AuditSink, SettingsDialog, default_audit_sink
+from ui.style import DARK, FLASH_HZ, HIGH_CONTRAST, stylesheet
 from ui.tile import StationTile
 
-REDRAW_HZ = 20
+TILE_ASPECT = 1.45  # the width/height a tile reads best at
 
 
-def grid_shape(n: int) -> tuple[int, int]:
-    """Rows × columns for n tiles on a landscape screen (wider than tall)."""
-    cols = max(1, math.ceil(math.sqrt(n * 16 / 9)))
-    cols = min(cols, n)
-    rows = math.ceil(n / cols)
-    return rows, cols
+def grid_shape(n: int, width: float = 16.0, height: float = 9.0) -> tuple[int, int]:
+    """Rows × columns for n tiles in a width × height area: the shape whose tiles come
+    closest to TILE_ASPECT while wasting the fewest cells."""
+    n = max(1, n)
+    best: tuple[float, int, int] | None = None
+    for cols in range(1, n + 1):
+        rows = math.ceil(n / cols)
+        aspect = (width / cols) / (height / rows)
+        cost = abs(math.log(aspect / TILE_ASPECT)) + 0.35 * (rows * cols - n) / n
+        if best is None or cost < best[0]:
+            best = (cost, rows, cols)
+    assert best is not None
+    return best[1], best[2]
+
+
+class _Wall(QWidget):
+    """The tiles' area; tells the window its size so the grid shape can follow it."""
+
+    def __init__(self, on_resize: Callable[[int, int], None]):
+        super().__init__()
+        self._on_resize = on_resize
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._on_resize(self.width(), self.height())
+
+
+@dataclass
+class DashboardOptions:
+    by: str = "peer worker"  # who acts, as the records show it (no real names)
+    allow_supervisor: bool = False  # site setting until the supervisor issue lands
+    high_contrast: bool = False
+    text_scale: float = 1.0
+    redraw_hz: float = 20.0  # the issue's cap is about 30
 
 
 class DashboardWindow(QMainWindow):
-    def __init__(self, model: DashboardModel, title: str | None = None):
+    def __init__(self, model: DashboardModel, *, incident_log: IncidentLog | None = None,
+                 discover: Discovery | None = None, open_source: Opener | None = None,
+                 audit: AuditSink | None = None,
+                 apply_profile: Callable[[Profile], str] | None = None,
+                 options: DashboardOptions | None = None, title: str | None = None,
+                 kiosk: bool = False):
         super().__init__()
         self.model = model
+        self.options = options or DashboardOptions()
+        self.saving = incident_log is not None
+        self.incident_log: IncidentLog = incident_log or MemoryIncidentLog()
+        self.discover = discover or simulated_discovery(model)
+        self.open_source = open_source
+        self.audit = audit
+        self.apply_profile = apply_profile or self._apply_profile_here
+        self.kiosk = kiosk
+        self.palette_ = HIGH_CONTRAST if self.options.high_contrast else DARK
+        self.tiles: dict[str, StationTile] = {}
+        self.panels: dict[str, ResponsePanel] = {}
+        self.dialog: DevicesDialog | SettingsDialog | None = None
         self.setWindowTitle(title or "oximon")
-        self.setStyleSheet(DARK_STYLESHEET)
+
         central = QWidget()
         outer = QVBoxLayout(central)
-        self.banner = QLabel("All stations: no alarms")
-        self.banner.setObjectName("banner")
-        font = QFont()
-        font.setPointSize(20)
-        font.setBold(True)
-        self.banner.setFont(font)
+        outer.setContentsMargins(6, 6, 6, 6)
+        outer.setSpacing(6)
+        self.banner = AlarmBanner(self.palette_)
+        self.banner.acknowledge_requested.connect(self.acknowledge)
+        self.banner.respond_requested.connect(self.open_response)
+        self.banner.pause_requested.connect(self.pause_audio)
         outer.addWidget(self.banner)
-        grid = QGridLayout()
-        outer.addLayout(grid, 1)
-        self.tiles: dict[str, StationTile] = {}
-        n = len(model.engine.stations)
-        rows, cols = grid_shape(n)
-        for i, (sid, live) in enumerate(model.engine.stations.items()):
-            tile = StationTile(sid, live.station.label)
-            tile.acknowledge_requested.connect(self._acknowledge)
-            tile.set_font_scale(1.6 / max(1.0, rows * 0.6))
-            grid.addWidget(tile, i // cols, i % cols)
-            self.tiles[sid] = tile
+        body = QHBoxLayout()
+        self.wall = _Wall(self._wall_resized)
+        self.grid = QGridLayout(self.wall)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid.setSpacing(6)
+        body.addWidget(self.wall, 1)
+        self.response = QTabWidget()
+        self.response.hide()
+        body.addWidget(self.response)
+        outer.addLayout(body, 1)
+        outer.addLayout(self._bottom_bar())
         self.setCentralWidget(central)
+        self.overlay = EscalationOverlay(central, self.palette_)
+        self.overlay.acknowledge_requested.connect(self.acknowledge)
+
+        model.stations_changed.connect(self.rebuild_tiles)
+        model.incident_opened.connect(self._show_panel)
+        model.incident_closed.connect(lambda sid, _iid: self._remove_panel(sid))
+        self._shortcuts()
+        self.apply_look()
+        self.rebuild_tiles()
         self.resize(1366, 768)
-        QShortcut(QKeySequence("Space"), self, activated=self._acknowledge_top)
-        self._t0 = time.monotonic()
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.redraw)
-        self.timer.start(int(1000 / REDRAW_HZ))
+        self.timer.start(max(1, int(1000 / min(30.0, self.options.redraw_hz))))
 
-    def _acknowledge(self, sid: str) -> None:
-        self.model.acknowledge(sid, by="dashboard")
+    # -- building --------------------------------------------------------------------------
+    def _bottom_bar(self) -> QHBoxLayout:
+        bar = QHBoxLayout()
+        self.status = QLabel("")
+        self.status.setObjectName("dim")
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        bar.addWidget(self.status, 1)
+        for text, slot in (("Devices  [D]", self.open_devices),
+                           ("Settings  [S]", self.open_settings),
+                           ("High contrast  [H]", self.toggle_contrast),
+                           ("A+", lambda: self.scale_text(1.15)),
+                           ("A−", lambda: self.scale_text(1 / 1.15)),
+                           ("Full screen  [F11]", self.toggle_full_screen)):
+            b = QPushButton(text)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.clicked.connect(slot)
+            bar.addWidget(b)
+        return bar
+
+    def _shortcuts(self) -> None:
+        keys: list[tuple[str, Callable[[], None]]] = [
+            ("Space", self.acknowledge_top), ("Return", self.acknowledge_top),
+            ("Enter", self.acknowledge_top), ("P", self.pause_audio),
+            ("R", self.respond_top), ("D", self.open_devices), ("S", self.open_settings),
+            ("H", self.toggle_contrast), ("F11", self.toggle_full_screen),
+            ("Ctrl++", lambda: self.scale_text(1.15)), ("Ctrl+=", lambda: self.scale_text(1.15)),
+            ("Ctrl+-", lambda: self.scale_text(1 / 1.15)), ("Ctrl+Q", self.close),
+        ]
+        self.shortcuts = []
+        for key, slot in keys:
+            sc = QShortcut(QKeySequence(key), self)
+            sc.activated.connect(slot)
+            self.shortcuts.append(sc)
+
+    def apply_look(self) -> None:
+        p, s = self.palette_, self.options.text_scale
+        self.setStyleSheet(stylesheet(p, s))
+        font = self.font()
+        font.setPixelSize(round(15 * s))
+        self.setFont(font)
+        self.banner.palette_ = p
+        self.banner.set_text_scale(s)
+        self.banner._style = ""  # force its colours to be set again
+        self.overlay.palette_ = p
+        for tile in self.tiles.values():
+            tile.set_palette(p, s)
+
+    def rebuild_tiles(self) -> None:
+        ids = self.model.station_ids()
+        for sid in list(self.tiles):
+            if sid not in ids:
+                tile = self.tiles.pop(sid)
+                self.grid.removeWidget(tile)
+                tile.deleteLater()
+        for sid in ids:
+            if sid not in self.tiles:
+                tile = StationTile(sid, self.palette_, self.options.text_scale)
+                tile.acknowledge_requested.connect(self.acknowledge)
+                tile.respond_requested.connect(self.open_response)
+                self.tiles[sid] = tile
+        self._layout_tiles()
         self.redraw()
 
-    def _acknowledge_top(self) -> None:
-        alarms = [a for a in self.model.all_alarms() if not a.acknowledged]
-        if alarms:
-            self._acknowledge(alarms[0].station)
+    def _layout_tiles(self) -> None:
+        ids = self.model.station_ids()
+        for tile in self.tiles.values():
+            self.grid.removeWidget(tile)
+        w = self.wall.width() if self.wall.width() > 50 else self.width() - 20
+        h = self.wall.height() if self.wall.height() > 50 else self.height() - 140
+        w, h = max(1, w), max(1, h)
+        rows, cols = grid_shape(len(ids), w, h)
+        for r in range(self.grid.rowCount()):
+            self.grid.setRowStretch(r, 0)
+        for c in range(self.grid.columnCount()):
+            self.grid.setColumnStretch(c, 0)
+        for i, sid in enumerate(ids):
+            self.grid.addWidget(self.tiles[sid], i // cols, i % cols)
+        for r in range(rows):
+            self.grid.setRowStretch(r, 1)
+        for c in range(cols):
+            self.grid.setColumnStretch(c, 1)
+        self._shape = (rows, cols, len(ids))
 
+    def _wall_resized(self, w: int, h: int) -> None:
+        if self.tiles:
+            rows, cols = grid_shape(len(self.tiles), max(1, w), max(1, h))
+            if (rows, cols, len(self.tiles)) != getattr(self, "_shape", None):
+                QTimer.singleShot(0, self, self._layout_tiles)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.overlay.setGeometry(self.centralWidget().rect())
+
+    # -- the timer -------------------------------------------------------------------------
     def redraw(self) -> None:
-        elapsed = time.monotonic() - self._t0
+        now = self.model.now()
+        self.model.advance(now)
+        bands = self.model.band_limits()
+        flash = {pr: (now * hz) % 1.0 < 0.5 for pr, hz in FLASH_HZ.items()}
         for sid, tile in self.tiles.items():
-            view = self.model.views[sid]
+            view = self.model.views.get(sid)
+            if view is None:
+                continue
             top = view.top_alarm()
-            hz = FLASH_HZ.get(top.priority, 1.0) if top else 1.0
-            tile.refresh(self.model.live(sid), view, flash_phase=(elapsed * hz) % 1.0 < 0.5)
-        self._refresh_banner()
+            on = flash.get(top.priority, True) if top else True
+            tile.refresh(self.model.live(sid), view, now, on, bands)
+        top = self.model.all_alarms()
+        on = flash.get(top[0].priority, True) if top else True
+        stopped = engine_stopped(self.model.engine)
+        self.banner.refresh(self.model, now, flash[Priority.HIGH] if stopped else on, stopped)
+        self.overlay.refresh(self.model, flash[Priority.HIGH])
+        for panel in self.panels.values():
+            panel.refresh(now)
+        self._refresh_status(now)
 
-    def _refresh_banner(self) -> None:
-        stopped = engine_stopped(self.model.engine)  # a dead engine cannot raise its alarm
-        if stopped:
-            self.banner.setText(f"■ {stopped.upper()}")
-            self.banner.setStyleSheet("background: #ff1744; color: white;")
+    def _refresh_status(self, now: float) -> None:
+        wall = self.model.clock.wall().astimezone().strftime("%H:%M:%S")
+        records = "records saved" if self.saving else "records NOT saved (no incident store)"
+        text = (f"{wall} · {len(self.tiles)} stations · {records} · Space acknowledge · "
+                "P pause audio · R respond · double-tap a tile to respond")
+        if self.status.text() != text:
+            self.status.setText(text)
+
+    # -- actions ---------------------------------------------------------------------------
+    def acknowledge(self, sid: str) -> None:
+        view = self.model.views.get(sid)
+        if view is None:
+            if sid == SYSTEM_STATION:  # monitoring stopped, sound unavailable
+                self.model.acknowledge(sid, by=self.options.by)
+                self.redraw()
             return
+        vital_high = any(a.priority >= Priority.HIGH and not a.technical and not a.acknowledged
+                         for a in view.alarms.values())
+        self.model.acknowledge(sid, by=self.options.by)
+        if vital_high:  # a high alarm on a person: the response starts now
+            self.open_response(sid, reason="alarm")
+        self.redraw()
+
+    def acknowledge_top(self) -> None:
+        sid = self.overlay.station or next(
+            (a.station for a in self.model.all_alarms() if not a.acknowledged), None)
+        if sid is not None:
+            self.acknowledge(sid)
+
+    def respond_top(self) -> None:
         alarms = self.model.all_alarms()
-        if not alarms:
-            self.banner.setText("All stations: no alarms")
-            self.banner.setStyleSheet("")
+        if alarms:
+            self.open_response(alarms[0].station)
+
+    def pause_audio(self) -> None:
+        self.model.pause_audio(by=self.options.by)
+        self.redraw()
+
+    def open_response(self, sid: str, reason: str = "manual") -> str:
+        """Open (or show) the response panel for a station's incident; returns its id."""
+        iid = self.model.incidents.get(sid) or self.incident_log.current_incident(sid)
+        if iid is None:
+            iid = self.incident_log.open_incident(sid, self.model.now(), reason,
+                                                  by=self.options.by)
+        self._show_panel(sid, iid)
+        return iid
+
+    def _show_panel(self, sid: str, iid: str) -> None:
+        if sid not in self.model.views:
             return
-        top = alarms[0]
-        words, colour, shape, _ = PRIORITY_STYLE[top.priority]
-        label = (self.model.live(top.station).station.label
-                 if top.station in self.model.views else "All stations")
-        more = f"   (+{len(alarms) - 1} more)" if len(alarms) > 1 else ""
-        ack = " — acknowledged" if top.acknowledged else " — press Space or tap Acknowledge"
-        self.banner.setText(f"{shape} {words} · {label}: {top.message or top.condition}"
-                            f"{ack}{more}")
-        fg = "black" if top.priority < 3 else "white"
-        self.banner.setStyleSheet(f"background: {colour}; color: {fg};")
+        self.model.incidents[sid] = iid
+        panel = self.panels.get(sid)
+        if panel is None or panel.incident_id != iid:
+            if panel is not None:
+                self._remove_panel(sid)
+            panel = ResponsePanel(self.model, sid, iid, self.incident_log, self.saving,
+                                  by=self.options.by)
+            panel.closed.connect(lambda s, i: self._closed(s, i))
+            self.panels[sid] = panel
+            self.response.addTab(panel, self.model.label(sid))
+        self.response.setCurrentWidget(panel)
+        self._size_response()
+        self.response.show()
+
+    def _closed(self, sid: str, iid: str) -> None:
+        if self.model.incidents.get(sid) == iid:
+            self.model.incidents.pop(sid)
+        self._remove_panel(sid)
+
+    def _remove_panel(self, sid: str) -> None:
+        panel = self.panels.pop(sid, None)
+        if panel is not None:
+            self.response.removeTab(self.response.indexOf(panel))
+            panel.deleteLater()
+        if not self.panels:
+            self.response.hide()
+        QTimer.singleShot(0, self, self._layout_tiles)
+
+    def _size_response(self) -> None:
+        self.response.setFixedWidth(int(min(600, max(430, self.width() * 0.36))))
+        QTimer.singleShot(0, self, self._layout_tiles)
+
+    def open_devices(self) -> DevicesDialog:
+        if self.open_source is None:
+            from drivers import open_source
+            self.open_source = open_source
+        dialog = DevicesDialog(self.model, self.discover, self.open_source, self)
+        dialog.setStyleSheet(self.styleSheet())
+        self.dialog = dialog
+        dialog.show()
+        return dialog
+
+    def open_settings(self) -> SettingsDialog:
+        dialog = SettingsDialog(
+            self.model.engine.profile, allow_supervisor=self.options.allow_supervisor,
+            audit=self.audit or default_audit_sink(), apply=self.apply_profile,
+            now=self.model.now, wall=self.model.clock.wall, by=self.options.by, parent=self)
+        dialog.setStyleSheet(self.styleSheet())
+        self.dialog = dialog
+        dialog.show()
+        return dialog
+
+    def _apply_profile_here(self, profile: Profile) -> str:
+        """Default: the running engine takes the profile for what reads it live (tile bands,
+        audio pause length) and for stations paired from now on."""
+        self.model.engine.profile = profile
+        return ("Tiles use it now; alarm rules use it for devices paired from now on and "
+                "for every device after a restart with this profile.")
+
+    def toggle_contrast(self) -> None:
+        self.palette_ = DARK if self.palette_ is HIGH_CONTRAST else HIGH_CONTRAST
+        self.apply_look()
+
+    def scale_text(self, factor: float) -> None:
+        self.options.text_scale = min(2.5, max(0.7, self.options.text_scale * factor))
+        self.apply_look()
+
+    def toggle_full_screen(self) -> None:
+        if self.isFullScreen():
+            self.showNormal()
+        else:
+            self.showFullScreen()
 
     def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Escape and self.isFullScreen():
+        if event.key() == Qt.Key.Key_Escape and self.isFullScreen() and not self.kiosk:
             self.showNormal()
         else:
             super().keyPressEvent(event)

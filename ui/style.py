@@ -1,21 +1,72 @@
-"""Colours, words and shapes: colour is never the only signal (words and a shape too)."""
+"""Colours, words and shapes: colour is never the only signal (words and a shape too).
+
+Two palettes: the default dark one and a high-contrast one (pure black, white, thick
+borders) for bright rooms and tired eyes. A text scale makes every font larger.
+"""
 
 from __future__ import annotations
 
-from alerts.visual import ALARM_VISUALS
+from dataclasses import dataclass
 
-# band -> (words, colour, shape)
-BAND_STYLE = {
-    "normal": ("normal", "#66bb6a", "●"),
-    "watch": ("watch", "#ffca28", "▲"),
-    "low": ("LOW", "#ff5252", "■"),
+from alerts.visual import ALARM_VISUALS
+from oximon.types import Priority
+
+# band -> (words, shape)
+BAND_WORDS = {
+    "normal": ("normal", "●"),
+    "watch": ("watch", "▲"),
+    "low": ("LOW", "■"),
 }
 
-# priority -> (words, colour, shape, flashes), from alerts.visual (the source of truth).
-PRIORITY_STYLE = {p: (v.words, v.colour, v.shape, v.flashes) for p, v in ALARM_VISUALS.items()}
+# priority -> (words, shape, flashes), from alerts.visual (the source of truth).
+PRIORITY_WORDS = {p: (v.words, v.shape, v.flashes) for p, v in ALARM_VISUALS.items()}
 
 # Flash rates (IEC 60601-1-8: high 1.4–2.8 Hz, medium 0.4–0.8 Hz; low is steady).
 FLASH_HZ = {p: v.flash_hz for p, v in ALARM_VISUALS.items() if v.flashes}
+
+
+@dataclass(frozen=True)
+class Palette:
+    name: str
+    bg: str
+    tile_bg: str
+    fg: str
+    dim: str
+    border: str
+    spo2: str
+    pr: str
+    state: str
+    wave: str
+    trend: str
+    bands: dict[str, str]
+    priority: dict[Priority, str]
+    border_px: int
+
+
+DARK = Palette(
+    name="dark", bg="#0b0f12", tile_bg="#151b20", fg="#eceff1", dim="#90a4ae",
+    border="#37474f", spo2="#ffffff", pr="#80d8ff", state="#ffd180", wave="#4fc3f7",
+    trend="#e0e0e0",
+    bands={"normal": "#66bb6a", "watch": "#ffca28", "low": "#ff5252"},
+    priority={p: v.colour for p, v in ALARM_VISUALS.items()},
+    border_px=3,
+)
+
+HIGH_CONTRAST = Palette(
+    name="high contrast", bg="#000000", tile_bg="#000000", fg="#ffffff", dim="#ffffff",
+    border="#ffffff", spo2="#ffffff", pr="#ffffff", state="#ffff00", wave="#00ffff",
+    trend="#ffffff",
+    bands={"normal": "#00ff00", "watch": "#ffff00", "low": "#ff3030"},
+    priority={Priority.HIGH: "#ff0000", Priority.MEDIUM: "#ffff00", Priority.LOW: "#00ffff",
+              Priority.NONE: "#ffffff"},
+    border_px=5,
+)
+
+
+def text_on(colour: str) -> str:
+    """Black or white, whichever reads on `colour`."""
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return "#000000" if (0.299 * r + 0.587 * g + 0.114 * b) > 140 else "#ffffff"
 
 
 def band_for(spo2: float, low: float = 90.0, watch: float = 95.0) -> str:
@@ -26,12 +77,36 @@ def band_for(spo2: float, low: float = 90.0, watch: float = 95.0) -> str:
     return "normal"
 
 
-DARK_STYLESHEET = """
-QWidget { background: #101418; color: #eceff1; }
-QLabel#spo2 { color: #ffffff; }
-QLabel#pr { color: #80d8ff; }
-QLabel#tileState { color: #ffd180; }
-QPushButton { background: #263238; border: 2px solid #90a4ae; padding: 6px; }
-QPushButton#ack { background: #b71c1c; color: white; font-weight: bold; }
-QLabel#banner { padding: 8px; font-weight: bold; }
+def stylesheet(p: Palette, scale: float = 1.0) -> str:
+    """The window's stylesheet; `scale` multiplies the base text size (large fonts)."""
+    base = round(15 * scale)
+    big = round(20 * scale)
+    return f"""
+QWidget {{ background: {p.bg}; color: {p.fg}; }}
+QDialog QWidget, QTabWidget QWidget {{ font-size: {base}px; }}
+QPushButton {{ background: #263238; color: {p.fg}; border: 2px solid {p.dim};
+  border-radius: 6px; padding: 6px 10px; min-height: {round(30 * scale)}px; }}
+QPushButton:pressed {{ background: #455a64; }}
+QPushButton:checked {{ background: #1565c0; border-color: #ffffff; }}
+QPushButton:disabled {{ color: #607d8b; border-color: #37474f; }}
+QPushButton#primary {{ background: #b71c1c; color: #ffffff; font-weight: bold; }}
+QPushButton#action {{ font-size: {round(18 * scale)}px; font-weight: bold; padding: 3px 6px;
+  min-height: {round(32 * scale)}px; }}
+QLabel#savemeStep {{ font-size: {round(14 * scale)}px; }}
+QLabel#dim {{ color: {p.dim}; }}
+QLabel#warning {{ background: #ff6f00; color: #000000; padding: 4px; font-weight: bold; }}
+QLabel#prompt {{ background: #ffd600; color: #000000; padding: 6px; font-weight: bold;
+  font-size: {big}px; }}
+QLabel#h1 {{ font-size: {big}px; font-weight: bold; }}
+QFrame#saveme {{ border: 2px solid {p.dim}; border-radius: 6px; }}
+QTabBar::tab {{ background: #263238; padding: 8px 14px; font-size: {base}px; }}
+QTabBar::tab:selected {{ background: #1565c0; }}
+QCheckBox {{ spacing: 10px; }}
+QCheckBox::indicator {{ width: {round(20 * scale)}px; height: {round(20 * scale)}px;
+  border: 2px solid {p.fg}; border-radius: 3px; background: {p.bg}; }}
+QCheckBox::indicator:checked {{ background: #00b0ff; border-color: {p.fg}; }}
+QTableWidget {{ gridline-color: {p.border}; }}
+QHeaderView::section {{ background: #263238; color: {p.fg}; padding: 4px; }}
+QLineEdit, QPlainTextEdit, QComboBox, QDoubleSpinBox {{ background: #1c2429;
+  border: 1px solid {p.dim}; padding: 4px; }}
 """

@@ -1,137 +1,335 @@
-"""One station's tile: big numbers, the pleth wave, the device state in words, the alarm.
+"""One station's tile: big numbers, the band, pleth, trend, device state in words, alarm.
 
 A tile never shows a stale number: unless the device is streaming valid values the number
-area shows words ("No reading — check on the person", "Lost device", "Searching").
+area is replaced by words ("No reading — check on the person", "Lost device",
+"Searching"). Fonts follow the tile's size, so 1 tile or 24 fill the screen legibly.
+A tap on a tile with an unacknowledged alarm acknowledges it; a double tap opens the
+response panel for that station.
 """
 
 from __future__ import annotations
 
 import math
 
-import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QStackedLayout,
+    QVBoxLayout,
+    QWidget,
+)
 
 from oximon.engine import StationLive
-from oximon.types import DeviceState
+from oximon.types import Priority
 from ui.model import StationView
-from ui.style import BAND_STYLE, PRIORITY_STYLE, band_for
+from ui.plots import StatusIcons, TrendView, WaveView
+from ui.style import BAND_WORDS, DARK, PRIORITY_WORDS, Palette, band_for
 
-pg.setConfigOptions(antialias=False, background="k", foreground="w")
+
+def _label(name: str, align: Qt.AlignmentFlag | None = None) -> QLabel:
+    w = QLabel("")
+    w.setObjectName(name)
+    if align is not None:
+        w.setAlignment(align)
+    return w
+
+
+def format_age(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.0f} s"
+    if seconds < 3600:
+        return f"{int(seconds // 60)} min {int(seconds % 60):02d} s"
+    return f"{seconds / 3600:.1f} h"
+
+
+class _Resizing(QWidget):
+    """A container that reports its size, so fonts can fill the space the layout gave."""
+
+    def __init__(self, on_resize):
+        super().__init__()
+        self._on_resize = on_resize
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._on_resize(self.width(), self.height())
 
 
 class StationTile(QFrame):
     acknowledge_requested = Signal(str)
+    respond_requested = Signal(str)
 
-    def __init__(self, sid: str, label: str):
+    def __init__(self, sid: str, palette: Palette = DARK, text_scale: float = 1.0):
         super().__init__()
         self.sid = sid
-        self.setObjectName("tile")
-        self.setFrameShape(QFrame.Shape.Box)
-        self.setLineWidth(4)
-        self._flash_on = False
-        self._last_pleth_version = -1
+        self.palette_ = palette
+        self.text_scale = text_scale
+        self._texts: dict[str, str] = {}
+        self._border: tuple[str, int] = (palette.border, palette.border_px)
+        self._alarm_unacked = False
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(150, 120)
+        # The tile paints its own background and border; its children stay see-through.
+        self.setStyleSheet("QLabel, QWidget#numbers, QWidget#middle "
+                           "{ background: transparent; } "
+                           "QPushButton { padding: 0px 8px; min-height: 0px; }")
 
-        self.name = QLabel(label)
-        self.name.setObjectName("tileName")
-        self.state = QLabel("")
-        self.state.setObjectName("tileState")
-        self.state.setWordWrap(True)
-        self.spo2 = QLabel("--")
-        self.spo2.setObjectName("spo2")
-        self.spo2.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.spo2_unit = QLabel("SpO₂ %")
-        self.pr = QLabel("--")
-        self.pr.setObjectName("pr")
-        self.pr.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.pr_unit = QLabel("pulse /min")
-        self.band = QLabel("")
-        self.band.setObjectName("band")
-        self.alarm = QLabel("")
-        self.alarm.setObjectName("alarm")
-        self.alarm.setWordWrap(True)
+        self.name = _label("tileName")
+        self.band = _label("band", Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.icons = StatusIcons()
+        self.spo2 = _label("spo2", Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.spo2_unit = _label("unit")
+        self.spo2_unit.setText("SpO₂\n%")
+        self.pr = _label("pr", Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.pr_unit = _label("unit")
+        self.pr_unit.setText("pulse\n/min")
+        self.words = _label("tileState", Qt.AlignmentFlag.AlignCenter)
+        self.words.setWordWrap(True)
+        self.since = _label("since")
+        self.wave = WaveView(palette.wave)
+        self.trend = TrendView(palette.trend)
+        self.alarm = _label("alarm")
+        self._alarm_text = ""
+        ignored = QSizePolicy.Policy.Ignored
+        for lab in (self.spo2, self.pr, self.words):
+            lab.setSizePolicy(ignored, ignored)
+        self.alarm.setSizePolicy(ignored, QSizePolicy.Policy.Preferred)
+        self.since.setSizePolicy(ignored, QSizePolicy.Policy.Preferred)
+        self.name.setSizePolicy(ignored, QSizePolicy.Policy.Preferred)
         self.ack = QPushButton("Acknowledge")
-        self.ack.setObjectName("ack")
+        self.ack.setObjectName("primary")
+        self.ack.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.ack.clicked.connect(lambda: self.acknowledge_requested.emit(self.sid))
         self.ack.hide()
-
-        self.plot = pg.PlotWidget()
-        self.plot.setMouseEnabled(False, False)
-        self.plot.hideButtons()
-        self.plot.hideAxis("left")
-        self.plot.hideAxis("bottom")
-        self.plot.setYRange(0, 100, padding=0.05)
-        self.plot.setMinimumHeight(50)
-        self.curve = self.plot.plot(pen=pg.mkPen("#4fc3f7", width=2))
+        self.alarm.hide()
 
         head = QHBoxLayout()
+        head.setSpacing(6)
         head.addWidget(self.name, 1)
         head.addWidget(self.band)
-        numbers = QHBoxLayout()
-        for value, unit in ((self.spo2, self.spo2_unit), (self.pr, self.pr_unit)):
-            box = QVBoxLayout()
-            box.addWidget(value)
-            box.addWidget(unit, 0, Qt.AlignmentFlag.AlignRight)
-            numbers.addLayout(box)
+        head.addWidget(self.icons)
+        numbers = QWidget()
+        numbers.setObjectName("numbers")
+        row = QHBoxLayout(numbers)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(4)
+        row.addWidget(self.spo2, 100)
+        row.addWidget(self.spo2_unit)
+        row.addSpacing(8)
+        row.addWidget(self.pr, 62)
+        row.addWidget(self.pr_unit)
+        self.middle = _Resizing(self._fit_middle)
+        self.middle.setObjectName("middle")
+        self.middle.setSizePolicy(ignored, ignored)
+        self.stack = QStackedLayout(self.middle)
+        self.stack.setContentsMargins(0, 0, 0, 0)
+        self.stack.addWidget(numbers)
+        self.stack.addWidget(self.words)
+        alarm_row = QHBoxLayout()
+        alarm_row.addWidget(self.alarm, 1)
+        alarm_row.addWidget(self.ack)
         layout = QVBoxLayout(self)
+        layout.setContentsMargins(10, 6, 10, 6)
+        layout.setSpacing(2)
         layout.addLayout(head)
-        layout.addLayout(numbers, 3)
-        layout.addWidget(self.state)
-        layout.addWidget(self.plot, 2)
-        layout.addWidget(self.alarm)
-        layout.addWidget(self.ack)
-        self.set_font_scale(1.0)
+        layout.addWidget(self.middle, 5)
+        layout.addWidget(self.since)
+        layout.addWidget(self.wave, 2)
+        layout.addWidget(self.trend, 3)
+        layout.addLayout(alarm_row)
+        self.set_palette(palette)
 
-    def set_font_scale(self, scale: float) -> None:
-        big = QFont()
-        big.setPointSizeF(max(18.0, 44.0 * scale))
-        big.setBold(True)
-        self.spo2.setFont(big)
-        mid = QFont()
-        mid.setPointSizeF(max(14.0, 30.0 * scale))
-        mid.setBold(True)
-        self.pr.setFont(mid)
-        label = QFont()
-        label.setPointSizeF(max(10.0, 14.0 * scale))
-        label.setBold(True)
-        for w in (self.name, self.state, self.alarm, self.band):
-            w.setFont(label)
+    # -- look ------------------------------------------------------------------------------
+    def set_palette(self, palette: Palette, text_scale: float | None = None) -> None:
+        self.palette_ = palette
+        if text_scale is not None:
+            self.text_scale = text_scale
+        self.wave.set_colour(palette.wave)
+        self.trend.set_colour(palette.trend)
+        self.spo2.setStyleSheet(f"color: {palette.spo2}; background: transparent;")
+        self.pr.setStyleSheet(f"color: {palette.pr}; background: transparent;")
+        self.words.setStyleSheet(f"color: {palette.state}; background: transparent;")
+        self._texts.clear()
+        self._fit_fonts()
+        self.update()
 
-    def refresh(self, live: StationLive, view: StationView, flash_phase: bool) -> None:
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_fonts()
+
+    @staticmethod
+    def _font(px: float, bold: bool = True) -> QFont:
+        f = QFont()
+        f.setPixelSize(max(9, int(px)))
+        f.setBold(bold)
+        return f
+
+    def _fit_fonts(self) -> None:
+        """Small text follows the tile's height (and the text scale)."""
+        h = max(1, self.height())
+        small = min(max(11.0, h * 0.075), 30.0) * self.text_scale
+        for lab in (self.name, self.band, self.alarm):
+            lab.setFont(self._font(small))
+        self.since.setFont(self._font(small * 0.85, bold=False))
+        self.spo2_unit.setFont(self._font(small * 0.8, bold=False))
+        self.pr_unit.setFont(self._font(small * 0.8, bold=False))
+        self.icons.setFixedHeight(int(max(14, small)))
+        self.icons.setFixedWidth(int(max(14, small) * 4.6))
+        self.ack.setFont(self._font(small * 0.9))
+        self.ack.setFixedHeight(int(small * 1.9))
+        self._alarm_text = ""  # re-elide at the new width
+
+    def _fit_middle(self, w: int, h: int) -> None:
+        """The numbers fill the middle's height (or its width, whichever binds first)."""
+        units = self.spo2_unit.sizeHint().width() + self.pr_unit.sizeHint().width() + 24
+        digits = max(1.0, w - units)
+        per_px = QFontMetrics(self._font(100)).horizontalAdvance("100") / 100.0
+        big = max(14.0, min(h * 0.92, 0.95 * digits * (100 / 162) / per_px))  # "100" fits
+        self.spo2.setFont(self._font(big))
+        self.pr.setFont(self._font(big * 0.62))
+        words = min(max(13.0, h * 0.28), 44.0) * self.text_scale
+        self.words.setFont(self._font(words))
+
+    def _set(self, widget: QLabel, key: str, text: str, style: str | None = None) -> None:
+        """setText/setStyleSheet only when changed (each is a relayout)."""
+        if self._texts.get(key) != text:
+            self._texts[key] = text
+            widget.setText(text)
+        if style is not None and self._texts.get(key + ":style") != style:
+            self._texts[key + ":style"] = style
+            widget.setStyleSheet(style)
+
+    # -- content ---------------------------------------------------------------------------
+    def refresh(self, live: StationLive, view: StationView, now: float, flash_on: bool,
+                bands: tuple[float, float]) -> None:
         """Redraw from current state (called from the dashboard's timer)."""
-        showing_numbers = live.state is DeviceState.STREAMING and not math.isnan(live.spo2)
-        if showing_numbers:
-            self.spo2.setText(f"{live.spo2:.0f}")
-            self.pr.setText("--" if math.isnan(live.pr) else f"{live.pr:.0f}")
-            band = band_for(live.spo2)
-            words, colour, shape = BAND_STYLE[band]
-            self.band.setText(f"{shape} {words}")
-            self.band.setStyleSheet(f"color: {colour};")
-            self.state.setText("")
+        p = self.palette_
+        self._set(self.name, "name", live.station.label)
+        showing = live.state.has_numbers and not math.isnan(live.spo2)
+        if showing:
+            band = band_for(live.spo2, *bands)
+            words, shape = BAND_WORDS[band]
+            colour = p.bands[band]
+            self._set(self.spo2, "spo2", f"{live.spo2:.0f}",
+                      f"color: {colour if band != 'normal' else p.spo2}; background: transparent;")
+            self._set(self.pr, "pr", "--" if math.isnan(live.pr) else f"{live.pr:.0f}")
+            self._set(self.band, "band", f"{shape} {words}",
+                      f"color: {colour}; background: transparent;")
+            if self.stack.currentIndex() != 0:
+                self.stack.setCurrentIndex(0)
         else:
-            self.spo2.setText("--")
-            self.pr.setText("--")
-            self.band.setText("")
             detail = f" ({live.state_detail})" if live.state_detail else ""
-            self.state.setText(live.state.words + detail)
-        if view.pleth.version != self._last_pleth_version:
-            self._last_pleth_version = view.pleth.version
-            self.curve.setData(view.pleth.values(), connect="finite")
+            self._set(self.words, "words", live.state.words + detail)
+            self._set(self.band, "band", "")
+            if self.stack.currentIndex() != 1:
+                self.stack.setCurrentIndex(1)
+        last = live.last_valid_t
+        if last is None:
+            since = "no valid reading yet"
+        elif showing:
+            since = f"reading {format_age(max(0.0, now - last))} ago"
+            if live.pi is not None:
+                since += f" · PI {live.pi:.1f}"
+        else:
+            since = f"last valid reading {format_age(max(0.0, now - last))} ago"
+        self._set(self.since, "since", since)
+        self.icons.set_values(live.signal, live.battery, p.fg)
+        self.icons.setToolTip(self.icons.describe())
 
+        self.wave.set_wave(view.pleth.values(), view.pleth.version)
+        self.trend.set_bands(*bands, (p.bands["low"], p.bands["watch"]))
+        if view.trend_last_s is not None and view.markers:
+            end = view.trend_last_s - 1
+            n = len(view.trend_spo2)
+            markers = [(n - 1 - (end - math.floor(m.t)), m.short) for m in view.markers
+                       if 0 <= end - math.floor(m.t) < n]
+        else:
+            markers = []
+        self.trend.set_trend(view.trend_spo2.values(), view.trend_spo2.version, markers,
+                             (view.markers_version, view.trend_last_s if markers else None))
+        self._refresh_alarm(live, view, flash_on)
+
+    def _refresh_alarm(self, live: StationLive, view: StationView, flash_on: bool) -> None:
+        p = self.palette_
         top = view.top_alarm()
         if top is None:
-            self.alarm.setText("")
-            self.ack.hide()
-            self.setStyleSheet("")
+            if self._alarm_text:
+                self._alarm_text = ""
+                self.alarm.setText("")
+            if self.alarm.isVisible():
+                self.alarm.hide()
+            self._alarm_unacked = False
+            if self.ack.isVisible():
+                self.ack.hide()
+            self._set_border(p.border, p.border_px)
             return
-        words, colour, shape, flashes = PRIORITY_STYLE[top.priority]
-        was = f" (was {top.value:.0f} %)" if top.value is not None and "spo2" in top.condition \
-            else ""
-        state = " — acknowledged" if top.acknowledged else ""
-        self.alarm.setText(f"{shape} {words}: {top.message or top.condition}{was}{state}")
-        self.ack.setVisible(not top.acknowledged)
-        lit = not top.acknowledged and (not flashes or flash_phase)
-        border = colour if lit else "#555"
-        self.setStyleSheet(f"#tile {{ border: 6px solid {border}; }}"
-                           f"#alarm {{ color: {colour}; }}")
+        words, shape, flashes = PRIORITY_WORDS[top.priority]
+        colour = p.priority[top.priority]
+        short = (top.message or top.condition).split(" — ")[0]
+        parts = [f"{shape} {words.split()[0]}: {short}"]
+        happened = top.what_happened(live)
+        if happened:
+            parts.append(happened)
+        if top.latched:
+            parts.append("ended, latched")
+        if top.acknowledged:
+            parts.append("acknowledged")
+        more = len(view.alarms) - 1
+        if more:
+            parts.append(f"+{more} more")
+        self._set_alarm_text(" — ".join(parts), f"color: {colour}; background: transparent;")
+        if not self.alarm.isVisible():
+            self.alarm.show()
+        self._alarm_unacked = not top.acknowledged
+        if self.ack.isVisible() != self._alarm_unacked:
+            self.ack.setVisible(self._alarm_unacked)
+        lit = not top.acknowledged and (not flashes or flash_on)
+        width = p.border_px * (3 if top.priority >= Priority.MEDIUM else 2) \
+            if not top.acknowledged else p.border_px
+        self._set_border(colour if lit or top.acknowledged else p.border, width)
+
+    def _set_alarm_text(self, text: str, style: str) -> None:
+        """One line, elided to fit (the banner and tooltip carry the whole sentence)."""
+        key = f"{text}|{self.alarm.width()}"
+        if key != self._alarm_text:
+            self._alarm_text = key
+            metrics = QFontMetrics(self.alarm.font())
+            self.alarm.setText(metrics.elidedText(text, Qt.TextElideMode.ElideRight,
+                                                  max(20, self.alarm.width())))
+            self.alarm.setToolTip(text)
+        if self._texts.get("alarm:style") != style:
+            self._texts["alarm:style"] = style
+            self.alarm.setStyleSheet(style)
+
+    def _set_border(self, colour: str, width: int) -> None:
+        if self._border != (colour, width):
+            self._border = (colour, width)
+            self.update()
+
+    @property
+    def border(self) -> tuple[str, int]:
+        return self._border
+
+    def paintEvent(self, _event) -> None:
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        colour, width = self._border
+        r = QRectF(self.rect()).adjusted(width / 2, width / 2, -width / 2, -width / 2)
+        p.setBrush(QColor(self.palette_.tile_bg))
+        p.setPen(QPen(QColor(colour), width))
+        p.drawRoundedRect(r, 8, 8)
+        p.end()
+
+    # -- touch -----------------------------------------------------------------------------
+    def mousePressEvent(self, event) -> None:
+        if self._alarm_unacked and event.button() == Qt.MouseButton.LeftButton:
+            self.acknowledge_requested.emit(self.sid)
+        super().mousePressEvent(event)
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        self.respond_requested.emit(self.sid)
+        super().mouseDoubleClickEvent(event)

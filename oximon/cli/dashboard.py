@@ -32,6 +32,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--profile", metavar="NAME|FILE", help="alarm profile (TOML)")
     p.add_argument("--db", metavar="URL", help="incident store URL")
     p.add_argument("--kiosk", action="store_true", help="full screen, no window frame")
+    p.add_argument("--high-contrast", action="store_true", help="black and white, thick borders")
+    p.add_argument("--allow-supervisor-mode", action="store_true",
+                   help="let the settings dialog switch to supervisor mode and edit the alarm "
+                   "profile (every change is audited)")
+    p.add_argument("--duration", type=float, default=None, help=argparse.SUPPRESS)
     p.set_defaults(run=run)
 
 
@@ -63,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as exc:  # Qt's system libraries missing: say which
         raise RuntimeFailure(f"cannot start the dashboard: {exc}. On Debian, install the "
                              "Qt runtime libraries (see README, 'System packages').") from None
+    from ui.dashboard import DashboardOptions
+
     engine = build_engine(ScaledClock(speed=args.speed), profile, stations)
 
     def start_alarm_outputs() -> None:
@@ -75,6 +82,8 @@ def run(args: argparse.Namespace) -> int:
                        on_stall=lambda e: logging.getLogger("oximon.watchdog").error(
                            "%s", e.fields.get("words"))).start()
 
+    options = DashboardOptions(allow_supervisor=args.allow_supervisor_mode,
+                               high_contrast=args.high_contrast)
     return run_dashboard(engine, kiosk=args.kiosk,
                          title="oximon — demo (simulated oximeters)" if demo else config.name,
-                         on_start=start_alarm_outputs)
+                         duration=args.duration, options=options, on_start=start_alarm_outputs)

@@ -1,0 +1,258 @@
+"""The alarm banner (most urgent alarm first, acknowledge, audio pause countdown) and the
+escalation overlay (an escalated alarm takes the whole screen until acknowledged)."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont, QPainter
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from oximon.types import Priority
+from ui.model import ActiveAlarm, DashboardModel
+from ui.style import DARK, PRIORITY_WORDS, Palette, text_on
+
+
+def format_countdown(seconds: float) -> str:
+    s = max(0, int(seconds + 0.999))  # 119.2 s left reads 2:00, never 0:00 while paused
+    return f"{s // 60}:{s % 60:02d}"
+
+
+def alarm_sentence(model: DashboardModel, alarm: ActiveAlarm) -> str:
+    live = model.engine.stations.get(alarm.station)
+    parts = [f"{model.label(alarm.station)}: {alarm.message or alarm.condition}"]
+    happened = alarm.what_happened(live)
+    if happened:
+        parts.append(happened)
+    if alarm.latched:
+        parts.append("condition ended — still needs acknowledging")
+    elif alarm.acknowledged:
+        parts.append("acknowledged")
+    return " — ".join(parts)
+
+
+def _font(px: int, bold: bool = True) -> QFont:
+    f = QFont()
+    f.setPixelSize(px)
+    f.setBold(bold)
+    return f
+
+
+class AlarmBanner(QFrame):
+    """One line across the top: the most urgent alarm, how many more, and the controls."""
+
+    acknowledge_requested = Signal(str)
+    respond_requested = Signal(str)
+    pause_requested = Signal()
+
+    def __init__(self, palette: Palette = DARK):
+        super().__init__()
+        self.setObjectName("banner")
+        self.palette_ = palette
+        self._station: str | None = None
+        self._style = ""
+        self.headline = QLabel("")
+        self.detail = QLabel("")
+        self.detail.setWordWrap(True)
+        self.others = QLabel("")
+        self.others.setWordWrap(True)
+        self.ack = QPushButton("Acknowledge  [Space]")
+        self.ack.setObjectName("primary")
+        self.respond = QPushButton("Respond  [R]")
+        self.pause = QPushButton("Pause audio  [P]")
+        for b in (self.ack, self.respond, self.pause):
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.ack.clicked.connect(self._ack)
+        self.respond.clicked.connect(self._respond)
+        self.pause.clicked.connect(self.pause_requested.emit)
+        text = QVBoxLayout()
+        text.setSpacing(0)
+        text.addWidget(self.detail)
+        text.addWidget(self.others)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(10, 4, 10, 4)
+        row.addWidget(self.headline)
+        row.addLayout(text, 1)
+        row.addWidget(self.ack)
+        row.addWidget(self.respond)
+        row.addWidget(self.pause)
+        self.set_text_scale(1.0)
+
+    def set_text_scale(self, scale: float) -> None:
+        self.headline.setFont(_font(round(26 * scale)))
+        self.detail.setFont(_font(round(19 * scale)))
+        self.others.setFont(_font(round(14 * scale), bold=False))
+
+    @property
+    def station(self) -> str | None:
+        """The station of the alarm the banner shows (what Space acknowledges)."""
+        return self._station
+
+    def _ack(self) -> None:
+        if self._station:
+            self.acknowledge_requested.emit(self._station)
+
+    def _respond(self) -> None:
+        if self._station:
+            self.respond_requested.emit(self._station)
+
+    def refresh(self, model: DashboardModel, now: float, flash_on: bool,
+                stopped: str | None = None) -> None:
+        """`stopped`: words saying the engine no longer monitors (a dead engine cannot
+        raise its own alarm, so the screen says it from the watchdog's check)."""
+        p = self.palette_
+        if stopped:
+            colour = p.priority[Priority.HIGH]
+            bg = colour if flash_on else p.bg
+            self._show("■ MONITORING STOPPED", stopped, "Check every person in person now.",
+                       bg, text_on(colour) if flash_on else colour, f"3px solid {colour}")
+            self.ack.setVisible(False)
+            self.respond.setVisible(False)
+            return
+        alarms = model.all_alarms()
+        left = model.audio_pause_left(now)
+        pause_text = (f"Audio paused {format_countdown(left)}" if left is not None
+                      else "Pause audio  [P]")
+        if self.pause.text() != pause_text:
+            self.pause.setText(pause_text)
+        self.pause.setEnabled(bool(alarms) or left is not None)
+        if not alarms:
+            self._station = None
+            self._show("", f"All {len(model.views)} stations: no alarms", "",
+                       p.bg, p.bands["normal"], "none")
+            self.ack.setVisible(False)
+            self.respond.setVisible(False)
+            return
+        top = alarms[0]
+        self._station = top.station
+        words, shape, flashes = PRIORITY_WORDS[top.priority]
+        colour = p.priority[top.priority]
+        rest = alarms[1:]
+        others = "   ".join(
+            f"{PRIORITY_WORDS[a.priority][1]} {model.label(a.station)}: "
+            f"{a.message or a.condition}{' (ack.)' if a.acknowledged else ''}" for a in rest[:4])
+        if len(rest) > 4:
+            others += f"   +{len(rest) - 4} more"
+        if top.acknowledged or top.priority < Priority.MEDIUM or (flashes and not flash_on):
+            bg, fg, border = p.bg, colour, f"3px solid {colour}"
+        else:
+            bg, fg, border = colour, text_on(colour), f"3px solid {colour}"
+        self._show(f"{shape} {words}", alarm_sentence(model, top), others, bg, fg, border)
+        self.ack.setVisible(not top.acknowledged)
+        self.respond.setVisible(not top.technical)
+
+    def text(self) -> str:
+        """Everything the banner says, as one line (tests, screen readers)."""
+        return " · ".join(w.text() for w in (self.headline, self.detail, self.others)
+                          if w.text())
+
+    def _show(self, headline: str, detail: str, others: str, bg: str, fg: str,
+              border: str) -> None:
+        for label, text in ((self.headline, headline), (self.detail, detail),
+                            (self.others, others)):
+            if label.text() != text:
+                label.setText(text)
+            label.setVisible(bool(text))
+        style = (f"QFrame#banner {{ background: {bg}; border: {border}; }}"
+                 f" QLabel {{ background: transparent; color: {fg}; }}")
+        if style != self._style:  # a stylesheet change re-polishes: only when it changed
+            self._style = style
+            self.setStyleSheet(style)
+
+
+class EscalationOverlay(QWidget):
+    """Covers the whole window while an escalated alarm is unacknowledged."""
+
+    acknowledge_requested = Signal(str)
+
+    def __init__(self, parent: QWidget, palette: Palette = DARK):
+        super().__init__(parent)
+        self.palette_ = palette
+        self._station: str | None = None
+        self._flash_on = True
+        self.title = QLabel("")
+        self.title.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.title.setFont(_font(80))
+        self.subtitle = QLabel("")
+        self.subtitle.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.subtitle.setWordWrap(True)
+        self.subtitle.setFont(_font(40))
+        self.what = QLabel("")
+        self.what.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.what.setWordWrap(True)
+        self.what.setFont(_font(32))
+        self.hint = QLabel("Go to the person now. Check breathing and responsiveness — SAVE ME.")
+        self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.hint.setWordWrap(True)
+        self.hint.setFont(_font(26, bold=False))
+        self.others = QLabel("")
+        self.others.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.others.setFont(_font(20, bold=False))
+        self.ack = QPushButton("Acknowledge  [Space]")
+        self.ack.setObjectName("primary")
+        self.ack.setStyleSheet("QPushButton { font-size: 34px; min-height: 90px; "
+                               "background: #000000; color: #ffffff; border: 4px solid #ffffff; }")
+        self.ack.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.ack.clicked.connect(self._ack)
+        for lab in (self.title, self.subtitle, self.what, self.hint, self.others):
+            lab.setStyleSheet("background: transparent; color: #ffffff;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(60, 40, 60, 40)
+        layout.addStretch(1)
+        layout.addWidget(self.title)
+        layout.addWidget(self.subtitle)
+        layout.addWidget(self.what)
+        layout.addWidget(self.hint)
+        layout.addSpacing(30)
+        layout.addWidget(self.ack)
+        layout.addWidget(self.others)
+        layout.addStretch(1)
+        self.hide()
+
+    @property
+    def station(self) -> str | None:
+        return self._station
+
+    def _ack(self) -> None:
+        if self._station:
+            self.acknowledge_requested.emit(self._station)
+
+    def refresh(self, model: DashboardModel, flash_on: bool) -> None:
+        escalated = model.escalated_alarms()
+        if not escalated:
+            self._station = None
+            if self.isVisible():
+                self.hide()
+            return
+        top = escalated[0]
+        self._station = top.station
+        words, shape, _ = PRIORITY_WORDS[top.priority]
+        title = f"{shape} {model.label(top.station)}"
+        if self.title.text() != title:
+            self.title.setText(title)
+        subtitle = (f"{words} — not acknowledged for "
+                    f"{format_countdown(model.now() - top.raised_t)}")
+        if self.subtitle.text() != subtitle:
+            self.subtitle.setText(subtitle)
+        live = model.engine.stations.get(top.station)
+        what = " — ".join(x for x in (top.message or top.condition, top.what_happened(live)) if x)
+        if self.what.text() != what:
+            self.what.setText(what)
+        others = (f"{len(escalated) - 1} more escalated alarm(s) after this one"
+                  if len(escalated) > 1 else "")
+        if self.others.text() != others:
+            self.others.setText(others)
+        if flash_on != self._flash_on:
+            self._flash_on = flash_on
+            self.update()
+        parent = self.parentWidget()
+        if parent is not None and self.geometry() != parent.rect():
+            self.setGeometry(parent.rect())
+        if not self.isVisible():
+            self.show()
+            self.raise_()
+
+    def paintEvent(self, _event) -> None:
+        p = QPainter(self)
+        red = QColor(self.palette_.priority[max(self.palette_.priority)])
+        p.fillRect(self.rect(), red if self._flash_on else QColor("#4a0000"))
+        p.end()

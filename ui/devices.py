@@ -1,0 +1,337 @@
+"""Stations and devices: scan and pair, assign a device to a booth and alias, rename,
+swap, remove, and a device-health view (state, last seen, battery, drops this shift).
+
+Discovery and opening are handed in, so the dialog works with simulated devices today and
+with the drivers' BLE/serial scan when the lead wires it in:
+- `discover()` returns a list of `FoundDevice` (or an awaitable of one, for a BLE scan that
+  takes seconds; it then runs on the asyncio loop the dashboard shares with Qt);
+- `open_source(spec)` turns a found device's spec ("ble:AA:BB:..:plx", "serial:/dev/ttyUSB0:
+  cms50", "sim:normal:7") into a Source, raising ValueError/OSError with a message people
+  can read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+from oximon.ports import Source
+from oximon.types import Station
+from ui.model import DashboardModel
+from ui.tile import format_age
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FoundDevice:
+    spec: str  # what `open_source` takes
+    name: str
+    transport: str  # "ble" | "serial" | "sim"
+    detail: str = ""  # protocol guess, signal strength...
+
+
+Discovery = Callable[[], "list[FoundDevice] | Awaitable[list[FoundDevice]]"]
+Opener = Callable[[str], Source]
+
+
+def simulated_discovery(model: DashboardModel, count: int = 4) -> Discovery:
+    """A discovery that 'finds' simulated oximeters not yet paired (the demo's scan)."""
+    scenarios = ("normal", "slow-desat", "finger-out", "low-battery", "motion", "disconnect")
+
+    def discover() -> list[FoundDevice]:
+        in_use = {live.station.device.address for live in model.engine.stations.values()
+                  if live.station.device is not None}
+        out: list[FoundDevice] = []
+        seed = 100
+        while len(out) < count:
+            seed += 1
+            scenario = scenarios[seed % len(scenarios)]
+            spec = f"sim:{scenario}:{seed}"
+            if spec not in in_use:
+                out.append(FoundDevice(spec, f"Simulated oximeter {seed}", "sim",
+                                       f"scenario {scenario}"))
+        return out
+
+    return discover
+
+
+class DevicesDialog(QDialog):
+    COLUMNS = ("Booth", "Alias", "Device", "State", "Last seen", "Battery", "Drops this shift")
+
+    def __init__(self, model: DashboardModel, discover: Discovery, open_source: Opener,
+                 parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Stations and devices")
+        self.model = model
+        self.discover = discover
+        self.open_source = open_source
+        self.found: list[FoundDevice] = []
+        self._scan_task: asyncio.Future | None = None
+        self._remove_armed: str | None = None
+        self.resize(1100, 640)
+
+        # Pairing.
+        self.scan_button = QPushButton("Scan for devices")
+        self.scan_button.clicked.connect(self.scan)
+        self.found_table = self._table(("Device", "Kind", "Details"))
+        self.booth = QLineEdit()
+        self.booth.setPlaceholderText("booth number")
+        self.alias = QLineEdit()
+        self.alias.setPlaceholderText("alias shown on the tile (no real names)")
+        self.pair_button = QPushButton("Pair to this booth")
+        self.pair_button.clicked.connect(self.pair_selected)
+        pair = QGroupBox("Pair a device")
+        pl = QGridLayout(pair)
+        pl.addWidget(self.scan_button, 0, 0)
+        pl.addWidget(self.found_table, 1, 0, 1, 4)
+        pl.addWidget(QLabel("Booth"), 2, 0)
+        pl.addWidget(self.booth, 2, 1)
+        pl.addWidget(QLabel("Alias"), 2, 2)
+        pl.addWidget(self.alias, 2, 3)
+        pl.addWidget(self.pair_button, 3, 3)
+
+        # Stations and their health.
+        self.stations_table = self._table(self.COLUMNS)
+        self.stations_table.setSelectionMode(QAbstractItemView.SelectionMode.MultiSelection)
+        self.stations_table.itemSelectionChanged.connect(self._selection_changed)
+        self.new_alias = QLineEdit()
+        self.new_alias.setPlaceholderText("new alias for the selected station")
+        self.rename_button = QPushButton("Rename")
+        self.rename_button.clicked.connect(self.rename_selected)
+        self.swap_button = QPushButton("Swap devices (select two)")
+        self.swap_button.clicked.connect(self.swap_selected)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.clicked.connect(self.remove_selected)
+        st = QGroupBox("Stations (devices reconnect by themselves)")
+        sl = QVBoxLayout(st)
+        sl.addWidget(self.stations_table)
+        row = QHBoxLayout()
+        row.addWidget(self.new_alias, 1)
+        row.addWidget(self.rename_button)
+        row.addWidget(self.swap_button)
+        row.addWidget(self.remove_button)
+        sl.addLayout(row)
+
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        close = QPushButton("Close  [Esc]")
+        close.clicked.connect(self.accept)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.status, 1)
+        bottom.addWidget(close)
+        layout = QVBoxLayout(self)
+        layout.addWidget(pair, 2)
+        layout.addWidget(st, 3)
+        layout.addLayout(bottom)
+
+        self._suggest_booth()
+        self.refresh()
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.refresh)
+        self.timer.start(1000)
+
+    @staticmethod
+    def _table(columns) -> QTableWidget:
+        t = QTableWidget(0, len(columns))
+        t.setHorizontalHeaderLabels(list(columns))
+        t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        t.verticalHeader().setVisible(False)
+        t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        return t
+
+    def say(self, text: str) -> None:
+        self.status.setText(text)
+
+    # -- scanning and pairing ------------------------------------------------------------
+    def scan(self) -> None:
+        self.say("Scanning…")
+        self.scan_button.setEnabled(False)
+        try:
+            result = self.discover()
+        except Exception as exc:
+            self._scan_done(None, exc)
+            return
+        if inspect.isawaitable(result):
+            self._scan_task = asyncio.ensure_future(result)
+            self._scan_task.add_done_callback(
+                lambda fut: self._scan_done(None if fut.cancelled() or fut.exception()
+                                            else fut.result(),
+                                            None if fut.cancelled() else fut.exception()))
+        else:
+            self._scan_done(result, None)
+
+    def _scan_done(self, found: list[FoundDevice] | None, error: BaseException | None) -> None:
+        self.scan_button.setEnabled(True)
+        if error is not None or found is None:
+            self.say(f"Scan failed: {error or 'cancelled'}")
+            return
+        self.found = list(found)
+        self.found_table.setRowCount(len(self.found))
+        for i, dev in enumerate(self.found):
+            for j, text in enumerate((dev.name, dev.transport, dev.detail or dev.spec)):
+                self.found_table.setItem(i, j, QTableWidgetItem(text))
+        if self.found:
+            self.found_table.selectRow(0)
+        self.say(f"Found {len(self.found)} device(s). Choose one, a booth and an alias, "
+                 "then Pair.")
+
+    def _suggest_booth(self) -> None:
+        used = {live.station.booth for live in self.model.engine.stations.values()}
+        n = 1
+        while str(n) in used:
+            n += 1
+        self.booth.setText(str(n))
+        self.alias.setText(f"Booth {n}")
+
+    def pair_selected(self) -> None:
+        rows = self.found_table.selectionModel().selectedRows()
+        if not rows:
+            self.say("Choose a device from the scan first.")
+            return
+        dev = self.found[rows[0].row()]
+        booth = self.booth.text().strip()
+        if not booth:
+            self.say("Give the booth a number or name.")
+            return
+        if any(live.station.booth == booth for live in self.model.engine.stations.values()):
+            self.say(f"Booth {booth} already has a device: remove or swap it first.")
+            return
+        try:
+            source = self.open_source(dev.spec)
+        except (ValueError, OSError) as exc:
+            self.say(f"Cannot use {dev.name}: {exc}")
+            return
+        kind = source.info.transport or dev.transport
+        n = 1
+        while f"{kind}-{n}" in self.model.engine.stations:
+            n += 1
+        station = Station(f"{kind}-{n}", alias=self.alias.text().strip() or f"Booth {booth}",
+                          booth=booth, device=source.info)
+        self.model.add_station(station, source)
+        self.say(f"Paired {dev.name} to booth {booth} ({station.label}).")
+        self.found.pop(rows[0].row())
+        self.found_table.removeRow(rows[0].row())
+        self._suggest_booth()
+        self.refresh()
+
+    # -- the stations --------------------------------------------------------------------
+    def selected_stations(self) -> list[str]:
+        rows = sorted(r.row() for r in self.stations_table.selectionModel().selectedRows())
+        ids = self.model.station_ids()
+        return [ids[r] for r in rows if r < len(ids)]
+
+    def _selection_changed(self) -> None:
+        self._remove_armed = None
+        self.remove_button.setText("Remove")
+        sel = self.selected_stations()
+        if len(sel) == 1:
+            self.new_alias.setText(self.model.live(sel[0]).station.alias)
+
+    def rename_selected(self) -> None:
+        sel = self.selected_stations()
+        if len(sel) != 1:
+            self.say("Select one station to rename.")
+            return
+        alias = self.new_alias.text().strip()
+        if not alias:
+            self.say("Type the new alias first.")
+            return
+        self.model.rename(sel[0], alias)
+        self.say(f"Renamed to {alias}.")
+        self.refresh()
+
+    def swap_selected(self) -> None:
+        sel = self.selected_stations()
+        if len(sel) != 2:
+            self.say("Select exactly two stations to swap their devices.")
+            return
+        a, b = sel
+        self.model.swap(a, b)
+        self.say(f"Swapped: {self.model.label(a)} and {self.model.label(b)} changed devices.")
+        self.stations_table.clearSelection()
+        self.refresh()
+
+    def remove_selected(self) -> None:
+        """Two taps: the first arms (and says what will go), the second removes."""
+        sel = self.selected_stations()
+        if len(sel) != 1:
+            self.say("Select one station to remove.")
+            return
+        sid = sel[0]
+        if self._remove_armed != sid:
+            self._remove_armed = sid
+            self.remove_button.setText(f"Tap again to remove {self.model.label(sid)}")
+            return
+        try:
+            self.model.remove_station(sid)
+        except ValueError as exc:
+            self.say(str(exc))
+            return
+        finally:
+            self._remove_armed = None
+            self.remove_button.setText("Remove")
+        self.say("Removed.")
+        self.stations_table.clearSelection()
+        self.refresh()
+
+    def health_rows(self) -> list[tuple[str, ...]]:
+        now = self.model.now()
+        rows = []
+        for sid in self.model.station_ids():
+            live = self.model.live(sid)
+            st = live.station
+            dev = st.device
+            device = f"{dev.name or dev.address} ({dev.transport})" if dev else "none"
+            seen = ("never" if live.last_sample_t is None
+                    else f"{format_age(max(0.0, now - live.last_sample_t))} ago")
+            battery = "—" if live.battery is None else f"{live.battery:.0f} %"
+            drops = str(self.model.views[sid].health.drops)
+            rows.append((st.booth, st.alias, device, live.state.words, seen, battery, drops))
+        return rows
+
+    def refresh(self) -> None:
+        rows = self.health_rows()
+        table = self.stations_table
+        if table.rowCount() != len(rows):
+            table.setRowCount(len(rows))
+        for i, row in enumerate(rows):
+            for j, text in enumerate(row):
+                item = table.item(i, j)
+                if item is None:
+                    table.setItem(i, j, QTableWidgetItem(text))
+                elif item.text() != text:
+                    item.setText(text)
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.accept()
+        else:
+            super().keyPressEvent(event)
+
+    def done(self, result: int) -> None:
+        self.timer.stop()
+        if self._scan_task is not None and not self._scan_task.done():
+            self._scan_task.cancel()
+        super().done(result)

@@ -1,0 +1,362 @@
+"""The response panel: while an incident is open, each action is one tap, timestamped by
+the engine's clock, written to the incident log and marked on the station's trend.
+
+It also runs the timers a responder needs — the rescue-breathing pacer (one breath every
+5 s) and the 5-minute countdown from each naloxone dose to the second-dose prompt — and
+keeps the SAVE ME steps on screen (GUIDELINE.md). Timers read the engine's clock, so tests
+move a ManualClock instead of sleeping.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QCheckBox,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from oximon.ports import IncidentLog
+from ui.model import DashboardModel
+
+log = logging.getLogger(__name__)
+
+BREATH_EVERY_S = 5.0  # Toward the Heart: one breath every 5 seconds
+NALOXONE_WAIT_S = 300.0  # SAVE ME: not awake at 5 minutes → another dose
+
+SAVE_ME = (
+    ("S", "Stimulate", "no response: call 9-1-1"),
+    ("A", "Airway", "tilt the head, clear the mouth"),
+    ("V", "Ventilate", "1 breath every 5 seconds"),
+    ("E", "Evaluate", "breathing? responding?"),
+    ("M", "Medication", "1 mL naloxone IM, note the time"),
+    ("E", "Evaluate & support", "not awake at 5 min: another dose"),
+)
+
+SIGNS = ("unresponsive", "slow or no breathing", "snoring or gurgling",
+         "blue or grey lips or nails", "cold or clammy skin", "tiny pupils", "stiff body")
+OUTCOMES = ("responsive", "breathing on own", "transported", "left the site", "died")
+AFTERCARE = ("advised not to use for 2 hours", "observed for re-sedation")
+
+
+@dataclass(frozen=True)
+class Toggle:
+    """An action that has an 'on' and an 'off' word (rescue breaths, oxygen, CPR)."""
+
+    key: str
+    on_label: str
+    off_label: str
+    on_action: str
+    off_action: str
+    on_mark: str
+    off_mark: str
+
+
+RESCUE = Toggle("rescue", "Rescue breaths: start", "Rescue breaths: stop",
+                "rescue_breaths_started", "rescue_breaths_stopped", "RB▶", "RB■")
+OXYGEN = Toggle("oxygen", "Oxygen on", "Oxygen off", "oxygen_on", "oxygen_off", "O₂+", "O₂−")
+CPR = Toggle("cpr", "CPR: start", "CPR: stop", "cpr_started", "cpr_stopped", "CPR▶", "CPR■")
+
+# action word -> (button label, trace mark)
+SINGLE = {
+    "stimulated": ("Stimulated", "S"),
+    "airway": ("Airway", "A"),
+    "911_called": ("9-1-1 called", "911"),
+    "ehs_arrived": ("EHS arrived", "EHS"),
+    "recovery_position": ("Recovery position", "RP"),
+}
+
+
+def mmss(seconds: float) -> str:
+    s = max(0, math.ceil(seconds - 1e-9))
+    return f"{s // 60}:{s % 60:02d}"
+
+
+class ResponsePanel(QWidget):
+    """One incident's panel. `closed(station, incident_id)` when the record is closed."""
+
+    closed = Signal(str, str)
+
+    def __init__(self, model: DashboardModel, station: str, incident_id: str,
+                 incident_log: IncidentLog, saving: bool, by: str = ""):
+        super().__init__()
+        self.model = model
+        self.station = station
+        self.incident_id = incident_id
+        self.log = incident_log
+        self.saving = saving
+        self.by = by
+        self.opened_t = model.now()
+        self.entries: list[tuple[float, str, dict[str, object]]] = []  # kept even if unsaved
+        self.toggles: dict[str, float | None] = {RESCUE.key: None, OXYGEN.key: None,
+                                                 CPR.key: None}
+        self.naloxone_doses: list[float] = []
+        self.buttons: dict[str, QPushButton] = {}
+
+        title = QLabel(f"Response — {model.label(station)}")
+        title.setObjectName("h1")
+        self.elapsed = QLabel("")
+        self.elapsed.setObjectName("dim")
+        head = QHBoxLayout()
+        head.addWidget(title, 1)
+        head.addWidget(self.elapsed)
+        self.warning = QLabel("Records are not being saved (no incident store) — "
+                              "write down what happened.")
+        self.warning.setObjectName("warning")
+        self.warning.setWordWrap(True)
+        self.warning.setVisible(not saving)
+
+        self.pacer = QLabel("")
+        self.pacer.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.pacer.setObjectName("pacer")
+        self.naloxone = QLabel("")
+        self.naloxone.setWordWrap(True)
+        self.naloxone.setObjectName("dim")
+
+        grid = QGridLayout()
+        grid.setSpacing(6)
+        for action, (label, _) in SINGLE.items():
+            b = self._button(label)
+            b.clicked.connect(lambda _=False, a=action: self.tap(a))
+            self.buttons[action] = b
+        for toggle in (RESCUE, OXYGEN, CPR):
+            b = self._button(toggle.on_label)
+            b.clicked.connect(lambda _=False, tg=toggle: self.tap_toggle(tg))
+            self.buttons[toggle.key] = b
+        b = self._button("Naloxone dose 1")
+        b.clicked.connect(self.tap_naloxone)
+        self.buttons["naloxone"] = b
+        order = ["stimulated", "airway", "naloxone", "911_called", RESCUE.key, OXYGEN.key,
+                 "recovery_position", "ehs_arrived", CPR.key]
+        for i, key in enumerate(order):
+            grid.addWidget(self.buttons[key], i // 2, i % 2)
+
+        saveme = QFrame()
+        saveme.setObjectName("saveme")
+        sm = QVBoxLayout(saveme)
+        sm.setContentsMargins(8, 4, 8, 4)
+        sm.setSpacing(0)
+        sm.addWidget(self._heading("SAVE ME"))
+        for letter, word, what in SAVE_ME:
+            lab = QLabel(f"<b>{letter}</b>&nbsp; <b>{word}</b> — {what}")
+            lab.setObjectName("savemeStep")
+            sm.addWidget(lab)
+        self.saveme = saveme
+
+        # Below the fold (scrolls): signs, outcome, aftercare, note, close, the timeline.
+        lower = QWidget()
+        low = QVBoxLayout(lower)
+        low.setContentsMargins(0, 0, 0, 0)
+        low.addWidget(self._heading("Signs seen"))
+        signs = QGridLayout()
+        self.signs: dict[str, QCheckBox] = {}
+        for i, sign in enumerate(SIGNS):
+            box = QCheckBox(sign)
+            box.toggled.connect(lambda on, s=sign: self._record(
+                "sign", {"sign": s, "present": bool(on)}, None))
+            self.signs[sign] = box
+            signs.addWidget(box, i // 2, i % 2)
+        low.addLayout(signs)
+        low.addWidget(self._heading("Outcome"))
+        outcomes = QGridLayout()
+        self.outcome_group = QButtonGroup(self)
+        self.outcome_group.setExclusive(True)
+        self.outcomes: dict[str, QPushButton] = {}
+        for i, outcome in enumerate(OUTCOMES):
+            b = QPushButton(outcome)
+            b.setCheckable(True)
+            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            self.outcome_group.addButton(b)
+            self.outcomes[outcome] = b
+            outcomes.addWidget(b, i // 3, i % 3)
+        self.outcome_group.buttonToggled.connect(lambda *_: self._update_close())
+        low.addLayout(outcomes)
+        low.addWidget(self._heading("Aftercare"))
+        self.aftercare: dict[str, QCheckBox] = {}
+        for item in AFTERCARE:
+            box = QCheckBox(item)
+            self.aftercare[item] = box
+            low.addWidget(box)
+        low.addWidget(self._heading("Note"))
+        self.note = QPlainTextEdit()
+        self.note.setPlaceholderText("Anything else (no names)")
+        self.note.setFixedHeight(70)
+        low.addWidget(self.note)
+        self.close_button = QPushButton("Close incident (choose an outcome first)")
+        self.close_button.setObjectName("action")
+        self.close_button.setEnabled(False)
+        self.close_button.clicked.connect(self.close_incident)
+        low.addWidget(self.close_button)
+        low.addWidget(self._heading("Timeline"))
+        self.timeline = QListWidget()
+        self.timeline.setMinimumHeight(120)
+        low.addWidget(self.timeline)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(lower)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(head)
+        layout.addWidget(self.warning)
+        layout.addWidget(self.pacer)
+        layout.addWidget(self.naloxone)
+        layout.addLayout(grid)
+        layout.addWidget(saveme)
+        layout.addWidget(scroll, 1)
+        self._pacer_text = ""
+        self.refresh(self.opened_t)
+
+    @staticmethod
+    def _button(label: str) -> QPushButton:
+        b = QPushButton(label)
+        b.setObjectName("action")
+        b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        return b
+
+    @staticmethod
+    def _heading(text: str) -> QLabel:
+        lab = QLabel(text)
+        lab.setObjectName("h1")
+        return lab
+
+    # -- taps ------------------------------------------------------------------------------
+    def tap(self, action: str) -> None:
+        self._record(action, None, SINGLE[action][1])
+
+    def tap_toggle(self, toggle: Toggle) -> None:
+        now = self.model.now()
+        started = self.toggles[toggle.key]
+        if started is None:
+            self.toggles[toggle.key] = now
+            self._record(toggle.on_action, None, toggle.on_mark, now)
+            self.buttons[toggle.key].setText(toggle.off_label)
+        else:
+            self.toggles[toggle.key] = None
+            self._record(toggle.off_action, None, toggle.off_mark, now)
+            self.buttons[toggle.key].setText(toggle.on_label)
+        self.refresh(now)
+
+    def tap_naloxone(self) -> None:
+        now = self.model.now()
+        n = len(self.naloxone_doses) + 1
+        self.naloxone_doses.append(now)
+        self._record("naloxone", {"dose": n, "amount_ml": 1.0, "route": "IM"}, f"N{n}", now)
+        self.buttons["naloxone"].setText(f"Naloxone dose {n + 1}")
+        self.refresh(now)
+
+    def _record(self, action: str, details: dict[str, object] | None, mark: str | None,
+                t: float | None = None) -> None:
+        """Keep the action on screen whatever happens; then write it to the log."""
+        t = self.model.now() if t is None else t
+        self.entries.append((t, action, dict(details or {})))
+        self.timeline.insertItem(0, f"{self._stamp(t)}   {self._words(action, details)}")
+        if mark:
+            self.model.add_marker(self.station, t, mark)
+        try:
+            self.log.record_action(self.incident_id, action, t, by=self.by, details=details)
+        except Exception as exc:  # a failing store must not lose the tap: say so instead
+            log.exception("could not record %s", action)
+            self.warning.setText(f"Could not save '{action}' ({exc}); it is kept on screen — "
+                                 "write it down.")
+            self.warning.show()
+
+    def _stamp(self, t: float) -> str:
+        wall = self.model.clock.wall() + timedelta(seconds=t - self.model.now())
+        return f"{wall.astimezone().strftime('%H:%M:%S')} (+{mmss(t - self.opened_t)})"
+
+    @staticmethod
+    def _words(action: str, details: dict[str, object] | None) -> str:
+        if action == "sign" and details:
+            return f"sign: {details['sign']}" + ("" if details.get("present") else " (unticked)")
+        if action == "naloxone" and details:
+            return f"naloxone dose {details['dose']} (1 mL IM)"
+        return action.replace("_", " ").replace("911", "9-1-1")
+
+    # -- closing ---------------------------------------------------------------------------
+    def selected_outcome(self) -> str:
+        b = self.outcome_group.checkedButton()
+        return b.text() if b is not None else ""
+
+    def _update_close(self) -> None:
+        ok = bool(self.selected_outcome())
+        self.close_button.setEnabled(ok)
+        self.close_button.setText("Close incident" if ok else
+                                  "Close incident (choose an outcome first)")
+
+    def close_incident(self) -> None:
+        outcome = self.selected_outcome()
+        if not outcome:
+            return
+        now = self.model.now()
+        for toggle in (RESCUE, OXYGEN, CPR):  # still running at close: record the stop
+            if self.toggles[toggle.key] is not None:
+                self.tap_toggle(toggle)
+        aftercare = [k for k, box in self.aftercare.items() if box.isChecked()]
+        try:
+            self.log.close_incident(self.incident_id, now, outcome, aftercare, by=self.by,
+                                    note=self.note.toPlainText().strip())
+        except Exception as exc:
+            log.exception("could not close incident %s", self.incident_id)
+            self.warning.setText(f"Could not close the record ({exc}); try again.")
+            self.warning.show()
+            return
+        self.closed.emit(self.station, self.incident_id)
+
+    # -- timers ----------------------------------------------------------------------------
+    def pacer_text(self, now: float) -> str:
+        start = self.toggles[RESCUE.key]
+        if start is None:
+            return ""
+        into = (now - start) % BREATH_EVERY_S
+        if into < 1.0:
+            return "● BREATHE NOW ●"
+        return f"next breath in {math.ceil(BREATH_EVERY_S - into - 1e-9)} s"
+
+    def naloxone_text(self, now: float) -> tuple[str, bool]:
+        """(words, prompt): prompt is True once 5 minutes passed since the last dose."""
+        if not self.naloxone_doses:
+            return "", False
+        n = len(self.naloxone_doses)
+        left = self.naloxone_doses[-1] + NALOXONE_WAIT_S - now
+        if left > 0:
+            return (f"Naloxone dose {n} given {mmss(now - self.naloxone_doses[-1])} ago — "
+                    f"second-dose check in {mmss(left)}"), False
+        return (f"5 minutes since naloxone dose {n}: not awake? Give dose {n + 1} and keep "
+                "breathing for them."), True
+
+    def refresh(self, now: float) -> None:
+        elapsed = f"open {mmss(now - self.opened_t)}"
+        if self.elapsed.text() != elapsed:
+            self.elapsed.setText(elapsed)
+        pacer = self.pacer_text(now)
+        if pacer != self._pacer_text:
+            self._pacer_text = pacer
+            self.pacer.setText(pacer)
+            self.pacer.setVisible(bool(pacer))
+            self.pacer.setStyleSheet(
+                "background: #00e5ff; color: #000; font-weight: bold; font-size: 26px;"
+                if pacer.startswith("●") else "color: #00e5ff; font-weight: bold; "
+                "font-size: 22px;")
+        text, prompt = self.naloxone_text(now)
+        if self.naloxone.text() != text:
+            self.naloxone.setText(text)
+            self.naloxone.setObjectName("prompt" if prompt else "dim")
+            self.naloxone.setStyleSheet("")  # re-polish with the new object name
+            self.naloxone.setVisible(bool(text))
