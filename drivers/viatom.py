@@ -52,7 +52,7 @@ def frame(token: int, ftype: int, content: bytes = b"") -> bytes:
 GET_INFO = frame(TOKEN_INFO, 0x81)
 
 # Battery level 0..3 (bars on the device) → percent we report; level 0 is "low".
-BATTERY_PERCENT = (10.0, 40.0, 70.0, 100.0)
+BATTERY_PERCENT = (5.0, 33.0, 67.0, 100.0)
 # Parameter-frame status bits → flags.
 STATUS_FLAGS: dict[int, Flags] = {1: Flags.FINGER_OUT, 2: Flags.SEARCHING}
 

@@ -1,0 +1,280 @@
+"""BLE oximeters through bleak: a `Source` that connects by address, finds the protocol
+from the GATT services, streams `Sample`s and keeps the link up for a whole shift.
+
+One connection is a *session*: connect, pick the protocol, subscribe (notify, or indicate
+for PLX spot-check — bleak enables whichever the characteristic supports), read the
+battery where the device has a Battery Service, then parse notifications until the link
+drops (disconnect callback) or goes silent (data watchdog). Between sessions the source
+reports the device lost and waits a jittered, capped delay chosen by what went wrong.
+
+Why not bleak-retry-connector: it needs a `BLEDevice` from a scan (we connect by
+address), waits with real `asyncio.sleep` (our waits go through the engine's clock so
+tests and `--speed` control them) and gives up after a few attempts, where a station must
+keep trying all shift. The part we need — backoff by error class — is `backoff.py`.
+
+No Bluetooth on the machine (no adapter, no BlueZ, no D-Bus) is reported as one plain
+sentence in the device state, retried slowly, never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from bleak import BleakClient
+from bleak.backends.client import BaseBleakClient
+from bleak.exc import (
+    BleakBluetoothNotAvailableError,
+    BleakDBusError,
+    BleakDeviceNotFoundError,
+    BleakError,
+)
+
+from drivers import protocols
+from drivers.assembler import SampleAssembler
+from drivers.backoff import Backoff, ErrorClass
+from drivers.frames import BatteryLevel
+from drivers.protocols import ProtocolSpec
+from oximon.clock import Clock
+from oximon.types import DeviceInfo, DeviceState, Sample, SourceEvent, StateChange
+
+log = logging.getLogger(__name__)
+
+WATCHDOG_S = 5.0  # connected but silent this long → reconnect
+TICK_S = 0.5
+CONNECT_TIMEOUT_S = 20.0
+
+NO_BLUETOOTH = ("Bluetooth is not available on this computer ({why}). Check that a "
+                "Bluetooth adapter is plugged in and the bluetooth service (BlueZ) is running.")
+_UNAVAILABLE_DBUS = {
+    "org.freedesktop.DBus.Error.ServiceUnknown",  # BlueZ not running
+    "org.freedesktop.DBus.Error.AccessDenied",
+    "org.freedesktop.DBus.Error.NoReply",
+    "org.bluez.Error.NotReady",  # adapter powered off
+    "org.bluez.Error.NotAvailable",
+}
+
+
+class UnsupportedDevice(Exception):
+    """Connected, but the device offers no oximeter service we know."""
+
+
+@dataclass(frozen=True)
+class Failure:
+    kind: ErrorClass
+    message: str
+
+
+def classify(exc: BaseException, address: str = "") -> Failure:
+    """What went wrong, in one sentence a site worker can act on, and its retry class."""
+    where = f" {address}" if address else ""
+    if isinstance(exc, FileNotFoundError):
+        return Failure(ErrorClass.UNAVAILABLE, NO_BLUETOOTH.format(why="no system D-Bus"))
+    if isinstance(exc, PermissionError):
+        return Failure(ErrorClass.UNAVAILABLE, NO_BLUETOOTH.format(why="permission denied"))
+    if isinstance(exc, BleakBluetoothNotAvailableError):
+        why = exc.reason.name.lower().replace("_", " ")
+        return Failure(ErrorClass.UNAVAILABLE, NO_BLUETOOTH.format(why=why))
+    if isinstance(exc, BleakDBusError):
+        if exc.dbus_error in _UNAVAILABLE_DBUS:
+            return Failure(ErrorClass.UNAVAILABLE, NO_BLUETOOTH.format(why=exc.dbus_error))
+        return Failure(ErrorClass.BUSY, f"Bluetooth error: {exc.dbus_error}")
+    if isinstance(exc, BleakDeviceNotFoundError):
+        return Failure(ErrorClass.NOT_FOUND, f"device{where} not found (switched off, out "
+                       "of range, or connected to something else?)")
+    if isinstance(exc, TimeoutError | asyncio.TimeoutError):
+        return Failure(ErrorClass.NOT_FOUND, f"no answer from device{where}")
+    if isinstance(exc, UnsupportedDevice):
+        return Failure(ErrorClass.UNSUPPORTED, str(exc))
+    if isinstance(exc, BleakError) and "adapter" in str(exc).lower():
+        return Failure(ErrorClass.UNAVAILABLE, NO_BLUETOOTH.format(why=str(exc).rstrip(".")))
+    if isinstance(exc, BleakError | OSError | EOFError):
+        return Failure(ErrorClass.BUSY, f"Bluetooth error: {exc or type(exc).__name__}")
+    return Failure(ErrorClass.BUSY, f"{type(exc).__name__}: {exc}")
+
+
+def is_bluetooth_unavailable(exc: BaseException) -> bool:
+    return classify(exc).kind is ErrorClass.UNAVAILABLE
+
+
+class _LinkEnded(Exception):
+    def __init__(self, failure: Failure):
+        super().__init__(failure.message)
+        self.failure = failure
+
+
+class BleSource:
+    """A BLE oximeter as a `Source`. `protocol` forces a protocol (else it is found from
+    the GATT services); `backend` swaps bleak's platform backend (tests)."""
+
+    def __init__(self, address: str, protocol: str | None = None, *,
+                 backend: type[BaseBleakClient] | None = None, rng: random.Random | None = None,
+                 watchdog_s: float = WATCHDOG_S, connect_timeout: float = CONNECT_TIMEOUT_S):
+        self.address = address
+        self.forced = protocols.get(protocol, "ble") if protocol else None
+        self.backend = backend
+        self.rng = rng or random.Random()
+        self.watchdog_s = watchdog_s
+        self.connect_timeout = connect_timeout
+        self.info = DeviceInfo(address=address, transport="ble",
+                               protocol=self.forced.name if self.forced else "",
+                               name=f"BLE oximeter {address}")
+        self.sessions = 0  # successful connections, for tests and logs
+
+    async def events(self, clock: Clock) -> AsyncIterator[SourceEvent]:
+        yield StateChange(clock.now(), DeviceState.CONNECTING, f"connecting to {self.address}")
+        backoff = Backoff(self.rng)
+        ever_connected = False
+        while True:
+            session = _Session(self, clock)
+            try:
+                async for event in session.run():
+                    yield event
+                failure = Failure(ErrorClass.DROPPED, "link ended")
+            except _LinkEnded as ended:
+                failure = ended.failure
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # every failure becomes a state, never a traceback
+                failure = classify(exc, self.address)
+                log.debug("BLE %s: %r", self.address, exc)
+            if session.delivered:
+                backoff.reset()
+            ever_connected = ever_connected or session.connected
+            delay = backoff.next_delay(failure.kind)
+            if session.connected:
+                yield StateChange(clock.now(), DeviceState.LOST, failure.message)
+            elif not ever_connected:
+                yield StateChange(clock.now(), DeviceState.SEARCHING, failure.message)
+            else:
+                yield StateChange(clock.now(), DeviceState.RECONNECTING, failure.message)
+            log.info("BLE %s: %s; retrying in %.1f s", self.address, failure.message, delay)
+            await clock.sleep(delay)
+            if session.connected:
+                yield StateChange(clock.now(), DeviceState.RECONNECTING,
+                                  f"reconnecting to {self.address}")
+
+
+class _Session:
+    """One connection, from connect to drop."""
+
+    def __init__(self, source: BleSource, clock: Clock):
+        self.source = source
+        self.clock = clock
+        self.connected = False
+        self.delivered = False
+        self.inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+
+    def _on_disconnect(self, _client: BleakClient) -> None:
+        self.inbox.put_nowait(("disconnected", None))
+
+    async def run(self) -> AsyncIterator[SourceEvent]:
+        src = self.source
+        client = BleakClient(src.address, disconnected_callback=self._on_disconnect,
+                             timeout=src.connect_timeout, backend=src.backend)
+        ticker: asyncio.Task[None] | None = None
+        try:
+            await client.connect()
+            spec = choose_protocol(client, src.forced)
+            parser = spec.new_parser()
+            assembler = SampleAssembler(spec.pleth_rate)
+            await client.start_notify(
+                spec.data_char, lambda _c, data: self.inbox.put_nowait(("data", bytes(data))))
+            self.connected = True  # streaming is set up: from now on a failure is "lost"
+            src.sessions += 1
+            await self._battery(client, assembler)
+            ticker = asyncio.create_task(self._tick())
+            last_data = self.clock.now()
+            shown: DeviceState | None = None
+            while True:
+                kind, payload = await self.inbox.get()
+                now = self.clock.now()
+                if kind == "disconnected":
+                    raise _LinkEnded(Failure(ErrorClass.DROPPED, "Bluetooth link dropped"))
+                if kind == "tick":
+                    if now - last_data >= src.watchdog_s:
+                        raise _LinkEnded(Failure(
+                            ErrorClass.DROPPED,
+                            f"connected but no data for {src.watchdog_s:g} s"))
+                    continue
+                if kind == "battery":
+                    assembler.push([BatteryLevel(float(payload))])
+                    continue
+                last_data = now
+                assembler.push(parser.feed(payload))
+                sample = assembler.take(now)
+                if sample is None:
+                    continue
+                self.delivered = True
+                state = _state_of(sample)
+                if state is not shown:
+                    shown = state
+                    yield StateChange(now, state, _why(sample, spec, client))
+                yield sample
+        finally:
+            if ticker is not None:
+                ticker.cancel()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(client.disconnect(), 5.0)
+
+    def _on_battery(self, _char: object, data: bytearray) -> None:
+        if data:
+            self.inbox.put_nowait(("battery", data[0]))
+
+    async def _tick(self) -> None:
+        while True:
+            await self.clock.sleep(TICK_S)
+            self.inbox.put_nowait(("tick", None))
+
+    async def _battery(self, client: BleakClient, assembler: SampleAssembler) -> None:
+        """Battery Service 0x180F where offered: read once, then follow notifications."""
+        char = client.services.get_characteristic(protocols.BATTERY_LEVEL)
+        if char is None:
+            return
+        try:
+            value = await client.read_gatt_char(char)
+            if value:
+                assembler.push([BatteryLevel(float(value[0]))])
+            if "notify" in char.properties:
+                await client.start_notify(char, self._on_battery)
+        except BleakError as exc:  # a battery we cannot read is not a reason to drop
+            log.info("BLE %s: battery level unavailable (%s)", self.source.address, exc)
+
+
+def choose_protocol(client: BleakClient, forced: ProtocolSpec | None) -> ProtocolSpec:
+    """The protocol from the services the connected device exposes (or the forced one,
+    checked: its characteristic must exist)."""
+    services = client.services
+    service_uuids = [s.uuid for s in services]
+    char_uuids = [c.uuid for s in services for c in s.characteristics]
+    spec = forced or protocols.guess_ble(service_uuids, _name(client), char_uuids)
+    if spec is None or services.get_characteristic(spec.data_char) is None:
+        wanted = f"{spec.name} characteristic {spec.data_char}" if spec else \
+            "pulse-oximeter service oximon knows"
+        raise UnsupportedDevice(f"device {client.address} has no {wanted}")
+    return spec
+
+
+def _name(client: BleakClient) -> str:
+    try:
+        return client.name or ""
+    except (NotImplementedError, BleakError):
+        return ""
+
+
+def _state_of(sample: Sample) -> DeviceState:
+    return DeviceState.STREAMING if sample.valid else DeviceState.NO_SIGNAL
+
+
+def _why(sample: Sample, spec: ProtocolSpec, client: BleakClient) -> str:
+    if sample.valid:
+        name = _name(client)
+        return f"{spec.title}{' ' + name if name else ''}"
+    names = sample.flags.names()
+    return ", ".join(n.replace("_", " ") for n in names) or "no reading"
+
