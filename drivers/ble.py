@@ -23,7 +23,6 @@ import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from typing import Any
 
 from bleak import BleakClient
@@ -36,12 +35,12 @@ from bleak.exc import (
 )
 
 from drivers import protocols
-from drivers.assembler import SampleAssembler
 from drivers.backoff import Backoff, ErrorClass
 from drivers.frames import BatteryLevel
+from drivers.link import Failure, LinkEnded, Streamer, keep_connected, silent
 from drivers.protocols import ProtocolSpec
 from oximon.clock import Clock
-from oximon.types import DeviceInfo, DeviceState, Sample, SourceEvent, StateChange
+from oximon.types import DeviceInfo, SourceEvent
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +61,6 @@ _UNAVAILABLE_DBUS = {
 
 class UnsupportedDevice(Exception):
     """Connected, but the device offers no oximeter service we know."""
-
-
-@dataclass(frozen=True)
-class Failure:
-    kind: ErrorClass
-    message: str
 
 
 def classify(exc: BaseException, address: str = "") -> Failure:
@@ -102,12 +95,6 @@ def is_bluetooth_unavailable(exc: BaseException) -> bool:
     return classify(exc).kind is ErrorClass.UNAVAILABLE
 
 
-class _LinkEnded(Exception):
-    def __init__(self, failure: Failure):
-        super().__init__(failure.message)
-        self.failure = failure
-
-
 class BleSource:
     """A BLE oximeter as a `Source`. `protocol` forces a protocol (else it is found from
     the GATT services); `backend` swaps bleak's platform backend (tests)."""
@@ -126,38 +113,9 @@ class BleSource:
                                name=f"BLE oximeter {address}")
         self.sessions = 0  # successful connections, for tests and logs
 
-    async def events(self, clock: Clock) -> AsyncIterator[SourceEvent]:
-        yield StateChange(clock.now(), DeviceState.CONNECTING, f"connecting to {self.address}")
-        backoff = Backoff(self.rng)
-        ever_connected = False
-        while True:
-            session = _Session(self, clock)
-            try:
-                async for event in session.run():
-                    yield event
-                failure = Failure(ErrorClass.DROPPED, "link ended")
-            except _LinkEnded as ended:
-                failure = ended.failure
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # every failure becomes a state, never a traceback
-                failure = classify(exc, self.address)
-                log.debug("BLE %s: %r", self.address, exc)
-            if session.delivered:
-                backoff.reset()
-            ever_connected = ever_connected or session.connected
-            delay = backoff.next_delay(failure.kind)
-            if session.connected:
-                yield StateChange(clock.now(), DeviceState.LOST, failure.message)
-            elif not ever_connected:
-                yield StateChange(clock.now(), DeviceState.SEARCHING, failure.message)
-            else:
-                yield StateChange(clock.now(), DeviceState.RECONNECTING, failure.message)
-            log.info("BLE %s: %s; retrying in %.1f s", self.address, failure.message, delay)
-            await clock.sleep(delay)
-            if session.connected:
-                yield StateChange(clock.now(), DeviceState.RECONNECTING,
-                                  f"reconnecting to {self.address}")
+    def events(self, clock: Clock) -> AsyncIterator[SourceEvent]:
+        return keep_connected(lambda: _Session(self, clock), clock, Backoff(self.rng),
+                              lambda exc: classify(exc, self.address), self.address)
 
 
 class _Session:
@@ -181,41 +139,30 @@ class _Session:
         try:
             await client.connect()
             spec = choose_protocol(client, src.forced)
-            parser = spec.new_parser()
-            assembler = SampleAssembler(spec.pleth_rate)
+            streamer = Streamer(spec, lambda: _name(client))
             await client.start_notify(
                 spec.data_char, lambda _c, data: self.inbox.put_nowait(("data", bytes(data))))
             self.connected = True  # streaming is set up: from now on a failure is "lost"
             src.sessions += 1
-            await self._battery(client, assembler)
+            await self._battery(client, streamer)
             ticker = asyncio.create_task(self._tick())
             last_data = self.clock.now()
-            shown: DeviceState | None = None
             while True:
                 kind, payload = await self.inbox.get()
                 now = self.clock.now()
                 if kind == "disconnected":
-                    raise _LinkEnded(Failure(ErrorClass.DROPPED, "Bluetooth link dropped"))
+                    raise LinkEnded(Failure(ErrorClass.DROPPED, "Bluetooth link dropped"))
                 if kind == "tick":
                     if now - last_data >= src.watchdog_s:
-                        raise _LinkEnded(Failure(
-                            ErrorClass.DROPPED,
-                            f"connected but no data for {src.watchdog_s:g} s"))
+                        raise silent(src.watchdog_s)
                     continue
                 if kind == "battery":
-                    assembler.push([BatteryLevel(float(payload))])
+                    streamer.assembler.push([BatteryLevel(float(payload))])
                     continue
                 last_data = now
-                assembler.push(parser.feed(payload))
-                sample = assembler.take(now)
-                if sample is None:
-                    continue
-                self.delivered = True
-                state = _state_of(sample)
-                if state is not shown:
-                    shown = state
-                    yield StateChange(now, state, _why(sample, spec, client))
-                yield sample
+                for event in streamer.feed(payload, now):
+                    yield event
+                self.delivered = streamer.delivered
         finally:
             if ticker is not None:
                 ticker.cancel()
@@ -231,7 +178,7 @@ class _Session:
             await self.clock.sleep(TICK_S)
             self.inbox.put_nowait(("tick", None))
 
-    async def _battery(self, client: BleakClient, assembler: SampleAssembler) -> None:
+    async def _battery(self, client: BleakClient, streamer: Streamer) -> None:
         """Battery Service 0x180F where offered: read once, then follow notifications."""
         char = client.services.get_characteristic(protocols.BATTERY_LEVEL)
         if char is None:
@@ -239,7 +186,7 @@ class _Session:
         try:
             value = await client.read_gatt_char(char)
             if value:
-                assembler.push([BatteryLevel(float(value[0]))])
+                streamer.assembler.push([BatteryLevel(float(value[0]))])
             if "notify" in char.properties:
                 await client.start_notify(char, self._on_battery)
         except BleakError as exc:  # a battery we cannot read is not a reason to drop
@@ -265,16 +212,3 @@ def _name(client: BleakClient) -> str:
         return client.name or ""
     except (NotImplementedError, BleakError):
         return ""
-
-
-def _state_of(sample: Sample) -> DeviceState:
-    return DeviceState.STREAMING if sample.valid else DeviceState.NO_SIGNAL
-
-
-def _why(sample: Sample, spec: ProtocolSpec, client: BleakClient) -> str:
-    if sample.valid:
-        name = _name(client)
-        return f"{spec.title}{' ' + name if name else ''}"
-    names = sample.flags.names()
-    return ", ".join(n.replace("_", " ") for n in names) or "no reading"
-
