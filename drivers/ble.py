@@ -101,11 +101,12 @@ class BleSource:
 
     def __init__(self, address: str, protocol: str | None = None, *,
                  backend: type[BaseBleakClient] | None = None, rng: random.Random | None = None,
-                 watchdog_s: float = WATCHDOG_S, connect_timeout: float = CONNECT_TIMEOUT_S):
+                 watchdog_s: float = WATCHDOG_S, connect_timeout: float = CONNECT_TIMEOUT_S,
+                 backoff: Backoff | None = None):
         self.address = address
         self.forced = protocols.get(protocol, "ble") if protocol else None
         self.backend = backend
-        self.rng = rng or random.Random()
+        self.backoff = backoff or Backoff(rng or random.Random())
         self.watchdog_s = watchdog_s
         self.connect_timeout = connect_timeout
         self.info = DeviceInfo(address=address, transport="ble",
@@ -114,7 +115,7 @@ class BleSource:
         self.sessions = 0  # successful connections, for tests and logs
 
     def events(self, clock: Clock) -> AsyncIterator[SourceEvent]:
-        return keep_connected(lambda: _Session(self, clock), clock, Backoff(self.rng),
+        return keep_connected(lambda: _Session(self, clock), clock, self.backoff,
                               lambda exc: classify(exc, self.address), self.address)
 
 
