@@ -23,6 +23,7 @@ import contextlib
 import logging
 import random
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 from bleak import BleakClient
@@ -192,6 +193,29 @@ class _Session:
                 await client.start_notify(char, self._on_battery)
         except BleakError as exc:  # a battery we cannot read is not a reason to drop
             log.info("BLE %s: battery level unavailable (%s)", self.source.address, exc)
+
+
+@dataclass(frozen=True)
+class Found:
+    """A device seen by a scan."""
+
+    address: str
+    name: str
+    rssi: int | None
+    protocol: str  # "" when it is not an oximeter we know
+
+
+async def discover(timeout: float) -> list[Found]:
+    """Scan for `timeout` seconds; raises bleak's errors (see `classify`)."""
+    from bleak import BleakScanner
+
+    seen = await BleakScanner.discover(timeout=timeout, return_adv=True)
+    out = []
+    for device, adv in seen.values():
+        name = adv.local_name or device.name or ""
+        spec = protocols.guess_ble(adv.service_uuids, name)
+        out.append(Found(device.address, name, adv.rssi, spec.name if spec else ""))
+    return sorted(out, key=lambda f: (f.protocol == "", -(f.rssi or -999), f.address))
 
 
 def choose_protocol(client: BleakClient, forced: ProtocolSpec | None) -> ProtocolSpec:
