@@ -44,6 +44,9 @@ from oximon.clock import Clock
 from oximon.types import DeviceInfo, SourceEvent
 
 log = logging.getLogger(__name__)
+# bleak warns on every connect when `bluetoothctl` is missing (it only wants BlueZ's
+# version); with no Bluetooth at all that is noise next to our one clear sentence.
+logging.getLogger("bleak.backends.bluezdbus.version").setLevel(logging.ERROR)
 
 WATCHDOG_S = 5.0  # connected but silent this long → reconnect
 TICK_S = 0.5
