@@ -61,3 +61,13 @@ def test_battery_and_low_battery_flag_and_reset() -> None:
     assert s is not None and s.battery == 8.0 and s.flags & Flags.LOW_BATTERY
     a.reset()
     assert math.isnan(a.spo2) and a.battery == 8.0 and a.take(1.0) is None
+
+
+def test_parsers_import_neither_bleak_nor_pyserial() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys, drivers.protocols, drivers.assembler, drivers.registry\n"
+            "bad = [m for m in ('bleak', 'serial', 'PySide6') if m in sys.modules]\n"
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
