@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from drivers.replay import ReplaySource
@@ -37,8 +38,58 @@ def _replay(rest: str, waveform: bool) -> Source:
         raise SourceSpecError(str(exc)) from None
 
 
+_MAC = re.compile(r"^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$")
+_UUID = re.compile(r"^[0-9A-Fa-f]{8}-([0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$")  # macOS
+
+
+def _split_protocol(rest: str, transport: str) -> tuple[str, str | None]:
+    """`THING[:PROTOCOL]` → (THING, PROTOCOL or None); the suffix counts as a protocol only
+    when it is one of this transport's (addresses and ports contain colons too)."""
+    from drivers.protocols import PROTOCOLS
+
+    head, sep, tail = rest.rpartition(":")
+    names = [p.name for p in PROTOCOLS.values() if p.transport == transport]
+    if sep and tail.lower() in names:
+        return head, tail.lower()
+    return rest, None
+
+
+def _ble(rest: str, waveform: bool) -> Source:
+    from drivers.protocols import PROTOCOLS
+
+    if not rest:
+        raise SourceSpecError("ble needs an address: ble:AA:BB:CC:DD:EE:FF[:PROTOCOL]")
+    address, protocol = _split_protocol(rest, "ble")
+    names = ", ".join(p.name for p in PROTOCOLS.values() if p.transport == "ble")
+    if not (_MAC.match(address) or _UUID.match(address)):
+        head, _, tail = address.rpartition(":")
+        if _MAC.match(head):
+            raise SourceSpecError(f"unknown BLE protocol {tail!r}; choose one of {names}")
+        raise SourceSpecError(f"{address!r} is not a Bluetooth address (like "
+                              "AA:BB:CC:DD:EE:FF; 'oximon scan' lists nearby devices)")
+    from drivers.ble import BleSource  # bleak is imported only when BLE is used
+
+    return BleSource(address.upper() if _MAC.match(address) else address, protocol)
+
+
+def _serial(rest: str, waveform: bool) -> Source:
+    from drivers.protocols import PROTOCOLS
+
+    port, protocol = _split_protocol(rest, "serial")
+    if not port:
+        raise SourceSpecError("serial needs a port: serial:/dev/ttyUSB0 or serial:COM3")
+    head, sep, tail = port.rpartition(":")
+    if sep and head and tail and "/" not in tail and "\\" not in tail:
+        names = ", ".join(p.name for p in PROTOCOLS.values() if p.transport == "serial")
+        raise SourceSpecError(f"unknown serial protocol {tail!r}; choose one of {names}")
+    from drivers.serial_port import SerialSource
+
+    return SerialSource(port, protocol)
+
+
 # kind -> opener(rest of the spec, whether anyone will draw the waveform)
-OPENERS: dict[str, Callable[[str, bool], Source]] = {"sim": _sim, "replay": _replay}
+OPENERS: dict[str, Callable[[str, bool], Source]] = {
+    "sim": _sim, "replay": _replay, "ble": _ble, "serial": _serial}
 
 
 def open_source(spec: str, waveform: bool = True) -> Source:
