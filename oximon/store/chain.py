@@ -21,7 +21,9 @@ def canonical(data: Any) -> str:
 
 def event_hash(prev_hash: str, seq: int, incident_id: str, kind: str, ts: float,
                t: float | None, actor: str, data_text: str, recorded_ts: float) -> str:
-    body = json.dumps([seq, incident_id, kind, ts, t, actor, data_text, recorded_ts],
+    # Numbers as the database gives them back (a float column returns 3.0 for 3).
+    body = json.dumps([int(seq), incident_id, kind, float(ts), None if t is None else float(t),
+                       actor, data_text, float(recorded_ts)],
                       ensure_ascii=False, allow_nan=False)
     return hashlib.sha256(f"{prev_hash}\n{body}".encode()).hexdigest()
 

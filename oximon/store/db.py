@@ -63,7 +63,7 @@ def open_engine(target: Target, *, create: bool, busy_timeout_s: float = 5.0) ->
     if target.is_sqlite:
         assert target.path is not None
         if prepare_sqlite_file(target.path, create):
-            tables, revision = inspect_sqlite(target.path)
+            tables, revision = inspect_sqlite(target.path, busy_timeout_s)
             check_revision(target.label, tables, revision)
         engine = create_engine(target.url, connect_args={"timeout": busy_timeout_s})
         _sqlite_settings(engine, busy_timeout_s)

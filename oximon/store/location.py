@@ -103,11 +103,11 @@ def prepare_sqlite_file(path: Path, create: bool) -> bool:
     return True
 
 
-def inspect_sqlite(path: Path) -> tuple[set[str], str | None]:
+def inspect_sqlite(path: Path, timeout: float = 5.0) -> tuple[set[str], str | None]:
     """Read-only look: the tables present and the schema revision (alembic_version)."""
     uri = f"{path.as_uri()}?mode=ro"
     try:
-        con = sqlite3.connect(uri, uri=True, timeout=5.0)
+        con = sqlite3.connect(uri, uri=True, timeout=timeout)
     except sqlite3.Error as exc:
         raise StoreInputError(f"{path}: cannot open the database ({exc})") from None
     try:

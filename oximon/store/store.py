@@ -598,7 +598,9 @@ class Store:
             log.warning("purge failed: %s", exc)
             return 0
         if removed:
-            self._audit("readings_purged", None, {"rows": removed, "before_ts": cutoff})
+            with self._lock:
+                self._audit("readings_purged", None, {"rows": removed, "before_ts": cutoff})
+                self._flush_now()
         return removed
 
     # -- writing --------------------------------------------------------------------------
