@@ -33,17 +33,15 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, literal, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from oximon.clock import Clock
 from oximon.store import query
-from oximon.store.chain import canonical, event_hash, trace_digest
+from oximon.store.chain import canonical
 from oximon.store.db import open_engine
 from oximon.store.errors import IncidentError, StoreError, StoreUnavailable
 from oximon.store.location import Target, resolve
@@ -59,15 +57,8 @@ from oximon.store.record import (
     StoredEvent,
     fold,
 )
-from oximon.store.schema import (
-    audit_log,
-    chain_head,
-    incident_events,
-    incident_trace,
-    incidents,
-    readings,
-    sessions,
-)
+from oximon.store.schema import incident_trace, incidents, readings, sessions
+from oximon.store.writer import Live, Pending, Row, write_batch
 from oximon.types import EngineEvent, Sample, Station
 
 log = logging.getLogger(__name__)
@@ -80,8 +71,6 @@ STALE_AFTER_S = 60.0  # a session silent this long (wall seconds) on another hos
 # Sessions open in this process (by id), so a crashed-but-same-pid session can be told
 # from a live one when several stores share a process (tests, a review window).
 _OPEN_SESSIONS: weakref.WeakValueDictionary[str, Store] = weakref.WeakValueDictionary()
-
-Row = tuple[str, float, float | None, float | None, float | None, int]
 
 
 def open_store(db: str | None = None, *, clock: Clock | None = None, writer: bool = False,
@@ -97,32 +86,6 @@ def open_store(db: str | None = None, *, clock: Clock | None = None, writer: boo
     create = (writer or db is None) if create is None else create
     engine = open_engine(target, create=create, busy_timeout_s=busy_timeout_s)
     return Store(engine, target, clock=clock, writer=writer, **options)
-
-
-@dataclass
-class _Live:
-    """An incident this session keeps a trace for and watches alarms on."""
-
-    id: str
-    station: str
-    start_ts: float  # trace from here (opened - 5 min)
-    opened_t: float
-    end_ts: float | None = None  # trace until here (set when closed)
-    active_high: set[str] = field(default_factory=set)
-    last_clear_t: float | None = None
-    needs_copy: bool = True  # the 5 minutes before opening still to copy from readings
-    closed: bool = False
-
-
-@dataclass
-class _Pending:
-    incident_id: str
-    kind: str
-    ts: float
-    t: float | None
-    actor: str
-    data: dict[str, Any]
-    seal: bool = False  # close: add the trace figures and digest when written
 
 
 class Store:
@@ -150,9 +113,9 @@ class Store:
         self._rows: list[Row] = []
         self._last_sec: dict[str, int] = {}
         self._last_ts: dict[str, float] = {}
-        self._events: list[_Pending] = []
+        self._events: list[Pending] = []
         self._audits: list[dict[str, Any]] = []
-        self._live: dict[str, _Live] = {}  # by incident id
+        self._live: dict[str, Live] = {}  # by incident id
         self._by_station: dict[str, str] = {}  # station -> open incident id
         self._orphans: dict[str, dict[str, Any]] = {}  # station -> incident left by a dead run
         self._out: list[EngineEvent] = []
@@ -220,7 +183,7 @@ class Store:
                     incidents.c.session_id == row.id, incidents.c.status == "open")).all():
                 last = conn.execute(select(func.max(incident_trace.c.ts)).where(
                     incident_trace.c.incident_id == inc.id)).scalar()
-                self._events.append(_Pending(inc.id, "interrupted", now, None, AUTO, {
+                self._events.append(Pending(inc.id, "interrupted", now, None, AUTO, {
                     "gap_start": last if last is not None else row.heartbeat_ts,
                     "session": row.id, "reason": "oximon stopped unexpectedly "
                     "(crash, power cut or killed); no monitoring in this gap"}))
@@ -303,7 +266,7 @@ class Store:
                 now = self._now_ts()
                 for live in self._live.values():
                     if not live.closed:
-                        self._events.append(_Pending(live.id, "stopped", now, self._now_t(),
+                        self._events.append(Pending(live.id, "stopped", now, self._now_t(),
                                                      AUTO, {"gap_start": now,
                                                             "reason": "monitoring stopped"}))
                 self._audit("session_ended", self.session_id, {})
@@ -337,7 +300,7 @@ class Store:
         data = {k: v for k, v in f.items() if k in ("condition", "priority", "technical",
                                                     "value", "message")}
         data["state"] = event.state
-        self._events.append(_Pending(iid, "alarm", self._wall(event.t), event.t,
+        self._events.append(Pending(iid, "alarm", self._wall(event.t), event.t,
                                      str(f.get("by") or AUTO), data))
         if high and event.state in ("raised", "escalated"):
             live.active_high.add(condition)
@@ -365,8 +328,8 @@ class Store:
         data: dict[str, Any] = {"station": station, "alias": st.label if st else station,
                                 "booth": st.booth if st else "", "reason": reason}
         data.update({k: v for k, v in (extra or {}).items() if v is not None})
-        self._events.append(_Pending(iid, "opened", ts, t, by or AUTO, data))
-        self._live[iid] = _Live(iid, station, ts - PRE_S, t)
+        self._events.append(Pending(iid, "opened", ts, t, by or AUTO, data))
+        self._live[iid] = Live(iid, station, ts - PRE_S, t)
         self._by_station[station] = iid
         self._audit("incident_opened", iid, {"station": station, "reason": reason}, by)
         self._out.append(EngineEvent("incident", "opened", t, station,
@@ -377,21 +340,21 @@ class Store:
         """This run sees a station whose incident a stopped run left open: carry on with it."""
         orphan = self._orphans.pop(station)
         iid = orphan["id"]
-        live = _Live(iid, station, orphan["opened_ts"] - PRE_S, t, needs_copy=False,
+        live = Live(iid, station, orphan["opened_ts"] - PRE_S, t, needs_copy=False,
                      last_clear_t=t)
         self._live[iid] = live
         self._by_station[station] = iid
-        self._events.append(_Pending(iid, "resumed", self._wall(t), t, AUTO,
+        self._events.append(Pending(iid, "resumed", self._wall(t), t, AUTO,
                                      {"gap_end": self._wall(t), "session": self.session_id}))
         self._audit("incident_resumed", iid, {"station": station})
 
-    def _close(self, live: _Live, t: float, outcome: list[str], aftercare: list[str],
+    def _close(self, live: Live, t: float, outcome: list[str], aftercare: list[str],
                by: str, note: str, auto: bool = False) -> None:
         ts = self._wall(t)
         live.closed, live.end_ts = True, ts
         self._by_station.pop(live.station, None)
         data = {"outcome": outcome, "aftercare": aftercare, "note": note, "auto": auto}
-        self._events.append(_Pending(live.id, "closed", ts, t, by or AUTO, data, seal=True))
+        self._events.append(Pending(live.id, "closed", ts, t, by or AUTO, data, seal=True))
         self._audit("incident_closed", live.id, {"outcome": outcome, "auto": auto}, by)
         self._out.append(EngineEvent("incident", "closed", t, live.station,
                                      {"id": live.id, "outcome": ",".join(outcome)}))
@@ -430,7 +393,7 @@ class Store:
             data: dict[str, Any] = {"action": action, "details": _jsonable(details)}
             if live is None or live.closed:
                 data["late"] = True  # entered after the incident closed
-            self._events.append(_Pending(incident_id, "action", self._wall(t), t,
+            self._events.append(Pending(incident_id, "action", self._wall(t), t,
                                          _person(by), data))
             self._audit("action_recorded", incident_id, {"action": action}, by)
             self._flush_now()
@@ -451,7 +414,7 @@ class Store:
                     self._adopt(rec.station, t)
                     self._close(self._live[incident_id], t, words, care, _person(by), note)
                 elif rec.status == "closed" and rec.auto_closed:
-                    self._events.append(_Pending(incident_id, "closed", self._wall(t), t,
+                    self._events.append(Pending(incident_id, "closed", self._wall(t), t,
                                                  _person(by), {"outcome": words,
                                                                "aftercare": care, "note": note,
                                                                "auto": False}))
@@ -459,10 +422,7 @@ class Store:
                 else:
                     raise IncidentError(f"incident {incident_id} is already closed; "
                                         "corrections are amendments")
-            self._flush_now()
-            if self._failing_since is not None:
-                raise StoreUnavailable(f"{self.target.label}: the close is kept in memory but "
-                                       "not yet saved")
+            self._flush_now()  # if this fails, the records alarm is up and it is retried
 
     # -- supervisor operations (review) ---------------------------------------------------
     def record_details(self, incident_id: str, by: str, **details: Any) -> None:
@@ -511,7 +471,7 @@ class Store:
                     audit: str) -> None:
         with self._lock:
             self._require(incident_id)
-            self._events.append(_Pending(incident_id, kind, self._now_ts(), None,
+            self._events.append(Pending(incident_id, kind, self._now_ts(), None,
                                          _person(by), data))
             self._audit(audit, incident_id, {"kind": kind}, by)
             if not self._flush_now():
@@ -653,83 +613,11 @@ class Store:
 
     def _write(self, conn: Connection, n_rows: int | None = None, n_events: int | None = None,
                n_audits: int | None = None, end_session: bool = False) -> None:
-        rows = self._rows[:n_rows] if n_rows is not None else list(self._rows)
-        events = self._events[:n_events] if n_events is not None else list(self._events)
-        audits = self._audits[:n_audits] if n_audits is not None else list(self._audits)
-        dialect = conn.dialect.name
-        now = self._now_ts()
-        # A: the 5 minutes before a new incident, from readings already written.
-        for live in self._live.values():
-            if live.needs_copy:
-                r = readings.c
-                conds = [r.station == live.station, r.ts >= live.start_ts]
-                if live.end_ts is not None:
-                    conds.append(r.ts <= live.end_ts)
-                src = select(literal(live.id), r.ts, r.spo2, r.pr, r.pi, r.flags).where(*conds)
-                conn.execute(_insert_ignore(incident_trace, dialect).from_select(
-                    ["incident_id", "ts", "spo2", "pr", "pi", "flags"], src))
-        # B: readings.
-        if rows:
-            conn.execute(_insert_ignore(readings, dialect), [
-                {"station": s, "ts": ts, "spo2": o, "pr": p, "pi": pi, "flags": fl}
-                for s, ts, o, p, pi, fl in rows])
-        # C: the same rows into each incident's own trace.
-        trace_rows = []
-        for live in self._live.values():
-            for s, ts, o, p, pi, fl in rows:
-                if s == live.station and ts >= live.start_ts and (
-                        live.end_ts is None or ts <= live.end_ts):
-                    trace_rows.append({"incident_id": live.id, "ts": ts, "spo2": o, "pr": p,
-                                       "pi": pi, "flags": fl})
-        if trace_rows:
-            conn.execute(_insert_ignore(incident_trace, dialect), trace_rows)
-        # D: incident events, chained.
-        touched: list[str] = []
-        if events:
-            head = conn.execute(select(chain_head).where(chain_head.c.id == 1)
-                                .with_for_update()).one()
-            seq, prev = head.last_seq, head.last_hash
-            values = []
-            for p in events:
-                data = dict(p.data)
-                if p.seal:
-                    got = query.trace_rows(conn, p.incident_id)
-                    data.update(query.trace_stats(got))
-                    data["trace_rows"] = len(got)
-                    data["trace_digest"] = trace_digest(got)
-                seq += 1
-                text = canonical(data)
-                h = event_hash(prev, seq, p.incident_id, p.kind, p.ts, p.t, p.actor, text, now)
-                values.append({"seq": seq, "incident_id": p.incident_id, "kind": p.kind,
-                               "ts": p.ts, "t": p.t, "actor": p.actor, "data": text,
-                               "recorded_ts": now, "prev_hash": prev, "hash": h})
-                prev = h
-                if p.incident_id not in touched:
-                    touched.append(p.incident_id)
-            conn.execute(insert(incident_events), values)
-            conn.execute(update(chain_head).where(chain_head.c.id == 1).values(
-                last_seq=seq, last_hash=prev))
-        # E: the summary rows (a cache of the events, checked by verify).
-        for iid in touched:
-            rec = fold(iid, query.events_of(conn, iid))
-            summary = rec.summary()
-            if iid in self._live:  # this run keeps it now
-                summary["session_id"] = self.session_id
-            exists = conn.execute(select(incidents.c.id).where(incidents.c.id == iid)).first()
-            if exists:
-                conn.execute(update(incidents).where(incidents.c.id == iid).values(
-                    {k: v for k, v in summary.items() if k != "id"}))
-            else:
-                conn.execute(insert(incidents).values(summary))
-        # F: audit entries and the session heartbeat.
-        if audits:
-            conn.execute(insert(audit_log), audits)
-        if self.session_id is not None:
-            values = {"heartbeat_ts": now}
-            if end_session:
-                values.update(ended_ts=now, end_reason="stopped")
-            conn.execute(update(sessions).where(sessions.c.id == self.session_id)
-                         .values(values))
+        write_batch(conn, rows=self._rows[:n_rows] if n_rows is not None else self._rows,
+                    events=self._events[:n_events] if n_events is not None else self._events,
+                    audits=self._audits[:n_audits] if n_audits is not None else self._audits,
+                    lives=self._live, session_id=self.session_id, now=self._now_ts(),
+                    end_session=end_session)
 
     def _write_failed(self, exc: BaseException) -> None:
         self._next_retry = self._mono() + self.retry_every
@@ -760,12 +648,6 @@ class Store:
     @property
     def backlog(self) -> int:
         return len(self._rows) + len(self._events)
-
-
-def _insert_ignore(table: Any, dialect: str) -> Any:
-    if dialect == "postgresql":
-        return postgresql.insert(table).on_conflict_do_nothing()
-    return sqlite.insert(table).on_conflict_do_nothing()
 
 
 def _num(x: float | None) -> float | None:

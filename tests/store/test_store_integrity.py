@@ -100,8 +100,9 @@ def test_a_failing_database_raises_the_alarm_and_the_backlog_is_written(rig):
     iid = rig.store.current_incident("s1")
     rig.store.record_action(iid, "911_called", 31, "w")
     rig.feed(30, 40)
-    with pytest.raises(StoreUnavailable, match="not yet saved"):
-        rig.store.close_incident(iid, 40, "transported", by="w")
+    rig.store.close_incident(iid, 40, "transported", by="w")  # kept, retried
+    with pytest.raises(StoreUnavailable, match="not saved yet"):
+        rig.store.sign_off(iid, "supervisor")  # a reviewer is told at once
     assert rig.store.failing and rig.store.backlog > 30
     failing["on"] = False
     rig.feed(40, 50)  # next retry (5 s) succeeds
