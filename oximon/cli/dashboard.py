@@ -14,6 +14,7 @@ from oximon.cli.wiring import (
     demo_specs,
     get_config,
     get_profile,
+    open_records,
     open_sources,
 )
 from oximon.clock import ScaledClock
@@ -70,7 +71,9 @@ def run(args: argparse.Namespace) -> int:
                              "Qt runtime libraries (see README, 'System packages').") from None
     from ui.dashboard import DashboardOptions
 
-    engine = build_engine(ScaledClock(speed=args.speed), profile, stations)
+    clock = ScaledClock(speed=args.speed)
+    records = open_records(args.db or config.db or None, clock)
+    engine = build_engine(clock, profile, stations, records)
 
     def start_alarm_outputs() -> None:
         # Sound (or the "sound unavailable" alarm) and the watchdog, once the window listens.
@@ -84,6 +87,11 @@ def run(args: argparse.Namespace) -> int:
 
     options = DashboardOptions(allow_supervisor=args.allow_supervisor_mode,
                                high_contrast=args.high_contrast)
-    return run_dashboard(engine, kiosk=args.kiosk,
-                         title="oximon — demo (simulated oximeters)" if demo else config.name,
-                         duration=args.duration, options=options, on_start=start_alarm_outputs)
+    try:
+        return run_dashboard(engine, kiosk=args.kiosk,
+                             title="oximon — demo (simulated oximeters)" if demo
+                             else config.name,
+                             duration=args.duration, options=options,
+                             on_start=start_alarm_outputs, incident_log=records)
+    finally:
+        records.close()

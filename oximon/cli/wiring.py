@@ -7,12 +7,13 @@ from functools import partial
 from alerts import AlarmManager
 from alerts.manager import Notifier
 from drivers import SourceSpecError, open_source
-from oximon.cli.errors import UsageError
+from oximon.cli.errors import RuntimeFailure, UsageError
 from oximon.clock import Clock
 from oximon.config import ConfigError, SiteConfig, load_config
 from oximon.engine import Engine
 from oximon.ports import Source
 from oximon.profile import Profile, ProfileError, load_profile
+from oximon.store import Store, StoreInputError, StoreUnavailable, open_store
 from oximon.types import Station
 
 # What the demo dashboard shows, station by station: mostly calm people, a few in trouble,
@@ -77,11 +78,24 @@ def demo_specs(stations: int) -> list[str]:
     return [f"sim:{DEMO_LINEUP[i % len(DEMO_LINEUP)]}:{i + 1}" for i in range(stations)]
 
 
+def open_records(db: str | None, clock: Clock) -> Store:
+    """The incident store for a monitoring run (`--db`, default: SQLite in the user data
+    folder). A bad database is exit 2 and is left unchanged; an unreachable one exit 1."""
+    try:
+        return open_store(db, clock=clock, writer=True)
+    except StoreInputError as exc:
+        raise UsageError(f"argument --db: {exc}") from None
+    except StoreUnavailable as exc:
+        raise RuntimeFailure(str(exc)) from None
+
+
 def build_engine(clock: Clock, profile: Profile,
                  stations: list[tuple[Station, Source | None]],
-                 notify: Notifier | None = None) -> Engine:
+                 records: Store | None = None, notify: Notifier | None = None) -> Engine:
     """`notify` receives every escalated alarm (a second screen, a supervisor)."""
-    engine = Engine(clock, profile, partial(AlarmManager, notify=notify))
+    engine = Engine(clock, profile, partial(AlarmManager, notify=notify), records=records)
     for station, source in stations:
         engine.add_station(station, source)
+        if records is not None:
+            records.add_station(station)
     return engine

@@ -1,0 +1,52 @@
+"""A writer store on a ManualClock, fed the way the engine feeds it (shared by the tests)."""
+
+from __future__ import annotations
+
+import math
+
+from oximon.clock import ManualClock
+from oximon.store import Store, open_store
+from oximon.types import EngineEvent, Flags, Sample, Station
+
+
+class Rig:
+    """A writer store on a ManualClock with a fake monotonic clock, and helpers to feed it
+    the way the engine does."""
+
+    def __init__(self, url: str, **options):
+        self.url = url
+        self.clock = ManualClock(start=0.0)
+        self.mono = 0.0
+        self.out: list[EngineEvent] = []
+        self.store: Store = open_store(url, clock=self.clock, writer=True,
+                                       monotonic=lambda: self.mono, **options)
+        for sid in ("s1", "s2"):
+            self.store.add_station(Station(sid, alias=f"Booth {sid[1]}", booth=sid[1]))
+
+    def feed(self, t0: float, t1: float, spo2: float = 97.0, station: str = "s1",
+             flags: Flags = Flags.NONE) -> None:
+        """One sample per second over [t0, t1), ticking like the engine."""
+        t = t0
+        while t < t1:
+            self.clock.set(t)
+            self.mono += 1.0
+            pr = math.nan if math.isnan(spo2) else 72.0
+            self.store.on_sample(station, Sample(t=t, spo2=spo2, pr=pr, flags=flags))
+            self.out += self.store.tick(t)
+            t += 1.0
+
+    def alarm(self, state: str, t: float, station: str = "s1", condition: str = "spo2_low",
+              priority: str = "high", technical: bool = False) -> list[EngineEvent]:
+        self.clock.set(t)
+        fields: dict[str, object] = {"condition": condition, "priority": priority}
+        if technical:
+            fields["technical"] = True
+        got = self.store.on_event(EngineEvent("alarm", state, t, station, fields))
+        self.out += got
+        return got
+
+    def incidents(self, kind: str) -> list[EngineEvent]:
+        return [e for e in self.out if e.type == "incident" and e.state == kind]
+
+    def close(self) -> None:
+        self.store.close()

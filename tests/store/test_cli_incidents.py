@@ -1,0 +1,128 @@
+"""`oximon incidents list|show|export|verify` end to end, on every backend."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import stat
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+from storerig import Rig
+
+from oximon.cli import main
+from oximon.types import Station
+
+
+@pytest.fixture
+def filled(db_url):
+    rig = Rig(db_url)
+    rig.store.add_station(Station("s2", alias="=HYPERLINK(\"http://x\")", booth="2"))
+    rig.feed(0, 30, spo2=95)
+    rig.alarm("raised", 30)
+    a = rig.store.current_incident("s1")
+    rig.feed(30, 60, spo2=83)
+    rig.store.record_action(a, "naloxone", 40, "@worker", {"dose": "1 mL", "route": "IM"})
+    rig.store.record_action(a, "911_called", 45, "worker")
+    rig.store.record_action(a, "naloxone", 55, "worker", {"dose": "1 mL", "route": "IM"})
+    rig.store.record_action(a, "ehs_arrived", 58, "worker")
+    rig.store.close_incident(a, 60, "transported", by="worker", note="-1 tricky")
+    rig.clock.set(3 * 86400.0)  # three days later
+    b = rig.store.open_incident("s2", 3 * 86400.0, by="worker")
+    rig.store.close_incident(b, 3 * 86400.0 + 60, "responsive", by="worker")
+    rig.close()
+    return db_url, a, b, rig
+
+
+def _run(capsys, *argv: str) -> tuple[int, str, str]:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:  # argparse's own usage errors
+        code = int(exc.code or 0)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_list_show_and_json(filled, capsys):
+    db, a, b, _ = filled
+    code, out, _ = _run(capsys, "incidents", "list", "--db", db)
+    assert code == 0 and a in out and b in out
+    code, out, _ = _run(capsys, "incidents", "list", "--format", "json", "--db", db)
+    assert [r["id"] for r in json.loads(out)] == [b, a]
+    code, out, _ = _run(capsys, "incidents", "show", a[:-3], "--db", db)
+    assert code == 0 and "naloxone    2 dose(s)" in out and "transported" in out
+    code, out, _ = _run(capsys, "incidents", "show", a, "--format", "json", "--db", db)
+    rec = json.loads(out)
+    assert rec["id"] == a and len(rec["naloxone"]) == 2 and len(rec["trace"]) == 60
+    assert rec["nadir"] == 83 and rec["below90_s"] == 30
+    code, _, err = _run(capsys, "incidents", "show", "nope", "--db", db)
+    assert code == 2 and "no such incident" in err
+
+
+def test_export_csv_columns_dates_and_formula_safety(filled, capsys, tmp_path):
+    db, a, b, rig = filled
+    out_file = tmp_path / "out.csv"
+    code, _, _ = _run(capsys, "incidents", "export", "--db", db, "--output", str(out_file))
+    assert code == 0 and stat.S_IMODE(out_file.stat().st_mode) == 0o600
+    rows = list(csv.DictReader(io.StringIO(out_file.read_text())))
+    by_id = {r["id"]: r for r in rows}
+    ra = by_id[a]
+    assert ra["naloxone_doses"] == "2" and len(ra["naloxone_times"].split("; ")) == 2
+    assert ra["called_911"] and ra["ehs_arrived"] and ra["outcome"] == "transported"
+    assert ra["nadir_spo2"] == "83" and ra["below_90_s"] == "30" and ra["below_85_s"] == "30"
+    assert by_id[b]["alias"] == "'=HYPERLINK(\"http://x\")"  # not a formula any more
+    for row in rows:
+        for cell in row.values():
+            assert not cell.startswith(("=", "+", "-", "@")), cell
+    # --since / --until pick by the day the incident opened
+    first_day = rig.store._wall(0)
+    day = datetime.fromtimestamp(first_day).astimezone().date()
+    code, out, _ = _run(capsys, "incidents", "export", "--db", db, "--until", day.isoformat())
+    assert [r["id"] for r in csv.DictReader(io.StringIO(out))] == [a]
+    code, out, _ = _run(capsys, "incidents", "export", "--db", db, "--since",
+                        (day + timedelta(days=1)).isoformat(), "--format", "json")
+    assert [r["id"] for r in json.loads(out)] == [b]
+    code, _, err = _run(capsys, "incidents", "list", "--db", db, "--since", "last tuesday")
+    assert code == 2 and "not a date" in err
+
+
+def test_pdf_export(filled, capsys, tmp_path):
+    db, a, _, _ = filled
+    pdf = tmp_path / "incident.pdf"
+    code, _, _ = _run(capsys, "incidents", "show", a, "--format", "pdf", "--output", str(pdf),
+                      "--db", db)
+    assert code == 0 and pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 2000
+    code, _, err = _run(capsys, "incidents", "export", "--format", "pdf", "--db", db)
+    assert code == 2 and "--output" in err
+
+
+def test_verify_passes_then_names_an_edit(filled, capsys):
+    db, a, _, _ = filled
+    code, out, _ = _run(capsys, "incidents", "verify", "--db", db)
+    assert code == 0 and out.startswith("ok:")
+    from oximon.store import open_store
+    store = open_store(db)
+    with store.engine.begin() as conn:
+        seq = conn.execute(text("SELECT seq FROM incident_events WHERE kind = 'action' "
+                                "ORDER BY seq LIMIT 1")).scalar()
+        conn.execute(text("UPDATE incident_events SET actor = 'someone else' WHERE seq = :s"),
+                     {"s": seq})
+    store.close()
+    code, out, _ = _run(capsys, "incidents", "verify", "--db", db)
+    assert code == 1
+    assert f"record #{seq} (incident {a}, action): was edited after it was recorded" in out
+    code, out, _ = _run(capsys, "incidents", "verify", "--format", "json", "--db", db)
+    assert code == 1 and json.loads(out)["problems"][0]["seq"] == seq
+
+
+def test_exports_are_audited(filled, capsys):
+    db, *_ = filled
+    _run(capsys, "incidents", "export", "--format", "json", "--db", db)
+    from oximon.store import open_store
+    store = open_store(db)
+    try:
+        assert any(e["action"] == "exported" for e in store.audit_entries())
+    finally:
+        store.close()
