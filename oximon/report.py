@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import re
 import statistics
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 from oximon.review import Incident, figures
 
@@ -189,6 +191,14 @@ def to_csv(report: MonthlyReport) -> str:
     for cells in report.table():
         writer.writerow([report.month_key, *(_safe(cells[c]) for c in COLUMNS)])
     return buf.getvalue()
+
+
+def write_private_text(path: str | Path, text: str) -> None:
+    """Write an export as a private file (0600): reports stay on this machine's account."""
+    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        fh.write(text)
+    os.chmod(path, 0o600)
 
 
 DEFINITIONS = [

@@ -17,7 +17,7 @@ import statistics
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 # Action words of the incident log (see oximon.ports.IncidentLog). "sign" (a sign seen)
 # and "note" are observations, not responses, so they do not end "alarm → first action".
@@ -37,7 +37,15 @@ ACTION_WORDS = {
     "note": "Note",
 }
 
-OUTCOMES = ("responsive", "breathing on own", "transported", "left the site", "died")
+# The store's outcome and aftercare words (GUIDELINE.md's incident record).
+OUTCOMES = ("responsive", "breathing_on_own", "transported", "left_site", "died")
+AFTERCARE = ("advised_no_use_2h", "observed_resedation")
+AMENDABLE_TEXT = ("note", "substance", "route", "responders", "completed_by")
+
+
+def words(value: str) -> str:
+    """A stored word as people read it: "breathing_on_own" -> "breathing on own"."""
+    return value.replace("_", " ")
 
 
 @dataclass(frozen=True)
@@ -46,13 +54,21 @@ class Action:
     kind: str
     by: str = ""
     details: dict[str, Any] = field(default_factory=dict)
+    seq: int | None = None  # the store's record number (an amendment may void it by this)
+    void: bool = False  # struck out by an amendment (still shown, never counted)
+    amended: bool = False  # added by an amendment
 
     @property
     def words(self) -> str:
         base = ACTION_WORDS.get(self.kind, self.kind.replace("_", " ").capitalize())
-        extra = ", ".join(f"{v}" for k, v in self.details.items() if k in
+        extra = ", ".join(words(str(v)) for k, v in self.details.items() if k in
                           ("dose", "route", "sign", "text", "n") and v not in (None, ""))
-        return f"{base} ({extra})" if extra else base
+        out = f"{base} ({extra})" if extra else base
+        if self.amended:
+            out += " [added by amendment]"
+        if self.void:
+            out += " [voided by amendment]"
+        return out
 
 
 @dataclass(frozen=True)
@@ -70,10 +86,33 @@ class AlarmSpan:
 
 @dataclass(frozen=True)
 class Amendment:
+    """A correction: why (`reason`) and what it changes (`changes`, field -> new value)."""
+
     ts: float
     by: str
-    text: str
-    field: str = ""
+    reason: str
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def what(self) -> str:
+        out = []
+        for key, value in self.changes.items():
+            if key == "add_action" and isinstance(value, dict):
+                out.append(f"added {words(str(value.get('action')))} at "
+                           f"{local_time(float(value.get('ts', 0)), '%H:%M:%S')}")
+            elif key == "void_action":
+                out.append(f"voided record #{value}")
+            elif isinstance(value, list | tuple):
+                out.append(f"{words(key)} → {', '.join(words(str(v)) for v in value)}")
+            elif key.endswith("_ts") and isinstance(value, int | float):
+                out.append(f"{words(key[:-3])} → {local_time(float(value), '%H:%M:%S')}")
+            else:
+                out.append(f"{words(key)} → {value}")
+        return "; ".join(out)
+
+    @property
+    def text(self) -> str:
+        return f"{self.what} — {self.reason}" if self.what else self.reason
 
 
 @dataclass(frozen=True)
@@ -100,11 +139,24 @@ class Incident:
     opened_ts: float
     alias: str = ""
     reason: str = ""
-    status: str = "open"  # open | closed | interrupted
+    status: str = "open"  # open | closed
     closed_ts: float | None = None
-    outcome: str = ""
+    outcome: tuple[str, ...] = ()  # words of OUTCOMES
     aftercare: tuple[str, ...] = ()
     note: str = ""
+    signs: tuple[str, ...] = ()
+    substance: str = ""
+    route: str = ""
+    responders: tuple[str, ...] = ()
+    completed_by: str = ""
+    interrupted: bool = False
+    gaps: tuple[tuple[float | None, float | None, str], ...] = ()  # monitoring gaps
+    called_911_ts: float | None = None  # an amendment may correct it
+    # Figures the store sealed when the incident closed (None: work them out from the trace)
+    stored_nadir: float | None = None
+    stored_nadir_ts: float | None = None
+    stored_below90_s: float | None = None
+    stored_below85_s: float | None = None
     actions: tuple[Action, ...] = ()
     alarms: tuple[AlarmSpan, ...] = ()
     amendments: tuple[Amendment, ...] = ()
@@ -125,20 +177,26 @@ class Incident:
 
     @property
     def naloxone_ts(self) -> list[float]:
-        return sorted(a.ts for a in self.actions if a.kind == "naloxone")
+        return sorted(a.ts for a in self.actions if a.kind == "naloxone" and not a.void)
 
     @property
     def called_911(self) -> bool:
-        return any(a.kind == "911_called" for a in self.actions)
+        return self.called_911_ts is not None or any(
+            a.kind == "911_called" and not a.void for a in self.actions)
 
     @property
     def transported(self) -> bool:
-        return "transport" in self.outcome.lower()
+        return "transported" in self.outcome
+
+    @property
+    def outcome_words(self) -> str:
+        return ", ".join(words(o) for o in self.outcome)
 
     def searchable_text(self) -> str:
         """Everything a supervisor might search for: notes, amendments, sign-off, outcome."""
-        parts = [self.id, self.station, self.alias, self.outcome, self.note, self.reason,
-                 *self.aftercare, *(a.text for a in self.amendments)]
+        parts = [self.id, self.station, self.alias, self.outcome_words, self.note, self.reason,
+                 self.substance, self.route, *self.signs, *self.aftercare,
+                 *(a.text for a in self.amendments)]
         parts += [str(a.details.get("text", "")) for a in self.actions]
         parts += [str(a.details.get("sign", "")) for a in self.actions]
         if self.sign_off:
@@ -203,10 +261,22 @@ def first_alarm(incident: Incident) -> AlarmSpan | None:
 
 
 def figures(incident: Incident) -> Figures:
+    """The figures of one incident. Nadir and time below use what the store sealed at the
+    close when it has them (so review and `oximon incidents export` agree), otherwise the
+    trace."""
     low, low_ts = nadir(incident.trace)
+    below90 = time_below(incident.trace, 90.0)
+    below85 = time_below(incident.trace, 85.0)
+    if incident.stored_nadir is not None:
+        low, low_ts = incident.stored_nadir, incident.stored_nadir_ts
+    if incident.stored_below90_s is not None:
+        below90 = incident.stored_below90_s
+    if incident.stored_below85_s is not None:
+        below85 = incident.stored_below85_s
     alarm = first_alarm(incident)
     t0 = alarm.raised_ts if alarm else None
-    responses = sorted(a.ts for a in incident.actions if a.kind in RESPONSE_ACTIONS)
+    responses = sorted(a.ts for a in incident.actions
+                       if a.kind in RESPONSE_ACTIONS and not a.void)
     if t0 is not None:
         responses = [t for t in responses if t >= t0]
     doses = incident.naloxone_ts
@@ -214,8 +284,8 @@ def figures(incident: Incident) -> Figures:
     return Figures(
         nadir=low,
         nadir_ts=low_ts,
-        below90_s=time_below(incident.trace, 90.0),
-        below85_s=time_below(incident.trace, 85.0),
+        below90_s=below90,
+        below85_s=below85,
         first_alarm_ts=t0,
         alarm_to_ack_s=None if t0 is None or ack is None else ack - t0,
         alarm_to_first_action_s=None if t0 is None or not responses else responses[0] - t0,
@@ -247,11 +317,16 @@ def timeline(incident: Incident) -> list[TimelineEntry]:
         if a.cleared_ts is not None:
             out.append(TimelineEntry(a.cleared_ts, "cleared", f"Cleared: {what}"))
     out += [TimelineEntry(a.ts, "action", a.words, a.by) for a in incident.actions]
+    for start, end, why in incident.gaps:
+        if start is not None:
+            out.append(TimelineEntry(start, "gap", f"Monitoring gap began ({why})"))
+        if end is not None:
+            out.append(TimelineEntry(end, "gap", "Monitoring resumed"))
     if incident.closed_ts is not None:
-        words = f"Closed — outcome: {incident.outcome or 'not recorded'}"
+        text = f"Closed — outcome: {incident.outcome_words or 'not recorded'}"
         if incident.aftercare:
-            words += "; aftercare: " + ", ".join(incident.aftercare)
-        out.append(TimelineEntry(incident.closed_ts, "closed", words))
+            text += "; aftercare: " + ", ".join(words(a) for a in incident.aftercare)
+        out.append(TimelineEntry(incident.closed_ts, "closed", text))
     out += [TimelineEntry(m.ts, "amendment", f"Amendment: {m.text}", m.by)
             for m in incident.amendments]
     if incident.sign_off:
@@ -282,7 +357,7 @@ class IncidentFilter:
             return False
         if self.station and incident.station != self.station:
             return False
-        if self.outcome and self.outcome.lower() not in incident.outcome.lower():
+        if self.outcome and self.outcome not in incident.outcome:
             return False
         if self.naloxone is not None and bool(incident.naloxone_ts) != self.naloxone:
             return False
@@ -290,9 +365,9 @@ class IncidentFilter:
             return False
         if self.reviewed is not None and incident.reviewed != self.reviewed:
             return False
-        words = self.search.lower().split()
-        text = incident.searchable_text() if words else ""
-        return all(w in text for w in words)
+        terms = self.search.lower().split()
+        text = incident.searchable_text() if terms else ""
+        return all(w in text for w in terms)
 
 
 def apply_filter(incidents: Iterable[Incident], flt: IncidentFilter) -> list[Incident]:
@@ -315,3 +390,24 @@ def duration_words(seconds: float | None) -> str:
         return f"{m} min {s:02d} s"
     h, m = divmod(m, 60)
     return f"{h} h {m:02d} min"
+
+
+class ReviewBackend(Protocol):
+    """What supervisor review needs of the incident store (the store adapter provides it).
+
+    `list_incidents` may leave traces empty (the browser does not draw them);
+    `get_incident` returns the whole record with its trace.
+    """
+
+    def list_incidents(self, flt: IncidentFilter) -> list[Incident]: ...
+
+    def get_incident(self, incident_id: str) -> Incident: ...
+
+    def stations(self) -> list[tuple[str, str]]: ...
+
+    def sign_off(self, incident_id: str, by: str, note: str, debrief: bool) -> None: ...
+
+    def amend(self, incident_id: str, by: str, reason: str,
+              changes: dict[str, Any]) -> None: ...
+
+    def audit(self, action: str, by: str, details: dict[str, Any]) -> None: ...

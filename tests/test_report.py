@@ -35,7 +35,7 @@ def at(day: int, hour: int = 12, month: int = 3) -> float:
 
 def incident(n: int, station: str, opened: float, *, ack: float | None = 10,
              first: float | None = 20, doses: int = 0, called: bool = False,
-             outcome: str = "responsive") -> Incident:
+             outcome: tuple[str, ...] = ("responsive",)) -> Incident:
     actions = []
     if first is not None:
         actions.append(Action(opened + first, "stimulated"))
@@ -68,13 +68,13 @@ def month_of_incidents() -> list[Incident]:
     for k in range(6):
         out.append(incident(k, "st-1", at(k + 1), ack=10 * (k + 1), first=30 + k,
                             doses=2 if k < 2 else 1, called=k < 5,
-                            outcome="transported" if k < 2 else "responsive"))
+                            outcome=("transported",) if k < 2 else ("responsive",)))
     # Booth 2: 7 incidents, 1 dose, 0 calls, 0 transports
     for k in range(7):
         out.append(incident(10 + k, "st-2", at(k + 1, 15), ack=20, first=40,
                             doses=1 if k == 0 else 0))
     # Booth 10: 2 incidents, 3 doses, 1 call, 1 transport
-    out.append(incident(20, "st-10", at(3), doses=3, called=True, outcome="transported"))
+    out.append(incident(20, "st-10", at(3), doses=3, called=True, outcome=("transported",)))
     out.append(incident(21, "st-10", at(4), ack=None, first=None))
     # outside the month (local time): the last evening of February and 1 April 00:30
     out.append(incident(30, "st-1", at(28, 23, month=2), doses=5))

@@ -43,7 +43,7 @@ def test_time_below_counts_valid_seconds_and_never_gaps():
 def make_incident(**kw) -> Incident:
     base = dict(
         id="i1", station="st-1", alias="Booth 1", opened_ts=T0, reason="spo2_low",
-        status="closed", closed_ts=T0 + 600, outcome="responsive",
+        status="closed", closed_ts=T0 + 600, outcome=("responsive",),
         alarms=(
             AlarmSpan("spo2_drop", "medium", T0 - 20, T0 - 5),
             AlarmSpan("spo2_low", "high", T0, T0 + 12, T0 + 300, "peer"),
@@ -110,11 +110,31 @@ def test_filters(flt, ids):
     a = make_incident(id="a")
     b = make_incident(id="b", station="st-2", opened_ts=T0 + 3600, actions=(),
                       note="Smoked fentanyl, came round with stimulation")
-    c = make_incident(id="c", opened_ts=T0 + 7200, outcome="transported",
+    c = make_incident(id="c", opened_ts=T0 + 7200, outcome=("transported",),
                       actions=(Action(T0 + 7300, "naloxone"),),
                       amendments=(Amendment(T0 + 8000, "peer", "watched for re-sedation"),),
                       sign_off=SignOff(T0 + 9000, "sup"))
     assert [i.id for i in apply_filter([a, b, c], flt)] == ids
+
+
+def test_voided_actions_are_shown_but_not_counted_and_stored_figures_win():
+    inc = make_incident(actions=(
+        Action(T0 + 20, "stimulated", void=True),
+        Action(T0 + 30, "naloxone", seq=7, void=True),
+        Action(T0 + 40, "naloxone", amended=True),
+    ), stored_nadir=77.0, stored_nadir_ts=T0 + 3, stored_below90_s=31.0)
+    f = figures(inc)
+    assert f.naloxone_doses == 1 and f.alarm_to_first_action_s == 40
+    assert (f.nadir, f.below90_s, f.below85_s) == (77.0, 31.0, 3.0)  # 85: from the trace
+    words = [e.words for e in timeline(inc)]
+    assert "Naloxone [voided by amendment]" in words
+    assert "Naloxone [added by amendment]" in words
+
+
+def test_amendment_words():
+    m = Amendment(T0, "sup", "typo at the time", {"outcome": ["breathing_on_own"],
+                                                 "note": "came round"})
+    assert m.text == "outcome → breathing on own; note → came round — typo at the time"
 
 
 def test_duration_words():
