@@ -130,6 +130,9 @@ class Engine:
         for pipeline in self._pipelines.values():
             self._conditions(pipeline.tick(now))
         self._publish(self.alarms.tick(now))
+        records_tick = getattr(self.records, "tick", None)
+        if records_tick is not None:  # optional: batching, retries, events of its own
+            self._publish(records_tick(now))
 
     def acknowledge(self, station_id: str, condition: str | None = None, by: str = "") -> None:
         self._publish(self.alarms.acknowledge(self.clock.now(), station_id, condition, by))

@@ -58,6 +58,10 @@ class RecordSink(Protocol):
 
     def close(self) -> None: ...
 
+    # Optional (the engine calls it from `tick` when present):
+    #   tick(now) -> list[EngineEvent]   flush due batches, retry failed writes, close quiet
+    #                                    incidents, publish events raised outside on_event
+
 
 class IncidentLog(Protocol):
     """What the dashboard needs of the incident store while a response is under way.

@@ -5,7 +5,13 @@ from __future__ import annotations
 import argparse
 
 from oximon.cli.errors import RuntimeFailure, UsageError
-from oximon.cli.wiring import build_engine, demo_specs, get_profile, open_sources
+from oximon.cli.wiring import (
+    build_engine,
+    demo_specs,
+    get_profile,
+    open_records,
+    open_sources,
+)
 from oximon.clock import ScaledClock
 
 
@@ -48,5 +54,11 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as exc:  # Qt's system libraries missing: say which
         raise RuntimeFailure(f"cannot start the dashboard: {exc}. On Debian, install the "
                              "Qt runtime libraries (see README, 'System packages').") from None
-    engine = build_engine(ScaledClock(speed=args.speed), profile, stations)
-    return run_dashboard(engine, kiosk=args.kiosk, title="oximon — demo" if args.demo else None)
+    clock = ScaledClock(speed=args.speed)
+    records = open_records(args.db, clock)
+    engine = build_engine(clock, profile, stations, records)
+    try:
+        return run_dashboard(engine, kiosk=args.kiosk,
+                             title="oximon — demo" if args.demo else None)
+    finally:
+        records.close()

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from oximon.cli.errors import UsageError
-from oximon.cli.wiring import build_engine, get_profile, open_sources
+from oximon.cli.wiring import build_engine, get_profile, open_records, open_sources
 from oximon.clock import ScaledClock
 from oximon.recording import RecordingWriter
 from oximon.types import EngineEvent
@@ -59,7 +59,8 @@ def run(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
     stations = open_sources(args.source, waveform=False)
     clock = ScaledClock(speed=args.speed)
-    engine = build_engine(clock, profile, stations)
+    records = open_records(args.db, clock)
+    engine = build_engine(clock, profile, stations, records)
     writers = []
     if args.record is not None:
         try:
@@ -85,4 +86,5 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for writer in writers:
             writer.close()
+        records.close()
     return 0

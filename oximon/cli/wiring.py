@@ -6,11 +6,12 @@ from dataclasses import dataclass
 
 from alerts import AlarmManager
 from drivers import SourceSpecError, open_source
-from oximon.cli.errors import UsageError
+from oximon.cli.errors import RuntimeFailure, UsageError
 from oximon.clock import Clock
 from oximon.engine import Engine
 from oximon.ports import Source
 from oximon.profile import Profile, ProfileError, load_profile
+from oximon.store import Store, StoreInputError, StoreUnavailable, open_store
 from oximon.types import Station
 
 # What the demo dashboard shows, station by station: mostly calm people, a few in trouble,
@@ -57,9 +58,22 @@ def demo_specs(stations: int) -> list[str]:
     return [f"sim:{DEMO_LINEUP[i % len(DEMO_LINEUP)]}:{i + 1}" for i in range(stations)]
 
 
-def build_engine(clock: Clock, profile: Profile,
-                 stations: list[tuple[Station, Source]]) -> Engine:
-    engine = Engine(clock, profile, AlarmManager)
+def open_records(db: str | None, clock: Clock) -> Store:
+    """The incident store for a monitoring run (`--db`, default: SQLite in the user data
+    folder). A bad database is exit 2 and is left unchanged; an unreachable one exit 1."""
+    try:
+        return open_store(db, clock=clock, writer=True)
+    except StoreInputError as exc:
+        raise UsageError(f"argument --db: {exc}") from None
+    except StoreUnavailable as exc:
+        raise RuntimeFailure(str(exc)) from None
+
+
+def build_engine(clock: Clock, profile: Profile, stations: list[tuple[Station, Source]],
+                 records: Store | None = None) -> Engine:
+    engine = Engine(clock, profile, AlarmManager, records=records)
     for station, source in stations:
         engine.add_station(station, source)
+        if records is not None:
+            records.add_station(station)
     return engine

@@ -1,0 +1,142 @@
+"""Opening a database: engine settings per backend, schema checks, and migrations.
+
+SQLite: WAL with `synchronous=FULL`, so every commit is on disk before it returns (a
+committed incident survives a power cut), a busy timeout for a second reader or writer,
+and `BEGIN IMMEDIATE` so a write transaction takes its lock up front instead of failing
+half-way. PostgreSQL: psycopg 3 with a connect timeout and pre-ping, so a restarted server
+is picked up again without a restart of oximon.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from oximon.store.errors import StoreInputError, StoreUnavailable
+from oximon.store.location import Target, inspect_sqlite, prepare_sqlite_file
+from oximon.store.schema import metadata
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+_PG_MIGRATION_LOCK = 7041977  # pg_advisory_xact_lock key: one migrator at a time
+OUR_TABLES = frozenset(metadata.tables)
+
+
+def alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    return cfg
+
+
+def known_revisions() -> tuple[set[str], tuple[str, ...]]:
+    script = ScriptDirectory.from_config(alembic_config())
+    return {s.revision for s in script.walk_revisions()}, tuple(script.get_heads())
+
+
+def check_revision(label: str, tables: set[str], revision: str | None) -> None:
+    """Refuse a database we would misread: from a newer oximon, or not oximon's at all."""
+    known, heads = known_revisions()
+    if revision is not None and revision not in known:
+        raise StoreInputError(
+            f"{label}: this database was written by a newer oximon (schema {revision}; this "
+            f"oximon knows up to {', '.join(heads)}). Upgrade oximon; the database was left "
+            "unchanged.")
+    if revision is None and tables & OUR_TABLES:
+        raise StoreInputError(f"{label}: has tables named like oximon's but no schema version; "
+                              "not an oximon store (left unchanged)")
+    if revision is None and tables and target_is_file(label):
+        raise StoreInputError(f"{label}: is some other program's database, not an oximon store "
+                              "(left unchanged)")
+
+
+def target_is_file(label: str) -> bool:
+    return "://" not in label
+
+
+def open_engine(target: Target, *, create: bool, busy_timeout_s: float = 5.0) -> Engine:
+    """An engine on a checked, migrated database. Raises StoreInputError/StoreUnavailable."""
+    if target.is_sqlite:
+        assert target.path is not None
+        if prepare_sqlite_file(target.path, create):
+            tables, revision = inspect_sqlite(target.path)
+            check_revision(target.label, tables, revision)
+        engine = create_engine(target.url, connect_args={"timeout": busy_timeout_s})
+        _sqlite_settings(engine, busy_timeout_s)
+    else:
+        engine = create_engine(target.url, pool_pre_ping=True, pool_size=2, max_overflow=2,
+                               connect_args={"connect_timeout": max(1, int(busy_timeout_s))})
+    try:
+        migrate(engine, target)
+    except (StoreInputError, StoreUnavailable):
+        engine.dispose()
+        raise
+    except OperationalError as exc:
+        engine.dispose()
+        raise unavailable(target, exc) from None
+    except DBAPIError as exc:
+        engine.dispose()
+        raise StoreInputError(f"{target.label}: cannot use the database ({_first_line(exc)})"
+                              ) from None
+    if target.path is not None:
+        _tighten(target.path)
+    return engine
+
+
+def unavailable(target: Target, exc: BaseException) -> StoreUnavailable:
+    text = _first_line(exc)
+    if "locked" in text or "busy" in text:
+        return StoreUnavailable(f"{target.label}: the database is locked by another program "
+                                "(close it, or wait, and try again)")
+    return StoreUnavailable(f"{target.label}: cannot reach the database ({text})")
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+
+
+def _sqlite_settings(engine: Engine, busy_timeout_s: float) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cur = dbapi_connection.cursor()
+        cur.execute(f"PRAGMA busy_timeout = {int(busy_timeout_s * 1000)}")
+        cur.execute("PRAGMA journal_mode = WAL")
+        cur.execute("PRAGMA synchronous = FULL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def migrate(engine: Engine, target: Target) -> None:
+    """Bring the schema to the newest revision (one migrator at a time on PostgreSQL)."""
+    cfg = alembic_config()
+    _known, heads = known_revisions()
+    with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
+        current = MigrationContext.configure(conn).get_current_revision()
+        tables = set(inspect(conn).get_table_names())
+        check_revision(target.label, tables - {"alembic_version"}
+                       if target.is_sqlite else tables & OUR_TABLES, current)
+        if current in heads:
+            return
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def _tighten(path: Path) -> None:
+    """The file and its WAL/SHM companions are private (0600)."""
+    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if p.exists() and p.stat().st_mode & 0o077:
+                p.chmod(0o600)
+        except OSError:
+            pass

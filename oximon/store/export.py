@@ -1,0 +1,270 @@
+"""Incident records as text, CSV, JSON and PDF (for `oximon incidents` and the review UI).
+
+CSV cells that a spreadsheet would run as a formula (starting with = + - @, tab or CR) are
+prefixed with an apostrophe: a station alias or a note typed at a site must never become a
+command in a supervisor's spreadsheet. PDF goes through Qt (QTextDocument → QPdfWriter),
+imported only when a PDF is asked for, so the rest of oximon never needs Qt.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import math
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from oximon.store.query import IncidentSummary, Problem
+from oximon.store.record import IncidentRecord
+
+CSV_COLUMNS = [
+    "id", "station", "alias", "opened", "closed", "status", "interrupted", "reason",
+    "naloxone_doses", "naloxone_times", "naloxone_detail", "called_911", "ehs_arrived",
+    "outcome", "aftercare", "nadir_spo2", "nadir_time", "below_90_s", "below_85_s", "signs",
+    "substance", "route", "responders", "completed_by", "debrief", "reviewed", "reviewed_by",
+    "amendments",
+]
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def when(ts: float | None) -> str:
+    """Local time, to the second, with its UTC offset (what a supervisor reads)."""
+    if ts is None:
+        return ""
+    return datetime.fromtimestamp(ts).astimezone().isoformat(timespec="seconds")
+
+
+def safe_cell(value: Any) -> Any:
+    """Neutralise spreadsheet formulas in text cells (numbers are left as numbers)."""
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _num(x: float | None, digits: int = 0) -> str:
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    return f"{x:.{digits}f}"
+
+
+def csv_row(rec: IncidentRecord) -> dict[str, Any]:
+    doses = rec.naloxone
+    detail = "; ".join(" ".join(str(v) for v in d.get("details", {}).values()) or "dose"
+                       for d in doses)
+    return {
+        "id": rec.id, "station": rec.station, "alias": rec.alias, "opened": when(rec.opened_ts),
+        "closed": when(rec.closed_ts), "status": rec.status,
+        "interrupted": "yes" if rec.interrupted else "no", "reason": rec.reason,
+        "naloxone_doses": len(doses), "naloxone_times": "; ".join(when(d["ts"]) for d in doses),
+        "naloxone_detail": detail,
+        "called_911": when(rec.called_911_ts), "ehs_arrived": when(rec.ehs_arrived_ts),
+        "outcome": ", ".join(rec.outcome), "aftercare": ", ".join(rec.aftercare),
+        "nadir_spo2": _num(rec.nadir), "nadir_time": when(rec.nadir_ts),
+        "below_90_s": _num(rec.below90_s), "below_85_s": _num(rec.below85_s),
+        "signs": ", ".join(rec.signs), "substance": rec.substance, "route": rec.route,
+        "responders": ", ".join(rec.responders), "completed_by": rec.completed_by,
+        "debrief": "yes" if rec.debrief else "no", "reviewed": "yes" if rec.reviewed else "no",
+        "reviewed_by": rec.sign_offs[-1]["by"] if rec.sign_offs else "",
+        "amendments": len(rec.amendments),
+    }
+
+
+def to_csv(records: Iterable[IncidentRecord]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for rec in records:
+        writer.writerow({k: safe_cell(v) for k, v in csv_row(rec).items()})
+    return out.getvalue()
+
+
+def record_json(rec: IncidentRecord) -> dict[str, Any]:
+    d = rec.to_dict()
+    d["opened"], d["closed"] = when(rec.opened_ts), when(rec.closed_ts)
+    return d
+
+
+def to_json(records: Iterable[IncidentRecord]) -> str:
+    return json.dumps([record_json(r) for r in records], indent=2, ensure_ascii=False) + "\n"
+
+
+def list_text(rows: list[IncidentSummary]) -> str:
+    if not rows:
+        return "no incidents\n"
+    lines = [f"{'id':<22} {'opened':<25} {'station':<10} {'status':<7} {'nalox':>5} "
+             f"{'911':>3} {'nadir':>5} {'outcome':<20} reviewed"]
+    for r in rows:
+        status = r.status + ("*" if r.interrupted else "")
+        lines.append(f"{r.id:<22} {when(r.opened_ts):<25} {r.station:<10} {status:<7} "
+                     f"{r.naloxone_doses:>5} {'yes' if r.called_911_ts else 'no':>3} "
+                     f"{_num(r.nadir):>5} {(r.outcome or ''):<20} "
+                     f"{'yes' if r.reviewed else 'no'}")
+    if any(r.interrupted for r in rows):
+        lines.append("* interrupted: oximon stopped while the incident was open")
+    return "\n".join(lines) + "\n"
+
+
+def record_text(rec: IncidentRecord) -> str:
+    out = [f"Incident {rec.id} — {rec.alias or rec.station} ({rec.station})",
+           f"  status      {rec.status}{' (interrupted)' if rec.interrupted else ''}"
+           f"{' — closed by oximon, outcome not recorded' if rec.auto_closed else ''}",
+           f"  opened      {when(rec.opened_ts)}  ({rec.reason}, by {rec.opened_by})",
+           f"  closed      {when(rec.closed_ts)}",
+           f"  outcome     {', '.join(rec.outcome)}",
+           f"  aftercare   {', '.join(rec.aftercare)}",
+           f"  lowest SpO2 {_num(rec.nadir)} % at {when(rec.nadir_ts)}; below 90 %: "
+           f"{_num(rec.below90_s)} s, below 85 %: {_num(rec.below85_s)} s",
+           f"  naloxone    {len(rec.naloxone)} dose(s)"
+           + "".join(f"\n              {when(d['ts'])} {_details(d)}" for d in rec.naloxone),
+           f"  911 called  {when(rec.called_911_ts)}",
+           f"  EHS arrived {when(rec.ehs_arrived_ts)}",
+           f"  signs       {', '.join(rec.signs)}",
+           f"  substance   {rec.substance}  route {rec.route}",
+           f"  responders  {', '.join(rec.responders)}; completed by {rec.completed_by}",
+           f"  debrief     offered {_yn(rec.debrief_offered)}, held {_yn(rec.debrief_held)}"]
+    for g in rec.gaps:
+        out.append(f"  GAP         {when(g['start'])} → {when(g['end'])}: {g['reason']}")
+    out.append("  timeline")
+    timeline = [(a["ts"], f"alarm {a.get('condition')} {a.get('state')} ({a.get('priority')})")
+                for a in rec.alarms]
+    timeline += [(a["ts"], f"{a['action']} {_details(a)}"
+                  f"{' [voided by amendment]' if a.get('void') else ''}"
+                  f"{' [added by amendment]' if a.get('amended') else ''} — {a['by']}")
+                 for a in rec.actions]
+    for ts, text in sorted(timeline, key=lambda x: x[0]):
+        out.append(f"    {when(ts)}  {text}")
+    for a in rec.amendments:
+        out.append(f"  amendment   {when(a['ts'])} by {a['by']}: {a['reason']} "
+                   f"{json.dumps(a['changes'], ensure_ascii=False)}")
+    for s in rec.sign_offs:
+        out.append(f"  signed off  {when(s['ts'])} by {s['by']}"
+                   f"{' (debrief)' if s.get('debrief') else ''}: {s.get('note', '')}")
+    if rec.trace is not None:
+        valid = sum(1 for r in rec.trace if r["spo2"] is not None)
+        gaps = sum(1 for r in rec.trace if r.get("gap_before"))
+        out.append(f"  trace       {len(rec.trace)} seconds, {valid} with a reading, "
+                   f"{gaps} gap(s) with no data")
+    return "\n".join(out) + "\n"
+
+
+def _details(a: dict[str, Any]) -> str:
+    d = a.get("details") or {}
+    return " ".join(f"{k}={v}" for k, v in d.items())
+
+
+def _yn(b: bool) -> str:
+    return "yes" if b else "no"
+
+
+def problems_text(events: int, incidents: int, problems: list[Problem]) -> str:
+    if not problems:
+        return f"ok: {events} incident records in {incidents} incidents; chain intact\n"
+    lines = [f"FAILED: {len(problems)} problem(s) in {events} records / {incidents} incidents"]
+    lines += [f"  {p.message}" for p in problems]
+    return "\n".join(lines) + "\n"
+
+
+# -- PDF ----------------------------------------------------------------------------------
+def _html(records: list[IncidentRecord], title: str) -> str:
+    e = html.escape
+    parts = [f"<h2>{e(title)}</h2>"]
+    for rec in records:
+        row = csv_row(rec)
+        parts.append(f"<h3>Incident {e(rec.id)} — {e(rec.alias or rec.station)}</h3>")
+        parts.append("<table border='1' cellspacing='0' cellpadding='3'>")
+        for key in CSV_COLUMNS[3:]:
+            parts.append(f"<tr><td><b>{e(key.replace('_', ' '))}</b></td>"
+                         f"<td>{e(str(row[key]))}</td></tr>")
+        parts.append("</table>")
+        if rec.trace:
+            parts.append(f"<p><img src='trace:{e(rec.id)}'></p>")
+        if rec.actions or rec.alarms:
+            parts.append("<p><b>Timeline</b></p><ul>")
+            items = [(a["ts"], f"alarm {a.get('condition')} {a.get('state')}")
+                     for a in rec.alarms]
+            items += [(a["ts"], f"{a['action']} {_details(a)}"
+                       f"{' (voided)' if a.get('void') else ''} — {a['by']}")
+                      for a in rec.actions]
+            parts += [f"<li>{e(when(ts))} {e(text)}</li>" for ts, text in sorted(items)]
+            parts.append("</ul>")
+        for a in rec.amendments:
+            parts.append(f"<p>Amendment {e(when(a['ts']))} by {e(a['by'])}: "
+                         f"{e(a['reason'])} {e(json.dumps(a['changes']))}</p>")
+        for g in rec.gaps:
+            parts.append(f"<p>Gap in monitoring: {e(when(g['start']))} → {e(when(g['end']))}"
+                         f" ({e(g['reason'])})</p>")
+    return "".join(parts)
+
+
+def write_pdf(records: list[IncidentRecord], path: Path, title: str) -> None:
+    """Render records to a PDF file with Qt (offscreen is fine)."""
+    import os
+
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtCore import QMarginsF, QUrl
+    from PySide6.QtGui import (
+        QGuiApplication,
+        QPageLayout,
+        QPageSize,
+        QPdfWriter,
+        QTextDocument,
+    )
+
+    _app = QGuiApplication.instance() or QGuiApplication([])
+    doc = QTextDocument()
+    for rec in records:
+        if rec.trace:
+            doc.addResource(QTextDocument.ResourceType.ImageResource,
+                            QUrl(f"trace:{rec.id}"), _trace_image(rec))
+    doc.setHtml(_html(records, title))
+    writer = QPdfWriter(str(path))
+    writer.setPageSize(QPageSize(QPageSize.PageSizeId.Letter))
+    writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
+    writer.setTitle(title)
+    writer.setCreator("oximon")
+    doc.print_(writer)
+    del writer
+    os.chmod(path, 0o600)
+
+
+def _trace_image(rec: IncidentRecord) -> Any:
+    """SpO2 over the incident as a small chart; gaps stay gaps (the line breaks)."""
+    from PySide6.QtCore import QPointF, Qt
+    from PySide6.QtGui import QColor, QImage, QPainter, QPen
+
+    w, h = 640, 160
+    img = QImage(w, h, QImage.Format.Format_RGB32)
+    img.fill(QColor("white"))
+    rows = rec.trace or []
+    t0, t1 = rows[0]["ts"], max(rows[-1]["ts"], rows[0]["ts"] + 1)
+    lo, hi = 50.0, 100.0
+
+    def pt(ts: float, v: float) -> QPointF:
+        return QPointF((ts - t0) / (t1 - t0) * (w - 10) + 5,
+                       h - 5 - (min(max(v, lo), hi) - lo) / (hi - lo) * (h - 10))
+
+    p = QPainter(img)
+    p.setPen(QPen(QColor("#bbbbbb"), 1, Qt.PenStyle.DashLine))
+    for level in (90, 85):
+        p.drawLine(pt(t0, level), pt(t1, level))
+    p.setPen(QPen(QColor("#1f4e9c"), 2))
+    prev = None
+    for r in rows:
+        if r["spo2"] is None or r.get("gap_before"):
+            prev = None
+        if r["spo2"] is None:
+            continue
+        cur = pt(r["ts"], r["spo2"])
+        if prev is not None:
+            p.drawLine(prev, cur)
+        prev = cur
+    if rec.opened_ts:
+        p.setPen(QPen(QColor("#c0392b"), 1))
+        p.drawLine(pt(rec.opened_ts, lo), pt(rec.opened_ts, hi))
+    p.end()
+    return img

@@ -1,0 +1,126 @@
+"""The tables, as SQLAlchemy Core objects (the queries' view of the schema).
+
+The migrations in `migrations/versions` create exactly these; a test compares them, so a
+change here without a migration fails the suite.
+
+Times are stored as UTC epoch seconds (double precision): the same on SQLite and
+PostgreSQL, compact, and easy to range-filter. Readings and incident traces have
+composite primary keys and, on SQLite, no rowid, which keeps 32 stations x 1 Hz small.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+Double = Float(precision=53)
+
+sessions = Table(
+    "sessions", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("started_ts", Double, nullable=False),
+    Column("heartbeat_ts", Double, nullable=False),
+    Column("ended_ts", Double),
+    Column("end_reason", String(32)),
+)
+
+readings = Table(
+    "readings", metadata,
+    Column("station", String(64), primary_key=True),
+    Column("ts", Double, primary_key=True),
+    Column("spo2", Float),
+    Column("pr", Float),
+    Column("pi", Float),
+    Column("flags", Integer, nullable=False, default=0),
+    sqlite_with_rowid=False,
+)
+
+incidents = Table(
+    "incidents", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("station", String(64), nullable=False),
+    Column("alias", String(128), nullable=False, default=""),
+    Column("status", String(16), nullable=False),
+    Column("reason", String(64), nullable=False),
+    Column("opened_ts", Double, nullable=False),
+    Column("closed_ts", Double),
+    Column("outcome", String(200)),
+    Column("interrupted", Boolean, nullable=False, default=False),
+    Column("naloxone_doses", Integer, nullable=False, default=0),
+    Column("first_naloxone_ts", Double),
+    Column("called_911_ts", Double),
+    Column("ehs_arrived_ts", Double),
+    Column("nadir", Float),
+    Column("nadir_ts", Double),
+    Column("below90_s", Float),
+    Column("below85_s", Float),
+    Column("reviewed", Boolean, nullable=False, default=False),
+    Column("reviewed_by", String(128)),
+    Column("reviewed_ts", Double),
+    Column("debrief", Boolean, nullable=False, default=False),
+    Column("amendments", Integer, nullable=False, default=0),
+    Column("session_id", String(32)),
+    Index("ix_incidents_opened", "opened_ts"),
+    Index("ix_incidents_station_opened", "station", "opened_ts"),
+    Index("ix_incidents_status", "status"),
+)
+
+incident_events = Table(
+    "incident_events", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("incident_id", String(32), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("ts", Double, nullable=False),
+    Column("t", Double),
+    Column("actor", String(128), nullable=False, default=""),
+    Column("data", Text, nullable=False),
+    Column("recorded_ts", Double, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_incident_events_incident", "incident_id", "seq"),
+)
+
+incident_trace = Table(
+    "incident_trace", metadata,
+    Column("incident_id", String(32), primary_key=True),
+    Column("ts", Double, primary_key=True),
+    Column("spo2", Float),
+    Column("pr", Float),
+    Column("pi", Float),
+    Column("flags", Integer, nullable=False, default=0),
+    sqlite_with_rowid=False,
+)
+
+chain_head = Table(
+    "chain_head", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("last_seq", BigInteger, nullable=False),
+    Column("last_hash", String(64), nullable=False),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ts", Double, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(128)),
+    Column("detail", Text),
+    Index("ix_audit_ts", "ts"),
+)
+
+GENESIS_HASH = "0" * 64
