@@ -53,6 +53,9 @@ SCHEMA: dict[str, dict[str, Rule]] = {
     "battery_low": {"priority": _PRIORITY},
     "alarms": {"latch_high": Rule(bool), "escalate_after_s": _SECONDS,
                "audio_pause_s": Rule(float, 0.0, 120.0)},
+    # Supervisor review (issue 8): how soon supervisor mode locks itself when idle, and
+    # whether exported monthly tables hide small counts (1-4).
+    "review": {"lock_after_s": Rule(float, 30.0, 3600.0), "suppress_small_counts": Rule(bool)},
 }
 
 

@@ -11,7 +11,7 @@ import html
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QSizeF, QUrl
+from PySide6.QtCore import QMarginsF, QUrl
 from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPdfWriter, QTextDocument
 
 from oximon.report import (
@@ -54,13 +54,11 @@ def write_pdf(document: QTextDocument, path: str | Path, title: str) -> None:
     writer = QPdfWriter(str(path))
     writer.setTitle(title)
     writer.setCreator("oximon")
-    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+    writer.setPageSize(QPageSize(QPageSize.PageSizeId.Letter))
     writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
     writer.setResolution(300)
-    # Lay the text out on a page of A4's printable width in points, so font sizes are
-    # true point sizes whatever the writer's resolution.
-    layout = writer.pageLayout()
-    document.setPageSize(QSizeF(layout.paintRect(QPageLayout.Unit.Point).size()))
+    # No page size on the document: print_() then lays it out on the writer's page at
+    # the screen's dots per inch, so point sizes come out true on paper.
     document.print_(writer)
 
 
@@ -171,7 +169,7 @@ def monthly_html(report: MonthlyReport, site: str = "") -> str:
         f" <b>{_e(_secs(total['median_alarm_to_first_action_s']))}</b>. "
         f"Signed off by a supervisor: {report.reviewed} of {t.incidents}.</p>")
     parts.append("<h2>Per station</h2><table class='grid' width='100%'><tr>")
-    parts += [f"<th>{_e(HEADINGS[c])}</th>" for c in COLUMNS]
+    parts += [f"<th>{PDF_HEADINGS.get(c) or _e(HEADINGS[c])}</th>" for c in COLUMNS]
     parts.append("</tr>")
     for i, cells in enumerate(table):
         cls = " class='total'" if i == len(table) - 1 else ""
@@ -188,6 +186,13 @@ def monthly_html(report: MonthlyReport, site: str = "") -> str:
                  "alias. Figures come from the incident log, which is hash-chained "
                  "(<i>oximon incidents verify</i> checks it).</p></body></html>")
     return "".join(parts)
+
+
+PDF_HEADINGS = {  # where a narrow column may break its heading
+    "naloxone_doses": "Naloxone<br>doses", "calls_911": "9-1-1<br>calls",
+    "median_alarm_to_ack_s": "Median alarm →<br>acknowledge<br>(s)",
+    "median_alarm_to_first_action_s": "Median alarm →<br>first action (s)",
+}
 
 
 def _secs(cell: str) -> str:
