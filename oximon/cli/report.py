@@ -93,10 +93,12 @@ def _pdf(report, path: Path, site: str) -> None:  # type: ignore[no-untyped-def]
     if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     try:
-        from PySide6.QtGui import QGuiApplication
+        from PySide6.QtWidgets import QApplication
 
         from ui.review.documents import write_monthly_pdf
     except ImportError as exc:
         raise RuntimeFailure(f"cannot write a PDF: Qt is not available ({exc})") from None
-    _app = QGuiApplication.instance() or QGuiApplication([])
+    # QApplication rather than QGuiApplication: harmless here, and a process that later
+    # opens windows (a test run, the dashboard) still can.
+    _app = QApplication.instance() or QApplication([])
     write_monthly_pdf(report, path, site)
