@@ -61,8 +61,10 @@ class Action:
     @property
     def words(self) -> str:
         base = ACTION_WORDS.get(self.kind, self.kind.replace("_", " ").capitalize())
+        if self.kind == "naloxone" and self.details.get("n"):
+            base = f"Naloxone dose {self.details['n']}"
         extra = ", ".join(words(str(v)) for k, v in self.details.items() if k in
-                          ("dose", "route", "sign", "text", "n") and v not in (None, ""))
+                          ("dose", "route", "sign", "text") and v not in (None, ""))
         out = f"{base} ({extra})" if extra else base
         if self.amended:
             out += " [added by amendment]"
@@ -306,8 +308,9 @@ class TimelineEntry:
 
 def timeline(incident: Incident) -> list[TimelineEntry]:
     """Everything that happened, in time order (ties keep the order of the record)."""
-    out = [TimelineEntry(incident.opened_ts, "opened", f"Incident opened ({incident.reason})"
-                         if incident.reason else "Incident opened")]
+    how = ("" if not incident.reason else " by hand" if incident.reason == "manual"
+           else f" by a high alarm ({words(incident.reason)})")
+    out = [TimelineEntry(incident.opened_ts, "opened", f"Incident opened{how}")]
     for a in incident.alarms:
         what = a.message or a.condition.replace("_", " ")
         out.append(TimelineEntry(a.raised_ts, "alarm", f"{a.priority.capitalize()} alarm: {what}"))

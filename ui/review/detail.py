@@ -137,7 +137,7 @@ class IncidentDetail(QWidget):
     def _amend_tab(self) -> QWidget:
         box = QWidget()
         lay = QVBoxLayout(box)
-        self.amend_table = _table(["When", "By", "Change", "Why"])
+        self.amend_table = _table(["When", "By", "Change", "Why"], stretch=2)
         lay.addWidget(self.amend_table, 1)
         note = QLabel("A correction is added as an amendment: the original entries stay in "
                       "the record. Anyone may add one.")
@@ -434,12 +434,15 @@ class IncidentDetail(QWidget):
         self.readout.setText(f"{when} · {numbers}" + (f" · last: {last[-1]}" if last else ""))
 
 
-def _table(headings: list[str]) -> QTableWidget:
+def _table(headings: list[str], stretch: int = 1) -> QTableWidget:
+    """A read-only table whose `stretch` column takes the spare width and wraps."""
     table = QTableWidget(0, len(headings))
     table.setHorizontalHeaderLabels(headings)
     table.verticalHeader().hide()
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
     table.setWordWrap(True)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-    table.horizontalHeader().setStretchLastSection(True)
+    header = table.horizontalHeader()
+    header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(stretch, QHeaderView.ResizeMode.Stretch)
     return table

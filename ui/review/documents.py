@@ -69,7 +69,7 @@ def incident_html(incident: Incident, trace_image: str | None = None) -> str:
         ("Station", incident.label),
         ("Opened", local_time(incident.opened_ts)),
         ("Closed", local_time(incident.closed_ts) if incident.closed_ts else "still open"),
-        ("Opened by", incident.reason or "—"),
+        ("Opened by", _opened_by(incident.reason)),
         ("Outcome", incident.outcome_words or "—"),
         ("Aftercare", ", ".join(words(a) for a in incident.aftercare) or "—"),
         ("Signs seen", ", ".join(words(a) for a in incident.signs) or "—"),
@@ -125,6 +125,12 @@ def incident_html(incident: Incident, trace_image: str | None = None) -> str:
     return "".join(parts)
 
 
+def _opened_by(reason: str) -> str:
+    if not reason or reason == "manual":
+        return "a worker, by hand" if reason else "—"
+    return f"high alarm ({words(reason)})"
+
+
 def incident_document(incident: Incident, trace: QImage | None = None) -> QTextDocument:
     doc = QTextDocument()
     if trace is not None:
@@ -139,6 +145,8 @@ def render_trace_image(incident: Incident, width: int = 1600, height: int = 800)
 
     plot = TracePlot()
     plot.resize(width, height)
+    plot.label_pt = 13
+    plot.lane_step = 3.2
     plot.set_incident(incident)
     plot.cursor.hide()
     plot.cursor_pr.hide()

@@ -87,6 +87,8 @@ class TracePlot(QWidget):
         self.pr_plot.addItem(self.cursor_pr)
         self.cursor.sigPositionChanged.connect(self._cursor_dragged)
         self.reference_ts = 0.0
+        self.label_pt = 8
+        self.lane_step = 2.4  # SpO2 points between label lanes
         self.x = np.array([])
         self.spo2 = np.array([])
         self.pr = np.array([])
@@ -120,9 +122,14 @@ class TracePlot(QWidget):
         self._markers = []
         self.marker_positions = []
         font = QFont()
-        font.setPointSize(8)
+        font.setPointSize(self.label_pt)
         top = self.spo2_plot.viewRange()[1][1]
-        lane = 0
+        lo, hi = (float(self.x[0]), float(self.x[-1])) if self.x.size else (0.0, 1.0)
+        # Labels go in lanes down from the top; each takes the first lane where it does not
+        # run into the label before it (widths estimated from the font and plot width).
+        # (before the first layout the widget's width is a guess: assume a typical page)
+        px_per_s = max(900.0, self.width() * 0.9) / max(1.0, hi - lo)
+        lane_end: list[float] = []
         for entry in timeline(incident):
             if entry.kind not in MARKER_STYLE:
                 continue
@@ -133,12 +140,19 @@ class TracePlot(QWidget):
                 line = pg.InfiniteLine(x, angle=90, pen=pg.mkPen(colour, width=1.5, style=style))
                 plot.addItem(line)
                 self._markers.append((line, plot))
-            label = pg.TextItem(_short(entry.words), color=QColor(colour), anchor=(0, 0),
-                                angle=0)
+            text = _short(entry.words)
+            width_s = (len(text) * self.label_pt * 0.9 + 10) / px_per_s
+            # near the right edge the label goes to the left of its line
+            right = x > lo + 0.8 * (hi - lo) and x + width_s > hi
+            start = x - width_s if right else x
+            lane = next((i for i, end in enumerate(lane_end) if end <= start), len(lane_end))
+            if lane == len(lane_end):
+                lane_end.append(-np.inf)
+            lane_end[lane] = x if right else x + width_s
+            label = pg.TextItem(text, color=QColor(colour), anchor=(1 if right else 0, 0),
+                                fill=(255, 255, 255, 200))
             label.setFont(font)
-            # stagger labels over four lanes so close markers stay readable
-            label.setPos(x, top - 2.2 * (lane % 4))
-            lane += 1
+            label.setPos(x, top - self.lane_step * lane)
             self.spo2_plot.addItem(label)
             self._markers.append((label, self.spo2_plot))
 

@@ -116,9 +116,9 @@ class ReviewWindow(QMainWindow):
         who = f" ({self.session.user})" if self.session.user else ""
         if unlocked:
             m, s = divmod(int(left), 60)
-            text = f"🔓 Supervisor mode{who} — locks after {m}:{s:02d} idle"
+            text = f"Supervisor mode{who} — unlocked; locks after {m}:{s:02d} idle"
         else:
-            text = "🔒 Peer view — read incidents and add amendments; unlock to sign off"
+            text = "Peer view (locked) — read incidents and add amendments; unlock to sign off"
         if self.lock_bar.text() != text:
             self.lock_bar.setText(text)
         self.lock_bar.setProperty("unlocked", "true" if unlocked else "false")
