@@ -89,3 +89,10 @@ def test_bad_input_exit_2_naming_the_argument(argv, names, capsys):
         raise SystemExit(code)
     assert exc.value.code == 2
     assert names in capsys.readouterr().err
+
+
+def test_review_command_parses_and_bad_db_is_exit_2(capsys):
+    with pytest.raises(SystemExit) as exc:
+        raise SystemExit(main(["review", "--db", "sqlite:////no/such/dir/x.db"]))
+    assert exc.value.code == 2
+    assert "--db" in capsys.readouterr().err

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from oximon.cli.errors import RuntimeFailure, UsageError
 
 # Subcommand modules, in the order `oximon --help` lists them.
-COMMANDS = ["dashboard", "monitor", "incidents", "report"]
+COMMANDS = ["dashboard", "monitor", "incidents", "report", "review"]
 
 
 class _Parser(argparse.ArgumentParser):
