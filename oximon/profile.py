@@ -75,6 +75,9 @@ SCHEMA: dict[str, dict[str, Rule]] = {
               "high_interburst_s": Rule(float, 2.5, 15.0),
               "medium_interburst_s": Rule(float, 2.5, 30.0),
               "low_interburst_s": Rule(float, 15.0, 120.0)},
+    # Supervisor review (issue 8): how soon supervisor mode locks itself when idle, and
+    # whether exported monthly tables hide small counts (1-4).
+    "review": {"lock_after_s": Rule(float, 30.0, 3600.0), "suppress_small_counts": Rule(bool)},
 }
 
 

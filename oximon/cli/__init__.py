@@ -21,7 +21,8 @@ from collections.abc import Sequence
 from oximon.cli.errors import RuntimeFailure, UsageError
 
 # Subcommand modules, in the order `oximon --help` lists them.
-COMMANDS = ["dashboard", "monitor", "scan", "decode", "analyze", "incidents"]
+COMMANDS = ["dashboard", "monitor", "scan", "decode", "analyze", "incidents", "report",
+            "review"]
 
 
 class _Parser(argparse.ArgumentParser):

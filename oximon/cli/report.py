@@ -1,0 +1,104 @@
+"""`oximon report --month YYYY-MM`: the monthly report to the health authority (PDF through
+Qt's own PDF writer, or CSV), figures per station and in total, small counts suppressed
+unless the profile's `review.suppress_small_counts` is false."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from oximon.cli.errors import RuntimeFailure, UsageError
+from oximon.cli.wiring import get_profile
+from oximon.report import build_report, month_bounds, parse_month, to_csv, write_private_text
+from oximon.review import IncidentFilter
+from oximon.review_store import StoreReview
+from oximon.store import StoreInputError, StoreUnavailable, open_store
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("report", help="the monthly report (PDF or CSV)",
+                       description="Monthly figures per station and in total: incidents, "
+                       "naloxone doses, 9-1-1 calls, transports, median response times. "
+                       "Counts of 1-4 are shown as '<5' unless the profile's "
+                       "review.suppress_small_counts is false.")
+    p.add_argument("--month", required=True, type=_month, metavar="YYYY-MM",
+                   help="the calendar month (local time)")
+    p.add_argument("--format", choices=("pdf", "csv"),
+                   help="pdf or csv (default: from the --output suffix, else csv)")
+    p.add_argument("--output", type=Path, metavar="FILE",
+                   help="write to FILE (created private, 0600); CSV goes to stdout without it")
+    p.add_argument("--db", metavar="URL", help="incident store (default: SQLite in the user "
+                   "data folder)")
+    p.add_argument("--profile", metavar="NAME|FILE", help="profile with the [review] settings")
+    p.add_argument("--site", default="", metavar="NAME", help="site name for the PDF heading")
+    p.set_defaults(run=run)
+
+
+def _month(text: str) -> tuple[int, int]:
+    try:
+        return parse_month(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    form = args.format or ("pdf" if args.output and args.output.suffix.lower() == ".pdf"
+                           else "csv")
+    if form == "pdf" and args.output is None:
+        raise UsageError("argument --output: a PDF needs --output FILE")
+    if args.output is not None and not args.output.parent.is_dir():
+        raise UsageError(f"argument --output: no folder {args.output.parent}")
+    profile = get_profile(args.profile)
+    year, month = args.month
+    try:
+        store = open_store(args.db, writer=False, create=False)
+    except StoreInputError as exc:
+        raise UsageError(f"argument --db: {exc}") from None
+    except StoreUnavailable as exc:
+        raise RuntimeFailure(str(exc)) from None
+    try:
+        review = StoreReview(store)
+        start, end = month_bounds(year, month)
+        report = build_report(review.list_incidents(IncidentFilter(since_ts=start, until_ts=end)),
+                              year, month, suppress=profile["review"]["suppress_small_counts"],
+                              stations=review.stations())
+        if form == "csv":
+            text = to_csv(report)
+            if args.output is None:
+                sys.stdout.write(text)
+            else:
+                _write(lambda: write_private_text(args.output, text), args.output)
+        else:
+            _write(lambda: _pdf(report, args.output, args.site), args.output)
+        review.audit("report_exported", "", {"month": report.month_key, "format": form,
+                                             "suppressed": report.suppress,
+                                             "output": str(args.output or "stdout")})
+    except StoreUnavailable as exc:
+        raise RuntimeFailure(str(exc)) from None
+    finally:
+        store.close()
+    return 0
+
+
+def _write(write, path: Path) -> None:  # type: ignore[no-untyped-def]
+    try:
+        write()
+    except OSError as exc:
+        raise UsageError(f"argument --output: cannot write {path} ({exc.strerror})") from None
+
+
+def _pdf(report, path: Path, site: str) -> None:  # type: ignore[no-untyped-def]
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    try:
+        from PySide6.QtWidgets import QApplication
+
+        from ui.review.documents import write_monthly_pdf
+    except ImportError as exc:
+        raise RuntimeFailure(f"cannot write a PDF: Qt is not available ({exc})") from None
+    # QApplication rather than QGuiApplication: harmless here, and a process that later
+    # opens windows (a test run, the dashboard) still can.
+    _app = QApplication.instance() or QApplication([])
+    write_monthly_pdf(report, path, site)

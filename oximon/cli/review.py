@@ -1,0 +1,63 @@
+"""`oximon review`: the supervisor review window on its own (a supervisor's desk, away from
+the peer workers' wall). The dashboard opens the same window from its menu."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from oximon.cli.errors import RuntimeFailure, UsageError
+from oximon.cli.wiring import get_profile
+from oximon.review_store import StoreReview
+from oximon.store import Store, StoreInputError, StoreUnavailable, open_store
+from oximon.supervisor import PasswordFile, SupervisorSession
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("review", help="supervisor review: browse, replay, sign off incidents",
+                       description="Open the incident review window. Reading and amendments "
+                       "are open to everyone; sign-off, the monthly report and settings need "
+                       "the supervisor password (set on first use).")
+    p.add_argument("--db", metavar="URL", help="incident store (default: SQLite in the user "
+                   "data folder)")
+    p.add_argument("--profile", metavar="NAME|FILE", help="profile with the [review] settings")
+    p.add_argument("--site", default="", metavar="NAME", help="site name for printed reports")
+    p.set_defaults(run=run)
+
+
+def open_review_store(db: str | None) -> Store:
+    try:
+        return open_store(db, writer=False, create=db is None)
+    except StoreInputError as exc:
+        raise UsageError(f"argument --db: {exc}") from None
+    except StoreUnavailable as exc:
+        raise RuntimeFailure(str(exc)) from None
+
+
+def build_session(review: StoreReview, lock_after_s: float,
+                  passwords: PasswordFile | None = None) -> SupervisorSession:
+    """Supervisor mode for this screen, audited in the store (refusals without the text)."""
+    return SupervisorSession(passwords or PasswordFile(), lock_after_s=lock_after_s,
+                             audit=review.audit)
+
+
+def run(args: argparse.Namespace) -> int:
+    profile = get_profile(args.profile)
+    try:
+        from PySide6.QtWidgets import QApplication
+
+        from ui.review.window import ReviewWindow
+    except ImportError as exc:
+        raise RuntimeFailure(f"cannot open the review window: {exc}") from None
+    store = open_review_store(args.db)
+    try:
+        review = StoreReview(store)
+        session = build_session(review, profile["review"]["lock_after_s"])
+        app = QApplication.instance() or QApplication(sys.argv[:1])
+        app.setApplicationName("oximon")
+        window = ReviewWindow(review, session, site=args.site,
+                              suppress_small_counts=profile["review"]["suppress_small_counts"])
+        window.show()
+        return app.exec()
+    finally:
+        store.close()

@@ -1,0 +1,416 @@
+"""What a supervisor reviews: an incident as plain data, its figures, and browser filters.
+
+The store keeps incidents as hash-chained events; review needs them folded into one
+record (alarms paired raised → acknowledged → cleared, actions in time order, amendments,
+sign-off) with the figures a debrief asks for. Keeping this a pure module (no Qt, no
+SQL) lets the browser, the incident PDF and the monthly report share one definition of
+every figure, and lets tests check the numbers directly.
+
+Times are UTC epoch seconds (as the store keeps them); durations are seconds.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import statistics
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+# Action words of the incident log (see oximon.ports.IncidentLog). "sign" (a sign seen)
+# and "note" are observations, not responses, so they do not end "alarm → first action".
+RESPONSE_ACTIONS = frozenset({
+    "stimulated", "airway", "rescue_breaths_started", "rescue_breaths_stopped", "oxygen_on",
+    "oxygen_off", "naloxone", "911_called", "ehs_arrived", "recovery_position",
+    "cpr_started", "cpr_stopped",
+})
+
+ACTION_WORDS = {
+    "stimulated": "Stimulated", "airway": "Airway opened",
+    "rescue_breaths_started": "Rescue breaths started",
+    "rescue_breaths_stopped": "Rescue breaths stopped", "oxygen_on": "Oxygen on",
+    "oxygen_off": "Oxygen off", "naloxone": "Naloxone", "911_called": "9-1-1 called",
+    "ehs_arrived": "EHS arrived", "recovery_position": "Recovery position",
+    "cpr_started": "CPR started", "cpr_stopped": "CPR stopped", "sign": "Sign seen",
+    "note": "Note",
+}
+
+# The store's outcome and aftercare words (GUIDELINE.md's incident record).
+OUTCOMES = ("responsive", "breathing_on_own", "transported", "left_site", "died")
+AFTERCARE = ("advised_no_use_2h", "observed_resedation")
+AMENDABLE_TEXT = ("note", "substance", "route", "responders", "completed_by")
+
+
+def words(value: str) -> str:
+    """A stored word as people read it: "breathing_on_own" -> "breathing on own"."""
+    return value.replace("_", " ")
+
+
+@dataclass(frozen=True)
+class Action:
+    ts: float
+    kind: str
+    by: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    seq: int | None = None  # the store's record number (an amendment may void it by this)
+    void: bool = False  # struck out by an amendment (still shown, never counted)
+    amended: bool = False  # added by an amendment
+
+    @property
+    def words(self) -> str:
+        base = ACTION_WORDS.get(self.kind, self.kind.replace("_", " ").capitalize())
+        if self.kind == "naloxone" and self.details.get("n"):
+            base = f"Naloxone dose {self.details['n']}"
+        extra = ", ".join(words(str(v)) for k, v in self.details.items() if k in
+                          ("dose", "route", "sign", "text") and v not in (None, ""))
+        out = f"{base} ({extra})" if extra else base
+        if self.amended:
+            out += " [added by amendment]"
+        if self.void:
+            out += " [voided by amendment]"
+        return out
+
+
+@dataclass(frozen=True)
+class AlarmSpan:
+    """One alarm of the incident: raised, maybe acknowledged, maybe cleared."""
+
+    condition: str
+    priority: str
+    raised_ts: float
+    acknowledged_ts: float | None = None
+    cleared_ts: float | None = None
+    acknowledged_by: str = ""
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """A correction: why (`reason`) and what it changes (`changes`, field -> new value)."""
+
+    ts: float
+    by: str
+    reason: str
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def what(self) -> str:
+        out = []
+        for key, value in self.changes.items():
+            if key == "add_action" and isinstance(value, dict):
+                out.append(f"added {words(str(value.get('action')))} at "
+                           f"{local_time(float(value.get('ts', 0)), '%H:%M:%S')}")
+            elif key == "void_action":
+                out.append(f"voided record #{value}")
+            elif isinstance(value, list | tuple):
+                out.append(f"{words(key)} → {', '.join(words(str(v)) for v in value)}")
+            elif key.endswith("_ts") and isinstance(value, int | float):
+                out.append(f"{words(key[:-3])} → {local_time(float(value), '%H:%M:%S')}")
+            else:
+                out.append(f"{words(key)} → {value}")
+        return "; ".join(out)
+
+    @property
+    def text(self) -> str:
+        return f"{self.what} — {self.reason}" if self.what else self.reason
+
+
+@dataclass(frozen=True)
+class SignOff:
+    ts: float
+    by: str
+    note: str = ""
+    debrief: bool = False
+
+
+@dataclass(frozen=True)
+class Trace:
+    """SpO2/PR of the incident at about 1 Hz; NaN where no reading came (a gap)."""
+
+    ts: tuple[float, ...] = ()
+    spo2: tuple[float, ...] = ()
+    pr: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class Incident:
+    id: str
+    station: str
+    opened_ts: float
+    alias: str = ""
+    reason: str = ""
+    status: str = "open"  # open | closed
+    closed_ts: float | None = None
+    outcome: tuple[str, ...] = ()  # words of OUTCOMES
+    aftercare: tuple[str, ...] = ()
+    note: str = ""
+    signs: tuple[str, ...] = ()
+    substance: str = ""
+    route: str = ""
+    responders: tuple[str, ...] = ()
+    completed_by: str = ""
+    interrupted: bool = False
+    gaps: tuple[tuple[float | None, float | None, str], ...] = ()  # monitoring gaps
+    called_911_ts: float | None = None  # an amendment may correct it
+    # Figures the store sealed when the incident closed (None: work them out from the trace)
+    stored_nadir: float | None = None
+    stored_nadir_ts: float | None = None
+    stored_below90_s: float | None = None
+    stored_below85_s: float | None = None
+    actions: tuple[Action, ...] = ()
+    alarms: tuple[AlarmSpan, ...] = ()
+    amendments: tuple[Amendment, ...] = ()
+    sign_off: SignOff | None = None
+    trace: Trace = Trace()
+
+    @property
+    def label(self) -> str:
+        return self.alias or self.station
+
+    @property
+    def closed(self) -> bool:
+        return self.closed_ts is not None
+
+    @property
+    def reviewed(self) -> bool:
+        return self.sign_off is not None
+
+    @property
+    def naloxone_ts(self) -> list[float]:
+        return sorted(a.ts for a in self.actions if a.kind == "naloxone" and not a.void)
+
+    @property
+    def called_911(self) -> bool:
+        return self.called_911_ts is not None or any(
+            a.kind == "911_called" and not a.void for a in self.actions)
+
+    @property
+    def transported(self) -> bool:
+        return "transported" in self.outcome
+
+    @property
+    def outcome_words(self) -> str:
+        return ", ".join(words(o) for o in self.outcome)
+
+    def searchable_text(self) -> str:
+        """Everything a supervisor might search for: notes, amendments, sign-off, outcome."""
+        parts = [self.id, self.station, self.alias, self.outcome_words, self.note, self.reason,
+                 self.substance, self.route, *self.signs, *self.aftercare,
+                 *(a.text for a in self.amendments)]
+        parts += [str(a.details.get("text", "")) for a in self.actions]
+        parts += [str(a.details.get("sign", "")) for a in self.actions]
+        if self.sign_off:
+            parts.append(self.sign_off.note)
+        return "\n".join(p for p in parts if p).lower()
+
+
+# -- figures ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Figures:
+    nadir: float | None
+    nadir_ts: float | None
+    below90_s: float
+    below85_s: float
+    first_alarm_ts: float | None
+    alarm_to_ack_s: float | None
+    alarm_to_first_action_s: float | None
+    alarm_to_naloxone_s: float | None
+    naloxone_doses: int
+    naloxone_intervals_s: tuple[float, ...]
+    duration_s: float | None
+
+
+def time_below(trace: Trace, threshold: float) -> float:
+    """Seconds of valid readings below `threshold`.
+
+    Each valid sample stands for the time until the next one, capped at the trace's usual
+    spacing, so a gap (probe off, lost device) never counts as time below.
+    """
+    ts, spo2 = trace.ts, trace.spo2
+    if not ts:
+        return 0.0
+    step = _usual_step(ts)
+    total = 0.0
+    for i, value in enumerate(spo2):
+        if math.isnan(value) or value >= threshold:
+            continue
+        dt = ts[i + 1] - ts[i] if i + 1 < len(ts) else step
+        total += min(dt, step)
+    return total
+
+
+def _usual_step(ts: Sequence[float]) -> float:
+    if len(ts) < 2:
+        return 1.0
+    return statistics.median(b - a for a, b in itertools.pairwise(ts)) or 1.0
+
+
+def nadir(trace: Trace) -> tuple[float | None, float | None]:
+    best: tuple[float | None, float | None] = (None, None)
+    for t, v in zip(trace.ts, trace.spo2, strict=True):
+        if not math.isnan(v) and (best[0] is None or v < best[0]):
+            best = (v, t)
+    return best
+
+
+def first_alarm(incident: Incident) -> AlarmSpan | None:
+    """The alarm a response is timed from: the first high alarm, else the first alarm."""
+    alarms = sorted(incident.alarms, key=lambda a: a.raised_ts)
+    high = [a for a in alarms if a.priority == "high"]
+    return (high or alarms or [None])[0]
+
+
+def figures(incident: Incident) -> Figures:
+    """The figures of one incident. Nadir and time below use what the store sealed at the
+    close when it has them (so review and `oximon incidents export` agree), otherwise the
+    trace."""
+    low, low_ts = nadir(incident.trace)
+    below90 = time_below(incident.trace, 90.0)
+    below85 = time_below(incident.trace, 85.0)
+    if incident.stored_nadir is not None:
+        low, low_ts = incident.stored_nadir, incident.stored_nadir_ts
+    if incident.stored_below90_s is not None:
+        below90 = incident.stored_below90_s
+    if incident.stored_below85_s is not None:
+        below85 = incident.stored_below85_s
+    alarm = first_alarm(incident)
+    t0 = alarm.raised_ts if alarm else None
+    responses = sorted(a.ts for a in incident.actions
+                       if a.kind in RESPONSE_ACTIONS and not a.void)
+    if t0 is not None:
+        responses = [t for t in responses if t >= t0]
+    doses = incident.naloxone_ts
+    ack = alarm.acknowledged_ts if alarm else None
+    return Figures(
+        nadir=low,
+        nadir_ts=low_ts,
+        below90_s=below90,
+        below85_s=below85,
+        first_alarm_ts=t0,
+        alarm_to_ack_s=None if t0 is None or ack is None else ack - t0,
+        alarm_to_first_action_s=None if t0 is None or not responses else responses[0] - t0,
+        alarm_to_naloxone_s=None if t0 is None or not doses else doses[0] - t0,
+        naloxone_doses=len(doses),
+        naloxone_intervals_s=tuple(b - a for a, b in itertools.pairwise(doses)),
+        duration_s=None if incident.closed_ts is None else incident.closed_ts - incident.opened_ts,
+    )
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    ts: float
+    kind: str  # alarm | acknowledged | cleared | action | opened | closed | amendment | sign_off
+    words: str
+    by: str = ""
+
+
+def timeline(incident: Incident) -> list[TimelineEntry]:
+    """Everything that happened, in time order (ties keep the order of the record)."""
+    how = ("" if not incident.reason else " by hand" if incident.reason == "manual"
+           else f" by a high alarm ({words(incident.reason)})")
+    out = [TimelineEntry(incident.opened_ts, "opened", f"Incident opened{how}")]
+    for a in incident.alarms:
+        what = a.message or a.condition.replace("_", " ")
+        out.append(TimelineEntry(a.raised_ts, "alarm", f"{a.priority.capitalize()} alarm: {what}"))
+        if a.acknowledged_ts is not None:
+            out.append(TimelineEntry(a.acknowledged_ts, "acknowledged",
+                                     f"Acknowledged: {what}", a.acknowledged_by))
+        if a.cleared_ts is not None:
+            out.append(TimelineEntry(a.cleared_ts, "cleared", f"Cleared: {what}"))
+    out += [TimelineEntry(a.ts, "action", a.words, a.by) for a in incident.actions]
+    for start, end, why in incident.gaps:
+        if start is not None:
+            out.append(TimelineEntry(start, "gap", f"Monitoring gap began ({why})"))
+        if end is not None:
+            out.append(TimelineEntry(end, "gap", "Monitoring resumed"))
+    if incident.closed_ts is not None:
+        text = f"Closed — outcome: {incident.outcome_words or 'not recorded'}"
+        if incident.aftercare:
+            text += "; aftercare: " + ", ".join(words(a) for a in incident.aftercare)
+        out.append(TimelineEntry(incident.closed_ts, "closed", text))
+    out += [TimelineEntry(m.ts, "amendment", f"Amendment: {m.text}", m.by)
+            for m in incident.amendments]
+    if incident.sign_off:
+        s = incident.sign_off
+        out.append(TimelineEntry(s.ts, "sign_off", "Signed off" + (" — debrief held" if
+                                 s.debrief else "") + (f": {s.note}" if s.note else ""), s.by))
+    return sorted(out, key=lambda e: e.ts)
+
+
+# -- the browser's filters ------------------------------------------------------------------
+@dataclass(frozen=True)
+class IncidentFilter:
+    """What the browser shows. `None` means "any" for each yes/no choice."""
+
+    since_ts: float | None = None  # inclusive
+    until_ts: float | None = None  # exclusive
+    station: str | None = None
+    outcome: str | None = None  # a word of OUTCOMES, matched within the outcome text
+    naloxone: bool | None = None
+    called_911: bool | None = None
+    reviewed: bool | None = None
+    search: str = ""
+
+    def matches(self, incident: Incident) -> bool:
+        if self.since_ts is not None and incident.opened_ts < self.since_ts:
+            return False
+        if self.until_ts is not None and incident.opened_ts >= self.until_ts:
+            return False
+        if self.station and incident.station != self.station:
+            return False
+        if self.outcome and self.outcome not in incident.outcome:
+            return False
+        if self.naloxone is not None and bool(incident.naloxone_ts) != self.naloxone:
+            return False
+        if self.called_911 is not None and incident.called_911 != self.called_911:
+            return False
+        if self.reviewed is not None and incident.reviewed != self.reviewed:
+            return False
+        terms = self.search.lower().split()
+        text = incident.searchable_text() if terms else ""
+        return all(w in text for w in terms)
+
+
+def apply_filter(incidents: Iterable[Incident], flt: IncidentFilter) -> list[Incident]:
+    return [i for i in incidents if flt.matches(i)]
+
+
+def local_time(ts: float, fmt: str = "%Y-%m-%d %H:%M:%S") -> str:
+    """A stored UTC stamp in this machine's local time, as people read it."""
+    return datetime.fromtimestamp(ts, UTC).astimezone().strftime(fmt)
+
+
+def duration_words(seconds: float | None) -> str:
+    if seconds is None:
+        return "—"
+    seconds = round(seconds)
+    if seconds < 60:
+        return f"{seconds} s"
+    m, s = divmod(seconds, 60)
+    if m < 60:
+        return f"{m} min {s:02d} s"
+    h, m = divmod(m, 60)
+    return f"{h} h {m:02d} min"
+
+
+class ReviewBackend(Protocol):
+    """What supervisor review needs of the incident store (the store adapter provides it).
+
+    `list_incidents` may leave traces empty (the browser does not draw them);
+    `get_incident` returns the whole record with its trace.
+    """
+
+    def list_incidents(self, flt: IncidentFilter) -> list[Incident]: ...
+
+    def get_incident(self, incident_id: str) -> Incident: ...
+
+    def stations(self) -> list[tuple[str, str]]: ...
+
+    def sign_off(self, incident_id: str, by: str, note: str, debrief: bool) -> None: ...
+
+    def amend(self, incident_id: str, by: str, reason: str,
+              changes: dict[str, Any]) -> None: ...
+
+    def audit(self, action: str, by: str, details: dict[str, Any]) -> None: ...

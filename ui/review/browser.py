@@ -1,0 +1,193 @@
+"""The incident browser: filter, sort, search notes, open one.
+
+Filtering happens in the store's query where it can (date range, station) and in
+`IncidentFilter.matches` for the rest, so the same rules are tested without Qt.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from oximon.review import (
+    OUTCOMES,
+    Incident,
+    IncidentFilter,
+    ReviewBackend,
+    figures,
+    local_time,
+    words,
+)
+
+COLUMNS = ["Opened", "Station", "Outcome", "Lowest SpO₂", "Naloxone", "9-1-1",
+           "Alarm → ack (s)", "Reviewed", "Amendments", "ID"]
+YES_NO = {"Any": None, "Yes": True, "No": False}
+REVIEWED = {"Any": None, "Not reviewed": False, "Reviewed": True}
+DEFAULT_DAYS = 31
+
+
+class _Item(QTableWidgetItem):
+    """A cell that sorts by a value (numbers as numbers, blanks last) but shows text."""
+
+    def __init__(self, text: str, key: object = None):
+        super().__init__(text)
+        self.key = text if key is None else key
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        a, b = self.key, getattr(other, "key", other.text())
+        if type(a) is not type(b):
+            return str(a) < str(b)
+        return a < b
+
+
+class IncidentBrowser(QWidget):
+    open_requested = Signal(str)
+
+    def __init__(self, backend: ReviewBackend, parent: QWidget | None = None,
+                 today: date | None = None):
+        super().__init__(parent)
+        self.backend = backend
+        self.incidents: list[Incident] = []
+        today = today or date.today()
+        outer = QVBoxLayout(self)
+        bar = QGridLayout()
+        self.since = QDateEdit(QDate(today - timedelta(days=DEFAULT_DAYS)))
+        self.until = QDateEdit(QDate(today))
+        for edit in (self.since, self.until):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("yyyy-MM-dd")
+            edit.dateChanged.connect(self.refresh)
+        self.station = QComboBox()
+        self.station.addItem("All stations", None)
+        for sid, label in backend.stations():
+            self.station.addItem(label, sid)
+        self.outcome = QComboBox()
+        self.outcome.addItem("Any outcome", None)
+        for word in OUTCOMES:
+            self.outcome.addItem(words(word), word)
+        self.naloxone = _choice(YES_NO)
+        self.called = _choice(YES_NO)
+        self.reviewed = _choice(REVIEWED)
+        for combo in (self.station, self.outcome, self.naloxone, self.called, self.reviewed):
+            combo.currentIndexChanged.connect(self.refresh)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("search notes, amendments, outcome…")
+        self.search.setClearButtonEnabled(True)
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(250)
+        self._search_timer.timeout.connect(self.refresh)
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        fields = [("From", self.since), ("To", self.until), ("Station", self.station),
+                  ("Outcome", self.outcome), ("Naloxone", self.naloxone),
+                  ("9-1-1", self.called), ("Review", self.reviewed)]
+        for col, (name, widget) in enumerate(fields):
+            bar.addWidget(QLabel(name), 0, col)
+            bar.addWidget(widget, 1, col)
+        bar.addWidget(QLabel("Search"), 0, len(fields))
+        bar.addWidget(self.search, 1, len(fields))
+        bar.setColumnStretch(len(fields), 1)
+        outer.addLayout(bar)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableWidget.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.setSortingEnabled(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.table.cellDoubleClicked.connect(lambda row, _c: self._open_row(row))
+        self.table.itemActivated.connect(lambda item: self._open_row(item.row()))
+        outer.addWidget(self.table, 1)
+        bottom = QHBoxLayout()
+        self.count = QLabel("")
+        self.open_button = QPushButton("Open")
+        self.open_button.clicked.connect(lambda: self._open_row(self.table.currentRow()))
+        bottom.addWidget(self.count, 1)
+        bottom.addWidget(self.open_button)
+        outer.addLayout(bottom)
+        self.table.sortItems(0, Qt.SortOrder.DescendingOrder)
+        self.refresh()
+
+    def current_filter(self) -> IncidentFilter:
+        since = self.since.date().toPython()
+        until = self.until.date().toPython() + timedelta(days=1)
+        return IncidentFilter(
+            since_ts=datetime(since.year, since.month, since.day).astimezone().timestamp(),
+            until_ts=datetime(until.year, until.month, until.day).astimezone().timestamp(),
+            station=self.station.currentData(),
+            outcome=self.outcome.currentData(),
+            naloxone=self.naloxone.currentData(),
+            called_911=self.called.currentData(),
+            reviewed=self.reviewed.currentData(),
+            search=self.search.text().strip(),
+        )
+
+    def refresh(self) -> None:
+        flt = self.current_filter()
+        self.incidents = [i for i in self.backend.list_incidents(flt) if flt.matches(i)]
+        table = self.table
+        sort_col = table.horizontalHeader().sortIndicatorSection()
+        order = table.horizontalHeader().sortIndicatorOrder()
+        table.setSortingEnabled(False)
+        table.setRowCount(len(self.incidents))
+        for r, inc in enumerate(self.incidents):
+            f = figures(inc)
+            ack = f.alarm_to_ack_s
+            cells = [
+                _Item(local_time(inc.opened_ts, "%Y-%m-%d %H:%M"), inc.opened_ts),
+                _Item(inc.label),
+                _Item(inc.outcome_words or ("still open" if not inc.closed else "—")),
+                _Item("—" if f.nadir is None else f"{f.nadir:.0f} %",
+                      -1.0 if f.nadir is None else f.nadir),
+                _Item(str(f.naloxone_doses) if f.naloxone_doses else "—", f.naloxone_doses),
+                _Item("yes" if inc.called_911 else "—", inc.called_911),
+                _Item("—" if ack is None else f"{ack:.0f}", 1e9 if ack is None else ack),
+                _Item("✔ signed off" if inc.reviewed else "not yet", inc.reviewed),
+                _Item(str(len(inc.amendments)) if inc.amendments else "",
+                      len(inc.amendments)),
+                _Item(inc.id),
+            ]
+            for c, item in enumerate(cells):
+                item.setData(Qt.ItemDataRole.UserRole, inc.id)
+                table.setItem(r, c, item)
+        table.setSortingEnabled(True)
+        table.sortItems(sort_col, order)
+        n = len(self.incidents)
+        self.count.setText(f"{n} incident{'s' if n != 1 else ''}"
+                           f" · {sum(1 for i in self.incidents if not i.reviewed)} not reviewed")
+
+    def row_ids(self) -> list[str]:
+        """Incident ids in the order shown (for tests and keyboard navigation)."""
+        return [self.table.item(r, 0).data(Qt.ItemDataRole.UserRole)
+                for r in range(self.table.rowCount())]
+
+    def _open_row(self, row: int) -> None:
+        if 0 <= row < self.table.rowCount():
+            self.open_requested.emit(self.table.item(row, 0).data(Qt.ItemDataRole.UserRole))
+
+
+def _choice(options: dict[str, bool | None]) -> QComboBox:
+    combo = QComboBox()
+    for text, value in options.items():
+        combo.addItem(text, value)
+    return combo

@@ -1,0 +1,190 @@
+"""An incident's SpO2 and pulse trace with its alarms, acknowledgements and actions marked,
+and a replay cursor that walks through it.
+
+Two plots share one time axis (minutes:seconds from the first alarm, which is what a
+debrief talks about: "90 s after the alarm we gave naloxone"). Gaps in the trace (no
+reading) are drawn as gaps, never joined across.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QFont
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from oximon.review import Incident, first_alarm, timeline
+
+MARKER_STYLE = {  # kind -> (colour, Qt pen style, label shown above the SpO2 plot)
+    "alarm": ("#d50000", Qt.PenStyle.SolidLine),
+    "acknowledged": ("#ff8f00", Qt.PenStyle.DashLine),
+    "action": ("#1565c0", Qt.PenStyle.DotLine),
+}
+SPO2_COLOUR = "#263238"
+PR_COLOUR = "#00838f"
+
+
+def rel_words(seconds: float) -> str:
+    sign = "-" if seconds < 0 else ""
+    s = abs(round(seconds))
+    return f"{sign}{s // 60}:{s % 60:02d}"
+
+
+class _RelAxis(pg.AxisItem):
+    def tickStrings(self, values, scale, spacing):
+        return [rel_words(v) for v in values]
+
+
+class TracePlot(QWidget):
+    """Set an incident with `set_incident`; move the replay cursor with `set_cursor`."""
+
+    cursor_moved = Signal(float)  # seconds from the reference time
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.layout_ = pg.GraphicsLayoutWidget()
+        self.layout_.setBackground("w")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.layout_)
+        self.spo2_plot = self.layout_.addPlot(row=0, col=0,
+                                              axisItems={"bottom": _RelAxis("bottom")})
+        self.pr_plot = self.layout_.addPlot(row=1, col=0,
+                                            axisItems={"bottom": _RelAxis("bottom")})
+        self.layout_.ci.layout.setRowStretchFactor(0, 3)
+        self.layout_.ci.layout.setRowStretchFactor(1, 2)
+        self.pr_plot.setXLink(self.spo2_plot)
+        for plot, label, colour in ((self.spo2_plot, "SpO₂ %", SPO2_COLOUR),
+                                    (self.pr_plot, "Pulse /min", PR_COLOUR)):
+            plot.setLabel("left", label, color=colour)
+            plot.showGrid(x=True, y=True, alpha=0.15)
+            plot.setMouseEnabled(x=True, y=False)
+            for side in ("left", "bottom"):
+                plot.getAxis(side).setPen("#455a64")
+                plot.getAxis(side).setTextPen("#263238")
+        self.pr_plot.setLabel("bottom", "time from first alarm (min:s)", color="#263238")
+        self.spo2_plot.setYRange(60, 100, padding=0.02)
+        for level, colour in ((90, "#ef6c00"), (85, "#c62828")):
+            line = pg.InfiniteLine(level, angle=0, pen=pg.mkPen(colour, width=1,
+                                                                 style=Qt.PenStyle.DashLine))
+            self.spo2_plot.addItem(line)
+            text = pg.TextItem(f"{level} %", color=colour, anchor=(0, 1))
+            text.setPos(0, level)
+            self.spo2_plot.addItem(text)
+            setattr(self, f"_level_text_{level}", text)
+        self.spo2_curve = self.spo2_plot.plot(pen=pg.mkPen(SPO2_COLOUR, width=2),
+                                              connect="finite")
+        self.pr_curve = self.pr_plot.plot(pen=pg.mkPen(PR_COLOUR, width=2), connect="finite")
+        self._markers: list[pg.GraphicsObject] = []
+        self.marker_positions: list[tuple[str, float, str]] = []  # (kind, x, words)
+        self.cursor = pg.InfiniteLine(0, angle=90, movable=True,
+                                      pen=pg.mkPen("#6a1b9a", width=2))
+        self.cursor_pr = pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#6a1b9a", width=2))
+        self.spo2_plot.addItem(self.cursor)
+        self.pr_plot.addItem(self.cursor_pr)
+        self.cursor.sigPositionChanged.connect(self._cursor_dragged)
+        self.reference_ts = 0.0
+        self.label_pt = 8
+        self.lane_step = 2.4  # SpO2 points between label lanes
+        self.x = np.array([])
+        self.spo2 = np.array([])
+        self.pr = np.array([])
+
+    def set_incident(self, incident: Incident) -> None:
+        alarm = first_alarm(incident)
+        self.reference_ts = alarm.raised_ts if alarm else incident.opened_ts
+        tr = incident.trace
+        self.x = np.asarray(tr.ts, dtype=float) - self.reference_ts
+        self.spo2 = np.asarray(tr.spo2, dtype=float)
+        self.pr = np.asarray(tr.pr, dtype=float)
+        self.spo2_curve.setData(self.x, self.spo2)
+        self.pr_curve.setData(self.x, self.pr)
+        finite = self.spo2[np.isfinite(self.spo2)]
+        low = min(80.0, float(finite.min()) - 3) if finite.size else 80.0
+        self.spo2_plot.setYRange(max(0.0, low), 100.5, padding=0.0)
+        prs = self.pr[np.isfinite(self.pr)]
+        if prs.size:
+            self.pr_plot.setYRange(max(0.0, float(prs.min()) - 10), float(prs.max()) + 10,
+                                   padding=0.0)
+        self._draw_markers(incident)
+        if self.x.size:
+            self.spo2_plot.setXRange(float(self.x[0]), float(self.x[-1]), padding=0.02)
+            for level in (90, 85):
+                getattr(self, f"_level_text_{level}").setPos(float(self.x[0]), level)
+        self.set_cursor(0.0)
+
+    def _draw_markers(self, incident: Incident) -> None:
+        for item, plot in self._markers:
+            plot.removeItem(item)
+        self._markers = []
+        self.marker_positions = []
+        font = QFont()
+        font.setPointSize(self.label_pt)
+        top = self.spo2_plot.viewRange()[1][1]
+        lo, hi = (float(self.x[0]), float(self.x[-1])) if self.x.size else (0.0, 1.0)
+        # Labels go in lanes down from the top; each takes the first lane where it does not
+        # run into the label before it (widths estimated from the font and plot width).
+        # (before the first layout the widget's width is a guess: assume a typical page)
+        px_per_s = max(900.0, self.width() * 0.9) / max(1.0, hi - lo)
+        lane_end: list[float] = []
+        for entry in timeline(incident):
+            if entry.kind not in MARKER_STYLE:
+                continue
+            colour, style = MARKER_STYLE[entry.kind]
+            x = entry.ts - self.reference_ts
+            self.marker_positions.append((entry.kind, x, entry.words))
+            for plot in (self.spo2_plot, self.pr_plot):
+                line = pg.InfiniteLine(x, angle=90, pen=pg.mkPen(colour, width=1.5, style=style))
+                plot.addItem(line)
+                self._markers.append((line, plot))
+            text = _short(entry.words)
+            width_s = (len(text) * self.label_pt * 0.9 + 10) / px_per_s
+            # near the right edge the label goes to the left of its line
+            right = x > lo + 0.8 * (hi - lo) and x + width_s > hi
+            start = x - width_s if right else x
+            lane = next((i for i, end in enumerate(lane_end) if end <= start), len(lane_end))
+            if lane == len(lane_end):
+                lane_end.append(-np.inf)
+            lane_end[lane] = x if right else x + width_s
+            label = pg.TextItem(text, color=QColor(colour), anchor=(1 if right else 0, 0),
+                                fill=(255, 255, 255, 200))
+            label.setFont(font)
+            label.setPos(x, top - self.lane_step * lane)
+            self.spo2_plot.addItem(label)
+            self._markers.append((label, self.spo2_plot))
+
+    # -- replay -----------------------------------------------------------------------------
+    @property
+    def span(self) -> tuple[float, float]:
+        if not self.x.size:
+            return 0.0, 0.0
+        return float(self.x[0]), float(self.x[-1])
+
+    def set_cursor(self, x: float) -> None:
+        lo, hi = self.span
+        x = min(max(x, lo), hi)
+        self.cursor.blockSignals(True)
+        self.cursor.setValue(x)
+        self.cursor.blockSignals(False)
+        self.cursor_pr.setValue(x)
+        self.cursor_moved.emit(x)
+
+    def _cursor_dragged(self) -> None:
+        self.set_cursor(float(self.cursor.value()))
+
+    def value_at(self, x: float) -> tuple[float, float]:
+        """SpO2 and PR at (or just before) x; NaN in a gap."""
+        if not self.x.size:
+            return math.nan, math.nan
+        i = int(np.searchsorted(self.x, x, side="right")) - 1
+        if i < 0:
+            return math.nan, math.nan
+        return float(self.spo2[i]), float(self.pr[i])
+
+
+def _short(words: str) -> str:
+    words = words.replace("Acknowledged: ", "Ack ").replace(" alarm: ", ": ")
+    return words if len(words) <= 22 else words[:21] + "…"
