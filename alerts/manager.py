@@ -153,6 +153,16 @@ class AlarmManager:
     `active_alarms`, `audible`, `history`)."""
 
     def __init__(self, profile: Profile, notify: Notifier | None = None):
+        self.apply_profile(profile)
+        self.notify = notify
+        self._alarms: dict[tuple[str, str], Alarm] = {}
+        self.history: deque[HistoryEntry] = deque(maxlen=HISTORY_LIMIT)
+        self.paused_until: float | None = None
+        self.paused_by = ""
+
+    def apply_profile(self, profile: Profile) -> None:
+        """Take the profile's alarm settings (at start, and when a supervisor changes them
+        while running: alarms already raised keep their state and follow the new timings)."""
         alarms = profile["alarms"]
         self.latch_high: bool = alarms["latch_high"]
         self.escalate_after_s: float = alarms["escalate_after_s"]
@@ -161,11 +171,6 @@ class AlarmManager:
         self.escalate_to_high_s: dict[str, float] = {
             "lost_device": profile["lost_device"]["escalate_to_high_s"],
         }
-        self.notify = notify
-        self._alarms: dict[tuple[str, str], Alarm] = {}
-        self.history: deque[HistoryEntry] = deque(maxlen=HISTORY_LIMIT)
-        self.paused_until: float | None = None
-        self.paused_by = ""
 
     # -- conditions ---------------------------------------------------------------------
     def on_condition(self, change: ConditionChange) -> list[EngineEvent]:

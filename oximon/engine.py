@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from oximon.clock import Clock
-from oximon.pipeline import StationPipeline
+from oximon.live_profile import ReplayablePipeline
 from oximon.ports import AlarmSystem, AlarmSystemFactory, RecordSink, Source
 from oximon.profile import Profile
 from oximon.types import (
@@ -72,7 +72,7 @@ class Engine:
         self.records = records
         self.stations: dict[str, StationLive] = {}
         self._sources: dict[str, Source] = {}
-        self._pipelines: dict[str, StationPipeline] = {}
+        self._pipelines: dict[str, ReplayablePipeline] = {}
         self._listeners: list[EventListener] = []
         self._sample_listeners: list[SampleListener] = []
         self._tasks: dict[str, asyncio.Task[None]] = {}
@@ -91,7 +91,7 @@ class Engine:
             station.device = source.info
         self.stations[station.id] = StationLive(
             station, DeviceState.CONNECTING if source is not None else DeviceState.UNASSIGNED)
-        self._pipelines[station.id] = StationPipeline(station.id, self.profile)
+        self._pipelines[station.id] = ReplayablePipeline(station.id, self.profile)
         if source is not None:
             self._sources[station.id] = source
 
@@ -169,6 +169,21 @@ class Engine:
         self._sources.pop(station_id, None)
         self._pipelines.pop(station_id, None)
         self.stations.pop(station_id, None)
+
+    def apply_profile(self, profile: Profile) -> int:
+        """Use a new profile now, for every station (a supervisor changed thresholds):
+        each station's detectors are rebuilt and replayed over their recent history (see
+        `oximon.live_profile`), alarms that no longer hold clear, ones that now hold are
+        raised, and the alarm system takes its own settings when it has any. Returns the
+        number of stations that changed over."""
+        now = self.clock.now()
+        self.profile = profile
+        take = getattr(self.alarms, "apply_profile", None)
+        if take is not None:
+            take(profile)
+        for pipeline in self._pipelines.values():
+            self._conditions(pipeline.rebuild(profile, now))
+        return len(self._pipelines)
 
     def report(self, changes: list[ConditionChange]) -> None:
         """Conditions from outside the pipeline (watchdog, sound output) into the alarms."""
