@@ -14,6 +14,7 @@ is a `ConfigError` naming the file and the key. The file is written atomically a
     [[stations]]
     id = "booth-1"
     alias = "Booth 1"
+    booth = "1"                     # optional: where it is (default: the id)
     source = "ble:AA:BB:CC:DD:EE:FF:berrymed"   # optional: a booth may have no device yet
 """
 
@@ -41,6 +42,7 @@ class StationConfig:
     id: str
     alias: str = ""
     source: str = ""  # a --source spec; empty when no device is assigned yet
+    booth: str = ""  # the booth's number or name on the wall; empty: the id
 
 
 @dataclass
@@ -64,7 +66,7 @@ def default_config_path() -> Path:
 
 
 _SITE_KEYS: dict[str, type] = {"name": str, "profile": str, "db": str, "real_names": bool}
-_STATION_KEYS: dict[str, type] = {"id": str, "alias": str, "source": str}
+_STATION_KEYS: dict[str, type] = {"id": str, "alias": str, "source": str, "booth": str}
 
 
 def _check(value: Any, kind: type, where: str) -> Any:
@@ -139,6 +141,8 @@ def config_to_dict(cfg: SiteConfig) -> dict[str, Any]:
     stations = []
     for s in cfg.stations:
         entry = {"id": s.id, "alias": s.alias}
+        if s.booth:
+            entry["booth"] = s.booth
         if s.source:
             entry["source"] = s.source
         stations.append(entry)

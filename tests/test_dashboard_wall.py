@@ -19,6 +19,7 @@ from oximon.cli.wiring import build_engine, demo_specs, open_sources
 from oximon.clock import ManualClock, ScaledClock
 from oximon.engine import Engine
 from oximon.profile import load_profile
+from oximon.supervisor import PasswordFile, SupervisorSession
 from oximon.types import Sample
 from ui.app import build_window
 from ui.dashboard import DashboardOptions, grid_shape
@@ -200,30 +201,32 @@ def test_pair_rename_swap_remove(qtbot):
     dialog.close()
 
 
-def test_settings_need_supervisor_mode_and_every_change_is_audited(qtbot):
+def test_settings_need_supervisor_mode_and_every_change_is_audited(qtbot, tmp_path):
     audit: list[dict] = []
-    window, _ = sim_window(qtbot, 1, audit=audit.append)
+    session = SupervisorSession(PasswordFile(tmp_path / "pw.json"), kdf_n=2**10)
+    window, _ = sim_window(qtbot, 1, audit=audit.append, session=session)
     dialog = window.open_settings()
     qtbot.addWidget(dialog)
-    assert not dialog.supervisor.isEnabled()
     assert not dialog.editors["spo2_low.threshold"].isEnabled()
     assert not dialog.apply_changes() and not audit
     dialog.close()
 
-    window.options.allow_supervisor = True
+    session.set_password("a-long-password", by="sup")  # first use unlocks
     dialog = window.open_settings()
     qtbot.addWidget(dialog)
-    dialog.supervisor.setChecked(True)
+    assert dialog.editors["spo2_low.threshold"].isEnabled()
     dialog.editors["spo2_low.threshold"].setValue(88.0)
     dialog.editors["alarms.escalate_after_s"].setValue(20.0)
     assert dialog.apply_changes()
-    assert [(a["key"], a["old"], a["new"], a["by"]) for a in audit] == [
-        ("spo2_low.threshold", 90.0, 88.0, "peer worker"),
-        ("alarms.escalate_after_s", 30.0, 20.0, "peer worker")]
+    assert [(a["action"], a["key"], a.get("old"), a.get("new"), a["by"]) for a in audit] == [
+        ("profile_changed", "spo2_low.threshold", 90.0, 88.0, "sup"),
+        ("profile_changed", "alarms.escalate_after_s", 30.0, 20.0, "sup"),
+        ("profile_applied", None, None, None, "sup")]
     assert window.model.engine.profile.get("spo2_low.threshold") == 88.0
     assert window.model.band_limits() == (88.0, 95.0)
     assert not dialog.apply_changes()  # nothing changed since
-    assert len(audit) == 2
+    assert len(audit) == 3
+    dialog.close()
 
 
 def test_high_contrast_and_text_size_keys(qtbot):

@@ -5,8 +5,12 @@ Seams the composition root fills (each has a working default for the demo):
 - `incident_log`: an `oximon.ports.IncidentLog` (the store); None → an in-memory log and
   the panel says records are not being saved;
 - `discover` / `open_source`: device discovery and the source-spec opener for pairing;
+- `station_book`: keeps the site configuration in step with pairing, rename, swap and
+  remove (None: changes last until the app stops, as in the demo);
+- `session`: supervisor mode (one per app, shared by settings and the review window);
+- `review`: the incident store as the review window's backend (None: no review button);
 - `audit` / `apply_profile`: where settings changes are audited and how a new profile is
-  applied.
+  applied (default: the running engine takes it for every station at once).
 Everything redraws from one timer (at most `redraw_hz`), never per sample.
 """
 
@@ -34,7 +38,10 @@ from alerts.manager import SYSTEM_STATION
 from alerts.watchdog import engine_stopped
 from oximon.ports import IncidentLog
 from oximon.profile import Profile
-from oximon.types import Priority
+from oximon.review import ReviewBackend
+from oximon.station_book import StationBook
+from oximon.supervisor import PasswordFile, SupervisorSession
+from oximon.types import Priority, Station
 from ui.alarm_views import AlarmBanner, EscalationOverlay
 from ui.devices import DevicesDialog, Discovery, Opener, simulated_discovery
 from ui.incident_memory import MemoryIncidentLog
@@ -77,7 +84,7 @@ class _Wall(QWidget):
 @dataclass
 class DashboardOptions:
     by: str = "peer worker"  # who acts, as the records show it (no real names)
-    allow_supervisor: bool = False  # site setting until the supervisor issue lands
+    site: str = ""  # the site's name on printed reports
     high_contrast: bool = False
     text_scale: float = 1.0
     redraw_hz: float = 20.0  # the issue's cap is about 30
@@ -88,6 +95,9 @@ class DashboardWindow(QMainWindow):
                  discover: Discovery | None = None, open_source: Opener | None = None,
                  audit: AuditSink | None = None,
                  apply_profile: Callable[[Profile], str] | None = None,
+                 session: SupervisorSession | None = None,
+                 review: ReviewBackend | None = None,
+                 station_book: StationBook | None = None,
                  options: DashboardOptions | None = None, title: str | None = None,
                  kiosk: bool = False):
         super().__init__()
@@ -95,10 +105,17 @@ class DashboardWindow(QMainWindow):
         self.options = options or DashboardOptions()
         self.saving = incident_log is not None
         self.incident_log: IncidentLog = incident_log or MemoryIncidentLog()
-        self.discover = discover or simulated_discovery(model)
+        self.discover = discover or simulated_discovery(model.engine)
         self.open_source = open_source
         self.audit = audit
         self.apply_profile = apply_profile or self._apply_profile_here
+        self.session = session or SupervisorSession(
+            PasswordFile(), lock_after_s=model.engine.profile["review"]["lock_after_s"],
+            audit=self._audit_supervisor)
+        self.session.on_change(self._supervisor_changed)
+        self.review_backend = review
+        self.review_window = None
+        self.station_book = station_book
         self.kiosk = kiosk
         self.palette_ = HIGH_CONTRAST if self.options.high_contrast else DARK
         self.tiles: dict[str, StationTile] = {}
@@ -131,6 +148,7 @@ class DashboardWindow(QMainWindow):
         self.overlay.acknowledge_requested.connect(self.acknowledge)
 
         model.stations_changed.connect(self.rebuild_tiles)
+        model.stations_changed.connect(self._save_stations)
         model.incident_opened.connect(self._show_panel)
         model.incident_closed.connect(lambda sid, _iid: self._remove_panel(sid))
         self._shortcuts()
@@ -148,8 +166,10 @@ class DashboardWindow(QMainWindow):
         self.status.setObjectName("dim")
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         bar.addWidget(self.status, 1)
+        self.buttons: dict[str, QPushButton] = {}
         for text, slot in (("Devices  [D]", self.open_devices),
                            ("Settings  [S]", self.open_settings),
+                           ("Review incidents…  [V]", self.open_review),
                            ("High contrast  [H]", self.toggle_contrast),
                            ("A+", lambda: self.scale_text(1.15)),
                            ("A−", lambda: self.scale_text(1 / 1.15)),
@@ -158,6 +178,11 @@ class DashboardWindow(QMainWindow):
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.clicked.connect(slot)
             bar.addWidget(b)
+            self.buttons[text.split("  ")[0]] = b
+        review = self.buttons["Review incidents…"]
+        review.setEnabled(self.review_backend is not None)
+        if self.review_backend is None:
+            review.setToolTip("No incident store: nothing to review")
         return bar
 
     def _shortcuts(self) -> None:
@@ -165,6 +190,7 @@ class DashboardWindow(QMainWindow):
             ("Space", self.acknowledge_top), ("Return", self.acknowledge_top),
             ("Enter", self.acknowledge_top), ("P", self.pause_audio),
             ("R", self.respond_top), ("D", self.open_devices), ("S", self.open_settings),
+            ("V", self.open_review),
             ("H", self.toggle_contrast), ("F11", self.toggle_full_screen),
             ("Ctrl++", lambda: self.scale_text(1.15)), ("Ctrl+=", lambda: self.scale_text(1.15)),
             ("Ctrl+-", lambda: self.scale_text(1 / 1.15)), ("Ctrl+Q", self.close),
@@ -259,8 +285,11 @@ class DashboardWindow(QMainWindow):
     def _refresh_status(self, now: float) -> None:
         wall = self.model.clock.wall().astimezone().strftime("%H:%M:%S")
         records = "records saved" if self.saving else "records NOT saved (no incident store)"
-        text = (f"{wall} · {len(self.tiles)} stations · {records} · Space acknowledge · "
-                "P pause audio · R respond · double-tap a tile to respond")
+        left = self.session.seconds_until_lock()  # looking also locks it on time
+        supervisor = "" if left is None else \
+            f" · supervisor mode (locks after {int(left) // 60}:{int(left) % 60:02d} idle)"
+        text = (f"{wall} · {len(self.tiles)} stations · {records}{supervisor} · Space "
+                "acknowledge · P pause audio · R respond · double-tap a tile to respond")
         if self.status.text() != text:
             self.status.setText(text)
 
@@ -342,28 +371,81 @@ class DashboardWindow(QMainWindow):
         if self.open_source is None:
             from drivers import open_source
             self.open_source = open_source
-        dialog = DevicesDialog(self.model, self.discover, self.open_source, self)
+        dialog = DevicesDialog(self.model, self.discover, self.open_source, self,
+                               on_paired=self._paired)
         dialog.setStyleSheet(self.styleSheet())
         self.dialog = dialog
         dialog.show()
         return dialog
+
+    def _paired(self, station: Station, spec: str) -> None:
+        """A device was paired to a booth: the store learns its alias, the site config its
+        source (saved with the rest when the station list changes)."""
+        add = getattr(self.incident_log, "add_station", None)
+        if add is not None:
+            add(station)
+        if self.station_book is not None:
+            self.station_book.paired(station.id, spec)
+
+    def _save_stations(self) -> None:
+        if self.station_book is None:
+            return
+        stations = [self.model.live(sid).station for sid in self.model.station_ids()]
+        try:
+            self.station_book.save(stations)
+        except OSError as exc:
+            text = f"Could not save the site configuration ({exc}): changes last until exit."
+            if isinstance(self.dialog, DevicesDialog):
+                self.dialog.say(text)
+            self.status.setText(text)
 
     def open_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(
-            self.model.engine.profile, allow_supervisor=self.options.allow_supervisor,
+            self.model.engine.profile, session=self.session,
             audit=self.audit or default_audit_sink(), apply=self.apply_profile,
-            now=self.model.now, wall=self.model.clock.wall, by=self.options.by, parent=self)
+            now=self.model.now, wall=self.model.clock.wall, parent=self)
         dialog.setStyleSheet(self.styleSheet())
         self.dialog = dialog
         dialog.show()
         return dialog
 
+    def open_review(self):
+        """The review window on the same store and supervisor session (one per app)."""
+        if self.review_backend is None:
+            return None
+        if self.review_window is None:
+            from ui.review.window import ReviewWindow
+
+            review = self.model.engine.profile["review"]
+            self.review_window = ReviewWindow(
+                self.review_backend, self.session, site=self.options.site,
+                suppress_small_counts=review["suppress_small_counts"])
+        else:
+            self.review_window.show_browser()
+        self.review_window.show()
+        self.review_window.raise_()
+        self.review_window.activateWindow()
+        return self.review_window
+
+    def _supervisor_changed(self, unlocked: bool) -> None:
+        if isinstance(self.dialog, SettingsDialog):
+            self.dialog.refresh_mode()
+
+    def _audit_supervisor(self, action: str, by: str, details: dict) -> None:
+        """Supervisor-mode audit when no store-backed session was handed in."""
+        (self.audit or default_audit_sink())({"type": "audit", "action": action, "by": by,
+                                              "key": None, **details})
+
     def _apply_profile_here(self, profile: Profile) -> str:
-        """Default: the running engine takes the profile for what reads it live (tile bands,
-        audio pause length) and for stations paired from now on."""
-        self.model.engine.profile = profile
-        return ("Tiles use it now; alarm rules use it for devices paired from now on and "
-                "for every device after a restart with this profile.")
+        """Default: the running engine takes the profile for every station at once."""
+        n = self.model.engine.apply_profile(profile)
+        return (f"In force now on all {n} station(s): alarm rules, tile bands and audio "
+                "pause.")
+
+    def closeEvent(self, event) -> None:
+        if self.review_window is not None:
+            self.review_window.close()
+        super().closeEvent(event)
 
     def toggle_contrast(self) -> None:
         self.palette_ = DARK if self.palette_ is HIGH_CONTRAST else HIGH_CONTRAST

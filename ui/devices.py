@@ -1,10 +1,11 @@
 """Stations and devices: scan and pair, assign a device to a booth and alias, rename,
 swap, remove, and a device-health view (state, last seen, battery, drops this shift).
 
-Discovery and opening are handed in, so the dialog works with simulated devices today and
-with the drivers' BLE/serial scan when the lead wires it in:
-- `discover()` returns a list of `FoundDevice` (or an awaitable of one, for a BLE scan that
-  takes seconds; it then runs on the asyncio loop the dashboard shares with Qt);
+Discovery and opening are handed in (the composition root wires the drivers' BLE scan and
+serial port listing, `oximon.cli.discovery`; the demo uses simulated devices):
+- `discover()` returns a list of `FoundDevice` or a `ScanResult` (devices plus sentences to
+  show, e.g. "Bluetooth is not available…"), or an awaitable of either, for a BLE scan
+  that takes seconds; it then runs on the asyncio loop the dashboard shares with Qt;
 - `open_source(spec)` turns a found device's spec ("ble:AA:BB:..:plx", "serial:/dev/ttyUSB0:
   cms50", "sim:normal:7") into a Source, raising ValueError/OSError with a message people
   can read.
@@ -16,7 +17,7 @@ import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -34,6 +35,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from oximon.engine import Engine
 from oximon.ports import Source
 from oximon.types import Station
 from ui.model import DashboardModel
@@ -50,17 +52,30 @@ class FoundDevice:
     detail: str = ""  # protocol guess, signal strength...
 
 
-Discovery = Callable[[], "list[FoundDevice] | Awaitable[list[FoundDevice]]"]
+@dataclass(frozen=True)
+class ScanResult:
+    devices: list[FoundDevice]
+    notes: list[str] = field(default_factory=list)  # shown as they are (one sentence each)
+
+
+Scan = list[FoundDevice] | ScanResult
+Discovery = Callable[[], Scan | Awaitable[Scan]]
 Opener = Callable[[str], Source]
+Paired = Callable[[Station, str], None]
 
 
-def simulated_discovery(model: DashboardModel, count: int = 4) -> Discovery:
+def devices_in_use(engine: Engine) -> set[str]:
+    """Addresses of the devices already feeding a station (not offered again)."""
+    return {live.station.device.address for live in engine.stations.values()
+            if live.station.device is not None}
+
+
+def simulated_discovery(engine: Engine, count: int = 4) -> Discovery:
     """A discovery that 'finds' simulated oximeters not yet paired (the demo's scan)."""
     scenarios = ("normal", "slow-desat", "finger-out", "low-battery", "motion", "disconnect")
 
     def discover() -> list[FoundDevice]:
-        in_use = {live.station.device.address for live in model.engine.stations.values()
-                  if live.station.device is not None}
+        in_use = devices_in_use(engine)
         out: list[FoundDevice] = []
         seed = 100
         while len(out) < count:
@@ -79,12 +94,13 @@ class DevicesDialog(QDialog):
     COLUMNS = ("Booth", "Alias", "Device", "State", "Last seen", "Battery", "Drops this shift")
 
     def __init__(self, model: DashboardModel, discover: Discovery, open_source: Opener,
-                 parent=None):
+                 parent=None, on_paired: Paired | None = None):
         super().__init__(parent)
         self.setWindowTitle("Stations and devices")
         self.model = model
         self.discover = discover
         self.open_source = open_source
+        self.on_paired = on_paired
         self.found: list[FoundDevice] = []
         self._scan_task: asyncio.Future | None = None
         self._remove_armed: str | None = None
@@ -182,22 +198,39 @@ class DevicesDialog(QDialog):
         else:
             self._scan_done(result, None)
 
-    def _scan_done(self, found: list[FoundDevice] | None, error: BaseException | None) -> None:
+    def _scan_done(self, found: list[FoundDevice] | ScanResult | None,
+                   error: BaseException | None) -> None:
         self.scan_button.setEnabled(True)
         if error is not None or found is None:
             self.say(f"Scan failed: {error or 'cancelled'}")
             return
-        self.found = list(found)
+        notes = found.notes if isinstance(found, ScanResult) else []
+        self.found = list(found.devices if isinstance(found, ScanResult) else found)
         self.found_table.setRowCount(len(self.found))
         for i, dev in enumerate(self.found):
             for j, text in enumerate((dev.name, dev.transport, dev.detail or dev.spec)):
                 self.found_table.setItem(i, j, QTableWidgetItem(text))
         if self.found:
             self.found_table.selectRow(0)
-        self.say(f"Found {len(self.found)} device(s). Choose one, a booth and an alias, "
-                 "then Pair.")
+        what = (f"Found {len(self.found)} device(s). Choose one, a booth and an alias, then "
+                "Pair." if self.found else "No devices found.")
+        self.say(" ".join([*notes, what]))
+
+    def _empty_booth(self, booth: str) -> Station | None:
+        """The station at `booth` if it has no device yet (a booth set up in the site file
+        before its oximeter arrived)."""
+        for live in self.model.engine.stations.values():
+            if live.station.booth == booth and live.station.device is None:
+                return live.station
+        return None
 
     def _suggest_booth(self) -> None:
+        for sid in self.model.station_ids():  # a booth waiting for a device comes first
+            st = self.model.live(sid).station
+            if st.device is None:
+                self.booth.setText(st.booth)
+                self.alias.setText(st.alias)
+                return
         used = {live.station.booth for live in self.model.engine.stations.values()}
         n = 1
         while str(n) in used:
@@ -215,7 +248,9 @@ class DevicesDialog(QDialog):
         if not booth:
             self.say("Give the booth a number or name.")
             return
-        if any(live.station.booth == booth for live in self.model.engine.stations.values()):
+        empty = self._empty_booth(booth)
+        if empty is None and any(live.station.booth == booth
+                                 for live in self.model.engine.stations.values()):
             self.say(f"Booth {booth} already has a device: remove or swap it first.")
             return
         try:
@@ -223,12 +258,19 @@ class DevicesDialog(QDialog):
         except (ValueError, OSError) as exc:
             self.say(f"Cannot use {dev.name}: {exc}")
             return
-        kind = source.info.transport or dev.transport
-        n = 1
-        while f"{kind}-{n}" in self.model.engine.stations:
-            n += 1
-        station = Station(f"{kind}-{n}", alias=self.alias.text().strip() or f"Booth {booth}",
-                          booth=booth, device=source.info)
+        alias = self.alias.text().strip() or f"Booth {booth}"
+        if empty is not None:  # the booth keeps its station id (and its records)
+            self.model.remove_station(empty.id)
+            sid = empty.id
+        else:
+            kind = source.info.transport or dev.transport
+            n = 1
+            while f"{kind}-{n}" in self.model.engine.stations:
+                n += 1
+            sid = f"{kind}-{n}"
+        station = Station(sid, alias=alias, booth=booth, device=source.info)
+        if self.on_paired is not None:
+            self.on_paired(station, dev.spec)
         self.model.add_station(station, source)
         self.say(f"Paired {dev.name} to booth {booth} ({station.label}).")
         self.found.pop(rows[0].row())

@@ -1,11 +1,16 @@
-"""Settings: the alarm profile's thresholds and delays, editable only in supervisor mode,
-every change audited.
+"""Settings: the alarm profile's thresholds and delays — everyone can read them, only a
+supervisor can change them, and every change is audited.
 
-Supervisor mode belongs to the supervisor-review issue; until it lands, whether the
-"Supervisor mode" switch can be turned on at all is a site setting (`allow_supervisor`,
-off by default). Every applied change goes to an audit sink — a callable taking one dict —
-before the new profile is handed to `apply`. The default sink appends JSON lines to a
-private (0600) file in the user data folder.
+Supervisor mode is the app's one `SupervisorSession` (shared with the review window): the
+dialog opens read-only; "Unlock supervisor mode…" asks for the password (set on first
+use), the editors unlock while the session is unlocked and go back to read-only the moment
+it locks (by hand, or by itself after the supervisor has been idle). Input inside the
+dialog counts as the supervisor still being there.
+
+Every applied change goes to an audit sink — a callable taking one dict — before the new
+profile is handed to `apply`, and the application itself is audited with what `apply`
+said. `StoreAuditSink` writes into the incident store's audit log; the default sink
+appends JSON lines to a private (0600) file in the user data folder.
 """
 
 from __future__ import annotations
@@ -16,8 +21,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
+    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -33,9 +39,26 @@ from PySide6.QtWidgets import (
 )
 
 from oximon.profile import SCHEMA, Profile, ProfileError
+from oximon.supervisor import Permission, PermissionDenied, SupervisorSession
 from oximon.types import Priority
+from ui.review.login import ensure_supervisor
+from ui.review.window import ActivityFilter
 
 AuditSink = Callable[[dict[str, Any]], None]
+Login = Callable[[SupervisorSession, QWidget], bool]
+
+
+class StoreAuditSink:
+    """Settings audit records into the incident store's audit log (hash-chained with every
+    other record): action "settings.<what>", target the profile key."""
+
+    def __init__(self, store: Any):
+        self.store = store  # anything with record_audit(action, target, detail, by)
+
+    def __call__(self, record: dict[str, Any]) -> None:
+        detail = {k: v for k, v in record.items() if k not in ("type", "action", "key", "by")}
+        self.store.record_audit(f"settings.{record['action']}", record.get("key"), detail,
+                                str(record.get("by") or ""))
 
 
 class JsonlAuditSink:
@@ -57,28 +80,26 @@ def default_audit_sink() -> JsonlAuditSink:
 
 
 class SettingsDialog(QDialog):
-    def __init__(self, profile: Profile, *, allow_supervisor: bool, audit: AuditSink,
+    def __init__(self, profile: Profile, *, session: SupervisorSession, audit: AuditSink,
                  apply: Callable[[Profile], str], now: Callable[[], float],
-                 wall: Callable[[], Any] | None = None, by: str = "", parent=None):
+                 wall: Callable[[], Any] | None = None, login: Login = ensure_supervisor,
+                 parent=None):
         super().__init__(parent)
         self.setWindowTitle("Settings — alarm profile")
         self.profile = profile
+        self.session = session
         self.audit = audit
         self.apply_profile = apply
         self.now = now
         self.wall = wall
-        self.by = by
+        self.login = login
         self.editors: dict[str, QWidget] = {}
         self.resize(700, 640)
 
-        self.supervisor = QCheckBox("Supervisor mode")
-        self.supervisor.setEnabled(allow_supervisor)
-        self.supervisor.toggled.connect(self._set_editable)
-        why = ("Changes are audited." if allow_supervisor else
-               "Read-only: supervisor mode is turned off for this site "
-               "(setting 'allow_supervisor').")
-        self.mode_note = QLabel(why)
+        self.mode_note = QLabel("")
         self.mode_note.setWordWrap(True)
+        self.lock_button = QPushButton("")
+        self.lock_button.clicked.connect(self.toggle_supervisor)
 
         body = QWidget()
         form_box = QVBoxLayout(body)
@@ -108,12 +129,21 @@ class SettingsDialog(QDialog):
         bottom.addWidget(close)
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
-        top.addWidget(self.supervisor)
         top.addWidget(self.mode_note, 1)
+        top.addWidget(self.lock_button)
         layout.addLayout(top)
         layout.addWidget(scroll, 1)
         layout.addLayout(bottom)
-        self._set_editable(False)
+        self.activity = ActivityFilter(self, session)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.activity)
+        # Looking at the session each second is what locks it on time.
+        self.lock_timer = QTimer(self)
+        self.lock_timer.timeout.connect(self.refresh_mode)
+        self.lock_timer.start(1000)
+        self._editable: bool | None = None
+        self.refresh_mode()
 
     @staticmethod
     def _editor(rule, value: Any) -> QWidget:
@@ -148,10 +178,45 @@ class SettingsDialog(QDialog):
         assert isinstance(editor, QDoubleSpinBox)
         return round(editor.value(), 1)
 
-    def _set_editable(self, on: bool) -> None:
-        for editor in self.editors.values():
-            editor.setEnabled(on)
-        self.apply_button.setEnabled(on)
+    # -- supervisor mode -----------------------------------------------------------------
+    @property
+    def editable(self) -> bool:
+        return bool(self._editable)
+
+    def refresh_mode(self) -> None:
+        """Editors follow the session: editable only while supervisor mode is on."""
+        on = self.session.allowed(Permission.CHANGE_SETTINGS)
+        left = self.session.seconds_until_lock()
+        if on and left is not None:
+            who = f" ({self.session.user})" if self.session.user else ""
+            m, sec = divmod(int(left), 60)
+            text = (f"Supervisor mode{who}: changes are audited. Locks after {m}:{sec:02d} "
+                    "idle.")
+        else:
+            text = ("Read-only. Peer workers can see the alarm profile; unlock supervisor "
+                    "mode to change it.")
+        if self.mode_note.text() != text:
+            self.mode_note.setText(text)
+        self.lock_button.setText("Lock" if on else "Unlock supervisor mode…")
+        if on != self._editable:
+            self._editable = on
+            for editor in self.editors.values():
+                editor.setEnabled(on)
+            self.apply_button.setEnabled(on)
+
+    def toggle_supervisor(self) -> None:
+        if self.session.unlocked:
+            self.session.lock()
+        elif self.login(self.session, self):
+            self.status.setText("")
+        self.refresh_mode()
+
+    def done(self, result: int) -> None:
+        self.lock_timer.stop()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.activity)
+        super().done(result)
 
     def changes(self) -> dict[str, tuple[Any, Any]]:
         """dotted key -> (old, new) for every edited value."""
@@ -165,9 +230,13 @@ class SettingsDialog(QDialog):
         return out
 
     def apply_changes(self) -> bool:
-        if not self.supervisor.isChecked():
-            self.status.setText("Turn on supervisor mode to change the profile.")
+        try:
+            self.session.require(Permission.CHANGE_SETTINGS)
+        except PermissionDenied as exc:
+            self.status.setText(f"Not applied: {exc}. Unlock supervisor mode first.")
+            self.refresh_mode()
             return False
+        self.session.touch()
         changes = self.changes()
         if not changes:
             self.status.setText("Nothing changed.")
@@ -177,13 +246,17 @@ class SettingsDialog(QDialog):
         except ProfileError as exc:
             self.status.setText(f"Not applied: {exc}")
             return False
+        by = self.session.user or "supervisor"
         wall = self.wall() if self.wall is not None else None
+        stamp = {"by": by, "t": self.now(),
+                 "wall": wall.isoformat() if wall is not None else None}
         for dotted, (old, value) in changes.items():
             self.audit({"type": "audit", "action": "profile_changed", "key": dotted,
-                        "old": old, "new": value, "by": self.by, "t": self.now(),
-                        "wall": wall.isoformat() if wall is not None else None,
-                        "profile": self.profile.name})
+                        "old": old, "new": value, "profile": self.profile.name, **stamp})
         message = self.apply_profile(new)
+        self.audit({"type": "audit", "action": "profile_applied", "key": None,
+                    "changes": len(changes), "profile": new.name, "result": message,
+                    **stamp})
         self.profile = new
         self.status.setText(f"Applied {len(changes)} change(s); audited. {message}")
         return True

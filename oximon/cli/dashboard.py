@@ -34,9 +34,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db", metavar="URL", help="incident store URL")
     p.add_argument("--kiosk", action="store_true", help="full screen, no window frame")
     p.add_argument("--high-contrast", action="store_true", help="black and white, thick borders")
-    p.add_argument("--allow-supervisor-mode", action="store_true",
-                   help="let the settings dialog switch to supervisor mode and edit the alarm "
-                   "profile (every change is audited)")
     p.add_argument("--duration", type=float, default=None, help=argparse.SUPPRESS)
     p.set_defaults(run=run)
 
@@ -56,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("argument --stations: only with --demo")
     config = get_config(args.config)
     specs = list(args.source)
-    demo = args.demo or (not specs and not config.stations)
+    # No devices and no site named: the demo. A site file named with --config but with no
+    # booths yet opens an empty wall to pair devices on.
+    demo = args.demo or (not specs and not config.stations and args.config is None)
     if demo:
         specs += demo_specs(args.stations or 6)
     profile = get_profile(args.profile or config.profile or None)
@@ -85,13 +84,37 @@ def run(args: argparse.Namespace) -> int:
                        on_stall=lambda e: logging.getLogger("oximon.watchdog").error(
                            "%s", e.fields.get("words"))).start()
 
-    options = DashboardOptions(allow_supervisor=args.allow_supervisor_mode,
-                               high_contrast=args.high_contrast)
+    options = DashboardOptions(high_contrast=args.high_contrast, site=config.name)
     try:
         return run_dashboard(engine, kiosk=args.kiosk,
                              title="oximon — demo (simulated oximeters)" if demo
                              else config.name,
                              duration=args.duration, options=options,
-                             on_start=start_alarm_outputs, incident_log=records)
+                             on_start=start_alarm_outputs, incident_log=records,
+                             **seams(engine, records, profile, config, demo,
+                                     from_config=not specs))
     finally:
         records.close()
+
+
+def seams(engine, records, profile, config, demo: bool, from_config: bool) -> dict:
+    """What the window needs besides the engine: supervisor mode audited in the store (one
+    session for settings and review), the store as review backend and settings audit,
+    discovery on the real drivers (plus simulated oximeters in the demo), and — when the
+    stations came from the site file — a station book that saves pairing and renames."""
+    from oximon.cli.discovery import hardware_discovery
+    from oximon.cli.review import build_session
+    from oximon.review_store import StoreReview
+    from oximon.station_book import StationBook
+    from ui.devices import simulated_discovery
+    from ui.settings import StoreAuditSink
+
+    review = StoreReview(records)
+    return {
+        "session": build_session(review, profile["review"]["lock_after_s"]),
+        "review": review,
+        "audit": StoreAuditSink(records),
+        "discover": hardware_discovery(
+            engine, also=simulated_discovery(engine) if demo else None),
+        "station_book": StationBook(config) if from_config and not demo else None,
+    }

@@ -69,7 +69,7 @@ def configured_stations(cfg: SiteConfig,
             except SourceSpecError as exc:
                 where = f"{cfg.path}: station {sc.id!r}, key 'source'"
                 raise UsageError(f"{where}: {exc}") from None
-        out.append((Station(sc.id, alias=sc.alias or sc.id, booth=sc.id,
+        out.append((Station(sc.id, alias=sc.alias or sc.id, booth=sc.booth or sc.id,
                             device=source.info if source else None), source))
     return out
 
