@@ -14,49 +14,39 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import tempfile
+
 from PySide6.QtWidgets import QApplication
 
-from alerts import AlarmManager
-from oximon.cli.wiring import demo_specs, open_sources
+from oximon.cli.review import build_session
+from oximon.cli.wiring import build_engine, demo_specs, open_sources
 from oximon.clock import ManualClock
-from oximon.engine import Engine
-from oximon.profile import Profile, load_profile
-from oximon.types import EngineEvent, Priority
+from oximon.profile import load_profile
+from oximon.review_store import StoreReview
+from oximon.store import open_store
+from oximon.supervisor import PasswordFile
 from ui.app import build_window
 from ui.response import RESCUE
+from ui.settings import StoreAuditSink
 from ui.sim_drive import SimDriver
 
 SIZE = (1366, 768)
+STORES = []  # closed at the end
 
 
-class EscalatingAlarms(AlarmManager):
-    """The minimal manager plus escalation of an unacknowledged high alarm, so the
-    escalation picture can be made before the alarms issue's manager (which does this
-    itself) is merged. Escalates only what the wrapped manager did not escalate."""
-
-    def __init__(self, profile: Profile):
-        super().__init__(profile)
-        self._escalated: set[tuple[str, str]] = set()
-
-    def tick(self, now: float) -> list[EngineEvent]:
-        out = super().tick(now)
-        done = {(e.station, e.fields.get("condition")) for e in out if e.state == "escalated"}
-        after = float(self.profile["alarms"]["escalate_after_s"])
-        for key, alarm in self.active.items():
-            if (alarm.priority is Priority.HIGH and alarm.acknowledged_t is None
-                    and now - alarm.raised_t >= after and key not in self._escalated
-                    and key not in done):
-                self._escalated.add(key)
-                out.append(self._event(alarm, "escalated", now))
-        return out
-
-
-def make(specs: list[str], until: float, size=SIZE, escalate: bool = False, **options):
+def make(specs: list[str], until: float, size=SIZE, **options):
+    """A window wired as `oximon dashboard` wires it — the real alarm manager, an incident
+    store (SQLite in a throwaway folder), supervisor session and review — fed in virtual
+    time up to `until`."""
     clock = ManualClock()
-    engine = Engine(clock, load_profile(None), EscalatingAlarms if escalate else AlarmManager)
-    for station, source in open_sources(specs):
-        engine.add_station(station, source)
-    window = build_window(engine, title="oximon", **options)
+    folder = Path(tempfile.mkdtemp(prefix="oximon-screenshots-"))
+    store = open_store(f"sqlite:///{folder / 'oximon.db'}", clock=clock, writer=True)
+    STORES.append(store)
+    engine = build_engine(clock, load_profile(None), open_sources(specs), store)
+    review = StoreReview(store)
+    session = build_session(review, 300.0, PasswordFile(folder / "supervisor.json"))
+    window = build_window(engine, title="oximon", incident_log=store, review=review,
+                          session=session, audit=StoreAuditSink(store), **options)
     window.resize(*size)
     window.show()
     driver = SimDriver(engine, clock)
@@ -91,12 +81,13 @@ def main(out_dir: str = "docs/screenshots") -> int:
     save(window, out, "wall-normal.png")
     window.close()
 
-    window, _ = make(demo_specs(24), 300.0)
+    # 88 s in: a device lost, two people with no reading, a low battery — before the
+    # first high alarm (which would open its incident's response panel beside the wall).
+    window, _ = make(demo_specs(24), 88.0)
     save(window, out, "wall-24.png")
     window.close()
 
-    window, driver = make([*demo_specs(8)[:6], "sim:rapid-desat:7", "sim:normal:8"], 128.0,
-                          escalate=True)
+    window, driver = make([*demo_specs(8)[:6], "sim:rapid-desat:7", "sim:normal:8"], 128.0)
     save(window, out, "escalated.png")
 
     # The response: acknowledge (opens the incident), then a rescue in progress.
@@ -110,14 +101,16 @@ def main(out_dir: str = "docs/screenshots") -> int:
     driver.run_to(driver.clock.now() + 20.0)
     panel.tap_naloxone()
     panel.signs["unresponsive"].setChecked(True)
-    panel.signs["slow or no breathing"].setChecked(True)
-    panel.signs["blue or grey lips or nails"].setChecked(True)
+    panel.signs["slow_breathing"].setChecked(True)
+    panel.signs["blue_lips_nails"].setChecked(True)
     driver.run_to(driver.clock.now() + 72.5)
     save(window, out, "response.png")
     window.toggle_contrast()
     save(window, out, "high-contrast.png")
     window.close()
     app.processEvents()
+    for store in STORES:
+        store.close()
     return 0
 
 

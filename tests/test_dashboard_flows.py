@@ -120,14 +120,14 @@ def test_alarm_acknowledge_incident_actions_close(qtbot):
 
     # Closing needs an outcome; running actions are stopped and recorded first.
     assert not panel.close_button.isEnabled()
-    qtbot.mouseClick(panel.outcomes["breathing on own"], Qt.MouseButton.LeftButton)
-    panel.aftercare["advised not to use for 2 hours"].setChecked(True)
+    qtbot.mouseClick(panel.outcomes["breathing_on_own"], Qt.MouseButton.LeftButton)
+    panel.aftercare["advised_no_use_2h"].setChecked(True)
     panel.note.setPlainText("came round after one dose")
     rig.clock.set(200.0)
     qtbot.mouseClick(panel.close_button, Qt.MouseButton.LeftButton)
     closes = [c for c in log.calls if c[0] == "close"]
-    assert closes == [("close", "inc-1", 200.0, "breathing on own",
-                       ["advised not to use for 2 hours"], "came round after one dose")]
+    assert closes == [("close", "inc-1", 200.0, "breathing_on_own",
+                       ["advised_no_use_2h"], "came round after one dose")]
     assert ("rescue_breaths_stopped", 200.0) in [(a, t) for a, t, _ in log.actions()]
     assert ("oxygen_off", 200.0) in [(a, t) for a, t, _ in log.actions()]
     assert "s2" not in w.panels and "s2" not in rig.model.incidents

@@ -32,6 +32,7 @@ from oximon.types import EngineEvent, Sample
 from ui.app import build_window
 from ui.devices import FoundDevice, ScanResult, simulated_discovery
 from ui.review.login import LoginDialog
+from ui.response import AFTERCARE, CPR, OUTCOMES, OXYGEN, RESCUE, SIGNS, SINGLE
 from ui.review.window import ReviewWindow
 from ui.settings import StoreAuditSink
 
@@ -378,3 +379,31 @@ def test_scan_result_without_devices_says_so(qtbot, wired):
     assert dialog.status.text() == ("Bluetooth is not available on this computer (x). "
                                     "No devices found.")
     dialog.close()
+
+
+# -- the response panel on the real store ---------------------------------------------------
+@pytest.mark.parametrize("outcome", list(OUTCOMES))
+def test_every_tap_sign_outcome_and_aftercare_is_accepted_by_the_store(qtbot, wired,
+                                                                       outcome):
+    window, _engine, store, _session, _mono, clock = wired
+    clock.set(10.0)
+    iid = window.open_response("sim-1")
+    panel = window.panels["sim-1"]
+    for action in SINGLE:
+        panel.tap(action)
+    for toggle in (RESCUE, OXYGEN, CPR):
+        panel.tap_toggle(toggle)
+    panel.tap_naloxone()
+    for box in panel.signs.values():
+        box.setChecked(True)
+    panel.outcomes[outcome].click()
+    for box in panel.aftercare.values():
+        box.setChecked(True)
+    clock.set(60.0)
+    panel.close_incident()
+    assert panel.warning.isHidden(), panel.warning.text()
+    rec = store.get_incident(iid, with_trace=False)
+    assert rec.status == "closed" and rec.outcome == [outcome]
+    assert set(rec.signs) == set(SIGNS) and set(rec.aftercare) == set(AFTERCARE)
+    done = {a["action"] for a in rec.actions}
+    assert set(SINGLE) | {"naloxone", "sign", "cpr_started", "cpr_stopped"} <= done

@@ -47,10 +47,17 @@ SAVE_ME = (
     ("E", "Evaluate & support", "not awake at 5 min: another dose"),
 )
 
-SIGNS = ("unresponsive", "slow or no breathing", "snoring or gurgling",
-         "blue or grey lips or nails", "cold or clammy skin", "tiny pupils", "stiff body")
-OUTCOMES = ("responsive", "breathing on own", "transported", "left the site", "died")
-AFTERCARE = ("advised not to use for 2 hours", "observed for re-sedation")
+# The incident log's stable words (oximon/store/record.py) → what the button says.
+SIGNS = {
+    "unresponsive": "unresponsive", "slow_breathing": "slow breathing",
+    "no_breathing": "no breathing", "snoring_gurgling": "snoring or gurgling",
+    "blue_lips_nails": "blue or grey lips or nails", "cold_clammy_skin": "cold or clammy skin",
+    "tiny_pupils": "tiny pupils", "stiff_body": "stiff body",
+}
+OUTCOMES = {"responsive": "responsive", "breathing_on_own": "breathing on own",
+            "transported": "transported", "left_site": "left the site", "died": "died"}
+AFTERCARE = {"advised_no_use_2h": "advised not to use for 2 hours",
+             "observed_resedation": "observed for re-sedation"}
 
 
 @dataclass(frozen=True)
@@ -164,8 +171,8 @@ class ResponsePanel(QWidget):
         low.addWidget(self._heading("Signs seen"))
         signs = QGridLayout()
         self.signs: dict[str, QCheckBox] = {}
-        for i, sign in enumerate(SIGNS):
-            box = QCheckBox(sign)
+        for i, (sign, words) in enumerate(SIGNS.items()):
+            box = QCheckBox(words)
             box.toggled.connect(lambda on, s=sign: self._record(
                 "sign", {"sign": s, "present": bool(on)}, None))
             self.signs[sign] = box
@@ -176,8 +183,9 @@ class ResponsePanel(QWidget):
         self.outcome_group = QButtonGroup(self)
         self.outcome_group.setExclusive(True)
         self.outcomes: dict[str, QPushButton] = {}
-        for i, outcome in enumerate(OUTCOMES):
-            b = QPushButton(outcome)
+        for i, (outcome, words) in enumerate(OUTCOMES.items()):
+            b = QPushButton(words)
+            b.setProperty("word", outcome)
             b.setCheckable(True)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             self.outcome_group.addButton(b)
@@ -187,8 +195,8 @@ class ResponsePanel(QWidget):
         low.addLayout(outcomes)
         low.addWidget(self._heading("Aftercare"))
         self.aftercare: dict[str, QCheckBox] = {}
-        for item in AFTERCARE:
-            box = QCheckBox(item)
+        for item, words in AFTERCARE.items():
+            box = QCheckBox(words)
             self.aftercare[item] = box
             low.addWidget(box)
         low.addWidget(self._heading("Note"))
@@ -284,7 +292,8 @@ class ResponsePanel(QWidget):
     @staticmethod
     def _words(action: str, details: dict[str, object] | None) -> str:
         if action == "sign" and details:
-            return f"sign: {details['sign']}" + ("" if details.get("present") else " (unticked)")
+            sign = SIGNS.get(str(details["sign"]), str(details["sign"]))
+            return f"sign: {sign}" + ("" if details.get("present") else " (unticked)")
         if action == "naloxone" and details:
             return f"naloxone dose {details['dose']} (1 mL IM)"
         return action.replace("_", " ").replace("911", "9-1-1")
@@ -292,7 +301,7 @@ class ResponsePanel(QWidget):
     # -- closing ---------------------------------------------------------------------------
     def selected_outcome(self) -> str:
         b = self.outcome_group.checkedButton()
-        return b.text() if b is not None else ""
+        return str(b.property("word")) if b is not None else ""
 
     def _update_close(self) -> None:
         ok = bool(self.selected_outcome())
