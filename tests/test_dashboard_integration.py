@@ -31,8 +31,8 @@ from oximon.supervisor import PasswordFile, SupervisorSession
 from oximon.types import EngineEvent, Sample
 from ui.app import build_window
 from ui.devices import FoundDevice, ScanResult, simulated_discovery
-from ui.review.login import LoginDialog
 from ui.response import AFTERCARE, CPR, OUTCOMES, OXYGEN, RESCUE, SIGNS, SINGLE
+from ui.review.login import LoginDialog
 from ui.review.window import ReviewWindow
 from ui.settings import StoreAuditSink
 
