@@ -237,8 +237,10 @@ class EscalationOverlay(QWidget):
         what = " — ".join(x for x in (top.message or top.condition, top.what_happened(live)) if x)
         if self.what.text() != what:
             self.what.setText(what)
-        others = (f"{len(escalated) - 1} more escalated alarm(s) after this one"
-                  if len(escalated) > 1 else "")
+        # Acknowledging covers every alarm of this booth, so name the *other* booths waiting.
+        waiting = list(dict.fromkeys(model.label(a.station) for a in escalated
+                                     if a.station != top.station))
+        others = f"Also waiting: {', '.join(waiting)}" if waiting else ""
         if self.others.text() != others:
             self.others.setText(others)
         if flash_on != self._flash_on:
