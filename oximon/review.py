@@ -154,6 +154,10 @@ class Incident:
     interrupted: bool = False
     gaps: tuple[tuple[float | None, float | None, str], ...] = ()  # monitoring gaps
     called_911_ts: float | None = None  # an amendment may correct it
+    ehs_arrived_ts: float | None = None  # likewise
+    opened_by: str = ""  # who opened it (a worker's initials, or oximon on a high alarm)
+    debrief_offered: bool = False
+    debrief_held: bool = False
     # Figures the store sealed when the incident closed (None: work them out from the trace)
     stored_nadir: float | None = None
     stored_nadir_ts: float | None = None

@@ -14,8 +14,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from oximon.cli.errors import RuntimeFailure, UsageError
+from oximon.review_store import to_incident
 from oximon.store import (
     IncidentQuery,
+    IncidentRecord,
     Store,
     StoreInputError,
     StoreUnavailable,
@@ -105,13 +107,13 @@ def _run(store: Store, args: argparse.Namespace, form: str) -> int:
             raise UsageError(f"incident {args.id!r}: no such incident (see 'oximon incidents "
                              "list')")
         records = [rec]
-        title = f"oximon incident {rec.id}"
+        title, heading = f"oximon incident {rec.id}", ""
     elif args.action == "list" and form == "text":
         _emit(args, fmt.list_text(store.list_incidents(q)))
         return 0
     else:
         records = store.iter_records(q)
-        title = "oximon incidents"
+        title, heading = "oximon incidents", _selection(args, len(records))
     if form == "text":
         text = "".join(fmt.record_text(r) + "\n" for r in records)
     elif form == "csv":
@@ -126,13 +128,46 @@ def _run(store: Store, args: argparse.Namespace, form: str) -> int:
                        {"format": form, "incidents": len(records),
                         "output": str(args.output) if args.output else "stdout"})
     if text is None:
-        try:
-            fmt.write_pdf(records, args.output, title)
-        except ImportError as exc:
-            raise RuntimeFailure(f"cannot write a PDF: Qt is not available ({exc})") from None
+        _pdf(store, records, args.output, title, heading)
         return 0
     _emit(args, text)
     return 0
+
+
+def _selection(args: argparse.Namespace, n: int) -> str:
+    """What an export holds, for the top of its first page."""
+    parts = [f"oximon incidents: {n} incident{'' if n == 1 else 's'}"]
+    if args.station:
+        parts.append(f"station {args.station}")
+    if args.since is not None:
+        parts.append(f"opened from {fmt.when(args.since)}")
+    if args.until is not None:
+        parts.append(f"opened before {fmt.when(args.until)}")
+    return ", ".join(parts)
+
+
+def _pdf(store: Store, records: list[IncidentRecord], path: Path, title: str,
+         heading: str) -> None:
+    """The incidents as the review screen prints them (ui/review/documents.py), each with
+    its trace: drawn headless, one incident at a time."""
+    try:
+        from ui.pdf import ensure_app
+        from ui.review.documents import write_incidents_pdf
+    except ImportError as exc:
+        raise RuntimeFailure(f"cannot write a PDF: Qt is not available ({exc})") from None
+    try:
+        ensure_app()
+    except RuntimeError as exc:
+        raise RuntimeFailure(str(exc)) from None
+    # iter_records leaves traces out; fetch each incident's own as its page is drawn
+    incidents = (to_incident(rec if rec.trace is not None else
+                             store.get_incident(rec.id, with_trace=True) or rec)
+                 for rec in records)
+    try:
+        write_incidents_pdf(incidents, path, title, heading)
+    except OSError as exc:
+        raise UsageError(f"argument --output: cannot write {path} "
+                         f"({exc.strerror or exc})") from None
 
 
 def _emit(args: argparse.Namespace, text: str) -> None:

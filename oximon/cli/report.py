@@ -5,7 +5,6 @@ unless the profile's `review.suppress_small_counts` is false."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
@@ -90,15 +89,13 @@ def _write(write, path: Path) -> None:  # type: ignore[no-untyped-def]
 
 
 def _pdf(report, path: Path, site: str) -> None:  # type: ignore[no-untyped-def]
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     try:
-        from PySide6.QtWidgets import QApplication
-
+        from ui.pdf import ensure_app
         from ui.review.documents import write_monthly_pdf
     except ImportError as exc:
         raise RuntimeFailure(f"cannot write a PDF: Qt is not available ({exc})") from None
-    # QApplication rather than QGuiApplication: harmless here, and a process that later
-    # opens windows (a test run, the dashboard) still can.
-    _app = QApplication.instance() or QApplication([])
+    try:
+        ensure_app()  # headless when there is no display
+    except RuntimeError as exc:
+        raise RuntimeFailure(str(exc)) from None
     write_monthly_pdf(report, path, site)

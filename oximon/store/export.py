@@ -1,21 +1,20 @@
-"""Incident records as text, CSV, JSON and PDF (for `oximon incidents` and the review UI).
+"""Incident records as text, CSV and JSON (for `oximon incidents`).
 
 CSV cells that a spreadsheet would run as a formula (starting with = + - @, tab or CR) are
 prefixed with an apostrophe: a station alias or a note typed at a site must never become a
-command in a supervisor's spreadsheet. PDF goes through Qt (QTextDocument → QPdfWriter),
-imported only when a PDF is asked for, so the rest of oximon never needs Qt.
+command in a supervisor's spreadsheet. The PDF is drawn by the UI layer
+(ui/review/documents.py, the same page the review screen prints), which the CLI calls:
+the store never imports Qt.
 """
 
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 import math
 from collections.abc import Iterable
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from oximon.store.query import IncidentSummary, Problem
@@ -166,102 +165,3 @@ def problems_text(events: int, incidents: int, problems: list[Problem]) -> str:
     lines = [f"FAILED: {len(problems)} problem(s) in {events} records / {incidents} incidents"]
     lines += [f"  {p.message}" for p in problems]
     return "\n".join(lines) + "\n"
-
-
-# -- PDF ----------------------------------------------------------------------------------
-def _html(records: list[IncidentRecord], title: str) -> str:
-    e = html.escape
-    parts = [f"<h2>{e(title)}</h2>"]
-    for rec in records:
-        row = csv_row(rec)
-        parts.append(f"<h3>Incident {e(rec.id)} — {e(rec.alias or rec.station)}</h3>")
-        parts.append("<table border='1' cellspacing='0' cellpadding='3'>")
-        for key in CSV_COLUMNS[3:]:
-            parts.append(f"<tr><td><b>{e(key.replace('_', ' '))}</b></td>"
-                         f"<td>{e(str(row[key]))}</td></tr>")
-        parts.append("</table>")
-        if rec.trace:
-            parts.append(f"<p><img src='trace:{e(rec.id)}'></p>")
-        if rec.actions or rec.alarms:
-            parts.append("<p><b>Timeline</b></p><ul>")
-            items = [(a["ts"], f"alarm {a.get('condition')} {a.get('state')}")
-                     for a in rec.alarms]
-            items += [(a["ts"], f"{a['action']} {_details(a)}"
-                       f"{' (voided)' if a.get('void') else ''} — {a['by']}")
-                      for a in rec.actions]
-            parts += [f"<li>{e(when(ts))} {e(text)}</li>" for ts, text in sorted(items)]
-            parts.append("</ul>")
-        for a in rec.amendments:
-            parts.append(f"<p>Amendment {e(when(a['ts']))} by {e(a['by'])}: "
-                         f"{e(a['reason'])} {e(json.dumps(a['changes']))}</p>")
-        for g in rec.gaps:
-            parts.append(f"<p>Gap in monitoring: {e(when(g['start']))} → {e(when(g['end']))}"
-                         f" ({e(g['reason'])})</p>")
-    return "".join(parts)
-
-
-def write_pdf(records: list[IncidentRecord], path: Path, title: str) -> None:
-    """Render records to a PDF file with Qt (offscreen is fine)."""
-    import os
-
-    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import QMarginsF, QUrl
-    from PySide6.QtGui import QPageLayout, QPageSize, QPdfWriter, QTextDocument
-    from PySide6.QtWidgets import QApplication
-
-    # A QApplication (not just a QGuiApplication): the same process may show widgets later,
-    # and Qt aborts on a widget created under a plain QGuiApplication.
-    _app = QApplication.instance() or QApplication([])
-    doc = QTextDocument()
-    for rec in records:
-        if rec.trace:
-            doc.addResource(QTextDocument.ResourceType.ImageResource,
-                            QUrl(f"trace:{rec.id}"), _trace_image(rec))
-    doc.setHtml(_html(records, title))
-    writer = QPdfWriter(str(path))
-    writer.setPageSize(QPageSize(QPageSize.PageSizeId.Letter))
-    writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
-    writer.setTitle(title)
-    writer.setCreator("oximon")
-    doc.print_(writer)
-    del writer
-    os.chmod(path, 0o600)
-
-
-def _trace_image(rec: IncidentRecord) -> Any:
-    """SpO2 over the incident as a small chart; gaps stay gaps (the line breaks)."""
-    from PySide6.QtCore import QPointF, Qt
-    from PySide6.QtGui import QColor, QImage, QPainter, QPen
-
-    w, h = 640, 160
-    img = QImage(w, h, QImage.Format.Format_RGB32)
-    img.fill(QColor("white"))
-    rows = rec.trace or []
-    t0, t1 = rows[0]["ts"], max(rows[-1]["ts"], rows[0]["ts"] + 1)
-    lo, hi = 50.0, 100.0
-
-    def pt(ts: float, v: float) -> QPointF:
-        return QPointF((ts - t0) / (t1 - t0) * (w - 10) + 5,
-                       h - 5 - (min(max(v, lo), hi) - lo) / (hi - lo) * (h - 10))
-
-    p = QPainter(img)
-    p.setPen(QPen(QColor("#bbbbbb"), 1, Qt.PenStyle.DashLine))
-    for level in (90, 85):
-        p.drawLine(pt(t0, level), pt(t1, level))
-    p.setPen(QPen(QColor("#1f4e9c"), 2))
-    prev = None
-    for r in rows:
-        if r["spo2"] is None or r.get("gap_before"):
-            prev = None
-        if r["spo2"] is None:
-            continue
-        cur = pt(r["ts"], r["spo2"])
-        if prev is not None:
-            p.drawLine(prev, cur)
-        prev = cur
-    if rec.opened_ts:
-        p.setPen(QPen(QColor("#c0392b"), 1))
-        p.drawLine(pt(rec.opened_ts, lo), pt(rec.opened_ts, hi))
-    p.end()
-    return img

@@ -52,6 +52,7 @@ from oximon.review import (
     words,
 )
 from oximon.supervisor import Permission, SupervisorSession
+from ui.pdf import print_documents
 from ui.review.documents import incident_document, render_trace_image, write_incident_pdf
 from ui.review.trace_plot import TracePlot, rel_words
 
@@ -393,7 +394,8 @@ class IncidentDetail(QWidget):
             return
         printer = QPrinter()
         if QPrintDialog(printer, self).exec():
-            incident_document(self.incident, render_trace_image(self.incident)).print_(printer)
+            print_documents(incident_document(self.incident, render_trace_image(self.incident)),
+                            printer)
 
     # -- replay -------------------------------------------------------------------------
     def _toggle_play(self, on: bool) -> None:

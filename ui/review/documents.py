@@ -1,6 +1,8 @@
-"""Printable documents: one incident, and the monthly report, as PDF through Qt's own PDF
-writer (QTextDocument laid out on a QPdfWriter page: no extra PDF library to ship).
+"""Printable documents: incidents (one, or an export of many) and the monthly report,
+laid out as HTML on QTextDocuments and written by Qt's own PDF writer (ui/pdf.py).
 
+This is the one place an incident becomes paper: the review screen's "Save PDF…" and
+"Print…", and `oximon incidents show|export --format pdf`, all use `incident_document`.
 The HTML is built from the same figures the screen and the CSV use, so paper, screen and
 spreadsheet never disagree.
 """
@@ -8,11 +10,12 @@ spreadsheet never disagree.
 from __future__ import annotations
 
 import html
-import os
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 
-from PySide6.QtCore import QMarginsF, QUrl
-from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPdfWriter, QTextDocument
+from PySide6.QtCore import QUrl
+from PySide6.QtGui import QImage, QTextDocument
 
 from oximon.report import (
     COLUMNS,
@@ -22,12 +25,14 @@ from oximon.report import (
     suppression_note,
 )
 from oximon.review import Incident, duration_words, figures, local_time, timeline, words
+from ui.pdf import write_pdf
 
 CSS = """
 body { font-family: 'DejaVu Sans', sans-serif; font-size: 9pt; color: #212121; }
 h1 { font-size: 16pt; margin-bottom: 2px; }
 h2 { font-size: 11pt; margin-top: 12px; margin-bottom: 4px; color: #37474f; }
 p.meta { color: #546e7a; }
+p.warn { color: #b71c1c; font-weight: bold; }
 table.grid { border-collapse: collapse; }
 table.grid td, table.grid th { border: 1px solid #90a4ae; padding: 3px 6px; }
 table.grid th { background: #eceff1; }
@@ -35,75 +40,85 @@ td.num { text-align: right; }
 tr.total td { font-weight: bold; background: #f5f5f5; }
 p.note { color: #455a64; font-size: 8pt; }
 """
+TRACE_URL = "trace.png"
 
 
 def _e(text: object) -> str:
     return html.escape(str(text))
 
 
-def _private_file(path: Path) -> None:
-    """Create (or truncate) the output as a private file before Qt writes into it."""
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)
-
-
-def write_pdf(document: QTextDocument, path: str | Path, title: str) -> None:
-    path = Path(path)
-    _private_file(path)
-    writer = QPdfWriter(str(path))
-    writer.setTitle(title)
-    writer.setCreator("oximon")
-    writer.setPageSize(QPageSize(QPageSize.PageSizeId.Letter))
-    writer.setPageMargins(QMarginsF(15, 15, 15, 15), QPageLayout.Unit.Millimeter)
-    writer.setResolution(300)
-    # No page size on the document: print_() then lays it out on the writer's page at
-    # the screen's dots per inch, so point sizes come out true on paper.
-    document.print_(writer)
+def _yn(flag: bool) -> str:
+    return "yes" if flag else "no"
 
 
 # -- one incident ----------------------------------------------------------------------------
-def incident_html(incident: Incident, trace_image: str | None = None) -> str:
+def incident_html(incident: Incident, trace_image: str | None = None,
+                  heading: str = "") -> str:
+    """The whole record of one incident: heading, trace chart (when `trace_image` names a
+    resource), the record's fields and figures, note, timeline, amendments, sign-off.
+    `heading` goes above it (an export's title on its first page)."""
     f = figures(incident)
+    station = incident.label + (f" ({incident.station})" if incident.alias
+                                and incident.alias != incident.station else "")
+    status = incident.status + (" — interrupted: oximon stopped while it was open"
+                                if incident.interrupted else "")
+    opened_by = _opened_by(incident.reason) + (
+        f" — {incident.opened_by}" if incident.opened_by not in ("", "oximon") else "")
     rows = [
-        ("Station", incident.label),
+        ("Station", station),
+        ("Status", status),
         ("Opened", local_time(incident.opened_ts)),
         ("Closed", local_time(incident.closed_ts) if incident.closed_ts else "still open"),
-        ("Opened by", _opened_by(incident.reason)),
+        ("Opened by", opened_by),
         ("Outcome", incident.outcome_words or "—"),
         ("Aftercare", ", ".join(words(a) for a in incident.aftercare) or "—"),
         ("Signs seen", ", ".join(words(a) for a in incident.signs) or "—"),
         ("Substance / route", " / ".join(x for x in (incident.substance, incident.route) if x)
          or "—"),
-        ("9-1-1 called", local_time(incident.called_911_ts, "%H:%M:%S")
-         if incident.called_911_ts else "no"),
+        ("Responders", ", ".join(incident.responders) or "—"),
+        ("Completed by", incident.completed_by or "—"),
+        ("9-1-1 called", _clock(incident.called_911_ts) if incident.called_911 else "no"),
+        ("EHS arrived", _clock(incident.ehs_arrived_ts) if incident.ehs_arrived_ts else "no"),
         ("Lowest SpO₂", "—" if f.nadir is None else
-         f"{f.nadir:.0f} % at {local_time(f.nadir_ts, '%H:%M:%S')}"),
+         f"{f.nadir:.0f} % at {_clock(f.nadir_ts)}"),
         ("Time below 90 %", duration_words(f.below90_s)),
         ("Time below 85 %", duration_words(f.below85_s)),
         ("Alarm → acknowledge", duration_words(f.alarm_to_ack_s)),
         ("Alarm → first action", duration_words(f.alarm_to_first_action_s)),
         ("Alarm → naloxone", duration_words(f.alarm_to_naloxone_s)),
-        ("Naloxone doses", str(f.naloxone_doses) + (
-            " (intervals " + ", ".join(duration_words(s) for s in f.naloxone_intervals_s) + ")"
-            if f.naloxone_intervals_s else "")),
+        ("Naloxone doses", _naloxone(incident)),
+        ("Debrief", f"offered {_yn(incident.debrief_offered)}, held "
+         f"{_yn(incident.debrief_held or bool(incident.sign_off and incident.sign_off.debrief))}"),
     ]
-    parts = [f"<html><head><style>{CSS}</style></head><body>",
+    parts = [f"<html><head><style>{CSS}</style></head><body>", heading,
              f"<h1>Incident {_e(incident.id)}</h1>",
              f"<p class='meta'>{_e(incident.label)} · {_e(local_time(incident.opened_ts))}"
              f" · status {_e(incident.status)}"
              f"{' · signed off' if incident.reviewed else ' · not yet reviewed'}</p>"]
+    if incident.interrupted:
+        parts.append("<p class='warn'>Interrupted: oximon stopped while this incident was "
+                     "open; the gap in monitoring is marked below.</p>")
     if trace_image:
         parts.append(f"<p><img src='{trace_image}' width='640'></p>")
-    parts.append("<h2>Figures</h2><table class='grid'>")
+    elif not incident.trace.ts:
+        parts.append("<p class='meta'>No SpO₂ trace was recorded for this incident.</p>")
+    parts.append("<h2>Record</h2><table class='grid'>")
     parts += [f"<tr><th align='left'>{_e(k)}</th><td>{_e(v)}</td></tr>" for k, v in rows]
     parts.append("</table>")
+    if incident.gaps:
+        parts.append("<h2>Gaps in monitoring</h2><table class='grid'><tr><th>From</th>"
+                     "<th>To</th><th>Why</th></tr>")
+        for start, end, why in incident.gaps:
+            parts.append(f"<tr><td>{_e(local_time(start) if start else '—')}</td>"
+                         f"<td>{_e(local_time(end) if end else 'not resumed')}</td>"
+                         f"<td>{_e(why)}</td></tr>")
+        parts.append("</table>")
     if incident.note:
         parts.append(f"<h2>Note</h2><p>{_e(incident.note)}</p>")
     parts.append("<h2>Timeline</h2><table class='grid'><tr><th>Time</th><th>What</th>"
                  "<th>By</th></tr>")
     for entry in timeline(incident):
-        parts.append(f"<tr><td>{_e(local_time(entry.ts, '%H:%M:%S'))}</td>"
+        parts.append(f"<tr><td>{_e(_clock(entry.ts))}</td>"
                      f"<td>{_e(entry.words)}</td><td>{_e(entry.by)}</td></tr>")
     parts.append("</table>")
     if incident.amendments:
@@ -125,37 +140,113 @@ def incident_html(incident: Incident, trace_image: str | None = None) -> str:
     return "".join(parts)
 
 
+def _clock(ts: float | None) -> str:
+    return "—" if ts is None else local_time(ts, "%H:%M:%S")
+
+
+def _naloxone(incident: Incident) -> str:
+    """How many doses, when each was given and what it was, and the intervals."""
+    doses = sorted((a for a in incident.actions if a.kind == "naloxone" and not a.void),
+                   key=lambda a: a.ts)
+    if not doses:
+        return "0"
+    given = []
+    for a in doses:
+        what = " ".join(words(str(v)) for k, v in a.details.items()
+                        if k != "n" and v not in (None, ""))
+        given.append(_clock(a.ts) + (f" ({what})" if what else ""))
+    out = f"{len(doses)}: " + "; ".join(given)
+    intervals = figures(incident).naloxone_intervals_s
+    if intervals:
+        out += " — intervals " + ", ".join(duration_words(s) for s in intervals)
+    return out
+
+
 def _opened_by(reason: str) -> str:
     if not reason or reason == "manual":
         return "a worker, by hand" if reason else "—"
     return f"high alarm ({words(reason)})"
 
 
-def incident_document(incident: Incident, trace: QImage | None = None) -> QTextDocument:
+def incident_document(incident: Incident, trace: QImage | None = None,
+                      heading: str = "") -> QTextDocument:
     doc = QTextDocument()
     if trace is not None:
-        doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl("trace.png"), trace)
-    doc.setHtml(incident_html(incident, "trace.png" if trace is not None else None))
+        doc.addResource(QTextDocument.ResourceType.ImageResource, QUrl(TRACE_URL), trace)
+    doc.setHtml(incident_html(incident, TRACE_URL if trace is not None else None, heading))
     return doc
 
 
-def render_trace_image(incident: Incident, width: int = 1600, height: int = 800) -> QImage:
-    """The trace plot drawn offscreen at a fixed size, for paper."""
-    from ui.review.trace_plot import TracePlot
+class TraceRenderer:
+    """Draws incidents' traces offscreen at a fixed size, for paper: the review screen's
+    own plot (markers for alarms, acknowledgements and actions; gaps drawn as gaps), made
+    once and reused for every incident of an export."""
 
-    plot = TracePlot()
-    plot.resize(width, height)
-    plot.label_pt = 13
-    plot.lane_step = 3.2
-    plot.set_incident(incident)
-    plot.cursor.hide()
-    plot.cursor_pr.hide()
-    return plot.grab().toImage()
+    def __init__(self, width: int = 1600, height: int = 800):
+        from ui.review.trace_plot import TracePlot
+
+        self.plot = TracePlot()
+        self.plot.resize(width, height)
+        self.plot.label_pt = 13
+        self.plot.lane_step = 3.2
+
+    def image(self, incident: Incident) -> QImage | None:
+        """The chart, or None when the incident has no trace to draw."""
+        if not incident.trace.ts:
+            return None
+        self.plot.set_incident(incident)
+        self.plot.cursor.hide()
+        self.plot.cursor_pr.hide()
+        return self.plot.grab().toImage()
+
+
+def render_trace_image(incident: Incident, width: int = 1600, height: int = 800
+                       ) -> QImage | None:
+    return TraceRenderer(width, height).image(incident)
 
 
 def write_incident_pdf(incident: Incident, path: str | Path) -> None:
-    doc = incident_document(incident, render_trace_image(incident))
-    write_pdf(doc, path, f"oximon incident {incident.id}")
+    write_pdf(incident_document(incident, render_trace_image(incident)), path,
+              f"oximon incident {incident.id}")
+
+
+def incident_documents(incidents: Iterable[Incident], heading: str = "",
+                       ) -> Iterator[QTextDocument]:
+    """One document per incident, made as the writer asks for it (so a long export holds
+    one trace image at a time); the first carries `heading` and when it was made."""
+    renderer: TraceRenderer | None = None
+    top = ""
+    if heading:
+        top = (f"<p class='meta'><b>{_e(heading)}</b> · made "
+               f"{_e(datetime.now().astimezone().strftime('%Y-%m-%d %H:%M'))} by oximon</p>")
+    for incident in incidents:
+        trace = None
+        if incident.trace.ts:
+            renderer = renderer or TraceRenderer()
+            trace = renderer.image(incident)
+        yield incident_document(incident, trace, top)
+        top = ""
+
+
+def write_incidents_pdf(incidents: Iterable[Incident], path: str | Path, title: str,
+                        heading: str | None = None) -> int:
+    """Incidents into one PDF, each starting on a new page; returns the page count.
+    `title` is the PDF's own title; `heading` (default: the title; "" for none) is printed
+    above the first incident. With no incidents the PDF says so."""
+    heading = title if heading is None else heading
+    return write_pdf(_or_empty(incident_documents(incidents, heading), title), path, title)
+
+
+def _or_empty(documents: Iterator[QTextDocument], title: str) -> Iterator[QTextDocument]:
+    empty = True
+    for doc in documents:
+        empty = False
+        yield doc
+    if empty:
+        doc = QTextDocument()
+        doc.setHtml(f"<html><head><style>{CSS}</style></head><body><h1>{_e(title)}</h1>"
+                    "<p>No incidents match.</p></body></html>")
+        yield doc
 
 
 # -- the monthly report -----------------------------------------------------------------------
