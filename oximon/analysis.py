@@ -113,7 +113,8 @@ def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndar
     vidx = np.flatnonzero(valid)
     # -- artifact rejection and averaging (the accepted readings, "a") --------------------
     qv = np.rint(sp[vidx] * Q).astype(np.int64)
-    acc = vector.artifact_accept(tq[vidx], qv, s.art_step_q, s.art_rate_q, s.art_hold_ms)
+    acc, confirmed = vector.artifact_accept(tq[vidx], qv, s.art_step_q, s.art_rate_q,
+                                            s.art_hold_ms)
     if acc.all():
         aidx, qa = vidx, qv
     else:
@@ -126,6 +127,14 @@ def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndar
     lo = grid.starts(aidx, prefix, s.avg_ms, True, ta)
     x = vector.average(qa, lo, s.avg_median)
     tf = t[aidx]
+    # When the live pipeline knew each accepted reading's verdicts: at its own time, but a
+    # reading held back and then confirmed is only known at the confirming reading.
+    tk = tf
+    if confirmed:
+        tk = tf.copy()
+        apos = np.cumsum(acc) - 1  # valid index -> accepted index
+        for first, conf in confirmed:
+            tk[apos[first]:apos[conf]] = tf[apos[conf]]
     spans: list[AlarmSpan] = []
 
     def add(name: str, prio: Priority, eps: list[vector.Episode], times: np.ndarray) -> None:
@@ -137,13 +146,13 @@ def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndar
     for rule in (s.spo2_low, s.spo2_severe):
         add(rule.name, rule.priority,
             vector.level_episodes(ta, x < rule.threshold, x >= rule.recover, rule.delay_ms,
-                                  s.gap_ms), tf)
+                                  s.gap_ms), tk)
     base_sum, base_n = _baseline(grid, aidx, prefix, ta, x, s)
     known = base_n > 0
     drop_breach = known & (x * base_n <= base_sum - s.drop_points_q * base_n)
     drop_rec = ~known | (x * base_n > base_sum - s.drop_recover_q * base_n)
     add("spo2_drop", s.drop_priority,
-        vector.level_episodes(ta, drop_breach, drop_rec, s.drop_delay_ms, s.gap_ms), tf)
+        vector.level_episodes(ta, drop_breach, drop_rec, s.drop_delay_ms, s.gap_ms), tk)
     flo = grid.starts(aidx, prefix, s.fall_win_ms, False, ta)
     if x.size:
         flo_c = np.minimum(flo, x.size - 1)
@@ -153,7 +162,7 @@ def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndar
             vector.level_episodes(ta, covered & (fall >= s.fall_points_q) & known
                                   & (x * base_n <= base_sum - s.fall_below_q * base_n),
                                   ~covered | (fall < s.fall_recover_q), s.fall_delay_ms,
-                                  s.gap_ms), tf)
+                                  s.gap_ms), tk)
     # -- pulse rate ----------------------------------------------------------------------------
     pok = ~bad & (pr >= s.pr_min) & (pr <= s.pr_max)
     pidx = np.flatnonzero(pok)

@@ -64,17 +64,20 @@ def keep_rows(t: np.ndarray, limit: float) -> np.ndarray:
 
 
 def artifact_accept(tq: np.ndarray, q: np.ndarray, step_q: int, rate_q: int,
-                    hold_ms: int) -> np.ndarray:
-    """Accepted mask for the valid readings (times tq, values q)."""
+                    hold_ms: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Accepted mask for the valid readings (times tq, values q), and the confirmed holds:
+    (first held index, confirming index) pairs — readings accepted retroactively, whose
+    verdicts the live pipeline reports at the confirming reading's time."""
     n = len(q)
     acc = np.ones(n, dtype=bool)
+    confirmed: list[tuple[int, int]] = []
     if n < 2:
-        return acc
+        return acc, confirmed
     dt = np.minimum(np.diff(tq), DT_CAP_MS)
     jump = np.abs(np.diff(q)) * MS > step_q * MS + rate_q * dt
     cand = np.flatnonzero(jump) + 1
     if cand.size == 0:
-        return acc
+        return acc, confirmed
     # Away from jumps every reading is accepted, so the filter's state before a jump is
     # simply the previous reading; replay the streaming rule itself from there until it
     # accepts a reading again (then it is back in step with the optimistic assumption).
@@ -84,6 +87,7 @@ def artifact_accept(tq: np.ndarray, q: np.ndarray, step_q: int, rate_q: int,
         if c < pos:
             continue
         f.ref_q, f.last_tq, f.suspect_tq = int(q[c - 1]), int(tq[c - 1]), None
+        f.held = []
         k = c
         done = False
         while not done and k < n:
@@ -92,10 +96,14 @@ def artifact_accept(tq: np.ndarray, q: np.ndarray, step_q: int, rate_q: int,
                 if f.accept(tk, qk):
                     done = True
                     break
-                acc[k] = False
                 k += 1
+        if k > c:  # readings c .. k-1 were held back
+            if done and f.released:
+                confirmed.append((c, k))
+            else:  # the jump returned, or the record ended while it was held
+                acc[c:k] = False
         pos = k + 1
-    return acc
+    return acc, confirmed
 
 
 def _network(m: int) -> list[tuple[int, int]]:
