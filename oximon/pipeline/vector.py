@@ -12,14 +12,76 @@ checks sample for sample on random and realistic records. The tricks that make i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from oximon.pipeline.settings import DT_CAP_MS, MS
+from oximon.pipeline.settings import DT_CAP_MS, MS, Q
 from oximon.pipeline.stages import ArtifactFilter
+from oximon.types import Priority
 
 BIG = np.int64(1) << np.int64(50)  # sorts after any SpO2 value
+# CT90 / CT85: a whole-percent reading of 90 stands for 89.5..90.5, so each reading counts
+# by the share of that interval below the limit: clip(90.5 - reading, 0, 1).
+CT_LIMITS = (90 * Q + Q // 2, 85 * Q + Q // 2)
+
+Span = tuple[str, Priority, float, "float | None"]  # condition, priority, raised, cleared
+
+
+@dataclass
+class Findings:
+    """What a batch path computed, in exact integers where sums are involved (SpO2 in
+    milli-percent, time in ms), so the general and the regular-grid paths report identical
+    figures. `oximon.analysis` turns it into the result."""
+
+    spans: list[Span] = field(default_factory=list)
+    duration: float = 0.0
+    valid_ms: int = 0  # observed time of the accepted readings
+    sum_xw: int = 0  # sum of averaged SpO2 x weight (ms)
+    b90: int = 0  # sum of clip(90.5 - reading, 0, 1) x weight, in milli-percent x ms
+    b85: int = 0
+    nadir_q: int | None = None
+    # Candidate events (before the minimum duration): times of the first and last reading,
+    # baseline (sum, count) at the start, lowest averaged value, sum of weights (ms) and
+    # of value x weight over the event.
+    ev_t0: list[float] = field(default_factory=list)
+    ev_t1: list[float] = field(default_factory=list)
+    ev_s0: list[int] = field(default_factory=list)
+    ev_n0: list[int] = field(default_factory=list)
+    ev_nadir: list[int] = field(default_factory=list)
+    ev_sw: list[int] = field(default_factory=list)
+    ev_sxw: list[int] = field(default_factory=list)
+
+    def set_events(self, t0: np.ndarray, t1: np.ndarray, s0: np.ndarray, n0: np.ndarray,
+                   nadir: np.ndarray, sw: np.ndarray, sxw: np.ndarray) -> None:
+        self.ev_t0, self.ev_t1 = t0.tolist(), t1.tolist()
+        self.ev_s0, self.ev_n0 = s0.tolist(), n0.tolist()
+        self.ev_nadir, self.ev_sw, self.ev_sxw = nadir.tolist(), sw.tolist(), sxw.tolist()
+
+
+def weights_ms(tq: np.ndarray, cap_ms: int) -> np.ndarray:
+    """Milliseconds each row stands for: the time to the next row, capped (a gap in the
+    file is not observed time); the last row counts like the one before it."""
+    n = tq.size
+    w = np.zeros(n, dtype=np.int64)
+    if n >= 2:
+        np.minimum(np.diff(tq), cap_ms, out=w[:-1])
+        w[-1] = w[-2]
+    return w
+
+
+def battery_spans(t: np.ndarray, rows: np.ndarray, priority: Priority) -> list[Span]:
+    """battery_low from the rows (sorted) whose flags say so: raised at the first of each
+    run of rows, cleared at the row after it."""
+    if rows.size == 0:
+        return []
+    start = np.ones(rows.size, dtype=bool)
+    start[1:] = rows[1:] != rows[:-1] + 1
+    first = rows[start].tolist()
+    after = (rows[np.append(np.flatnonzero(start)[1:] - 1, rows.size - 1)] + 1).tolist()
+    n = t.size
+    return [("battery_low", priority, float(t[a]), float(t[b]) if b < n else None)
+            for a, b in zip(first, after, strict=True)]
 
 
 class Grid:
@@ -160,44 +222,56 @@ class Episode:
     onset: int
 
 
+def level_runs(pos: np.ndarray, tqn: np.ndarray, breach: np.ndarray, delay: int,
+               gap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Level.update, solved on the readings where a rule is *not recovered* (the only ones
+    where anything can happen): `pos` their positions in the rule's stream of readings
+    (consecutive = nothing recovered in between), `tqn` their times, `breach` whether each
+    breaches. Returns (raise, end, onset) index arrays into these: the rule became active
+    at `raise` (its delay counted from `onset`) and clears at the reading after `end` (the
+    last of its not-recovered run), if there is one."""
+    b = np.flatnonzero(breach)
+    if b.size == 0:
+        return _NO_RUNS
+    # Runs of consecutive positions (nothing recovered in between); segments also split
+    # where the time gap is too long. The delay runs from the first breach in a segment.
+    run_start = np.ones(pos.size, dtype=bool)
+    np.not_equal(pos[1:], pos[:-1] + 1, out=run_start[1:])
+    seg_start = run_start.copy()
+    seg_start[1:] |= (tqn[1:] - tqn[:-1]) > gap
+    seg = np.cumsum(seg_start)[b]
+    first = np.ones(b.size, dtype=bool)
+    np.not_equal(seg[1:], seg[:-1], out=first[1:])
+    onset = b[np.flatnonzero(first)][np.cumsum(first) - 1]
+    ok = (tqn[b] - tqn[onset]) >= delay
+    ok_idx = b[ok]
+    if ok_idx.size == 0:
+        return _NO_RUNS
+    # Once active, a rule stays so to the end of its run (a gap does not clear it), and
+    # the next run starts afresh: so it is raised at the first candidate of each run.
+    run = np.cumsum(run_start) - 1
+    r = run[ok_idx]
+    firsts = np.ones(r.size, dtype=bool)
+    np.not_equal(r[1:], r[:-1], out=firsts[1:])
+    ends = np.append(np.flatnonzero(run_start[1:]), pos.size - 1)
+    return ok_idx[firsts], ends[r[firsts]], onset[ok][firsts]
+
+
+_NO_RUNS = (np.zeros(0, dtype=np.int64),) * 3
+
+
 def level_episodes(tq: np.ndarray, breach: np.ndarray, recovered: np.ndarray, delay: int,
                    gap: int) -> list[Episode]:
     """Level.update over readings with times tq (breach implies not recovered)."""
-    b = np.flatnonzero(breach)
-    if b.size == 0:
-        return []
-    # Segments of readings that are not recovered, split where the time gap is too long;
-    # the delay runs from the first breach in a segment.
     nr = np.flatnonzero(~recovered)  # contains every breach
-    seg_start = np.ones(nr.size, dtype=bool)
-    seg_start[1:] = nr[1:] != nr[:-1] + 1
-    has_prev = nr > 0
-    npv = nr[has_prev]
-    seg_start[has_prev] |= (tq[npv] - tq[npv - 1]) > gap
-    seg = (np.cumsum(seg_start) - 1)[np.searchsorted(nr, b)]
-    first = np.ones(b.size, dtype=bool)
-    first[1:] = seg[1:] != seg[:-1]
-    onset = b[np.flatnonzero(first)][np.cumsum(first) - 1]
-    ok = (tq[b] - tq[onset]) >= delay
-    ok_idx, ok_onset = b[ok], onset[ok]
-    if ok_idx.size == 0:
+    if nr.size == 0:
         return []
-    ends = np.flatnonzero(np.diff(nr) != 1)
-    ends = np.append(ends, nr.size - 1)
+    raised, ended, onsets = level_runs(nr, tq[nr], breach[nr], delay, gap)
     n = len(tq)
-    # Where each candidate raise would clear (the end of its not-recovered run + 1), and
-    # the next candidate after that clear: then follow the chain from the first one.
-    clear = nr[ends[np.searchsorted(ends, np.searchsorted(nr, ok_idx))]] + 1
-    nxt = np.searchsorted(ok_idx, clear, side="right").tolist()
-    clear_l, ok_l, onset_l = clear.tolist(), ok_idx.tolist(), ok_onset.tolist()
-    out: list[Episode] = []
-    i, m = 0, len(ok_l)
-    while i < m:
-        c = clear_l[i]
-        out.append(Episode(ok_l[i], c if c < n else None, onset_l[i]))
-        if c >= n:
-            break
-        i = nxt[i]
+    out = []
+    for r, e, o in zip(nr[raised].tolist(), (nr[ended] + 1).tolist(), nr[onsets].tolist(),
+                       strict=True):
+        out.append(Episode(r, e if e < n else None, o))
     return out
 
 
