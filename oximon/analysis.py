@@ -11,20 +11,23 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
 from oximon.pipeline import grid, scratch, vector
 from oximon.pipeline.settings import INVALID_FLAGS, MS, T_LIMIT_S, Q, Settings
-from oximon.pipeline.vector import Findings, Span
+from oximon.pipeline.vector import Findings, Spans
 from oximon.profile import Profile, load_profile
 from oximon.types import Flags, Priority
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Event:
-    """A desaturation: SpO2 at least `events.points` below the baseline."""
+    """A desaturation: SpO2 at least `events.points` below the baseline. (A plain slotted
+    record, not frozen: a day's analysis builds hundreds, and frozen ones cost 4x more.)"""
 
     kind: str
     start_s: float
@@ -38,8 +41,10 @@ class Event:
                 "nadir": self.nadir, "baseline": self.baseline, "depth": self.depth}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AlarmSpan:
+    """An alarm condition as the live engine would have raised and cleared it."""
+
     condition: str
     priority: Priority
     raised_s: float
@@ -137,12 +142,12 @@ def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndar
         apos = np.cumsum(acc) - 1  # valid index -> accepted index
         for first, conf in confirmed:
             tk[apos[first]:apos[conf]] = tf[apos[conf]]
-    spans: list[Span] = []
+    found: list[Spans] = []
 
     def add(name: str, prio: Priority, eps: list[vector.Episode], times: np.ndarray) -> None:
-        for e in eps:
-            spans.append((name, prio, float(times[e.raised]),
-                          None if e.cleared is None else float(times[e.cleared])))
+        found.append(vector.spans(name, prio, [float(times[e.raised]) for e in eps],
+                                  [None if e.cleared is None else float(times[e.cleared])
+                                   for e in eps]))
 
     # -- SpO2 level rules ------------------------------------------------------------------
     for rule in (s.spo2_low, s.spo2_severe):
@@ -179,16 +184,18 @@ def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndar
     tv = t[vidx]
     since = np.concatenate([t[:1], tv])
     until = np.concatenate([tv, t[-1:]])
-    for raised, cleared, _ in vector.gap_episodes(since, until, s.no_reading_s, True):
-        spans.append(("no_reading", s.no_reading_priority, raised, cleared))
-    for raised, cleared, _ in vector.gap_episodes(t[:-1], t[1:], s.stale_s, False):
-        spans.append(("stale_data", s.stale_priority, raised, cleared))
-    spans += vector.battery_spans(t, np.flatnonzero(fl & int(Flags.LOW_BATTERY)),
+    for name, prio, eps in (
+            ("no_reading", s.no_reading_priority,
+             vector.gap_episodes(since, until, s.no_reading_s, True)),
+            ("stale_data", s.stale_priority,
+             vector.gap_episodes(t[:-1], t[1:], s.stale_s, False))):
+        found.append(vector.spans(name, prio, [e[0] for e in eps], [e[1] for e in eps]))
+    found += vector.battery_spans(t, np.flatnonzero(fl & int(Flags.LOW_BATTERY)),
                                   s.battery_priority)
     # -- metrics and events ----------------------------------------------------------------------
     w = vector.weights_ms(tq, s.gap_ms)
     wa = w[aidx]
-    f = Findings(spans=spans, duration=float(t[-1] - t[0]) + int(w[-1]) / MS)
+    f = Findings(spans=found, duration=float(t[-1] - t[0]) + int(w[-1]) / MS)
     f.valid_ms = int(wa.sum())
     if x.size:
         f.sum_xw = int(np.dot(x, wa))
@@ -237,19 +244,18 @@ def _result(s: Settings, f: Findings) -> AnalysisResult:
     # between baseline and trace (for the hypoxic burden) is exact: sum((S0/N0 - x) * w).
     events: list[Event] = []
     area_ms = 0.0  # milli-percent x ms
-    if f.ev_t0:
-        t0, t1 = np.array(f.ev_t0), np.array(f.ev_t1)
-        s0, n0 = np.array(f.ev_s0, dtype=np.int64), np.array(f.ev_n0, dtype=np.int64)
+    if f.events is not None:
+        t0, t1, s0, n0, nadir_q, sw, sxw = f.events
         good = np.flatnonzero((t1 - t0) >= s.event_min_s)
+        if good.size < t0.size:
+            t0, t1, s0, n0, nadir_q, sw, sxw = (a[good] for a in f.events)
+        s0, n0 = s0.astype(float), n0.astype(float)
         base = s0 / n0 / Q
-        nadir = np.array(f.ev_nadir, dtype=np.int64) / Q
-        depth = base - nadir
-        cols = [np.round(a[good], 3).tolist() for a in (t0, t1, nadir, base, depth)]
-        events = [Event("desaturation", *row) for row in zip(*cols, strict=True)]
-        for j in good.tolist():
-            s0j, n0j = f.ev_s0[j], f.ev_n0[j]
-            area_ms += (s0j * f.ev_sw[j] - n0j * f.ev_sxw[j]) / n0j
-    alarms = [AlarmSpan(*a) for a in sorted(f.spans, key=_span_key)]
+        nadir = nadir_q / Q
+        cols = [np.round(a, 3).tolist() for a in (t0, t1, nadir, base, base - nadir)]
+        events = list(map(Event, repeat("desaturation"), *cols))
+        area_ms = float(np.sum((s0 * sw - n0 * sxw) / n0))
+    alarms = _alarms(f.spans)
     valid_ms = f.valid_ms
     duration = f.duration if math.isfinite(f.duration) else 0.0
     if valid_ms <= 0 or f.nadir_q is None:
@@ -275,5 +281,22 @@ def _result(s: Settings, f: Findings) -> AnalysisResult:
                           s.averaging_delay_s)
 
 
-def _span_key(a: Span) -> tuple[float, str]:
-    return a[2], a[0]
+def _alarms(found: list[Spans]) -> list[AlarmSpan]:
+    """All the rules' spans as AlarmSpans, in order of (raised, condition)."""
+    batches = [b for b in found if b[2].size]
+    if not batches:
+        return []
+    raised = np.concatenate([b[2] for b in batches])
+    cleared = np.concatenate([b[3] for b in batches])
+    rank = {name: i for i, name in enumerate(sorted({b[0] for b in batches}))}
+    sizes = [b[2].size for b in batches]
+    order = np.lexsort((np.repeat([rank[b[0]] for b in batches], sizes), raised))
+    names: list[str] = []
+    prios: list[Priority] = []
+    for b, k in zip(batches, sizes, strict=True):
+        names += [b[0]] * k
+        prios += [b[1]] * k
+    ol = order.tolist()
+    pick = itemgetter(*ol) if len(ol) > 1 else (lambda seq: (seq[ol[0]],))
+    ends = [None if c != c else c for c in cleared[order].tolist()]  # NaN: still active
+    return list(map(AlarmSpan, pick(names), pick(prios), raised[order].tolist(), ends))

@@ -13,6 +13,8 @@ pipeline by the equivalence tests, sample for sample).
 
 from __future__ import annotations
 
+from bisect import bisect_right
+
 import numpy as np
 
 from oximon.pipeline.scratch import scratch
@@ -21,12 +23,13 @@ from oximon.pipeline.stages import ArtifactFilter
 from oximon.pipeline.vector import (
     CT_LIMITS,
     Findings,
-    Span,
+    Spans,
     _network,
     battery_spans,
     gap_episodes,
     level_runs,
 )
+from oximon.pipeline.vector import spans as vspans
 from oximon.types import Flags, Priority
 
 HOLE = np.int32(1 << 30)  # the averaged value of a hole: above any threshold, never "low"
@@ -117,7 +120,8 @@ class _Grid:
                 f = fl[nz]
                 self.bad = nz[(f & INVALID_FLAGS) != 0]
                 self.low_batt = nz[(f & int(Flags.LOW_BATTERY)) != 0]
-        self.spans: list[Span] = []
+        self.spans: list[Spans] = []
+        self.spo2_spans: list[tuple[str, Priority, np.ndarray, np.ndarray]] = []
 
     def run(self) -> Findings:
         s, n = self.s, self.n
@@ -130,28 +134,30 @@ class _Grid:
         low, severe = s.spo2_low, s.spo2_severe
         np.less(x, low.recover, out=mask)
         nr_low = np.flatnonzero(mask)
-        self._spo2_rule(low.name, low.priority, nr_low, x[nr_low] < low.threshold,
-                        low.delay_ms)
+        xv = x[nr_low]
+        self._spo2_rule(low.name, low.priority, nr_low, xv < low.threshold, low.delay_ms)
         if severe.recover <= low.recover:
-            nr = nr_low[x[nr_low] < severe.recover]
+            nr = nr_low[xv < severe.recover]
         else:
             np.less(x, severe.recover, out=mask)
             nr = np.flatnonzero(mask)
         self._spo2_rule(severe.name, severe.priority, nr, x[nr] < severe.threshold,
                         severe.delay_ms)
         # -- the baseline rules ---------------------------------------------------------------
-        cand, dd, cnt = self._baseline()
-        ddc, cc = dd[cand], cnt[cand].astype(np.int64)
+        cand = self._baseline()
+        ddc, cc = self._deficit(cand)
         keep = ddc >= s.drop_recover_q * cc
         nr = cand[keep]
         self._spo2_rule("spo2_drop", s.drop_priority, nr,
                         ddc[keep] >= s.drop_points_q * cc[keep], s.drop_delay_ms)
         nr, fall = self._falling()
-        below = dd[nr] >= s.fall_below_q * cnt[nr].astype(np.int64)
+        ddn, cn = self._deficit(nr)
         self._spo2_rule("spo2_falling", s.fall_priority, nr,
-                        below & (fall >= s.fall_points_q), s.fall_delay_ms)
+                        (ddn >= s.fall_below_q * cn) & (fall >= s.fall_points_q),
+                        s.fall_delay_ms)
+        self._spo2_times()
         f = Findings(spans=self.spans)
-        self._events(f, cand[ddc >= s.event_points_q * cc], dd, cnt)
+        self._events(f, cand[ddc >= s.event_points_q * cc])
         self._pulse()
         self._time_rules()
         # -- metrics: every row weighs min(step, max_gap) -------------------------------------
@@ -164,14 +170,10 @@ class _Grid:
             f.nadir_q = int(x.min())
             q = self.q
             q[holes.rows] = 100 * Q  # holes count nothing below 90
-            tmp = self.ws.get("i1", n, np.int32)
-            b = []
-            for lim in CT_LIMITS:
-                np.subtract(lim, q, out=tmp)
-                np.minimum(tmp, Q, out=tmp)
-                np.maximum(tmp, 0, out=tmp)
-                b.append(int(tmp.sum(dtype=np.int64)) * w0)
-            f.b90, f.b85 = b
+            mask = self.ws.get("b0", n, np.bool_)
+            np.less(q, max(CT_LIMITS), out=mask)
+            v = q[np.flatnonzero(mask)].astype(np.int64)  # the few that count at all
+            f.b90, f.b85 = (int(np.clip(lim - v, 0, Q).sum()) * w0 for lim in CT_LIMITS)
         return f
 
     # -- validity and artifacts -----------------------------------------------------------------
@@ -217,21 +219,27 @@ class _Grid:
             order = np.argsort(cand, kind="stable")
             cand, prev = cand[order], prev[order]
         self.confirmed_first = self.confirmed_at = _EMPTY
-        rejected: list[np.ndarray] = []
-        if cand.size:
-            rejected = self._replay(cand.tolist(), prev.tolist())
         rows = inv.rows
-        if rejected:
-            rej = np.concatenate(rejected)
-            rows = _union(rows, rej[self.valid[rej]])
+        if cand.size:
+            rej = self._replay(cand, prev)
+            if rej.size:
+                rows = _union(rows, rej[self.valid[rej]])
         self.holes = Holes(rows, n)
+        # A hole mask, and hb[r] = the number of holes before row r (r - hb[r] is the place
+        # of an accepted row in the stream of accepted readings).
+        hm = self.hmask = self.ws.get("hmask", n, np.bool_)
+        hm.fill(False)
+        hm[rows] = True
+        hb = self.hb = self.ws.get("hb", n + 1, np.int32)
+        hb[0] = 0
+        np.cumsum(hm, dtype=np.int32, out=hb[1:])
 
-    def _replay(self, cand: list[int], prev: list[int]) -> list[np.ndarray]:
-        """Run the ArtifactFilter from each candidate jump until it accepts a reading
-        again. Where the next hold-length of rows is all valid (nearly always), that is
-        solved for all candidates at once; otherwise the filter itself is replayed."""
+    def _replay(self, ca: np.ndarray, pa: np.ndarray) -> np.ndarray:
+        """Run the ArtifactFilter from each candidate jump (sorted rows `ca`, previous
+        valid rows `pa`) until it accepts a reading again; returns the rows it rejected.
+        Where the next hold-length of rows is all valid (nearly always), that is solved
+        for all candidates at once; otherwise the filter itself is replayed."""
         s, n, q, valid, step = self.s, self.n, self.q, self.valid, self.step
-        ca, pa = np.array(cand), np.array(prev)
         h = max(0, -(-s.art_hold_ms // step))  # by row c + h the hold has run out
         rows = ca[:, None] + np.arange(h + 1)[None, :]
         fast = rows[:, -1] < n
@@ -243,31 +251,41 @@ class _Grid:
                   <= s.art_step_q * MS + s.art_rate_q * dt)
         stop = within | (np.arange(h + 1)[None, :] * step >= s.art_hold_ms)
         j = np.argmax(stop, axis=1)
-        returned = within[np.arange(ca.size), j]
+        real = ~within[np.arange(ca.size), j]  # accepted because the hold ran out
+        k = ca + j
+        # A candidate inside the span another one held back is not a fresh jump: follow
+        # the chain of candidates that are.
+        nxt = np.searchsorted(ca, k, side="right").tolist()
+        fast_l, cand = fast.tolist(), ca.tolist()
+        live: list[int] = []
+        slow: dict[int, tuple[int, bool]] = {}
         f = ArtifactFilter(s.art_step_q, s.art_rate_q, s.art_hold_ms)
-        rejected: list[np.ndarray] = []
-        conf_first: list[int] = []
-        conf_at: list[int] = []
-        pos = 0
-        for c, p, ok, jc, back in zip(cand, prev, fast.tolist(), j.tolist(),
-                                      returned.tolist(), strict=True):
-            if c < pos:
-                continue
-            if ok:
-                k, done, real = c + jc, True, not back
+        i, m = 0, len(cand)
+        while i < m:
+            live.append(i)
+            if fast_l[i]:
+                i = nxt[i]
             else:
-                k, done, real = self._replay_one(f, c, p)
-            if k > c:
-                if done and real:
-                    conf_first.append(c)
-                    conf_at.append(k)
-                else:  # the jump returned, or the record ended while it was held
-                    rejected.append(np.arange(c, k))
-            pos = k + 1
-        if conf_first:
-            self.confirmed_first = np.array(conf_first, dtype=np.int64)
-            self.confirmed_at = np.array(conf_at, dtype=np.int64)
-        return rejected
+                kk, done, is_real = self._replay_one(f, cand[i], int(pa[i]))
+                slow[i] = (kk, done and is_real)
+                i = bisect_right(cand, kk)
+        li = np.array(live, dtype=np.int64)
+        c_l, k_l, real_l = ca[li], k[li], real[li]
+        if slow:
+            at = np.searchsorted(li, list(slow))
+            k_l[at] = [v[0] for v in slow.values()]
+            real_l[at] = [v[1] for v in slow.values()]
+        held = k_l > c_l
+        conf = held & real_l
+        if conf.any():
+            self.confirmed_first, self.confirmed_at = c_l[conf], k_l[conf]
+        rej = held & ~real_l  # the jump returned, or the record ended while it was held
+        c_r, k_r = c_l[rej], k_l[rej]
+        if not c_r.size:
+            return _EMPTY
+        lengths = k_r - c_r
+        starts = np.cumsum(lengths) - lengths
+        return np.arange(int(lengths.sum())) + np.repeat(c_r - starts, lengths)
 
     def _replay_one(self, f: ArtifactFilter, c: int, p: int) -> tuple[int, bool, bool]:
         """The streaming filter from candidate c (previous accepted reading p): the row
@@ -311,9 +329,10 @@ class _Grid:
             near = (holes.ends[:, None] + np.arange(1, m)[None, :]).ravel()
             short = _union(short, near[near < n])
         if short.size:
-            short = short[~holes.contains(short)]
+            hm = self.hmask
+            short = short[~hm[short]]
             win = short[:, None] - np.arange(m)[None, :]
-            ok = (win >= 0) & ~holes.contains(np.maximum(win, 0))
+            ok = (win >= 0) & ~hm[np.maximum(win, 0)]
             vals = np.where(ok, q[np.maximum(win, 0)].astype(np.int64), 0)
             cnt = ok.sum(axis=1)
             if s.avg_median:
@@ -378,43 +397,64 @@ class _Grid:
         recovered (sorted) and whether each breaches."""
         if not breach.any():
             return
-        holes = self.holes
-        raised, ended, _ = level_runs(nr - holes.before(nr), self.tq0 + nr * self.step,
-                                      breach, delay, self.s.gap_ms)
-        self._add(name, priority, nr[raised], holes.next_kept(nr[ended] + 1), self._known_t)
+        holes, hb, step = self.holes, self.hb, self.step
+        # Runs of readings: consecutive rows, or rows with only holes between them. Times
+        # in rows (the grid), so the delay and the gap in whole rows.
+        brk = np.flatnonzero(nr[1:] != nr[:-1] + 1) + 1
+        a, b = nr[brk - 1] + 1, nr[brk]
+        starts = brk[(hb[b] - hb[a]) != (b - a)]
+        raised, ended, _ = level_runs(None, nr, breach, -(-delay // step),
+                                      self.s.gap_ms // step, starts)
+        if raised.size:
+            self.spo2_spans.append((name, priority, nr[raised],
+                                    holes.next_kept(nr[ended] + 1)))
 
-    def _add(self, name: str, priority: Priority, raised: np.ndarray, cleared: np.ndarray,
-             times) -> None:
-        if not raised.size:
+    def _spo2_times(self) -> None:
+        """The SpO2 rules' rows as times (all at once: the confirmed-hold lookup)."""
+        if not self.spo2_spans:
             return
         n = self.n
-        tr = times(raised).tolist()
-        tc = times(np.minimum(cleared, n - 1)).tolist()
-        for a, b, c in zip(tr, tc, cleared.tolist(), strict=True):
-            self.spans.append((name, priority, a, b if c < n else None))
+        rows = np.concatenate([np.concatenate([r, c]) for _, _, r, c in self.spo2_spans])
+        times = self._known_t(np.minimum(rows, n - 1))
+        times[rows >= n] = np.nan
+        i = 0
+        for name, priority, r, _ in self.spo2_spans:
+            k = r.size
+            self.spans.append((name, priority, times[i:i + k], times[i + k:i + 2 * k]))
+            i += 2 * k
 
-    def _baseline(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Baseline.update at every row as (total, count), through the deficit
-        dd = total - x * count (count x how far below the baseline mean x is). Returns the
-        rows where some baseline rule or an event can hold, dd and count."""
+    def _add(self, name: str, priority: Priority, raised: np.ndarray,
+             cleared: np.ndarray) -> None:
+        if raised.size:
+            n = self.n
+            ct = np.where(cleared < n, self.t[np.minimum(cleared, n - 1)], np.nan)
+            self.spans.append((name, priority, self.t[raised], ct))
+
+    def _baseline(self) -> np.ndarray:
+        """Baseline.update at every row as (total, count) (`self.total`, `self.cnt`).
+        Returns the rows where some baseline rule or an event can hold."""
         s, n, step, holes, ws = self.s, self.n, self.step, self.holes, self.ws
         lag, span = s.base_lag_ms, s.base_lag_ms + s.base_win_ms
         o_lag, o_span = lag // step, span // step  # window rows r - o_span .. r - o_lag - 1
         cover = lag + s.base_win_ms // 2
         o_cov = max(-(-cover // step), o_lag + 1)  # known: an accepted row <= r - o_cov
-        cnt = ws.get("cnt", n, np.int32)
-        total = ws.get("total", n, np.int64)
+        cnt = self.cnt = ws.get("cnt", n, np.int32)
+        total = self.total = ws.get("total", n, np.int64)
         c = self.csum
-        if o_span <= o_lag or o_cov > o_span:
-            return _EMPTY, total, cnt  # never known
-        # Counts: the rows of the window, less the holes in it (a difference array).
-        dcount = ws.get("dcount", n + 1, np.int32)
-        dcount.fill(0)
-        dcount[min(o_lag + 1, n):min(o_span + 1, n + 1)] = 1
-        if holes.rows.size:
-            np.subtract.at(dcount, np.minimum(holes.rows + o_lag + 1, n), 1)
-            np.add.at(dcount, np.minimum(holes.rows + o_span + 1, n), 1)
-        np.cumsum(dcount[:n], out=cnt)
+        if o_span <= o_lag or o_cov > o_span:  # never known
+            cnt.fill(0)
+            total.fill(-1)
+            return _EMPTY
+        # Counts: the rows of the window less the holes in it, from the hole prefix hb.
+        hb = self.hb
+        cnt[:min(o_lag, n)] = 0
+        if o_lag < n:
+            head = np.arange(min(o_span, n) - o_lag)
+            cnt[o_lag:o_lag + head.size] = head - hb[head]
+            if o_span < n:
+                tail = cnt[o_span:]
+                np.subtract(hb[o_span - o_lag:n - o_lag], hb[:n - o_span], out=tail)
+                np.subtract(o_span - o_lag, tail, out=tail)
         # Sums: C[r - o_lag] - C[max(0, r - o_span)].
         total[:min(o_lag, n)] = 0
         if o_lag < n:
@@ -434,17 +474,22 @@ class _Grid:
         for a, b in unknown:
             cnt[a:b + 1] = 0
             total[a:b + 1] = -1
-        dd = ws.get("dd", n, np.int64)
-        np.multiply(self.x, cnt, out=dd, dtype=np.int64)
-        np.subtract(total, dd, out=dd)
+        # Rows at least cmin below their baseline: total - x * count >= cmin * count, i.e.
+        # total >= (x + cmin) * count.
         cmin = min(s.drop_recover_q, s.fall_below_q, s.event_points_q)
-        thr = ws.get("thr", n, np.int64)
-        np.multiply(cnt, cmin, out=thr, dtype=np.int64)
+        y = ws.get("y", n, np.int64)
+        np.add(self.x, cmin, out=y, dtype=np.int64)
+        np.multiply(y, cnt, out=y)
         mask = ws.get("b0", n, np.bool_)
-        np.greater_equal(dd, thr, out=mask)
+        np.greater_equal(total, y, out=mask)
         cand = np.flatnonzero(mask)
-        cand = cand[(self.x[cand] != HOLE) & (cnt[cand] > 0)]
-        return cand, dd, cnt
+        return cand[(self.x[cand] != HOLE) & (cnt[cand] > 0)]
+
+    def _deficit(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(total - x * count, count) at some rows: count times how far below its
+        baseline mean each reading is (total -1, count 0 where the baseline is unknown)."""
+        c = self.cnt[rows].astype(np.int64)
+        return self.total[rows] - self.x[rows] * c, c
 
     def _falling(self) -> tuple[np.ndarray, np.ndarray]:
         """Rows where spo2_falling is not recovered (covered and fallen by at least its
@@ -461,15 +506,12 @@ class _Grid:
             nr = np.flatnonzero(mask) + o
         # Rows whose window starts in a hole or before the record: the first accepted row
         # in the window is later; recompute those.
-        odd = np.arange(min(o, n), dtype=np.int64)
-        if holes.rows.size:
-            near = holes.rows + o
-            odd = _union(odd, near[near < n])
-        odd = odd[x[odd] != HOLE]
+        near = holes.rows + o
+        odd = np.concatenate([np.arange(min(o, n), dtype=np.int64), near[near < n]])
+        odd = odd[x[odd] != HOLE]  # (both parts sorted, the second all >= o)
+        nr = nr[~self.hmask[nr - o]]  # windows starting in a hole: recomputed below
         fall_nr = fall[nr].astype(np.int64)
         if odd.size:
-            keep = ~np.isin(nr, odd, assume_unique=True)
-            nr, fall_nr = nr[keep], fall_nr[keep]
             r0 = holes.next_kept(np.maximum(odd - o, 0))
             f_odd = x[r0].astype(np.int64) - x[odd]
             ok = ((odd - r0) * step >= cover) & (f_odd >= s.fall_recover_q)
@@ -479,20 +521,19 @@ class _Grid:
             nr, fall_nr = nr[order], fall_nr[order]
         return nr, fall_nr
 
-    def _events(self, f: Findings, ev: np.ndarray, dd: np.ndarray, cnt: np.ndarray) -> None:
+    def _events(self, f: Findings, ev: np.ndarray) -> None:
         """Runs of consecutive accepted readings at least `events.points` below their
         baseline (split by a gap longer than max_gap)."""
         if not ev.size:
             return
-        pos = ev - self.holes.before(ev)
+        pos = ev - self.hb[ev]
         start = np.ones(ev.size, dtype=bool)
         start[1:] = (pos[1:] != pos[:-1] + 1) | ((ev[1:] - ev[:-1]) * self.step > self.s.gap_ms)
         first = np.flatnonzero(start)
         i0, i1 = ev[first], ev[np.append(first[1:] - 1, ev.size - 1)]
         w0 = min(self.step, self.s.gap_ms)
         xe = self.x[ev].astype(np.int64)
-        total0 = dd[i0] + self.x[i0].astype(np.int64) * cnt[i0]  # back from the deficit
-        f.set_events(self.t[i0], self.t[i1], total0, cnt[i0].astype(np.int64),
+        f.set_events(self.t[i0], self.t[i1], self.total[i0], self.cnt[i0].astype(np.int64),
                      np.minimum.reduceat(xe, first), np.diff(np.append(first, ev.size)) * w0,
                      np.add.reduceat(xe, first) * w0)
 
@@ -524,11 +565,7 @@ class _Grid:
                 pholes = Holes(np.flatnonzero(~pok), n)
             raised, ended, _ = level_runs(nr - pholes.before(nr), self.tq0 + nr * self.step,
                                           breach, rule.delay_ms, s.gap_ms)
-            self._add(rule.name, rule.priority, nr[raised],
-                      pholes.next_kept(nr[ended] + 1), self._row_t)
-
-    def _row_t(self, rows: np.ndarray) -> np.ndarray:
-        return self.t[rows]
+            self._add(rule.name, rule.priority, nr[raised], pholes.next_kept(nr[ended] + 1))
 
     def _time_rules(self) -> None:
         s, t, n, step, spans = self.s, self.t, self.n, self.step, self.spans
@@ -544,8 +581,10 @@ class _Grid:
             tv = t[self.valid]
             eps = gap_episodes(np.concatenate([t[:1], tv]), np.concatenate([tv, t[-1:]]),
                                s.no_reading_s, True)
-        spans += [("no_reading", s.no_reading_priority, r, c) for r, c, _ in eps]
+        spans.append(vspans("no_reading", s.no_reading_priority, [e[0] for e in eps],
+                            [e[1] for e in eps]))
         if step + 2 >= s.stale_ms:
-            spans += [("stale_data", s.stale_priority, r, c)
-                      for r, c, _ in gap_episodes(t[:-1], t[1:], s.stale_s, False)]
+            eps = gap_episodes(t[:-1], t[1:], s.stale_s, False)
+            spans.append(vspans("stale_data", s.stale_priority, [e[0] for e in eps],
+                                [e[1] for e in eps]))
         spans += battery_spans(t, self.low_batt, s.battery_priority)

@@ -25,7 +25,15 @@ BIG = np.int64(1) << np.int64(50)  # sorts after any SpO2 value
 # by the share of that interval below the limit: clip(90.5 - reading, 0, 1).
 CT_LIMITS = (90 * Q + Q // 2, 85 * Q + Q // 2)
 
-Span = tuple[str, Priority, float, "float | None"]  # condition, priority, raised, cleared
+# One rule's alarm spans: condition, priority, raised times, cleared times (NaN: still
+# active when the record ended).
+Spans = tuple[str, Priority, np.ndarray, np.ndarray]
+
+
+def spans(name: str, priority: Priority, raised: list[float],
+          cleared: list[float | None]) -> Spans:
+    return (name, priority, np.array(raised, dtype=float),
+            np.array([np.nan if c is None else c for c in cleared], dtype=float))
 
 
 @dataclass
@@ -34,7 +42,7 @@ class Findings:
     milli-percent, time in ms), so the general and the regular-grid paths report identical
     figures. `oximon.analysis` turns it into the result."""
 
-    spans: list[Span] = field(default_factory=list)
+    spans: list[Spans] = field(default_factory=list)
     duration: float = 0.0
     valid_ms: int = 0  # observed time of the accepted readings
     sum_xw: int = 0  # sum of averaged SpO2 x weight (ms)
@@ -43,20 +51,12 @@ class Findings:
     nadir_q: int | None = None
     # Candidate events (before the minimum duration): times of the first and last reading,
     # baseline (sum, count) at the start, lowest averaged value, sum of weights (ms) and
-    # of value x weight over the event.
-    ev_t0: list[float] = field(default_factory=list)
-    ev_t1: list[float] = field(default_factory=list)
-    ev_s0: list[int] = field(default_factory=list)
-    ev_n0: list[int] = field(default_factory=list)
-    ev_nadir: list[int] = field(default_factory=list)
-    ev_sw: list[int] = field(default_factory=list)
-    ev_sxw: list[int] = field(default_factory=list)
+    # of value x weight over the event (arrays, one entry per candidate).
+    events: tuple[np.ndarray, ...] | None = None
 
     def set_events(self, t0: np.ndarray, t1: np.ndarray, s0: np.ndarray, n0: np.ndarray,
                    nadir: np.ndarray, sw: np.ndarray, sxw: np.ndarray) -> None:
-        self.ev_t0, self.ev_t1 = t0.tolist(), t1.tolist()
-        self.ev_s0, self.ev_n0 = s0.tolist(), n0.tolist()
-        self.ev_nadir, self.ev_sw, self.ev_sxw = nadir.tolist(), sw.tolist(), sxw.tolist()
+        self.events = (t0, t1, s0, n0, nadir, sw, sxw)
 
 
 def weights_ms(tq: np.ndarray, cap_ms: int) -> np.ndarray:
@@ -70,18 +70,17 @@ def weights_ms(tq: np.ndarray, cap_ms: int) -> np.ndarray:
     return w
 
 
-def battery_spans(t: np.ndarray, rows: np.ndarray, priority: Priority) -> list[Span]:
+def battery_spans(t: np.ndarray, rows: np.ndarray, priority: Priority) -> list[Spans]:
     """battery_low from the rows (sorted) whose flags say so: raised at the first of each
     run of rows, cleared at the row after it."""
     if rows.size == 0:
         return []
     start = np.ones(rows.size, dtype=bool)
     start[1:] = rows[1:] != rows[:-1] + 1
-    first = rows[start].tolist()
-    after = (rows[np.append(np.flatnonzero(start)[1:] - 1, rows.size - 1)] + 1).tolist()
+    after = rows[np.append(np.flatnonzero(start)[1:] - 1, rows.size - 1)] + 1
     n = t.size
-    return [("battery_low", priority, float(t[a]), float(t[b]) if b < n else None)
-            for a, b in zip(first, after, strict=True)]
+    cleared = np.where(after < n, t[np.minimum(after, n - 1)], np.nan)
+    return [("battery_low", priority, t[rows[start]], cleared)]
 
 
 class Grid:
@@ -222,41 +221,56 @@ class Episode:
     onset: int
 
 
-def level_runs(pos: np.ndarray, tqn: np.ndarray, breach: np.ndarray, delay: int,
-               gap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def level_runs(pos: np.ndarray | None, tqn: np.ndarray, breach: np.ndarray, delay: int,
+               gap: int, starts: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Level.update, solved on the readings where a rule is *not recovered* (the only ones
     where anything can happen): `pos` their positions in the rule's stream of readings
     (consecutive = nothing recovered in between), `tqn` their times, `breach` whether each
     breaches. Returns (raise, end, onset) index arrays into these: the rule became active
     at `raise` (its delay counted from `onset`) and clears at the reading after `end` (the
-    last of its not-recovered run), if there is one."""
+    last of its not-recovered run), if there is one. `starts` may give the runs' starts
+    (but the first) instead of `pos`."""
     b = np.flatnonzero(breach)
     if b.size == 0:
         return _NO_RUNS
+    m = tqn.size
     # Runs of consecutive positions (nothing recovered in between); segments also split
     # where the time gap is too long. The delay runs from the first breach in a segment.
-    run_start = np.ones(pos.size, dtype=bool)
-    np.not_equal(pos[1:], pos[:-1] + 1, out=run_start[1:])
-    seg_start = run_start.copy()
-    seg_start[1:] |= (tqn[1:] - tqn[:-1]) > gap
-    seg = np.cumsum(seg_start)[b]
-    first = np.ones(b.size, dtype=bool)
-    np.not_equal(seg[1:], seg[:-1], out=first[1:])
-    onset = b[np.flatnonzero(first)][np.cumsum(first) - 1]
-    ok = (tqn[b] - tqn[onset]) >= delay
-    ok_idx = b[ok]
-    if ok_idx.size == 0:
+    if starts is None:
+        assert pos is not None
+        starts = np.flatnonzero(pos[1:] != pos[:-1] + 1) + 1
+    run_starts = starts
+    gaps = np.flatnonzero((tqn[1:] - tqn[:-1]) > gap) + 1
+    seg = np.concatenate([_ZERO, run_starts, gaps])
+    if gaps.size:
+        seg.sort()
+        seg = seg[np.append(True, seg[1:] != seg[:-1])]
+    seg_end = np.append(seg[1:], m)
+    j = np.searchsorted(b, seg)  # the first breach at or after each segment's start
+    has = j < b.size
+    has[has] = b[j[has]] < seg_end[has]
+    onset, seg_end = b[j[has]], seg_end[has]
+    # The first breach at least `delay` after the onset, if still in the segment (times
+    # increase, so a search over all the breaches finds it).
+    k = np.searchsorted(tqn[b], tqn[onset] + delay)
+    ok = k < b.size
+    ok[ok] = b[k[ok]] < seg_end[ok]
+    cand, onset = b[k[ok]], onset[ok]
+    if cand.size == 0:
         return _NO_RUNS
     # Once active, a rule stays so to the end of its run (a gap does not clear it), and
     # the next run starts afresh: so it is raised at the first candidate of each run.
-    run = np.cumsum(run_start) - 1
-    r = run[ok_idx]
-    firsts = np.ones(r.size, dtype=bool)
-    np.not_equal(r[1:], r[:-1], out=firsts[1:])
-    ends = np.append(np.flatnonzero(run_start[1:]), pos.size - 1)
-    return ok_idx[firsts], ends[r[firsts]], onset[ok][firsts]
+    run_starts = np.concatenate([_ZERO, run_starts])
+    run = np.searchsorted(run_starts, cand, side="right") - 1
+    firsts = np.ones(run.size, dtype=bool)
+    np.not_equal(run[1:], run[:-1], out=firsts[1:])
+    run = run[firsts]
+    ends = np.append(run_starts[1:], m) - 1
+    return cand[firsts], ends[run], onset[firsts]
 
 
+_ZERO = np.zeros(1, dtype=np.int64)
 _NO_RUNS = (np.zeros(0, dtype=np.int64),) * 3
 
 
