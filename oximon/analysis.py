@@ -19,7 +19,7 @@ import numpy as np
 
 from oximon.pipeline import grid, scratch, vector
 from oximon.pipeline.settings import INVALID_FLAGS, MS, T_LIMIT_S, Q, Settings
-from oximon.pipeline.vector import Findings, Spans
+from oximon.pipeline.vector import Findings, Spans, push
 from oximon.profile import Profile, load_profile
 from oximon.types import Flags, Priority
 
@@ -190,7 +190,7 @@ def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndar
             ("stale_data", s.stale_priority,
              vector.gap_episodes(t[:-1], t[1:], s.stale_s, False))):
         found.append(vector.spans(name, prio, [e[0] for e in eps], [e[1] for e in eps]))
-    found += vector.battery_spans(t, np.flatnonzero(fl & int(Flags.LOW_BATTERY)),
+    found += vector.battery_spans(t, np.flatnonzero((fl & int(Flags.LOW_BATTERY)) != 0),
                                   s.battery_priority)
     # -- metrics and events ----------------------------------------------------------------------
     w = vector.weights_ms(tq, s.gap_ms)
@@ -207,7 +207,7 @@ def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndar
         start = np.ones(cand.size, dtype=bool)
         start[1:] = (cand[1:] != cand[:-1] + 1) | ((ta[cand[1:]] - ta[cand[:-1]]) > s.gap_ms)
         first = np.flatnonzero(start)
-        i0, i1 = cand[first], cand[np.append(first[1:] - 1, cand.size - 1)]
+        i0, i1 = cand[first], cand[push(first[1:] - 1, cand.size - 1)]
         wc = wa[cand]
         f.set_events(tf[i0], tf[i1], base_sum[i0], base_n[i0],
                      np.minimum.reduceat(x[cand], first), np.add.reduceat(wc, first),
@@ -243,6 +243,7 @@ def _result(s: Settings, f: Findings) -> AnalysisResult:
     # `events.min_duration_s`; the baseline of an event is the one at its start; the area
     # between baseline and trace (for the hypoxic burden) is exact: sum((S0/N0 - x) * w).
     events: list[Event] = []
+    depths = np.zeros(0)
     area_ms = 0.0  # milli-percent x ms
     if f.events is not None:
         t0, t1, s0, n0, nadir_q, sw, sxw = f.events
@@ -252,8 +253,9 @@ def _result(s: Settings, f: Findings) -> AnalysisResult:
         s0, n0 = s0.astype(float), n0.astype(float)
         base = s0 / n0 / Q
         nadir = nadir_q / Q
-        cols = [np.round(a, 3).tolist() for a in (t0, t1, nadir, base, base - nadir)]
-        events = list(map(Event, repeat("desaturation"), *cols))
+        rounded = [np.round(a, 3) for a in (t0, t1, nadir, base, base - nadir)]
+        depths = rounded[4]
+        events = list(map(Event, repeat("desaturation"), *(a.tolist() for a in rounded)))
         area_ms = float(np.sum((s0 * sw - n0 * sxw) / n0))
     alarms = _alarms(f.spans)
     valid_ms = f.valid_ms
@@ -262,10 +264,9 @@ def _result(s: Settings, f: Findings) -> AnalysisResult:
         metrics: dict[str, float | None] = dict.fromkeys(_METRICS)
     else:
         hours = valid_ms / 3.6e6
-        depths = [e.depth for e in events]
         metrics = {
-            "odi3": _r(sum(d >= 3 for d in depths) / hours),
-            "odi4": _r(sum(d >= 4 for d in depths) / hours),
+            "odi3": _r(int(np.count_nonzero(depths >= 3)) / hours),
+            "odi4": _r(int(np.count_nonzero(depths >= 4)) / hours),
             # Oximeters show whole percent: a reading of 90 stands for 89.5..90.5, half of
             # which is below 90. So each reading counts by the share of its rounding
             # interval below the limit (89 -> all, 90 -> half, 91 -> none); counting "< 90"

@@ -25,6 +25,17 @@ BIG = np.int64(1) << np.int64(50)  # sorts after any SpO2 value
 # by the share of that interval below the limit: clip(90.5 - reading, 0, 1).
 CT_LIMITS = (90 * Q + Q // 2, 85 * Q + Q // 2)
 
+_TRUE = np.ones(1, dtype=bool)
+
+
+def push(a: np.ndarray, v: int) -> np.ndarray:
+    """a with v appended (np.append without its per-call overhead)."""
+    out = np.empty(a.size + 1, dtype=np.result_type(a.dtype, np.int64))
+    out[:-1] = a
+    out[-1] = v
+    return out
+
+
 # One rule's alarm spans: condition, priority, raised times, cleared times (NaN: still
 # active when the record ended).
 Spans = tuple[str, Priority, np.ndarray, np.ndarray]
@@ -77,7 +88,7 @@ def battery_spans(t: np.ndarray, rows: np.ndarray, priority: Priority) -> list[S
         return []
     start = np.ones(rows.size, dtype=bool)
     start[1:] = rows[1:] != rows[:-1] + 1
-    after = rows[np.append(np.flatnonzero(start)[1:] - 1, rows.size - 1)] + 1
+    after = rows[push(np.flatnonzero(start)[1:] - 1, rows.size - 1)] + 1
     n = t.size
     cleared = np.where(after < n, t[np.minimum(after, n - 1)], np.nan)
     return [("battery_low", priority, t[rows[start]], cleared)]
@@ -245,8 +256,8 @@ def level_runs(pos: np.ndarray | None, tqn: np.ndarray, breach: np.ndarray, dela
     seg = np.concatenate([_ZERO, run_starts, gaps])
     if gaps.size:
         seg.sort()
-        seg = seg[np.append(True, seg[1:] != seg[:-1])]
-    seg_end = np.append(seg[1:], m)
+        seg = seg[np.concatenate((_TRUE, seg[1:] != seg[:-1]))]
+    seg_end = push(seg[1:], m)
     j = np.searchsorted(b, seg)  # the first breach at or after each segment's start
     has = j < b.size
     has[has] = b[j[has]] < seg_end[has]
@@ -266,7 +277,7 @@ def level_runs(pos: np.ndarray | None, tqn: np.ndarray, breach: np.ndarray, dela
     firsts = np.ones(run.size, dtype=bool)
     np.not_equal(run[1:], run[:-1], out=firsts[1:])
     run = run[firsts]
-    ends = np.append(run_starts[1:], m) - 1
+    ends = push(run_starts[1:], m) - 1
     return cand[firsts], ends[run], onset[firsts]
 
 
