@@ -2,9 +2,11 @@
 alarms the live engine would have raised.
 
 `analyze()` runs the *same* rules as the live `StationPipeline` (validity, artifact
-rejection, averaging, level rules, time rules), vectorised in `oximon.pipeline.vector`
-and proven identical by tests, so a supervisor's report and the alarms people heard
-agree to the sample. Pure numpy: no I/O.
+rejection, averaging, level rules, time rules), vectorised and proven identical by tests,
+so a supervisor's report and the alarms people heard agree to the sample. A record on a
+regular time grid (a device at a fixed rate) takes the fast path `oximon.pipeline.grid`;
+any other time axis the general path here (`oximon.pipeline.vector`); both report the
+same `Findings` in exact integers, turned into the result by `_result`. Pure numpy: no I/O.
 """
 
 from __future__ import annotations

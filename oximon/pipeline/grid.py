@@ -16,19 +16,21 @@ from __future__ import annotations
 from bisect import bisect_right
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 from oximon.pipeline.scratch import scratch
 from oximon.pipeline.settings import DT_CAP_MS, INVALID_FLAGS, MS, T_LIMIT_S, Q, Settings
 from oximon.pipeline.stages import ArtifactFilter
 from oximon.pipeline.vector import (
+    CHUNK,
     CT_LIMITS,
     Findings,
     Spans,
-    _network,
     battery_spans,
     gap_episodes,
     level_runs,
     push,
+    sorting_network,
 )
 from oximon.pipeline.vector import spans as vspans
 from oximon.types import Flags, Priority
@@ -71,12 +73,6 @@ class Holes:
         j = np.minimum(np.searchsorted(self.ends, r), self.ends.size - 1)
         inside = (self.starts[j] <= r) & (r <= self.ends[j])
         return np.where(inside, self.ends[j] + 1, r)
-
-    def contains(self, r: np.ndarray) -> np.ndarray:
-        if not self.rows.size:
-            return np.zeros(np.shape(r), dtype=bool)
-        j = np.minimum(np.searchsorted(self.rows, r), self.rows.size - 1)
-        return self.rows[j] == r
 
 
 def _regular_step(t: np.ndarray, n: int) -> int:
@@ -342,7 +338,7 @@ class _Grid:
                 vals = np.where(ok, q[idx], HOLE)
                 if m <= 8:  # a sorting network over the columns: cheaper than np.sort
                     cols = list(vals.T)
-                    for a, b in _network(m):
+                    for a, b in sorting_network(m):
                         cols[a], cols[b] = (np.minimum(cols[a], cols[b]),
                                             np.maximum(cols[a], cols[b]))
                     srt = np.stack(cols, axis=1)
@@ -394,12 +390,18 @@ class _Grid:
             np.minimum(hi[:-2], hi[2:], out=tmp)
             np.add(out, tmp, out=out)
             np.right_shift(out, 1, out=out)
-        else:
+        elif m <= 8:  # a sorting network over shifted columns
             cols = [q[i:n - o + i] for i in range(m)]  # i = m - 1 is the current row
-            for a, b in _network(m):
+            for a, b in sorting_network(m):
                 cols[a], cols[b] = np.minimum(cols[a], cols[b]), np.maximum(cols[a], cols[b])
             np.add(cols[(m - 1) // 2], cols[m // 2], out=out)
             np.right_shift(out, 1, out=out)
+        else:  # long windows (high rates): sort a bounded block of windows at a time
+            win = sliding_window_view(q, m)  # row k holds rows k .. k + o
+            rows = max(1, CHUNK // m)
+            for a in range(0, n - o, rows):
+                srt = np.sort(win[a:a + rows], axis=1)
+                out[a:a + rows] = (srt[:, (m - 1) // 2] + srt[:, m // 2]) >> 1
 
     # -- rules on sparse rows ------------------------------------------------------------------
     def _spo2_rule(self, name: str, priority: Priority, nr: np.ndarray, breach: np.ndarray,

@@ -2,11 +2,14 @@
 
 Every function here reproduces its streaming counterpart *exactly* (same integer units,
 same comparisons, same order of float operations), which `tests/test_pipeline_equivalence.py`
-checks sample for sample on random and realistic records. The tricks that make it fast:
+checks sample for sample on random and realistic records. This is the general path of
+batch analysis (any time axis: irregular, rows out of order); records on a regular time
+grid take the faster `oximon.pipeline.grid`, which reuses the helpers shared here
+(`level_runs`, `Findings`, ...). The tricks:
 
 - windows on a regular time grid are fixed index offsets (no binary search);
 - rules with state (artifact rejection, the level rules) are solved on the few places where
-  something can happen (jumps, breaches), not sample by sample;
+  something can happen (jumps, readings that are not recovered), not sample by sample;
 - sums are integer prefix sums (exact, and far cheaper than float cumsum).
 """
 
@@ -21,6 +24,7 @@ from oximon.pipeline.stages import ArtifactFilter
 from oximon.types import Priority
 
 BIG = np.int64(1) << np.int64(50)  # sorts after any SpO2 value
+CHUNK = 1 << 21  # elements of window values sorted at once (long windows at high rates)
 # CT90 / CT85: a whole-percent reading of 90 stands for 89.5..90.5, so each reading counts
 # by the share of that interval below the limit: clip(90.5 - reading, 0, 1).
 CT_LIMITS = (90 * Q + Q // 2, 85 * Q + Q // 2)
@@ -178,7 +182,7 @@ def artifact_accept(tq: np.ndarray, q: np.ndarray, step_q: int, rate_q: int,
     return acc, confirmed
 
 
-def _network(m: int) -> list[tuple[int, int]]:
+def sorting_network(m: int) -> list[tuple[int, int]]:
     """Comparators of an odd-even transposition sort of m items (m small)."""
     return [(i, i + 1) for r in range(m) for i in range(r % 2, m - 1, 2)]
 
@@ -203,14 +207,20 @@ def average(q: np.ndarray, lo: np.ndarray, median: bool) -> np.ndarray:
         from numpy.lib.stride_tricks import sliding_window_view
 
         win = sliding_window_view(padded, m)  # row k holds q[k-m+1 .. k]
-        if any_short:
-            win = np.where(np.arange(m)[None, :] >= (m - cnt)[:, None], win, BIG)
-        srt = np.sort(win, axis=1)
-        return (srt[k, (cnt - 1) // 2] + srt[k, cnt // 2]) // 2
+        out = np.empty(n, dtype=np.int64)
+        rows = max(1, CHUNK // m)  # sort a bounded block of windows at a time
+        for a in range(0, n, rows):
+            w, c = win[a:a + rows], cnt[a:a + rows]
+            if any_short:
+                w = np.where(np.arange(m)[None, :] >= (m - c)[:, None], w, BIG)
+            srt = np.sort(w, axis=1)
+            j = np.arange(c.size)
+            out[a:a + rows] = (srt[j, (c - 1) // 2] + srt[j, c // 2]) // 2
+        return out
     cols = [padded[m - 1 - i: m - 1 - i + n] for i in range(m)]
     if any_short:
         cols = [c if i == 0 else np.where(cnt > i, c, BIG) for i, c in enumerate(cols)]
-    for a, b in _network(m):
+    for a, b in sorting_network(m):
         x, y = cols[a], cols[b]
         cols[a], cols[b] = np.minimum(x, y), np.maximum(x, y)
     med = (cols[(m - 1) // 2] + cols[m // 2]) >> 1  # floor of the mean, like // 2
