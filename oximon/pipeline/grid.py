@@ -119,7 +119,7 @@ class _Grid:
                 self.bad = nz[(f & INVALID_FLAGS) != 0]
                 self.low_batt = nz[(f & int(Flags.LOW_BATTERY)) != 0]
         self.spans: list[Spans] = []
-        self.spo2_spans: list[tuple[str, Priority, np.ndarray, np.ndarray]] = []
+        self.spo2_rules: list[tuple[str, Priority, np.ndarray, np.ndarray, int]] = []
 
     def run(self) -> Findings:
         s, n = self.s, self.n
@@ -153,7 +153,7 @@ class _Grid:
         self._spo2_rule("spo2_falling", s.fall_priority, nr,
                         (ddn >= s.fall_below_q * cn) & (fall >= s.fall_points_q),
                         s.fall_delay_ms)
-        self._spo2_times()
+        self._spo2_levels()
         f = Findings(spans=self.spans)
         self._events(f, cand[ddc >= s.event_points_q * cc])
         self._pulse()
@@ -407,34 +407,55 @@ class _Grid:
     def _spo2_rule(self, name: str, priority: Priority, nr: np.ndarray, breach: np.ndarray,
                    delay: int) -> None:
         """A level rule over the accepted readings, given the rows where it is not
-        recovered (sorted) and whether each breaches."""
-        if not breach.any():
-            return
-        holes, hb, step = self.holes, self.hb, self.step
-        # Runs of readings: consecutive rows, or rows with only holes between them. Times
-        # in rows (the grid), so the delay and the gap in whole rows.
-        brk = np.flatnonzero(nr[1:] != nr[:-1] + 1) + 1
-        a, b = nr[brk - 1] + 1, nr[brk]
-        starts = brk[(hb[b] - hb[a]) != (b - a)]
-        raised, ended, _ = level_runs(None, nr, breach, -(-delay // step),
-                                      self.s.gap_ms // step, starts)
-        if raised.size:
-            self.spo2_spans.append((name, priority, nr[raised],
-                                    holes.next_kept(nr[ended] + 1)))
+        recovered (sorted) and whether each breaches: queued, all solved in one go."""
+        if breach.any():
+            self.spo2_rules.append((name, priority, nr, breach, delay))
 
-    def _spo2_times(self) -> None:
-        """The SpO2 rules' rows as times (all at once: the confirmed-hold lookup)."""
-        if not self.spo2_spans:
+    def _spo2_levels(self) -> None:
+        """Level.update for every queued SpO2 rule at once: the rules' rows side by side,
+        far enough apart that no run or segment spans two rules. Times in rows (the grid),
+        so delays and the gap in whole rows."""
+        rules = self.spo2_rules
+        if not rules:
             return
+        n, hb, step = self.n, self.hb, self.step
+        sizes = [r[2].size for r in rules]
+        rows = np.concatenate([r[2] for r in rules])
+        pos = rows + np.repeat(np.arange(len(rules)) * (2 * n + 2), sizes)
+        first = np.cumsum(sizes) - sizes  # where each rule's rows begin
+        # Runs of readings: consecutive rows, or rows with only holes between them.
+        brk = np.flatnonzero(pos[1:] != pos[:-1] + 1) + 1
+        a, b = rows[brk - 1] + 1, rows[brk]
+        real = (hb[b] - hb[a]) != (b - a)
+        boundary = np.zeros(rows.size + 1, dtype=bool)
+        boundary[first] = True
+        real |= boundary[brk]
+        gap = self.s.gap_ms // step
+        gaps = brk[(b - a) >= gap] if gap else None  # (rows b - a + 1 apart > gap)
+        delays = np.repeat([-(-r[4] // step) for r in rules], sizes)
+        raised, ended, _ = level_runs(None, pos, np.concatenate([r[3] for r in rules]),
+                                      delays, gap, brk[real], gaps)
+        if not raised.size:
+            return
+        k = raised.size
+        both = np.concatenate([rows[raised], self._next_acc(rows[ended] + 1)])
+        times = self._known_t(np.minimum(both, n - 1))
+        times[both >= n] = np.nan
+        rule = np.searchsorted(first, raised, side="right") - 1
+        for i, (name, priority, *_) in enumerate(rules):
+            sel = rule == i
+            if sel.any():
+                self.spans.append((name, priority, times[:k][sel], times[k:][sel]))
+
+    def _next_acc(self, r: np.ndarray) -> np.ndarray:
+        """The first accepted row at or after each row r (n or more: none)."""
         n = self.n
-        rows = np.concatenate([np.concatenate([r, c]) for _, _, r, c in self.spo2_spans])
-        times = self._known_t(np.minimum(rows, n - 1))
-        times[rows >= n] = np.nan
-        i = 0
-        for name, priority, r, _ in self.spo2_spans:
-            k = r.size
-            self.spans.append((name, priority, times[i:i + k], times[i + k:i + 2 * k]))
-            i += 2 * k
+        hit = self.hmask[np.minimum(r, n - 1)] & (r < n)
+        if not hit.any():
+            return r
+        r = r.copy()
+        r[hit] = self.holes.next_kept(r[hit])
+        return r
 
     def _add(self, name: str, priority: Priority, raised: np.ndarray,
              cleared: np.ndarray) -> None:

@@ -242,8 +242,9 @@ class Episode:
     onset: int
 
 
-def level_runs(pos: np.ndarray | None, tqn: np.ndarray, breach: np.ndarray, delay: int,
-               gap: int, starts: np.ndarray | None = None
+def level_runs(pos: np.ndarray | None, tqn: np.ndarray, breach: np.ndarray,
+               delay: int | np.ndarray,
+               gap: int, starts: np.ndarray | None = None, gaps: np.ndarray | None = None
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Level.update, solved on the readings where a rule is *not recovered* (the only ones
     where anything can happen): `pos` their positions in the rule's stream of readings
@@ -251,7 +252,8 @@ def level_runs(pos: np.ndarray | None, tqn: np.ndarray, breach: np.ndarray, dela
     breaches. Returns (raise, end, onset) index arrays into these: the rule became active
     at `raise` (its delay counted from `onset`) and clears at the reading after `end` (the
     last of its not-recovered run), if there is one. `starts` may give the runs' starts
-    (but the first) instead of `pos`."""
+    (but the first) instead of `pos`, and `gaps` where the time gap splits a run; `delay`
+    may be one per reading (several rules solved side by side)."""
     b = np.flatnonzero(breach)
     if b.size == 0:
         return _NO_RUNS
@@ -262,7 +264,8 @@ def level_runs(pos: np.ndarray | None, tqn: np.ndarray, breach: np.ndarray, dela
         assert pos is not None
         starts = np.flatnonzero(pos[1:] != pos[:-1] + 1) + 1
     run_starts = starts
-    gaps = np.flatnonzero((tqn[1:] - tqn[:-1]) > gap) + 1
+    if gaps is None:
+        gaps = np.flatnonzero((tqn[1:] - tqn[:-1]) > gap) + 1
     seg = np.concatenate([_ZERO, run_starts, gaps])
     if gaps.size:
         seg.sort()
@@ -274,7 +277,8 @@ def level_runs(pos: np.ndarray | None, tqn: np.ndarray, breach: np.ndarray, dela
     onset, seg_end = b[j[has]], seg_end[has]
     # The first breach at least `delay` after the onset, if still in the segment (times
     # increase, so a search over all the breaches finds it).
-    k = np.searchsorted(tqn[b], tqn[onset] + delay)
+    k = np.searchsorted(tqn[b], tqn[onset] + (delay if isinstance(delay, int)
+                                              else delay[onset]))
     ok = k < b.size
     ok[ok] = b[k[ok]] < seg_end[ok]
     cand, onset = b[k[ok]], onset[ok]
