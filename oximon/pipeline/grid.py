@@ -431,7 +431,9 @@ class _Grid:
         boundary[first] = True
         real |= boundary[brk]
         gap = self.s.gap_ms // step
-        gaps = brk[(b - a) >= gap] if gap else None  # (rows b - a + 1 apart > gap)
+        # A gap splits a run of readings with only holes between them (elsewhere a run
+        # starts anyway): consecutive readings b - a + 1 rows apart, more than `gap`.
+        gaps = brk[~real & ((b - a) >= gap)] if gap else None
         delays = np.repeat([-(-r[4] // step) for r in rules], sizes)
         raised, ended, _ = level_runs(None, pos, np.concatenate([r[3] for r in rules]),
                                       delays, gap, brk[real], gaps)
