@@ -238,20 +238,15 @@ class _Grid:
         valid rows `pa`) until it accepts a reading again; returns the rows it rejected.
         Where the next hold-length of rows is all valid (nearly always), that is solved
         for all candidates at once; otherwise the filter itself is replayed."""
-        s, n, q, valid, step = self.s, self.n, self.q, self.valid, self.step
-        h = max(0, -(-s.art_hold_ms // step))  # by row c + h the hold has run out
-        rows = ca[:, None] + np.arange(h + 1)[None, :]
-        fast = rows[:, -1] < n
-        rows = np.minimum(rows, n - 1)
-        fast &= valid[rows].all(axis=1)
-        dt = np.full(rows.shape, min(step, DT_CAP_MS), dtype=np.int64)
-        dt[:, 0] = np.minimum((ca - pa) * step, DT_CAP_MS)
-        within = (np.abs(q[rows].astype(np.int64) - q[pa][:, None]) * MS
-                  <= s.art_step_q * MS + s.art_rate_q * dt)
-        stop = within | (np.arange(h + 1)[None, :] * step >= s.art_hold_ms)
-        j = np.argmax(stop, axis=1)
-        real = ~within[np.arange(ca.size), j]  # accepted because the hold ran out
-        k = ca + j
+        s = self.s
+        h = max(0, -(-s.art_hold_ms // self.step))  # by row c + h the hold has run out
+        fast = np.empty(ca.size, dtype=bool)
+        k = np.empty(ca.size, dtype=np.int64)
+        real = np.empty(ca.size, dtype=bool)
+        block = max(1, CHUNK // (h + 1))  # (a bounded matrix at high rates)
+        for a in range(0, ca.size, block):
+            fast[a:a + block], k[a:a + block], real[a:a + block] = self._holds(
+                ca[a:a + block], pa[a:a + block], h)
         # A candidate inside the span another one held back is not a fresh jump: follow
         # the chain of candidates that are.
         nxt = np.searchsorted(ca, k, side="right").tolist()
@@ -285,6 +280,23 @@ class _Grid:
         lengths = k_r - c_r
         starts = np.cumsum(lengths) - lengths
         return np.arange(int(lengths.sum())) + np.repeat(c_r - starts, lengths)
+
+    def _holds(self, ca: np.ndarray, pa: np.ndarray,
+               h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For candidates whose next h + 1 rows are all valid ("fast"): the row where the
+        filter accepts again (k) and whether that is because the hold ran out (real)."""
+        s, n, q, valid, step = self.s, self.n, self.q, self.valid, self.step
+        rows = ca[:, None] + np.arange(h + 1)[None, :]
+        fast = rows[:, -1] < n
+        rows = np.minimum(rows, n - 1)
+        fast &= valid[rows].all(axis=1)
+        dt = np.full(rows.shape, min(step, DT_CAP_MS), dtype=np.int64)
+        dt[:, 0] = np.minimum((ca - pa) * step, DT_CAP_MS)
+        within = (np.abs(q[rows].astype(np.int64) - q[pa][:, None]) * MS
+                  <= s.art_step_q * MS + s.art_rate_q * dt)
+        stop = within | (np.arange(h + 1)[None, :] * step >= s.art_hold_ms)
+        j = np.argmax(stop, axis=1)
+        return fast, ca + j, ~within[np.arange(ca.size), j]
 
     def _replay_one(self, f: ArtifactFilter, c: int, p: int) -> tuple[int, bool, bool]:
         """The streaming filter from candidate c (previous accepted reading p): the row
