@@ -2,28 +2,34 @@
 alarms the live engine would have raised.
 
 `analyze()` runs the *same* rules as the live `StationPipeline` (validity, artifact
-rejection, averaging, level rules, time rules), vectorised in `oximon.pipeline.vector`
-and proven identical by tests, so a supervisor's report and the alarms people heard
-agree to the sample. Pure numpy: no I/O.
+rejection, averaging, level rules, time rules), vectorised and proven identical by tests,
+so a supervisor's report and the alarms people heard agree to the sample. A record on a
+regular time grid (a device at a fixed rate) takes the fast path `oximon.pipeline.grid`;
+any other time axis the general path here (`oximon.pipeline.vector`); both report the
+same `Findings` in exact integers, turned into the result by `_result`. Pure numpy: no I/O.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from itertools import repeat
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
 
-from oximon.pipeline import vector
+from oximon.pipeline import grid, scratch, vector
 from oximon.pipeline.settings import INVALID_FLAGS, MS, T_LIMIT_S, Q, Settings
+from oximon.pipeline.vector import Findings, Spans, push
 from oximon.profile import Profile, load_profile
 from oximon.types import Flags, Priority
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Event:
-    """A desaturation: SpO2 at least `events.points` below the baseline."""
+    """A desaturation: SpO2 at least `events.points` below the baseline. (A plain slotted
+    record, not frozen: a day's analysis builds hundreds, and frozen ones cost 4x more.)"""
 
     kind: str
     start_s: float
@@ -37,8 +43,10 @@ class Event:
                 "nadir": self.nadir, "baseline": self.baseline, "depth": self.depth}
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class AlarmSpan:
+    """An alarm condition as the live engine would have raised and cleared it."""
+
     condition: str
     priority: Priority
     raised_s: float
@@ -69,10 +77,6 @@ class AnalysisResult:
 _METRICS = ("odi3", "odi4", "ct90", "ct85", "nadir", "mean_spo2", "hypoxic_burden")
 
 
-def _r(x: float, nd: int = 3) -> float:
-    return round(float(x), nd)
-
-
 def analyze(time_s: Any, spo2: Any, pr: Any, profile: Profile | None = None, *,
             flags: Any = None) -> AnalysisResult:
     """Analyse one recording. Arrays of equal length; NaN = no valid value. `flags` (ints
@@ -86,34 +90,40 @@ def analyze(time_s: Any, spo2: Any, pr: Any, profile: Profile | None = None, *,
     if sp_all.size != n_all or pr_all.size != n_all:
         raise ValueError(f"time_s, spo2 and pr must have the same length "
                          f"({n_all}, {sp_all.size}, {pr_all.size})")
-    fl_all = (np.zeros(n_all, dtype=np.int64) if flags is None
-              else np.asarray(flags, dtype=np.int64).ravel())
-    if fl_all.size != n_all:
+    fl_all = None if flags is None else np.asarray(flags, dtype=np.int64).ravel()
+    if fl_all is not None and fl_all.size != n_all:
         raise ValueError(f"flags must have the same length as time_s ({n_all}, {fl_all.size})")
     with np.errstate(all="ignore"):
-        return _analyze(s, t_all, sp_all, pr_all, fl_all)
+        found = grid.analyze_grid(s, t_all, sp_all, pr_all, fl_all)
+        if found is None:  # not a regular time grid: the general path
+            if fl_all is None:
+                fl_all = np.zeros(n_all, dtype=np.int64)
+            found = _analyze(s, t_all, sp_all, pr_all, fl_all)
+        scratch.release_if_large()
+        return _result(s, found)
 
 
 def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndarray,
-             fl_all: np.ndarray) -> AnalysisResult:
+             fl_all: np.ndarray) -> Findings:
+    """Any time axis (irregular, gaps, rows out of order): windows by binary search."""
     keep = vector.keep_rows(t_all, T_LIMIT_S)
     if not keep.all():
         t, sp, pr, fl = t_all[keep], sp_all[keep], pr_all[keep], fl_all[keep]
     else:
         t, sp, pr, fl = t_all, sp_all, pr_all, fl_all
     n = t.size
-    empty = AnalysisResult(0.0, 0.0, dict.fromkeys(_METRICS), [], [], s.averaging_delay_s)
     if n == 0:
-        return empty
+        return Findings()
     tq = np.rint(t * MS).astype(np.int64)
-    grid = vector.Grid(tq)
+    grid_ = vector.Grid(tq)
     bad = (fl & INVALID_FLAGS) != 0
     spo2_min = s.spo2_min_q / Q
     valid = ~bad & (sp >= spo2_min) & (sp <= 100.0)
     vidx = np.flatnonzero(valid)
     # -- artifact rejection and averaging (the accepted readings, "a") --------------------
     qv = np.rint(sp[vidx] * Q).astype(np.int64)
-    acc = vector.artifact_accept(tq[vidx], qv, s.art_step_q, s.art_rate_q, s.art_hold_ms)
+    acc, confirmed = vector.artifact_accept(tq[vidx], qv, s.art_step_q, s.art_rate_q,
+                                            s.art_hold_ms)
     if acc.all():
         aidx, qa = vidx, qv
     else:
@@ -123,28 +133,36 @@ def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndar
     sel[aidx] = True
     prefix = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(sel, out=prefix[1:])
-    lo = grid.starts(aidx, prefix, s.avg_ms, True, ta)
+    lo = grid_.starts(aidx, prefix, s.avg_ms, True, ta)
     x = vector.average(qa, lo, s.avg_median)
     tf = t[aidx]
-    spans: list[AlarmSpan] = []
+    # When the live pipeline knew each accepted reading's verdicts: at its own time, but a
+    # reading held back and then confirmed is only known at the confirming reading.
+    tk = tf
+    if confirmed:
+        tk = tf.copy()
+        apos = np.cumsum(acc) - 1  # valid index -> accepted index
+        for first, conf in confirmed:
+            tk[apos[first]:apos[conf]] = tf[apos[conf]]
+    found: list[Spans] = []
 
     def add(name: str, prio: Priority, eps: list[vector.Episode], times: np.ndarray) -> None:
-        for e in eps:
-            spans.append(AlarmSpan(name, prio, float(times[e.raised]),
-                                   None if e.cleared is None else float(times[e.cleared])))
+        found.append(vector.spans(name, prio, [float(times[e.raised]) for e in eps],
+                                  [None if e.cleared is None else float(times[e.cleared])
+                                   for e in eps]))
 
     # -- SpO2 level rules ------------------------------------------------------------------
     for rule in (s.spo2_low, s.spo2_severe):
         add(rule.name, rule.priority,
             vector.level_episodes(ta, x < rule.threshold, x >= rule.recover, rule.delay_ms,
-                                  s.gap_ms), tf)
-    base_sum, base_n = _baseline(grid, aidx, prefix, ta, x, s)
+                                  s.gap_ms), tk)
+    base_sum, base_n = _baseline(grid_, aidx, prefix, ta, x, s)
     known = base_n > 0
     drop_breach = known & (x * base_n <= base_sum - s.drop_points_q * base_n)
     drop_rec = ~known | (x * base_n > base_sum - s.drop_recover_q * base_n)
     add("spo2_drop", s.drop_priority,
-        vector.level_episodes(ta, drop_breach, drop_rec, s.drop_delay_ms, s.gap_ms), tf)
-    flo = grid.starts(aidx, prefix, s.fall_win_ms, False, ta)
+        vector.level_episodes(ta, drop_breach, drop_rec, s.drop_delay_ms, s.gap_ms), tk)
+    flo = grid_.starts(aidx, prefix, s.fall_win_ms, False, ta)
     if x.size:
         flo_c = np.minimum(flo, x.size - 1)
         fall = x[flo_c] - x
@@ -153,7 +171,7 @@ def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndar
             vector.level_episodes(ta, covered & (fall >= s.fall_points_q) & known
                                   & (x * base_n <= base_sum - s.fall_below_q * base_n),
                                   ~covered | (fall < s.fall_recover_q), s.fall_delay_ms,
-                                  s.gap_ms), tf)
+                                  s.gap_ms), tk)
     # -- pulse rate ----------------------------------------------------------------------------
     pok = ~bad & (pr >= s.pr_min) & (pr <= s.pr_max)
     pidx = np.flatnonzero(pok)
@@ -168,36 +186,43 @@ def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndar
     tv = t[vidx]
     since = np.concatenate([t[:1], tv])
     until = np.concatenate([tv, t[-1:]])
-    for raised, cleared, _ in vector.gap_episodes(since, until, s.no_reading_s, True):
-        spans.append(AlarmSpan("no_reading", s.no_reading_priority, raised, cleared))
-    for raised, cleared, _ in vector.gap_episodes(t[:-1], t[1:], s.stale_s, False):
-        spans.append(AlarmSpan("stale_data", s.stale_priority, raised, cleared))
-    low_batt = (fl & int(Flags.LOW_BATTERY)) != 0
-    if low_batt.any():
-        edges = np.flatnonzero(np.diff(np.concatenate([[False], low_batt]).astype(np.int8)))
-        for i in range(0, edges.size, 2):
-            end = float(t[edges[i + 1]]) if i + 1 < edges.size else None
-            spans.append(AlarmSpan("battery_low", s.battery_priority, float(t[edges[i]]), end))
-    spans.sort(key=lambda a: (a.raised_s, a.condition))
+    for name, prio, eps in (
+            ("no_reading", s.no_reading_priority,
+             vector.gap_episodes(since, until, s.no_reading_s, True)),
+            ("stale_data", s.stale_priority,
+             vector.gap_episodes(t[:-1], t[1:], s.stale_s, False))):
+        found.append(vector.spans(name, prio, [e[0] for e in eps], [e[1] for e in eps]))
+    found += vector.battery_spans(t, np.flatnonzero((fl & int(Flags.LOW_BATTERY)) != 0),
+                                  s.battery_priority)
     # -- metrics and events ----------------------------------------------------------------------
-    w = _weights(t, s.gap_ms / MS)
-    duration = float(t[-1] - t[0] + w[-1])
+    w = vector.weights_ms(tq, s.gap_ms)
     wa = w[aidx]
-    valid_s = float(wa.sum())
-    events, area = _events(tf, ta, x, base_sum, base_n, wa, s)
-    metrics = _metrics(x, qa, wa, valid_s, events, area)
-    if not math.isfinite(duration):
-        duration = 0.0
-    return AnalysisResult(_r(duration), _r(valid_s), metrics, events, spans,
-                          s.averaging_delay_s)
+    f = Findings(spans=found, duration=float(t[-1] - t[0]) + int(w[-1]) / MS)
+    f.valid_ms = int(wa.sum())
+    if x.size:
+        f.sum_xw = int(np.dot(x, wa))
+        f.b90, f.b85 = (int(np.dot(np.clip(lim - qa, 0, Q), wa)) for lim in vector.CT_LIMITS)
+        f.nadir_q = int(x.min())
+    known = base_n > 0
+    cand = np.flatnonzero(known & (x * base_n <= base_sum - s.event_points_q * base_n))
+    if cand.size:
+        start = np.ones(cand.size, dtype=bool)
+        start[1:] = (cand[1:] != cand[:-1] + 1) | ((ta[cand[1:]] - ta[cand[:-1]]) > s.gap_ms)
+        first = np.flatnonzero(start)
+        i0, i1 = cand[first], cand[push(first[1:] - 1, cand.size - 1)]
+        wc = wa[cand]
+        f.set_events(tf[i0], tf[i1], base_sum[i0], base_n[i0],
+                     np.minimum.reduceat(x[cand], first), np.add.reduceat(wc, first),
+                     np.add.reduceat(x[cand] * wc, first))
+    return f
 
 
-def _baseline(grid: vector.Grid, aidx: np.ndarray, prefix: np.ndarray, ta: np.ndarray,
+def _baseline(grid_: vector.Grid, aidx: np.ndarray, prefix: np.ndarray, ta: np.ndarray,
               x: np.ndarray, s: Settings) -> tuple[np.ndarray, np.ndarray]:
     """Baseline.update for every averaged reading: (sum, count); count 0 = unknown."""
     n = x.size
-    lo = grid.starts(aidx, prefix, s.base_lag_ms + s.base_win_ms, False, ta)
-    hi = grid.starts(aidx, prefix, s.base_lag_ms, False, ta)  # first at or after t - lag
+    lo = grid_.starts(aidx, prefix, s.base_lag_ms + s.base_win_ms, False, ta)
+    hi = grid_.starts(aidx, prefix, s.base_lag_ms, False, ta)  # first at or after t - lag
     c = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(x, out=c[1:])
     cnt = hi - lo
@@ -209,67 +234,72 @@ def _baseline(grid: vector.Grid, aidx: np.ndarray, prefix: np.ndarray, ta: np.nd
     return total, cnt
 
 
-def _weights(t: np.ndarray, cap: float) -> np.ndarray:
-    """Seconds each row stands for: the time to the next row, capped (a gap in the file is
-    not observed time); the last row counts like the one before it."""
-    if t.size < 2:
-        return np.zeros(t.size)
-    w = np.empty(t.size)
-    np.minimum(np.diff(t), cap, out=w[:-1])
-    w[-1] = w[-2]
-    return w
+def _r(x: float, nd: int = 3) -> float:
+    return round(float(x), nd)
 
 
-def _events(tf: np.ndarray, ta: np.ndarray, x: np.ndarray, base_sum: np.ndarray,
-            base_n: np.ndarray, wa: np.ndarray, s: Settings) -> tuple[list[Event], float]:
-    """Runs of averaged readings at least `events.points` below their baseline, lasting at
-    least `events.min_duration_s`; the baseline of an event is the one at its start.
-    Also returns the events' area (%·s) between baseline and trace (hypoxic burden)."""
-    known = base_n > 0
-    cand = np.flatnonzero(known & (x * base_n <= base_sum - s.event_points_q * base_n))
-    if cand.size == 0:
-        return [], 0.0
-    start = np.ones(cand.size, dtype=bool)
-    start[1:] = (cand[1:] != cand[:-1] + 1) | ((ta[cand[1:]] - ta[cand[:-1]]) > s.gap_ms)
-    first = np.flatnonzero(start)
-    last = np.append(first[1:] - 1, cand.size - 1)
-    i0, i1 = cand[first], cand[last]
-    base = base_sum[i0] / base_n[i0] / Q
-    xc = x[cand] / Q
-    nadir = np.minimum.reduceat(xc, first)
-    rid = np.cumsum(start) - 1
-    area = np.add.reduceat((base[rid] - xc) * wa[cand], first)
-    dur = tf[i1] - tf[i0]
-    good = np.flatnonzero(dur >= s.event_min_s)
-    out = []
-    for j in good.tolist():
-        b, nd = float(base[j]), float(nadir[j])
-        out.append(Event("desaturation", _r(tf[i0[j]]), _r(tf[i1[j]]), _r(nd), _r(b),
-                         _r(b - nd)))
-    return out, float(area[good].sum())
+def _result(s: Settings, f: Findings) -> AnalysisResult:
+    """Turn what either path found (exact integers where it matters) into the result, so
+    both paths report identical figures."""
+    # Events: runs at least `events.points` below their baseline, lasting at least
+    # `events.min_duration_s`; the baseline of an event is the one at its start; the area
+    # between baseline and trace (for the hypoxic burden) is exact: sum((S0/N0 - x) * w).
+    events: list[Event] = []
+    depths = np.zeros(0)
+    area_ms = 0.0  # milli-percent x ms
+    if f.events is not None:
+        t0, t1, s0, n0, nadir_q, sw, sxw = f.events
+        good = np.flatnonzero((t1 - t0) >= s.event_min_s)
+        if good.size < t0.size:
+            t0, t1, s0, n0, nadir_q, sw, sxw = (a[good] for a in f.events)
+        s0, n0 = s0.astype(float), n0.astype(float)
+        base = s0 / n0 / Q
+        nadir = nadir_q / Q
+        rounded = [np.round(a, 3) for a in (t0, t1, nadir, base, base - nadir)]
+        depths = rounded[4]
+        events = list(map(Event, repeat("desaturation"), *(a.tolist() for a in rounded)))
+        area_ms = float(np.sum((s0 * sw - n0 * sxw) / n0))
+    alarms = _alarms(f.spans)
+    valid_ms = f.valid_ms
+    duration = f.duration if math.isfinite(f.duration) else 0.0
+    if valid_ms <= 0 or f.nadir_q is None:
+        metrics: dict[str, float | None] = dict.fromkeys(_METRICS)
+    else:
+        hours = valid_ms / 3.6e6
+        metrics = {
+            "odi3": _r(int(np.count_nonzero(depths >= 3)) / hours),
+            "odi4": _r(int(np.count_nonzero(depths >= 4)) / hours),
+            # Oximeters show whole percent: a reading of 90 stands for 89.5..90.5, half of
+            # which is below 90. So each reading counts by the share of its rounding
+            # interval below the limit (89 -> all, 90 -> half, 91 -> none); counting "< 90"
+            # alone under-reads CT90 by the time spent just under the limit.
+            "ct90": _r(100 * f.b90 / (Q * valid_ms)),
+            "ct85": _r(100 * f.b85 / (Q * valid_ms)),
+            "nadir": _r(f.nadir_q / Q),
+            "mean_spo2": _r(f.sum_xw / (Q * valid_ms)),
+            # %·min of desaturation per hour of valid recording
+            "hypoxic_burden": _r(area_ms / (Q * MS) / 60.0 / hours),
+        }
+    return AnalysisResult(_r(duration), _r(valid_ms / MS), metrics, events, alarms,
+                          s.averaging_delay_s)
 
 
-def _metrics(x: np.ndarray, raw: np.ndarray, wa: np.ndarray, valid_s: float,
-             events: list[Event],
-             area: float) -> dict[str, float | None]:
-    if valid_s <= 0 or x.size == 0:
-        return dict.fromkeys(_METRICS)
-    hours = valid_s / 3600.0
-    xs = x / Q
-    # Oximeters show whole percent: a reading of 90 stands for 89.5..90.5, half of which is
-    # below 90. So each reading counts by the share of its rounding interval below the
-    # limit (89 → all, 90 → half, 91 → none); counting "< 90" alone under-reads CT90 by
-    # the time spent just under the limit.
-    below90 = float(np.dot(np.clip((90.5 * Q - raw) / Q, 0.0, 1.0), wa))
-    below85 = float(np.dot(np.clip((85.5 * Q - raw) / Q, 0.0, 1.0), wa))
-    depths = np.array([e.depth for e in events])
-    return {
-        "odi3": _r(np.count_nonzero(depths >= 3) / hours),
-        "odi4": _r(np.count_nonzero(depths >= 4) / hours),
-        "ct90": _r(100.0 * below90 / valid_s),
-        "ct85": _r(100.0 * below85 / valid_s),
-        "nadir": _r(xs.min()),
-        "mean_spo2": _r(float(np.dot(xs, wa)) / valid_s),
-        # %·min of desaturation per hour of valid recording
-        "hypoxic_burden": _r(area / 60.0 / hours),
-    }
+def _alarms(found: list[Spans]) -> list[AlarmSpan]:
+    """All the rules' spans as AlarmSpans, in order of (raised, condition)."""
+    batches = [b for b in found if b[2].size]
+    if not batches:
+        return []
+    raised = np.concatenate([b[2] for b in batches])
+    cleared = np.concatenate([b[3] for b in batches])
+    rank = {name: i for i, name in enumerate(sorted({b[0] for b in batches}))}
+    sizes = [b[2].size for b in batches]
+    order = np.lexsort((np.repeat([rank[b[0]] for b in batches], sizes), raised))
+    names: list[str] = []
+    prios: list[Priority] = []
+    for b, k in zip(batches, sizes, strict=True):
+        names += [b[0]] * k
+        prios += [b[1]] * k
+    ol = order.tolist()
+    pick = itemgetter(*ol) if len(ol) > 1 else (lambda seq: (seq[ol[0]],))
+    ends = [None if c != c else c for c in cleared[order].tolist()]  # NaN: still active
+    return list(map(AlarmSpan, pick(names), pick(prios), raised[order].tolist(), ends))

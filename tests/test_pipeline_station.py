@@ -20,11 +20,30 @@ def test_spo2_low_after_15_s_and_severe_after_5_s_then_clear_with_hysteresis():
     raised = {c.condition: c for c in out if c.active}
     low = raised["spo2_low"]
     assert low.priority is Priority.HIGH and low.t - low.onset >= 15
-    # 97 -> 88 is a jump beyond the artifact bound: held for 8 s, then accepted as real.
-    assert 30 + 8 + 15 <= low.t <= 30 + 8 + 15 + 3
+    # 97 -> 88 is a jump beyond the artifact bound: held for 8 s, then accepted as real
+    # with its own times, so the 15 s delay counts from the jump (+2 s of median), not
+    # from the end of the hold.
+    assert low.onset == 32.0 and low.t == 47.0
     assert "spo2_severe" not in raised
     cleared = [c for c in out if not c.active and c.condition == "spo2_low"]
     assert cleared and cleared[0].t >= 70  # 90 is not yet recovered (needs >= 91)
+
+
+def test_confirmed_jump_alarms_at_max_of_delay_and_hold_never_backdated():
+    # A step to 80: severe (5 s delay) would be due at 32 + 5 = 37, but the jump is only
+    # confirmed at 38 (hold 8 s): it is reported then, with the real onset.
+    _, out = _run([97] * 30 + [80] * 30)
+    raised = {c.condition: c for c in out if c.active}
+    severe, low = raised["spo2_severe"], raised["spo2_low"]
+    assert (severe.onset, severe.t) == (32.0, 38.0)
+    assert (low.onset, low.t) == (31.0, 46.0)  # the median of 97, 97, 80, 80 is 88.5
+    assert all(c.t >= 38.0 for c in out)  # nothing carries a time before the decision
+
+
+def test_spike_within_hold_is_dropped_not_released():
+    values = [97] * 40 + [80] * 7 + [97] * 40
+    p, out = _run(values)
+    assert out == [] and p.spo2_q == 97000
 
 
 def test_plausible_fall_to_40_alarms_severe():

@@ -20,12 +20,14 @@ class ArtifactFilter:
     dt being the time since the previous valid reading (so a fall hidden by a finger-out
     gap is judged over the whole gap, while a spike that lingers for a few readings does
     not earn itself a wider allowance). A reading outside that bound is held back as an
-    artifact; if readings keep disagreeing for `hold_ms` the new level is accepted as real,
-    so a genuine sudden fall still alarms, `hold_ms` late at worst. A jump that returns
-    within `hold_ms` never reaches the detectors.
+    artifact. A jump that returns within `hold_ms` never reaches the detectors. If readings
+    keep disagreeing for `hold_ms` the new level is real: the reading that confirms it is
+    accepted and so are the held ones, retroactively, with their own times (`released`),
+    so the rules count their delays from the jump and a real sudden fall alarms at
+    jump + max(delay, hold), not jump + hold + delay.
     """
 
-    __slots__ = ("hold", "last_tq", "rate", "ref_q", "step", "suspect_tq")
+    __slots__ = ("held", "hold", "last_tq", "rate", "ref_q", "released", "step", "suspect_tq")
 
     def __init__(self, step_q: int, rate_q: int, hold_ms: int):
         self.step = step_q * MS
@@ -34,8 +36,12 @@ class ArtifactFilter:
         self.ref_q: int | None = None
         self.last_tq = 0
         self.suspect_tq: int | None = None
+        self.held: list[tuple[float, int, int]] = []  # (t, tq, q) held back, oldest first
+        # After accept() returned True: held readings confirmed as real, to be accepted
+        # before the current one (empty unless a hold was just confirmed).
+        self.released: list[tuple[float, int, int]] = _NONE
 
-    def accept(self, tq: int, q: int) -> bool:
+    def accept(self, tq: int, q: int, t: float = 0.0) -> bool:
         ref = self.ref_q
         dt = min(tq - self.last_tq, DT_CAP_MS)
         self.last_tq = tq
@@ -43,9 +49,18 @@ class ArtifactFilter:
             if self.suspect_tq is None:
                 self.suspect_tq = tq
             if tq - self.suspect_tq < self.hold:
+                self.held.append((t, tq, q))
                 return False
+            self.released = self.held  # the new level persisted: the held ones were real
+        else:
+            self.released = _NONE  # back within the bound: the held ones were an artifact
+        if self.held:
+            self.held = []
         self.ref_q, self.suspect_tq = q, None
         return True
+
+
+_NONE: list[tuple[float, int, int]] = []  # shared, never appended to
 
 
 class Averager:

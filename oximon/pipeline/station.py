@@ -82,28 +82,36 @@ class StationPipeline:
                 self._no_reading = False
                 out.append(self._technical("no_reading", False, t))
             q = round(spo2 * Q)
-            if self._artifact.accept(tq, q):
-                self._spo2(out, t, tq, self._avg.push(tq, q))
+            art = self._artifact
+            if art.accept(tq, q, t):
+                # A confirmed sudden change: the held readings go through first, with their
+                # own times (so delays count from the jump); what they raise is reported
+                # now, never earlier than the moment the decision was made.
+                for ht, htq, hq in art.released:
+                    self._spo2(out, ht, htq, self._avg.push(htq, hq), t)
+                self._spo2(out, t, tq, self._avg.push(tq, q), t)
         pr = sample.pr
         if not bad and s.pr_min <= pr <= s.pr_max:
             self._level(out, self._pr_low, s.pr_low, t, tq, pr < s.pr_low.threshold,
-                        pr >= s.pr_low.recover, pr)
+                        pr >= s.pr_low.recover, pr, t)
             self._level(out, self._pr_high, s.pr_high, t, tq, pr > s.pr_high.threshold,
-                        pr <= s.pr_high.recover, pr)
+                        pr <= s.pr_high.recover, pr, t)
         low_batt = bool(flags & Flags.LOW_BATTERY)
         if low_batt != self._battery:
             self._battery = low_batt
             out.append(self._technical("battery_low", low_batt, t))
         return out
 
-    def _spo2(self, out: list[ConditionChange], t: float, tq: int, x: int) -> None:
+    def _spo2(self, out: list[ConditionChange], t: float, tq: int, x: int, now: float) -> None:
+        """One accepted reading (time t) through the SpO2 rules; changes are reported at
+        `now` (the time of the sample being processed, >= t)."""
         s = self.settings
         self.spo2_q = x
         value = x / Q
         self._level(out, self._low, s.spo2_low, t, tq, x < s.spo2_low.threshold,
-                    x >= s.spo2_low.recover, value)
+                    x >= s.spo2_low.recover, value, now)
         self._level(out, self._severe, s.spo2_severe, t, tq, x < s.spo2_severe.threshold,
-                    x >= s.spo2_severe.recover, value)
+                    x >= s.spo2_severe.recover, value, now)
         total, n = self._baseline.update(tq, x)
         if n:
             breach = x * n <= total - s.drop_points_q * n
@@ -112,7 +120,7 @@ class StationPipeline:
             breach, recovered = False, True
         change = self._drop.update(t, tq, breach, recovered)
         if change:
-            out.append(self._change("spo2_drop", change > 0, t, s.drop_priority,
+            out.append(self._change("spo2_drop", change > 0, now, s.drop_priority,
                                     self._drop.onset_t, value))
         fall = self._fall.update(tq, x)
         if fall is None:
@@ -124,14 +132,14 @@ class StationPipeline:
             breach, recovered = below and fall >= s.fall_points_q, fall < s.fall_recover_q
         change = self._falling.update(t, tq, breach, recovered)
         if change:
-            out.append(self._change("spo2_falling", change > 0, t, s.fall_priority,
+            out.append(self._change("spo2_falling", change > 0, now, s.fall_priority,
                                     self._falling.onset_t, value))
 
     def _level(self, out: list[ConditionChange], level: Level, rule: ThresholdRule, t: float,
-               tq: int, breach: bool, recovered: bool, value: float) -> None:
+               tq: int, breach: bool, recovered: bool, value: float, now: float) -> None:
         change = level.update(t, tq, breach, recovered)
         if change:
-            out.append(ConditionChange(self.station, rule.name, change > 0, t, rule.priority,
+            out.append(ConditionChange(self.station, rule.name, change > 0, now, rule.priority,
                                        onset=level.onset_t if change > 0 else None,
                                        value=value, message=rule.message))
 

@@ -2,24 +2,100 @@
 
 Every function here reproduces its streaming counterpart *exactly* (same integer units,
 same comparisons, same order of float operations), which `tests/test_pipeline_equivalence.py`
-checks sample for sample on random and realistic records. The tricks that make it fast:
+checks sample for sample on random and realistic records. This is the general path of
+batch analysis (any time axis: irregular, rows out of order); records on a regular time
+grid take the faster `oximon.pipeline.grid`, which reuses the helpers shared here
+(`level_runs`, `Findings`, ...). The tricks:
 
 - windows on a regular time grid are fixed index offsets (no binary search);
 - rules with state (artifact rejection, the level rules) are solved on the few places where
-  something can happen (jumps, breaches), not sample by sample;
+  something can happen (jumps, readings that are not recovered), not sample by sample;
 - sums are integer prefix sums (exact, and far cheaper than float cumsum).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from oximon.pipeline.settings import DT_CAP_MS, MS
+from oximon.pipeline.settings import DT_CAP_MS, MS, Q
 from oximon.pipeline.stages import ArtifactFilter
+from oximon.types import Priority
 
 BIG = np.int64(1) << np.int64(50)  # sorts after any SpO2 value
+CHUNK = 1 << 21  # elements of window values sorted at once (long windows at high rates)
+# CT90 / CT85: a whole-percent reading of 90 stands for 89.5..90.5, so each reading counts
+# by the share of that interval below the limit: clip(90.5 - reading, 0, 1).
+CT_LIMITS = (90 * Q + Q // 2, 85 * Q + Q // 2)
+
+_TRUE = np.ones(1, dtype=bool)
+
+
+def push(a: np.ndarray, v: int) -> np.ndarray:
+    """a with v appended (np.append without its per-call overhead)."""
+    out = np.empty(a.size + 1, dtype=np.result_type(a.dtype, np.int64))
+    out[:-1] = a
+    out[-1] = v
+    return out
+
+
+# One rule's alarm spans: condition, priority, raised times, cleared times (NaN: still
+# active when the record ended).
+Spans = tuple[str, Priority, np.ndarray, np.ndarray]
+
+
+def spans(name: str, priority: Priority, raised: list[float],
+          cleared: list[float | None]) -> Spans:
+    return (name, priority, np.array(raised, dtype=float),
+            np.array([np.nan if c is None else c for c in cleared], dtype=float))
+
+
+@dataclass
+class Findings:
+    """What a batch path computed, in exact integers where sums are involved (SpO2 in
+    milli-percent, time in ms), so the general and the regular-grid paths report identical
+    figures. `oximon.analysis` turns it into the result."""
+
+    spans: list[Spans] = field(default_factory=list)
+    duration: float = 0.0
+    valid_ms: int = 0  # observed time of the accepted readings
+    sum_xw: int = 0  # sum of averaged SpO2 x weight (ms)
+    b90: int = 0  # sum of clip(90.5 - reading, 0, 1) x weight, in milli-percent x ms
+    b85: int = 0
+    nadir_q: int | None = None
+    # Candidate events (before the minimum duration): times of the first and last reading,
+    # baseline (sum, count) at the start, lowest averaged value, sum of weights (ms) and
+    # of value x weight over the event (arrays, one entry per candidate).
+    events: tuple[np.ndarray, ...] | None = None
+
+    def set_events(self, t0: np.ndarray, t1: np.ndarray, s0: np.ndarray, n0: np.ndarray,
+                   nadir: np.ndarray, sw: np.ndarray, sxw: np.ndarray) -> None:
+        self.events = (t0, t1, s0, n0, nadir, sw, sxw)
+
+
+def weights_ms(tq: np.ndarray, cap_ms: int) -> np.ndarray:
+    """Milliseconds each row stands for: the time to the next row, capped (a gap in the
+    file is not observed time); the last row counts like the one before it."""
+    n = tq.size
+    w = np.zeros(n, dtype=np.int64)
+    if n >= 2:
+        np.minimum(np.diff(tq), cap_ms, out=w[:-1])
+        w[-1] = w[-2]
+    return w
+
+
+def battery_spans(t: np.ndarray, rows: np.ndarray, priority: Priority) -> list[Spans]:
+    """battery_low from the rows (sorted) whose flags say so: raised at the first of each
+    run of rows, cleared at the row after it."""
+    if rows.size == 0:
+        return []
+    start = np.ones(rows.size, dtype=bool)
+    start[1:] = rows[1:] != rows[:-1] + 1
+    after = rows[push(np.flatnonzero(start)[1:] - 1, rows.size - 1)] + 1
+    n = t.size
+    cleared = np.where(after < n, t[np.minimum(after, n - 1)], np.nan)
+    return [("battery_low", priority, t[rows[start]], cleared)]
 
 
 class Grid:
@@ -64,17 +140,20 @@ def keep_rows(t: np.ndarray, limit: float) -> np.ndarray:
 
 
 def artifact_accept(tq: np.ndarray, q: np.ndarray, step_q: int, rate_q: int,
-                    hold_ms: int) -> np.ndarray:
-    """Accepted mask for the valid readings (times tq, values q)."""
+                    hold_ms: int) -> tuple[np.ndarray, list[tuple[int, int]]]:
+    """Accepted mask for the valid readings (times tq, values q), and the confirmed holds:
+    (first held index, confirming index) pairs — readings accepted retroactively, whose
+    verdicts the live pipeline reports at the confirming reading's time."""
     n = len(q)
     acc = np.ones(n, dtype=bool)
+    confirmed: list[tuple[int, int]] = []
     if n < 2:
-        return acc
+        return acc, confirmed
     dt = np.minimum(np.diff(tq), DT_CAP_MS)
     jump = np.abs(np.diff(q)) * MS > step_q * MS + rate_q * dt
     cand = np.flatnonzero(jump) + 1
     if cand.size == 0:
-        return acc
+        return acc, confirmed
     # Away from jumps every reading is accepted, so the filter's state before a jump is
     # simply the previous reading; replay the streaming rule itself from there until it
     # accepts a reading again (then it is back in step with the optimistic assumption).
@@ -84,6 +163,7 @@ def artifact_accept(tq: np.ndarray, q: np.ndarray, step_q: int, rate_q: int,
         if c < pos:
             continue
         f.ref_q, f.last_tq, f.suspect_tq = int(q[c - 1]), int(tq[c - 1]), None
+        f.held = []
         k = c
         done = False
         while not done and k < n:
@@ -92,13 +172,17 @@ def artifact_accept(tq: np.ndarray, q: np.ndarray, step_q: int, rate_q: int,
                 if f.accept(tk, qk):
                     done = True
                     break
-                acc[k] = False
                 k += 1
+        if k > c:  # readings c .. k-1 were held back
+            if done and f.released:
+                confirmed.append((c, k))
+            else:  # the jump returned, or the record ended while it was held
+                acc[c:k] = False
         pos = k + 1
-    return acc
+    return acc, confirmed
 
 
-def _network(m: int) -> list[tuple[int, int]]:
+def sorting_network(m: int) -> list[tuple[int, int]]:
     """Comparators of an odd-even transposition sort of m items (m small)."""
     return [(i, i + 1) for r in range(m) for i in range(r % 2, m - 1, 2)]
 
@@ -123,14 +207,20 @@ def average(q: np.ndarray, lo: np.ndarray, median: bool) -> np.ndarray:
         from numpy.lib.stride_tricks import sliding_window_view
 
         win = sliding_window_view(padded, m)  # row k holds q[k-m+1 .. k]
-        if any_short:
-            win = np.where(np.arange(m)[None, :] >= (m - cnt)[:, None], win, BIG)
-        srt = np.sort(win, axis=1)
-        return (srt[k, (cnt - 1) // 2] + srt[k, cnt // 2]) // 2
+        out = np.empty(n, dtype=np.int64)
+        rows = max(1, CHUNK // m)  # sort a bounded block of windows at a time
+        for a in range(0, n, rows):
+            w, c = win[a:a + rows], cnt[a:a + rows]
+            if any_short:
+                w = np.where(np.arange(m)[None, :] >= (m - c)[:, None], w, BIG)
+            srt = np.sort(w, axis=1)
+            j = np.arange(c.size)
+            out[a:a + rows] = (srt[j, (c - 1) // 2] + srt[j, c // 2]) // 2
+        return out
     cols = [padded[m - 1 - i: m - 1 - i + n] for i in range(m)]
     if any_short:
         cols = [c if i == 0 else np.where(cnt > i, c, BIG) for i, c in enumerate(cols)]
-    for a, b in _network(m):
+    for a, b in sorting_network(m):
         x, y = cols[a], cols[b]
         cols[a], cols[b] = np.minimum(x, y), np.maximum(x, y)
     med = (cols[(m - 1) // 2] + cols[m // 2]) >> 1  # floor of the mean, like // 2
@@ -152,44 +242,75 @@ class Episode:
     onset: int
 
 
+def level_runs(pos: np.ndarray | None, tqn: np.ndarray, breach: np.ndarray,
+               delay: int | np.ndarray,
+               gap: int, starts: np.ndarray | None = None, gaps: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Level.update, solved on the readings where a rule is *not recovered* (the only ones
+    where anything can happen): `pos` their positions in the rule's stream of readings
+    (consecutive = nothing recovered in between), `tqn` their times, `breach` whether each
+    breaches. Returns (raise, end, onset) index arrays into these: the rule became active
+    at `raise` (its delay counted from `onset`) and clears at the reading after `end` (the
+    last of its not-recovered run), if there is one. `starts` may give the runs' starts
+    (but the first) instead of `pos`, and `gaps` where the time gap splits a run; `delay`
+    may be one per reading (several rules solved side by side)."""
+    b = np.flatnonzero(breach)
+    if b.size == 0:
+        return _NO_RUNS
+    m = tqn.size
+    # Runs of consecutive positions (nothing recovered in between); segments also split
+    # where the time gap is too long. The delay runs from the first breach in a segment.
+    if starts is None:
+        assert pos is not None
+        starts = np.flatnonzero(pos[1:] != pos[:-1] + 1) + 1
+    run_starts = starts
+    if gaps is None:
+        gaps = np.flatnonzero((tqn[1:] - tqn[:-1]) > gap) + 1
+    seg = np.concatenate([_ZERO, run_starts, gaps])
+    if gaps.size:
+        seg.sort()
+        seg = seg[np.concatenate((_TRUE, seg[1:] != seg[:-1]))]
+    seg_end = push(seg[1:], m)
+    j = np.searchsorted(b, seg)  # the first breach at or after each segment's start
+    has = j < b.size
+    has[has] = b[j[has]] < seg_end[has]
+    onset, seg_end = b[j[has]], seg_end[has]
+    # The first breach at least `delay` after the onset, if still in the segment (times
+    # increase, so a search over all the breaches finds it).
+    k = np.searchsorted(tqn[b], tqn[onset] + (delay if isinstance(delay, int)
+                                              else delay[onset]))
+    ok = k < b.size
+    ok[ok] = b[k[ok]] < seg_end[ok]
+    cand, onset = b[k[ok]], onset[ok]
+    if cand.size == 0:
+        return _NO_RUNS
+    # Once active, a rule stays so to the end of its run (a gap does not clear it), and
+    # the next run starts afresh: so it is raised at the first candidate of each run.
+    run_starts = np.concatenate([_ZERO, run_starts])
+    run = np.searchsorted(run_starts, cand, side="right") - 1
+    firsts = np.ones(run.size, dtype=bool)
+    np.not_equal(run[1:], run[:-1], out=firsts[1:])
+    run = run[firsts]
+    ends = push(run_starts[1:], m) - 1
+    return cand[firsts], ends[run], onset[firsts]
+
+
+_ZERO = np.zeros(1, dtype=np.int64)
+_NO_RUNS = (np.zeros(0, dtype=np.int64),) * 3
+
+
 def level_episodes(tq: np.ndarray, breach: np.ndarray, recovered: np.ndarray, delay: int,
                    gap: int) -> list[Episode]:
     """Level.update over readings with times tq (breach implies not recovered)."""
-    b = np.flatnonzero(breach)
-    if b.size == 0:
-        return []
-    # Segments of readings that are not recovered, split where the time gap is too long;
-    # the delay runs from the first breach in a segment.
     nr = np.flatnonzero(~recovered)  # contains every breach
-    seg_start = np.ones(nr.size, dtype=bool)
-    seg_start[1:] = nr[1:] != nr[:-1] + 1
-    has_prev = nr > 0
-    npv = nr[has_prev]
-    seg_start[has_prev] |= (tq[npv] - tq[npv - 1]) > gap
-    seg = (np.cumsum(seg_start) - 1)[np.searchsorted(nr, b)]
-    first = np.ones(b.size, dtype=bool)
-    first[1:] = seg[1:] != seg[:-1]
-    onset = b[np.flatnonzero(first)][np.cumsum(first) - 1]
-    ok = (tq[b] - tq[onset]) >= delay
-    ok_idx, ok_onset = b[ok], onset[ok]
-    if ok_idx.size == 0:
+    if nr.size == 0:
         return []
-    ends = np.flatnonzero(np.diff(nr) != 1)
-    ends = np.append(ends, nr.size - 1)
+    raised, ended, onsets = level_runs(nr, tq[nr], breach[nr], delay, gap)
     n = len(tq)
-    # Where each candidate raise would clear (the end of its not-recovered run + 1), and
-    # the next candidate after that clear: then follow the chain from the first one.
-    clear = nr[ends[np.searchsorted(ends, np.searchsorted(nr, ok_idx))]] + 1
-    nxt = np.searchsorted(ok_idx, clear, side="right").tolist()
-    clear_l, ok_l, onset_l = clear.tolist(), ok_idx.tolist(), ok_onset.tolist()
-    out: list[Episode] = []
-    i, m = 0, len(ok_l)
-    while i < m:
-        c = clear_l[i]
-        out.append(Episode(ok_l[i], c if c < n else None, onset_l[i]))
-        if c >= n:
-            break
-        i = nxt[i]
+    out = []
+    for r, e, o in zip(nr[raised].tolist(), (nr[ended] + 1).tolist(), nr[onsets].tolist(),
+                       strict=True):
+        out.append(Episode(r, e if e < n else None, o))
     return out
 
 

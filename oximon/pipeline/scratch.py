@@ -1,0 +1,52 @@
+"""Reusable scratch arrays for batch analysis.
+
+Why: on this kind of machine most of the cost of a numpy pass over a 24 h record is not
+arithmetic but the kernel handing out fresh pages for every full-length temporary (a page
+fault per 4 KiB, several µs each in a VM). Batch analysis therefore writes its full-length
+intermediates into named buffers that live on between calls (one set per thread), so a
+second analysis of a record of similar length touches memory it already has.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+# Buffers above this many bytes in total are not kept after a call (a one-off huge record
+# should not pin its memory for the life of the process).
+KEEP_BYTES = 256 << 20
+
+_local = threading.local()
+
+
+class Scratch:
+    """Named, typed buffers of at least n elements; `get` returns a view of exactly n."""
+
+    def __init__(self) -> None:
+        self._bufs: dict[str, np.ndarray] = {}
+
+    def get(self, name: str, n: int, dtype: type) -> np.ndarray:
+        buf = self._bufs.get(name)
+        if buf is None or buf.size < n or buf.dtype != dtype:
+            buf = np.empty(max(n, 1024), dtype=dtype)
+            self._bufs[name] = buf
+        return buf[:n]
+
+    @property
+    def nbytes(self) -> int:
+        return sum(b.nbytes for b in self._bufs.values())
+
+
+def scratch() -> Scratch:
+    """This thread's scratch buffers."""
+    s = getattr(_local, "scratch", None)
+    if s is None:
+        s = _local.scratch = Scratch()
+    return s
+
+
+def release_if_large() -> None:
+    s = getattr(_local, "scratch", None)
+    if s is not None and s.nbytes > KEEP_BYTES:
+        _local.scratch = None
