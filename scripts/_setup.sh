@@ -3,7 +3,9 @@
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
-EXTRA="${1:-}"
+# Which extra to install (e.g. "test"); an environment variable, not "$1", because a
+# sourced script sees its caller's arguments (scripts/demo --stations 16).
+EXTRA="${OXIMON_SETUP_EXTRA:-}"
 
 # Qt's runtime libraries (the offscreen and X11 platforms), audio, and python venv support.
 SYSTEM_PACKAGES=(python3-venv libgl1 libegl1 libglib2.0-0 libfontconfig1 libdbus-1-3
