@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from drivers.frames import BUFFER_CAP, Frame, Reading, Status, cap_tail
+from drivers.frames import BUFFER_CAP, SPO2_MAX, Frame, Reading, Status, cap_tail
 from oximon.types import Flags
 
 BAUD = 115200
@@ -115,6 +115,7 @@ class Cms50Parser:
     def __init__(self, cap: int = BUFFER_CAP):
         self.cap = cap
         self.skipped = 0
+        self.out_of_range = 0  # SpO2 values above 100 dropped as impossible
         self._tail = b""
 
     @property
@@ -132,7 +133,9 @@ class Cms50Parser:
         self._tail, _ = cap_tail(buf[_tail_start(a, max(end, len(buf) - 8)):], self.cap)
         self.skipped += len(buf) - len(self._tail) - int(lengths.sum())
         live = types == LIVE
-        readings = iter(_live_readings(a, starts[live]))
+        found = _live_readings(a, starts[live])
+        self.out_of_range += found.out_of_range
+        readings = iter(found)
         out: list[Frame] = []
         if live.all():
             return list(readings)
@@ -141,9 +144,13 @@ class Cms50Parser:
         return out
 
 
-def _live_readings(a: np.ndarray, starts: np.ndarray) -> list[Reading]:
+class _Live(list[Reading]):
+    out_of_range = 0
+
+
+def _live_readings(a: np.ndarray, starts: np.ndarray) -> _Live:
     if not len(starts):
-        return []
+        return _Live()
     hi = a[starts + 1]
     r = [((a[starts + k] & 0x7F) | (((hi >> (k - 2)) & 1) << 7)) for k in range(2, 9)]
     r2, r3, r4, r5, r6, r7, r8 = (x.astype(np.int64) for x in r)
@@ -152,22 +159,27 @@ def _live_readings(a: np.ndarray, starts: np.ndarray) -> list[Reading]:
     finger_out = (flags & int(Flags.FINGER_OUT)) != 0
     spo2 = r6.astype(np.float64)
     pr = r5.astype(np.float64)
-    bad_spo2 = (r6 == 0x7F) | (r6 == 0) | finger_out
+    marker = (r6 == 0x7F) | (r6 == 0)
+    impossible = ~marker & (r6 > SPO2_MAX)  # the restored byte reaches 255
+    bad_spo2 = marker | impossible | finger_out
     bad_pr = (r5 == 0xFF) | (r5 == 0) | finger_out
     spo2[bad_spo2] = math.nan
     pr[bad_pr] = math.nan
+    # The device's own bits only; a packet with neither number and no reason is marked
+    # searching, but a valid SpO2 beside an invalid PR stays valid.
     reason = int(Flags.FINGER_OUT | Flags.SEARCHING | Flags.LOW_SIGNAL)
-    flags[(bad_spo2 | bad_pr) & ((flags & reason) == 0)] |= int(Flags.SEARCHING)
+    flags[(bad_spo2 & bad_pr) & ((flags & reason) == 0)] |= int(Flags.SEARCHING)
     pi_raw = r7 | (r8 << 8)
     pi_ok = ((r4 & 0x10) == 0) & (pi_raw != 0xFFFF) & ~bad_spo2
     pi = np.where(pi_ok, pi_raw / 100.0, np.nan)
     signal = np.minimum((r2 & 0x0F) / SIGNAL_FULL_SCALE, 1.0)
     pleth = (r3 & 0x7F).astype(np.float64)
-    return [
+    out = _Live(
         Reading(s, p, None if q != q else q, _FLAGS[f], g, (w,))
         for s, p, q, f, g, w in zip(spo2.tolist(), pr.tolist(), pi.tolist(), flags.tolist(),
-                                    signal.tolist(), pleth.tolist(), strict=True)
-    ]
+                                    signal.tolist(), pleth.tolist(), strict=True))
+    out.out_of_range = int(np.count_nonzero(impossible & ~finger_out))
+    return out
 
 
 def _other(real: bytes) -> Status:

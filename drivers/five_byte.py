@@ -18,7 +18,7 @@ from itertools import repeat
 
 import numpy as np
 
-from drivers.frames import BUFFER_CAP, Frame, Reading, cap_tail
+from drivers.frames import BUFFER_CAP, SPO2_MAX, Frame, Reading, cap_tail
 from oximon.types import Flags
 
 FRAME_LEN = 5
@@ -109,6 +109,7 @@ class FiveByteParser:
         self.model = model
         self.cap = cap
         self.skipped = 0
+        self.out_of_range = 0  # SpO2 values above 100 dropped as impossible
         self._tail = b""
         self._invalid_spo2 = np.array(sorted(model.invalid_spo2), dtype=np.uint8)
         self._invalid_pr = np.array(sorted(model.invalid_pr), dtype=np.int16)
@@ -143,12 +144,17 @@ class FiveByteParser:
         pr = cols.pr.astype(np.float64)
         flags_int = self._flag_ints[cols.flag_key]
         finger_out = (flags_int & int(Flags.FINGER_OUT)) != 0
-        bad_spo2 = np.isin(cols.spo2, self._invalid_spo2) | finger_out
-        bad_pr = np.isin(cols.pr, self._invalid_pr) | finger_out
+        marker_spo2 = np.isin(cols.spo2, self._invalid_spo2)
+        impossible = ~marker_spo2 & (cols.spo2 > SPO2_MAX)  # 7 bits reach 126
+        self.out_of_range += int(np.count_nonzero(impossible & ~finger_out))
+        bad_spo2 = marker_spo2 | impossible | finger_out
+        bad_pr = np.isin(cols.pr, self._invalid_pr) | finger_out  # 8 bits: 254 at most
         spo2[bad_spo2] = NAN
         pr[bad_pr] = NAN
+        # Flags are the device's own bits; only a packet with neither number and no
+        # reason is marked searching. A valid SpO2 beside an invalid PR stays valid.
         reason = int(Flags.FINGER_OUT | Flags.SEARCHING | Flags.LOW_SIGNAL)
-        unexplained = (bad_spo2 | bad_pr) & ((flags_int & reason) == 0)
+        unexplained = (bad_spo2 & bad_pr) & ((flags_int & reason) == 0)
         flags_int[unexplained] |= int(Flags.SEARCHING)
         signal = np.minimum(cols.signal / m.signal_full_scale, 1.0)
         # Objects come from lookup tables indexed by numpy, not built one by one: one

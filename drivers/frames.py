@@ -107,6 +107,22 @@ class Parser(Protocol):
     def pending(self) -> bytes: ...
 
 
+# What a body can show. A decoded number outside these is a protocol oddity or a corrupt
+# frame, never a measurement: parsers turn it into NaN and count it (`out_of_range`), so it
+# can neither raise nor silence an alarm. The profile's validity limits judge the rest.
+SPO2_MAX = 100.0  # SpO2 must be > 0 and <= this (0 is most protocols' "no value")
+PR_MAX = 300.0  # PR must be > 0 and <= this
+
+
+def implausible_spo2(x: float) -> bool:
+    """True for a number that cannot be an SpO2 (NaN is "no value", not implausible)."""
+    return not math.isnan(x) and not 0.0 < x <= SPO2_MAX
+
+
+def implausible_pr(x: float) -> bool:
+    return not math.isnan(x) and not 0.0 < x <= PR_MAX
+
+
 BUFFER_CAP = 4096  # bytes kept between feeds; a peer that never completes a frame can't grow it
 
 

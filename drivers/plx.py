@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from drivers.frames import Frame, Reading, Status
+from drivers.frames import Frame, Reading, Status, implausible_pr, implausible_spo2
 from oximon.types import Flags
 
 
@@ -135,7 +135,16 @@ def finish(spo2: float, pr: float, pai: float | None, meas: int | None, dev: int
     if invalid:
         spo2 = pr = math.nan
         pai = None
-    if (math.isnan(spo2) or math.isnan(pr)) and not flags & (
+    rejected = [name for name, bad in (("spo2", implausible_spo2(spo2)),
+                                       ("pr", implausible_pr(pr))) if bad]
+    if rejected:  # e.g. SFLOAT 0x07FD is 2045: a number, but not an SpO2
+        extra["out_of_range"] = rejected
+        spo2 = math.nan if "spo2" in rejected else spo2
+        pr = math.nan if "pr" in rejected else pr
+    # Flags say what the device said. Only a record with no number at all and no reason
+    # is marked "searching" (a NaN never goes without a reason); one missing value (a
+    # valid SpO2 with no pulse rate yet) is not, so the other still counts.
+    if math.isnan(spo2) and math.isnan(pr) and not flags & (
             Flags.FINGER_OUT | Flags.SEARCHING | Flags.LOW_SIGNAL):
         flags |= Flags.SEARCHING
     if pai is not None and math.isnan(pai):
@@ -187,6 +196,7 @@ class PacketParser:
     def __init__(self, parse_one: Any):
         self._parse_one = parse_one
         self.skipped = 0
+        self.out_of_range = 0  # numbers dropped as impossible (see frames.SPO2_MAX)
 
     @property
     def pending(self) -> bytes:
@@ -199,6 +209,8 @@ class PacketParser:
         if frame is None:
             self.skipped += len(data)
             return []
+        if isinstance(frame, Reading) and frame.extra and "out_of_range" in frame.extra:
+            self.out_of_range += len(frame.extra["out_of_range"])
         return [frame]
 
 

@@ -11,7 +11,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from drivers.frames import BUFFER_CAP, BatteryLevel, Frame, Reading, Status, Waveform, cap_tail
+from drivers.frames import (
+    BUFFER_CAP,
+    PR_MAX,
+    SPO2_MAX,
+    BatteryLevel,
+    Frame,
+    Reading,
+    Status,
+    Waveform,
+    cap_tail,
+    implausible_pr,
+    implausible_spo2,
+)
 from oximon.types import Flags
 
 SERVICE = "6e400001-b5a3-f393-e0a9-e50e24dcca9e"
@@ -78,14 +90,24 @@ def _parameters(content: bytes) -> Frame:
     flags = _status_flags(content[4])
     battery, battery_flag = _battery(content[5] >> 6 & 0x03)
     invalid = bool(flags & Flags.FINGER_OUT)
-    if invalid or not 0 < spo2 <= 100:
+    extra = None
+    # 0 and 127 (SpO2), 0 and 255 (PR) are the "no value" markers; anything else beyond
+    # what a body shows is dropped and named.
+    rejected = [name for name, x, markers in (("spo2", spo2, (0, 127)), ("pr", pr, (0, 255)))
+                if not invalid and x not in markers and (implausible_spo2(x) if name == "spo2"
+                                                         else implausible_pr(x))]
+    if rejected:
+        extra = {"out_of_range": rejected}
+    if invalid or not 0 < spo2 <= SPO2_MAX:
         spo2 = math.nan
-    if invalid or not 0 < pr < 255:
+    if invalid or not 0 < pr <= PR_MAX or pr == 255:
         pr = math.nan
-    if (math.isnan(spo2) or math.isnan(pr)) and not flags:
+    # Flags say what the device said; only a frame with no number at all and no reason
+    # is marked searching (a valid SpO2 beside a missing PR stays valid).
+    if math.isnan(spo2) and math.isnan(pr) and not flags:
         flags |= Flags.SEARCHING
     pi = None if math.isnan(spo2) else content[3] / 10.0
-    return Reading(spo2, pr, pi, flags | battery_flag, battery=battery)
+    return Reading(spo2, pr, pi, flags | battery_flag, battery=battery, extra=extra)
 
 
 def _waveform(content: bytes) -> Frame:
@@ -120,6 +142,7 @@ class ViatomParser:
     def __init__(self, cap: int = BUFFER_CAP):
         self.cap = cap
         self.skipped = 0
+        self.out_of_range = 0  # numbers dropped as impossible (see frames.SPO2_MAX)
         self.bad_crc = 0
         self._tail = b""
 
@@ -154,7 +177,10 @@ class ViatomParser:
                 skipped += 1
                 pos = i + 1
                 continue
-            out.append(decode(buf[i + 2], buf[i + 4], buf[i + 5:i + total - 1]))
+            found = decode(buf[i + 2], buf[i + 4], buf[i + 5:i + total - 1])
+            if isinstance(found, Reading) and found.extra:
+                self.out_of_range += len(found.extra.get("out_of_range", ()))
+            out.append(found)
             pos = i + total
         self._tail, dropped = cap_tail(buf[pos:], self.cap)
         self.skipped += skipped + dropped

@@ -286,4 +286,4 @@ def _why_no_signal(flags: Flags) -> str:
         return "searching for pulse"
     if flags & Flags.LOW_SIGNAL:
         return "weak signal"
-    return ""
+    return "no SpO2 value from the device"  # e.g. a pulse rate but no SpO2 yet

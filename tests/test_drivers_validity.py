@@ -1,0 +1,105 @@
+"""Each number stands on its own: a valid SpO2 beside an invalid pulse rate is still a
+reading (the device's own bits say "searching", not one missing number), and numbers no
+body shows never come out as numbers."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from alerts import AlarmManager
+from drivers import berrymed, cms50, cms50_legacy, plx, viatom
+from drivers.assembler import SampleAssembler
+from drivers.frames import Reading
+from oximon.clock import ManualClock
+from oximon.engine import Engine
+from oximon.profile import load_profile
+from oximon.types import Flags, Station
+
+
+def v7(real: bytes) -> str:
+    """A CMS50 V7 packet on the wire from its real bytes (bit 7s moved to byte 1)."""
+    hi = 0x80
+    for i in range(2, len(real)):
+        hi |= (real[i] >> 7) << (i - 2)
+    return bytes([real[0], hi] + [b | 0x80 for b in real[2:]]).hex()
+
+
+# SpO2 80 with the pulse rate's "no value" marker, and no searching/finger bits set.
+SPO2_80_NO_PR = {
+    "berrymed": (berrymed.parser, "8432457f50"),  # PR 255
+    "cms50-legacy": (cms50_legacy.parser, "8432457f50"),
+    "cms50": (cms50.Cms50Parser, v7(bytes([1, 0, 0x05, 0x33, 0x06, 0xFF, 80, 0xFF, 0xFF]))),
+    "viatom": (viatom.parser, viatom.frame(0x0F, 0x01, bytes([80, 0xFF, 0, 0, 0, 0xC0])).hex()),
+    "plx": (plx.parser, "005000ff07"),  # SpO2 80, PR SFLOAT NaN
+}
+
+
+def _one_reading(factory, hexdata: str) -> Reading:
+    frames = [f for f in factory().feed(bytes.fromhex(hexdata)) if isinstance(f, Reading)]
+    assert len(frames) == 1
+    return frames[0]
+
+
+@pytest.mark.parametrize("protocol", sorted(SPO2_80_NO_PR))
+def test_valid_spo2_with_invalid_pr_is_kept_without_a_searching_flag(protocol: str) -> None:
+    r = _one_reading(*SPO2_80_NO_PR[protocol])
+    assert r.spo2 == 80 and math.isnan(r.pr)
+    assert not r.flags & (Flags.SEARCHING | Flags.FINGER_OUT)
+
+
+def test_device_searching_bit_is_still_reported() -> None:
+    # BerryMed byte 3 bit 5 "pulse searching" with both markers: searching, no numbers.
+    r = _one_reading(berrymed.parser, "8432657f7f")
+    assert r.flags & Flags.SEARCHING and math.isnan(r.spo2) and math.isnan(r.pr)
+
+
+@pytest.mark.parametrize("protocol, hexdata, field", [
+    ("plx", "00fd07ff0f", ("spo2", "pr")),  # SFLOAT 2045 and -1
+    ("berrymed", "8432457f70", ("spo2",)),  # 7-bit SpO2 112
+])
+def test_numbers_no_body_shows_come_out_as_nan_and_are_counted(
+        protocol: str, hexdata: str, field: tuple[str, ...]) -> None:
+    factory = {"plx": plx.parser, "berrymed": berrymed.parser}[protocol]
+    p = factory()
+    (r,) = p.feed(bytes.fromhex(hexdata))
+    for name in field:
+        assert math.isnan(getattr(r, name))
+    assert p.out_of_range == len(field)
+
+
+def test_cms50_spo2_above_100_is_nan_and_counted() -> None:
+    p = cms50.Cms50Parser()
+    (r,) = p.feed(bytes.fromhex(v7(bytes([1, 0, 0x05, 0x33, 0x06, 65, 200, 0xFF, 0xFF]))))
+    assert math.isnan(r.spo2) and r.pr == 65 and p.out_of_range == 1
+
+
+def test_viatom_pr_beyond_physiology_is_nan_and_named() -> None:
+    (r,) = viatom.parser().feed(viatom.frame(0x0F, 0x01, bytes([97, 0xE8, 0x03, 0, 0, 0xC0])))
+    assert r.spo2 == 97 and math.isnan(r.pr) and r.extra == {"out_of_range": ["pr"]}
+
+
+def test_person_at_80_percent_with_no_pulse_rate_gets_the_high_alarm() -> None:
+    """BerryMed frames at SpO2 80 % whose PR is the invalid marker, through the assembler
+    and the engine: the low-oxygen alarm is raised (high), not only "no reading"."""
+    clock = ManualClock()
+    engine = Engine(clock, load_profile(None), AlarmManager)
+    engine.add_station(Station("s1"))
+    events = []
+    engine.subscribe(events.append)
+    parser, asm = berrymed.parser(), SampleAssembler(pleth_rate=100.0)
+    packet = bytes.fromhex("8432457f50")
+    for i in range(600):  # 60 s at 10 samples a second
+        t = i / 10
+        clock.set(t)
+        asm.push(parser.feed(packet * 10))
+        sample = asm.take(t)
+        if sample is not None:
+            engine.feed("s1", sample)
+        engine.tick(t)
+    raised = [(e.fields["condition"], e.fields["priority"]) for e in events
+              if e.type == "alarm" and e.state == "raised"]
+    assert ("spo2_low", "high") in raised
+    assert ("spo2_severe", "high") in raised
+    assert all(c != "no_reading" for c, _ in raised)
