@@ -8,6 +8,7 @@ must never be silently ignored.
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
@@ -142,6 +143,8 @@ def _coerce(value: Any, rule: Rule, where: str) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ProfileError(f"{where}: expected a number, got {value!r}")
     value = float(value)
+    if not math.isfinite(value):  # TOML allows nan and inf; NaN passes every comparison
+        raise ProfileError(f"{where}: expected a finite number, got {value!r}")
     if (rule.low is not None and value < rule.low) or (rule.high is not None and value > rule.high):
         raise ProfileError(f"{where}: {value:g} is outside {rule.low:g}..{rule.high:g}")
     return value

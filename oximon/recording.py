@@ -1,7 +1,8 @@
 """The recording format (CSV): read for replay and analysis, written by the recorder.
 
 Header row; columns `time,spo2,pr` and optionally `pi,flags`. `time` is seconds from the
-start (int or float) or ISO 8601. An empty cell or `nan` means no valid reading. Errors
+start (int or float) or ISO 8601. An empty cell or `nan` means no valid reading, and so do
+the protocol markers SpO2 127 and PR 255 that raw exports sometimes keep. Errors
 name the file, line and column, because a supervisor fixing a file needs to find the cell.
 """
 
@@ -53,7 +54,10 @@ class Recording:
         return out
 
 
-def _number(text: str, where: str, low: float, high: float) -> float:
+def _number(text: str, where: str, low: float, high: float,
+            marker: float | None = None) -> float:
+    """A cell's number; `marker` is the protocol "no value" some exports keep (PR 255,
+    SpO2 127): it means no reading, never a value."""
     text = text.strip()
     if text == "" or text.lower() in ("nan", "na", "null", "none", "-"):
         return math.nan
@@ -61,7 +65,7 @@ def _number(text: str, where: str, low: float, high: float) -> float:
         value = float(text)
     except ValueError:
         raise RecordingError(f"{where}: {text!r} is not a number") from None
-    if math.isnan(value):
+    if math.isnan(value) or value == marker:
         return math.nan
     if not (low <= value <= high):
         raise RecordingError(f"{where}: {value:g} is outside {low:g}..{high:g}")
@@ -96,9 +100,12 @@ def _parse(p: Path, handle: IO[str]) -> Recording:
     for col in REQUIRED:
         if col not in names:
             raise RecordingError(f"{p}, line 1: missing column {col!r} (header is {header!r})")
-    for col in names:
+    for number, col in enumerate(names, 1):
         if col not in COLUMNS:
             raise RecordingError(f"{p}, line 1: unknown column {col!r} (use {', '.join(COLUMNS)})")
+        if names.index(col) != number - 1:  # which copy would win is a guess: refuse
+            raise RecordingError(f"{p}, line 1: column {col!r} appears twice "
+                                 f"(cells {names.index(col) + 1} and {number})")
     idx = {c: names.index(c) for c in names}
     times: list[float] = []
     spo2: list[float] = []
@@ -144,8 +151,8 @@ def _parse(p: Path, handle: IO[str]) -> Recording:
         if times and t < times[-1]:
             raise RecordingError(f"{where} 'time': {raw_t} goes back in time")
         times.append(t)
-        spo2.append(_number(cell("spo2"), f"{where} 'spo2'", 0.0, 100.0))
-        pr.append(_number(cell("pr"), f"{where} 'pr'", 0.0, 400.0))
+        spo2.append(_number(cell("spo2"), f"{where} 'spo2'", 0.0, 100.0, marker=127.0))
+        pr.append(_number(cell("pr"), f"{where} 'pr'", 0.0, 400.0, marker=255.0))
         pi.append(_number(cell("pi"), f"{where} 'pi'", 0.0, 100.0))
         try:
             flags.append(Flags.parse(cell("flags")))

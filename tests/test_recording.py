@@ -22,6 +22,23 @@ def test_reads_seconds_blank_and_nan_as_no_reading(tmp_path):
     assert rec.pr[3] == 64
 
 
+def test_protocol_markers_127_and_255_are_no_reading(tmp_path):
+    rec = read_recording(write(tmp_path, "time,spo2,pr\n0,127,255\n1,97,250\n"))
+    assert math.isnan(rec.spo2[0]) and math.isnan(rec.pr[0])
+    assert rec.pr[1] == 250
+
+
+def test_pr_255_never_counts_as_a_pulse(tmp_path):
+    from oximon.analysis import analyze
+    from oximon.profile import load_profile
+    n = 120
+    text = "time,spo2,pr\n" + "".join(f"{i},97,255\n" for i in range(n))
+    rec = read_recording(write(tmp_path, text))
+    result = analyze(rec.time, rec.spo2, rec.pr, load_profile(None))
+    assert not [a for a in result.alarms if a.condition == "pr_high"]
+    assert load_profile(None)["validity"]["pr_max"] <= 250
+
+
 def test_reads_iso_times_as_seconds_from_start_and_optional_columns(tmp_path):
     rec = read_recording(write(tmp_path, "time,spo2,pr,pi,flags\n"
                                          "2026-01-01T10:00:00,97,70,2.5,\n"
@@ -44,6 +61,8 @@ def test_reads_iso_times_as_seconds_from_start_and_optional_columns(tmp_path):
         ("time,spo2,pr\n5,97,70\n4,97,70\n", "goes back in time"),
         ("time,spo2,pr\n0,97\n", "line 2: expected 3 cells"),
         ("time,spo2,pr,flags\n0,97,70,wet\n", "line 2, column 'flags'"),
+        ("time,spo2,pr,spo2\n0,97,70,88\n", "line 1: column 'spo2' appears twice"),
+        ("time,spo2,pr, PR\n0,97,70,88\n", "column 'pr' appears twice (cells 3 and 4)"),
     ],
 )
 def test_bad_file_names_file_line_and_column(tmp_path, text, words):
