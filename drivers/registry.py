@@ -26,6 +26,8 @@ def _sim(rest: str, waveform: bool) -> Source:
         seed = int(seed_text) if seed_text else 0
     except ValueError:
         raise SourceSpecError(f"seed {seed_text!r} is not a whole number") from None
+    if seed < 0:  # numpy's generator would fail later, inside the running engine
+        raise SourceSpecError(f"seed {seed} must be 0 or more")
     return SimulatorSource(scenario, seed, pleth=waveform)
 
 

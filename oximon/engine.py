@@ -82,6 +82,8 @@ class Engine:
         self.heartbeat: float | None = None
         self.heartbeat_t: float | None = None
         self.running = False
+        # Stations whose source raised (station id -> why): the CLI's exit status.
+        self.failed: dict[str, str] = {}
 
     # -- wiring -------------------------------------------------------------------------
     def add_station(self, station: Station, source: Source | None = None) -> None:
@@ -243,6 +245,10 @@ class Engine:
             self.running = False
             await self.stop()
 
+    def request_stop(self) -> None:
+        """Ask `run()` to finish at its next tick (safe from a listener: no await)."""
+        self._stopping = True
+
     async def stop(self) -> None:
         self._stopping = True
         tasks = [t for t in self._tasks.values() if not t.done()]
@@ -263,7 +269,9 @@ class Engine:
             raise
         except Exception as exc:
             # A source that dies is a technical fault, never a silent stop.
-            log.exception("source for %s failed", station_id)
+            log.debug("source for %s failed", station_id, exc_info=True)
+            log.error("source for %s failed: %s", station_id, exc)
+            self.failed[station_id] = str(exc) or type(exc).__name__
             now = self.clock.now()
             self.feed(station_id, StateChange(now, DeviceState.LOST, str(exc)))
             self._conditions([ConditionChange(

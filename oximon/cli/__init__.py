@@ -39,7 +39,20 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = importlib.import_module(f"oximon.cli.{name}")
         module.add_parser(sub)
+    _accept_debug_anywhere(parser)
     return parser
+
+
+def _accept_debug_anywhere(parser: argparse.ArgumentParser) -> None:
+    """Errors say "run with --debug": accept it after any subcommand too
+    (`oximon analyze FILE --debug`), without overriding one given before it."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                if "--debug" not in child._option_string_actions:
+                    child.add_argument("--debug", action="store_true",
+                                       default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+                _accept_debug_anywhere(child)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,6 +16,8 @@ from oximon.cli.wiring import (
     get_profile,
     open_records,
     open_sources,
+    positive_seconds,
+    speed_arg,
 )
 from oximon.clock import ScaledClock
 
@@ -28,13 +30,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="how many simulated stations with --demo (1-24, default 6)")
     p.add_argument("--source", action="append", default=[], metavar="SRC",
                    help="a device or recording, as for 'oximon monitor'; repeat for more")
-    p.add_argument("--speed", type=float, default=1.0, help=argparse.SUPPRESS)
+    p.add_argument("--speed", type=speed_arg, default=1.0, help=argparse.SUPPRESS)
     p.add_argument("--config", metavar="FILE", help="site configuration (TOML)")
     p.add_argument("--profile", metavar="NAME|FILE", help="alarm profile (TOML)")
     p.add_argument("--db", metavar="URL", help="incident store URL")
     p.add_argument("--kiosk", action="store_true", help="full screen, no window frame")
     p.add_argument("--high-contrast", action="store_true", help="black and white, thick borders")
-    p.add_argument("--duration", type=float, default=None, help=argparse.SUPPRESS)
+    p.add_argument("--duration", type=positive_seconds, default=None, help=argparse.SUPPRESS)
     p.set_defaults(run=run)
 
 

@@ -5,14 +5,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import math
+import os
 import sys
 import threading
 from pathlib import Path
 
 from alerts import WatchdogThread
-from oximon.cli.errors import UsageError
-from oximon.cli.wiring import build_engine, get_profile, open_records, open_sources
+from oximon.cli.errors import RuntimeFailure, UsageError
+from oximon.cli.wiring import (
+    MAX_SPEED,
+    build_engine,
+    get_profile,
+    open_records,
+    open_sources,
+    positive_seconds,
+    speed_arg,
+)
 from oximon.clock import ScaledClock
 from oximon.recording import RecordingWriter
 from oximon.types import EngineEvent
@@ -25,10 +33,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--source", action="append", required=True, metavar="SRC",
                    help="sim:SCENARIO[:SEED], replay:FILE.csv, ble:ADDRESS[:PROTOCOL] or "
                    "serial:PORT[:PROTOCOL]; repeat for several stations")
-    p.add_argument("--duration", type=_positive, metavar="S",
+    p.add_argument("--duration", type=positive_seconds, metavar="S",
                    help="stop after S seconds of (virtual) time; default: until sources end")
-    p.add_argument("--speed", type=_positive, default=1.0, metavar="X",
-                   help="run virtual time X times faster than real time")
+    p.add_argument("--speed", type=speed_arg, default=1.0, metavar="X",
+                   help=f"run virtual time X times faster than real time (at most "
+                   f"{MAX_SPEED:g})")
     p.add_argument("--profile", metavar="NAME|FILE", help="alarm profile (TOML)")
     p.add_argument("--db", metavar="URL", help="incident store (default: SQLite in the "
                    "user data folder)")
@@ -36,16 +45,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="also write each station's readings as a recording CSV in DIR")
     p.add_argument("--json", action="store_true", help="print JSON lines")
     p.set_defaults(run=run)
-
-
-def _positive(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (value > 0 and math.isfinite(value)):
-        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
-    return value
 
 
 def _human(event: EngineEvent) -> str:
@@ -76,12 +75,20 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"argument --record: cannot write in {args.record} ({exc})") from None
 
     out_lock = threading.Lock()  # the watchdog thread prints too
+    closed = threading.Event()  # the reader went away (`| head`): stop quietly
 
     def emit(event: EngineEvent) -> None:
+        if closed.is_set():
+            return
         line = json.dumps(event.to_dict(), ensure_ascii=False) if args.json else _human(event)
         with out_lock:
-            sys.stdout.write(line + "\n")
-            sys.stdout.flush()
+            try:
+                sys.stdout.write(line + "\n")
+                sys.stdout.flush()
+            except BrokenPipeError:
+                closed.set()
+                _discard_stdout()
+                engine.request_stop()
 
     async def main() -> None:
         # A stalled loop cannot report itself: the watchdog thread prints a status line at
@@ -101,4 +108,19 @@ def run(args: argparse.Namespace) -> int:
         for writer in writers:
             writer.close()
         records.close()
+    if engine.failed and not closed.is_set():
+        why = "; ".join(f"{sid}: {msg}" for sid, msg in engine.failed.items())
+        every = len(engine.failed) == len(stations)
+        raise RuntimeFailure(f"monitoring stopped: {'every' if every else 'a'} source's "
+                             f"reader failed ({why})")
     return 0
+
+
+def _discard_stdout() -> None:
+    """Point stdout at /dev/null so Python's final flush cannot raise again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):  # not a real file (tests): nothing to protect
+        pass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import math
 from functools import partial
 
 from alerts import AlarmManager
@@ -24,6 +26,32 @@ DEMO_LINEUP = [
     "normal", "motion", "normal", "finger-out", "normal", "slow-desat", "normal", "mixed",
     "normal", "normal",
 ]
+
+
+MAX_SPEED = 10_000.0  # a day of virtual time in under 10 s; beyond this nothing keeps up
+
+
+def speed_arg(text: str) -> float:
+    """argparse type for `--speed X`: a finite number in (0, MAX_SPEED]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (0 < value <= MAX_SPEED):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: choose a speed above 0 and at most {MAX_SPEED:g}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    """argparse type for a duration: a finite number of seconds above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
 
 
 def get_profile(name: str | None) -> Profile:
