@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -31,28 +33,98 @@ class Clock(Protocol):
 
 
 class ScaledClock:
-    """Virtual time at `speed` × real time, starting at `start` engine seconds."""
+    """Virtual time at `speed` × real time, starting at `start` engine seconds.
 
-    def __init__(self, speed: float = 1.0, start: float = 0.0, epoch: datetime | None = None):
-        if not speed > 0:
-            raise ValueError("speed must be > 0")
+    A *paced* clock (the default when `speed` is not 1) never runs ahead of the engine:
+    the engine's ticker calls `pace(t)` after each pass ("time may run up to t"), and when
+    real time would carry virtual time past `t` — the loop is overloaded and has not yet
+    done the work for that time — virtual time stands still (the clock "slips") until the
+    engine grants more. An overloaded `--speed` run therefore just takes longer in real
+    time and gives the same verdicts; it never sees data as stale because the CPU was busy.
+    At speed 1 (live monitoring) real time stays real: a stalled loop is a real fault.
+    `now()` never goes backwards. `held=True` starts it standing at `start` until the
+    first `pace()`, so setting up (opening the store...) costs no virtual time.
+    """
+
+    def __init__(self, speed: float = 1.0, start: float = 0.0, epoch: datetime | None = None,
+                 *, paced: bool | None = None, held: bool = False):
+        if not (speed > 0 and math.isfinite(speed)):
+            raise ValueError("speed must be a finite number > 0")
         self._speed = float(speed)
         self._start = float(start)
         self._real0 = time.monotonic()
         self._epoch = epoch or datetime.now(UTC)
+        self.paced = (self._speed != 1.0) if paced is None else paced
+        self._lock = threading.Lock()  # now() is also read from the watchdog thread
+        self._slipped = 0.0  # real seconds during which virtual time stood still
+        self._limit: float | None = self._start if (held and self.paced) else None
+        self._last = self._start
+        self._waiters: list[asyncio.Future[None]] = []
 
     @property
     def speed(self) -> float:
         return self._speed
 
+    @property
+    def slipped(self) -> float:
+        """Real seconds virtual time has stood still so far (0 when never overloaded)."""
+        return self._slipped
+
     def now(self) -> float:
-        return self._start + (time.monotonic() - self._real0) * self._speed
+        with self._lock:
+            v = self._start + (time.monotonic() - self._real0 - self._slipped) * self._speed
+            limit = self._limit
+            if limit is not None and v > limit:
+                self._slipped += (v - limit) / self._speed
+                v = limit
+            if v < self._last:
+                v = self._last
+            self._last = v
+            return v
 
     def wall(self) -> datetime:
         return self._epoch + timedelta(seconds=self.now() - self._start)
 
+    def pace(self, until: float | None) -> None:
+        """Let virtual time run up to `until` (None: freely again). Only a paced clock
+        listens; the limit never moves back."""
+        if not self.paced:
+            return
+        with self._lock:
+            if until is None:
+                self._limit = None
+            elif self._limit is None or until > self._limit:
+                self._limit = until
+        waiters, self._waiters = self._waiters, []
+        for fut in waiters:
+            if not fut.done():
+                fut.set_result(None)
+
     async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds) / self._speed)
+        if not self.paced:
+            await asyncio.sleep(max(0.0, seconds) / self._speed)
+            return
+        await self.sleep_until(self.now() + max(0.0, seconds))
+
+    async def sleep_until(self, target: float) -> None:
+        """Return once virtual time has reached `target`, which may take longer than
+        (target - now) / speed of real time while the clock is held. The engine's ticker
+        sleeps exactly to the limit it granted (a relative sleep could overshoot it)."""
+        if not self.paced:
+            await asyncio.sleep(max(0.0, target - self.now()) / self._speed)
+            return
+        while True:
+            now = self.now()
+            if now >= target:
+                return
+            limit = self._limit
+            if limit is not None and now >= limit:
+                fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+                self._waiters.append(fut)
+                await fut  # until the engine grants more time
+                continue
+            await asyncio.sleep((min(target, limit if limit is not None else target) - now)
+                                / self._speed)
 
 
 class RealClock(ScaledClock):

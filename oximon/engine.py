@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import math
 import time
@@ -37,6 +38,7 @@ EventListener = Callable[[EngineEvent], None]
 SampleListener = Callable[[str, Sample], None]
 
 TICK_S = 0.25  # how often (engine seconds) time-driven rules are checked
+MIN_REAL_TICK_S = 0.002  # ...but no more often than this in real time (fast --speed runs)
 
 
 @dataclass
@@ -84,6 +86,7 @@ class Engine:
         self.running = False
         # Stations whose source raised (station id -> why): the CLI's exit status.
         self.failed: dict[str, str] = {}
+        self._alarm_t: dict[tuple[str, str], float] = {}  # last time published per alarm
 
     # -- wiring -------------------------------------------------------------------------
     def add_station(self, station: Station, source: Source | None = None) -> None:
@@ -211,7 +214,7 @@ class Engine:
     def _publish(self, events: list[EngineEvent]) -> None:
         queue = list(events)
         while queue:
-            event = queue.pop(0)
+            event = self._in_order(queue.pop(0))
             if self.records is not None:
                 queue.extend(self.records.on_event(event))
             for listener in self._listeners:
@@ -220,6 +223,21 @@ class Engine:
                 except Exception:  # a broken listener must never stop monitoring
                     log.exception("event listener failed on %s", event)
 
+    def _in_order(self, event: EngineEvent) -> EngineEvent:
+        """An alarm's events never go back in time: a verdict stamped at the exact moment
+        a rule held (e.g. "no reading" at since + delay) can be followed by a sample from
+        a source that ran a little behind; its clear is then stamped no earlier than the
+        raise that is already on record."""
+        condition = event.fields.get("condition")
+        if event.type != "alarm" or event.station is None or condition is None:
+            return event
+        key = (event.station, condition)
+        last = self._alarm_t.get(key)
+        if last is not None and event.t < last:
+            event = dataclasses.replace(event, t=last)
+        self._alarm_t[key] = event.t
+        return event
+
     # -- the asyncio runner --------------------------------------------------------------
     async def run(self, duration: float | None = None) -> None:
         """Run every source and the ticker until `duration` engine seconds have passed or
@@ -227,6 +245,12 @@ class Engine:
         self._stopping = False
         self.running = True
         start = self.clock.now()
+        # A paced clock (ScaledClock under --speed) lets virtual time run only as far as
+        # this ticker has granted, so an overloaded loop slows the run down instead of
+        # letting data look stale; see oximon.clock.ScaledClock.
+        pace = getattr(self.clock, "pace", None)
+        sleep_until = getattr(self.clock, "sleep_until", None)
+        paced = pace is not None and sleep_until is not None
         for sid, source in self._sources.items():
             self._tasks[sid] = asyncio.create_task(self._pump(sid, source), name=f"source {sid}")
         try:
@@ -238,12 +262,31 @@ class Engine:
                     break
                 self.heartbeat, self.heartbeat_t = time.monotonic(), now
                 self.tick(now)
-                step = TICK_S if duration is None else min(TICK_S, start + duration - now)
-                await self.clock.sleep(max(step, 0.0))
+                tick_s = self._tick_s()
+                step = tick_s if duration is None else min(tick_s, start + duration - now)
+                if paced:
+                    pace(now + max(step, 0.0))
+                    await sleep_until(now + max(step, 0.0))
+                else:
+                    await self.clock.sleep(max(step, 0.0))
             self.tick()
         finally:
             self.running = False
+            if paced:
+                pace(None)
             await self.stop()
+
+    def _tick_s(self) -> float:
+        """Engine seconds between ticker passes: TICK_S, but at high --speed at least
+        MIN_REAL_TICK_S of real time (the event loop's timers are no finer than ~1 ms, so
+        shorter ticks would only slow a paced run down), and never more than a quarter of
+        the stale-data delay. Verdict times do not depend on it: time rules stamp the
+        moment a delay ran out."""
+        speed = self.clock.speed
+        if speed * MIN_REAL_TICK_S <= TICK_S:
+            return TICK_S
+        return max(TICK_S, min(speed * MIN_REAL_TICK_S, 1.0,
+                               self.profile["stale_data"]["delay_s"] / 4))
 
     def request_stop(self) -> None:
         """Ask `run()` to finish at its next tick (safe from a listener: no await)."""

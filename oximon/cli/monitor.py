@@ -59,7 +59,7 @@ def _human(event: EngineEvent) -> str:
 def run(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
     stations = open_sources(args.source, waveform=False)
-    clock = ScaledClock(speed=args.speed)
+    clock = ScaledClock(speed=args.speed, held=True)  # no virtual time lost to set-up
     records = open_records(args.db, clock)
     engine = build_engine(clock, profile, stations, records)
     writers = []
