@@ -112,8 +112,12 @@ class SerialSource:
     def _ended(self, session: Session, _failure: Failure) -> None:
         """Auto-detection: a protocol that gave nothing on an open port makes way for the
         next candidate (one that gave readings was kept as `confirmed`)."""
-        if session.connected and not session.delivered and self.confirmed is None:
+        opened = getattr(session, "opened", session.connected)
+        if opened and not session.delivered and self.confirmed is None:
             self._next += 1
+
+    def next_candidate(self, spec: ProtocolSpec) -> ProtocolSpec:
+        return self.candidates[(self.candidates.index(spec) + 1) % len(self.candidates)]
 
 
 class _Session:
@@ -121,6 +125,10 @@ class _Session:
         self.source = source
         self.clock = clock
         self.spec = spec
+        self.opened = False  # the port opened and the start sequence went out
+        # "Connected" (a later failure is a lost device) only once the protocol is known:
+        # while auto-detection tries a protocol the device may not speak, silence is
+        # "still looking", not a device that was there and went away.
         self.connected = False
         self.delivered = False
         self.inbox: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -141,7 +149,8 @@ class _Session:
             for packet in START[self.spec.name]:
                 await asyncio.to_thread(port.write, packet)
             streamer = Streamer(self.spec, lambda: src.port)
-            self.connected = True
+            self.opened = True
+            self.connected = src.confirmed is not None
             tasks.append(asyncio.create_task(self._read(port)))
             tasks.append(asyncio.create_task(self._tick()))
             if self.spec.name in KEEPALIVE:
@@ -155,6 +164,8 @@ class _Session:
                     raise LinkEnded(classify(payload, src.port))
                 if kind == "tick":
                     if now - last_data >= src.watchdog_s:
+                        if src.confirmed is None:
+                            raise self._not_this_protocol()
                         raise silent(src.watchdog_s)
                     continue
                 before = streamer.assembler.readings
@@ -164,6 +175,7 @@ class _Session:
                 self.delivered = streamer.delivered
                 if self.delivered and src.confirmed is None:
                     src.confirmed = self.spec  # auto-detection found it: keep it
+                    self.connected = True
                     log.info("%s: %s detected", src.port, self.spec.title)
                 for event in events:
                     yield event
@@ -174,6 +186,13 @@ class _Session:
                 port.cancel_read()
             with contextlib.suppress(Exception):
                 port.close()
+
+    def _not_this_protocol(self) -> LinkEnded:
+        src = self.source
+        after = src.next_candidate(self.spec)
+        trying = f"; trying {after.title}" if after is not self.spec else ""
+        return LinkEnded(Failure(ErrorClass.DROPPED, f"no {self.spec.title} readings on "
+                                 f"{src.port} for {src.watchdog_s:g} s{trying}"))
 
     async def _read(self, port: serial.Serial) -> None:
         try:

@@ -126,6 +126,26 @@ def test_protocol_detected_when_not_given(tmp_path: Path) -> None:
     assert any(s.valid and s.spo2 == 95.0 for s in samples)
 
 
+def test_auto_detection_raises_no_lost_device_while_trying_v7(tmp_path: Path) -> None:
+    """A legacy CMS50 ignores the V7 start: that silent attempt is still "looking for the
+    device", never a device that was connected and got lost."""
+    link = tmp_path / "ttyCMS50D"
+    with EmulatedCms50(link, legacy=True):
+        src = source(link, None)
+        _, events, samples = run(src, 2.0)
+    assert src.confirmed is not None and src.confirmed.name == "cms50-legacy"
+    s = states(events)
+    assert "lost" not in s and "reconnecting" not in s
+    assert s[0] == "connecting" and s[-1] == "streaming"
+    assert s.index("streaming") == len(s) - 1  # nothing said "streaming" before it was
+    searching = next(e for e in events if e.state == "searching")
+    assert "no Contec CMS50 (V7.0 protocol) readings" in searching.fields["detail"]
+    assert "trying Contec CMS50 (legacy protocol)" in searching.fields["detail"]
+    raised = [e.fields["condition"] for e in events if e.type == "alarm" and e.state == "raised"]
+    assert "lost_device" not in raised
+    assert any(s.valid for s in samples)
+
+
 def test_missing_port_keeps_searching_with_a_plain_message(tmp_path: Path) -> None:
     start = time.monotonic()
     _, events, _ = run(source(tmp_path / "nothing-here"), 0.5)
