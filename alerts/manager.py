@@ -170,6 +170,7 @@ class AlarmManager:
         self.new_alarm_ends_pause: bool = alarms["new_alarm_ends_pause"]
         self.escalate_to_high_s: dict[str, float] = {
             "lost_device": profile["lost_device"]["escalate_to_high_s"],
+            "device_not_found": profile["lost_device"]["escalate_to_high_s"],
         }
 
     # -- conditions ---------------------------------------------------------------------

@@ -62,6 +62,7 @@ CONDITION_WORDS: dict[str, str] = {
     "pr_high": "Pulse high",
     "no_reading": "No reading — check on the person",
     "lost_device": "Lost device",
+    "device_not_found": "Device not found — check it is on and near",
     "battery_low": "Battery low",
     "monitoring_stopped": "Monitoring stopped — check every person in person",
     "sound_unavailable": "Sound unavailable — alarms will not be heard, watch the screen",

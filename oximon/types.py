@@ -103,7 +103,9 @@ class DeviceState(enum.StrEnum):
 
 _STATE_WORDS = {
     DeviceState.UNASSIGNED: "No device assigned",
-    DeviceState.SEARCHING: "Searching",
+    # Looking for the *device*; a finger oximeter searching for a *pulse* is NO_SIGNAL
+    # (its detail says "searching for pulse").
+    DeviceState.SEARCHING: "Looking for the device…",
     DeviceState.CONNECTING: "Connecting…",
     DeviceState.STREAMING: "Streaming",
     DeviceState.NO_SIGNAL: "No reading — check on the person",

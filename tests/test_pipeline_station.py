@@ -69,7 +69,7 @@ def test_pulse_limits_after_15_s():
 def test_no_reading_stale_lost_battery():
     p = StationPipeline("s1", load_profile(None))
     p.on_state(StateChange(0.0, DeviceState.CONNECTING))
-    assert p.tick(100.0) == []  # not connected yet: nothing to say
+    assert p.tick(0.9) == []  # not connected yet: nothing to say (not found only at 30 s)
     out = p.push(Sample(1.0, 97.0, 70.0))
     out += p.push(Sample(2.0, flags=Flags.FINGER_OUT))
     out += p.tick(6.9)
@@ -89,6 +89,34 @@ def test_no_reading_stale_lost_battery():
     assert [(c.condition, c.active) for c in out] == [("lost_device", False)]
     out = p.on_state(StateChange(62.0, DeviceState.ENDED))
     assert out == [] and p.tick(1000.0) == []
+
+
+def test_a_device_that_never_connects_raises_device_not_found_after_the_delay():
+    p = StationPipeline("s1", load_profile(None))
+    assert p.on_state(StateChange(0.0, DeviceState.CONNECTING)) == []
+    assert p.on_state(StateChange(3.0, DeviceState.SEARCHING, "no adapter")) == []
+    assert p.tick(29.9) == []
+    out = p.tick(31.0)  # raised at the moment the 30 s ran out, from when it began looking
+    assert [(c.condition, c.active, c.t, c.onset, c.technical, c.message) for c in out] == [
+        ("device_not_found", True, 30.0, 0.0, True,
+         "Device not found — check it is on and near")]
+    assert p.tick(100.0) == []  # once
+    out = p.on_state(StateChange(101.0, DeviceState.STREAMING))
+    assert [(c.condition, c.active, c.t) for c in out] == [("device_not_found", False, 101.0)]
+    # After it was found, a drop is a lost device, and looking again is not "not found".
+    assert [c.condition for c in p.on_state(StateChange(120.0, DeviceState.LOST))] == [
+        "lost_device"]
+    p.on_state(StateChange(121.0, DeviceState.SEARCHING))
+    assert [c.condition for c in p.tick(500.0) if c.active] == []
+
+
+def test_not_found_delay_is_a_profile_setting():
+    p = StationPipeline("s1", load_profile(None).with_overrides(
+        {"lost_device.not_found_s": 5.0}))
+    p.on_state(StateChange(10.0, DeviceState.CONNECTING))
+    assert [(c.condition, c.t) for c in p.tick(15.0)] == [("device_not_found", 15.0)]
+    assert [(c.condition, c.active) for c in p.on_state(StateChange(16.0, DeviceState.ENDED))
+            ] == [("device_not_found", False)]
 
 
 def test_streaming_cost_is_small():

@@ -80,6 +80,7 @@ class Settings:
     stale_s: float
     stale_priority: Priority
     lost_priority: Priority
+    not_found_s: float
     battery_priority: Priority
     event_points_q: int
     event_min_s: float
@@ -136,6 +137,7 @@ class Settings:
             stale_s=p["stale_data"]["delay_s"],
             stale_priority=p["stale_data"]["priority"],
             lost_priority=p["lost_device"]["priority"],
+            not_found_s=p["lost_device"]["not_found_s"],
             battery_priority=p["battery_low"]["priority"],
             event_points_q=qround(p["events"]["points"], Q),
             event_min_s=p["events"]["min_duration_s"],
@@ -154,5 +156,6 @@ MESSAGES = {
     "no_reading": "No reading — check on the person",
     "stale_data": "No data from the device",
     "lost_device": "Lost device",
+    "device_not_found": "Device not found — check it is on and near",
     "battery_low": "Battery low",
 }

@@ -26,6 +26,7 @@ from oximon.profile import Profile
 from oximon.types import ConditionChange, DeviceState, Flags, Priority, Sample, StateChange
 
 _CONNECTED = (DeviceState.STREAMING, DeviceState.NO_SIGNAL)
+_LOOKING = (DeviceState.CONNECTING, DeviceState.SEARCHING)
 
 
 class StationPipeline:
@@ -54,6 +55,11 @@ class StationPipeline:
         self._stale = False
         self._lost = False
         self._battery = False
+        # Since when we have been looking for a device that has not connected yet (None
+        # once it connected: after that a drop is "lost device", not "not found").
+        self._looking_since: float | None = None
+        self._ever_connected = False
+        self._not_found = False
         # Latest averaged SpO2 (milli-percent) and baseline, for the UI and tests.
         self.spo2_q: int | None = None
 
@@ -63,10 +69,17 @@ class StationPipeline:
         if not (abs(t) <= T_LIMIT_S) or t < self._max_t:
             return []  # no usable time, or out of order: batch analysis skips it too
         self._max_t = t
+        out: list[ConditionChange] = []
         if not self._connected:
             self._connected = True
             self._since = t
-        out = self._time_rules(t)
+        if not self._ever_connected:  # readings came: the device was found
+            self._ever_connected = True
+            self._looking_since = None
+            if self._not_found:
+                self._not_found = False
+                out.append(self._technical("device_not_found", False, t))
+        out += self._time_rules(t)
         if self._stale:
             self._stale = False
             out.append(self._technical("stale_data", False, t))
@@ -158,6 +171,16 @@ class StationPipeline:
             self._lost = lost
             out.append(self._technical("lost_device", lost, change.t))
         if state in _CONNECTED:
+            self._ever_connected = True
+        looking = state in _LOOKING and not self._ever_connected
+        if looking and self._looking_since is None:
+            self._looking_since = change.t
+        elif not looking:
+            self._looking_since = None
+            if self._not_found:
+                self._not_found = False
+                out.append(self._technical("device_not_found", False, change.t))
+        if state in _CONNECTED:
             if not self._connected:
                 self._connected = True
                 self._since = change.t
@@ -178,8 +201,18 @@ class StationPipeline:
     def tick(self, now: float) -> list[ConditionChange]:
         """Time-driven checks (called by the engine even when no samples arrive)."""
         if not self._connected:
-            return []
+            return self._not_found_rule(now)
         return self._time_rules(now)
+
+    def _not_found_rule(self, now: float) -> list[ConditionChange]:
+        """A device never connected for `lost_device.not_found_s`: raised at the moment
+        the delay ran out, like the other time rules."""
+        since = self._looking_since
+        if self._not_found or since is None or now - since < self.settings.not_found_s:
+            return []
+        self._not_found = True
+        return [self._technical("device_not_found", True, since + self.settings.not_found_s,
+                                since)]
 
     def _time_rules(self, now: float) -> list[ConditionChange]:
         """Raise no_reading / stale_data at the exact moment their delay ran out (not at
@@ -203,6 +236,7 @@ class StationPipeline:
             "no_reading": s.no_reading_priority,
             "stale_data": s.stale_priority,
             "lost_device": s.lost_priority,
+            "device_not_found": s.lost_priority,
             "battery_low": s.battery_priority,
         }[name]
         return ConditionChange(self.station, name, active, t, priority, technical=True,
