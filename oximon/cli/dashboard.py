@@ -9,6 +9,7 @@ import os
 
 from oximon.cli.errors import RuntimeFailure, UsageError
 from oximon.cli.wiring import (
+    all_simulated,
     build_engine,
     configured_stations,
     demo_specs,
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
     from ui.dashboard import DashboardOptions
 
     clock = ScaledClock(speed=args.speed)
-    records = open_records(args.db or config.db or None, clock)
+    records = open_records(args.db or config.db or None, clock, demo=all_simulated(stations))
     engine = build_engine(clock, profile, stations, records)
 
     def start_alarm_outputs() -> None:

@@ -14,6 +14,7 @@ from alerts import WatchdogThread
 from oximon.cli.errors import RuntimeFailure, UsageError
 from oximon.cli.wiring import (
     MAX_SPEED,
+    all_simulated,
     build_engine,
     get_profile,
     open_records,
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
     stations = open_sources(args.source, waveform=False)
     clock = ScaledClock(speed=args.speed, held=True)  # no virtual time lost to set-up
-    records = open_records(args.db, clock)
+    records = open_records(args.db, clock, demo=all_simulated(stations))
     engine = build_engine(clock, profile, stations, records)
     writers = []
     if args.record is not None:

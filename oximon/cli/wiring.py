@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import math
+import sys
 from functools import partial
+from pathlib import Path
 
 from alerts import AlarmManager
 from alerts.manager import Notifier
@@ -16,6 +18,7 @@ from oximon.engine import Engine
 from oximon.ports import Source
 from oximon.profile import Profile, ProfileError, load_profile
 from oximon.store import Store, StoreInputError, StoreUnavailable, open_store
+from oximon.store.location import default_path
 from oximon.types import Station
 
 # What the demo dashboard shows, station by station: mostly calm people, a few in trouble,
@@ -106,9 +109,31 @@ def demo_specs(stations: int) -> list[str]:
     return [f"sim:{DEMO_LINEUP[i % len(DEMO_LINEUP)]}:{i + 1}" for i in range(stations)]
 
 
-def open_records(db: str | None, clock: Clock) -> Store:
+DEMO_STORE_FILENAME = "oximon-demo.sqlite3"
+SIMULATED_TRANSPORTS = ("sim", "replay")
+
+
+def demo_store_path() -> Path:
+    """Where simulated and replayed runs keep their incidents: beside the real log, never
+    in it (a practice run must not count in a month's report)."""
+    return default_path().with_name(DEMO_STORE_FILENAME)
+
+
+def all_simulated(stations: list[tuple[Station, Source | None]]) -> bool:
+    """Every station watches a simulator or a recording (nothing a real person wears)."""
+    return bool(stations) and all(
+        st.device is not None and st.device.transport in SIMULATED_TRANSPORTS
+        for st, _ in stations)
+
+
+def open_records(db: str | None, clock: Clock, demo: bool = False) -> Store:
     """The incident store for a monitoring run (`--db`, default: SQLite in the user data
-    folder). A bad database is exit 2 and is left unchanged; an unreachable one exit 1."""
+    folder; with `demo` and no `--db`, the separate demo store, said once on stderr). A
+    bad database is exit 2 and is left unchanged; an unreachable one exit 1."""
+    if demo and not db:
+        db = str(demo_store_path())
+        print(f"oximon: simulated or replayed sources only: incidents go to the demo store "
+              f"{db}, not the site's log (give --db to choose)", file=sys.stderr)
     try:
         return open_store(db, clock=clock, writer=True)
     except StoreInputError as exc:
