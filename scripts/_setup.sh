@@ -20,7 +20,11 @@ missing_packages() {
   done
 }
 
-MISSING="$(missing_packages | tr '\n' ' ')"
+# OXIMON_SKIP_SYSTEM_PACKAGES=1: the caller manages system packages (no apt at all).
+MISSING=""
+if [ -z "${OXIMON_SKIP_SYSTEM_PACKAGES:-}" ]; then
+  MISSING="$(missing_packages | tr '\n' ' ')"
+fi
 if [ -n "${MISSING// /}" ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "oximon: installing system packages: $MISSING" >&2
@@ -39,12 +43,44 @@ if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
   echo "oximon needs Python 3.11 or newer ($PY is $("$PY" --version 2>&1))" >&2
   exit 1
 fi
-if [ ! -x .venv/bin/python ]; then
-  "$PY" -m venv .venv
+# A venv whose python cannot run pip is broken (e.g. `python3 -m venv` failed half-way
+# because python3-venv was missing): make it again rather than fail the same way forever.
+venv_ok() { [ -x .venv/bin/python ] && .venv/bin/python -m pip --version >/dev/null 2>&1; }
+if ! venv_ok; then
+  if [ -e .venv ]; then
+    echo "oximon: .venv is incomplete (no working pip); making it again" >&2
+    rm -rf .venv
+  fi
+  if ! VENV_ERR="$("$PY" -m venv .venv 2>&1)" || ! venv_ok; then
+    rm -rf .venv
+    echo "oximon: could not create a Python virtual environment with $PY:" >&2
+    [ -n "$VENV_ERR" ] && echo "$VENV_ERR" | sed 's/^/  /' >&2
+    echo "oximon: install Python's venv support and run this again, e.g. on Debian/Ubuntu:" >&2
+    echo "  sudo apt-get install python3-venv" >&2
+    exit 1
+  fi
 fi
-STAMP=".venv/.oximon-installed${EXTRA:+-$EXTRA}"
-if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
+
+# One stamp says what is installed: which extras, for which pyproject.toml. Switching
+# between scripts/demo (no extra) and scripts/test ("test") then installs only once.
+STAMP=".venv/.oximon-installed"
+PYPROJECT_SUM="$(cksum < pyproject.toml | cut -d' ' -f1,2)"
+HAVE_SUM=""
+HAVE_EXTRAS=""
+if [ -f "$STAMP" ]; then
+  HAVE_SUM="$(sed -n 's/^pyproject=//p' "$STAMP")"
+  HAVE_EXTRAS="$(sed -n 's/^extras=//p' "$STAMP")"
+fi
+case ",$HAVE_EXTRAS," in
+  *",$EXTRA,"*) HAS_EXTRA=1 ;;
+  *) HAS_EXTRA="" ;;
+esac
+if [ -z "$EXTRA" ] && [ -f "$STAMP" ]; then HAS_EXTRA=1; fi
+if [ "$HAVE_SUM" != "$PYPROJECT_SUM" ] || [ -z "$HAS_EXTRA" ]; then
+  # Keep what was installed before (the test extras stay when the demo runs).
+  EXTRAS="$(printf '%s\n' ${HAVE_EXTRAS//,/ } $EXTRA | sort -u | paste -sd, -)"
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${EXTRA:+[$EXTRA]}"
-  touch "$STAMP"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${EXTRAS:+[$EXTRAS]}"
+  printf 'pyproject=%s\nextras=%s\n' "$PYPROJECT_SUM" "$EXTRAS" > "$STAMP"
+  rm -f .venv/.oximon-installed-*  # stamps of earlier versions of this script
 fi

@@ -78,3 +78,15 @@ def test_monitor_stops_quietly_when_its_reader_goes_away(tmp_path):
     assert first.startswith(b"{")
     assert b"Traceback" not in err and b"BrokenPipe" not in err, err.decode()
     assert proc.returncode == 0
+
+
+def test_dashboard_without_a_screen_exits_1_saying_what_to_do(capsys, monkeypatch):
+    if not sys.platform.startswith("linux"):
+        pytest.skip("only Linux desktops can lack a display server")
+    for name in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(name, raising=False)
+    code = main(["dashboard", "--demo", "--duration", "1"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "no screen" in err and "QT_QPA_PLATFORM=offscreen" in err
+    assert "oximon monitor" in err

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import sys
 
 from oximon.cli.errors import RuntimeFailure, UsageError
 from oximon.cli.wiring import (
@@ -66,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
     # Qt's multimedia backend lists every codec library it could not load; that is noise to
     # a peer worker (a missing audio output is reported on screen as an alarm instead).
     os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false;qt.qpa.*.warning=false")
+    check_display()
     try:
         from ui.app import run_dashboard
     except ImportError as exc:  # Qt's system libraries missing: say which
@@ -98,6 +100,20 @@ def run(args: argparse.Namespace) -> int:
                                      from_config=not specs))
     finally:
         records.close()
+
+
+def check_display() -> None:
+    """With no screen Qt aborts the process (exit 134, "could not connect to display"):
+    say what to do instead, before Qt is loaded."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return  # Windows/macOS always have a screen; an explicit platform is a choice
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return
+    raise RuntimeFailure(
+        "no screen to show the dashboard on (neither DISPLAY nor WAYLAND_DISPLAY is set). "
+        "Start it from a desktop session (or over 'ssh -X'); to watch without a screen use "
+        "'oximon monitor --source ...'; to run it off-screen (tests, screenshots) set "
+        "QT_QPA_PLATFORM=offscreen.")
 
 
 def seams(engine, records, profile, config, demo: bool, from_config: bool) -> dict:
