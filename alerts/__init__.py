@@ -1,7 +1,7 @@
 """Alarm system: turns detector conditions into alarms people can acknowledge.
 
-Pure logic (manager, tones, visuals, sound decisions) imports no Qt; `alerts.qt_sound` is
-the one module that does, lazily.
+Pure logic (manager, tones, visuals, sound decisions): it imports core types only, never
+Qt; the real speaker (`ui.sound.QtSoundSink`) implements `alerts.sound.SoundSink`.
 """
 
 from alerts.manager import SYSTEM_STATION, AlarmManager, AlarmView, Audible, HistoryEntry

@@ -1,7 +1,7 @@
 """Alarm sound: what should play (decided from the alarm manager) and a speaker interface.
 
 The speaker is a `SoundSink` so the logic is tested with `FakeSoundSink` (tests have no
-audio server); `alerts.qt_sound.QtSoundSink` is the real one. A sink that cannot play
+audio server); `ui.sound.QtSoundSink` is the real one. A sink that cannot play
 says so (`available`/`problem`, or the `on_problem` callback later), and the controller
 turns that into the technical alarm "sound unavailable": oximon never goes silent quietly.
 """

@@ -73,6 +73,15 @@ def test_scan_catches_an_import_inside_a_function() -> None:
     assert forbidden_imports("import serialize\nfrom oximon import types\n") == []
 
 
+def test_alerts_import_no_qt_device_library_or_other_layer() -> None:
+    """DESIGN: alerts may import core types only (the Qt speaker lives in ui/)."""
+    bad = [f"{path.relative_to(ROOT)}:{line}: {mod}"
+           for path in sorted((ROOT / "alerts").rglob("*.py"))
+           for line, mod in forbidden_imports(path.read_text(encoding="utf-8"))
+           if mod.split(".")[0] != "alerts"]
+    assert bad == []
+
+
 def test_no_core_source_imports_qt_device_libraries_or_outer_layers() -> None:
     bad = []
     for path in sorted((ROOT / "oximon").rglob("*.py")):

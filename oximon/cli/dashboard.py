@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     def start_alarm_outputs() -> None:
         # Sound (or the "sound unavailable" alarm) and the watchdog, once the window listens.
         from alerts import WatchdogThread, attach_sound
-        from alerts.qt_sound import QtSoundSink
+        from ui.sound import QtSoundSink
 
         attach_sound(engine, QtSoundSink())
         WatchdogThread(engine, asyncio.get_running_loop(),

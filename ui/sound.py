@@ -1,6 +1,7 @@
 """The real speaker: QtMultimedia's QSoundEffect looping a synthesized WAV.
 
-Qt is imported here only, lazily, so the alarm logic never needs it. QtMultimedia fails to
+It lives in ui/ (alerts/ imports core types only) and implements `alerts.sound.SoundSink`;
+QtMultimedia is imported lazily, so the rest of the UI starts without it. QtMultimedia fails to
 load on machines without its system libraries (e.g. libpulse.so.0 missing) and finds no
 output on machines without a sound device or server; either way the sink reports
 `available=False` with the reason, and the controller raises "sound unavailable" on screen.
