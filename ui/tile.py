@@ -2,7 +2,7 @@
 
 A tile never shows a stale number: unless the device is streaming valid values the number
 area is replaced by words ("No reading — check on the person", "Lost device",
-"Searching"). Fonts follow the tile's size, so 1 tile or 24 fill the screen legibly.
+"Looking for the device…"). Fonts follow the tile's size, so 1 tile or 24 fill the screen legibly.
 A tap on a tile with an unacknowledged alarm acknowledges it; a double tap opens the
 response panel for that station.
 """
