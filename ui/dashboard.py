@@ -120,6 +120,9 @@ class DashboardWindow(QMainWindow):
         self.palette_ = HIGH_CONTRAST if self.options.high_contrast else DARK
         self.tiles: dict[str, StationTile] = {}
         self.panels: dict[str, ResponsePanel] = {}
+        # Panels whose record oximon closed while a person was still filling them in, and
+        # whose booth has since had a new incident (by incident id): kept until finished.
+        self.finishing: dict[str, ResponsePanel] = {}
         self.dialog: DevicesDialog | SettingsDialog | None = None
         self.setWindowTitle(title or "oximon")
 
@@ -150,7 +153,7 @@ class DashboardWindow(QMainWindow):
         model.stations_changed.connect(self.rebuild_tiles)
         model.stations_changed.connect(self._save_stations)
         model.incident_opened.connect(self._show_panel)
-        model.incident_closed.connect(lambda sid, _iid: self._remove_panel(sid))
+        model.incident_closed.connect(self._incident_closed)
         self._shortcuts()
         self.apply_look()
         self.rebuild_tiles()
@@ -278,7 +281,7 @@ class DashboardWindow(QMainWindow):
         stopped = engine_stopped(self.model.engine)
         self.banner.refresh(self.model, now, flash[Priority.HIGH] if stopped else on, stopped)
         self.overlay.refresh(self.model, flash[Priority.HIGH])
-        for panel in self.panels.values():
+        for panel in self.all_panels():
             panel.refresh(now)
         self._refresh_status(now)
 
@@ -326,6 +329,12 @@ class DashboardWindow(QMainWindow):
     def open_response(self, sid: str, reason: str = "manual") -> str:
         """Open (or show) the response panel for a station's incident; returns its id."""
         iid = self.model.incidents.get(sid) or self.incident_log.current_incident(sid)
+        kept = self.panels.get(sid)
+        if iid is None and kept is not None and kept.closed_by_system_t is not None:
+            # oximon closed the record while it was being filled in: finish that one.
+            self.response.setCurrentWidget(kept)
+            self.response.show()
+            return kept.incident_id
         if iid is None:
             iid = self.incident_log.open_incident(sid, self.model.now(), reason,
                                                   by=self.options.by)
@@ -338,7 +347,13 @@ class DashboardWindow(QMainWindow):
         self.model.incidents[sid] = iid
         panel = self.panels.get(sid)
         if panel is None or panel.incident_id != iid:
-            if panel is not None:
+            if panel is not None and panel.closed_by_system_t is not None \
+                    and panel.has_entries():
+                self.panels.pop(sid)  # a new incident: the unfinished one stays beside it
+                self.finishing[panel.incident_id] = panel
+                self.response.setTabText(self.response.indexOf(panel),
+                                         f"{self.model.label(sid)} (closed)")
+            elif panel is not None:
                 self._remove_panel(sid)
             panel = ResponsePanel(self.model, sid, iid, self.incident_log, self.saving,
                                   by=self.options.by)
@@ -349,19 +364,42 @@ class DashboardWindow(QMainWindow):
         self._size_response()
         self.response.show()
 
+    def all_panels(self) -> list[ResponsePanel]:
+        return [*self.panels.values(), *self.finishing.values()]
+
     def _closed(self, sid: str, iid: str) -> None:
+        """A panel closed its record."""
         if self.model.incidents.get(sid) == iid:
             self.model.incidents.pop(sid)
-        self._remove_panel(sid)
+        if iid in self.finishing:
+            self._drop(self.finishing.pop(iid))
+        elif self.panels.get(sid) is not None and self.panels[sid].incident_id == iid:
+            self._remove_panel(sid)
+
+    def _incident_closed(self, sid: str, iid: str) -> None:
+        """The store closed a record. A panel a person has put entries in stays open (its
+        entries would otherwise be lost); an untouched one goes."""
+        panel = self.panels.get(sid)
+        if panel is None or panel.incident_id != iid:
+            return
+        if panel.done or not panel.has_entries():
+            self._remove_panel(sid)
+        elif panel.closed_by_system_t is None:
+            panel.system_closed(self.model.now())
 
     def _remove_panel(self, sid: str) -> None:
         panel = self.panels.pop(sid, None)
         if panel is not None:
-            self.response.removeTab(self.response.indexOf(panel))
-            panel.deleteLater()
-        if not self.panels:
+            self._drop(panel)
+        if not self.all_panels():
             self.response.hide()
         QTimer.singleShot(0, self, self._layout_tiles)
+
+    def _drop(self, panel: ResponsePanel) -> None:
+        self.response.removeTab(self.response.indexOf(panel))
+        panel.deleteLater()
+        if not self.all_panels():
+            self.response.hide()
 
     def _size_response(self) -> None:
         self.response.setFixedWidth(int(min(600, max(430, self.width() * 0.36))))

@@ -113,6 +113,8 @@ class ResponsePanel(QWidget):
                                                  CPR.key: None}
         self.naloxone_doses: list[float] = []
         self.buttons: dict[str, QPushButton] = {}
+        self.closed_by_system_t: float | None = None  # oximon closed the record under us
+        self.done = False  # this panel closed (or completed) its record
 
         title = QLabel(f"Response — {model.label(station)}")
         title.setObjectName("h1")
@@ -299,6 +301,22 @@ class ResponsePanel(QWidget):
         return action.replace("_", " ").replace("911", "9-1-1")
 
     # -- closing ---------------------------------------------------------------------------
+    def has_entries(self) -> bool:
+        """Anything a person put in this panel (taps, outcome, aftercare, a note)."""
+        return bool(self.entries or self.selected_outcome() or self.note.toPlainText().strip()
+                    or any(box.isChecked() for box in self.aftercare.values()))
+
+    def system_closed(self, t: float) -> None:
+        """oximon closed the record by itself (quiet for 10 min) while this panel still
+        holds a person's entries: the panel stays, and what is entered now completes the
+        record (late actions, then the outcome as the person's completion)."""
+        self.closed_by_system_t = t
+        self.warning.setText(f"oximon closed this record at {self._stamp(t).split()[0]} "
+                             "(no alarm and nothing recorded for 10 min). Finish it here: "
+                             "what you enter is added to it.")
+        self.warning.show()
+        self._update_close()
+
     def selected_outcome(self) -> str:
         b = self.outcome_group.checkedButton()
         return str(b.property("word")) if b is not None else ""
@@ -318,15 +336,34 @@ class ResponsePanel(QWidget):
             if self.toggles[toggle.key] is not None:
                 self.tap_toggle(toggle)
         aftercare = [k for k, box in self.aftercare.items() if box.isChecked()]
+        note = self.note.toPlainText().strip()
+        self.done = True
         try:
-            self.log.close_incident(self.incident_id, now, outcome, aftercare, by=self.by,
-                                    note=self.note.toPlainText().strip())
+            self._save_close(now, outcome, aftercare, note)
         except Exception as exc:
+            self.done = False
             log.exception("could not close incident %s", self.incident_id)
             self.warning.setText(f"Could not close the record ({exc}); try again.")
             self.warning.show()
             return
         self.closed.emit(self.station, self.incident_id)
+
+    def _save_close(self, now: float, outcome: str, aftercare: list[str], note: str) -> None:
+        """Close the record; one oximon already closed is completed (the store keeps the
+        first close time) or, if the store refuses that, amended — never lost."""
+        try:
+            self.log.close_incident(self.incident_id, now, outcome, aftercare, by=self.by,
+                                    note=note)
+        except Exception:
+            amend = getattr(self.log, "amend", None)
+            if self.closed_by_system_t is None or amend is None:
+                raise
+            changes: dict[str, object] = {"outcome": outcome.split(","),
+                                          "aftercare": aftercare}
+            if note:
+                changes["note"] = note
+            amend(self.incident_id, changes, "entered on the dashboard after oximon closed "
+                  "the record", self.by or "peer worker")
 
     # -- timers ----------------------------------------------------------------------------
     def pacer_text(self, now: float) -> str:
