@@ -186,7 +186,8 @@ class EscalationOverlay(QWidget):
         self.hint.setFont(_font(26, bold=False))
         self.others = QLabel("")
         self.others.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.others.setFont(_font(20, bold=False))
+        self.others.setWordWrap(True)
+        self.others.setFont(_font(26))
         self.ack = QPushButton("Acknowledge  [Space]")
         self.ack.setObjectName("primary")
         self.ack.setStyleSheet("QPushButton { font-size: 34px; min-height: 90px; "
@@ -217,20 +218,23 @@ class EscalationOverlay(QWidget):
             self.acknowledge_requested.emit(self._station)
 
     def refresh(self, model: DashboardModel, flash_on: bool) -> None:
-        escalated = model.escalated_alarms()
-        if not escalated:
+        """Up while any escalated alarm waits. It shows the most urgent unacknowledged
+        alarm of all (a person's severe low before an escalated lost device) — the one
+        Space acknowledges — and names every other booth waiting."""
+        if not model.escalated_alarms():
             self._station = None
             if self.isVisible():
                 self.hide()
             return
-        top = escalated[0]
+        waiting = [a for a in model.all_alarms() if not a.acknowledged]
+        top = waiting[0]
         self._station = top.station
         words, shape, _ = PRIORITY_WORDS[top.priority]
         title = f"{shape} {model.label(top.station)}"
         if self.title.text() != title:
             self.title.setText(title)
-        subtitle = (f"{words} — not acknowledged for "
-                    f"{format_countdown(model.now() - top.raised_t)}")
+        subtitle = (f"{words} — {'escalated, ' if top.escalated else ''}not acknowledged "
+                    f"for {format_countdown(model.now() - top.raised_t)}")
         if self.subtitle.text() != subtitle:
             self.subtitle.setText(subtitle)
         live = model.engine.stations.get(top.station)
@@ -238,9 +242,14 @@ class EscalationOverlay(QWidget):
         if self.what.text() != what:
             self.what.setText(what)
         # Acknowledging covers every alarm of this booth, so name the *other* booths waiting.
-        waiting = list(dict.fromkeys(model.label(a.station) for a in escalated
-                                     if a.station != top.station))
-        others = f"Also waiting: {', '.join(waiting)}" if waiting else ""
+        others_by_booth: dict[str, ActiveAlarm] = {}
+        for a in waiting:
+            if a.station != top.station:
+                others_by_booth.setdefault(a.station, a)
+        named = [f"{model.label(sid)} ({(a.message or a.condition).split(' — ')[0]}"
+                 f"{', escalated' if a.escalated else ''})"
+                 for sid, a in others_by_booth.items()]
+        others = f"Also waiting: {'; '.join(named)}" if named else ""
         if self.others.text() != others:
             self.others.setText(others)
         if flash_on != self._flash_on:
