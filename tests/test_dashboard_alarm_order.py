@@ -50,3 +50,35 @@ def test_sort_key_orders_by_priority_then_vital_then_escalated():
                      key=ActiveAlarm.sort_key)
     assert [a.station for a in ordered] == ["c", "b", "a", "d", "e"]
     assert math.isfinite(ordered[0].raised_t)
+
+
+def test_a_silent_device_never_leaves_old_numbers_or_a_frozen_wave(qtbot):
+    """No state change, no samples: after 3 s the tile says so instead of the last value."""
+    rig = Rig(qtbot, 2)
+    w = rig.window
+    rig.run(10.0)
+    tile = w.tiles["s1"]
+    assert tile.stack.currentIndex() == 0 and tile.spo2.text() == "97"
+    assert tile.wave._path.elementCount() > 0
+    silent_from = rig.clock.now()
+    rig.engine.stations["s1"].state = DeviceState.STREAMING  # nothing says it stopped
+    feed = rig.engine.feed
+
+    def feed_all_but_s1(sid, item):
+        if sid != "s1":
+            feed(sid, item)
+    rig.engine.feed = feed_all_but_s1
+    try:
+        rig.run(silent_from + 2.5)
+        assert tile.stack.currentIndex() == 0  # under 3 s: still a current reading
+        rig.run(silent_from + 4.0)
+        assert rig.engine.stations["s1"].state is DeviceState.STREAMING
+        assert tile.stack.currentIndex() == 1
+        assert tile.words.text() == "No reading — check on the person"
+        assert tile.since.text() == "last valid reading 4 s ago"
+        assert tile.wave._path.elementCount() == 0  # no frozen pleth
+        assert w.tiles["s2"].stack.currentIndex() == 0
+    finally:
+        rig.engine.feed = feed
+    rig.run(silent_from + 5.0)
+    assert tile.stack.currentIndex() == 0 and tile.wave._path.elementCount() > 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import (
@@ -25,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from oximon.engine import StationLive
-from oximon.types import Priority
+from oximon.types import DeviceState, Priority
 from ui.model import StationView
 from ui.plots import StatusIcons, TrendView, WaveView
 from ui.style import BAND_WORDS, DARK, PRIORITY_WORDS, Palette, band_for
@@ -37,6 +38,11 @@ def _label(name: str, align: Qt.AlignmentFlag | None = None) -> QLabel:
     if align is not None:
         w.setAlignment(align)
     return w
+
+
+# A number older than this is not shown (a device can go silent without saying so).
+STALE_AFTER_S = 3.0
+_NO_WAVE = np.full(2, np.nan)
 
 
 def format_age(seconds: float) -> str:
@@ -209,7 +215,9 @@ class StationTile(QFrame):
         """Redraw from current state (called from the dashboard's timer)."""
         p = self.palette_
         self._set(self.name, "name", live.station.label)
-        showing = live.state.has_numbers and not math.isnan(live.spo2)
+        last = live.last_valid_t
+        fresh = last is not None and now - last <= STALE_AFTER_S
+        showing = live.state.has_numbers and not math.isnan(live.spo2) and fresh
         if showing:
             band = band_for(live.spo2, *bands)
             words, shape = BAND_WORDS[band]
@@ -222,12 +230,15 @@ class StationTile(QFrame):
             if self.stack.currentIndex() != 0:
                 self.stack.setCurrentIndex(0)
         else:
-            detail = f" ({live.state_detail})" if live.state_detail else ""
-            self._set(self.words, "words", live.state.words + detail)
+            if live.state.has_numbers:  # streaming, but nothing valid for a while
+                words = DeviceState.NO_SIGNAL.words
+            else:
+                detail = f" ({live.state_detail})" if live.state_detail else ""
+                words = live.state.words + detail
+            self._set(self.words, "words", words)
             self._set(self.band, "band", "")
             if self.stack.currentIndex() != 1:
                 self.stack.setCurrentIndex(1)
-        last = live.last_valid_t
         if last is None:
             since = "no valid reading yet"
         elif showing:
@@ -240,7 +251,11 @@ class StationTile(QFrame):
         self.icons.set_values(live.signal, live.battery, p.fg)
         self.icons.setToolTip(self.icons.describe())
 
-        self.wave.set_wave(view.pleth.values(), view.pleth.version)
+        heard = live.last_sample_t
+        if heard is not None and now - heard <= STALE_AFTER_S:
+            self.wave.set_wave(view.pleth.values(), view.pleth.version)
+        else:  # a silent device: no wave rather than a frozen one
+            self.wave.set_wave(_NO_WAVE, -2)
         self.trend.set_bands(*bands, (p.bands["low"], p.bands["watch"]))
         if view.trend_last_s is not None and view.markers:
             end = view.trend_last_s - 1
