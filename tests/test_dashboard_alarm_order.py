@@ -82,3 +82,26 @@ def test_a_silent_device_never_leaves_old_numbers_or_a_frozen_wave(qtbot):
         rig.engine.feed = feed
     rig.run(silent_from + 5.0)
     assert tile.stack.currentIndex() == 0 and tile.wave._path.elementCount() > 0
+
+
+def test_escalation_comes_to_the_front_over_a_dialog_and_space_reaches_it(qtbot):
+    rig = Rig(qtbot, 3)
+    w = rig.window
+    rig.run(5.0)
+    dialog = w.open_devices()
+    qtbot.addWidget(dialog)
+    dialog.windowHandle().requestActivate()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    rig.run(50.0, {"s2": 80.0})  # severe low, escalated after 30 s unacknowledged
+    assert w.overlay.isVisible() and "Booth 2" in w.overlay.title.text()
+    assert not dialog.isVisible()  # stepped aside
+    qtbot.waitUntil(w.isActiveWindow)
+    # Even with the keyboard in another oximon window, Space acknowledges the overlay.
+    dialog.show()
+    dialog.windowHandle().requestActivate()
+    qtbot.waitUntil(dialog.isActiveWindow)
+    qtbot.keyClick(dialog, Qt.Key.Key_Space)
+    w.redraw()
+    assert rig.model.views["s2"].alarms["spo2_severe"].acknowledged
+    assert not w.overlay.isVisible() and dialog.isVisible()
+    dialog.close()

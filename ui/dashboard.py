@@ -203,6 +203,18 @@ class DashboardWindow(QMainWindow):
             sc = QShortcut(QKeySequence(key), self)
             sc.activated.connect(slot)
             self.shortcuts.append(sc)
+        # While an escalated alarm covers the screen, Space/Enter acknowledge it from any
+        # oximon window (a dialog or the review window may have the keyboard); otherwise
+        # those keys belong to the main window only.
+        self._ack_keys = self.shortcuts[:3]
+        self._overlay_keys = []
+        for key in ("Space", "Return", "Enter"):
+            sc = QShortcut(QKeySequence(key), self)
+            sc.setContext(Qt.ShortcutContext.ApplicationShortcut)
+            sc.setEnabled(False)
+            sc.activated.connect(self.acknowledge_top)
+            self._overlay_keys.append(sc)
+        self._hidden_dialog: QWidget | None = None
 
     def apply_look(self) -> None:
         p, s = self.palette_, self.options.text_scale
@@ -280,10 +292,39 @@ class DashboardWindow(QMainWindow):
         on = flash.get(top[0].priority, True) if top else True
         stopped = engine_stopped(self.model.engine)
         self.banner.refresh(self.model, now, flash[Priority.HIGH] if stopped else on, stopped)
+        was_up = self.overlay.isVisible()
         self.overlay.refresh(self.model, flash[Priority.HIGH])
+        if self.overlay.isVisible() != was_up:
+            self._overlay_changed(self.overlay.isVisible())
         for panel in self.all_panels():
             panel.refresh(now)
         self._refresh_status(now)
+
+    def _overlay_changed(self, up: bool) -> None:
+        """An escalation must be seen and acknowledged whatever window was in front: the
+        main window comes forward and takes the keyboard, a non-modal dialog steps aside
+        (and comes back once the alarm is acknowledged), the review window goes behind."""
+        for sc in self._ack_keys:
+            sc.setEnabled(not up)
+        for sc in self._overlay_keys:
+            sc.setEnabled(up)
+        if not up:
+            dialog, self._hidden_dialog = self._hidden_dialog, None
+            if dialog is not None and dialog is self.dialog:
+                dialog.show()
+            return
+        dialog = self.dialog
+        if dialog is not None and dialog.isVisible() and not dialog.isModal():
+            dialog.hide()
+            self._hidden_dialog = dialog
+        if self.review_window is not None and self.review_window.isVisible():
+            self.review_window.lower()
+        if self.isMinimized():
+            self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        self.raise_()
+        self.activateWindow()
+        if self.windowHandle() is not None:
+            self.windowHandle().requestActivate()
 
     def _refresh_status(self, now: float) -> None:
         wall = self.model.clock.wall().astimezone().strftime("%H:%M:%S")
