@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QPushButton,
     QSizePolicy,
     QTabWidget,
@@ -41,12 +42,13 @@ from oximon.profile import Profile
 from oximon.review import ReviewBackend
 from oximon.station_book import StationBook
 from oximon.supervisor import PasswordFile, SupervisorSession
-from oximon.types import Priority, Station
+from oximon.types import DeviceState, Priority, Station
 from ui.alarm_views import AlarmBanner, EscalationOverlay
 from ui.devices import DevicesDialog, Discovery, Opener, simulated_discovery
 from ui.incident_memory import MemoryIncidentLog
 from ui.model import DashboardModel
 from ui.response import ResponsePanel
+from ui.review.login import ensure_supervisor
 from ui.settings import AuditSink, SettingsDialog, default_audit_sink
 from ui.style import DARK, FLASH_HZ, HIGH_CONTRAST, stylesheet
 from ui.tile import StationTile
@@ -81,6 +83,13 @@ class _Wall(QWidget):
         self._on_resize(self.width(), self.height())
 
 
+def ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
+    answer = QMessageBox.question(parent, title, text,
+                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                                  QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
+
+
 @dataclass
 class DashboardOptions:
     by: str = "peer worker"  # who acts, as the records show it (no real names)
@@ -99,7 +108,9 @@ class DashboardWindow(QMainWindow):
                  review: ReviewBackend | None = None,
                  station_book: StationBook | None = None,
                  options: DashboardOptions | None = None, title: str | None = None,
-                 kiosk: bool = False):
+                 kiosk: bool = False,
+                 login: Callable[[SupervisorSession, QWidget], bool] | None = None,
+                 confirm: Callable[[QWidget, str, str], bool] | None = None):
         super().__init__()
         self.model = model
         self.options = options or DashboardOptions()
@@ -117,6 +128,9 @@ class DashboardWindow(QMainWindow):
         self.review_window = None
         self.station_book = station_book
         self.kiosk = kiosk
+        self.login = login or ensure_supervisor  # kiosk: leaving needs supervisor mode
+        self.confirm = confirm or ask_yes_no
+        self._quit_ok = False
         self.palette_ = HIGH_CONTRAST if self.options.high_contrast else DARK
         self.tiles: dict[str, StationTile] = {}
         self.panels: dict[str, ResponsePanel] = {}
@@ -196,7 +210,7 @@ class DashboardWindow(QMainWindow):
             ("V", self.open_review),
             ("H", self.toggle_contrast), ("F11", self.toggle_full_screen),
             ("Ctrl++", lambda: self.scale_text(1.15)), ("Ctrl+=", lambda: self.scale_text(1.15)),
-            ("Ctrl+-", lambda: self.scale_text(1 / 1.15)), ("Ctrl+Q", self.close),
+            ("Ctrl+-", lambda: self.scale_text(1 / 1.15)), ("Ctrl+Q", self.request_quit),
         ]
         self.shortcuts = []
         for key, slot in keys:
@@ -521,7 +535,45 @@ class DashboardWindow(QMainWindow):
         return (f"In force now on all {n} station(s): alarm rules, tile bands and audio "
                 "pause.")
 
+    # -- leaving ---------------------------------------------------------------------------
+    def monitored(self) -> int:
+        """How many stations have a device that monitoring would stop for."""
+        idle = {DeviceState.UNASSIGNED, DeviceState.ENDED}
+        return sum(1 for sid in self.model.station_ids()
+                   if self.model.live(sid).state not in idle)
+
+    def _supervisor_allows(self, what: str) -> bool:
+        """Kiosk mode: only a supervisor may `what` (asks for the password; audited)."""
+        if not self.login(self.session, self):
+            self.status.setText(f"Kiosk mode: only a supervisor can {what}.")
+            return False
+        self.session.audit(f"dashboard.{what.replace(' ', '_')}", self.session.user,
+                           {"kiosk": True})
+        return True
+
+    def may_quit(self) -> bool:
+        """Kiosk: a supervisor only. Otherwise, with stations monitored, after a yes."""
+        if self.kiosk:
+            return self._supervisor_allows("quit")
+        n = self.monitored()
+        if n == 0:
+            return True
+        return self.confirm(self, "Quit oximon?",
+                            f"Monitoring stops for {n} station(s): no alarm will sound for "
+                            "anyone until oximon is started again.")
+
+    def request_quit(self) -> None:
+        """Ctrl+Q: quit after the same check as closing the window."""
+        if self.may_quit():
+            self._quit_ok = True
+            self.close()
+
     def closeEvent(self, event) -> None:
+        # A close from the window system (the title bar, Alt+F4) is a person's: check it.
+        # (Closes by the program itself — the app ending, tests — are not asked about.)
+        if event.spontaneous() and not self._quit_ok and not self.may_quit():
+            event.ignore()
+            return
         if self.review_window is not None:
             self.review_window.close()
         super().closeEvent(event)
@@ -536,6 +588,8 @@ class DashboardWindow(QMainWindow):
 
     def toggle_full_screen(self) -> None:
         if self.isFullScreen():
+            if self.kiosk and not self._supervisor_allows("leave full screen"):
+                return
             self.showNormal()
         else:
             self.showFullScreen()
