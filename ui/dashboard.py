@@ -10,7 +10,10 @@ Seams the composition root fills (each has a working default for the demo):
 - `session`: supervisor mode (one per app, shared by settings and the review window);
 - `review`: the incident store as the review window's backend (None: no review button);
 - `audit` / `apply_profile`: where settings changes are audited and how a new profile is
-  applied (default: the running engine takes it for every station at once).
+  applied (default: the running engine takes it for every station at once);
+- `save_profile`: keeps an applied profile for the next start (None: the demo, not kept);
+- `login` / `confirm`: the supervisor password prompt and the yes/no question (kiosk mode
+  and quitting while stations are monitored).
 Everything redraws from one timer (at most `redraw_hz`), never per sample.
 """
 
@@ -109,6 +112,7 @@ class DashboardWindow(QMainWindow):
                  station_book: StationBook | None = None,
                  options: DashboardOptions | None = None, title: str | None = None,
                  kiosk: bool = False,
+                 save_profile: Callable[[Profile], object] | None = None,
                  login: Callable[[SupervisorSession, QWidget], bool] | None = None,
                  confirm: Callable[[QWidget, str, str], bool] | None = None):
         super().__init__()
@@ -120,6 +124,7 @@ class DashboardWindow(QMainWindow):
         self.open_source = open_source
         self.audit = audit
         self.apply_profile = apply_profile or self._apply_profile_here
+        self.save_profile = save_profile  # keeps applied settings for the next start
         self.session = session or SupervisorSession(
             PasswordFile(), lock_after_s=model.engine.profile["review"]["lock_after_s"],
             audit=self._audit_supervisor)
@@ -496,7 +501,8 @@ class DashboardWindow(QMainWindow):
         dialog = SettingsDialog(
             self.model.engine.profile, session=self.session,
             audit=self.audit or default_audit_sink(), apply=self.apply_profile,
-            now=self.model.now, wall=self.model.clock.wall, parent=self)
+            now=self.model.now, wall=self.model.clock.wall, save=self.save_profile,
+            parent=self)
         dialog.setStyleSheet(self.styleSheet())
         self.dialog = dialog
         dialog.show()
