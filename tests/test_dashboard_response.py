@@ -5,6 +5,9 @@ mistake, and timers that stay in sight when another booth's tab is in front."""
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import datetime
+
 import pytest
 
 from oximon.cli.wiring import build_engine
@@ -106,3 +109,119 @@ def test_unfinished_record_stays_beside_a_new_incident_on_the_same_booth(srig):
     old.close_button.click()
     assert old.incident_id not in w.finishing and w.panels["s2"] is new
     assert rig.record(old.incident_id).close_note == "first episode"
+
+
+def alarm_and_panel(rig):
+    rig.run(10.0)
+    rig.run(40.0, {"s2": 82.0})
+    rig.window.acknowledge("s2")
+    return rig.window.panels["s2"]
+
+
+def test_several_outcomes_responders_and_who_completed_the_record(srig):
+    rig = srig
+    panel = alarm_and_panel(rig)
+    iid = panel.incident_id
+    assert panel.by == "peer worker"
+    panel.tap("stimulated")
+    panel.set_responder("JD")  # initials, typed once ...
+    panel.tap("airway")
+    assert "JD" in rig.window.responders.names  # ... remembered for the shift
+    panel.outcomes["responsive"].click()
+    panel.outcomes["transported"].click()  # several outcomes apply
+    assert panel.outcomes["responsive"].isChecked()
+    panel.close_button.click()
+    rec = rig.record(iid)
+    assert sorted(rec.outcome) == ["responsive", "transported"]
+    assert [(a["action"], a["by"]) for a in rec.actions] == [("stimulated", "peer worker"),
+                                                             ("airway", "JD")]
+    assert rec.responders == ["peer worker", "JD"] and rec.completed_by == "JD"
+    assert rec.closed_by == "JD"
+    # The next panel starts with the last responder and offers every name of the shift.
+    rig.run(rig.clock.now() + 30.0, {"s1": 82.0})
+    rig.window.acknowledge("s1")
+    nxt = rig.window.panels["s1"]
+    assert nxt.by == "JD"
+    assert [nxt.responder.itemText(i) for i in range(nxt.responder.count())] == \
+        ["peer worker", "JD"]
+
+
+def test_naloxone_route_and_dose_are_recorded(srig):
+    rig = srig
+    panel = alarm_and_panel(rig)
+    assert (panel.route.currentText(), panel.amount.currentText()) == ("IM", "0.4 mg (1 mL)")
+    panel.tap_naloxone()
+    panel.route.setCurrentText("IN")
+    assert panel.amount.currentText() == "4 mg spray"
+    rig.clock.set(rig.clock.now() + 1.0)
+    panel.tap_naloxone()
+    rec = rig.record(panel.incident_id)
+    doses = [a["details"] for a in rec.naloxone]
+    assert doses == [{"dose": 1, "amount_mg": 0.4, "amount_ml": 1.0, "route": "IM"},
+                     {"dose": 2, "amount_mg": 4.0, "route": "IN"}]
+    assert "naloxone dose 2 (4 mg IN)" in panel.timeline.item(0).text()
+
+
+def test_undo_the_last_tap_within_10_s_is_a_void_never_a_deletion(srig):
+    rig = srig
+    panel = alarm_and_panel(rig)
+    t0 = rig.clock.now()
+    panel.tap_naloxone()
+    rig.window.redraw()
+    assert panel.undo_button.isVisible() and "(10 s)" in panel.undo_button.text()
+    assert [m.short for m in rig.model.views["s2"].markers] == ["N1"]
+    rig.clock.set(t0 + 4.0)
+    assert panel.undo_last()
+    assert panel.naloxone_doses == [] and panel.buttons["naloxone"].text() == "Naloxone dose 1"
+    assert rig.model.views["s2"].markers == [] and not panel.undo_button.isVisible()
+    assert panel.timeline.item(0).font().strikeOut()
+    panel.tap("stimulated")
+    rig.clock.set(rig.clock.now() + 11.0)
+    rig.window.redraw()
+    assert not panel.undo_button.isVisible() and not panel.undo_last()  # too late
+    rec = rig.record(panel.incident_id)
+    assert [(a["action"], bool(a.get("void"))) for a in rec.actions] == [
+        ("naloxone", True), ("stimulated", False)]  # kept, struck out
+    assert rec.naloxone == [] and rec.amendments[0]["changes"]["void_action"] > 0
+    assert "undone" in rec.amendments[0]["reason"]
+
+
+def test_undo_a_toggle_and_a_sign_puts_the_screen_back(qtbot):
+    from tests.ui_fakes import FakeIncidentLog
+    from ui.response import RESCUE
+
+    log = FakeIncidentLog()
+    rig = Rig(qtbot, 1, log=log)
+    rig.window.open_response("s1")
+    panel = rig.window.panels["s1"]
+    panel.tap_toggle(RESCUE)
+    assert panel.undo_last() and panel.toggles[RESCUE.key] is None
+    assert panel.buttons[RESCUE.key].text() == RESCUE.on_label
+    panel.signs["tiny_pupils"].setChecked(True)
+    assert panel.undo_last() and not panel.signs["tiny_pupils"].isChecked()
+    assert [c[2] for c in log.calls if c[0] == "void"] == ["rescue_breaths_started", "sign"]
+    assert len(log.actions()) == 2  # what was tapped stays recorded
+
+
+def test_an_incident_opened_by_mistake_is_discarded_and_not_counted(srig):
+    from oximon.report import build_report
+    from oximon.review import IncidentFilter
+    from oximon.review_store import StoreReview
+
+    rig = srig
+    rig.run(5.0)
+    answers: list[str] = []
+    rig.window.confirm = lambda _parent, _title, text: answers.append(text) or True
+    iid = rig.window.open_response("s1")  # R on the wrong booth
+    panel = rig.window.panels["s1"]
+    panel.confirm = rig.window.confirm
+    assert panel.discard()
+    assert "not counted" in answers[0] and "s1" not in rig.window.panels
+    rec = rig.record(iid)
+    assert rec.status == "closed" and rec.outcome == ["opened_in_error"]
+    incidents = StoreReview(rig.store).list_incidents(IncidentFilter())
+    assert [i.id for i in incidents] == [iid]
+    when = datetime.fromtimestamp(incidents[0].opened_ts)
+    assert build_report(incidents, when.year, when.month).total.incidents == 0
+    counted = [dataclasses.replace(incidents[0], outcome=("responsive",))]
+    assert build_report(counted, when.year, when.month).total.incidents == 1

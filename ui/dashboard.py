@@ -30,7 +30,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QSizePolicy,
     QTabWidget,
@@ -50,7 +49,7 @@ from ui.alarm_views import AlarmBanner, EscalationOverlay
 from ui.devices import DevicesDialog, Discovery, Opener, simulated_discovery
 from ui.incident_memory import MemoryIncidentLog
 from ui.model import DashboardModel
-from ui.response import ResponsePanel
+from ui.response import Responders, ResponsePanel, ask_yes_no
 from ui.review.login import ensure_supervisor
 from ui.settings import AuditSink, SettingsDialog, default_audit_sink
 from ui.style import DARK, FLASH_HZ, HIGH_CONTRAST, stylesheet
@@ -84,13 +83,6 @@ class _Wall(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._on_resize(self.width(), self.height())
-
-
-def ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
-    answer = QMessageBox.question(parent, title, text,
-                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
-                                  QMessageBox.StandardButton.No)
-    return answer == QMessageBox.StandardButton.Yes
 
 
 @dataclass
@@ -142,6 +134,7 @@ class DashboardWindow(QMainWindow):
         # Panels whose record oximon closed while a person was still filling them in, and
         # whose booth has since had a new incident (by incident id): kept until finished.
         self.finishing: dict[str, ResponsePanel] = {}
+        self.responders = Responders(self.options.by)  # who responds, for this shift
         self.dialog: DevicesDialog | SettingsDialog | None = None
         self.setWindowTitle(title or "oximon")
 
@@ -416,7 +409,8 @@ class DashboardWindow(QMainWindow):
             elif panel is not None:
                 self._remove_panel(sid)
             panel = ResponsePanel(self.model, sid, iid, self.incident_log, self.saving,
-                                  by=self.options.by)
+                                  by=self.options.by, responders=self.responders,
+                                  confirm=self.confirm)
             panel.closed.connect(lambda s, i: self._closed(s, i))
             self.panels[sid] = panel
             self.response.addTab(panel, self.model.label(sid))
