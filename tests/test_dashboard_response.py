@@ -225,3 +225,36 @@ def test_an_incident_opened_by_mistake_is_discarded_and_not_counted(srig):
     assert build_report(incidents, when.year, when.month).total.incidents == 0
     counted = [dataclasses.replace(incidents[0], outcome=("responsive",))]
     assert build_report(counted, when.year, when.month).total.incidents == 1
+
+
+def test_second_dose_prompt_in_the_banner_and_timers_of_booths_behind_the_tab(qtbot):
+    from ui.response import RESCUE
+
+    rig = Rig(qtbot, 3)
+    w = rig.window
+    rig.run(2.0)
+    w.open_response("s1")
+    w.panels["s1"].tap_naloxone()  # booth 1: countdown to the second-dose check
+    rig.clock.set(10.0)
+    w.open_response("s3")  # booth 3's tab comes to the front
+    w.panels["s3"].tap_toggle(RESCUE)
+    rig.clock.set(100.0)
+    w.redraw()
+    assert w.response.currentWidget() is w.panels["s3"]
+    assert w.timers.isVisible()
+    assert "Booth 1" in w.timers.text() and "second-dose check in 3:22" in w.timers.text()
+    assert "Booth 3" not in w.timers.text()  # its own tab shows its pacer
+    w.response.setCurrentWidget(w.panels["s1"])
+    rig.clock.set(101.0)
+    w.redraw()
+    assert "Booth 3" in w.timers.text() and "next breath in" in w.timers.text()
+    w.response.setCurrentWidget(w.panels["s3"])
+    rig.clock.set(303.0)  # 5 min since booth 1's dose
+    w.redraw()
+    assert w.banner.prompt.isVisible()
+    assert "Booth 1: 5 minutes since naloxone dose 1" in w.banner.prompt.text()
+    assert "GIVE NALOXONE DOSE 2?" in w.timers.text()
+    assert "no alarms" in w.banner.text() and "Booth 1: 5 minutes" in w.banner.text()
+    w.panels["s1"].tap_naloxone()
+    w.redraw()
+    assert not w.banner.prompt.isVisible()

@@ -64,10 +64,15 @@ class AlarmBanner(QFrame):
         self.ack.clicked.connect(self._ack)
         self.respond.clicked.connect(self._respond)
         self.pause.clicked.connect(self.pause_requested.emit)
+        self.prompt = QLabel("")  # due naloxone second-dose checks, with their booths
+        self.prompt.setObjectName("bannerPrompt")
+        self.prompt.setWordWrap(True)
+        self.prompt.hide()
         text = QVBoxLayout()
         text.setSpacing(0)
         text.addWidget(self.detail)
         text.addWidget(self.others)
+        text.addWidget(self.prompt)
         row = QHBoxLayout(self)
         row.setContentsMargins(10, 4, 10, 4)
         row.addWidget(self.headline)
@@ -81,6 +86,14 @@ class AlarmBanner(QFrame):
         self.headline.setFont(_font(round(26 * scale)))
         self.detail.setFont(_font(round(19 * scale)))
         self.others.setFont(_font(round(14 * scale), bold=False))
+        self.prompt.setFont(_font(round(18 * scale)))
+
+    def set_prompts(self, prompts: list[str]) -> None:
+        """Second-dose prompts (with the booth), shown whatever tab or alarm is in front."""
+        text = "   ".join(f"⏰ {p}" for p in prompts)
+        if self.prompt.text() != text:
+            self.prompt.setText(text)
+            self.prompt.setVisible(bool(text))
 
     @property
     def station(self) -> str | None:
@@ -142,8 +155,8 @@ class AlarmBanner(QFrame):
 
     def text(self) -> str:
         """Everything the banner says, as one line (tests, screen readers)."""
-        return " · ".join(w.text() for w in (self.headline, self.detail, self.others)
-                          if w.text())
+        return " · ".join(w.text() for w in (self.headline, self.detail, self.others,
+                                             self.prompt) if w.text())
 
     def _show(self, headline: str, detail: str, others: str, bg: str, fg: str,
               border: str) -> None:
@@ -153,7 +166,9 @@ class AlarmBanner(QFrame):
                 label.setText(text)
             label.setVisible(bool(text))
         style = (f"QFrame#banner {{ background: {bg}; border: {border}; }}"
-                 f" QLabel {{ background: transparent; color: {fg}; }}")
+                 f" QLabel {{ background: transparent; color: {fg}; }}"
+                 " QLabel#bannerPrompt { background: #ffd600; color: #000000;"
+                 " padding: 2px 6px; }")
         if style != self._style:  # a stylesheet change re-polishes: only when it changed
             self._style = style
             self.setStyleSheet(style)

@@ -153,9 +153,21 @@ class DashboardWindow(QMainWindow):
         self.grid.setContentsMargins(0, 0, 0, 0)
         self.grid.setSpacing(6)
         body.addWidget(self.wall, 1)
+        # The response column: each open incident's panel in a tab, and above the tabs
+        # the timers of the booths whose tab is not in front (pacer, naloxone countdown).
+        self.response_column = QWidget()
+        column = QVBoxLayout(self.response_column)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(4)
+        self.timers = QLabel("")
+        self.timers.setObjectName("timers")
+        self.timers.setWordWrap(True)
+        self.timers.hide()
         self.response = QTabWidget()
-        self.response.hide()
-        body.addWidget(self.response)
+        column.addWidget(self.timers)
+        column.addWidget(self.response, 1)
+        self.response_column.hide()
+        body.addWidget(self.response_column)
         outer.addLayout(body, 1)
         outer.addLayout(self._bottom_bar())
         self.setCentralWidget(central)
@@ -310,7 +322,31 @@ class DashboardWindow(QMainWindow):
             self._overlay_changed(self.overlay.isVisible())
         for panel in self.all_panels():
             panel.refresh(now)
+        self._refresh_timers(now)
         self._refresh_status(now)
+
+    def _refresh_timers(self, now: float) -> None:
+        """A second-dose prompt goes in the banner with its booth (whatever tab is in
+        front); the timers of booths whose tab is behind stay in sight above the tabs."""
+        prompts, behind = [], []
+        front = self.response.currentWidget()
+        for panel in self.all_panels():
+            label = self.model.label(panel.station)
+            words, due = panel.naloxone_text(now)
+            if due:
+                prompts.append(f"{label}: {words}")
+            if panel is front:
+                continue
+            running = [x for x in (panel.pacer_text(now), "" if due else words) if x]
+            if due:
+                running.append(f"GIVE NALOXONE DOSE {len(panel.naloxone_doses) + 1}?")
+            if running:
+                behind.append(f"<b>{label}</b>: {' · '.join(running)}")
+        self.banner.set_prompts(prompts)
+        text = "<br>".join(behind)
+        if self.timers.text() != text:
+            self.timers.setText(text)
+            self.timers.setVisible(bool(text))
 
     def _overlay_changed(self, up: bool) -> None:
         """An escalation must be seen and acknowledged whatever window was in front: the
@@ -386,7 +422,7 @@ class DashboardWindow(QMainWindow):
         if iid is None and kept is not None and kept.closed_by_system_t is not None:
             # oximon closed the record while it was being filled in: finish that one.
             self.response.setCurrentWidget(kept)
-            self.response.show()
+            self.response_column.show()
             return kept.incident_id
         if iid is None:
             iid = self.incident_log.open_incident(sid, self.model.now(), reason,
@@ -416,7 +452,7 @@ class DashboardWindow(QMainWindow):
             self.response.addTab(panel, self.model.label(sid))
         self.response.setCurrentWidget(panel)
         self._size_response()
-        self.response.show()
+        self.response_column.show()
 
     def all_panels(self) -> list[ResponsePanel]:
         return [*self.panels.values(), *self.finishing.values()]
@@ -446,17 +482,17 @@ class DashboardWindow(QMainWindow):
         if panel is not None:
             self._drop(panel)
         if not self.all_panels():
-            self.response.hide()
+            self.response_column.hide()
         QTimer.singleShot(0, self, self._layout_tiles)
 
     def _drop(self, panel: ResponsePanel) -> None:
         self.response.removeTab(self.response.indexOf(panel))
         panel.deleteLater()
         if not self.all_panels():
-            self.response.hide()
+            self.response_column.hide()
 
     def _size_response(self) -> None:
-        self.response.setFixedWidth(int(min(600, max(430, self.width() * 0.36))))
+        self.response_column.setFixedWidth(int(min(600, max(430, self.width() * 0.36))))
         QTimer.singleShot(0, self, self._layout_tiles)
 
     def open_devices(self) -> DevicesDialog:

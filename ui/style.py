@@ -98,6 +98,8 @@ QLabel#warning {{ background: #ff6f00; color: #000000; padding: 4px; font-weight
 QLabel#prompt {{ background: #ffd600; color: #000000; padding: 6px; font-weight: bold;
   font-size: {big}px; }}
 QLabel#h1 {{ font-size: {big}px; font-weight: bold; }}
+QLabel#timers {{ background: #102027; color: #00e5ff; border: 2px solid #00e5ff;
+  padding: 4px; font-size: {round(16 * scale)}px; }}
 QFrame#saveme {{ border: 2px solid {p.dim}; border-radius: 6px; }}
 QTabBar::tab {{ background: #263238; padding: 8px 14px; font-size: {base}px; }}
 QTabBar::tab:selected {{ background: #1565c0; }}
