@@ -26,8 +26,8 @@ def test_vital_high_alarm_outranks_an_escalated_lost_device(qtbot):
     assert (top.station, top.technical) == ("s2", False)
     assert w.banner.station == "s2" and "Booth 2" in w.banner.detail.text()
     assert w.overlay.isVisible() and "Booth 2" in w.overlay.title.text()
-    assert "Booth 1 (Lost device" in w.overlay.others.text()
-    assert "escalated" in w.overlay.others.text()
+    assert w.overlay.others.text() == "Also waiting: Booth 1 (escalated)"
+    assert "Booth 1: Lost device" in w.overlay.others.toolTip()
     qtbot.keyClick(w, Qt.Key.Key_Space)  # acknowledges the person first
     w.redraw()
     assert rig.model.views["s2"].alarms["spo2_severe"].acknowledged

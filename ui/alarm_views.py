@@ -8,6 +8,7 @@ from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from oximon.types import Priority
+from ui.elide import ElidedLabel
 from ui.model import ActiveAlarm, DashboardModel
 from ui.style import DARK, PRIORITY_WORDS, Palette, text_on
 
@@ -51,10 +52,9 @@ class AlarmBanner(QFrame):
         self._station: str | None = None
         self._style = ""
         self.headline = QLabel("")
-        self.detail = QLabel("")
-        self.detail.setWordWrap(True)
-        self.others = QLabel("")
-        self.others.setWordWrap(True)
+        # One line each, cut to fit: the banner stays a few lines high on any screen.
+        self.detail = ElidedLabel("")
+        self.others = ElidedLabel("")
         self.ack = QPushButton("Acknowledge  [Space]")
         self.ack.setObjectName("primary")
         self.respond = QPushButton("Respond  [R]")
@@ -64,9 +64,8 @@ class AlarmBanner(QFrame):
         self.ack.clicked.connect(self._ack)
         self.respond.clicked.connect(self._respond)
         self.pause.clicked.connect(self.pause_requested.emit)
-        self.prompt = QLabel("")  # due naloxone second-dose checks, with their booths
+        self.prompt = ElidedLabel("")  # due naloxone second-dose checks, with their booths
         self.prompt.setObjectName("bannerPrompt")
-        self.prompt.setWordWrap(True)
         self.prompt.hide()
         text = QVBoxLayout()
         text.setSpacing(0)
@@ -87,6 +86,8 @@ class AlarmBanner(QFrame):
         self.detail.setFont(_font(round(19 * scale)))
         self.others.setFont(_font(round(14 * scale), bold=False))
         self.prompt.setFont(_font(round(18 * scale)))
+        for b in (self.ack, self.respond, self.pause):
+            b.setFont(_font(round(15 * scale), bold=b is self.ack))
 
     def set_prompts(self, prompts: list[str]) -> None:
         """Second-dose prompts (with the booth), shown whatever tab or alarm is in front."""
@@ -199,14 +200,14 @@ class EscalationOverlay(QWidget):
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setWordWrap(True)
         self.hint.setFont(_font(26, bold=False))
-        self.others = QLabel("")
+        self.others = QLabel("")  # every other booth waiting, by name (wraps)
         self.others.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.others.setWordWrap(True)
         self.others.setFont(_font(26))
         self.ack = QPushButton("Acknowledge  [Space]")
         self.ack.setObjectName("primary")
-        self.ack.setStyleSheet("QPushButton { font-size: 34px; min-height: 90px; "
-                               "background: #000000; color: #ffffff; border: 4px solid #ffffff; }")
+        self._scale = 0.0
+        self.set_scale(1.0)
         self.ack.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.ack.clicked.connect(self._ack)
         for lab in (self.title, self.subtitle, self.what, self.hint, self.others):
@@ -227,6 +228,20 @@ class EscalationOverlay(QWidget):
     @property
     def station(self) -> str | None:
         return self._station
+
+    def set_scale(self, scale: float) -> None:
+        """Sizes follow the window (a wall screen) and the text scale."""
+        if scale == self._scale:
+            return
+        self._scale = scale
+        for label, px, bold in ((self.title, 80, True), (self.subtitle, 40, True),
+                                (self.what, 32, True), (self.hint, 26, False),
+                                (self.others, 24, True)):
+            label.setFont(_font(round(px * scale), bold))
+        self.ack.setStyleSheet(
+            f"QPushButton {{ font-size: {round(34 * scale)}px; "
+            f"min-height: {round(90 * scale)}px; background: #000000; color: #ffffff; "
+            "border: 4px solid #ffffff; }")
 
     def _ack(self) -> None:
         if self._station:
@@ -261,10 +276,13 @@ class EscalationOverlay(QWidget):
         for a in waiting:
             if a.station != top.station:
                 others_by_booth.setdefault(a.station, a)
-        named = [f"{model.label(sid)} ({(a.message or a.condition).split(' — ')[0]}"
-                 f"{', escalated' if a.escalated else ''})"
+        named = [f"{model.label(sid)}{' (escalated)' if a.escalated else ''}"
                  for sid, a in others_by_booth.items()]
-        others = f"Also waiting: {'; '.join(named)}" if named else ""
+        others = f"Also waiting: {', '.join(named)}" if named else ""
+        tip = "; ".join(f"{model.label(sid)}: {a.message or a.condition}"
+                        for sid, a in others_by_booth.items())
+        if self.others.toolTip() != tip:
+            self.others.setToolTip(tip)
         if self.others.text() != others:
             self.others.setText(others)
         if flash_on != self._flash_on:

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
@@ -56,6 +56,13 @@ from ui.style import DARK, FLASH_HZ, HIGH_CONTRAST, stylesheet
 from ui.tile import StationTile
 
 TILE_ASPECT = 1.45  # the width/height a tile reads best at
+BASE_SIZE = (1366, 768)  # the laptop screen every size is designed for first
+MAX_SIZE_FACTOR = 3.0
+PANEL_W, PANEL_H = 410, 640  # the response panel's width and height at scale 1
+BOTTOM_LABELS = {"Devices": "Devices  [D]", "Settings": "Settings  [S]",
+                 "Review incidents…": "Review incidents…  [V]",
+                 "High contrast": "High contrast  [H]", "A+": "A+", "A−": "A−",
+                 "Full screen": "Full screen  [F11]"}
 
 
 def grid_shape(n: int, width: float = 16.0, height: float = 9.0) -> tuple[int, int]:
@@ -240,18 +247,55 @@ class DashboardWindow(QMainWindow):
             self._overlay_keys.append(sc)
         self._hidden_dialog: QWidget | None = None
 
+    def size_factor(self) -> float:
+        """How much larger than a 1366×768 laptop this window is (1 to 3): a wall screen
+        gets a banner, buttons and panel to match, not laptop-sized ones."""
+        f = min(self.width() / BASE_SIZE[0], self.height() / BASE_SIZE[1])
+        return round(min(MAX_SIZE_FACTOR, max(1.0, f)), 2)
+
+    def ui_scale(self) -> float:
+        """Everything outside the tiles: the window's size times the chosen text scale."""
+        return self.size_factor() * self.options.text_scale
+
     def apply_look(self) -> None:
-        p, s = self.palette_, self.options.text_scale
-        self.setStyleSheet(stylesheet(p, s))
+        p, u = self.palette_, self.ui_scale()
+        self._look = (p.name, u)
+        self.setStyleSheet(stylesheet(p, u))
         font = self.font()
-        font.setPixelSize(round(15 * s))
+        font.setPixelSize(round(15 * u))
         self.setFont(font)
         self.banner.palette_ = p
-        self.banner.set_text_scale(s)
+        self.banner.set_text_scale(u)
         self.banner._style = ""  # force its colours to be set again
         self.overlay.palette_ = p
+        # Already full-screen sized: it follows the window, and large text only a little.
+        self.overlay.set_scale(self.size_factor() * min(1.15, self.options.text_scale))
+        status = QFont(self.font())
+        status.setPixelSize(max(11, round(13 * u)))
+        self.status.setFont(status)
         for tile in self.tiles.values():
-            tile.set_palette(p, s)
+            tile.set_palette(p, self.options.text_scale)
+        self._panel_scale = None
+        self._size_response()
+        self._fit_bottom_bar()
+
+    def _fit_bottom_bar(self) -> None:
+        """The buttons keep to one row on any window: their key hints go first, then the
+        font shrinks (never below 11 px)."""
+        room = self.width() * 0.8
+        px = round(15 * self.ui_scale())
+        for short in (False, True):
+            for key, b in self.buttons.items():
+                b.setText(key if short else BOTTOM_LABELS[key])
+            for size in range(px, 10, -1):
+                font = QFont(self.font())
+                font.setPixelSize(size)
+                for b in self.buttons.values():
+                    b.setFont(font)
+                if sum(b.sizeHint().width() + 6 for b in self.buttons.values()) <= room:
+                    return
+                if not short:
+                    break  # try the short labels before a smaller font
 
     def rebuild_tiles(self) -> None:
         ids = self.model.station_ids()
@@ -269,14 +313,25 @@ class DashboardWindow(QMainWindow):
         self._layout_tiles()
         self.redraw()
 
+    def _wall_area(self) -> tuple[int, int]:
+        """The area the grid's shape is chosen for: the wall *and* the response column,
+        so opening or closing a panel never moves a booth to another row or column."""
+        body = self.centralWidget().width() - 12 if self.centralWidget() else self.width()
+        w = body if body > 50 else self.width() - 20
+        h = self.wall.height() if self.wall.height() > 50 else self.height() - 140
+        return max(1, w), max(1, h)
+
     def _layout_tiles(self) -> None:
         ids = self.model.station_ids()
+        w, h = self._wall_area()
+        rows, cols = grid_shape(len(ids), w, h)
+        if getattr(self, "_shape", None) == (rows, cols, len(ids)) and all(
+                self.grid.indexOf(self.tiles[sid]) >= 0 for sid in ids) and \
+                getattr(self, "_order", None) == ids:
+            return  # same shape, same tiles: nothing moves
+        self._order = ids
         for tile in self.tiles.values():
             self.grid.removeWidget(tile)
-        w = self.wall.width() if self.wall.width() > 50 else self.width() - 20
-        h = self.wall.height() if self.wall.height() > 50 else self.height() - 140
-        w, h = max(1, w), max(1, h)
-        rows, cols = grid_shape(len(ids), w, h)
         for r in range(self.grid.rowCount()):
             self.grid.setRowStretch(r, 0)
         for c in range(self.grid.columnCount()):
@@ -289,15 +344,20 @@ class DashboardWindow(QMainWindow):
             self.grid.setColumnStretch(c, 1)
         self._shape = (rows, cols, len(ids))
 
-    def _wall_resized(self, w: int, h: int) -> None:
+    def _wall_resized(self, _w: int, _h: int) -> None:
         if self.tiles:
-            rows, cols = grid_shape(len(self.tiles), max(1, w), max(1, h))
+            rows, cols = grid_shape(len(self.tiles), *self._wall_area())
             if (rows, cols, len(self.tiles)) != getattr(self, "_shape", None):
                 QTimer.singleShot(0, self, self._layout_tiles)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self.overlay.setGeometry(self.centralWidget().rect())
+        if getattr(self, "_look", None) != (self.palette_.name, self.ui_scale()):
+            self.apply_look()  # a different screen size: rescale the chrome
+        else:
+            self._size_response()
+            self._fit_bottom_bar()
 
     # -- the timer -------------------------------------------------------------------------
     def redraw(self) -> None:
@@ -447,6 +507,7 @@ class DashboardWindow(QMainWindow):
             panel = ResponsePanel(self.model, sid, iid, self.incident_log, self.saving,
                                   by=self.options.by, responders=self.responders,
                                   confirm=self.confirm)
+            panel.set_scale(getattr(self, "_panel_scale", None) or 1.0)
             panel.closed.connect(lambda s, i: self._closed(s, i))
             self.panels[sid] = panel
             self.response.addTab(panel, self.model.label(sid))
@@ -492,8 +553,37 @@ class DashboardWindow(QMainWindow):
             self.response_column.hide()
 
     def _size_response(self) -> None:
-        self.response_column.setFixedWidth(int(min(600, max(430, self.width() * 0.36))))
+        """The response column takes about a third of the window (more with large text, at
+        most 40 %); its text scale is what fits that width and the window's height."""
+        u = self.ui_scale()
+        width = int(min(0.4 * self.width(), max(0.3 * self.width(), PANEL_W * u)))
+        self.response_column.setFixedWidth(width)
+        room = max(1, self.height() - self.banner.height() - 60)
+        self._set_panel_scale(round(max(0.8, min(u, width / PANEL_W, room / PANEL_H)), 2))
         QTimer.singleShot(0, self, self._layout_tiles)
+        QTimer.singleShot(0, self, self._check_panel_fit)
+
+    def _set_panel_scale(self, scale: float) -> None:
+        if scale != getattr(self, "_panel_scale", None):
+            self._panel_scale = scale
+            self.response_column.setStyleSheet(stylesheet(self.palette_, scale))
+            for panel in self.all_panels():
+                panel.set_scale(scale)
+
+    def _check_panel_fit(self, tries: int = 4) -> None:
+        """If the panel's fixed part (actions, SAVE ME) still does not fit its height,
+        take its text down until it does (the estimate above is only an estimate)."""
+        panel = self.response.currentWidget()
+        if not isinstance(panel, ResponsePanel) or not self.response_column.isVisible():
+            return
+        need = panel.outer.widget().minimumSizeHint().height()
+        have = panel.outer.viewport().height()
+        scale = self._panel_scale or 1.0
+        if need <= have or scale <= 0.8:
+            return
+        self._set_panel_scale(round(max(0.8, scale * have / need - 0.01), 2))
+        if tries > 1:
+            QTimer.singleShot(0, self, lambda: self._check_panel_fit(tries - 1))
 
     def open_devices(self) -> DevicesDialog:
         if self.open_source is None:

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -161,6 +163,7 @@ class ResponsePanel(QWidget):
         self.closed_by_system_t: float | None = None  # oximon closed the record under us
         self.done = False  # this panel closed (or completed) its record
         self._undo: tuple[int, object] | None = None  # (entry index, how to put it back)
+        self.scale = 1.0  # the dashboard sets it from the window and text size
 
         title = QLabel(f"Response — {model.label(station)}")
         title.setObjectName("h1")
@@ -194,6 +197,8 @@ class ResponsePanel(QWidget):
         self.naloxone = QLabel("")
         self.naloxone.setWordWrap(True)
         self.naloxone.setObjectName("dim")
+        self.pacer.hide()  # shown while rescue breathing runs / after a dose
+        self.naloxone.hide()
 
         grid = QGridLayout()
         grid.setSpacing(6)
@@ -237,6 +242,7 @@ class ResponsePanel(QWidget):
         for letter, word, what in SAVE_ME:
             lab = QLabel(f"<b>{letter}</b>&nbsp; <b>{word}</b> — {what}")
             lab.setObjectName("savemeStep")
+            lab.setWordWrap(True)
             sm.addWidget(lab)
         self.saveme = saveme
 
@@ -298,8 +304,23 @@ class ResponsePanel(QWidget):
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(lower)
+        scroll.setMinimumHeight(90)
+        # It takes what is left: its content's full height must not become the panel's.
+        scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
 
-        layout = QVBoxLayout(self)
+        # Everything sits in one outer scroll area that scrolls only if even the fitted
+        # text cannot fit (a panel must never push the window past the screen).
+        content = QWidget()
+        outer = QScrollArea()
+        outer.setWidgetResizable(True)
+        outer.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer.setFrameShape(QFrame.Shape.NoFrame)
+        outer.setWidget(content)
+        self.outer = outer
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(outer)
+        layout = QVBoxLayout(content)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addLayout(head)
         layout.addLayout(who)
@@ -312,6 +333,40 @@ class ResponsePanel(QWidget):
         layout.addWidget(scroll, 1)
         self._pacer_text = ""
         self.refresh(self.opened_t)
+
+    def set_scale(self, scale: float) -> None:
+        """Text size for this panel (the column's stylesheet sizes most of it)."""
+        if scale != self.scale:
+            self.scale = scale
+            self._pacer_text = "\0"  # restyle the pacer at the new size
+            self._fit_buttons()
+            self.refresh(self.model.now())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_buttons()
+
+    def _fit_buttons(self) -> None:
+        """The action buttons' text as large as the scale asks, but every label whole in
+        its half of the panel ("Rescue breaths: start" is the longest)."""
+        col = (self.width() - 6 * 2 - 6) / 2 - 20  # two columns, padding and border
+        want = round(18 * self.scale)
+        labels = [b.text() for b in self.buttons.values()] + [RESCUE.off_label, CPR.on_label]
+        px = want
+        while px > 10:
+            font = QFont()
+            font.setPixelSize(px)
+            font.setBold(True)
+            metrics = QFontMetrics(font)
+            if max(metrics.horizontalAdvance(t) for t in labels) <= col:
+                break
+            px -= 1
+        font = QFont()
+        font.setPixelSize(px)
+        font.setBold(True)
+        for b in [*self.buttons.values(), self.undo_button]:
+            if b.font().pixelSize() != px:
+                b.setFont(font)
 
     @staticmethod
     def _button(label: str) -> QPushButton:
@@ -645,9 +700,9 @@ class ResponsePanel(QWidget):
             self.pacer.setText(pacer)
             self.pacer.setVisible(bool(pacer))
             self.pacer.setStyleSheet(
-                "background: #00e5ff; color: #000; font-weight: bold; font-size: 26px;"
-                if pacer.startswith("●") else "color: #00e5ff; font-weight: bold; "
-                "font-size: 22px;")
+                f"background: #00e5ff; color: #000; font-weight: bold; "
+                f"font-size: {round(26 * self.scale)}px;" if pacer.startswith("●") else
+                f"color: #00e5ff; font-weight: bold; font-size: {round(22 * self.scale)}px;")
         self._refresh_undo(now)
         if self.responder.count() != len(self.responders.names) \
                 and not self.responder.lineEdit().hasFocus():
