@@ -219,13 +219,16 @@ class StationTile(QFrame):
         small = self.small_px()
         for lab in (self.name, self.band, self.alarm):
             lab.setFont(self._font(small))
-        self.since.setFont(self._font(max(MIN_TEXT_PX, small * 0.85), bold=False))
+        self.since.setFont(self._font(max(MIN_TEXT_PX, small * 0.75), bold=False))
         self._unit_px = max(MIN_TEXT_PX, small * 0.8)
         for unit in (self.spo2_unit, self.pr_unit):
             unit.setFont(self._font(self._unit_px, bold=False))
         self.icons.setFixedHeight(int(small))
         self.ack.setFont(self._font(small * 0.9))
         self.ack.setFixedHeight(int(small * 1.7))
+        # The alarm's words keep at least half the row: a short button when cramped.
+        full = self.ack.fontMetrics().horizontalAdvance("Acknowledge") + 20
+        self.ack.setText("Acknowledge" if full <= 0.45 * self.width() else "Ack")
         self._alarm_text = ""  # re-elide at the new width
         self._head_key = None
         self._fit_head()
