@@ -57,7 +57,7 @@ def make(specs: list[str], until: float, size=SIZE, **options):
 
 def settle(window) -> None:
     app = QApplication.instance()
-    for _ in range(3):
+    for _ in range(6):  # re-layouts (grid, fonts that follow sizes) are queued
         window.redraw()
         app.processEvents()
 

@@ -131,7 +131,8 @@ def build_report(incidents: Iterable[Incident], year: int, month: int, *,
     none is worth reporting too); others appear as their incidents name them.
     """
     start, end = month_bounds(year, month)
-    chosen = [i for i in incidents if start <= i.opened_ts < end]
+    chosen = [i for i in incidents if start <= i.opened_ts < end
+              and "opened_in_error" not in i.outcome]  # discarded: not a response
     labels: dict[str, str] = dict(stations)
     for i in chosen:
         labels.setdefault(i.station, i.label)

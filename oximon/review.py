@@ -38,7 +38,8 @@ ACTION_WORDS = {
 }
 
 # The store's outcome and aftercare words (GUIDELINE.md's incident record).
-OUTCOMES = ("responsive", "breathing_on_own", "transported", "left_site", "died")
+OUTCOMES = ("responsive", "breathing_on_own", "transported", "left_site", "died",
+            "opened_in_error")
 AFTERCARE = ("advised_no_use_2h", "observed_resedation")
 AMENDABLE_TEXT = ("note", "substance", "route", "responders", "completed_by")
 

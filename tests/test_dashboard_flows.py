@@ -110,7 +110,7 @@ def test_alarm_acknowledge_incident_actions_close(qtbot):
     assert [(a, t) for a, t, _ in actions] == [
         ("stimulated", 41.0), ("911_called", 43.0), ("rescue_breaths_started", 45.0),
         ("naloxone", 50.0), ("oxygen_on", 50.0), ("sign", 50.0)]
-    assert actions[3][2] == {"dose": 1, "amount_ml": 1.0, "route": "IM"}
+    assert actions[3][2] == {"dose": 1, "amount_mg": 0.4, "amount_ml": 1.0, "route": "IM"}
     assert actions[5][2] == {"sign": "unresponsive", "present": True}
     assert panel.timeline.count() == 6
     assert "naloxone dose 1" in panel.timeline.item(2).text()  # newest first

@@ -134,3 +134,11 @@ def test_csv_carries_the_numbers_and_is_formula_safe():
     assert total["month"] == "2026-03" and total["station"] == "All stations"
     assert total["incidents"] == "16" and total["naloxone_doses"] == "12"
     assert any(r["station"] == "'=HYPERLINK(1)" for r in rows)
+
+
+def test_incidents_discarded_as_opened_in_error_are_not_counted():
+    month = month_of_incidents()
+    month.append(incident(40, "st-2", at(9), doses=1, outcome=("opened_in_error",)))
+    r = build_report(month, 2026, 3, suppress=False)
+    rows = {row["station"]: row for row in r.table()}
+    assert rows["Booth 2"]["incidents"] == "7" and rows["All stations"]["incidents"] == "15"

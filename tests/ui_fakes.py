@@ -39,5 +39,12 @@ class FakeIncidentLog:
             if iid == incident_id:
                 del self.open[station]
 
+    def void_action(self, incident_id: str, action: str, t: float, by: str = "",
+                    reason: str = "") -> None:
+        self.calls.append(("void", incident_id, action, t, by))
+
+    def record_details(self, incident_id: str, by: str, **details: object) -> None:
+        self.calls.append(("details", incident_id, by, details))
+
     def actions(self) -> list[tuple[str, float, dict]]:
         return [(c[2], c[3], c[4]) for c in self.calls if c[0] == "action"]

@@ -8,6 +8,7 @@ from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from oximon.types import Priority
+from ui.elide import ElidedLabel
 from ui.model import ActiveAlarm, DashboardModel
 from ui.style import DARK, PRIORITY_WORDS, Palette, text_on
 
@@ -51,10 +52,9 @@ class AlarmBanner(QFrame):
         self._station: str | None = None
         self._style = ""
         self.headline = QLabel("")
-        self.detail = QLabel("")
-        self.detail.setWordWrap(True)
-        self.others = QLabel("")
-        self.others.setWordWrap(True)
+        # One line each, cut to fit: the banner stays a few lines high on any screen.
+        self.detail = ElidedLabel("")
+        self.others = ElidedLabel("")
         self.ack = QPushButton("Acknowledge  [Space]")
         self.ack.setObjectName("primary")
         self.respond = QPushButton("Respond  [R]")
@@ -64,10 +64,14 @@ class AlarmBanner(QFrame):
         self.ack.clicked.connect(self._ack)
         self.respond.clicked.connect(self._respond)
         self.pause.clicked.connect(self.pause_requested.emit)
+        self.prompt = ElidedLabel("")  # due naloxone second-dose checks, with their booths
+        self.prompt.setObjectName("bannerPrompt")
+        self.prompt.hide()
         text = QVBoxLayout()
         text.setSpacing(0)
         text.addWidget(self.detail)
         text.addWidget(self.others)
+        text.addWidget(self.prompt)
         row = QHBoxLayout(self)
         row.setContentsMargins(10, 4, 10, 4)
         row.addWidget(self.headline)
@@ -81,6 +85,16 @@ class AlarmBanner(QFrame):
         self.headline.setFont(_font(round(26 * scale)))
         self.detail.setFont(_font(round(19 * scale)))
         self.others.setFont(_font(round(14 * scale), bold=False))
+        self.prompt.setFont(_font(round(18 * scale)))
+        for b in (self.ack, self.respond, self.pause):
+            b.setFont(_font(round(15 * scale), bold=b is self.ack))
+
+    def set_prompts(self, prompts: list[str]) -> None:
+        """Second-dose prompts (with the booth), shown whatever tab or alarm is in front."""
+        text = "   ".join(f"⏰ {p}" for p in prompts)
+        if self.prompt.text() != text:
+            self.prompt.setText(text)
+            self.prompt.setVisible(bool(text))
 
     @property
     def station(self) -> str | None:
@@ -142,8 +156,8 @@ class AlarmBanner(QFrame):
 
     def text(self) -> str:
         """Everything the banner says, as one line (tests, screen readers)."""
-        return " · ".join(w.text() for w in (self.headline, self.detail, self.others)
-                          if w.text())
+        return " · ".join(w.text() for w in (self.headline, self.detail, self.others,
+                                             self.prompt) if w.text())
 
     def _show(self, headline: str, detail: str, others: str, bg: str, fg: str,
               border: str) -> None:
@@ -153,7 +167,9 @@ class AlarmBanner(QFrame):
                 label.setText(text)
             label.setVisible(bool(text))
         style = (f"QFrame#banner {{ background: {bg}; border: {border}; }}"
-                 f" QLabel {{ background: transparent; color: {fg}; }}")
+                 f" QLabel {{ background: transparent; color: {fg}; }}"
+                 " QLabel#bannerPrompt { background: #ffd600; color: #000000;"
+                 " padding: 2px 6px; }")
         if style != self._style:  # a stylesheet change re-polishes: only when it changed
             self._style = style
             self.setStyleSheet(style)
@@ -184,13 +200,14 @@ class EscalationOverlay(QWidget):
         self.hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.hint.setWordWrap(True)
         self.hint.setFont(_font(26, bold=False))
-        self.others = QLabel("")
+        self.others = QLabel("")  # every other booth waiting, by name (wraps)
         self.others.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.others.setFont(_font(20, bold=False))
+        self.others.setWordWrap(True)
+        self.others.setFont(_font(26))
         self.ack = QPushButton("Acknowledge  [Space]")
         self.ack.setObjectName("primary")
-        self.ack.setStyleSheet("QPushButton { font-size: 34px; min-height: 90px; "
-                               "background: #000000; color: #ffffff; border: 4px solid #ffffff; }")
+        self._scale = 0.0
+        self.set_scale(1.0)
         self.ack.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.ack.clicked.connect(self._ack)
         for lab in (self.title, self.subtitle, self.what, self.hint, self.others):
@@ -212,25 +229,42 @@ class EscalationOverlay(QWidget):
     def station(self) -> str | None:
         return self._station
 
+    def set_scale(self, scale: float) -> None:
+        """Sizes follow the window (a wall screen) and the text scale."""
+        if scale == self._scale:
+            return
+        self._scale = scale
+        for label, px, bold in ((self.title, 80, True), (self.subtitle, 40, True),
+                                (self.what, 32, True), (self.hint, 26, False),
+                                (self.others, 24, True)):
+            label.setFont(_font(round(px * scale), bold))
+        self.ack.setStyleSheet(
+            f"QPushButton {{ font-size: {round(34 * scale)}px; "
+            f"min-height: {round(90 * scale)}px; background: #000000; color: #ffffff; "
+            "border: 4px solid #ffffff; }")
+
     def _ack(self) -> None:
         if self._station:
             self.acknowledge_requested.emit(self._station)
 
     def refresh(self, model: DashboardModel, flash_on: bool) -> None:
-        escalated = model.escalated_alarms()
-        if not escalated:
+        """Up while any escalated alarm waits. It shows the most urgent unacknowledged
+        alarm of all (a person's severe low before an escalated lost device) — the one
+        Space acknowledges — and names every other booth waiting."""
+        if not model.escalated_alarms():
             self._station = None
             if self.isVisible():
                 self.hide()
             return
-        top = escalated[0]
+        waiting = [a for a in model.all_alarms() if not a.acknowledged]
+        top = waiting[0]
         self._station = top.station
         words, shape, _ = PRIORITY_WORDS[top.priority]
         title = f"{shape} {model.label(top.station)}"
         if self.title.text() != title:
             self.title.setText(title)
-        subtitle = (f"{words} — not acknowledged for "
-                    f"{format_countdown(model.now() - top.raised_t)}")
+        subtitle = (f"{words} — {'escalated, ' if top.escalated else ''}not acknowledged "
+                    f"for {format_countdown(model.now() - top.raised_t)}")
         if self.subtitle.text() != subtitle:
             self.subtitle.setText(subtitle)
         live = model.engine.stations.get(top.station)
@@ -238,9 +272,17 @@ class EscalationOverlay(QWidget):
         if self.what.text() != what:
             self.what.setText(what)
         # Acknowledging covers every alarm of this booth, so name the *other* booths waiting.
-        waiting = list(dict.fromkeys(model.label(a.station) for a in escalated
-                                     if a.station != top.station))
-        others = f"Also waiting: {', '.join(waiting)}" if waiting else ""
+        others_by_booth: dict[str, ActiveAlarm] = {}
+        for a in waiting:
+            if a.station != top.station:
+                others_by_booth.setdefault(a.station, a)
+        named = [f"{model.label(sid)}{' (escalated)' if a.escalated else ''}"
+                 for sid, a in others_by_booth.items()]
+        others = f"Also waiting: {', '.join(named)}" if named else ""
+        tip = "; ".join(f"{model.label(sid)}: {a.message or a.condition}"
+                        for sid, a in others_by_booth.items())
+        if self.others.toolTip() != tip:
+            self.others.setToolTip(tip)
         if self.others.text() != others:
             self.others.setText(others)
         if flash_on != self._flash_on:

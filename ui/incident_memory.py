@@ -18,6 +18,8 @@ class MemoryIncident:
     outcome: str = ""
     aftercare: list[str] = field(default_factory=list)
     note: str = ""
+    voided: list[tuple[float, str, str]] = field(default_factory=list)  # (t, action, why)
+    details: dict[str, object] = field(default_factory=dict)
 
 
 class MemoryIncidentLog:
@@ -54,3 +56,11 @@ class MemoryIncidentLog:
         inc = self.incidents[incident_id]
         inc.closed_t, inc.outcome = t, outcome
         inc.aftercare, inc.note = list(aftercare or []), note
+
+    def void_action(self, incident_id: str, action: str, t: float, by: str = "",
+                    reason: str = "") -> None:
+        """An undone tap: noted as void, never deleted (as the store's amendment does)."""
+        self.incidents[incident_id].voided.append((t, action, reason))
+
+    def record_details(self, incident_id: str, by: str, **details: object) -> None:
+        self.incidents[incident_id].details.update(details)

@@ -107,9 +107,10 @@ class ActiveAlarm:
         return f"{'was' if self.latched else worst} {was:.0f} {self.unit}, {now}"
 
     def sort_key(self) -> tuple:
-        """Most urgent first: unacknowledged, escalated, priority, vital before technical,
-        oldest first."""
-        return (self.acknowledged, not self.escalated, -self.priority, self.technical,
+        """Most urgent first: unacknowledged, then priority, then a person's vital signs
+        before a technical alarm (a severe low on one booth outranks a lost device on
+        another, even an escalated one), then escalated, then oldest."""
+        return (self.acknowledged, -self.priority, self.technical, not self.escalated,
                 self.raised_t)
 
 

@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPen, QTransform
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QTransform
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
@@ -157,7 +157,7 @@ class StatusIcons(QWidget):
         self._signal: float | None = None
         self._battery: float | None = None
         self._colour = QColor("#eceff1")
-        self.setMinimumSize(70, 16)
+        self.setMinimumSize(30, 10)
         self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
 
     def sizeHint(self) -> QSize:
@@ -201,8 +201,9 @@ class StatusIcons(QWidget):
             p.fillRect(fill, QColor("#ff5252") if self._battery < 20 else self._colour)
             font = QFont()
             font.setPixelSize(max(9, int(h * 0.7)))
-            p.setFont(font)
-            p.setPen(self._colour)
-            p.drawText(QPointF(body.right() + 5, h / 2 + font.pixelSize() / 2.6),
-                       f"{self._battery:.0f}%")
+            text = f"{self._battery:.0f}%"
+            if body.right() + 5 + QFontMetrics(font).horizontalAdvance(text) <= self.width():
+                p.setFont(font)  # the percent only where it fits (the outline shows it too)
+                p.setPen(self._colour)
+                p.drawText(QPointF(body.right() + 5, h / 2 + font.pixelSize() / 2.6), text)
         p.end()

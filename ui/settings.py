@@ -83,7 +83,7 @@ class SettingsDialog(QDialog):
     def __init__(self, profile: Profile, *, session: SupervisorSession, audit: AuditSink,
                  apply: Callable[[Profile], str], now: Callable[[], float],
                  wall: Callable[[], Any] | None = None, login: Login = ensure_supervisor,
-                 parent=None):
+                 save: Callable[[Profile], Any] | None = None, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Settings — alarm profile")
         self.profile = profile
@@ -93,6 +93,7 @@ class SettingsDialog(QDialog):
         self.now = now
         self.wall = wall
         self.login = login
+        self.save_profile = save  # None: nothing is kept after oximon stops (the demo)
         self.editors: dict[str, QWidget] = {}
         self.resize(700, 640)
 
@@ -258,5 +259,20 @@ class SettingsDialog(QDialog):
                     "changes": len(changes), "profile": new.name, "result": message,
                     **stamp})
         self.profile = new
-        self.status.setText(f"Applied {len(changes)} change(s); audited. {message}")
+        kept = self._save(new, stamp)
+        self.status.setText(f"Applied {len(changes)} change(s); audited. {message} {kept}")
         return True
+
+    def _save(self, profile: Profile, stamp: dict[str, Any]) -> str:
+        """Keep the applied profile for the next start (audited either way)."""
+        if self.save_profile is None:
+            return "Not saved: this run keeps it until oximon stops (demo)."
+        try:
+            path = self.save_profile(profile)
+        except (OSError, ValueError) as exc:
+            self.audit({"type": "audit", "action": "profile_not_saved", "key": None,
+                        "profile": profile.name, "error": str(exc), **stamp})
+            return f"NOT saved ({exc}): it lasts until oximon stops."
+        self.audit({"type": "audit", "action": "profile_saved", "key": None,
+                    "profile": profile.name, "path": str(path), **stamp})
+        return f"Saved for the next start ({path})."

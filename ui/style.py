@@ -41,6 +41,7 @@ class Palette:
     bands: dict[str, str]
     priority: dict[Priority, str]
     border_px: int
+    alarm_px: int  # an unacknowledged alarm's border (tile margins leave room for it)
 
 
 DARK = Palette(
@@ -50,6 +51,7 @@ DARK = Palette(
     bands={"normal": "#66bb6a", "watch": "#ffca28", "low": "#ff5252"},
     priority={p: v.colour for p, v in ALARM_VISUALS.items()},
     border_px=3,
+    alarm_px=8,
 )
 
 HIGH_CONTRAST = Palette(
@@ -59,7 +61,8 @@ HIGH_CONTRAST = Palette(
     bands={"normal": "#00ff00", "watch": "#ffff00", "low": "#ff3030"},
     priority={Priority.HIGH: "#ff0000", Priority.MEDIUM: "#ffff00", Priority.LOW: "#00ffff",
               Priority.NONE: "#ffffff"},
-    border_px=5,
+    border_px=4,
+    alarm_px=10,
 )
 
 
@@ -90,7 +93,7 @@ QPushButton:pressed {{ background: #455a64; }}
 QPushButton:checked {{ background: #1565c0; border-color: #ffffff; }}
 QPushButton:disabled {{ color: #607d8b; border-color: #37474f; }}
 QPushButton#primary {{ background: #b71c1c; color: #ffffff; font-weight: bold; }}
-QPushButton#action {{ font-size: {round(18 * scale)}px; font-weight: bold; padding: 3px 6px;
+QPushButton#action {{ font-weight: bold; padding: 3px 6px;
   min-height: {round(32 * scale)}px; }}
 QLabel#savemeStep {{ font-size: {round(14 * scale)}px; }}
 QLabel#dim {{ color: {p.dim}; }}
@@ -98,6 +101,8 @@ QLabel#warning {{ background: #ff6f00; color: #000000; padding: 4px; font-weight
 QLabel#prompt {{ background: #ffd600; color: #000000; padding: 6px; font-weight: bold;
   font-size: {big}px; }}
 QLabel#h1 {{ font-size: {big}px; font-weight: bold; }}
+QLabel#timers {{ background: #102027; color: #00e5ff; border: 2px solid #00e5ff;
+  padding: 4px; font-size: {round(16 * scale)}px; }}
 QFrame#saveme {{ border: 2px solid {p.dim}; border-radius: 6px; }}
 QTabBar::tab {{ background: #263238; padding: 8px 14px; font-size: {base}px; }}
 QTabBar::tab:selected {{ background: #1565c0; }}

@@ -89,6 +89,9 @@ def run(args: argparse.Namespace) -> int:
                        on_stall=lambda e: logging.getLogger("oximon.watchdog").error(
                            "%s", e.fields.get("words"))).start()
 
+    # Which profile this run watches with (a supervisor's saved one, the site's, ...).
+    records.record_audit("settings.profile_loaded", None,
+                         {"profile": profile.name, "path": profile.source})
     options = DashboardOptions(high_contrast=args.high_contrast, site=config.name)
     try:
         return run_dashboard(engine, kiosk=args.kiosk,
@@ -123,6 +126,7 @@ def seams(engine, records, profile, config, demo: bool, from_config: bool) -> di
     stations came from the site file — a station book that saves pairing and renames."""
     from oximon.cli.discovery import hardware_discovery
     from oximon.cli.review import build_session
+    from oximon.profile_book import ProfileBook
     from oximon.review_store import StoreReview
     from oximon.station_book import StationBook
     from ui.devices import simulated_discovery
@@ -136,4 +140,5 @@ def seams(engine, records, profile, config, demo: bool, from_config: bool) -> di
         "discover": hardware_discovery(
             engine, also=simulated_discovery(engine) if demo else None),
         "station_book": StationBook(config) if from_config and not demo else None,
+        "save_profile": None if demo else ProfileBook(config).save,
     }

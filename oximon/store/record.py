@@ -21,7 +21,9 @@ SIGNS = frozenset({
     "unresponsive", "slow_breathing", "no_breathing", "snoring_gurgling", "blue_lips_nails",
     "cold_clammy_skin", "tiny_pupils", "stiff_body",
 })
-OUTCOMES = frozenset({"responsive", "breathing_on_own", "transported", "left_site", "died"})
+OUTCOMES = frozenset({"responsive", "breathing_on_own", "transported", "left_site", "died",
+                      "opened_in_error"})
+OPENED_IN_ERROR = "opened_in_error"  # discarded on the dashboard: kept, never counted
 NOT_RECORDED = "not_recorded"  # an incident closed by oximon (quiet) before anyone did
 AFTERCARE = frozenset({"advised_no_use_2h", "observed_resedation"})
 DETAIL_FIELDS = frozenset({

@@ -16,8 +16,9 @@ How it stays trustworthy:
 Episode rule (one incident per episode per station): a high, non-technical alarm "raised"
 opens an incident unless the station already has one open; every alarm while it is open
 joins it, so a flapping alarm never makes a duplicate. The incident stays open until a
-person closes it, or until no high alarm has been active for `quiet_s` (default 10 min),
-when oximon closes it with outcome "not_recorded" (a person can still complete it).
+person closes it, or until no high alarm has been active and no person has acted on it
+(action, acknowledgment) for `quiet_s` (default 10 min), when oximon closes it with
+outcome "not_recorded" (a person can still complete it).
 """
 
 from __future__ import annotations
@@ -302,6 +303,8 @@ class Store:
         data["state"] = event.state
         self._events.append(Pending(iid, "alarm", self._wall(event.t), event.t,
                                      str(f.get("by") or AUTO), data))
+        if event.state == "acknowledged":  # a person is on it
+            live.last_person_t = event.t
         if high and event.state in ("raised", "escalated"):
             live.active_high.add(condition)
             live.last_clear_t = None
@@ -312,12 +315,15 @@ class Store:
         self._flush_now()
 
     def _check_quiet(self, now: float) -> None:
+        """Close an incident nobody is working on: no high alarm and no person's action or
+        acknowledgment for `quiet_s` (a response in progress is never closed under it)."""
         for live in list(self._live.values()):
             if live.closed or live.active_high or live.last_clear_t is None:
                 continue
-            if now - live.last_clear_t >= self.quiet_s:
-                self._close(live, live.last_clear_t + self.quiet_s, [NOT_RECORDED], [], AUTO,
-                            "closed by oximon: no high alarm for "
+            quiet_from = max(live.last_clear_t, live.last_person_t or -math.inf)
+            if now - quiet_from >= self.quiet_s:
+                self._close(live, quiet_from + self.quiet_s, [NOT_RECORDED], [], AUTO,
+                            "closed by oximon: no high alarm and nothing recorded for "
                             f"{self.quiet_s / 60:g} min", auto=True)
 
     def _open(self, station: str, t: float, reason: str, by: str,
@@ -393,6 +399,8 @@ class Store:
             data: dict[str, Any] = {"action": action, "details": _jsonable(details)}
             if live is None or live.closed:
                 data["late"] = True  # entered after the incident closed
+            else:
+                live.last_person_t = max(t, live.last_person_t or -math.inf)
             self._events.append(Pending(incident_id, "action", self._wall(t), t,
                                          _person(by), data))
             self._audit("action_recorded", incident_id, {"action": action}, by)

@@ -42,6 +42,7 @@ class Live:
     end_ts: float | None = None  # trace until here (set when closed)
     active_high: set[str] = field(default_factory=set)
     last_clear_t: float | None = None
+    last_person_t: float | None = None  # a person's last action/acknowledgment (engine t)
     needs_copy: bool = True  # the 5 minutes before opening still to copy from readings
     closed: bool = False
 

@@ -62,6 +62,31 @@ def test_high_alarm_opens_one_incident_per_episode(rig):
     assert rig.store.count_incidents() == 2
 
 
+def test_quiet_close_waits_while_a_person_is_working_on_the_incident(rig):
+    """No high alarm for 10 min is not enough to close an incident someone is recording:
+    each action or acknowledgment restarts the 10 minutes."""
+    rig.feed(0, 100)
+    iid = rig.alarm("raised", 100)[0].fields["id"]
+    rig.alarm("acknowledged", 110)
+    rig.alarm("cleared", 120)
+    rig.feed(120, 600)
+    rig.store.record_action(iid, "naloxone", 600.0, by="AB", details={"dose": 1})
+    rig.feed(600, 1150)  # 17 min after the alarm cleared, 9 min after the last tap
+    assert rig.incidents("closed") == [] and rig.store.current_incident("s1") == iid
+    rig.feed(1150, 1210)
+    assert [e.fields["id"] for e in rig.incidents("closed")] == [iid]
+    rec = rig.store.get_incident(iid)
+    assert rec.auto_closed and rec.closed_ts == pytest.approx(rig.store._wall(1200.0))
+    # Acknowledging alone also counts as someone on it.
+    iid2 = rig.alarm("raised", 1300)[0].fields["id"]
+    rig.alarm("cleared", 1310)
+    rig.alarm("acknowledged", 1800)
+    rig.feed(1310, 2300)
+    assert rig.store.current_incident("s1") == iid2
+    rig.feed(2300, 2410)
+    assert rig.store.current_incident("s1") is None
+
+
 def test_medium_and_technical_alarms_open_nothing(rig):
     rig.feed(0, 5)
     rig.alarm("raised", 5, condition="spo2_drop", priority="medium")
