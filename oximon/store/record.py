@@ -31,7 +31,7 @@ DETAIL_FIELDS = frozenset({
 AMENDABLE = DETAIL_FIELDS | {"outcome", "aftercare", "called_911_ts", "ehs_arrived_ts",
                              "void_action", "add_action"}
 KINDS = frozenset({"opened", "alarm", "action", "details", "interrupted", "stopped", "resumed",
-                   "closed", "sign_off", "amendment"})
+                   "closed", "sign_off", "amendment", "trace_sealed"})
 
 
 @dataclass
@@ -74,6 +74,7 @@ class IncidentRecord:
     trace_digest: str | None = None
     sign_offs: list[dict[str, Any]] = field(default_factory=list)
     amendments: list[dict[str, Any]] = field(default_factory=list)
+    seals: list[dict[str, Any]] = field(default_factory=list)  # sealed stretches of trace
     trace: list[dict[str, Any]] | None = None  # filled only when asked for
 
     # -- derived --------------------------------------------------------------------------
@@ -93,6 +94,7 @@ class IncidentRecord:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        del out["seals"]  # evidence for verify, not part of what the record says
         if out["trace"] is None:
             del out["trace"]
         out["naloxone"] = [{"ts": a["ts"], **a.get("details", {})} for a in self.naloxone]
@@ -181,19 +183,29 @@ def _details(rec: IncidentRecord, ev: StoredEvent) -> None:
 def _interrupted(rec: IncidentRecord, ev: StoredEvent) -> None:
     rec.interrupted = True
     rec.gaps.append({"start": ev.data.get("gap_start"), "end": None,
-                     "reason": ev.data.get("reason", "oximon stopped unexpectedly")})
+                     "reason": ev.data.get("reason", "oximon stopped unexpectedly"),
+                     "_real_start": ev.data.get("real_start")})
 
 
 def _stopped(rec: IncidentRecord, ev: StoredEvent) -> None:
     rec.gaps.append({"start": ev.data.get("gap_start", ev.ts), "end": None,
-                     "reason": ev.data.get("reason", "monitoring stopped")})
+                     "reason": ev.data.get("reason", "monitoring stopped"),
+                     "_real_start": ev.data.get("real_start")})
 
 
 def _resumed(rec: IncidentRecord, ev: StoredEvent) -> None:
     if rec.gaps and rec.gaps[-1]["end"] is None:
-        rec.gaps[-1]["end"] = ev.data.get("gap_end", ev.ts)
+        gap = rec.gaps[-1]
+        gap["end"] = ev.data.get("gap_end", ev.ts)
+        real_start, real_end = gap.get("_real_start"), ev.data.get("real_ts")
+        if real_start is not None and real_end is not None:
+            gap["real_s"] = round(real_end - real_start, 3)  # seconds nobody was watching
     else:
         rec.gaps.append({"start": None, "end": ev.ts, "reason": "resumed"})
+
+
+def _trace_sealed(rec: IncidentRecord, ev: StoredEvent) -> None:
+    rec.seals.append({"seq": ev.seq, **ev.data})
 
 
 def _closed(rec: IncidentRecord, ev: StoredEvent) -> None:
@@ -241,6 +253,8 @@ def _amendment(rec: IncidentRecord, ev: StoredEvent) -> None:
 
 def _derive_times(rec: IncidentRecord) -> None:
     """911 called / EHS arrived: an amendment wins, else the first (non-void) action."""
+    for gap in rec.gaps:
+        gap.pop("_real_start", None)
     for key, action in (("called_911_ts", "911_called"), ("ehs_arrived_ts", "ehs_arrived")):
         amended = rec.__dict__.pop("_" + key, None)
         if amended is not None:
@@ -254,4 +268,5 @@ _APPLY = {
     "opened": _opened, "alarm": _alarm, "action": _action, "details": _details,
     "interrupted": _interrupted, "stopped": _stopped, "resumed": _resumed,
     "closed": _closed, "sign_off": _sign_off, "amendment": _amendment,
+    "trace_sealed": _trace_sealed,
 }

@@ -91,7 +91,7 @@ def incident_html(incident: Incident, trace_image: str | None = None,
          f"{_yn(incident.debrief_held or bool(incident.sign_off and incident.sign_off.debrief))}"),
     ]
     parts = [f"<html><head><style>{CSS}</style></head><body>", heading,
-             f"<h1>Incident {_e(incident.id)}</h1>",
+             f"<h1 style=\"white-space: nowrap\">Incident {_e(incident.id)}</h1>",
              f"<p class='meta'>{_e(incident.label)} · {_e(local_time(incident.opened_ts))}"
              f" · status {_e(incident.status)}"
              f"{' · signed off' if incident.reviewed else ' · not yet reviewed'}</p>"]
