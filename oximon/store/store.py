@@ -165,6 +165,7 @@ class Store:
         self._orphans: dict[str, dict[str, Any]] = {}  # station -> incident left by a dead run
         self._out: list[EngineEvent | ConditionChange] = []
         self._offset = 0.0  # added to the clock's wall time (see _start_session)
+        self._session_ts = -math.inf  # when this run's session began (recorded time)
         self._last_flush_t: float | None = None
         self._last_flush_mono = -math.inf
         self._failing_since: float | None = None
@@ -211,6 +212,7 @@ class Store:
             with self._wengine.begin() as conn:
                 self._offset = self._time_offset(conn)
                 now, real = self._now_ts(), time.time()
+                self._session_ts = now
                 conn.execute(insert(sessions).values(
                     id=self.session_id, host=socket.gethostname()[:255], pid=os.getpid(),
                     started_ts=now, heartbeat_ts=now, heartbeat_real_ts=real))
@@ -284,7 +286,10 @@ class Store:
                                        incidents.c.session_id)
                                 .where(incidents.c.status == "open")).all():
             if inc.session_id in ended or inc.session_id is None:
-                self._orphans[inc.station] = {"id": inc.id, "opened_ts": inc.opened_ts}
+                last = conn.execute(select(func.max(incident_trace.c.ts)).where(
+                    incident_trace.c.incident_id == inc.id)).scalar()
+                self._orphans[inc.station] = {"id": inc.id, "opened_ts": inc.opened_ts,
+                                              "last_ts": last}
 
     # -- settings -------------------------------------------------------------------------
     def settings(self) -> dict[str, float]:
@@ -514,8 +519,14 @@ class Store:
                      last_clear_t=t)
         self._live[iid] = live
         self._by_station[station] = iid
-        self._events.append(Pending(iid, "resumed", self._wall(t), t, AUTO,
-                                    {"gap_end": self._wall(t), "real_ts": round(time.time(), 3),
+        # The gap ends no earlier than this run began (a replay's first sample may be
+        # stamped before it), and this run's rows follow the stopped run's, never among them.
+        end = max(self._wall(t), self._session_ts)
+        if orphan["last_ts"] is not None:
+            self._last_ts[station] = max(self._last_ts.get(station, -math.inf),
+                                         orphan["last_ts"])
+        self._events.append(Pending(iid, "resumed", end, t, AUTO,
+                                    {"gap_end": end, "real_ts": round(time.time(), 3),
                                      "session": self.session_id}))
         self._audit("incident_resumed", iid, {"station": station})
 

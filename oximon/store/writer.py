@@ -159,6 +159,23 @@ def write_batch(conn: Connection, *, rows: list[Row], events: list[Pending],
     if session_id is not None:
         for row in conn.execute(select(chain_head)):
             heads.setdefault(row.id, (row.last_seq, row.last_hash))
+        # The copy moves on only while the record it names is still there unchanged: a
+        # head rewound behind this session's back stays visible to verify.
+        before = conn.execute(select(sessions.c.anchor).where(sessions.c.id == session_id)
+                              ).scalar()
+        try:
+            kept = {int(k): tuple(v) for k, v in json.loads(before or "{}").items()}
+        except (ValueError, TypeError):
+            kept = {}
+        tables = {CHAIN_INCIDENTS: incident_events, CHAIN_AUDIT: audit_log,
+                  CHAIN_ALARMS: alarm_log}
+        for chain, (seq, h) in kept.items():
+            if chain not in tables or seq <= 0:
+                continue
+            table = tables[chain]
+            there = conn.execute(select(table.c.hash).where(table.c.seq == seq)).scalar()
+            if there != h:  # removed or replaced since this session saw it
+                heads[chain] = (seq, h)
         values = {"heartbeat_ts": now, "heartbeat_real_ts": real_now,
                   "anchor": json.dumps({str(k): list(v) for k, v in sorted(heads.items())})}
         if end_session:
