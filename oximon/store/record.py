@@ -85,8 +85,15 @@ class IncidentRecord:
         return sorted(doses, key=lambda a: a["ts"])
 
     @property
+    def amended_after_sign_off(self) -> bool:
+        """Amended since its last sign-off: the review no longer covers what it says."""
+        return bool(self.sign_offs) and any(m["seq"] > self.sign_offs[-1]["seq"]
+                                            for m in self.amendments)
+
+    @property
     def reviewed(self) -> bool:
-        return bool(self.sign_offs)
+        """Signed off, and not amended since (an amendment asks for a new sign-off)."""
+        return bool(self.sign_offs) and not self.amended_after_sign_off
 
     @property
     def debrief(self) -> bool:
@@ -99,6 +106,7 @@ class IncidentRecord:
             del out["trace"]
         out["naloxone"] = [{"ts": a["ts"], **a.get("details", {})} for a in self.naloxone]
         out["reviewed"] = self.reviewed
+        out["amended_after_sign_off"] = self.amended_after_sign_off
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -231,9 +239,23 @@ def _sign_off(rec: IncidentRecord, ev: StoredEvent) -> None:
 
 
 def _amendment(rec: IncidentRecord, ev: StoredEvent) -> None:
+    """Apply a correction; the amendment keeps what each field said before (`was`), so
+    the original value and every change stay visible."""
     changes = ev.data.get("changes", {})
+    was: dict[str, Any] = {}
+    for key in changes:
+        if key in ("called_911_ts", "ehs_arrived_ts"):
+            was[key] = rec.__dict__.get("_" + key, _first_action_ts(rec, key))
+        elif key == "void_action":
+            act = next((a for a in rec.actions if a["seq"] == changes[key]), None)
+            was[key] = None if act is None else {"action": act["action"], "ts": act["ts"],
+                                                 "by": act["by"]}
+        elif key != "add_action" and hasattr(rec, key):
+            value = getattr(rec, key)
+            was[key] = list(value) if isinstance(value, list) else value
     rec.amendments.append({"seq": ev.seq, "ts": ev.ts, "by": ev.actor,
-                           "reason": ev.data.get("reason", ""), "changes": changes})
+                           "reason": ev.data.get("reason", ""), "changes": changes,
+                           "was": was})
     for key, value in changes.items():
         if key == "void_action":
             for a in rec.actions:
@@ -249,6 +271,12 @@ def _amendment(rec: IncidentRecord, ev: StoredEvent) -> None:
             setattr(rec, "_" + key, value)
         else:
             setattr(rec, key, value)
+
+
+def _first_action_ts(rec: IncidentRecord, key: str) -> float | None:
+    action = {"called_911_ts": "911_called", "ehs_arrived_ts": "ehs_arrived"}[key]
+    times = [a["ts"] for a in rec.actions if a["action"] == action and not a.get("void")]
+    return min(times) if times else None
 
 
 def _derive_times(rec: IncidentRecord) -> None:

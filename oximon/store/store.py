@@ -261,6 +261,7 @@ class Store:
         they left is sealed first) and wait for this run to see their station again."""
         s = sessions.c
         ended = {r.id for r in conn.execute(select(s.id).where(s.ended_ts.is_not(None)))}
+        sealed_now: set[str] = set()  # incidents whose remaining trace this run seals
         for row in conn.execute(select(sessions).where(s.ended_ts.is_(None),
                                                        s.id != self.session_id)).all():
             if not self._session_dead(row, now):
@@ -274,6 +275,7 @@ class Store:
                 last = conn.execute(select(func.max(incident_trace.c.ts)).where(
                     incident_trace.c.incident_id == inc.id)).scalar()
                 seals = fold(inc.id, query.events_of(conn, inc.id)).seals
+                sealed_now.add(inc.id)
                 self._events.append(Pending(
                     inc.id, "trace_sealed", now, None, AUTO, {"by_session": self.session_id},
                     seal="segment", seal_from=seals[-1]["to_ts"] if seals else None))
@@ -288,8 +290,13 @@ class Store:
             if inc.session_id in ended or inc.session_id is None:
                 last = conn.execute(select(func.max(incident_trace.c.ts)).where(
                     incident_trace.c.incident_id == inc.id)).scalar()
+                if inc.id in sealed_now:
+                    sealed = last
+                else:
+                    seals = fold(inc.id, query.events_of(conn, inc.id)).seals
+                    sealed = seals[-1]["to_ts"] if seals else None
                 self._orphans[inc.station] = {"id": inc.id, "opened_ts": inc.opened_ts,
-                                              "last_ts": last}
+                                              "last_ts": last, "sealed_to": sealed}
 
     # -- settings -------------------------------------------------------------------------
     def settings(self) -> dict[str, float]:
@@ -516,7 +523,7 @@ class Store:
         orphan = self._orphans.pop(station)
         iid = orphan["id"]
         live = Live(iid, station, orphan["opened_ts"] - PRE_S, t, needs_copy=False,
-                     last_clear_t=t)
+                    last_clear_t=t, sealed_to=orphan["sealed_to"])
         self._live[iid] = live
         self._by_station[station] = iid
         # The gap ends no earlier than this run began (a replay's first sample may be

@@ -95,3 +95,5 @@ def test_kill_9_during_an_incident(db_url, tmp_path):
     assert ts == sorted(ts)  # the two runs' rows never interleave
     assert sum(1 for r in record["trace"] if r.get("gap_before")) == 1  # drawn as a gap
     assert len(record["trace"]) > len(rec_before.trace)  # the restarted run carried on
+    with open_store(db_url) as store:
+        assert store.verify()[2] == []  # the trace of both runs is sealed, nothing amiss

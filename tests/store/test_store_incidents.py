@@ -7,11 +7,11 @@ import math
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 
 from oximon.store import IncidentError, IncidentQuery, open_store
 from oximon.store.schema import metadata
-from oximon.types import Flags
+from oximon.types import EngineEvent, Flags
 
 
 def test_readings_are_written_in_batches_at_most_a_second_behind(rig):
@@ -223,3 +223,48 @@ def test_two_writers_share_one_chain(make_rig):
     assert problems == [] and n == 2
     ids = [e["target"] for e in a.store.audit_entries() if e["action"] == "action_recorded"]
     assert sorted(ids) == sorted([ia] * 5 + [ib] * 5)  # one audit chain, both writers
+
+
+def test_every_alarm_change_is_kept_with_or_without_an_incident(rig):
+    rig.feed(0, 5)
+    rig.alarm("raised", 5, condition="spo2_drop", priority="medium")  # opens no incident
+    rig.clock.set(6)
+    rig.store.on_event(EngineEvent("alarm", "acknowledged", 6, "s1",
+                                   {"condition": "spo2_drop", "priority": "medium",
+                                    "by": "peer A"}))
+    rig.alarm("cleared", 7, condition="spo2_drop", priority="medium")
+    rig.alarm("raised", 8, station="system", condition="monitoring_stopped", technical=True)
+    rig.clock.set(9)
+    rig.store.on_event(EngineEvent("audio", "paused", 9, None, {"by": "peer B",
+                                                               "duration_s": 120.0}))
+    rig.alarm("escalated", 10, station="s2", condition="lost_device", technical=True)
+    rig.store.settle()
+    got = [(h["station"], h["condition"], h["state"], h["priority"], h["technical"], h["by"])
+           for h in rig.store.alarm_history()]
+    assert got == [
+        ("s1", "spo2_drop", "raised", "medium", False, ""),
+        ("s1", "spo2_drop", "acknowledged", "medium", False, "peer A"),
+        ("s1", "spo2_drop", "cleared", "medium", False, ""),
+        ("system", "monitoring_stopped", "raised", "high", True, ""),
+        (None, None, "paused", None, False, "peer B"),
+        ("s2", "lost_device", "escalated", "high", True, ""),
+    ]
+    assert rig.store.current_incident("s1") is None
+    assert [h["ts"] for h in rig.store.alarm_history(stations=["s2"])] == [
+        rig.store._wall(10)]
+    assert rig.store.verify()[2] == []
+
+
+def test_purge_runs_in_small_batches(make_rig):
+    rig = make_rig(retention_days=1.0, purge_batch=7)
+    rig.feed(0, 30)
+    rig.feed(0, 30, station="s2")
+    rig.store.flush()
+    commits = []
+    event.listen(rig.store.engine, "commit", lambda conn: commits.append(1))
+    removed = rig.store.purge(now_ts=rig.store._wall(20) + 86400)
+    assert removed == 40 and len(commits) >= 40 // 7  # many short transactions, not one
+    assert rig.store.readings("s1")[0][0] == rig.store._wall(20)
+    rig.feed(30, 35)  # the audit entry is written with the next batch
+    purged = [e for e in rig.store.audit_entries() if e["action"] == "readings_purged"]
+    assert purged[-1]["detail"]["rows"] == 40

@@ -156,3 +156,27 @@ def test_postgres_connection_dropped_by_the_server_is_reopened(pg_url):
         assert not rig.store.failing and len(rig.store.readings("s1")) >= 9
     finally:
         rig.close()
+
+
+def test_a_restart_whose_clock_is_behind_the_records_keeps_time_running_forwards(db_url):
+    """A run at --speed stamps records ahead of the real clock; the run after a crash
+    starts with a clock behind them. Its gap must still run forwards, and its rows follow
+    the dead run's instead of slipping in among them."""
+    a = Rig(db_url)
+    a.feed(0, 30, spo2=95)
+    a.alarm("raised", 30)
+    iid = a.store.current_incident("s1")
+    a.feed(30, 60, spo2=80)
+    a.crash()
+    b = Rig(db_url)  # its clock starts where a's did: 60 s behind a's records
+    try:
+        b.feed(0, 20, spo2=85)
+        rec = b.store.get_incident(iid)
+        gap = rec.gaps[0]
+        assert gap["end"] > gap["start"] and 0 <= gap["real_s"] < 5
+        ts = [r["ts"] for r in rec.trace]
+        assert ts == sorted(ts) and len(ts) == len(set(ts))
+        assert sum(1 for r in rec.trace if r.get("gap_before")) == 1
+        assert b.store.verify()[2] == []
+    finally:
+        b.close()

@@ -93,6 +93,16 @@ def upgrade() -> None:
         sa.Column("updated_ts", Double, nullable=False),
         sa.Column("updated_by", sa.String(128), nullable=False),
     )
+    # "reviewed" now means signed off and not amended since: refresh the listing's cache.
+    from oximon.store.record import StoredEvent, fold
+
+    for iid in conn.execute(sa.text("SELECT id FROM incidents WHERE amendments > 0")).scalars():
+        events = conn.execute(sa.text(
+            "SELECT seq, incident_id, kind, ts, t, actor, data FROM incident_events WHERE "
+            "incident_id = :i ORDER BY seq"), {"i": iid}).all()
+        rec = fold(iid, [StoredEvent.from_row(r) for r in events])
+        conn.execute(sa.text("UPDATE incidents SET reviewed = :r WHERE id = :i"),
+                     {"r": rec.reviewed, "i": iid})
     head = sa.table("chain_head", sa.column("id", sa.Integer), sa.column("last_seq"),
                     sa.column("last_hash"))
     op.bulk_insert(head, [{"id": 2, "last_seq": len(rows), "last_hash": prev},
