@@ -100,8 +100,10 @@ def _filtered(stmt: Select, q: IncidentQuery) -> Select:
         conds.append(c.status == q.status)
     if q.outcome is not None:
         word = q.outcome
-        conds.append(or_(c.outcome == word, c.outcome.like(f"{word},%"),
-                         c.outcome.like(f"%,{word}"), c.outcome.like(f"%,{word},%")))
+        match = or_(c.outcome == word, c.outcome.like(f"{word},%"),
+                    c.outcome.like(f"%,{word}"), c.outcome.like(f"%,{word},%"))
+        # "not_recorded": closed by oximon with none, or no outcome yet
+        conds.append(or_(match, c.outcome.is_(None)) if word == "not_recorded" else match)
     if q.naloxone is not None:
         conds.append(c.naloxone_doses > 0 if q.naloxone else c.naloxone_doses == 0)
     if q.called_911 is not None:
@@ -126,6 +128,20 @@ def list_incidents(conn: Connection, q: IncidentQuery) -> list[IncidentSummary]:
 def count_incidents(conn: Connection, q: IncidentQuery) -> int:
     return int(conn.execute(_filtered(select(func.count()).select_from(incidents), q))
                .scalar_one())
+
+
+def station_aliases(conn: Connection) -> list[tuple[str, str]]:
+    """Every station that has an incident, with the alias of its newest incident."""
+    c = incidents.c
+    newest = (select(c.station, func.max(c.opened_ts).label("opened"))
+              .group_by(c.station).subquery())
+    stmt = (select(c.station, c.alias).join(newest, and_(
+        c.station == newest.c.station, c.opened_ts == newest.c.opened))
+        .order_by(c.station, c.id.desc()))
+    out: dict[str, str] = {}
+    for sid, alias in conn.execute(stmt):
+        out.setdefault(sid, alias or sid)
+    return list(out.items())
 
 
 def resolve_id(conn: Connection, text: str) -> str | None:

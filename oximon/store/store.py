@@ -701,6 +701,10 @@ class Store:
         with self._reading() as conn:
             return query.count_incidents(conn, q or query.IncidentQuery(**filters))
 
+    def station_aliases(self) -> list[tuple[str, str]]:
+        with self._reading() as conn:
+            return query.station_aliases(conn)
+
     def resolve_id(self, text: str) -> str | None:
         with self._reading() as conn:
             return query.resolve_id(conn, text)

@@ -180,3 +180,12 @@ def test_settings_are_kept_in_the_store_and_audited(db_url, capsys):
         assert changed[0]["detail"]["retention_days"] == {"from": 30.0, "to": 7.0}
     finally:
         rig.close()
+
+
+def test_an_export_over_a_shared_file_makes_it_private(filled, capsys, tmp_path):
+    db, *_ = filled
+    out_file = tmp_path / "old.csv"
+    out_file.write_text("someone's old file\n")
+    out_file.chmod(0o644)
+    code, _, _ = _run(capsys, "incidents", "export", "--db", db, "--output", str(out_file))
+    assert code == 0 and stat.S_IMODE(out_file.stat().st_mode) == 0o600

@@ -11,7 +11,7 @@ from sqlalchemy import event, inspect
 
 from oximon.store import IncidentError, IncidentQuery, open_store
 from oximon.store.schema import metadata
-from oximon.types import EngineEvent, Flags
+from oximon.types import EngineEvent, Flags, Station
 
 
 def test_readings_are_written_in_batches_at_most_a_second_behind(rig):
@@ -268,3 +268,46 @@ def test_purge_runs_in_small_batches(make_rig):
     rig.feed(30, 35)  # the audit entry is written with the next batch
     purged = [e for e in rig.store.audit_entries() if e["action"] == "readings_purged"]
     assert purged[-1]["detail"]["rows"] == 40
+
+
+def test_an_amendment_keeps_the_original_and_asks_for_a_new_review(rig):
+    from oximon.review import timeline
+    from oximon.review_store import to_incident
+    from oximon.store.export import record_text
+
+    rig.feed(0, 10)
+    iid = rig.store.open_incident("s1", 10, by="w")
+    rig.store.close_incident(iid, 30, "transported", by="w")
+    rig.store.sign_off(iid, "sup S", note="fine")
+    assert rig.store.get_incident(iid).reviewed
+    rig.store.amend(iid, {"outcome": "responsive"}, reason="they walked out", by="sup T")
+    rec = rig.store.get_incident(iid)
+    assert rec.outcome == ["responsive"] and rec.amendments[0]["was"] == {
+        "outcome": ["transported"]}
+    assert rec.amended_after_sign_off and not rec.reviewed
+    assert rig.store.list_incidents(reviewed=False)[0].id == iid
+    text = record_text(rec)
+    assert "outcome: transported → responsive" in text and "needs review again" in text
+    inc = to_incident(rec)
+    words = [e.words for e in timeline(inc)]
+    assert "Closed — outcome: transported (as first recorded; amended below)" in words
+    assert any(w.startswith("Amendment after sign-off: outcome: transported → responsive")
+               for w in words)
+    rig.store.sign_off(iid, "sup S", note="amendment checked")  # a new sign-off is allowed
+    rec = rig.store.get_incident(iid)
+    assert rec.reviewed and len(rec.sign_offs) == 2
+    assert rig.store.list_incidents(reviewed=True)[0].id == iid
+    assert rig.store.verify()[2] == []
+
+
+def test_review_names_a_station_by_its_newest_alias(rig):
+    from oximon.review_store import StoreReview
+
+    rig.feed(0, 2)
+    rig.store.add_station(Station("s1", alias="Window seat", booth="1"))
+    first = rig.store.open_incident("s1", 2, by="w")
+    rig.store.close_incident(first, 5, "responsive", by="w")
+    rig.store.add_station(Station("s1", alias="Booth 1", booth="1"))  # renamed later
+    second = rig.store.open_incident("s1", 50, by="w")
+    rig.store.close_incident(second, 55, "responsive", by="w")
+    assert StoreReview(rig.store).stations() == [("s1", "Booth 1")]
