@@ -194,7 +194,6 @@ class TraceRenderer:
         self.plot = TracePlot()
         self.plot.resize(width, height)
         self.plot.label_pt = 13
-        self.plot.lane_step = 3.2
 
     def image(self, incident: Incident) -> QImage | None:
         """The chart, or None when the incident has no trace to draw."""
