@@ -72,6 +72,9 @@ class Engine:
         self.profile = profile
         self.alarms: AlarmSystem = alarms(profile) if callable(alarms) else alarms
         self.records = records
+        take = getattr(records, "apply_profile", None)
+        if take is not None:  # e.g. the priority of the store's "records not saved"
+            take(profile)
         self.stations: dict[str, StationLive] = {}
         self._sources: dict[str, Source] = {}
         self._pipelines: dict[str, ReplayablePipeline] = {}
@@ -183,9 +186,10 @@ class Engine:
         number of stations that changed over."""
         now = self.clock.now()
         self.profile = profile
-        take = getattr(self.alarms, "apply_profile", None)
-        if take is not None:
-            take(profile)
+        for part in (self.alarms, self.records):
+            take = getattr(part, "apply_profile", None)
+            if take is not None:
+                take(profile)
         for pipeline in self._pipelines.values():
             self._conditions(pipeline.rebuild(profile, now))
         return len(self._pipelines)
@@ -211,17 +215,24 @@ class Engine:
         # The pipeline hears every state, whether a source said it or the engine inferred it.
         self._conditions(self._pipelines[live.station.id].on_state(StateChange(t, state, detail)))
 
-    def _publish(self, events: list[EngineEvent]) -> None:
+    def _publish(self, events: list[EngineEvent | ConditionChange]) -> None:
+        """Listeners (screen, speaker, JSON) hear each event first, then the store, whose
+        own events follow; a ConditionChange from the store (its "records not saved")
+        goes through the alarm system like any other condition."""
         queue = list(events)
         while queue:
-            event = self._in_order(queue.pop(0))
-            if self.records is not None:
-                queue.extend(self.records.on_event(event))
+            event = queue.pop(0)
+            if isinstance(event, ConditionChange):
+                queue.extend(self.alarms.on_condition(event))
+                continue
+            event = self._in_order(event)
             for listener in self._listeners:
                 try:
                     listener(event)
                 except Exception:  # a broken listener must never stop monitoring
                     log.exception("event listener failed on %s", event)
+            if self.records is not None:
+                queue.extend(self.records.on_event(event))
 
     def _in_order(self, event: EngineEvent) -> EngineEvent:
         """An alarm's events never go back in time: a verdict stamped at the exact moment

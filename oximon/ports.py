@@ -47,20 +47,27 @@ AlarmSystemFactory = Callable[[Profile], AlarmSystem]
 
 
 class RecordSink(Protocol):
-    """Where readings and events are kept (the incident store). May add events of its own
-    (e.g. an incident opened) which the engine then publishes."""
+    """Where readings and events are kept (the incident store).
+
+    Called in the engine's loop, so it must never wait for I/O (the store writes on a
+    thread of its own). The engine's listeners hear each event before the sink does. The
+    sink may return items of its own: EngineEvents (e.g. an incident opened), which the
+    engine publishes, and ConditionChanges (e.g. "records_not_saved" on station "system"),
+    which go through the alarm system like any detector's, so they sound, can be
+    acknowledged and are kept in the alarm history."""
 
     def on_sample(self, station: str, sample: Sample) -> None: ...
 
-    def on_event(self, event: EngineEvent) -> list[EngineEvent]: ...
+    def on_event(self, event: EngineEvent) -> list[EngineEvent | ConditionChange]: ...
 
-    def flush(self) -> list[EngineEvent]: ...
+    def flush(self) -> list[EngineEvent | ConditionChange]: ...
 
     def close(self) -> None: ...
 
-    # Optional (the engine calls it from `tick` when present):
-    #   tick(now) -> list[EngineEvent]   flush due batches, retry failed writes, close quiet
-    #                                    incidents, publish events raised outside on_event
+    # Optional (the engine calls them when present):
+    #   tick(now) -> list[EngineEvent | ConditionChange]   hand due batches to the writer,
+    #       retry failed writes, close quiet incidents, report its own alarm condition
+    #   apply_profile(profile) -> None                     at start and on a profile change
 
 
 class IncidentLog(Protocol):

@@ -73,6 +73,7 @@ SCHEMA: dict[str, dict[str, Rule]] = {
                "new_alarm_ends_pause": Rule(bool)},
     "watchdog": {"stall_s": Rule(float, 0.1, 60.0), "priority": _PRIORITY},
     "sound_unavailable": {"priority": _PRIORITY},
+    "records_not_saved": {"priority": _PRIORITY},
     "sound": {"volume": Rule(float, 0.05, 1.0), "escalated_volume": Rule(float, 0.05, 1.0),
               "high_interburst_s": Rule(float, 2.5, 15.0),
               "medium_interburst_s": Rule(float, 2.5, 30.0),

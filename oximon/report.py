@@ -6,10 +6,13 @@ so both formats always carry the same numbers.
 
 Small counts are suppressed in exported aggregate tables (the usual public-health rule,
 so a count of 1–4 at one booth in one month cannot point to a person): a count from 1 to
-4 is shown as "<5", a median from fewer than 5 incidents is not shown, and when a column
-hides exactly one station's count, the next smallest count of that column is hidden too
-so the hidden one cannot be worked out from the total. A setting turns this off for
-internal use (`[review] suppress_small_counts = false` in the profile).
+4 is shown as "<5", a median from fewer than 5 incidents is not shown, and
+complementary suppression makes sure no hidden count can be worked out from the total and
+the counts shown: the smallest shown counts of the column are hidden too until the hidden
+ones add up to at least 5 and no hidden cell has a single possible value (one hidden cell;
+all of them 1; all of them 4), and when no count is left to hide, the total is hidden. A
+setting turns this off for internal use (`[review] suppress_small_counts = false` in the
+profile).
 """
 
 from __future__ import annotations
@@ -161,23 +164,36 @@ def _cells(row: Row) -> dict[str, str]:
 
 def _suppress(rows: list[Row], cells: list[dict[str, str]]) -> None:
     for col in COUNT_COLUMNS:
-        hidden = []
-        for r, c in zip(rows, cells, strict=True):
-            if 0 < getattr(r, col) < SMALL_COUNT:
-                c[col] = SUPPRESSED
-                hidden.append(r)
-        station_rows = list(zip(rows[:-1], cells[:-1], strict=True))
-        hidden_stations = [r for r in hidden if r is not rows[-1]]
-        if len(hidden_stations) == 1 and cells[-1][col] != SUPPRESSED:
-            # Complementary suppression: one hidden cell could be found from the total.
-            others = [(getattr(r, col), i) for i, (r, c) in enumerate(station_rows)
-                      if c[col] != SUPPRESSED and getattr(r, col) > 0]
-            if others:
-                cells[min(others)[1]][col] = SUPPRESSED
+        values = [getattr(r, col) for r in rows]
+        for i, v in enumerate(values):
+            if 0 < v < SMALL_COUNT:
+                cells[i][col] = SUPPRESSED
+        if cells[-1][col] == SUPPRESSED:
+            continue  # a small total hides nothing the stations' cells do not already
+        stations = range(len(rows) - 1)
+        while _derivable([values[i] for i in stations if cells[i][col] == SUPPRESSED]):
+            # Complementary suppression: hide the smallest count still shown...
+            shown = [(values[i], i) for i in stations
+                     if cells[i][col] != SUPPRESSED and values[i] > 0]
+            if not shown:  # ... or, with none left, the total
+                cells[-1][col] = SUPPRESSED
+                break
+            cells[min(shown)[1]][col] = SUPPRESSED
     for col, n_attr in zip(MEDIAN_COLUMNS, ("n_ack", "n_first_action"), strict=True):
         for r, c in zip(rows, cells, strict=True):
             if c[col] and getattr(r, n_attr) < SMALL_COUNT:
                 c[col] = MEDIAN_SUPPRESSED
+
+
+def _derivable(hidden: list[int]) -> bool:
+    """Could a reader work out a hidden cell (or a small group of them) from the total and
+    the cells shown? They learn the hidden cells' sum and that each is at least 1 (a 0 is
+    shown), and at most 4 if they take "<5" at its word."""
+    n, total = len(hidden), sum(hidden)
+    if n == 0:
+        return False
+    return (n == 1 or total < SMALL_COUNT or total == n
+            or (all(v < SMALL_COUNT for v in hidden) and total == (SMALL_COUNT - 1) * n))
 
 
 def _safe(cell: str) -> str:
@@ -219,6 +235,7 @@ def suppression_note(report: MonthlyReport) -> str:
     if not report.suppress:
         return ("Small counts are NOT suppressed in this report (setting turned off): "
                 "for internal use only.")
-    return (f"Counts from 1 to {SMALL_COUNT - 1} are shown as \"{SUPPRESSED}\", and where one "
-            "station's count is hidden the next smallest is hidden too; medians over fewer "
-            f"than {SMALL_COUNT} incidents are shown as \"{MEDIAN_SUPPRESSED}\".")
+    return (f"Counts from 1 to {SMALL_COUNT - 1} are shown as \"{SUPPRESSED}\"; so that no "
+            "hidden count can be worked out from the total, further counts of the column (or "
+            f"the total) are hidden with the same mark, whatever their size; medians over "
+            f"fewer than {SMALL_COUNT} incidents are shown as \"{MEDIAN_SUPPRESSED}\".")

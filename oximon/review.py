@@ -40,6 +40,7 @@ ACTION_WORDS = {
 # The store's outcome and aftercare words (GUIDELINE.md's incident record).
 OUTCOMES = ("responsive", "breathing_on_own", "transported", "left_site", "died",
             "opened_in_error")
+NOT_RECORDED = "not_recorded"  # closed by oximon (alarms quiet) or still open: no outcome
 AFTERCARE = ("advised_no_use_2h", "observed_resedation")
 AMENDABLE_TEXT = ("note", "substance", "route", "responders", "completed_by")
 
@@ -95,27 +96,41 @@ class Amendment:
     by: str
     reason: str
     changes: dict[str, Any] = field(default_factory=dict)
+    was: dict[str, Any] = field(default_factory=dict)  # what each field said before
+    after_sign_off: bool = False  # made after the incident was signed off
 
     @property
     def what(self) -> str:
+        """Each change as "field: old → new", so the original stays readable."""
         out = []
         for key, value in self.changes.items():
             if key == "add_action" and isinstance(value, dict):
                 out.append(f"added {words(str(value.get('action')))} at "
-                           f"{local_time(float(value.get('ts', 0)), '%H:%M:%S')}")
+                           f"{local_time(float(value.get('ts', 0)), '%Y-%m-%d %H:%M:%S')}")
             elif key == "void_action":
-                out.append(f"voided record #{value}")
-            elif isinstance(value, list | tuple):
-                out.append(f"{words(key)} → {', '.join(words(str(v)) for v in value)}")
-            elif key.endswith("_ts") and isinstance(value, int | float):
-                out.append(f"{words(key[:-3])} → {local_time(float(value), '%H:%M:%S')}")
+                old = self.was.get(key)
+                what = (f" ({words(str(old.get('action')))} at "
+                        f"{local_time(float(old['ts']), '%H:%M:%S')})"
+                        if isinstance(old, dict) and old.get("ts") is not None else "")
+                out.append(f"struck out record #{value}{what}")
             else:
-                out.append(f"{words(key)} → {value}")
+                before = f"{_value_words(key, self.was[key])} → " if key in self.was else ""
+                out.append(f"{words(key)}: {before}{_value_words(key, value)}")
         return "; ".join(out)
 
     @property
     def text(self) -> str:
         return f"{self.what} — {self.reason}" if self.what else self.reason
+
+
+def _value_words(key: str, value: Any) -> str:
+    if value is None or value == "" or value == [] or value == ():
+        return "(none)"
+    if isinstance(value, list | tuple):
+        return ", ".join(words(str(v)) for v in value)
+    if key.endswith("_ts") and isinstance(value, int | float):
+        return local_time(float(value), "%H:%M:%S")
+    return words(str(value)) if key in ("outcome", "aftercare") else str(value)
 
 
 @dataclass(frozen=True)
@@ -167,8 +182,10 @@ class Incident:
     actions: tuple[Action, ...] = ()
     alarms: tuple[AlarmSpan, ...] = ()
     amendments: tuple[Amendment, ...] = ()
-    sign_off: SignOff | None = None
+    sign_off: SignOff | None = None  # the latest
     trace: Trace = Trace()
+    sign_offs: tuple[SignOff, ...] = ()  # every one, oldest first
+    amended_after_sign_off: bool = False  # corrected since the latest sign-off
 
     @property
     def label(self) -> str:
@@ -180,7 +197,14 @@ class Incident:
 
     @property
     def reviewed(self) -> bool:
-        return self.sign_off is not None
+        """Signed off, and not amended since (a correction needs a new review)."""
+        return self.sign_off is not None and not self.amended_after_sign_off
+
+    @property
+    def review_words(self) -> str:
+        if self.amended_after_sign_off:
+            return "amended after sign-off — needs review again"
+        return "signed off" if self.sign_off is not None else "not yet reviewed"
 
     @property
     def naloxone_ts(self) -> list[float]:
@@ -331,17 +355,31 @@ def timeline(incident: Incident) -> list[TimelineEntry]:
         if end is not None:
             out.append(TimelineEntry(end, "gap", "Monitoring resumed"))
     if incident.closed_ts is not None:
-        text = f"Closed — outcome: {incident.outcome_words or 'not recorded'}"
-        if incident.aftercare:
-            text += "; aftercare: " + ", ".join(words(a) for a in incident.aftercare)
+        # As recorded at the close: amendments that changed it follow in the timeline.
+        outcome = _as_first_recorded(incident, "outcome", incident.outcome)
+        aftercare = _as_first_recorded(incident, "aftercare", incident.aftercare)
+        text = ("Closed — outcome: " + (", ".join(words(o) for o in outcome)
+                                         or "not recorded"))
+        if aftercare:
+            text += "; aftercare: " + ", ".join(words(a) for a in aftercare)
+        if outcome != tuple(incident.outcome) or aftercare != tuple(incident.aftercare):
+            text += " (as first recorded; amended below)"
         out.append(TimelineEntry(incident.closed_ts, "closed", text))
-    out += [TimelineEntry(m.ts, "amendment", f"Amendment: {m.text}", m.by)
+    out += [TimelineEntry(m.ts, "amendment", "Amendment" + (" after sign-off" if
+                          m.after_sign_off else "") + f": {m.text}", m.by)
             for m in incident.amendments]
-    if incident.sign_off:
-        s = incident.sign_off
+    for s in incident.sign_offs or ((incident.sign_off,) if incident.sign_off else ()):
         out.append(TimelineEntry(s.ts, "sign_off", "Signed off" + (" — debrief held" if
                                  s.debrief else "") + (f": {s.note}" if s.note else ""), s.by))
     return sorted(out, key=lambda e: e.ts)
+
+
+def _as_first_recorded(incident: Incident, key: str, now: tuple[str, ...]) -> tuple[str, ...]:
+    """A field's value before the first amendment that changed it."""
+    for m in incident.amendments:
+        if key in m.was:
+            return tuple(m.was[key] or ())
+    return tuple(now)
 
 
 # -- the browser's filters ------------------------------------------------------------------
@@ -357,6 +395,8 @@ class IncidentFilter:
     called_911: bool | None = None
     reviewed: bool | None = None
     search: str = ""
+    limit: int | None = None  # a page of the newest matches (the browser pages)
+    offset: int = 0
 
     def matches(self, incident: Incident) -> bool:
         if self.since_ts is not None and incident.opened_ts < self.since_ts:
@@ -365,7 +405,10 @@ class IncidentFilter:
             return False
         if self.station and incident.station != self.station:
             return False
-        if self.outcome and self.outcome not in incident.outcome:
+        if self.outcome == NOT_RECORDED:
+            if incident.outcome and NOT_RECORDED not in incident.outcome:
+                return False
+        elif self.outcome and self.outcome not in incident.outcome:
             return False
         if self.naloxone is not None and bool(incident.naloxone_ts) != self.naloxone:
             return False
@@ -403,11 +446,15 @@ def duration_words(seconds: float | None) -> str:
 class ReviewBackend(Protocol):
     """What supervisor review needs of the incident store (the store adapter provides it).
 
-    `list_incidents` may leave traces empty (the browser does not draw them);
+    `list_incidents` may leave traces empty (the browser does not draw them) and returns
+    the page `flt.limit`/`flt.offset` asks for, newest first; `count_incidents` how many
+    match in all;
     `get_incident` returns the whole record with its trace.
     """
 
     def list_incidents(self, flt: IncidentFilter) -> list[Incident]: ...
+
+    def count_incidents(self, flt: IncidentFilter) -> int: ...
 
     def get_incident(self, incident_id: str) -> Incident: ...
 

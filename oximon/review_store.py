@@ -12,8 +12,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sqlalchemy import func, select
-
 from oximon.review import (
     Action,
     AlarmSpan,
@@ -24,7 +22,6 @@ from oximon.review import (
     Trace,
 )
 from oximon.store import IncidentQuery, IncidentRecord, Store
-from oximon.store.schema import incidents as incidents_table
 
 NAN = math.nan
 
@@ -77,7 +74,9 @@ def to_incident(rec: IncidentRecord) -> Incident:
         Action(float(a["ts"]), a["action"], str(a.get("by") or ""), dict(a.get("details") or {}),
                seq=a.get("seq"), void=bool(a.get("void")), amended=bool(a.get("amended")))
         for a in sorted(rec.actions, key=lambda a: a["ts"]))
-    sign = rec.sign_offs[-1] if rec.sign_offs else None
+    signs = tuple(SignOff(float(x["ts"]), str(x.get("by") or ""), str(x.get("note") or ""),
+                          bool(x.get("debrief"))) for x in rec.sign_offs)
+    signed_seqs = [x["seq"] for x in rec.sign_offs]
     return Incident(
         id=rec.id, station=rec.station, opened_ts=rec.opened_ts, alias=rec.alias,
         reason=rec.reason, status=rec.status, closed_ts=rec.closed_ts,
@@ -94,11 +93,13 @@ def to_incident(rec: IncidentRecord) -> Incident:
         stored_below90_s=rec.below90_s, stored_below85_s=rec.below85_s,
         actions=actions, alarms=_alarms(rec.alarms),
         amendments=tuple(Amendment(float(m["ts"]), str(m.get("by") or ""),
-                                   str(m.get("reason") or ""), dict(m.get("changes") or {}))
+                                   str(m.get("reason") or ""), dict(m.get("changes") or {}),
+                                   dict(m.get("was") or {}),
+                                   after_sign_off=any(q < m["seq"] for q in signed_seqs))
                          for m in rec.amendments),
-        sign_off=None if sign is None else SignOff(float(sign["ts"]), str(sign.get("by") or ""),
-                                                   str(sign.get("note") or ""),
-                                                   bool(sign.get("debrief"))),
+        sign_off=signs[-1] if signs else None,
+        sign_offs=signs,
+        amended_after_sign_off=rec.amended_after_sign_off,
         trace=_trace(rec.trace),
     )
 
@@ -109,14 +110,39 @@ class StoreReview:
     def __init__(self, store: Store):
         self.store = store
 
+    def _query(self, flt: IncidentFilter, **page: Any) -> IncidentQuery:
+        return IncidentQuery(since_ts=flt.since_ts, until_ts=flt.until_ts,
+                             station=flt.station, outcome=flt.outcome, naloxone=flt.naloxone,
+                             called_911=flt.called_911, reviewed=flt.reviewed, **page)
+
     def list_incidents(self, flt: IncidentFilter) -> list[Incident]:
-        """Date, station and yes/no filters run in the store's indexed query; the notes
-        search runs here on the folded records."""
-        q = IncidentQuery(since_ts=flt.since_ts, until_ts=flt.until_ts, station=flt.station,
-                          outcome=flt.outcome, naloxone=flt.naloxone,
-                          called_911=flt.called_911, reviewed=flt.reviewed)
-        out = [to_incident(rec) for rec in self.store.iter_records(q)]
-        return [i for i in out if flt.matches(i)]
+        """Date, station, outcome and yes/no filters run in the store's indexed query, one
+        page at a time; the notes search runs here on the folded records, a chunk at a
+        time, until the page is full."""
+        if not flt.search.strip():
+            q = self._query(flt, limit=flt.limit, offset=flt.offset)
+            return [i for i in map(to_incident, self.store.iter_records(q)) if flt.matches(i)]
+        want = None if flt.limit is None else flt.offset + flt.limit
+        found: list[Incident] = []
+        for chunk in self._chunks(flt):
+            found += [i for i in chunk if flt.matches(i)]
+            if want is not None and len(found) >= want:
+                break
+        return found[flt.offset:want]
+
+    def count_incidents(self, flt: IncidentFilter) -> int:
+        if not flt.search.strip():
+            return self.store.count_incidents(self._query(flt))
+        return sum(1 for chunk in self._chunks(flt) for i in chunk if flt.matches(i))
+
+    def _chunks(self, flt: IncidentFilter, size: int = 500):  # type: ignore[no-untyped-def]
+        offset = 0
+        while True:
+            records = self.store.iter_records(self._query(flt, limit=size, offset=offset))
+            if not records:
+                return
+            yield [to_incident(r) for r in records]
+            offset += size
 
     def get_incident(self, incident_id: str) -> Incident:
         rec = self.store.get_incident(incident_id, with_trace=True)
@@ -125,11 +151,8 @@ class StoreReview:
         return to_incident(rec)
 
     def stations(self) -> list[tuple[str, str]]:
-        """Every station that has an incident, with its latest alias."""
-        c = incidents_table.c
-        stmt = select(c.station, func.max(c.alias)).group_by(c.station).order_by(c.station)
-        with self.store.engine.connect() as conn:
-            return [(sid, alias or sid) for sid, alias in conn.execute(stmt)]
+        """Every station that has an incident, with the alias of its newest incident."""
+        return self.store.station_aliases()
 
     def sign_off(self, incident_id: str, by: str, note: str, debrief: bool) -> None:
         self.store.sign_off(incident_id, by, note, debrief)

@@ -45,7 +45,9 @@ def test_csv_numbers_match_the_store(db, tmp_path, capsys):
     for alias in per_station:
         assert per_station[alias] == sum(1 for s in summaries if s.alias == alias)
     assert float(total["median_alarm_to_ack_s"]) > 0
-    assert any(a["action"] == "report_exported" for a in audit)
+    import getpass
+    exported = [a for a in audit if a["action"] == "report.exported"]  # the GUI's word too
+    assert exported and exported[-1]["actor"] == getpass.getuser()
 
 
 def test_csv_suppresses_small_counts_by_default(db, tmp_path):

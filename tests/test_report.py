@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import time
 from datetime import datetime
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oximon.report import (
     MEDIAN_SUPPRESSED,
@@ -109,9 +112,11 @@ def test_small_counts_suppressed_with_complement():
     assert rows["Booth 1"]["incidents"] == SUPPRESSED
     assert rows["Booth 2"]["incidents"] == "7"
     assert rows["All stations"]["incidents"] == "15"
-    # naloxone: Booth 2 (1) and Booth 10 (3) hidden: two hidden, no complement needed
+    # naloxone: Booth 2 (1) and Booth 10 (3) hidden add up to 4, a small count a reader
+    # would get from the total (12) minus Booth 1 (8): Booth 1 is hidden too
     assert [rows[b]["naloxone_doses"] for b in ("Booth 1", "Booth 2", "Booth 10")] == \
-        ["8", SUPPRESSED, SUPPRESSED]
+        [SUPPRESSED, SUPPRESSED, SUPPRESSED]
+    assert rows["All stations"]["naloxone_doses"] == "12"
     # 9-1-1: Booth 10 (1) hidden, Booth 2 has 0 (shown), so Booth 1 (5) is hidden
     assert [rows[b]["calls_911"] for b in ("Booth 1", "Booth 2", "Booth 10")] == \
         [SUPPRESSED, "0", SUPPRESSED]
@@ -121,6 +126,53 @@ def test_small_counts_suppressed_with_complement():
     assert rows["Booth 1"]["median_alarm_to_ack_s"] == "35"
     # no real number of a suppressed cell survives anywhere in the exported CSV row
     assert "2" not in (rows["Booth 10"]["incidents"], rows["Booth 10"]["transports"])
+
+
+def _table(counts: list[int]) -> list[dict[str, str]]:
+    """The exported 9-1-1 column for stations with these counts of calls."""
+    incs = []
+    for b, calls in enumerate(counts):
+        for k in range(max(calls, 1)):
+            incs.append(incident(100 * b + k, f"st-{b + 1}", at(k + 1), called=k < calls))
+    return build_report(incs, 2026, 3).table()
+
+
+def test_the_reviewers_case_three_hidden_ones_cannot_be_worked_out():
+    """Three booths with 1 call each, two with 5 and 7: before, each hidden cell was
+    total - shown = 3 calls over three hidden booths, so 1 each."""
+    cells = [row["calls_911"] for row in _table([1, 1, 1, 5, 7])]
+    shown = [int(c) for c in cells[:-1] if c != SUPPRESSED]
+    hidden = cells[:-1].count(SUPPRESSED)
+    assert hidden >= 4 or cells[-1] == SUPPRESSED
+    if cells[-1] != SUPPRESSED:
+        assert int(cells[-1]) - sum(shown) >= 5  # what the hidden ones add up to is not small
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 9), min_size=1, max_size=5))
+def test_no_hidden_count_can_be_worked_out_from_the_total(counts):
+    """Every way of filling the hidden cells that fits what is shown (each at least 1,
+    adding up to the total) leaves each hidden cell at least two possible values, and the
+    hidden cells together are never a small count — whether or not the reader believes
+    "<5" (at most 4) for every hidden cell."""
+    cells = [row["calls_911"] for row in _table(counts)]
+    for c, v in zip(cells[:-1], counts, strict=True):
+        assert c == SUPPRESSED or c == str(v)
+    if cells[-1] == SUPPRESSED:
+        return
+    hidden = [i for i, c in enumerate(cells[:-1]) if c == SUPPRESSED]
+    rest = int(cells[-1]) - sum(int(c) for c in cells[:-1] if c != SUPPRESSED)
+    if not hidden:
+        return
+    assert rest >= 5
+    truth = tuple(counts[i] for i in hidden)
+    for cap in (rest, 4):  # a reader who knows complements exist; one who takes "<5" literally
+        fills = [f for f in itertools.product(range(1, cap + 1), repeat=len(hidden))
+                 if sum(f) == rest]
+        if truth not in fills:
+            continue  # this reader's reasoning cannot arrive at the true counts
+        for k in range(len(hidden)):
+            assert len({f[k] for f in fills}) >= 2, (counts, cells, cap)
 
 
 def test_csv_carries_the_numbers_and_is_formula_safe():

@@ -133,8 +133,10 @@ def test_voided_actions_are_shown_but_not_counted_and_stored_figures_win():
 
 def test_amendment_words():
     m = Amendment(T0, "sup", "typo at the time", {"outcome": ["breathing_on_own"],
-                                                 "note": "came round"})
-    assert m.text == "outcome → breathing on own; note → came round — typo at the time"
+                                                 "note": "came round"},
+                  was={"outcome": ["transported"], "note": ""})
+    assert m.text == ("outcome: transported → breathing on own; note: (none) → came round "
+                      "— typo at the time")
 
 
 def test_duration_words():

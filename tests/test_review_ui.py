@@ -5,17 +5,19 @@ refused and never written anywhere in clear."""
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 
 from oximon.cli.simulate import simulate_month
+from oximon.clock import ManualClock
 from oximon.review import figures
 from oximon.review_store import StoreReview
 from oximon.store import open_store
 from oximon.supervisor import PasswordFile, PermissionDenied, SupervisorSession
+from oximon.types import EngineEvent
 from tests.pdftext import pdf_text
 from ui.review.window import ReviewWindow
 
@@ -157,6 +159,7 @@ def test_login_filter_open_sign_off_amend(qtbot, rig, tmp_path):
     assert "Second responder was peer-C." in amended.note
     assert detail.amend_table.rowCount() == len(amended.amendments)
     # an outcome correction goes through the word list
+    before_outcome = backend.get_incident(target).outcome_words or "(none)"
     detail.amend_field.setCurrentIndex(detail.amend_field.findData("outcome"))
     for r in range(detail.amend_words.count()):
         item = detail.amend_words.item(r)
@@ -175,8 +178,23 @@ def test_login_filter_open_sign_off_amend(qtbot, rig, tmp_path):
     assert f"Incident {target}" in text and "Lowest SpO" in text
     assert "Signed off by sup-1" in text and "peer-C" in text
     assert out.stat().st_mode & 0o777 == 0o600
+    # amended after the sign-off: the original value stays visible, a new review is due
+    assert "Amended after sign-off — needs review again" in text
+    assert f"outcome: {before_outcome} → transported" in text
+    assert "needs review again" in detail.header.text()
+    assert "Amended after sign-off" in detail.sign_status.text()
 
-    # back to the list: the row now shows it signed off
+    # back to the list: it is waiting for a review again
+    detail.back.click()
+    browser.reviewed.setCurrentIndex(browser.reviewed.findText("Not reviewed"))
+    assert target in browser.row_ids()
+    # a supervisor reviews the amendments and signs off again
+    login(window, PASSWORD)
+    window.open_incident(target)
+    assert detail.sign_button.isEnabled()
+    detail.sign_off("amendments checked", False)
+    again = backend.get_incident(target)
+    assert again.reviewed and len(again.sign_offs) == 2
     detail.back.click()
     browser.reviewed.setCurrentIndex(browser.reviewed.findText("Reviewed"))
     assert target in browser.row_ids()
@@ -220,3 +238,48 @@ def test_wrong_password_refused_and_never_logged_in_clear(qtbot, rig, caplog, tm
         assert secret not in caplog.text
         assert secret not in repr(audit)
         assert secret.encode() not in raw  # database, its WAL, the password file
+
+
+def test_the_browser_pages_and_filters_not_recorded_outcomes(qtbot, rig, monkeypatch):
+    import ui.review.browser as browser_module
+
+    window, backend, _session, _clock, store = rig
+    quiet = open_store(store.target.label, writer=True, quiet_s=60, clock=ManualClock(
+        epoch=datetime(2026, 3, 20, 12, tzinfo=UTC)))  # closed by oximon: none recorded
+    for state, t in (("raised", 1.0), ("cleared", 2.0)):
+        quiet.on_event(EngineEvent("alarm", state, t, "s9", {"condition": "spo2_low",
+                                                             "priority": "high"}))
+    quiet.tick(100.0)
+    quiet.close()
+    browser = window.browser
+    browser.refresh()
+    everything = browser.row_ids()
+    monkeypatch.setattr(browser_module, "PAGE_SIZE", 4)
+    browser.show_page(0)
+    first = browser.row_ids()
+    assert len(first) == 4 and "showing 1–4 of 7" in browser.count.text()
+    assert browser.next.isEnabled() and not browser.previous.isEnabled()
+    browser.next.click()
+    second = browser.row_ids()
+    assert len(second) == 3 and set(first) | set(second) == set(everything)
+    assert not browser.next.isEnabled() and browser.previous.isEnabled()
+    browser.outcome.setCurrentIndex(browser.outcome.findData("not_recorded"))
+    assert browser.page == 0  # a new filter starts at the first page
+    expect = {i.id for i in (backend.get_incident(x) for x in everything)
+              if not i.outcome or "not_recorded" in i.outcome}
+    assert expect and set(browser.row_ids()) == expect
+
+
+def test_a_missed_action_typed_after_midnight_lands_on_the_next_day():
+    from datetime import datetime, time, timedelta
+
+    from oximon.review import Incident
+    from ui.review.detail import action_time
+
+    opened = datetime(2026, 3, 14, 23, 50).astimezone().timestamp()
+    inc = Incident("x", "s1", opened, closed_ts=opened + 1800)
+    got = datetime.fromtimestamp(action_time(inc, time(0, 10)))
+    assert got == datetime(2026, 3, 15, 0, 10)
+    got = datetime.fromtimestamp(action_time(inc, time(23, 55)))
+    assert got == datetime(2026, 3, 14, 23, 55)
+    assert timedelta(0) < datetime(2026, 3, 15, 0, 10) - datetime(2026, 3, 14, 23, 55)

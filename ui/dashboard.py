@@ -436,7 +436,12 @@ class DashboardWindow(QMainWindow):
 
     def _refresh_status(self, now: float) -> None:
         wall = self.model.clock.wall().astimezone().strftime("%H:%M:%S")
-        records = "records saved" if self.saving else "records NOT saved (no incident store)"
+        if not self.saving:
+            records = "records NOT saved (no incident store)"
+        elif getattr(self.incident_log, "saving_ok", True):
+            records = "records saved"
+        else:
+            records = "records NOT being saved — see the alarm"
         left = self.session.seconds_until_lock()  # looking also locks it on time
         supervisor = "" if left is None else \
             f" · supervisor mode (locks after {int(left) // 60}:{int(left) % 60:02d} idle)"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import stat
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -16,6 +17,7 @@ from pathlib import Path
 from oximon.cli.errors import RuntimeFailure, UsageError
 from oximon.review_store import to_incident
 from oximon.store import (
+    IncidentError,
     IncidentQuery,
     IncidentRecord,
     Store,
@@ -24,6 +26,7 @@ from oximon.store import (
     open_store,
 )
 from oximon.store import export as fmt
+from oximon.store.store import SETTINGS
 
 FORMATS = ("text", "csv", "json", "pdf")
 
@@ -43,13 +46,72 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     common.add_argument("--db", metavar="URL", help="incident store (default: SQLite in the "
                         "user data folder)")
     actions = p.add_subparsers(dest="action", metavar="ACTION", required=True)
-    actions.add_parser("list", parents=[common], help="one line per incident")
-    show = actions.add_parser("show", parents=[common], help="one incident in full")
+    listing = actions.add_parser("list", parents=[common], help="one line per incident, "
+                                 "newest first, a page at a time")
+    listing.add_argument("--limit", type=_count("--limit", 1), default=DEFAULT_LIMIT,
+                         metavar="N", help=f"at most N incidents (default {DEFAULT_LIMIT}); "
+                         "the count of all that match goes to stderr")
+    listing.add_argument("--offset", type=_count("--offset", 0), default=0, metavar="N",
+                         help="skip the newest N matching incidents (the next page)")
+    show = actions.add_parser("show", parents=[common], help="one incident in full, with "
+                              "the alarm log over its period")
     show.add_argument("id", metavar="ID", help="incident id (a unique prefix is enough)")
     actions.add_parser("export", parents=[common], help="all matching incidents (CSV default)")
-    actions.add_parser("verify", parents=[common], help="check no record was edited or "
-                       "deleted; exit 1 naming each one that was")
+    actions.add_parser(
+        "verify", parents=[common], help="check no record was edited or deleted; exit 1 "
+        "naming each one that was", formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=VERIFY_HELP)
+    settings = actions.add_parser(
+        "settings", parents=[common], help="show or change the site settings kept in the "
+        "store (retention, quiet close)", description="Settings every monitoring station "
+        "using this store follows (a running monitor takes a change within the hour). "
+        "Each change is written to the audit log.")
+    settings.add_argument("--retention-days", type=float, metavar="DAYS",
+                          help="keep readings this many days (1-3650; default 30). Incident "
+                          "traces are kept with their incident whatever this says")
+    settings.add_argument("--quiet-close-min", type=float, metavar="MIN",
+                          help="close an incident nobody closed after this many minutes "
+                          "with no high alarm, outcome 'not recorded' (1-240; default 10)")
+    settings.add_argument("--by", default="", metavar="NAME",
+                          help="who is changing them (default: the computer's user)")
     p.set_defaults(run=run)
+
+
+DEFAULT_LIMIT = 200
+VERIFY_HELP = """\
+Check the incident log has not been changed behind oximon's back.
+
+What verify detects:
+  - any edited or deleted incident record (actions, alarms, outcome, amendments,
+    sign-offs): every record is hash-chained to the one before it;
+  - an edited incident list (the summary a listing shows) that no longer matches
+    its records;
+  - an edited or deleted SpO2/pulse trace row, of closed incidents and of open or
+    interrupted ones (traces are sealed into the chain every few seconds);
+  - edited or deleted audit log and alarm log entries (chained too);
+  - the newest records deleted with the chain head rewound, or every record deleted
+    (each monitoring session keeps a copy of the chain heads).
+
+What it cannot detect:
+  - someone with write access who rewrites the whole database consistently,
+    recomputing every hash, the heads and the sessions' copies. Only a chain head
+    noted outside the database catches that: verify prints the heads; note them
+    (e.g. in the supervisor's log book) and compare them next time;
+  - readings outside incidents (they are purged after the retention period and are
+    not chained) and the trace of the last few seconds before a crash.
+"""
+
+
+def _count(flag: str, lowest: int):  # type: ignore[no-untyped-def]
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < lowest:
+            raise argparse.ArgumentTypeError(f"{flag} must be at least {lowest}")
+        return value
+    return parse
 
 
 def _day_or_time(which: str):  # type: ignore[no-untyped-def]
@@ -72,8 +134,8 @@ def _day_or_time(which: str):  # type: ignore[no-untyped-def]
 
 def run(args: argparse.Namespace) -> int:
     form = args.format or ("csv" if args.action == "export" else "text")
-    if form == "pdf" and args.action == "verify":
-        raise UsageError("argument --format: verify prints text or json")
+    if form not in ("text", "json") and args.action in ("verify", "settings"):
+        raise UsageError(f"argument --format: {args.action} prints text or json")
     if form == "pdf" and args.output is None:
         raise UsageError("argument --output: a PDF needs --output FILE")
     try:
@@ -92,14 +154,35 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(store: Store, args: argparse.Namespace, form: str) -> int:
     q = IncidentQuery(since_ts=args.since, until_ts=args.until, station=args.station)
+    if args.action == "settings":
+        return _settings(store, args, form)
     if args.action == "verify":
         events, n, problems = store.verify()
+        heads = store.chain_heads()
         if form == "json":
             _emit(args, json.dumps({"ok": not problems, "records": events, "incidents": n,
-                                    "problems": [p.__dict__ for p in problems]}, indent=2) + "\n")
+                                    "problems": [p.__dict__ for p in problems],
+                                    "chain_heads": {k: {"seq": s, "hash": h} for k, (s, h)
+                                                    in heads.items()}},
+                                   indent=2) + "\n")
         else:
-            _emit(args, fmt.problems_text(events, n, problems))
+            _emit(args, fmt.problems_text(events, n, problems) + fmt.heads_text(heads))
         return 1 if problems else 0
+    if args.action == "list":
+        page = IncidentQuery(since_ts=args.since, until_ts=args.until, station=args.station,
+                             limit=args.limit, offset=args.offset)
+        rows = store.list_incidents(page)
+        total = store.count_incidents(q)
+        if total > len(rows) or args.offset:
+            first = args.offset + 1 if rows else args.offset
+            more = (f"; next page: --offset {args.offset + len(rows)}"
+                    if args.offset + len(rows) < total else "")
+            print(f"showing {first}-{args.offset + len(rows)} of {total} incidents{more}",
+                  file=sys.stderr)
+        if form == "text":
+            _emit(args, fmt.list_text(rows))
+            return 0
+        q = page
     if args.action == "show":
         iid = store.resolve_id(args.id)
         rec = store.get_incident(iid) if iid else None
@@ -108,19 +191,21 @@ def _run(store: Store, args: argparse.Namespace, form: str) -> int:
                              "list')")
         records = [rec]
         title, heading = f"oximon incident {rec.id}", ""
-    elif args.action == "list" and form == "text":
-        _emit(args, fmt.list_text(store.list_incidents(q)))
-        return 0
+        history = store.incident_alarms(rec)
     else:
         records = store.iter_records(q)
         title, heading = "oximon incidents", _selection(args, len(records))
-    if form == "text":
+    if form == "text" and args.action == "show":
+        text = fmt.record_text(records[0]) + fmt.alarm_history_text(history) + "\n"
+    elif form == "text":
         text = "".join(fmt.record_text(r) + "\n" for r in records)
     elif form == "csv":
         text = fmt.to_csv(records)
+    elif form == "json" and args.action == "show":
+        text = json.dumps({**fmt.record_json(records[0]), "alarm_history": history},
+                          indent=2, ensure_ascii=False) + "\n"
     elif form == "json":
-        text = json.dumps(fmt.record_json(records[0]), indent=2, ensure_ascii=False) + "\n" \
-            if args.action == "show" else fmt.to_json(records)
+        text = fmt.to_json(records)
     else:
         text = None
     store.record_audit("viewed" if args.action == "show" else "exported",
@@ -131,6 +216,25 @@ def _run(store: Store, args: argparse.Namespace, form: str) -> int:
         _pdf(store, records, args.output, title, heading)
         return 0
     _emit(args, text)
+    return 0
+
+
+def _settings(store: Store, args: argparse.Namespace, form: str) -> int:
+    changes = {k: v for k, v in (("retention_days", args.retention_days),
+                                 ("quiet_close_min", args.quiet_close_min)) if v is not None}
+    if changes:
+        try:
+            values = store.change_settings(args.by, **changes)
+        except IncidentError as exc:
+            flag = "--" + str(exc).split(":")[0].replace("_", "-")
+            raise UsageError(f"argument {flag}: {str(exc).split(': ', 1)[-1]}") from None
+    else:
+        values = store.settings()
+    if form == "json":
+        _emit(args, json.dumps(values, indent=2) + "\n")
+    else:
+        _emit(args, "".join(f"{k.replace('_', '-'):<16} {v:g}   ({SETTINGS[k][3]})\n"
+                            for k, v in values.items()))
     return 0
 
 
@@ -176,6 +280,8 @@ def _emit(args: argparse.Namespace, text: str) -> None:
         return
     try:
         fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        if os.fstat(fd).st_mode & 0o077 and stat.S_ISREG(os.fstat(fd).st_mode):
+            os.fchmod(fd, 0o600)  # an existing file made readable by others becomes private
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
     except OSError as exc:

@@ -5,6 +5,7 @@ unless the profile's `review.suppress_small_counts` is false."""
 from __future__ import annotations
 
 import argparse
+import getpass
 import sys
 from pathlib import Path
 
@@ -71,14 +72,22 @@ def run(args: argparse.Namespace) -> int:
                 _write(lambda: write_private_text(args.output, text), args.output)
         else:
             _write(lambda: _pdf(report, args.output, args.site), args.output)
-        review.audit("report_exported", "", {"month": report.month_key, "format": form,
-                                             "suppressed": report.suppress,
-                                             "output": str(args.output or "stdout")})
+        # The review window's word for the same act; by: who ran it on this computer.
+        review.audit("report.exported", _user(), {"month": report.month_key, "format": form,
+                                                  "suppressed": report.suppress,
+                                                  "output": str(args.output or "stdout")})
     except StoreUnavailable as exc:
         raise RuntimeFailure(str(exc)) from None
     finally:
         store.close()
     return 0
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "unknown"
 
 
 def _write(write, path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -1,9 +1,14 @@
 """Opening a database: engine settings per backend, schema checks, and migrations.
 
 SQLite: WAL with `synchronous=FULL`, so every commit is on disk before it returns (a
-committed incident survives a power cut), a busy timeout for a second reader or writer,
-and `BEGIN IMMEDIATE` so a write transaction takes its lock up front instead of failing
-half-way. PostgreSQL: psycopg 3 with a connect timeout and pre-ping, so a restarted server
+committed incident survives a power cut), a busy timeout for a second writer, and
+`BEGIN IMMEDIATE` for write transactions (the `write` engine: they take the lock up front
+instead of failing half-way) while reads use plain deferred transactions, which in WAL mode
+never wait for a writer nor make one wait. The full page check (`PRAGMA quick_check`)
+runs only when a monitoring run opens a file it has not checked today, or one changed
+since it last closed it (see `location.integrity_due`): on a large store it takes seconds.
+
+PostgreSQL: psycopg 3 with a connect timeout and pre-ping, so a restarted server
 is picked up again without a restart of oximon.
 """
 
@@ -15,11 +20,17 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy import Connection, Engine, create_engine, event, inspect
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from oximon.store.errors import StoreInputError, StoreUnavailable
-from oximon.store.location import Target, inspect_sqlite, prepare_sqlite_file
+from oximon.store.location import (
+    Target,
+    inspect_sqlite,
+    integrity_due,
+    prepare_sqlite_file,
+    sqlite_companions,
+)
 from oximon.store.schema import metadata
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -58,12 +69,17 @@ def target_is_file(label: str) -> bool:
     return "://" not in label
 
 
-def open_engine(target: Target, *, create: bool, busy_timeout_s: float = 5.0) -> Engine:
-    """An engine on a checked, migrated database. Raises StoreInputError/StoreUnavailable."""
+def open_engine(target: Target, *, create: bool, busy_timeout_s: float = 5.0,
+                check_pages: bool = False) -> tuple[Engine, bool]:
+    """An engine on a checked, migrated database, and whether its pages were checked now.
+    `check_pages`: a monitoring run's open (the full check runs when due).
+    Raises StoreInputError/StoreUnavailable."""
+    checked = False
     if target.is_sqlite:
         assert target.path is not None
         if prepare_sqlite_file(target.path, create):
-            tables, revision = inspect_sqlite(target.path, busy_timeout_s)
+            checked = check_pages and integrity_due(target.path)
+            tables, revision = inspect_sqlite(target.path, busy_timeout_s, quick_check=checked)
             check_revision(target.label, tables, revision)
         engine = create_engine(target.url, connect_args={"timeout": busy_timeout_s})
         _sqlite_settings(engine, busy_timeout_s)
@@ -84,11 +100,14 @@ def open_engine(target: Target, *, create: bool, busy_timeout_s: float = 5.0) ->
                               ) from None
     if target.path is not None:
         _tighten(target.path)
-    return engine
+    return engine, checked
 
 
-def unavailable(target: Target, exc: BaseException) -> StoreUnavailable:
+def unavailable(target: Target, exc: BaseException) -> StoreUnavailable | StoreInputError:
     text = _first_line(exc)
+    if "malformed" in text or "not a database" in text:
+        return StoreInputError(f"{target.label}: the database is damaged ({text}); it was "
+                               "left unchanged — restore a backup")
     if "locked" in text or "busy" in text:
         return StoreUnavailable(f"{target.label}: the database is locked by another program "
                                 "(close it, or wait, and try again)")
@@ -112,29 +131,48 @@ def _sqlite_settings(engine: Engine, busy_timeout_s: float) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        write = conn.get_execution_options().get("oximon_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def writing(engine: Engine) -> Engine:
+    """The same engine (same pool) whose transactions take the write lock up front."""
+    return engine.execution_options(oximon_write=True)
 
 
 def migrate(engine: Engine, target: Target) -> None:
-    """Bring the schema to the newest revision (one migrator at a time on PostgreSQL)."""
+    """Bring the schema to the newest revision (one migrator at a time on PostgreSQL). A
+    store already at the newest revision is only read (a reader never waits for the write
+    lock of a monitoring run)."""
+    with engine.connect() as conn:
+        if _at_head(conn, target):
+            return
     cfg = alembic_config()
-    _known, heads = known_revisions()
-    with engine.begin() as conn:
+    with writing(engine).begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
-        current = MigrationContext.configure(conn).get_current_revision()
-        tables = set(inspect(conn).get_table_names())
-        check_revision(target.label, tables - {"alembic_version"}
-                       if target.is_sqlite else tables & OUR_TABLES, current)
-        if current in heads:
+        if _at_head(conn, target):
             return
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+        try:
+            command.upgrade(cfg, "head")
+        except RuntimeError as exc:  # a migration that cannot run on this data
+            raise StoreInputError(f"{target.label}: cannot upgrade the database: {exc} "
+                                  "(left unchanged)") from None
+
+
+def _at_head(conn: Connection, target: Target) -> bool:
+    _known, heads = known_revisions()
+    current = MigrationContext.configure(conn).get_current_revision()
+    tables = set(inspect(conn).get_table_names())
+    check_revision(target.label, tables - {"alembic_version"}
+                   if target.is_sqlite else tables & OUR_TABLES, current)
+    return current in heads
 
 
 def _tighten(path: Path) -> None:
     """The file and its WAL/SHM companions are private (0600)."""
-    for p in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+    for p in (path, *sqlite_companions(path)):
         try:
             if p.exists() and p.stat().st_mode & 0o077:
                 p.chmod(0o600)

@@ -94,11 +94,11 @@ def to_json(records: Iterable[IncidentRecord]) -> str:
 def list_text(rows: list[IncidentSummary]) -> str:
     if not rows:
         return "no incidents\n"
-    lines = [f"{'id':<22} {'opened':<25} {'station':<10} {'status':<7} {'nalox':>5} "
+    lines = [f"{'id':<28} {'opened':<25} {'station':<10} {'status':<7} {'nalox':>5} "
              f"{'911':>3} {'nadir':>5} {'outcome':<20} reviewed"]
     for r in rows:
         status = r.status + ("*" if r.interrupted else "")
-        lines.append(f"{r.id:<22} {when(r.opened_ts):<25} {r.station:<10} {status:<7} "
+        lines.append(f"{r.id:<28} {when(r.opened_ts):<25} {r.station:<10} {status:<7} "
                      f"{r.naloxone_doses:>5} {'yes' if r.called_911_ts else 'no':>3} "
                      f"{_num(r.nadir):>5} {(r.outcome or ''):<20} "
                      f"{'yes' if r.reviewed else 'no'}")
@@ -137,17 +137,58 @@ def record_text(rec: IncidentRecord) -> str:
     for ts, text in sorted(timeline, key=lambda x: x[0]):
         out.append(f"    {when(ts)}  {text}")
     for a in rec.amendments:
-        out.append(f"  amendment   {when(a['ts'])} by {a['by']}: {a['reason']} "
-                   f"{json.dumps(a['changes'], ensure_ascii=False)}")
+        out.append(f"  amendment   {when(a['ts'])} by {a['by']}: {a['reason']}")
+        for key, new in a["changes"].items():
+            out.append(f"              {key}: {_value(a.get('was', {}).get(key, ''))} → "
+                       f"{_value(new)}")
     for s in rec.sign_offs:
         out.append(f"  signed off  {when(s['ts'])} by {s['by']}"
                    f"{' (debrief)' if s.get('debrief') else ''}: {s.get('note', '')}")
+    if rec.amended_after_sign_off:
+        out.append("  REVIEW      amended after sign-off — needs review again")
     if rec.trace is not None:
         valid = sum(1 for r in rec.trace if r["spo2"] is not None)
         gaps = sum(1 for r in rec.trace if r.get("gap_before"))
         out.append(f"  trace       {len(rec.trace)} seconds, {valid} with a reading, "
                    f"{gaps} gap(s) with no data")
     return "\n".join(out) + "\n"
+
+
+def _value(value: Any) -> str:
+    """An amended field's value as a supervisor reads it (times local, lists joined)."""
+    if value is None or value == "" or value == []:
+        return "(none)"
+    if isinstance(value, list | tuple):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, float) and value > 1e9:
+        return when(value)
+    return str(value)
+
+
+def alarm_history_text(entries: list[dict[str, Any]]) -> str:
+    """The alarm log over an incident's period (its station and the system)."""
+    if not entries:
+        return "  alarm log   (no alarm changes recorded in this period)\n"
+    out = ["  alarm log   every alarm change for this station and the system, from 5 min "
+           "before the incident opened"]
+    for e in entries:
+        what = e.get("condition") or e.get("kind")
+        who = f" — {e['by']}" if e.get("by") else ""
+        tech = " technical" if e.get("technical") else ""
+        prio = f" ({e['priority']}{tech})" if e.get("priority") else ""
+        out.append(f"    {when(e['ts'])}  {e.get('station') or '-':<10} {what} "
+                   f"{e['state']}{prio}{who}")
+    return "\n".join(out) + "\n"
+
+
+def heads_text(heads: dict[str, tuple[int, str]]) -> str:
+    """The chain heads, for a supervisor to note outside the database."""
+    lines = ["chain heads (note them down; a later verify should show these records "
+             "unchanged):"]
+    lines += [f"  {name:<9} #{seq} {h}" for name, (seq, h) in heads.items()]
+    return "\n".join(lines) + "\n"
 
 
 def _details(a: dict[str, Any]) -> str:
@@ -161,7 +202,8 @@ def _yn(b: bool) -> str:
 
 def problems_text(events: int, incidents: int, problems: list[Problem]) -> str:
     if not problems:
-        return f"ok: {events} incident records in {incidents} incidents; chain intact\n"
+        return (f"ok: {events} records (incidents, audit and alarm logs) in {incidents} "
+                "incidents; chains intact\n")
     lines = [f"FAILED: {len(problems)} problem(s) in {events} records / {incidents} incidents"]
     lines += [f"  {p.message}" for p in problems]
     return "\n".join(lines) + "\n"

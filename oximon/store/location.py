@@ -8,9 +8,11 @@ rewrite its header).
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import platformdirs
@@ -96,6 +98,9 @@ def prepare_sqlite_file(path: Path, create: bool) -> bool:
     except OSError as exc:
         raise StoreInputError(f"{path}: cannot read the database ({exc.strerror})") from None
     if not head:
+        if not create:  # an empty file is not a store; only a monitoring run makes one
+            raise StoreInputError(f"{path}: not a database (the file is empty); it was left "
+                                  "unchanged")
         return False
     if head != SQLITE_MAGIC:
         raise StoreInputError(f"{path}: not a database (damaged, or some other kind of file); "
@@ -103,19 +108,44 @@ def prepare_sqlite_file(path: Path, create: bool) -> bool:
     return True
 
 
-def inspect_sqlite(path: Path, timeout: float = 5.0) -> tuple[set[str], str | None]:
-    """Read-only look: the tables present and the schema revision (alembic_version)."""
+def sqlite_companions(path: Path) -> tuple[Path, Path]:
+    """The WAL and shared-memory files SQLite keeps next to a database in WAL mode."""
+    return path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")
+
+
+def inspect_sqlite(path: Path, timeout: float = 5.0, quick_check: bool = False
+                   ) -> tuple[set[str], str | None]:
+    """Read-only look: the tables present and the schema revision (alembic_version), and,
+    when asked, the page check (`quick_check`, seconds on a large store). WAL companions
+    SQLite creates for this look are removed again if the file turns out unusable."""
+    before = {p for p in sqlite_companions(path) if p.exists()}
     uri = f"{path.as_uri()}?mode=ro"
     try:
-        con = sqlite3.connect(uri, uri=True, timeout=timeout)
-    except sqlite3.Error as exc:
-        raise StoreInputError(f"{path}: cannot open the database ({exc})") from None
+        try:
+            con = sqlite3.connect(uri, uri=True, timeout=timeout)
+        except sqlite3.Error as exc:
+            raise StoreInputError(f"{path}: cannot open the database ({exc})") from None
+        try:
+            return _look(con, path, quick_check)
+        finally:
+            con.close()
+    except StoreInputError:
+        for p in sqlite_companions(path):
+            if p not in before:
+                p.unlink(missing_ok=True)
+        raise
+
+
+def _look(con: sqlite3.Connection, path: Path, quick_check: bool
+          ) -> tuple[set[str], str | None]:
     try:
         tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        check = con.execute("PRAGMA quick_check(1)").fetchone()
-        if check is None or check[0] != "ok":
-            raise StoreInputError(f"{path}: the database is damaged ({check and check[0]}); "
-                                  "it was left unchanged — restore a backup")
+        if quick_check:
+            check = con.execute("PRAGMA quick_check(1)").fetchone()
+            if check is None or check[0] != "ok":
+                raise StoreInputError(f"{path}: the database is damaged "
+                                      f"({check and check[0]}); it was left unchanged — "
+                                      "restore a backup")
         revision = None
         if "alembic_version" in tables:
             row = con.execute("SELECT version_num FROM alembic_version").fetchone()
@@ -127,6 +157,53 @@ def inspect_sqlite(path: Path, timeout: float = 5.0) -> tuple[set[str], str | No
     except sqlite3.DatabaseError as exc:
         raise StoreInputError(f"{path}: the database is damaged ({exc}); it was left "
                               "unchanged") from None
-    finally:
-        con.close()
     return tables, revision
+
+
+# -- when the full page check is due ---------------------------------------------------
+# A monitoring run checks every page of its file when it opens it, unless this same
+# program checked it today and the file is exactly as it left it at its last clean stop
+# (size, change time and inode of the file and its WAL). The note lives next to the file.
+
+def _check_note(path: Path) -> Path:
+    return path.with_name(path.name + "-checked")
+
+
+def _fingerprint(path: Path) -> list[list[int] | None]:
+    out: list[list[int] | None] = []
+    for p in (path, sqlite_companions(path)[0]):
+        try:
+            st = p.stat()
+        except OSError:
+            out.append(None)
+            continue
+        out.append([st.st_size, st.st_mtime_ns, st.st_ino])
+    return out
+
+
+def integrity_due(path: Path, today: date | None = None) -> bool:
+    try:
+        note = json.loads(_check_note(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return True
+    if not isinstance(note, dict):
+        return True
+    return note.get("day") != (today or date.today()).isoformat() or \
+        note.get("fingerprint") != _fingerprint(path)
+
+
+def note_integrity(path: Path, checked_today: bool) -> None:
+    """At a clean stop: remember the file as left (and the day of its last full check)."""
+    note = _check_note(path)
+    day = date.today().isoformat() if checked_today else None
+    if day is None:
+        try:
+            day = json.loads(note.read_text(encoding="utf-8")).get("day")
+        except (OSError, ValueError, AttributeError):
+            return
+    try:
+        fd = os.open(note, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump({"day": day, "fingerprint": _fingerprint(path)}, fh)
+    except OSError:
+        pass  # no note: the next run simply checks again

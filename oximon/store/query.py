@@ -16,15 +16,21 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, or_, select
 
-from oximon.store.chain import event_hash, trace_digest
+from oximon.store.chain import alarm_hash, audit_hash, event_hash, trace_digest
 from oximon.store.record import SUMMARY_CHECKED, IncidentRecord, StoredEvent, fold
 from oximon.store.schema import (
+    CHAIN_ALARMS,
+    CHAIN_AUDIT,
+    CHAIN_INCIDENTS,
+    CHAINS,
     GENESIS_HASH,
+    alarm_log,
     audit_log,
     chain_head,
     incident_events,
     incident_trace,
     incidents,
+    sessions,
 )
 
 
@@ -94,8 +100,10 @@ def _filtered(stmt: Select, q: IncidentQuery) -> Select:
         conds.append(c.status == q.status)
     if q.outcome is not None:
         word = q.outcome
-        conds.append(or_(c.outcome == word, c.outcome.like(f"{word},%"),
-                         c.outcome.like(f"%,{word}"), c.outcome.like(f"%,{word},%")))
+        match = or_(c.outcome == word, c.outcome.like(f"{word},%"),
+                    c.outcome.like(f"%,{word}"), c.outcome.like(f"%,{word},%"))
+        # "not_recorded": closed by oximon with none, or no outcome yet
+        conds.append(or_(match, c.outcome.is_(None)) if word == "not_recorded" else match)
     if q.naloxone is not None:
         conds.append(c.naloxone_doses > 0 if q.naloxone else c.naloxone_doses == 0)
     if q.called_911 is not None:
@@ -122,6 +130,20 @@ def count_incidents(conn: Connection, q: IncidentQuery) -> int:
                .scalar_one())
 
 
+def station_aliases(conn: Connection) -> list[tuple[str, str]]:
+    """Every station that has an incident, with the alias of its newest incident."""
+    c = incidents.c
+    newest = (select(c.station, func.max(c.opened_ts).label("opened"))
+              .group_by(c.station).subquery())
+    stmt = (select(c.station, c.alias).join(newest, and_(
+        c.station == newest.c.station, c.opened_ts == newest.c.opened))
+        .order_by(c.station, c.id.desc()))
+    out: dict[str, str] = {}
+    for sid, alias in conn.execute(stmt):
+        out.setdefault(sid, alias or sid)
+    return list(out.items())
+
+
 def resolve_id(conn: Connection, text: str) -> str | None:
     """An exact id, or a unique prefix of one (people type short ids)."""
     if conn.execute(select(incidents.c.id).where(incidents.c.id == text)).first():
@@ -137,11 +159,17 @@ def events_of(conn: Connection, incident_id: str) -> list[StoredEvent]:
     return [StoredEvent.from_row(r) for r in conn.execute(stmt)]
 
 
-def trace_rows(conn: Connection, incident_id: str) -> list[tuple]:
+def trace_rows(conn: Connection, incident_id: str, after: float | None = None,
+               upto: float | None = None) -> list[tuple]:
+    """An incident's trace rows (ts, spo2, pr, pi, flags) in time order, optionally only
+    those with `after` < ts <= `upto` (a sealed stretch)."""
     t = incident_trace.c
-    stmt = (select(t.ts, t.spo2, t.pr, t.pi, t.flags).where(t.incident_id == incident_id)
-            .order_by(t.ts))
-    return [tuple(r) for r in conn.execute(stmt)]
+    stmt = select(t.ts, t.spo2, t.pr, t.pi, t.flags).where(t.incident_id == incident_id)
+    if after is not None:
+        stmt = stmt.where(t.ts > after)
+    if upto is not None:
+        stmt = stmt.where(t.ts <= upto)
+    return [tuple(r) for r in conn.execute(stmt.order_by(t.ts))]
 
 
 def trace_stats(rows: list[tuple]) -> dict[str, Any]:
@@ -166,16 +194,23 @@ def get_incident(conn: Connection, incident_id: str, with_trace: bool = True
         for key, value in trace_stats(rows).items():
             setattr(rec, key, value)
     if with_trace:
-        gaps_at = _gap_starts(rows)
+        gaps_at = _gap_starts(rows, [g["start"] for g in rec.gaps if g.get("start") is not None])
         rec.trace = [{"ts": ts, "spo2": spo2, "pr": pr, "pi": pi, "flags": flags,
                       **({"gap_before": True} if i in gaps_at else {})}
                      for i, (ts, spo2, pr, pi, flags) in enumerate(rows)]
     return rec
 
 
-def _gap_starts(rows: list[tuple], max_step: float = 2.5) -> set[int]:
-    """Indexes of rows that follow a stretch with no rows at all (device lost, oximon down)."""
-    return {i for i in range(1, len(rows)) if rows[i][0] - rows[i - 1][0] > max_step}
+def _gap_starts(rows: list[tuple], recorded: list[float] = (), max_step: float = 2.5  # type: ignore[assignment]
+                ) -> set[int]:
+    """Indexes of rows that follow a stretch with no rows at all (device lost), or a
+    monitoring gap the record names (oximon stopped or crashed), however short it was."""
+    out = {i for i in range(1, len(rows)) if rows[i][0] - rows[i - 1][0] > max_step}
+    for start in recorded:
+        after = next((i for i, r in enumerate(rows) if r[0] > start), None)
+        if after:
+            out.add(after)
+    return out
 
 
 def iter_records(conn: Connection, q: IncidentQuery) -> Iterator[IncidentRecord]:
@@ -196,15 +231,38 @@ def audit_entries(conn: Connection, since_ts: float | None = None,
                   until_ts: float | None = None, target: str | None = None
                   ) -> list[dict[str, Any]]:
     a = audit_log.c
-    stmt = select(audit_log).order_by(a.ts, a.id)
+    stmt = select(audit_log).order_by(a.ts, a.seq)
     if since_ts is not None:
         stmt = stmt.where(a.ts >= since_ts)
     if until_ts is not None:
         stmt = stmt.where(a.ts < until_ts)
     if target is not None:
         stmt = stmt.where(a.target == target)
-    return [{"ts": r.ts, "actor": r.actor, "action": r.action, "target": r.target,
-             "detail": json.loads(r.detail) if r.detail else None} for r in conn.execute(stmt)]
+    return [{"seq": r.seq, "ts": r.ts, "actor": r.actor, "action": r.action,
+             "target": r.target, "detail": json.loads(r.detail) if r.detail else None}
+            for r in conn.execute(stmt)]
+
+
+def alarm_history(conn: Connection, since_ts: float | None = None,
+                  until_ts: float | None = None, stations: list[str | None] | None = None,
+                  limit: int | None = None) -> list[dict[str, Any]]:
+    """Alarm log entries in time order; `stations` may include None (audio pause/resume)."""
+    a = alarm_log.c
+    stmt = select(alarm_log).order_by(a.ts, a.seq)
+    if since_ts is not None:
+        stmt = stmt.where(a.ts >= since_ts)
+    if until_ts is not None:
+        stmt = stmt.where(a.ts <= until_ts)
+    if stations is not None:
+        named = [s for s in stations if s is not None]
+        cond = a.station.in_(named)
+        stmt = stmt.where(or_(cond, a.station.is_(None)) if None in stations else cond)
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return [{"seq": r.seq, "ts": r.ts, "t": r._mapping["t"], "kind": r.kind,
+             "station": r.station, "condition": r.condition, "state": r.state,
+             "priority": r.priority, "technical": bool(r.technical), "by": r.actor,
+             **json.loads(r.data)} for r in conn.execute(stmt)]
 
 
 @dataclass(frozen=True)
@@ -217,36 +275,104 @@ class Problem:
 
 
 def verify(conn: Connection) -> tuple[int, int, list[Problem]]:
-    """Check the chain, every incident's summary against its events, and sealed traces.
-    Returns (events checked, incidents checked, problems)."""
+    """Check the three chains (incident records, audit log, alarm log), their heads and
+    the copies sessions kept of them, every incident's summary against its events, and
+    sealed traces. Returns (records checked, incidents checked, problems)."""
     problems: list[Problem] = []
-    prev, expect, count = GENESIS_HASH, 1, 0
-    stmt = select(incident_events).order_by(incident_events.c.seq)
-    for r in conn.execute(stmt.execution_options(yield_per=5000)):
-        count += 1
-        where = f"record #{r.seq} (incident {r.incident_id}, {r.kind})"
-        if r.seq != expect:
-            missing = f"#{expect}" if r.seq == expect + 1 else f"#{expect}–#{r.seq - 1}"
-            problems.append(Problem(f"record {missing} is missing (deleted); the chain resumes "
-                                    f"at {where}", expect, r.incident_id))
-        elif r.prev_hash != prev:
-            problems.append(Problem(f"{where}: does not link to the record before it "
-                                    "(edited or reordered)", r.seq, r.incident_id))
-        again = event_hash(r.prev_hash, r.seq, r.incident_id, r.kind, r.ts, r._mapping["t"],
-                           r.actor, r.data, r.recorded_ts)
-        if again != r.hash:
-            problems.append(Problem(f"{where}: was edited after it was recorded", r.seq,
-                                    r.incident_id))
-        prev, expect = r.hash, r.seq + 1
-    head = conn.execute(select(chain_head).where(chain_head.c.id == 1)).first()
-    if head is None:
-        problems.append(Problem("the chain head is missing (deleted)"))
-    elif head.last_seq != expect - 1 or head.last_hash != prev:
-        problems.append(Problem(
-            f"the newest records are missing: the chain head says #{head.last_seq}, the last "
-            f"record found is #{expect - 1} (deleted, or the head was edited)", head.last_seq))
+    anchors = _anchors(conn)
+    heads = {r.id: r for r in conn.execute(select(chain_head))}
+    count = 0
+    for chain, table, name, link in (
+            (CHAIN_INCIDENTS, incident_events, None, _event_link),
+            (CHAIN_AUDIT, audit_log, "audit", audit_hash),
+            (CHAIN_ALARMS, alarm_log, "alarm", alarm_hash)):
+        count += _verify_chain(conn, chain, table, name, link, heads.get(chain),
+                               anchors.get(chain, []), problems)
     n_incidents = _verify_incidents(conn, problems)
     return count, n_incidents, problems
+
+
+def chain_heads(conn: Connection) -> dict[str, tuple[int, str]]:
+    """Each chain's newest link (what a supervisor notes down outside the database)."""
+    return {CHAINS[r.id]: (r.last_seq, r.last_hash) for r in
+            conn.execute(select(chain_head).order_by(chain_head.c.id))}
+
+
+def _event_link(prev: str, m: Any) -> str:
+    return event_hash(prev, m["seq"], m["incident_id"], m["kind"], m["ts"], m["t"], m["actor"],
+                      m["data"], m["recorded_ts"])
+
+
+def _anchors(conn: Connection) -> dict[int, list[tuple[int, str, str]]]:
+    """The chain heads each session copied at its last heartbeat: (seq, hash, session)."""
+    out: dict[int, list[tuple[int, str, str]]] = {}
+    for row in conn.execute(select(sessions.c.id, sessions.c.anchor)
+                            .where(sessions.c.anchor.is_not(None))):
+        try:
+            for chain, (seq, h) in json.loads(row.anchor).items():
+                out.setdefault(int(chain), []).append((int(seq), str(h), row.id))
+        except (ValueError, TypeError):
+            continue  # an unreadable copy proves nothing either way
+    return out
+
+
+def _verify_chain(conn: Connection, chain: int, table: Any, name: str | None, link: Any,
+                  head: Any, anchors: list[tuple[int, str, str]],
+                  problems: list[Problem]) -> int:
+    prev, expect, count = GENESIS_HASH, 1, 0
+    want = {seq for seq, _h, _s in anchors}
+    seen: dict[int, str] = {}
+    label = CHAINS[chain]
+
+    def where(r: Any) -> str:
+        if name is None:
+            return f"record #{r.seq} (incident {r.incident_id}, {r.kind})"
+        return f"{name} record #{r.seq} ({_entry_words(r)})"
+
+    stmt = select(table).order_by(table.c.seq)
+    for r in conn.execute(stmt.execution_options(yield_per=5000)):
+        count += 1
+        iid = r.incident_id if name is None else None
+        if r.seq != expect:
+            missing = f"#{expect}" if r.seq == expect + 1 else f"#{expect}–#{r.seq - 1}"
+            prefix = "record" if name is None else f"{name} record"
+            problems.append(Problem(f"{prefix} {missing} is missing (deleted); the chain "
+                                    f"resumes at {where(r)}", expect, iid))
+        elif r.prev_hash != prev:
+            problems.append(Problem(f"{where(r)}: does not link to the record before it "
+                                    "(edited or reordered)", r.seq, iid))
+        if link(r.prev_hash, r._mapping) != r.hash:
+            problems.append(Problem(f"{where(r)}: was edited after it was recorded", r.seq,
+                                    iid))
+        if r.seq in want:
+            seen[r.seq] = r.hash
+        prev, expect = r.hash, r.seq + 1
+    last = expect - 1
+    if head is None:
+        problems.append(Problem(f"the {label} chain's head is missing (deleted)"))
+    elif head.last_seq != last or head.last_hash != prev:
+        problems.append(Problem(
+            f"the newest {label} records are missing: the chain head says #{head.last_seq}, "
+            f"the last "
+            f"record found is #{last} (deleted, or the head was edited)", head.last_seq))
+    for seq, h, session in sorted(set(anchors)):
+        if seq > last:
+            problems.append(Problem(
+                f"the newest {label} records are missing: session {session} saw the chain reach "
+                f"#{seq}, it now ends at #{last} (deleted, and the head rewound)", seq))
+            break
+        if seq > 0 and seen.get(seq) not in (None, h):
+            problems.append(Problem(f"{label} record #{seq} is not the one session {session} "
+                                    "saw there (the chain was rewritten)", seq))
+    return count
+
+
+def _entry_words(r: Any) -> str:
+    m = r._mapping
+    if "action" in m:
+        return f"{m['action']}{' ' + m['target'] if m['target'] else ''}"
+    return " ".join(str(x) for x in (m["station"] or "-", m["condition"] or m["kind"],
+                                      m["state"]))
 
 
 def _verify_incidents(conn: Connection, problems: list[Problem]) -> int:
@@ -279,10 +405,29 @@ def _verify_incidents(conn: Connection, problems: list[Problem]) -> int:
                 problems.append(Problem(f"incident {iid}: its SpO2/pulse trace was changed "
                                         f"after it closed ({len(got)} rows, sealed with "
                                         f"{rec.trace_rows})", incident_id=iid))
+        else:
+            _verify_seals(conn, rec, problems)
     for iid in sorted(set(rows) - seen):
         problems.append(Problem(f"incident {iid}: listed but has no records (added by hand, or "
                                 "its records were deleted)", incident_id=iid))
     return len(seen | set(rows))
+
+
+def _verify_seals(conn: Connection, rec: IncidentRecord, problems: list[Problem]) -> None:
+    """An open or interrupted incident: each sealed stretch of its trace must still hold
+    exactly the rows it was sealed with (rows after the newest seal are not yet sealed)."""
+    prev_to: float | None = None
+    for seal in rec.seals:
+        frm, to = seal.get("from_ts"), seal.get("to_ts")
+        got = trace_rows(conn, rec.id, after=frm, upto=to)
+        if frm != prev_to or len(got) != seal.get("rows") or \
+                trace_digest(got) != seal.get("digest"):
+            problems.append(Problem(
+                f"incident {rec.id}: its SpO2/pulse trace was changed after it was recorded "
+                f"(rows up to record #{seal.get('seq')}: {len(got)} found, sealed with "
+                f"{seal.get('rows')})", seal.get("seq"), rec.id))
+            return
+        prev_to = to
 
 
 def _same(a: Any, b: Any) -> bool:

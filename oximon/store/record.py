@@ -33,7 +33,7 @@ DETAIL_FIELDS = frozenset({
 AMENDABLE = DETAIL_FIELDS | {"outcome", "aftercare", "called_911_ts", "ehs_arrived_ts",
                              "void_action", "add_action"}
 KINDS = frozenset({"opened", "alarm", "action", "details", "interrupted", "stopped", "resumed",
-                   "closed", "sign_off", "amendment"})
+                   "closed", "sign_off", "amendment", "trace_sealed"})
 
 
 @dataclass
@@ -76,6 +76,7 @@ class IncidentRecord:
     trace_digest: str | None = None
     sign_offs: list[dict[str, Any]] = field(default_factory=list)
     amendments: list[dict[str, Any]] = field(default_factory=list)
+    seals: list[dict[str, Any]] = field(default_factory=list)  # sealed stretches of trace
     trace: list[dict[str, Any]] | None = None  # filled only when asked for
 
     # -- derived --------------------------------------------------------------------------
@@ -86,8 +87,15 @@ class IncidentRecord:
         return sorted(doses, key=lambda a: a["ts"])
 
     @property
+    def amended_after_sign_off(self) -> bool:
+        """Amended since its last sign-off: the review no longer covers what it says."""
+        return bool(self.sign_offs) and any(m["seq"] > self.sign_offs[-1]["seq"]
+                                            for m in self.amendments)
+
+    @property
     def reviewed(self) -> bool:
-        return bool(self.sign_offs)
+        """Signed off, and not amended since (an amendment asks for a new sign-off)."""
+        return bool(self.sign_offs) and not self.amended_after_sign_off
 
     @property
     def debrief(self) -> bool:
@@ -95,10 +103,12 @@ class IncidentRecord:
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
+        del out["seals"]  # evidence for verify, not part of what the record says
         if out["trace"] is None:
             del out["trace"]
         out["naloxone"] = [{"ts": a["ts"], **a.get("details", {})} for a in self.naloxone]
         out["reviewed"] = self.reviewed
+        out["amended_after_sign_off"] = self.amended_after_sign_off
         return out
 
     def summary(self) -> dict[str, Any]:
@@ -183,19 +193,29 @@ def _details(rec: IncidentRecord, ev: StoredEvent) -> None:
 def _interrupted(rec: IncidentRecord, ev: StoredEvent) -> None:
     rec.interrupted = True
     rec.gaps.append({"start": ev.data.get("gap_start"), "end": None,
-                     "reason": ev.data.get("reason", "oximon stopped unexpectedly")})
+                     "reason": ev.data.get("reason", "oximon stopped unexpectedly"),
+                     "_real_start": ev.data.get("real_start")})
 
 
 def _stopped(rec: IncidentRecord, ev: StoredEvent) -> None:
     rec.gaps.append({"start": ev.data.get("gap_start", ev.ts), "end": None,
-                     "reason": ev.data.get("reason", "monitoring stopped")})
+                     "reason": ev.data.get("reason", "monitoring stopped"),
+                     "_real_start": ev.data.get("real_start")})
 
 
 def _resumed(rec: IncidentRecord, ev: StoredEvent) -> None:
     if rec.gaps and rec.gaps[-1]["end"] is None:
-        rec.gaps[-1]["end"] = ev.data.get("gap_end", ev.ts)
+        gap = rec.gaps[-1]
+        gap["end"] = ev.data.get("gap_end", ev.ts)
+        real_start, real_end = gap.get("_real_start"), ev.data.get("real_ts")
+        if real_start is not None and real_end is not None:
+            gap["real_s"] = round(real_end - real_start, 3)  # seconds nobody was watching
     else:
         rec.gaps.append({"start": None, "end": ev.ts, "reason": "resumed"})
+
+
+def _trace_sealed(rec: IncidentRecord, ev: StoredEvent) -> None:
+    rec.seals.append({"seq": ev.seq, **ev.data})
 
 
 def _closed(rec: IncidentRecord, ev: StoredEvent) -> None:
@@ -221,9 +241,23 @@ def _sign_off(rec: IncidentRecord, ev: StoredEvent) -> None:
 
 
 def _amendment(rec: IncidentRecord, ev: StoredEvent) -> None:
+    """Apply a correction; the amendment keeps what each field said before (`was`), so
+    the original value and every change stay visible."""
     changes = ev.data.get("changes", {})
+    was: dict[str, Any] = {}
+    for key in changes:
+        if key in ("called_911_ts", "ehs_arrived_ts"):
+            was[key] = rec.__dict__.get("_" + key, _first_action_ts(rec, key))
+        elif key == "void_action":
+            act = next((a for a in rec.actions if a["seq"] == changes[key]), None)
+            was[key] = None if act is None else {"action": act["action"], "ts": act["ts"],
+                                                 "by": act["by"]}
+        elif key != "add_action" and hasattr(rec, key):
+            value = getattr(rec, key)
+            was[key] = list(value) if isinstance(value, list) else value
     rec.amendments.append({"seq": ev.seq, "ts": ev.ts, "by": ev.actor,
-                           "reason": ev.data.get("reason", ""), "changes": changes})
+                           "reason": ev.data.get("reason", ""), "changes": changes,
+                           "was": was})
     for key, value in changes.items():
         if key == "void_action":
             for a in rec.actions:
@@ -241,8 +275,16 @@ def _amendment(rec: IncidentRecord, ev: StoredEvent) -> None:
             setattr(rec, key, value)
 
 
+def _first_action_ts(rec: IncidentRecord, key: str) -> float | None:
+    action = {"called_911_ts": "911_called", "ehs_arrived_ts": "ehs_arrived"}[key]
+    times = [a["ts"] for a in rec.actions if a["action"] == action and not a.get("void")]
+    return min(times) if times else None
+
+
 def _derive_times(rec: IncidentRecord) -> None:
     """911 called / EHS arrived: an amendment wins, else the first (non-void) action."""
+    for gap in rec.gaps:
+        gap.pop("_real_start", None)
     for key, action in (("called_911_ts", "911_called"), ("ehs_arrived_ts", "ehs_arrived")):
         amended = rec.__dict__.pop("_" + key, None)
         if amended is not None:
@@ -256,4 +298,5 @@ _APPLY = {
     "opened": _opened, "alarm": _alarm, "action": _action, "details": _details,
     "interrupted": _interrupted, "stopped": _stopped, "resumed": _resumed,
     "closed": _closed, "sign_off": _sign_off, "amendment": _amendment,
+    "trace_sealed": _trace_sealed,
 }

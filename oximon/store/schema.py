@@ -4,8 +4,15 @@ The migrations in `migrations/versions` create exactly these; a test compares th
 change here without a migration fails the suite.
 
 Times are stored as UTC epoch seconds (double precision): the same on SQLite and
-PostgreSQL, compact, and easy to range-filter. Readings and incident traces have
-composite primary keys and, on SQLite, no rowid, which keeps 32 stations x 1 Hz small.
+PostgreSQL, compact, and easy to range-filter.
+
+Three hash chains make what must not change tamper-evident (see `chain.py`): incident
+events, the audit log and the alarm log; `chain_head` holds each chain's newest link
+(row 1, 2, 3) and every session's heartbeat copies the three heads into `sessions.anchor`,
+so removing the newest records and rewinding a head still leaves a trace.
+
+Readings and incident traces have composite primary keys and, on SQLite, no rowid, which
+keeps 32 stations x 1 Hz small.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    text,
 )
 
 metadata = MetaData()
@@ -36,6 +44,10 @@ sessions = Table(
     Column("heartbeat_ts", Double, nullable=False),
     Column("ended_ts", Double),
     Column("end_reason", String(32)),
+    # Real (time.time) seconds of the last heartbeat: a restart measures the monitoring gap
+    # from it even when the recorded times ran faster (`--speed`).
+    Column("heartbeat_real_ts", Double),
+    Column("anchor", Text),  # JSON {chain: [seq, hash]} at the last heartbeat
 )
 
 readings = Table(
@@ -92,6 +104,9 @@ incident_events = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Index("ix_incident_events_incident", "incident_id", "seq"),
+    # One "opened" record per incident id: two incidents can never share an id.
+    Index("ux_incident_events_opened", "incident_id", unique=True,
+          sqlite_where=text("kind = 'opened'"), postgresql_where=text("kind = 'opened'")),
 )
 
 incident_trace = Table(
@@ -114,13 +129,53 @@ chain_head = Table(
 
 audit_log = Table(
     "audit_log", metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
     Column("ts", Double, nullable=False),
     Column("actor", String(128), nullable=False),
     Column("action", String(64), nullable=False),
     Column("target", String(128)),
     Column("detail", Text),
+    Column("recorded_ts", Double, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
     Index("ix_audit_ts", "ts"),
+    Index("ix_audit_target", "target"),
 )
+
+# Every alarm state change (raised, acknowledged, escalated, cleared; audio paused and
+# resumed), of every station and of the system, whether or not an incident was open.
+alarm_log = Table(
+    "alarm_log", metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("ts", Double, nullable=False),
+    Column("t", Double),
+    Column("kind", String(16), nullable=False),  # "alarm" | "audio"
+    Column("station", String(64)),
+    Column("condition", String(64)),
+    Column("state", String(32), nullable=False),
+    Column("priority", String(16)),
+    Column("technical", Boolean, nullable=False, default=False),
+    Column("actor", String(128), nullable=False, default=""),
+    Column("data", Text, nullable=False),
+    Column("session_id", String(32)),
+    Column("recorded_ts", Double, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+    Index("ix_alarm_log_ts", "ts"),
+    Index("ix_alarm_log_station_ts", "station", "ts"),
+)
+
+# Site settings kept with the records (so every monitoring station sharing a database
+# follows them): retention_days, quiet_close_min. Changes are audited.
+settings = Table(
+    "settings", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_ts", Double, nullable=False),
+    Column("updated_by", String(128), nullable=False),
+)
+
+CHAIN_INCIDENTS, CHAIN_AUDIT, CHAIN_ALARMS = 1, 2, 3
+CHAINS = {CHAIN_INCIDENTS: "incident", CHAIN_AUDIT: "audit", CHAIN_ALARMS: "alarm"}
 
 GENESIS_HASH = "0" * 64

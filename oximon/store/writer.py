@@ -1,14 +1,18 @@
-"""One write transaction: a batch of readings, incident events and audit entries.
+"""One write transaction: a batch of readings, incident events, audit and alarm entries.
 
 The order matters: (A) copy the 5 minutes before each new incident from readings already
 written, (B) insert the new readings, (C) copy them into each open incident's own trace,
-(D) append the incident events to the hash chain (a close seals the trace with its digest
-and figures), (E) refresh the incidents' summary rows from their events, (F) audit entries
-and the session heartbeat. The caller retries the whole batch if any of it fails.
+(D) append the incident events to their hash chain (a seal adds the digest of the trace
+rows recorded since the last seal; a close seals the whole trace with its figures),
+(E) refresh the incidents' summary rows from their events, (F) audit entries and alarm
+log entries onto their chains, and the session heartbeat with a copy of the three chain
+heads. The store's writer thread runs it; the caller retries the whole batch if any of it
+fails.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,9 +20,13 @@ from sqlalchemy import Connection, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from oximon.store import query
-from oximon.store.chain import canonical, event_hash, trace_digest
+from oximon.store.chain import alarm_hash, audit_hash, canonical, event_hash, trace_digest
 from oximon.store.record import fold
 from oximon.store.schema import (
+    CHAIN_ALARMS,
+    CHAIN_AUDIT,
+    CHAIN_INCIDENTS,
+    alarm_log,
     audit_log,
     chain_head,
     incident_events,
@@ -45,6 +53,8 @@ class Live:
     last_person_t: float | None = None  # a person's last action/acknowledgment (engine t)
     needs_copy: bool = True  # the 5 minutes before opening still to copy from readings
     closed: bool = False
+    sealed_to: float | None = None  # trace rows up to this ts are sealed in the chain
+    last_seal_t: float | None = None  # engine time of the last seal asked for
 
 
 @dataclass
@@ -57,13 +67,16 @@ class Pending:
     t: float | None
     actor: str
     data: dict[str, Any]
-    seal: bool = False  # close: add the trace figures and digest when written
+    seal: str = ""  # "full" (a close: figures and digest of the whole trace) or "segment"
+    seal_from: float | None = None  # a segment's start when no live incident says it
 
 
 def write_batch(conn: Connection, *, rows: list[Row], events: list[Pending],
-                audits: list[dict[str, Any]], lives: dict[str, Live], session_id: str | None,
-                now: float, end_session: bool = False) -> None:
-    """Write one batch in the caller's transaction: all of it or (on error) none of it."""
+                audits: list[dict[str, Any]], alarms: list[dict[str, Any]],
+                lives: dict[str, Live], session_id: str | None, now: float,
+                real_now: float, end_session: bool = False) -> dict[str, float]:
+    """Write one batch in the caller's transaction: all of it or (on error) none of it.
+    Returns, per incident, the ts up to which its trace is now sealed."""
     dialect = conn.dialect.name
     # A: the 5 minutes before a new incident, from readings already written.
     for live in lives.values():
@@ -91,19 +104,30 @@ def write_batch(conn: Connection, *, rows: list[Row], events: list[Pending],
     if trace_rows:
         conn.execute(_insert_ignore(incident_trace, dialect), trace_rows)
     # D: incident events, chained.
+    heads: dict[int, tuple[int, str]] = {}
+    sealed = {live.id: live.sealed_to for live in lives.values()}
+    done: dict[str, float] = {}
     touched: list[str] = []
     if events:
-        head = conn.execute(select(chain_head).where(chain_head.c.id == 1)
-                            .with_for_update()).one()
-        seq, prev = head.last_seq, head.last_hash
+        seq, prev = _lock_head(conn, CHAIN_INCIDENTS)
         values = []
         for p in events:
             data = dict(p.data)
             if p.seal:
-                got = query.trace_rows(conn, p.incident_id)
-                data.update(query.trace_stats(got))
-                data["trace_rows"] = len(got)
-                data["trace_digest"] = trace_digest(got)
+                start = sealed.get(p.incident_id, p.seal_from)
+                got = query.trace_rows(conn, p.incident_id,
+                                       after=start if p.seal == "segment" else None)
+                if p.seal == "segment":
+                    if not got:
+                        continue  # nothing new to seal
+                    data.update(from_ts=start, to_ts=got[-1][0], rows=len(got),
+                                digest=trace_digest(got))
+                else:
+                    data.update(query.trace_stats(got))
+                    data["trace_rows"] = len(got)
+                    data["trace_digest"] = trace_digest(got)
+                if got:
+                    sealed[p.incident_id] = done[p.incident_id] = got[-1][0]
             seq += 1
             text = canonical(data)
             h = event_hash(prev, seq, p.incident_id, p.kind, p.ts, p.t, p.actor, text, now)
@@ -111,11 +135,11 @@ def write_batch(conn: Connection, *, rows: list[Row], events: list[Pending],
                            "ts": p.ts, "t": p.t, "actor": p.actor, "data": text,
                            "recorded_ts": now, "prev_hash": prev, "hash": h})
             prev = h
-            if p.incident_id not in touched:
+            if p.kind != "trace_sealed" and p.incident_id not in touched:
                 touched.append(p.incident_id)
-        conn.execute(insert(incident_events), values)
-        conn.execute(update(chain_head).where(chain_head.c.id == 1).values(
-            last_seq=seq, last_hash=prev))
+        if values:
+            conn.execute(insert(incident_events), values)
+            heads[CHAIN_INCIDENTS] = _set_head(conn, CHAIN_INCIDENTS, seq, prev)
     # E: the summary rows (a cache of the events, checked by verify).
     for iid in touched:
         rec = fold(iid, query.events_of(conn, iid))
@@ -128,15 +152,65 @@ def write_batch(conn: Connection, *, rows: list[Row], events: list[Pending],
                 {k: v for k, v in summary.items() if k != "id"}))
         else:
             conn.execute(insert(incidents).values(summary))
-    # F: audit entries and the session heartbeat.
+    # F: audit and alarm entries onto their chains; the session heartbeat and anchor.
     if audits:
-        conn.execute(insert(audit_log), audits)
+        heads[CHAIN_AUDIT] = _append(conn, CHAIN_AUDIT, audit_log, audits, now, audit_hash)
+    if alarms:
+        heads[CHAIN_ALARMS] = _append(conn, CHAIN_ALARMS, alarm_log, alarms, now, alarm_hash)
     if session_id is not None:
-        values = {"heartbeat_ts": now}
+        for row in conn.execute(select(chain_head)):
+            heads.setdefault(row.id, (row.last_seq, row.last_hash))
+        # The copy moves on only while the record it names is still there unchanged: a
+        # head rewound behind this session's back stays visible to verify.
+        before = conn.execute(select(sessions.c.anchor).where(sessions.c.id == session_id)
+                              ).scalar()
+        try:
+            kept = {int(k): tuple(v) for k, v in json.loads(before or "{}").items()}
+        except (ValueError, TypeError):
+            kept = {}
+        tables = {CHAIN_INCIDENTS: incident_events, CHAIN_AUDIT: audit_log,
+                  CHAIN_ALARMS: alarm_log}
+        for chain, (seq, h) in kept.items():
+            if chain not in tables or seq <= 0:
+                continue
+            table = tables[chain]
+            there = conn.execute(select(table.c.hash).where(table.c.seq == seq)).scalar()
+            if there != h:  # removed or replaced since this session saw it
+                heads[chain] = (seq, h)
+        values = {"heartbeat_ts": now, "heartbeat_real_ts": real_now,
+                  "anchor": json.dumps({str(k): list(v) for k, v in sorted(heads.items())})}
         if end_session:
             values.update(ended_ts=now, end_reason="stopped")
         conn.execute(update(sessions).where(sessions.c.id == session_id)
                      .values(values))
+    return done
+
+
+def _lock_head(conn: Connection, chain: int) -> tuple[int, str]:
+    """The chain's newest link, locked until the transaction ends (one appender at a time;
+    heads are always locked in chain order, so two writers cannot deadlock)."""
+    head = conn.execute(select(chain_head).where(chain_head.c.id == chain)
+                        .with_for_update()).one()
+    return head.last_seq, head.last_hash
+
+
+def _set_head(conn: Connection, chain: int, seq: int, last: str) -> tuple[int, str]:
+    conn.execute(update(chain_head).where(chain_head.c.id == chain).values(
+        last_seq=seq, last_hash=last))
+    return seq, last
+
+
+def _append(conn: Connection, chain: int, table: Any, entries: list[dict[str, Any]],
+            now: float, link: Any) -> tuple[int, str]:
+    seq, prev = _lock_head(conn, chain)
+    values = []
+    for entry in entries:
+        seq += 1
+        row = {**entry, "seq": seq, "recorded_ts": now, "prev_hash": prev}
+        row["hash"] = prev = link(prev, row)
+        values.append(row)
+    conn.execute(insert(table), values)
+    return _set_head(conn, chain, seq, prev)
 
 
 def _insert_ignore(table: Any, dialect: str) -> Any:

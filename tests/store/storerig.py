@@ -1,4 +1,7 @@
-"""A writer store on a ManualClock, fed the way the engine feeds it (shared by the tests)."""
+"""A writer store on a ManualClock, fed the way the engine feeds it (shared by the tests).
+
+The store writes on a thread of its own; the rig waits for each write it asked for
+(`settle`) after every engine call, so what a test reads next is deterministic."""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ import math
 
 from oximon.clock import ManualClock
 from oximon.store import Store, open_store
-from oximon.types import EngineEvent, Flags, Sample, Station
+from oximon.types import ConditionChange, EngineEvent, Flags, Sample, Station
 
 
 class Rig:
@@ -17,7 +20,7 @@ class Rig:
         self.url = url
         self.clock = ManualClock(start=0.0)
         self.mono = 0.0
-        self.out: list[EngineEvent] = []
+        self.out: list[EngineEvent | ConditionChange] = []
         self.store: Store = open_store(url, clock=self.clock, writer=True,
                                        monotonic=lambda: self.mono, **options)
         for sid in ("s1", "s2"):
@@ -33,6 +36,7 @@ class Rig:
             pr = math.nan if math.isnan(spo2) else 72.0
             self.store.on_sample(station, Sample(t=t, spo2=spo2, pr=pr, flags=flags))
             self.out += self.store.tick(t)
+            self.store.settle()
             t += 1.0
 
     def alarm(self, state: str, t: float, station: str = "s1", condition: str = "spo2_low",
@@ -42,11 +46,30 @@ class Rig:
         if technical:
             fields["technical"] = True
         got = self.store.on_event(EngineEvent("alarm", state, t, station, fields))
+        self.store.settle()
         self.out += got
         return got
 
     def incidents(self, kind: str) -> list[EngineEvent]:
-        return [e for e in self.out if e.type == "incident" and e.state == kind]
+        return [e for e in self.out if isinstance(e, EngineEvent) and e.type == "incident"
+                and e.state == kind]
+
+    def records_alarm(self) -> list[bool]:
+        """The store's "records not saved" condition as it went active / inactive."""
+        return [c.active for c in self.out if isinstance(c, ConditionChange)
+                and c.condition == "records_not_saved"]
+
+    def crash(self) -> None:
+        """The process dies: no close(), nothing more written, the session left open."""
+        from oximon.store.store import _OPEN_SESSIONS
+
+        store = self.store
+        with store._cond:
+            store._stop, store._requested, store._done = True, 0, 0
+            store._cond.notify_all()
+        store._thread.join(5)
+        _OPEN_SESSIONS.pop(store.session_id, None)
+        store.engine.dispose()
 
     def close(self) -> None:
         self.store.close()

@@ -126,3 +126,66 @@ def test_exports_are_audited(filled, capsys):
         assert any(e["action"] == "exported" for e in store.audit_entries())
     finally:
         store.close()
+
+
+def test_list_pages_with_a_limit_and_says_how_many_match(db_url, capsys):
+    rig = Rig(db_url)
+    ids = []
+    for k in range(5):
+        rig.feed(100.0 * k, 100.0 * k + 2)
+        iid = rig.store.open_incident("s1", 100.0 * k + 2, by="w")
+        rig.store.close_incident(iid, 100.0 * k + 5, "responsive", by="w")
+        ids.append(iid)
+    rig.close()
+    code, out, err = _run(capsys, "incidents", "list", "--limit", "2", "--db", db_url)
+    assert code == 0 and [i for i in ids if i in out] == ids[3:]
+    assert "showing 1-2 of 5 incidents; next page: --offset 2" in err
+    code, out, err = _run(capsys, "incidents", "list", "--limit", "2", "--offset", "4",
+                          "--format", "json", "--db", db_url)
+    assert [r["id"] for r in json.loads(out)] == [ids[0]] and "showing 5-5 of 5" in err
+    code, _, err = _run(capsys, "incidents", "list", "--limit", "0", "--db", db_url)
+    assert code == 2 and "--limit must be at least 1" in err
+    code, out, err = _run(capsys, "incidents", "list", "--db", db_url)
+    assert all(i in out for i in ids) and err == ""  # all fit in the default page
+
+
+def test_show_has_the_alarm_log_of_its_period_and_verify_prints_the_heads(filled, capsys):
+    db, a, _, _ = filled
+    code, out, _ = _run(capsys, "incidents", "show", a, "--db", db)
+    assert code == 0 and "alarm log" in out and "spo2_low raised (high)" in out
+    code, out, _ = _run(capsys, "incidents", "show", a, "--format", "json", "--db", db)
+    assert [(h["condition"], h["state"]) for h in json.loads(out)["alarm_history"]] == [
+        ("spo2_low", "raised")]
+    code, out, _ = _run(capsys, "incidents", "verify", "--db", db)
+    assert code == 0 and "chain heads" in out and "incident  #" in out
+    code, out, _ = _run(capsys, "incidents", "verify", "--help")
+    assert "cannot detect" in out and "rewrites the whole database" in out
+
+
+def test_settings_are_kept_in_the_store_and_audited(db_url, capsys):
+    Rig(db_url).close()
+    code, out, _ = _run(capsys, "incidents", "settings", "--db", db_url)
+    assert code == 0 and "retention-days   30" in out and "quiet-close-min  10" in out
+    code, out, _ = _run(capsys, "incidents", "settings", "--retention-days", "7",
+                        "--quiet-close-min", "5", "--by", "supervisor S", "--db", db_url)
+    assert code == 0 and "retention-days   7" in out
+    code, _, err = _run(capsys, "incidents", "settings", "--retention-days", "0",
+                        "--db", db_url)
+    assert code == 2 and "--retention-days" in err and "from 1 to 3650" in err
+    rig = Rig(db_url)  # the next monitoring run follows them
+    try:
+        assert rig.store.retention_days == 7 and rig.store.quiet_s == 300
+        changed = [e for e in rig.store.audit_entries() if e["action"] == "settings_changed"]
+        assert changed[0]["actor"] == "supervisor S"
+        assert changed[0]["detail"]["retention_days"] == {"from": 30.0, "to": 7.0}
+    finally:
+        rig.close()
+
+
+def test_an_export_over_a_shared_file_makes_it_private(filled, capsys, tmp_path):
+    db, *_ = filled
+    out_file = tmp_path / "old.csv"
+    out_file.write_text("someone's old file\n")
+    out_file.chmod(0o644)
+    code, _, _ = _run(capsys, "incidents", "export", "--db", db, "--output", str(out_file))
+    assert code == 0 and stat.S_IMODE(out_file.stat().st_mode) == 0o600

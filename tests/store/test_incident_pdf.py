@@ -158,3 +158,23 @@ def test_trace_chart_leaves_a_gap_where_no_reading_came(two, qapp):
     # alarm at 30 s; readings 0-60 and 90-120 s: the gap is 30-60 s after the alarm
     assert curve_pixels(-15) > 0 and curve_pixels(15) > 0 and curve_pixels(75) > 0
     assert curve_pixels(45) == 0
+
+
+def test_marker_labels_never_cover_the_trace(two, qapp):
+    """Labels sit in lanes above the plots: none overlaps the SpO2 or pulse plot area, and
+    the curve at the alarm is drawn in full."""
+    import pyqtgraph as pg
+
+    from oximon.store import open_store
+
+    db, a, _b = two
+    with open_store(db) as store:
+        incident = to_incident(store.get_incident(a))
+    renderer = TraceRenderer()
+    assert renderer.image(incident) is not None
+    plot = renderer.plot
+    labels = [item for item, _p in plot._markers if isinstance(item, pg.TextItem)]
+    assert len(labels) >= 5  # alarm, naloxone twice, 9-1-1, EHS...
+    for box in (plot.spo2_plot.vb.sceneBoundingRect(), plot.pr_plot.vb.sceneBoundingRect()):
+        for label in labels:
+            assert not label.sceneBoundingRect().intersects(box), label.textItem.toPlainText()

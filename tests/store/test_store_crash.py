@@ -48,6 +48,7 @@ def test_kill_9_during_an_incident(db_url, tmp_path):
         time.sleep(1.5)  # 30 virtual seconds of the open incident
         killed_after = time.monotonic() - seen_at
         os.kill(proc.pid, signal.SIGKILL)
+        killed_at = time.monotonic()
     finally:
         proc.kill()
         proc.wait(10)
@@ -69,6 +70,7 @@ def test_kill_9_during_an_incident(db_url, tmp_path):
 
     # The restart: the incident is marked interrupted, the gap recorded, monitoring resumes
     # on the same incident (same station, same episode).
+    down = time.monotonic() - killed_at
     again = _monitor(db_url, rec, "--duration", "30")
     out, err = again.communicate(timeout=60)
     assert again.returncode == 0, err
@@ -83,4 +85,15 @@ def test_kill_9_during_an_incident(db_url, tmp_path):
     gap = record["gaps"][0]
     assert gap["start"] == last and gap["end"] is not None
     assert "unexpectedly" in gap["reason"]
+    # The gap runs forwards and is about as long as the real downtime, though the runs'
+    # recorded times went 20 times faster than the clock (`--speed`).
+    print(f"gap: {gap['end'] - gap['start']:.2f} s recorded, {gap['real_s']:.2f} s real, "
+          f"{down:.2f} s between kill and restart")
+    assert down <= gap["real_s"] < down + 10.0  # + the restarted process's start-up
+    assert 0 < gap["end"] - gap["start"] < 60.0
+    ts = [r["ts"] for r in record["trace"]]
+    assert ts == sorted(ts)  # the two runs' rows never interleave
+    assert sum(1 for r in record["trace"] if r.get("gap_before")) == 1  # drawn as a gap
     assert len(record["trace"]) > len(rec_before.trace)  # the restarted run carried on
+    with open_store(db_url) as store:
+        assert store.verify()[2] == []  # the trace of both runs is sealed, nothing amiss

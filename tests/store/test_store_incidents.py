@@ -7,11 +7,11 @@ import math
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import event, inspect
 
 from oximon.store import IncidentError, IncidentQuery, open_store
 from oximon.store.schema import metadata
-from oximon.types import Flags
+from oximon.types import EngineEvent, Flags, Station
 
 
 def test_readings_are_written_in_batches_at_most_a_second_behind(rig):
@@ -243,5 +243,96 @@ def test_two_writers_share_one_chain(make_rig):
     for k in range(5):
         a.store.record_action(ia, "note", 4 + k, "a", {"text": str(k)})
         b.store.record_action(ib, "note", 4 + k, "b", {"text": str(k)})
-    events, n, problems = a.store.verify()
-    assert problems == [] and n == 2 and events == 12
+    b.store.settle()  # another process: its writer has written
+    _events, n, problems = a.store.verify()
+    assert problems == [] and n == 2
+    ids = [e["target"] for e in a.store.audit_entries() if e["action"] == "action_recorded"]
+    assert sorted(ids) == sorted([ia] * 5 + [ib] * 5)  # one audit chain, both writers
+
+
+def test_every_alarm_change_is_kept_with_or_without_an_incident(rig):
+    rig.feed(0, 5)
+    rig.alarm("raised", 5, condition="spo2_drop", priority="medium")  # opens no incident
+    rig.clock.set(6)
+    rig.store.on_event(EngineEvent("alarm", "acknowledged", 6, "s1",
+                                   {"condition": "spo2_drop", "priority": "medium",
+                                    "by": "peer A"}))
+    rig.alarm("cleared", 7, condition="spo2_drop", priority="medium")
+    rig.alarm("raised", 8, station="system", condition="monitoring_stopped", technical=True)
+    rig.clock.set(9)
+    rig.store.on_event(EngineEvent("audio", "paused", 9, None, {"by": "peer B",
+                                                               "duration_s": 120.0}))
+    rig.alarm("escalated", 10, station="s2", condition="lost_device", technical=True)
+    rig.store.settle()
+    got = [(h["station"], h["condition"], h["state"], h["priority"], h["technical"], h["by"])
+           for h in rig.store.alarm_history()]
+    assert got == [
+        ("s1", "spo2_drop", "raised", "medium", False, ""),
+        ("s1", "spo2_drop", "acknowledged", "medium", False, "peer A"),
+        ("s1", "spo2_drop", "cleared", "medium", False, ""),
+        ("system", "monitoring_stopped", "raised", "high", True, ""),
+        (None, None, "paused", None, False, "peer B"),
+        ("s2", "lost_device", "escalated", "high", True, ""),
+    ]
+    assert rig.store.current_incident("s1") is None
+    assert [h["ts"] for h in rig.store.alarm_history(stations=["s2"])] == [
+        rig.store._wall(10)]
+    assert rig.store.verify()[2] == []
+
+
+def test_purge_runs_in_small_batches(make_rig):
+    rig = make_rig(retention_days=1.0, purge_batch=7)
+    rig.feed(0, 30)
+    rig.feed(0, 30, station="s2")
+    rig.store.flush()
+    commits = []
+    event.listen(rig.store.engine, "commit", lambda conn: commits.append(1))
+    removed = rig.store.purge(now_ts=rig.store._wall(20) + 86400)
+    assert removed == 40 and len(commits) >= 40 // 7  # many short transactions, not one
+    assert rig.store.readings("s1")[0][0] == rig.store._wall(20)
+    rig.feed(30, 35)  # the audit entry is written with the next batch
+    purged = [e for e in rig.store.audit_entries() if e["action"] == "readings_purged"]
+    assert purged[-1]["detail"]["rows"] == 40
+
+
+def test_an_amendment_keeps_the_original_and_asks_for_a_new_review(rig):
+    from oximon.review import timeline
+    from oximon.review_store import to_incident
+    from oximon.store.export import record_text
+
+    rig.feed(0, 10)
+    iid = rig.store.open_incident("s1", 10, by="w")
+    rig.store.close_incident(iid, 30, "transported", by="w")
+    rig.store.sign_off(iid, "sup S", note="fine")
+    assert rig.store.get_incident(iid).reviewed
+    rig.store.amend(iid, {"outcome": "responsive"}, reason="they walked out", by="sup T")
+    rec = rig.store.get_incident(iid)
+    assert rec.outcome == ["responsive"] and rec.amendments[0]["was"] == {
+        "outcome": ["transported"]}
+    assert rec.amended_after_sign_off and not rec.reviewed
+    assert rig.store.list_incidents(reviewed=False)[0].id == iid
+    text = record_text(rec)
+    assert "outcome: transported → responsive" in text and "needs review again" in text
+    inc = to_incident(rec)
+    words = [e.words for e in timeline(inc)]
+    assert "Closed — outcome: transported (as first recorded; amended below)" in words
+    assert any(w.startswith("Amendment after sign-off: outcome: transported → responsive")
+               for w in words)
+    rig.store.sign_off(iid, "sup S", note="amendment checked")  # a new sign-off is allowed
+    rec = rig.store.get_incident(iid)
+    assert rec.reviewed and len(rec.sign_offs) == 2
+    assert rig.store.list_incidents(reviewed=True)[0].id == iid
+    assert rig.store.verify()[2] == []
+
+
+def test_review_names_a_station_by_its_newest_alias(rig):
+    from oximon.review_store import StoreReview
+
+    rig.feed(0, 2)
+    rig.store.add_station(Station("s1", alias="Window seat", booth="1"))
+    first = rig.store.open_incident("s1", 2, by="w")
+    rig.store.close_incident(first, 5, "responsive", by="w")
+    rig.store.add_station(Station("s1", alias="Booth 1", booth="1"))  # renamed later
+    second = rig.store.open_incident("s1", 50, by="w")
+    rig.store.close_incident(second, 55, "responsive", by="w")
+    assert StoreReview(rig.store).stations() == [("s1", "Booth 1")]

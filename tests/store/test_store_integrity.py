@@ -4,14 +4,13 @@ run's incident is kept and marked interrupted — on every backend."""
 
 from __future__ import annotations
 
-import gc
-
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 from storerig import Rig
 
 from oximon.store import RECORDS_NOT_SAVED, StoreUnavailable
+from oximon.types import ConditionChange, Priority
 
 
 def _closed_incident(rig) -> str:
@@ -68,7 +67,7 @@ def test_verify_names_deleted_records(rig):
 def test_verify_sees_the_newest_records_removed(rig):
     _closed_incident(rig)
     _sql(rig, "DELETE FROM incident_events WHERE seq = (SELECT max(seq) FROM incident_events)")
-    assert any("newest records are missing" in m for m in _messages(rig))
+    assert any("newest incident records are missing" in m for m in _messages(rig))
 
 
 def test_verify_names_an_edited_summary_and_trace(rig):
@@ -92,10 +91,12 @@ def test_a_failing_database_raises_the_alarm_and_the_backlog_is_written(rig):
     rig.feed(0, 10)
     failing["on"] = True
     rig.feed(10, 30)  # monitoring goes on; nothing raises
-    alarms = [e for e in rig.out if e.type == "alarm"]
-    assert [(e.state, e.fields["condition"], e.fields["technical"]) for e in alarms] == [
-        ("raised", RECORDS_NOT_SAVED, True)]
-    assert alarms[0].fields["message"] == "Records are not being saved"
+    alarms = [c for c in rig.out if isinstance(c, ConditionChange)]
+    assert [(c.station, c.condition, c.active, c.technical) for c in alarms] == [
+        ("system", RECORDS_NOT_SAVED, True, True)]
+    assert alarms[0].message.startswith("Records are not being saved (database or disk")
+    assert alarms[0].priority is Priority.MEDIUM  # the profile's [records_not_saved]
+    assert not rig.store.saving_ok
     rig.alarm("raised", 30)  # an incident opens during the outage
     iid = rig.store.current_incident("s1")
     rig.store.record_action(iid, "911_called", 31, "w")
@@ -106,8 +107,8 @@ def test_a_failing_database_raises_the_alarm_and_the_backlog_is_written(rig):
     assert rig.store.failing and rig.store.backlog > 30
     failing["on"] = False
     rig.feed(40, 50)  # next retry (5 s) succeeds
-    assert [e.state for e in rig.out if e.type == "alarm"] == ["raised", "cleared"]
-    assert not rig.store.failing and rig.store.backlog <= 2
+    assert rig.records_alarm() == [True, False]
+    assert not rig.store.failing and rig.store.backlog <= 2 and rig.store.saving_ok
     assert len(rig.store.readings("s1")) >= 48
     rec = rig.store.get_incident(iid)
     assert rec.status == "closed" and rec.outcome == ["transported"] and rec.called_911_ts
@@ -122,8 +123,7 @@ def test_a_crashed_run_leaves_its_incident_interrupted_with_the_gap(db_url):
     iid = a.store.current_incident("s1")
     a.feed(30, 45, spo2=80)
     last_saved = a.store._wall(44)
-    del a  # the process "dies": no close(), the session is left open
-    gc.collect()
+    a.crash()  # the process dies: no close(), the session is left open
     b = Rig(db_url)
     try:
         rec = b.store.get_incident(iid)
@@ -156,3 +156,27 @@ def test_postgres_connection_dropped_by_the_server_is_reopened(pg_url):
         assert not rig.store.failing and len(rig.store.readings("s1")) >= 9
     finally:
         rig.close()
+
+
+def test_a_restart_whose_clock_is_behind_the_records_keeps_time_running_forwards(db_url):
+    """A run at --speed stamps records ahead of the real clock; the run after a crash
+    starts with a clock behind them. Its gap must still run forwards, and its rows follow
+    the dead run's instead of slipping in among them."""
+    a = Rig(db_url)
+    a.feed(0, 30, spo2=95)
+    a.alarm("raised", 30)
+    iid = a.store.current_incident("s1")
+    a.feed(30, 60, spo2=80)
+    a.crash()
+    b = Rig(db_url)  # its clock starts where a's did: 60 s behind a's records
+    try:
+        b.feed(0, 20, spo2=85)
+        rec = b.store.get_incident(iid)
+        gap = rec.gaps[0]
+        assert gap["end"] > gap["start"] and 0 <= gap["real_s"] < 5
+        ts = [r["ts"] for r in rec.trace]
+        assert ts == sorted(ts) and len(ts) == len(set(ts))
+        assert sum(1 for r in rec.trace if r.get("gap_before")) == 1
+        assert b.store.verify()[2] == []
+    finally:
+        b.close()

@@ -6,6 +6,8 @@ import hashlib
 import os
 import sqlite3
 import stat
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -13,7 +15,13 @@ from sqlalchemy import event
 from storerig import Rig
 
 from oximon.cli import main
-from oximon.store import StoreInputError, StoreUnavailable, default_path, open_store
+from oximon.store import (
+    StoreInputError,
+    StoreUnavailable,
+    default_path,
+    location,
+    open_store,
+)
 
 
 def _digest(path: Path) -> tuple[str, float]:
@@ -143,7 +151,65 @@ def test_sqlite_full_disk_raises_the_alarm_then_recovers(tmp_path):
         rig.feed(600, 610)
         assert not rig.store.failing
         assert len(rig.store.readings("s1")) == 610
-        states = [e.state for e in rig.out if e.fields.get("condition") == "records_not_saved"]
-        assert states == ["raised", "cleared"]
+        assert rig.records_alarm() == [True, False]
     finally:
         rig.close()
+
+
+def test_the_hourly_purge_runs_on_the_writer_thread(tmp_path):
+    rig = Rig(str(tmp_path / "x.db"), retention_days=1.0)
+    try:
+        with rig.store.engine.begin() as conn:  # two days of old readings
+            conn.exec_driver_sql(
+                "INSERT INTO readings (station, ts, spo2, pr, pi, flags) "
+                "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < 999) "
+                "SELECT 's9', ? - 2 * 86400 + i, 97, 70, NULL, 0 FROM n",
+                (rig.store._now_ts(),))
+        rig.feed(0, 3)
+        calls = []
+        real = rig.store._purge_step
+        rig.store._purge_step = lambda job: (calls.append(threading.current_thread()),
+                                             real(job))[1]
+        rig.feed(3600, 3602)  # an hour later: the purge is handed over, not run here
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and rig.store.readings("s9"):
+            time.sleep(0.01)
+        assert rig.store.readings("s9") == []
+        assert calls and threading.current_thread() not in calls
+    finally:
+        rig.close()
+
+
+def test_the_full_page_check_runs_only_when_due(tmp_path, monkeypatch):
+    path = tmp_path / "x.db"
+    checks = []
+    real = location._look
+    monkeypatch.setattr(location, "_look", lambda con, p, quick: (checks.append(quick),
+                                                                  real(con, p, quick))[1])
+    open_store(str(path), writer=True).close()  # a new file: nothing to check yet
+    open_store(str(path), writer=True).close()  # first run on it today: checked
+    open_store(str(path), writer=True).close()  # as this program left it today: not again
+    open_store(str(path)).close()  # a reader never runs it
+    assert checks == [True, False, False]
+    with sqlite3.connect(path) as con:  # changed by someone else
+        con.execute("CREATE TABLE IF NOT EXISTS x (a)")
+    open_store(str(path), writer=True).close()
+    assert checks[-1] is True
+
+
+def test_an_empty_or_truncated_file_is_refused_by_readers_and_left_alone(tmp_path, capsys):
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    assert main(["incidents", "list", "--db", str(empty)]) == 2
+    assert "not a database (the file is empty)" in capsys.readouterr().err
+    assert empty.stat().st_size == 0
+    good = tmp_path / "good.db"
+    rig = Rig(str(good))
+    rig.feed(0, 300)
+    rig.close()
+    cut = tmp_path / "cut.db"
+    cut.write_bytes(good.read_bytes()[:5000])
+    cut.chmod(0o644)
+    assert main(["incidents", "list", "--db", str(cut)]) == 2
+    assert "damaged" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("cut")) == ["cut.db"]

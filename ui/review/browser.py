@@ -1,7 +1,10 @@
 """The incident browser: filter, sort, search notes, open one.
 
-Filtering happens in the store's query where it can (date range, station) and in
-`IncidentFilter.matches` for the rest, so the same rules are tested without Qt.
+Filtering happens in the store's query where it can (date range, station, outcome,
+yes/no choices) and in `IncidentFilter.matches` for the rest, so the same rules are tested
+without Qt. The browser shows a page of the newest matches at a time (PAGE_SIZE), with the
+count of all of them, so a store of 100,000 incidents opens as fast as one of 100; sorting
+by a column sorts the page shown.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from oximon.review import (
+    NOT_RECORDED,
     OUTCOMES,
     Incident,
     IncidentFilter,
@@ -39,6 +43,7 @@ COLUMNS = ["Opened", "Station", "Outcome", "Lowest SpO₂", "Naloxone", "9-1-1",
 YES_NO = {"Any": None, "Yes": True, "No": False}
 REVIEWED = {"Any": None, "Not reviewed": False, "Reviewed": True}
 DEFAULT_DAYS = 31
+PAGE_SIZE = 200
 
 
 class _Item(QTableWidgetItem):
@@ -80,18 +85,23 @@ class IncidentBrowser(QWidget):
         self.outcome.addItem("Any outcome", None)
         for word in OUTCOMES:
             self.outcome.addItem(words(word), word)
+        self.outcome.addItem("not recorded", NOT_RECORDED)
         self.naloxone = _choice(YES_NO)
         self.called = _choice(YES_NO)
         self.reviewed = _choice(REVIEWED)
+        self.page = 0
         for combo in (self.station, self.outcome, self.naloxone, self.called, self.reviewed):
-            combo.currentIndexChanged.connect(self.refresh)
+            combo.currentIndexChanged.connect(self._first_page)
+        for edit in (self.since, self.until):
+            edit.dateChanged.disconnect(self.refresh)
+            edit.dateChanged.connect(self._first_page)
         self.search = QLineEdit()
         self.search.setPlaceholderText("search notes, amendments, outcome…")
         self.search.setClearButtonEnabled(True)
         self._search_timer = QTimer(self)
         self._search_timer.setSingleShot(True)
         self._search_timer.setInterval(250)
-        self._search_timer.timeout.connect(self.refresh)
+        self._search_timer.timeout.connect(self._first_page)
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
         fields = [("From", self.since), ("To", self.until), ("Station", self.station),
                   ("Outcome", self.outcome), ("Naloxone", self.naloxone),
@@ -120,9 +130,15 @@ class IncidentBrowser(QWidget):
         outer.addWidget(self.table, 1)
         bottom = QHBoxLayout()
         self.count = QLabel("")
+        self.previous = QPushButton("← Newer")
+        self.previous.clicked.connect(lambda: self.show_page(self.page - 1))
+        self.next = QPushButton("Older →")
+        self.next.clicked.connect(lambda: self.show_page(self.page + 1))
         self.open_button = QPushButton("Open")
         self.open_button.clicked.connect(lambda: self._open_row(self.table.currentRow()))
         bottom.addWidget(self.count, 1)
+        bottom.addWidget(self.previous)
+        bottom.addWidget(self.next)
         bottom.addWidget(self.open_button)
         outer.addLayout(bottom)
         self.table.sortItems(0, Qt.SortOrder.DescendingOrder)
@@ -140,10 +156,23 @@ class IncidentBrowser(QWidget):
             called_911=self.called.currentData(),
             reviewed=self.reviewed.currentData(),
             search=self.search.text().strip(),
+            limit=PAGE_SIZE,
+            offset=self.page * PAGE_SIZE,
         )
+
+    def _first_page(self) -> None:
+        self.show_page(0)
+
+    def show_page(self, page: int) -> None:
+        self.page = max(0, page)
+        self.refresh()
 
     def refresh(self) -> None:
         flt = self.current_filter()
+        self.total = self.backend.count_incidents(flt)
+        if self.page and flt.offset >= self.total:  # fewer matches now: back to the last page
+            self.page = max(0, (self.total - 1) // PAGE_SIZE)
+            flt = self.current_filter()
         self.incidents = [i for i in self.backend.list_incidents(flt) if flt.matches(i)]
         table = self.table
         sort_col = table.horizontalHeader().sortIndicatorSection()
@@ -162,7 +191,8 @@ class IncidentBrowser(QWidget):
                 _Item(str(f.naloxone_doses) if f.naloxone_doses else "—", f.naloxone_doses),
                 _Item("yes" if inc.called_911 else "—", inc.called_911),
                 _Item("—" if ack is None else f"{ack:.0f}", 1e9 if ack is None else ack),
-                _Item("✔ signed off" if inc.reviewed else "not yet", inc.reviewed),
+                _Item("✔ signed off" if inc.reviewed else "review again"
+                      if inc.amended_after_sign_off else "not yet", inc.reviewed),
                 _Item(str(len(inc.amendments)) if inc.amendments else "",
                       len(inc.amendments)),
                 _Item(inc.id),
@@ -172,9 +202,13 @@ class IncidentBrowser(QWidget):
                 table.setItem(r, c, item)
         table.setSortingEnabled(True)
         table.sortItems(sort_col, order)
-        n = len(self.incidents)
-        self.count.setText(f"{n} incident{'s' if n != 1 else ''}"
-                           f" · {sum(1 for i in self.incidents if not i.reviewed)} not reviewed")
+        n, first = len(self.incidents), flt.offset + 1
+        shown = (f"{n} incident{'s' if n != 1 else ''}" if self.total <= n and not self.page
+                 else f"showing {first}–{flt.offset + n} of {self.total} incidents")
+        self.count.setText(f"{shown} · {sum(1 for i in self.incidents if not i.reviewed)} "
+                           "not reviewed" + (" on this page" if self.total > n else ""))
+        self.previous.setEnabled(self.page > 0)
+        self.next.setEnabled(flt.offset + n < self.total)
 
     def row_ids(self) -> list[str]:
         """Incident ids in the order shown (for tests and keyboard navigation)."""

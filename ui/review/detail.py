@@ -8,7 +8,7 @@ needs supervisor mode. Nothing here edits the record itself.
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -216,10 +216,8 @@ class IncidentDetail(QWidget):
                       if self.amend_words.item(i).checkState() == Qt.CheckState.Checked]
             return {key: chosen} if chosen or key == "aftercare" else "Tick an outcome."
         if key == "add_action":
-            day = datetime.fromtimestamp(self.incident.opened_ts).date()
-            when = datetime.combine(day, self.add_time.time().toPython()).astimezone()
-            return {"add_action": {"action": self.add_action.currentData(),
-                                   "ts": when.timestamp()}}
+            when = action_time(self.incident, self.add_time.time().toPython())
+            return {"add_action": {"action": self.add_action.currentData(), "ts": when}}
         if key == "void_action":
             seq = self.void_action.currentData()
             return {"void_action": seq} if seq is not None else "No action to strike out."
@@ -250,8 +248,7 @@ class IncidentDetail(QWidget):
         self.incident = self.backend.get_incident(incident_id)
         inc = self.incident
         self.header.setText(f"Incident {inc.id} · {inc.label} · {local_time(inc.opened_ts)}"
-                            f" · {inc.status}"
-                            f"{' · signed off' if inc.reviewed else ' · not reviewed'}")
+                            f" · {inc.status} · {inc.review_words}")
         self.plot.set_incident(inc)
         self._fill_figures(inc)
         self._fill_timeline(inc)
@@ -317,7 +314,15 @@ class IncidentDetail(QWidget):
         if inc is None:
             self.sign_button.setEnabled(False)
             return
-        if inc.sign_off:
+        if inc.amended_after_sign_off:
+            s = inc.sign_off
+            assert s is not None
+            self.sign_status.setText(
+                f"Amended after sign-off — needs review again (last signed off by "
+                f"{s.by or 'supervisor'} on {local_time(s.ts)}). Review the amendments, then "
+                "sign off again." + ("" if can_sign else "\nSigning off needs supervisor "
+                                     "mode (Unlock at the top)."))
+        elif inc.sign_off:
             s = inc.sign_off
             self.sign_status.setText(
                 f"Signed off by {s.by or 'supervisor'} on {local_time(s.ts)}; debrief "
@@ -330,7 +335,7 @@ class IncidentDetail(QWidget):
         else:
             self.sign_status.setText("Review the trace and the timeline, add a note, then "
                                      "sign off.")
-        ready = inc.closed and inc.sign_off is None
+        ready = inc.closed and not inc.reviewed  # never signed off, or amended since
         self.sign_button.setEnabled(bool(ready and can_sign))
         self.sign_note.setEnabled(bool(ready and can_sign))
         self.debrief.setEnabled(bool(ready and can_sign))
@@ -434,6 +439,18 @@ class IncidentDetail(QWidget):
         numbers = ("no reading" if math.isnan(spo2) else
                    f"SpO₂ {spo2:.0f} %, pulse {pr:.0f}")
         self.readout.setText(f"{when} · {numbers}" + (f" · last: {last[-1]}" if last else ""))
+
+
+def action_time(incident: Incident, clock: time) -> float:
+    """A time of day typed for a missed action, as the moment it means: on the day within
+    the incident (from 5 minutes before it opened to its close) nearest to that time, so
+    an incident that ran past midnight takes 00:10 as the next day."""
+    start = incident.opened_ts - 300.0
+    end = incident.closed_ts if incident.closed_ts is not None else incident.opened_ts + 43200
+    day = datetime.fromtimestamp(incident.opened_ts).date()
+    moments = [datetime.combine(day + timedelta(days=k), clock).astimezone().timestamp()
+               for k in (-1, 0, 1)]
+    return min(moments, key=lambda ts: max(start - ts, ts - end, 0.0))
 
 
 def _table(headings: list[str], stretch: int = 1) -> QTableWidget:

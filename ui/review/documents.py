@@ -91,10 +91,11 @@ def incident_html(incident: Incident, trace_image: str | None = None,
          f"{_yn(incident.debrief_held or bool(incident.sign_off and incident.sign_off.debrief))}"),
     ]
     parts = [f"<html><head><style>{CSS}</style></head><body>", heading,
-             f"<h1>Incident {_e(incident.id)}</h1>",
+             f"<h1 style=\"white-space: nowrap\">Incident {_e(incident.id)}</h1>",
              f"<p class='meta'>{_e(incident.label)} · {_e(local_time(incident.opened_ts))}"
-             f" · status {_e(incident.status)}"
-             f"{' · signed off' if incident.reviewed else ' · not yet reviewed'}</p>"]
+             f" · status {_e(incident.status)} · {_e(incident.review_words)}</p>"]
+    if incident.amended_after_sign_off:
+        parts.append("<p class='warn'>Amended after sign-off — needs review again.</p>")
     if incident.interrupted:
         parts.append("<p class='warn'>Interrupted: oximon stopped while this incident was "
                      "open; the gap in monitoring is marked below.</p>")
@@ -122,19 +123,24 @@ def incident_html(incident: Incident, trace_image: str | None = None,
                      f"<td>{_e(entry.words)}</td><td>{_e(entry.by)}</td></tr>")
     parts.append("</table>")
     if incident.amendments:
-        parts.append("<h2>Amendments</h2><table class='grid'><tr><th>When</th><th>By</th>"
-                     "<th>Change</th><th>Why</th></tr>")
+        parts.append("<h2>Amendments</h2><p class='meta'>Each correction with what the "
+                     "record said before it (old → new); the original entries stay in the "
+                     "timeline.</p><table class='grid'><tr><th>When</th><th>By</th>"
+                     "<th>Change (old → new)</th><th>Why</th></tr>")
         for m in incident.amendments:
-            parts.append(f"<tr><td>{_e(local_time(m.ts))}</td><td>{_e(m.by)}</td>"
+            when = local_time(m.ts) + (" (after sign-off)" if m.after_sign_off else "")
+            parts.append(f"<tr><td>{_e(when)}</td><td>{_e(m.by)}</td>"
                          f"<td>{_e(m.what)}</td><td>{_e(m.reason)}</td></tr>")
         parts.append("</table>")
     parts.append("<h2>Supervisor review</h2>")
-    if incident.sign_off:
-        s = incident.sign_off
+    for s in incident.sign_offs or ((incident.sign_off,) if incident.sign_off else ()):
         parts.append(f"<p>Signed off by {_e(s.by or 'supervisor')} on "
                      f"{_e(local_time(s.ts))}. Debrief held: {'yes' if s.debrief else 'no'}."
                      f"{'<br>' + _e(s.note) if s.note else ''}</p>")
-    else:
+    if incident.amended_after_sign_off:
+        parts.append("<p class='warn'>Amended after the last sign-off: needs review "
+                     "again.</p>")
+    elif not incident.sign_off:
         parts.append("<p>Not yet signed off.</p>")
     parts.append("</body></html>")
     return "".join(parts)
@@ -188,7 +194,6 @@ class TraceRenderer:
         self.plot = TracePlot()
         self.plot.resize(width, height)
         self.plot.label_pt = 13
-        self.plot.lane_step = 3.2
 
     def image(self, incident: Incident) -> QImage | None:
         """The chart, or None when the incident has no trace to draw."""

@@ -3,7 +3,8 @@ and a replay cursor that walks through it.
 
 Two plots share one time axis (minutes:seconds from the first alarm, which is what a
 debrief talks about: "90 s after the alarm we gave naloxone"). Gaps in the trace (no
-reading) are drawn as gaps, never joined across.
+reading) are drawn as gaps, never joined across. The markers' labels sit in lanes of their
+own above the SpO2 plot, so no label ever hides the curve (least of all near the alarm).
 """
 
 from __future__ import annotations
@@ -18,13 +19,17 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from oximon.review import Incident, first_alarm, timeline
 
-MARKER_STYLE = {  # kind -> (colour, Qt pen style, label shown above the SpO2 plot)
+MARKER_STYLE = {  # kind -> (colour, Qt pen style); labels go in the lanes above the plots
     "alarm": ("#d50000", Qt.PenStyle.SolidLine),
     "acknowledged": ("#ff8f00", Qt.PenStyle.DashLine),
     "action": ("#1565c0", Qt.PenStyle.DotLine),
 }
 SPO2_COLOUR = "#263238"
 PR_COLOUR = "#00838f"
+AXIS_WIDTH = 56  # px: the same left axis width on every row keeps their times aligned
+MAX_LANES = 6  # label lanes; a label with no room is left out (its line and the
+#                timeline still show it, and the replay readout names it)
+LABEL_ORDER = {"action": 0, "alarm": 1, "acknowledged": 2}  # who gets a lane first
 
 
 def rel_words(seconds: float) -> str:
@@ -50,13 +55,24 @@ class TracePlot(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.layout_)
-        self.spo2_plot = self.layout_.addPlot(row=0, col=0,
+        self.label_plot = self.layout_.addPlot(row=0, col=0)
+        self.spo2_plot = self.layout_.addPlot(row=1, col=0,
                                               axisItems={"bottom": _RelAxis("bottom")})
-        self.pr_plot = self.layout_.addPlot(row=1, col=0,
+        self.pr_plot = self.layout_.addPlot(row=2, col=0,
                                             axisItems={"bottom": _RelAxis("bottom")})
-        self.layout_.ci.layout.setRowStretchFactor(0, 3)
-        self.layout_.ci.layout.setRowStretchFactor(1, 2)
+        self.layout_.ci.layout.setRowStretchFactor(1, 3)
+        self.layout_.ci.layout.setRowStretchFactor(2, 2)
         self.pr_plot.setXLink(self.spo2_plot)
+        self.label_plot.setXLink(self.spo2_plot)
+        lp = self.label_plot
+        lp.hideAxis("bottom")
+        lp.getAxis("left").setStyle(showValues=False)
+        lp.getAxis("left").setPen(pg.mkPen(None))
+        lp.setMouseEnabled(x=False, y=False)
+        lp.hideButtons()
+        lp.setMenuEnabled(False)
+        for plot in (lp, self.spo2_plot, self.pr_plot):
+            plot.getAxis("left").setWidth(AXIS_WIDTH)
         for plot, label, colour in ((self.spo2_plot, "SpO₂ %", SPO2_COLOUR),
                                     (self.pr_plot, "Pulse /min", PR_COLOUR)):
             plot.setLabel("left", label, color=colour)
@@ -88,7 +104,6 @@ class TracePlot(QWidget):
         self.cursor.sigPositionChanged.connect(self._cursor_dragged)
         self.reference_ts = 0.0
         self.label_pt = 8
-        self.lane_step = 2.4  # SpO2 points between label lanes
         self.x = np.array([])
         self.spo2 = np.array([])
         self.pr = np.array([])
@@ -123,38 +138,49 @@ class TracePlot(QWidget):
         self.marker_positions = []
         font = QFont()
         font.setPointSize(self.label_pt)
-        top = self.spo2_plot.viewRange()[1][1]
         lo, hi = (float(self.x[0]), float(self.x[-1])) if self.x.size else (0.0, 1.0)
-        # Labels go in lanes down from the top; each takes the first lane where it does not
-        # run into the label before it (widths estimated from the font and plot width).
         # (before the first layout the widget's width is a guess: assume a typical page)
         px_per_s = max(900.0, self.width() * 0.9) / max(1.0, hi - lo)
-        lane_end: list[float] = []
+        wanted: list[tuple[int, float, str, str, float, float]] = []
         for entry in timeline(incident):
             if entry.kind not in MARKER_STYLE:
                 continue
             colour, style = MARKER_STYLE[entry.kind]
             x = entry.ts - self.reference_ts
             self.marker_positions.append((entry.kind, x, entry.words))
-            for plot in (self.spo2_plot, self.pr_plot):
+            for plot in (self.label_plot, self.spo2_plot, self.pr_plot):
                 line = pg.InfiniteLine(x, angle=90, pen=pg.mkPen(colour, width=1.5, style=style))
                 plot.addItem(line)
                 self._markers.append((line, plot))
             text = _short(entry.words)
             width_s = (len(text) * self.label_pt * 0.9 + 10) / px_per_s
             # near the right edge the label goes to the left of its line
-            right = x > lo + 0.8 * (hi - lo) and x + width_s > hi
-            start = x - width_s if right else x
-            lane = next((i for i, end in enumerate(lane_end) if end <= start), len(lane_end))
-            if lane == len(lane_end):
-                lane_end.append(-np.inf)
-            lane_end[lane] = x if right else x + width_s
-            label = pg.TextItem(text, color=QColor(colour), anchor=(1 if right else 0, 0),
-                                fill=(255, 255, 255, 200))
+            start = x - width_s if x > lo + 0.8 * (hi - lo) and x + width_s > hi else x
+            wanted.append((LABEL_ORDER[entry.kind], x, text, colour, start, start + width_s))
+        # Labels take lanes above the plots: what was done first, then the alarms, then
+        # acknowledgements; each in the top-most lane where it runs into no other label.
+        lanes: list[list[tuple[float, float]]] = []
+        placed: list[tuple[pg.TextItem, float, int]] = []
+        for _order, x, text, colour, a, b in sorted(wanted, key=lambda w: (w[0], w[1])):
+            lane = next((i for i, used in enumerate(lanes)
+                         if all(b <= u0 or a >= u1 for u0, u1 in used)), len(lanes))
+            if lane >= MAX_LANES:
+                continue
+            if lane == len(lanes):
+                lanes.append([])
+            lanes[lane].append((a, b))
+            label = pg.TextItem(text, color=QColor(colour), anchor=(1 if a < x else 0, 0.5),
+                                fill=(255, 255, 255, 230))
             label.setFont(font)
-            label.setPos(x, top - self.lane_step * lane)
-            self.spo2_plot.addItem(label)
-            self._markers.append((label, self.spo2_plot))
+            self.label_plot.addItem(label)
+            self._markers.append((label, self.label_plot))
+            placed.append((label, x, lane))
+        n = max(1, len(lanes))
+        for label, x, lane in placed:  # lane 0 at the top
+            label.setPos(x, n - lane - 0.5)
+        self.label_plot.setYRange(0, n, padding=0.0)
+        # each lane as tall as a line of label text (points -> pixels at 96 dpi, + margin)
+        self.layout_.ci.layout.setRowFixedHeight(0, n * (self.label_pt * 1.33 + 8) + 4)
 
     # -- replay -----------------------------------------------------------------------------
     @property
