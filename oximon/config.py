@@ -20,8 +20,6 @@ is a `ConfigError` naming the file and the key. The file is written atomically a
 
 from __future__ import annotations
 
-import os
-import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +27,8 @@ from typing import Any
 
 import platformdirs
 import tomli_w
+
+from oximon.private_files import replace_private
 
 APP = "oximon"
 
@@ -152,18 +152,6 @@ def config_to_dict(cfg: SiteConfig) -> dict[str, Any]:
 def save_config(cfg: SiteConfig, path: str | Path | None = None) -> Path:
     """Write atomically (temp file + rename) with mode 0600; returns the path written."""
     p = Path(path) if path is not None else (cfg.path or default_config_path())
-    p.parent.mkdir(parents=True, exist_ok=True)
-    data = tomli_w.dumps(config_to_dict(cfg))
-    fd, tmp = tempfile.mkstemp(prefix=".site-", suffix=".toml", dir=p.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    replace_private(p, tomli_w.dumps(config_to_dict(cfg)))
     cfg.path = p
     return p

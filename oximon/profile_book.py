@@ -9,13 +9,12 @@ loads any site profile (a `--profile` on the command line still wins).
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import tomli_w
 
 from oximon.config import SiteConfig, save_config
+from oximon.private_files import replace_private
 from oximon.profile import Profile
 
 
@@ -42,16 +41,5 @@ class ProfileBook:
 
 
 def write_private(path: Path, text: str) -> None:
-    """Temp file in the same folder, fsync, chmod 0600, rename: never half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".toml", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Never half a file: see oximon.private_files."""
+    replace_private(path, text)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import math
-import os
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import IO
 
 import numpy as np
 
+from oximon.private_files import open_private
 from oximon.types import Flags, Sample
 
 REQUIRED = ("time", "spo2", "pr")
@@ -177,8 +177,7 @@ class RecordingWriter:
 
     def __init__(self, path: str | Path, interval: float = 1.0, t0: float = 0.0):
         self.path = Path(path)
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        self._file = os.fdopen(fd, "w", newline="", encoding="utf-8")
+        self._file = open_private(self.path)
         self._csv = csv.writer(self._file)
         self._csv.writerow(COLUMNS)
         self._interval = interval

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 import statistics
 from collections.abc import Iterable
@@ -27,6 +26,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
+from oximon.private_files import open_private
 from oximon.review import Incident, figures
 
 SMALL_COUNT = 5
@@ -212,10 +212,8 @@ def to_csv(report: MonthlyReport) -> str:
 
 def write_private_text(path: str | Path, text: str) -> None:
     """Write an export as a private file (0600): reports stay on this machine's account."""
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+    with open_private(path) as fh:
         fh.write(text)
-    os.chmod(path, 0o600)
 
 
 DEFINITIONS = [

@@ -16,20 +16,19 @@ No Qt here: the UI drives a `SupervisorSession` and asks it `allowed(permission)
 from __future__ import annotations
 
 import base64
-import contextlib
 import enum
 import hashlib
 import hmac
 import json
 import logging
-import os
 import secrets
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from oximon.private_files import replace_private
 
 log = logging.getLogger(__name__)
 
@@ -145,18 +144,7 @@ class PasswordFile:
 
     def save(self, value: PasswordHash) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=".supervisor-")
-        try:
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(value.to_json())
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        replace_private(self.path, value.to_json())
 
 
 # -- the session -----------------------------------------------------------------------------

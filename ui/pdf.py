@@ -27,6 +27,8 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QApplication
 
+from oximon.private_files import open_private
+
 
 def headless_platform() -> None:
     """With no X11 or Wayland display, use Qt's offscreen platform (a choice the user or
@@ -54,9 +56,7 @@ def ensure_app() -> QApplication:
 def private_file(path: Path) -> None:
     """Create (or truncate) the output as a private file (0600) before Qt writes into it:
     an incident PDF is health information."""
-    fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    os.close(fd)
-    os.chmod(path, 0o600)
+    open_private(path, binary=True).close()
 
 
 def write_pdf(documents: QTextDocument | Iterable[QTextDocument], path: str | Path,

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import stat
 import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from oximon.cli.errors import RuntimeFailure, UsageError
+from oximon.private_files import open_private
 from oximon.review_store import to_incident
 from oximon.store import (
     IncidentError,
@@ -279,10 +278,7 @@ def _emit(args: argparse.Namespace, text: str) -> None:
         sys.stdout.write(text)
         return
     try:
-        fd = os.open(args.output, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        if os.fstat(fd).st_mode & 0o077 and stat.S_ISREG(os.fstat(fd).st_mode):
-            os.fchmod(fd, 0o600)  # an existing file made readable by others becomes private
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        with open_private(args.output) as fh:
             fh.write(text)
     except OSError as exc:
         raise UsageError(f"argument --output: cannot write {args.output} ({exc.strerror})"
