@@ -19,22 +19,20 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import secrets
 import statistics
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert, text
 
 from oximon.clock import ManualClock
 from oximon.store import IncidentQuery, open_store
 from oximon.store.schema import incidents
+from oximon.store.scratch import scratch_database
 from oximon.types import EngineEvent, Flags, Sample, Station
 
 STATIONS = 32
@@ -58,20 +56,8 @@ def _pg_server_cpu() -> float:
     return total / tick
 
 
-@contextmanager
 def scratch_pg(url: str):
-    base = make_url(url).set(drivername="postgresql+psycopg")
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    name = f"oximon_bench_{secrets.token_hex(3)}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False).replace(
-            "+psycopg", "")
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    return scratch_database(url, prefix="oximon_bench")
 
 
 def bench_writer(db: str, hours: float) -> dict[str, float]:

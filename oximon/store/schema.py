@@ -50,14 +50,17 @@ sessions = Table(
     Column("anchor", Text),  # JSON {chain: [seq, hash]} at the last heartbeat
 )
 
+def _reading_values() -> list[Column]:
+    """The numbers of one reading, shared by the live readings and an incident's own copy."""
+    return [Column("spo2", Float), Column("pr", Float), Column("pi", Float),
+            Column("flags", Integer, nullable=False, default=0)]
+
+
 readings = Table(
     "readings", metadata,
     Column("station", String(64), primary_key=True),
     Column("ts", Double, primary_key=True),
-    Column("spo2", Float),
-    Column("pr", Float),
-    Column("pi", Float),
-    Column("flags", Integer, nullable=False, default=0),
+    *_reading_values(),
     sqlite_with_rowid=False,
 )
 
@@ -113,10 +116,7 @@ incident_trace = Table(
     "incident_trace", metadata,
     Column("incident_id", String(32), primary_key=True),
     Column("ts", Double, primary_key=True),
-    Column("spo2", Float),
-    Column("pr", Float),
-    Column("pi", Float),
-    Column("flags", Integer, nullable=False, default=0),
+    *_reading_values(),
     sqlite_with_rowid=False,
 )
 

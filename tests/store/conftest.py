@@ -4,13 +4,12 @@ OXIMON_TEST_PG_URL is set (eval "$(.ci/start-postgres)"), on PostgreSQL in a fre
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import create_engine
-from sqlalchemy.engine import make_url
 from storerig import Rig
+
+from oximon.store.scratch import scratch_database
 
 PG_URL = os.environ.get("OXIMON_TEST_PG_URL")
 PG_SKIP = ("PostgreSQL not configured: set OXIMON_TEST_PG_URL, e.g. "
@@ -34,18 +33,8 @@ def pg_url() -> Iterator[str]:
 def _pg_database() -> Iterator[str]:
     if not PG_URL:
         pytest.skip(PG_SKIP)
-    base = make_url(PG_URL).set(drivername="postgresql+psycopg")
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    name = f"oximon_t_{secrets.token_hex(4)}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False).replace(
-            "+psycopg", "")
-    finally:
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
+    with scratch_database(PG_URL, prefix="oximon_t") as url:
+        yield url
 
 
 @pytest.fixture
