@@ -1,0 +1,98 @@
+"""Print `oximon monitor --json` for one source in deterministic virtual time.
+
+A `--speed` run of `monitor` is paced by real time, so its sample stamps wobble by a
+millisecond or two between runs and its incident ids carry the wall clock and random
+bytes. This harness runs the very same command (`oximon.cli.main`) with a discrete-event
+clock (time jumps to the next sleeper when every task waits) and seeded ids, so two runs
+print the same bytes: the check that a refactor left the JSON contract unchanged.
+
+    python scripts/monitor_golden.py sim:slow-desat:3 600 > out.jsonl
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import random
+import secrets
+import sys
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from unittest import mock
+
+EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class DiscreteEventClock:
+    """Virtual time that moves only when every task of the loop waits on it."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        self._now = 0.0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._seq = itertools.count()
+        self._advancer: asyncio.Handle | None = None
+
+    @property
+    def speed(self) -> float:
+        return 1.0
+
+    def now(self) -> float:
+        return self._now
+
+    def wall(self) -> datetime:
+        return EPOCH + timedelta(seconds=self._now)
+
+    def pace(self, until: float | None) -> None:
+        """A paced clock's hook: nothing to hold here, time moves only by sleeping."""
+
+    async def sleep_until(self, target: float) -> None:
+        await self.sleep(target - self._now)
+
+    async def sleep(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        heapq.heappush(self._sleepers, (self._now + max(0.0, seconds), next(self._seq), fut))
+        self._schedule(loop)
+        await fut
+
+    def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
+        if self._advancer is None:
+            self._advancer = loop.call_soon(self._advance, loop, 0)
+
+    def _advance(self, loop: asyncio.AbstractEventLoop, idle_rounds: int) -> None:
+        self._advancer = None
+        # Other callbacks ready to run: let them run first (they may sleep too).
+        if loop._ready or idle_rounds < 2:  # type: ignore[attr-defined]
+            self._advancer = loop.call_soon(self._advance, loop,
+                                            0 if loop._ready else idle_rounds + 1)  # type: ignore[attr-defined]
+            return
+        while self._sleepers:
+            due, _, fut = heapq.heappop(self._sleepers)
+            if fut.done():
+                continue
+            self._now = max(self._now, due)
+            fut.set_result(None)
+            break
+        if self._sleepers:
+            self._schedule(loop)
+
+
+def main(argv: list[str]) -> int:
+    source = argv[0] if argv else "sim:slow-desat:3"
+    duration = argv[1] if len(argv) > 1 else "600"
+    from oximon.cli import main as oximon_main
+
+    seeded = random.Random(20260101)
+    with tempfile.TemporaryDirectory() as tmp, \
+            mock.patch("oximon.cli.monitor.ScaledClock", DiscreteEventClock), \
+            mock.patch.object(secrets, "token_hex",
+                              lambda n=16: seeded.getrandbits(8 * n).to_bytes(n, "big").hex()):
+        db = f"sqlite:///{Path(tmp) / 'golden.sqlite3'}"
+        return oximon_main(["monitor", "--source", source, "--duration", duration,
+                            "--db", db, "--json"])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
