@@ -4,9 +4,9 @@ Pure logic (manager, tones, visuals, sound decisions): it imports core types onl
 Qt; the real speaker (`ui.sound.QtSoundSink`) implements `alerts.sound.SoundSink`.
 """
 
-from alerts.manager import SYSTEM_STATION, AlarmManager, AlarmView, Audible, HistoryEntry
-from alerts.sound import FakeSoundSink, SoundController, SoundSink, attach_sound
-from alerts.watchdog import WatchdogThread, engine_stopped
+from oximon.alerts.manager import SYSTEM_STATION, AlarmManager, AlarmView, Audible, HistoryEntry
+from oximon.alerts.sound import FakeSoundSink, SoundController, SoundSink, attach_sound
+from oximon.alerts.watchdog import WatchdogThread, engine_stopped
 
 __all__ = [
     "SYSTEM_STATION",

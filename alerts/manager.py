@@ -26,7 +26,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from alerts.visual import condition_words
+from oximon.alerts.visual import condition_words
 from oximon.profile import Profile
 from oximon.types import ConditionChange, EngineEvent, Priority
 

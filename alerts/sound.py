@@ -12,9 +12,9 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
-from alerts.manager import SYSTEM_STATION, AlarmManager, Audible
-from alerts.tones import Tone, ToneBank
-from alerts.visual import condition_words
+from oximon.alerts.manager import SYSTEM_STATION, AlarmManager, Audible
+from oximon.alerts.tones import Tone, ToneBank
+from oximon.alerts.visual import condition_words
 from oximon.profile import Profile
 from oximon.types import ConditionChange, EngineEvent
 

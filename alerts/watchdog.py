@@ -23,8 +23,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from alerts.manager import SYSTEM_STATION
-from alerts.visual import condition_words
+from oximon.alerts.manager import SYSTEM_STATION
+from oximon.alerts.visual import condition_words
 from oximon.types import ConditionChange, EngineEvent
 
 if TYPE_CHECKING:

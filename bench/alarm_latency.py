@@ -43,7 +43,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from alerts import AlarmManager
+from oximon.alerts import AlarmManager
 from oximon.clock import Clock, ScaledClock
 from oximon.engine import Engine
 from oximon.profile import Profile

@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from drivers import viatom
-from drivers.protocols import PROTOCOLS
+from oximon.drivers import viatom
+from oximon.drivers.protocols import PROTOCOLS
 
 GOAL_S = 0.5
 HOUR = 3600

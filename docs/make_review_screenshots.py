@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QApplication
 from oximon.review_store import StoreReview
 from oximon.store import open_store
 from oximon.supervisor import PasswordFile, SupervisorSession
-from ui.review.window import ReviewWindow
+from oximon.ui.review.window import ReviewWindow
 
 OUT = sample.ROOT / "docs" / "screenshots"
 

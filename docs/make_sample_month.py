@@ -75,7 +75,7 @@ def _one_incident(db: str, ids: list[str], path: Path) -> None:
 
     from oximon.review_store import StoreReview
     from oximon.store import open_store
-    from ui.review.documents import write_incident_pdf
+    from oximon.ui.review.documents import write_incident_pdf
 
     _app = QApplication.instance() or QApplication([])
     with open_store(db) as store:

@@ -25,10 +25,10 @@ from oximon.profile import load_profile
 from oximon.review_store import StoreReview
 from oximon.store import open_store
 from oximon.supervisor import PasswordFile
-from ui.app import build_window
-from ui.response import RESCUE
-from ui.settings import StoreAuditSink
-from ui.sim_drive import SimDriver
+from oximon.ui.app import build_window
+from oximon.ui.response import RESCUE
+from oximon.ui.settings import StoreAuditSink
+from oximon.ui.sim_drive import SimDriver
 
 SIZE = (1366, 768)
 STORES = []  # closed at the end

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from drivers.frames import BatteryLevel, Frame, Reading, Waveform
+from oximon.drivers.frames import BatteryLevel, Frame, Reading, Waveform
 from oximon.types import Flags, Sample
 
 SAMPLE_PERIOD_S = 0.1

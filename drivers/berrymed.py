@@ -6,7 +6,7 @@ see `five_byte` for the framing. The service is not advertised, so scans match b
 
 from __future__ import annotations
 
-from drivers.five_byte import FiveByteModel, FiveByteParser
+from oximon.drivers.five_byte import FiveByteModel, FiveByteParser
 from oximon.types import Flags
 
 SERVICE = "49535343-fe7d-4ae5-8fa9-9fafd205e455"

@@ -35,12 +35,12 @@ from bleak.exc import (
     BleakError,
 )
 
-from drivers import protocols
-from drivers.backoff import Backoff, ErrorClass
-from drivers.frames import BatteryLevel
-from drivers.link import Failure, LinkEnded, Streamer, keep_connected, silent
-from drivers.protocols import ProtocolSpec
 from oximon.clock import Clock
+from oximon.drivers import protocols
+from oximon.drivers.backoff import Backoff, ErrorClass
+from oximon.drivers.frames import BatteryLevel
+from oximon.drivers.link import Failure, LinkEnded, Streamer, keep_connected, silent
+from oximon.drivers.protocols import ProtocolSpec
 from oximon.types import DeviceInfo, SourceEvent
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from drivers.frames import BUFFER_CAP, SPO2_MAX, Frame, Reading, Status, cap_tail
+from oximon.drivers.frames import BUFFER_CAP, SPO2_MAX, Frame, Reading, Status, cap_tail
 from oximon.types import Flags
 
 BAUD = 115200

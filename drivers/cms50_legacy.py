@@ -7,7 +7,7 @@ few bits meaning other things — hence a table of its own.
 
 from __future__ import annotations
 
-from drivers.five_byte import FiveByteModel, FiveByteParser
+from oximon.drivers.five_byte import FiveByteModel, FiveByteParser
 from oximon.types import Flags
 
 BAUD = 19200

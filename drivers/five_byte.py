@@ -18,7 +18,7 @@ from itertools import repeat
 
 import numpy as np
 
-from drivers.frames import BUFFER_CAP, SPO2_MAX, Frame, Reading, cap_tail
+from oximon.drivers.frames import BUFFER_CAP, SPO2_MAX, Frame, Reading, cap_tail
 from oximon.types import Flags
 
 FRAME_LEN = 5

@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from drivers.assembler import SampleAssembler
-from drivers.backoff import Backoff, ErrorClass
-from drivers.frames import Frame
-from drivers.protocols import ProtocolSpec
 from oximon.clock import Clock
+from oximon.drivers.assembler import SampleAssembler
+from oximon.drivers.backoff import Backoff, ErrorClass
+from oximon.drivers.frames import Frame
+from oximon.drivers.protocols import ProtocolSpec
 from oximon.types import DeviceState, Sample, SourceEvent, StateChange
 
 log = logging.getLogger(__name__)

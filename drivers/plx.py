@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from drivers.frames import Frame, Reading, Status, implausible_pr, implausible_spo2
+from oximon.drivers.frames import Frame, Reading, Status, implausible_pr, implausible_spo2
 from oximon.types import Flags
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drivers.frames import Reading
-from drivers.plx import SERVICE, SPOT_CHECK, PacketParser, _Reader, _Short, finish
+from oximon.drivers.frames import Reading
+from oximon.drivers.plx import SERVICE, SPOT_CHECK, PacketParser, _Reader, _Short, finish
 
 __all__ = ["SERVICE", "SPOT_CHECK", "parse_spot_check", "parser"]
 

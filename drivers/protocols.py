@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from drivers import berrymed, cms50, cms50_legacy, plx, plx_spot, viatom
-from drivers.frames import Parser
+from oximon.drivers import berrymed, cms50, cms50_legacy, plx, plx_spot, viatom
+from oximon.drivers.frames import Parser
 
 
 @dataclass(frozen=True)

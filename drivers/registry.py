@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from drivers.replay import ReplaySource
-from drivers.sim import SimulatorSource
-from drivers.sim_model import SCENARIOS
+from oximon.drivers.replay import ReplaySource
+from oximon.drivers.sim import SimulatorSource
+from oximon.drivers.sim_model import SCENARIOS
 from oximon.ports import Source
 from oximon.recording import RecordingError
 
@@ -47,7 +47,7 @@ _UUID = re.compile(r"^[0-9A-Fa-f]{8}-([0-9A-Fa-f]{4}-){3}[0-9A-Fa-f]{12}$")  # m
 def _split_protocol(rest: str, transport: str) -> tuple[str, str | None]:
     """`THING[:PROTOCOL]` → (THING, PROTOCOL or None); the suffix counts as a protocol only
     when it is one of this transport's (addresses and ports contain colons too)."""
-    from drivers.protocols import PROTOCOLS
+    from oximon.drivers.protocols import PROTOCOLS
 
     head, sep, tail = rest.rpartition(":")
     names = [p.name for p in PROTOCOLS.values() if p.transport == transport]
@@ -57,7 +57,7 @@ def _split_protocol(rest: str, transport: str) -> tuple[str, str | None]:
 
 
 def _ble(rest: str, waveform: bool) -> Source:
-    from drivers.protocols import PROTOCOLS
+    from oximon.drivers.protocols import PROTOCOLS
 
     if not rest:
         raise SourceSpecError("ble needs an address: ble:AA:BB:CC:DD:EE:FF[:PROTOCOL]")
@@ -69,13 +69,13 @@ def _ble(rest: str, waveform: bool) -> Source:
             raise SourceSpecError(f"unknown BLE protocol {tail!r}; choose one of {names}")
         raise SourceSpecError(f"{address!r} is not a Bluetooth address (like "
                               "AA:BB:CC:DD:EE:FF; 'oximon scan' lists nearby devices)")
-    from drivers.ble import BleSource  # bleak is imported only when BLE is used
+    from oximon.drivers.ble import BleSource  # bleak is imported only when BLE is used
 
     return BleSource(address.upper() if _MAC.match(address) else address, protocol)
 
 
 def _serial(rest: str, waveform: bool) -> Source:
-    from drivers.protocols import PROTOCOLS
+    from oximon.drivers.protocols import PROTOCOLS
 
     port, protocol = _split_protocol(rest, "serial")
     if not port:
@@ -84,7 +84,7 @@ def _serial(rest: str, waveform: bool) -> Source:
     if sep and head and tail and "/" not in tail and "\\" not in tail:
         names = ", ".join(p.name for p in PROTOCOLS.values() if p.transport == "serial")
         raise SourceSpecError(f"unknown serial protocol {tail!r}; choose one of {names}")
-    from drivers.serial_port import SerialSource
+    from oximon.drivers.serial_port import SerialSource
 
     return SerialSource(port, protocol)
 

@@ -26,11 +26,11 @@ from typing import Any
 import serial
 import serial.tools.list_ports
 
-from drivers import cms50, cms50_legacy, protocols
-from drivers.backoff import Backoff, ErrorClass
-from drivers.link import Failure, LinkEnded, Session, Streamer, keep_connected, silent
-from drivers.protocols import ProtocolSpec
 from oximon.clock import Clock
+from oximon.drivers import cms50, cms50_legacy, protocols
+from oximon.drivers.backoff import Backoff, ErrorClass
+from oximon.drivers.link import Failure, LinkEnded, Session, Streamer, keep_connected, silent
+from oximon.drivers.protocols import ProtocolSpec
 from oximon.types import DeviceInfo, SourceEvent
 
 log = logging.getLogger(__name__)

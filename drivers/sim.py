@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from drivers.sim_model import SCENARIOS, SimulatedOximeter
 from oximon.clock import Clock
+from oximon.drivers.sim_model import SCENARIOS, SimulatedOximeter
 from oximon.types import DeviceInfo, DeviceState, SourceEvent, StateChange
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from drivers.frames import (
+from oximon.drivers.frames import (
     BUFFER_CAP,
     PR_MAX,
     SPO2_MAX,

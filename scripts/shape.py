@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -75,8 +76,12 @@ def main() -> int:
         print(f"  {where}")
     if args.wheel:
         with tempfile.TemporaryDirectory() as tmp:
+            # A clean copy: a stale build/ or *.egg-info would list names long gone.
+            tree = Path(tmp) / "tree"
+            shutil.copytree(ROOT, tree, symlinks=True, ignore=shutil.ignore_patterns(
+                ".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache"))
             subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-                            "-w", tmp, str(ROOT)], check=True)
+                            "-w", tmp, str(tree)], check=True)
             wheel = next(Path(tmp).glob("*.whl"))
             with zipfile.ZipFile(wheel) as zf:
                 tops = sorted({n.split("/")[0] for n in zf.namelist()

@@ -18,7 +18,7 @@ import time
 import tty
 from pathlib import Path
 
-from drivers import cms50
+from oximon.drivers import cms50
 
 V7_LIVE = bytes.fromhex("0180c6d088c8e2fb80")  # SpO2 98, PR 72, PI 1.23
 LEGACY_LIVE = bytes.fromhex("8a3f05485f")  # SpO2 95, PR 72

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from alerts import SYSTEM_STATION, AlarmManager
+from oximon.alerts import SYSTEM_STATION, AlarmManager
 from oximon.profile import Profile
 from oximon.types import ConditionChange, EngineEvent, Priority
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from alerts import AlarmManager
+from oximon.alerts import AlarmManager
 from oximon.cli import main
 from oximon.profile import Profile, ProfileError, load_profile
 from oximon.types import ConditionChange, Priority

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-import ui.sound as qt_sound
-from alerts import SYSTEM_STATION, AlarmManager, FakeSoundSink, attach_sound
-from alerts.tones import Tone
+import oximon.ui.sound as qt_sound
+from oximon.alerts import SYSTEM_STATION, AlarmManager, FakeSoundSink, attach_sound
+from oximon.alerts.tones import Tone
 from oximon.clock import ManualClock
 from oximon.engine import Engine
 from oximon.profile import Profile
 from oximon.types import ConditionChange, EngineEvent, Priority, Station
-from ui.sound import QtSoundSink
+from oximon.ui.sound import QtSoundSink
 
 
 def make_engine() -> tuple[Engine, list[EngineEvent]]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import time
 
-from alerts import SYSTEM_STATION, AlarmManager, FakeSoundSink, attach_sound
-from alerts.visual import (
+from oximon.alerts import SYSTEM_STATION, AlarmManager, FakeSoundSink, attach_sound
+from oximon.alerts.visual import (
     ALARM_VISUALS,
     HIGH_FLASH_RANGE_HZ,
     MEDIUM_FLASH_RANGE_HZ,
@@ -16,7 +16,7 @@ from oximon.clock import ManualClock
 from oximon.engine import Engine
 from oximon.profile import Profile
 from oximon.types import Priority, Station
-from ui.style import DARK, FLASH_HZ, PRIORITY_WORDS
+from oximon.ui.style import DARK, FLASH_HZ, PRIORITY_WORDS
 
 
 def test_visual_spec_within_iec_ranges_and_never_colour_alone() -> None:
@@ -45,8 +45,8 @@ def _engine() -> Engine:
 
 
 def test_banner_shows_sound_unavailable(qtbot) -> None:
-    from ui.dashboard import DashboardWindow
-    from ui.model import DashboardModel
+    from oximon.ui.dashboard import DashboardWindow
+    from oximon.ui.model import DashboardModel
 
     engine = _engine()
     model = DashboardModel(engine)
@@ -62,8 +62,8 @@ def test_banner_shows_sound_unavailable(qtbot) -> None:
 
 
 def test_banner_notices_a_dead_or_stalled_engine(qtbot) -> None:
-    from ui.dashboard import DashboardWindow
-    from ui.model import DashboardModel
+    from oximon.ui.dashboard import DashboardWindow
+    from oximon.ui.model import DashboardModel
 
     engine = _engine()
     window = DashboardWindow(DashboardModel(engine))

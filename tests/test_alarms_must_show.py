@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from alerts import AlarmManager, FakeSoundSink, attach_sound
-from drivers.replay import ReplaySource
+from oximon.alerts import AlarmManager, FakeSoundSink, attach_sound
 from oximon.cli import main
 from oximon.clock import ManualClock
+from oximon.drivers.replay import ReplaySource
 from oximon.engine import Engine
 from oximon.profile import Profile
 from oximon.types import EngineEvent, Station

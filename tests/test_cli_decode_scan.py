@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from drivers import ble
 from oximon.cli import main
+from oximon.drivers import ble
 
 
 def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:

@@ -7,9 +7,9 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
-from alerts import AlarmManager
-from drivers.sim import SimulatorSource
+from oximon.alerts import AlarmManager
 from oximon.clock import Clock, ManualClock, ScaledClock
+from oximon.drivers.sim import SimulatorSource
 from oximon.engine import Engine
 from oximon.profile import load_profile
 from oximon.types import (

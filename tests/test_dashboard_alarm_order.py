@@ -9,8 +9,8 @@ import math
 from PySide6.QtCore import Qt
 
 from oximon.types import DeviceState, Priority, StateChange
+from oximon.ui.model import ActiveAlarm
 from tests.test_dashboard_flows import Rig
-from ui.model import ActiveAlarm
 
 
 def test_vital_high_alarm_outranks_an_escalated_lost_device(qtbot):

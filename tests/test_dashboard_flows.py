@@ -8,7 +8,7 @@ import math
 import pytest
 from PySide6.QtCore import Qt
 
-from alerts import AlarmManager
+from oximon.alerts import AlarmManager
 from oximon.clock import ManualClock
 from oximon.engine import Engine
 from oximon.profile import load_profile
@@ -21,9 +21,9 @@ from oximon.types import (
     StateChange,
     Station,
 )
+from oximon.ui.app import build_window
+from oximon.ui.response import OXYGEN, RESCUE
 from tests.ui_fakes import FakeIncidentLog
-from ui.app import build_window
-from ui.response import OXYGEN, RESCUE
 
 PLETH = tuple(float(50 + 30 * math.sin(i / 3)) for i in range(5))
 

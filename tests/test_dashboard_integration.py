@@ -16,25 +16,25 @@ import pytest
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication
 
-from drivers import ble, open_source
-from drivers.serial_port import PortInfo
 from oximon.cli.dashboard import seams
 from oximon.cli.discovery import hardware_discovery
 from oximon.cli.wiring import build_engine, configured_stations, demo_specs, open_sources
 from oximon.clock import ManualClock
 from oximon.config import SiteConfig, StationConfig, load_config, save_config
+from oximon.drivers import ble, open_source
+from oximon.drivers.serial_port import PortInfo
 from oximon.profile import load_profile
 from oximon.review_store import StoreReview
 from oximon.station_book import StationBook
 from oximon.store import open_store
 from oximon.supervisor import PasswordFile, SupervisorSession
 from oximon.types import EngineEvent, Sample
-from ui.app import build_window
-from ui.devices import FoundDevice, ScanResult, simulated_discovery
-from ui.response import AFTERCARE, CPR, OUTCOMES, OXYGEN, RESCUE, SIGNS, SINGLE
-from ui.review.login import LoginDialog
-from ui.review.window import ReviewWindow
-from ui.settings import StoreAuditSink
+from oximon.ui.app import build_window
+from oximon.ui.devices import FoundDevice, ScanResult, simulated_discovery
+from oximon.ui.response import AFTERCARE, CPR, OUTCOMES, OXYGEN, RESCUE, SIGNS, SINGLE
+from oximon.ui.review.login import LoginDialog
+from oximon.ui.review.window import ReviewWindow
+from oximon.ui.settings import StoreAuditSink
 
 PASSWORD = "night-shift-42"
 
@@ -197,7 +197,7 @@ def test_review_window_opens_on_the_same_store_and_session(qtbot, wired):
 
 def test_review_button_is_off_without_a_store(qtbot):
     clock = ManualClock()
-    from alerts import AlarmManager
+    from oximon.alerts import AlarmManager
     from oximon.engine import Engine
 
     engine = Engine(clock, load_profile(None), AlarmManager)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
+from oximon.ui.dashboard import DashboardOptions
+from oximon.ui.style import HIGH_CONTRAST
 from tests.test_dashboard_wall import settle, sim_window
-from ui.dashboard import DashboardOptions
-from ui.style import HIGH_CONTRAST
 
 
 def positions(window) -> dict[str, tuple[int, int]]:

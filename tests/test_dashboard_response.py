@@ -14,8 +14,8 @@ from oximon.cli.wiring import build_engine
 from oximon.profile import load_profile
 from oximon.store import open_store
 from oximon.types import DeviceInfo, DeviceState, StateChange, Station
+from oximon.ui.app import build_window
 from tests.test_dashboard_flows import Rig
-from ui.app import build_window
 
 
 class StoreRig(Rig):
@@ -187,8 +187,8 @@ def test_undo_the_last_tap_within_10_s_is_a_void_never_a_deletion(srig):
 
 
 def test_undo_a_toggle_and_a_sign_puts_the_screen_back(qtbot):
+    from oximon.ui.response import RESCUE
     from tests.ui_fakes import FakeIncidentLog
-    from ui.response import RESCUE
 
     log = FakeIncidentLog()
     rig = Rig(qtbot, 1, log=log)
@@ -228,7 +228,7 @@ def test_an_incident_opened_by_mistake_is_discarded_and_not_counted(srig):
 
 
 def test_second_dose_prompt_in_the_banner_and_timers_of_booths_behind_the_tab(qtbot):
-    from ui.response import RESCUE
+    from oximon.ui.response import RESCUE
 
     rig = Rig(qtbot, 3)
     w = rig.window

@@ -13,18 +13,18 @@ import sys
 import pytest
 from PySide6.QtCore import QRect, Qt
 
-from alerts import AlarmManager
-from drivers import open_source
+from oximon.alerts import AlarmManager
 from oximon.cli.wiring import build_engine, demo_specs, open_sources
 from oximon.clock import ManualClock, ScaledClock
+from oximon.drivers import open_source
 from oximon.engine import Engine
 from oximon.profile import load_profile
 from oximon.supervisor import PasswordFile, SupervisorSession
 from oximon.types import Sample
-from ui.app import build_window
-from ui.dashboard import DashboardOptions, grid_shape
-from ui.devices import FoundDevice
-from ui.sim_drive import SimDriver
+from oximon.ui.app import build_window
+from oximon.ui.dashboard import DashboardOptions, grid_shape
+from oximon.ui.devices import FoundDevice
+from oximon.ui.sim_drive import SimDriver
 
 
 def sim_window(qtbot, n: int, size=(1366, 768), **seams):

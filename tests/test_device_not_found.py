@@ -30,7 +30,7 @@ def test_device_search_and_pulse_search_use_different_words():
 
 
 def test_pulse_search_detail_still_says_searching():
-    from alerts import AlarmManager
+    from oximon.alerts import AlarmManager
     from oximon.clock import ManualClock
     from oximon.engine import Engine
     from oximon.profile import load_profile

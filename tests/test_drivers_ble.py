@@ -18,12 +18,12 @@ from bleak.exc import (
     BleakError,
 )
 
-from alerts import AlarmManager
-from drivers import berrymed, plx, viatom
-from drivers.backoff import POLICIES, Backoff, ErrorClass
-from drivers.ble import NO_BLUETOOTH, BleSource, classify
-from drivers.protocols import BATTERY_LEVEL, BATTERY_SERVICE, guess_ble
+from oximon.alerts import AlarmManager
 from oximon.clock import ManualClock
+from oximon.drivers import berrymed, plx, viatom
+from oximon.drivers.backoff import POLICIES, Backoff, ErrorClass
+from oximon.drivers.ble import NO_BLUETOOTH, BleSource, classify
+from oximon.drivers.protocols import BATTERY_LEVEL, BATTERY_SERVICE, guess_ble
 from oximon.engine import Engine
 from oximon.profile import load_profile
 from oximon.types import DeviceState, EngineEvent, Sample, StateChange, Station

@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from drivers import SourceSpecError, open_source
-from drivers.assembler import SampleAssembler
-from drivers.frames import BatteryLevel, Reading, Status, Waveform
+from oximon.drivers import SourceSpecError, open_source
+from oximon.drivers.assembler import SampleAssembler
+from oximon.drivers.frames import BatteryLevel, Reading, Status, Waveform
 from oximon.types import Flags
 
 

@@ -14,11 +14,11 @@ from types import SimpleNamespace
 import pytest
 import serial
 
-from alerts import AlarmManager
-from drivers import cms50
-from drivers.backoff import Backoff, ErrorClass, Policy
-from drivers.serial_port import SerialSource, classify, list_oximeter_ports
+from oximon.alerts import AlarmManager
 from oximon.clock import ScaledClock
+from oximon.drivers import cms50
+from oximon.drivers.backoff import Backoff, ErrorClass, Policy
+from oximon.drivers.serial_port import SerialSource, classify, list_oximeter_ports
 from oximon.engine import Engine
 from oximon.profile import load_profile
 from oximon.types import EngineEvent, Sample, Station

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from drivers import cms50, viatom
-from drivers.protocols import PROTOCOLS
+from oximon.drivers import cms50, viatom
+from oximon.drivers.protocols import PROTOCOLS
 
 # Valid frames of each stream protocol (vectors plus a few built from the layouts).
 FRAMES: dict[str, list[bytes]] = {

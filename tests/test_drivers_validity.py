@@ -8,11 +8,11 @@ import math
 
 import pytest
 
-from alerts import AlarmManager
-from drivers import berrymed, cms50, cms50_legacy, plx, viatom
-from drivers.assembler import SampleAssembler
-from drivers.frames import Reading
+from oximon.alerts import AlarmManager
 from oximon.clock import ManualClock
+from oximon.drivers import berrymed, cms50, cms50_legacy, plx, viatom
+from oximon.drivers.assembler import SampleAssembler
+from oximon.drivers.frames import Reading
 from oximon.engine import Engine
 from oximon.profile import load_profile
 from oximon.types import Flags, Station

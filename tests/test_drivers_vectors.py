@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from drivers import berrymed, cms50, cms50_legacy, plx, plx_spot, viatom
-from drivers.frames import BatteryLevel, Reading, Status, Waveform
+from oximon.drivers import berrymed, cms50, cms50_legacy, plx, plx_spot, viatom
+from oximon.drivers.frames import BatteryLevel, Reading, Status, Waveform
 from oximon.types import Flags
 
 VECTORS = json.loads((Path(__file__).parent / "data" / "protocol_vectors.json").read_text())

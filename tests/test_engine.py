@@ -3,11 +3,11 @@
 import asyncio
 import math
 
-from alerts import AlarmManager
-from drivers.replay import ReplaySource
-from drivers.sim import SimulatorSource
-from drivers.sim_model import SimulatedOximeter
+from oximon.alerts import AlarmManager
 from oximon.clock import ManualClock
+from oximon.drivers.replay import ReplaySource
+from oximon.drivers.sim import SimulatorSource
+from oximon.drivers.sim_model import SimulatedOximeter
 from oximon.engine import Engine
 from oximon.profile import load_profile
 from oximon.types import DeviceInfo, DeviceState, EngineEvent, Sample, StateChange, Station

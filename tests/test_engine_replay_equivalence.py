@@ -11,10 +11,10 @@ import asyncio
 
 import pytest
 
-from alerts import AlarmManager
-from drivers.replay import ReplaySource
+from oximon.alerts import AlarmManager
 from oximon.analysis import analyze
 from oximon.clock import ManualClock
+from oximon.drivers.replay import ReplaySource
 from oximon.engine import Engine
 from oximon.profile import load_profile
 from oximon.recording import read_recording

@@ -14,19 +14,32 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FORBIDDEN = ("PySide6", "shiboken6", "pyqtgraph", "qasync", "bleak", "serial",
-             "drivers", "alerts", "ui")
+LIBRARIES = ("PySide6", "shiboken6", "pyqtgraph", "qasync", "bleak", "serial")
+# The design card's outer folders, installed under the one import name `oximon`.
+OUTER = ("oximon.drivers", "oximon.alerts", "oximon.ui")
+OUTER_DIRS = {name.split(".")[1] for name in OUTER}
 # Scripts that run when imported: `python -m oximon` (the CLI itself) and Alembic's
 # environment script (it runs a migration; alembic loads it, not oximon's code).
 NOT_IMPORTABLE = {"oximon.__main__", "oximon.store.migrations.env"}
 
 
+def is_forbidden(module: str, allowed: str = "") -> bool:
+    """A Qt/device library, or an outer layer other than `allowed` (e.g. "oximon.alerts")."""
+    if module.split(".")[0] in LIBRARIES:
+        return True
+    return any(module == o or module.startswith(o + ".") for o in OUTER if o != allowed)
+
+
+def core_files() -> list[Path]:
+    """oximon/ outside its composition root (cli/) and the outer layers' folders."""
+    return [p for p in sorted((ROOT / "oximon").rglob("*.py"))
+            if p.relative_to(ROOT).parts[1] not in OUTER_DIRS | {"cli"}]
+
+
 def core_modules() -> list[str]:
     names = []
-    for path in sorted((ROOT / "oximon").rglob("*.py")):
+    for path in core_files():
         parts = path.relative_to(ROOT).with_suffix("").parts
-        if parts[:2] == ("oximon", "cli"):
-            continue
         name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
         if name not in NOT_IMPORTABLE:
             names.append(name)
@@ -45,7 +58,8 @@ def test_importing_the_core_loads_no_qt_device_library_or_outer_layer() -> None:
         "import importlib, sys\n"
         f"for name in {core_modules()!r}:\n"
         "    importlib.import_module(name)\n"
-        f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {FORBIDDEN!r})\n"
+        f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {LIBRARIES!r}\n"
+        f"             or m.startswith({tuple(o + '.' for o in OUTER)!r}) or m in {OUTER!r})\n"
         "print(' '.join(bad))\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
@@ -53,8 +67,8 @@ def test_importing_the_core_loads_no_qt_device_library_or_outer_layer() -> None:
     assert done.stdout.split() == [], f"the core loaded {done.stdout.strip()}"
 
 
-def forbidden_imports(source: str) -> list[tuple[int, str]]:
-    """(line, module) of every import of a FORBIDDEN package, at any depth."""
+def imports(source: str) -> list[tuple[int, str]]:
+    """(line, module) of every absolute import, at any depth."""
     found = []
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
@@ -63,13 +77,19 @@ def forbidden_imports(source: str) -> list[tuple[int, str]]:
             mods = [node.module]
         else:
             continue
-        found += [(node.lineno, m) for m in mods if m.split(".")[0] in FORBIDDEN]
+        found += [(node.lineno, m) for m in mods]
     return found
 
 
+def forbidden_imports(source: str, allowed: str = "") -> list[tuple[int, str]]:
+    """(line, module) of every import of a Qt/device library or an outer layer."""
+    return [(line, m) for line, m in imports(source) if is_forbidden(m, allowed)]
+
+
 def test_scan_catches_an_import_inside_a_function() -> None:
-    source = "def write_pdf():\n    from PySide6.QtGui import QPdfWriter\n    import ui.pdf\n"
-    assert forbidden_imports(source) == [(2, "PySide6.QtGui"), (3, "ui.pdf")]
+    source = ("def write_pdf():\n    from PySide6.QtGui import QPdfWriter\n"
+              "    import oximon.ui.pdf\n")
+    assert forbidden_imports(source) == [(2, "PySide6.QtGui"), (3, "oximon.ui.pdf")]
     assert forbidden_imports("import serialize\nfrom oximon import types\n") == []
 
 
@@ -77,17 +97,37 @@ def test_alerts_import_no_qt_device_library_or_other_layer() -> None:
     """DESIGN: alerts may import core types only (the Qt speaker lives in ui/)."""
     bad = [f"{path.relative_to(ROOT)}:{line}: {mod}"
            for path in sorted((ROOT / "alerts").rglob("*.py"))
-           for line, mod in forbidden_imports(path.read_text(encoding="utf-8"))
-           if mod.split(".")[0] != "alerts"]
+           for line, mod in forbidden_imports(path.read_text(encoding="utf-8"),
+                                              allowed="oximon.alerts")]
     assert bad == []
 
 
 def test_no_core_source_imports_qt_device_libraries_or_outer_layers() -> None:
     bad = []
-    for path in sorted((ROOT / "oximon").rglob("*.py")):
+    for path in core_files():
         rel = path.relative_to(ROOT)
-        if rel.parts[:2] == ("oximon", "cli"):
-            continue
         bad += [f"{rel}:{line}: {mod}"
                 for line, mod in forbidden_imports(path.read_text(encoding="utf-8"))]
     assert bad == []
+
+
+def test_everything_imports_the_one_installed_name() -> None:
+    """The wheel installs only `oximon`: code, tests, benches and scripts import
+    `oximon.drivers`, `oximon.alerts` and `oximon.ui`, never the bare folder names."""
+    bare = {"drivers", "alerts", "ui"}
+    bad = []
+    for top in ("oximon", "drivers", "alerts", "ui", "tests", "bench", "scripts", "docs"):
+        base = ROOT / top
+        if not base.is_dir() or base.is_symlink():
+            continue
+        for path in sorted(base.rglob("*.py")):
+            bad += [f"{path.relative_to(ROOT)}:{line}: {mod}"
+                    for line, mod in imports(path.read_text(encoding="utf-8"))
+                    if mod.split(".")[0] in bare]
+    assert bad == []
+
+
+def test_the_design_card_folders_are_the_installed_subpackages() -> None:
+    for name in ("drivers", "alerts", "ui"):
+        link = ROOT / "oximon" / name
+        assert link.is_symlink() and link.resolve() == (ROOT / name).resolve()

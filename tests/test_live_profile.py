@@ -4,7 +4,7 @@ alarm that holds under both carries on untouched."""
 
 from __future__ import annotations
 
-from alerts import AlarmManager
+from oximon.alerts import AlarmManager
 from oximon.clock import ManualClock
 from oximon.engine import Engine
 from oximon.live_profile import MIN_MEMORY_S, ReplayablePipeline, memory_s

@@ -9,10 +9,10 @@ import asyncio
 import numpy as np
 import pytest
 
-from alerts import AlarmManager
-from drivers.replay import ReplaySource
+from oximon.alerts import AlarmManager
 from oximon.analysis import analyze
 from oximon.clock import ManualClock
+from oximon.drivers.replay import ReplaySource
 from oximon.engine import Engine
 from oximon.profile import load_profile
 from oximon.types import ConditionChange, EngineEvent, Station

@@ -18,8 +18,8 @@ from oximon.review_store import StoreReview
 from oximon.store import open_store
 from oximon.supervisor import PasswordFile, PermissionDenied, SupervisorSession
 from oximon.types import EngineEvent
+from oximon.ui.review.window import ReviewWindow
 from tests.pdftext import pdf_text
-from ui.review.window import ReviewWindow
 
 PASSWORD = "correct-horse-9"
 
@@ -241,7 +241,7 @@ def test_wrong_password_refused_and_never_logged_in_clear(qtbot, rig, caplog, tm
 
 
 def test_the_browser_pages_and_filters_not_recorded_outcomes(qtbot, rig, monkeypatch):
-    import ui.review.browser as browser_module
+    import oximon.ui.review.browser as browser_module
 
     window, backend, _session, _clock, store = rig
     quiet = open_store(store.target.label, writer=True, quiet_s=60, clock=ManualClock(
@@ -274,7 +274,7 @@ def test_a_missed_action_typed_after_midnight_lands_on_the_next_day():
     from datetime import datetime, time, timedelta
 
     from oximon.review import Incident
-    from ui.review.detail import action_time
+    from oximon.ui.review.detail import action_time
 
     opened = datetime(2026, 3, 14, 23, 50).astimezone().timestamp()
     inc = Incident("x", "s1", opened, closed_ts=opened + 1800)

@@ -3,7 +3,7 @@ import math
 import numpy as np
 import pytest
 
-from drivers.sim_model import SCENARIOS, SimulatedOximeter
+from oximon.drivers.sim_model import SCENARIOS, SimulatedOximeter
 from oximon.types import DeviceState, Flags, Sample, StateChange
 
 DESIGN_SCENARIOS = {"normal", "slow-desat", "rapid-desat", "apnea", "finger-out", "motion",

@@ -8,7 +8,7 @@ import wave
 import numpy as np
 import pytest
 
-from alerts.tones import PATTERNS, SAMPLE_RATE, ToneBank, burst, pulse, wav_bytes
+from oximon.alerts.tones import PATTERNS, SAMPLE_RATE, ToneBank, burst, pulse, wav_bytes
 from oximon.profile import Profile
 from oximon.types import Priority
 

@@ -6,8 +6,8 @@ import asyncio
 import time
 from collections.abc import AsyncIterator
 
-from alerts import SYSTEM_STATION, AlarmManager, WatchdogThread, engine_stopped
-from alerts.watchdog import is_stalled
+from oximon.alerts import SYSTEM_STATION, AlarmManager, WatchdogThread, engine_stopped
+from oximon.alerts.watchdog import is_stalled
 from oximon.clock import Clock, ManualClock, ScaledClock
 from oximon.engine import Engine
 from oximon.profile import Profile

@@ -8,9 +8,9 @@ from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from oximon.types import Priority
-from ui.elide import ElidedLabel
-from ui.model import ActiveAlarm, DashboardModel
-from ui.style import DARK, PRIORITY_WORDS, Palette, text_on
+from oximon.ui.elide import ElidedLabel
+from oximon.ui.model import ActiveAlarm, DashboardModel
+from oximon.ui.style import DARK, PRIORITY_WORDS, Palette, text_on
 
 
 def format_countdown(seconds: float) -> str:

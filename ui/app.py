@@ -19,8 +19,8 @@ def build_window(engine: Engine, title: str | None = None, kiosk: bool = False,
                  **seams: Any):
     """The model and the window for an engine (no event loop started): the app and tests
     share this."""
-    from ui.dashboard import DashboardWindow
-    from ui.model import DashboardModel
+    from oximon.ui.dashboard import DashboardWindow
+    from oximon.ui.model import DashboardModel
 
     model = DashboardModel(engine)
     return DashboardWindow(model, title=title, kiosk=kiosk, **seams)

@@ -37,23 +37,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from alerts.manager import SYSTEM_STATION
-from alerts.watchdog import engine_stopped
+from oximon.alerts.manager import SYSTEM_STATION
+from oximon.alerts.watchdog import engine_stopped
 from oximon.ports import IncidentLog
 from oximon.profile import Profile
 from oximon.review import ReviewBackend
 from oximon.station_book import StationBook
 from oximon.supervisor import PasswordFile, SupervisorSession
 from oximon.types import DeviceState, Priority, Station
-from ui.alarm_views import AlarmBanner, EscalationOverlay
-from ui.devices import DevicesDialog, Discovery, Opener, simulated_discovery
-from ui.incident_memory import MemoryIncidentLog
-from ui.model import DashboardModel
-from ui.response import Responders, ResponsePanel, ask_yes_no
-from ui.review.login import ensure_supervisor
-from ui.settings import AuditSink, SettingsDialog, default_audit_sink
-from ui.style import DARK, FLASH_HZ, HIGH_CONTRAST, stylesheet
-from ui.tile import StationTile
+from oximon.ui.alarm_views import AlarmBanner, EscalationOverlay
+from oximon.ui.devices import DevicesDialog, Discovery, Opener, simulated_discovery
+from oximon.ui.incident_memory import MemoryIncidentLog
+from oximon.ui.model import DashboardModel
+from oximon.ui.response import Responders, ResponsePanel, ask_yes_no
+from oximon.ui.review.login import ensure_supervisor
+from oximon.ui.settings import AuditSink, SettingsDialog, default_audit_sink
+from oximon.ui.style import DARK, FLASH_HZ, HIGH_CONTRAST, stylesheet
+from oximon.ui.tile import StationTile
 
 TILE_ASPECT = 1.45  # the width/height a tile reads best at
 BASE_SIZE = (1366, 768)  # the laptop screen every size is designed for first
@@ -592,7 +592,7 @@ class DashboardWindow(QMainWindow):
 
     def open_devices(self) -> DevicesDialog:
         if self.open_source is None:
-            from drivers import open_source
+            from oximon.drivers import open_source
             self.open_source = open_source
         dialog = DevicesDialog(self.model, self.discover, self.open_source, self,
                                on_paired=self._paired)
@@ -638,7 +638,7 @@ class DashboardWindow(QMainWindow):
         if self.review_backend is None:
             return None
         if self.review_window is None:
-            from ui.review.window import ReviewWindow
+            from oximon.ui.review.window import ReviewWindow
 
             review = self.model.engine.profile["review"]
             self.review_window = ReviewWindow(

@@ -38,8 +38,8 @@ from PySide6.QtWidgets import (
 from oximon.engine import Engine
 from oximon.ports import Source
 from oximon.types import Station
-from ui.model import DashboardModel
-from ui.tile import format_age
+from oximon.ui.model import DashboardModel
+from oximon.ui.tile import format_age
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from alerts.manager import SYSTEM_STATION
+from oximon.alerts.manager import SYSTEM_STATION
 from oximon.engine import Engine, StationLive
 from oximon.types import DeviceState, EngineEvent, Priority, Sample, Station
 

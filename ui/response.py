@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from oximon.ports import IncidentLog
-from ui.model import DashboardModel
+from oximon.ui.model import DashboardModel
 
 log = logging.getLogger(__name__)
 

@@ -41,8 +41,8 @@ from PySide6.QtWidgets import (
 from oximon.profile import SCHEMA, Profile, ProfileError
 from oximon.supervisor import Permission, PermissionDenied, SupervisorSession
 from oximon.types import Priority
-from ui.review.login import ensure_supervisor
-from ui.review.window import ActivityFilter
+from oximon.ui.review.login import ensure_supervisor
+from oximon.ui.review.window import ActivityFilter
 
 AuditSink = Callable[[dict[str, Any]], None]
 Login = Callable[[SupervisorSession, QWidget], bool]

@@ -7,8 +7,8 @@ same pictures without waiting: this feeds each simulated station's samples strai
 
 from __future__ import annotations
 
-from drivers.sim_model import SimulatedOximeter
 from oximon.clock import ManualClock
+from oximon.drivers.sim_model import SimulatedOximeter
 from oximon.engine import TICK_S, Engine
 from oximon.types import DeviceState, StateChange
 

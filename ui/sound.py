@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable
 from typing import Any
 
-from alerts.tones import Tone, wav_bytes
+from oximon.alerts.tones import Tone, wav_bytes
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from alerts.visual import ALARM_VISUALS
+from oximon.alerts.visual import ALARM_VISUALS
 from oximon.types import Priority
 
 # band -> (words, shape)

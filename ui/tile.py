@@ -27,10 +27,10 @@ from PySide6.QtWidgets import (
 
 from oximon.engine import StationLive
 from oximon.types import DeviceState, Priority
-from ui.elide import ElidedLabel
-from ui.model import StationView
-from ui.plots import StatusIcons, TrendView, WaveView
-from ui.style import BAND_WORDS, DARK, PRIORITY_WORDS, Palette, band_for
+from oximon.ui.elide import ElidedLabel
+from oximon.ui.model import StationView
+from oximon.ui.plots import StatusIcons, TrendView, WaveView
+from oximon.ui.style import BAND_WORDS, DARK, PRIORITY_WORDS, Palette, band_for
 
 
 def _label(name: str, align: Qt.AlignmentFlag | None = None) -> QLabel:

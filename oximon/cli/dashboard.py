@@ -69,11 +69,11 @@ def run(args: argparse.Namespace) -> int:
     os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false;qt.qpa.*.warning=false")
     check_display()
     try:
-        from ui.app import run_dashboard
+        from oximon.ui.app import run_dashboard
     except ImportError as exc:  # Qt's system libraries missing: say which
         raise RuntimeFailure(f"cannot start the dashboard: {exc}. On Debian, install the "
                              "Qt runtime libraries (see README, 'System packages').") from None
-    from ui.dashboard import DashboardOptions
+    from oximon.ui.dashboard import DashboardOptions
 
     clock = ScaledClock(speed=args.speed)
     records = open_records(args.db or config.db or None, clock, demo=all_simulated(stations))
@@ -81,8 +81,8 @@ def run(args: argparse.Namespace) -> int:
 
     def start_alarm_outputs() -> None:
         # Sound (or the "sound unavailable" alarm) and the watchdog, once the window listens.
-        from alerts import WatchdogThread, attach_sound
-        from ui.sound import QtSoundSink
+        from oximon.alerts import WatchdogThread, attach_sound
+        from oximon.ui.sound import QtSoundSink
 
         attach_sound(engine, QtSoundSink())
         WatchdogThread(engine, asyncio.get_running_loop(),
@@ -129,8 +129,8 @@ def seams(engine, records, profile, config, demo: bool, from_config: bool) -> di
     from oximon.profile_book import ProfileBook
     from oximon.review_store import StoreReview
     from oximon.station_book import StationBook
-    from ui.devices import simulated_discovery
-    from ui.settings import StoreAuditSink
+    from oximon.ui.devices import simulated_discovery
+    from oximon.ui.settings import StoreAuditSink
 
     review = StoreReview(records)
     return {

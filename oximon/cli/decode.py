@@ -15,8 +15,8 @@ import json
 import sys
 from pathlib import Path
 
-from drivers.protocols import PROTOCOLS
 from oximon.cli.errors import UsageError
+from oximon.drivers.protocols import PROTOCOLS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

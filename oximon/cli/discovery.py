@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from drivers import ble, serial_port
+from oximon.drivers import ble, serial_port
 from oximon.engine import Engine
-from ui.devices import Discovery, FoundDevice, ScanResult, devices_in_use
+from oximon.ui.devices import Discovery, FoundDevice, ScanResult, devices_in_use
 
 BleScan = Callable[[float], Awaitable[list[ble.Found]]]
 PortList = Callable[[], list[serial_port.PortInfo]]

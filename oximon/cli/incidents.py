@@ -254,8 +254,8 @@ def _pdf(store: Store, records: list[IncidentRecord], path: Path, title: str,
     """The incidents as the review screen prints them (ui/review/documents.py), each with
     its trace: drawn headless, one incident at a time."""
     try:
-        from ui.pdf import ensure_app
-        from ui.review.documents import write_incidents_pdf
+        from oximon.ui.pdf import ensure_app
+        from oximon.ui.review.documents import write_incidents_pdf
     except ImportError as exc:
         raise RuntimeFailure(f"cannot write a PDF: Qt is not available ({exc})") from None
     try:

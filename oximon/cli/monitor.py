@@ -10,7 +10,7 @@ import sys
 import threading
 from pathlib import Path
 
-from alerts import WatchdogThread
+from oximon.alerts import WatchdogThread
 from oximon.cli.errors import RuntimeFailure, UsageError
 from oximon.cli.wiring import (
     MAX_SPEED,

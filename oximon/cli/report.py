@@ -99,8 +99,8 @@ def _write(write, path: Path) -> None:  # type: ignore[no-untyped-def]
 
 def _pdf(report, path: Path, site: str) -> None:  # type: ignore[no-untyped-def]
     try:
-        from ui.pdf import ensure_app
-        from ui.review.documents import write_monthly_pdf
+        from oximon.ui.pdf import ensure_app
+        from oximon.ui.review.documents import write_monthly_pdf
     except ImportError as exc:
         raise RuntimeFailure(f"cannot write a PDF: Qt is not available ({exc})") from None
     try:

@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         from PySide6.QtWidgets import QApplication
 
-        from ui.review.window import ReviewWindow
+        from oximon.ui.review.window import ReviewWindow
     except ImportError as exc:
         raise RuntimeFailure(f"cannot open the review window: {exc}") from None
     store = open_review_store(args.db)

@@ -31,7 +31,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     if not (args.timeout > 0 and math.isfinite(args.timeout)):
         raise UsageError(f"argument --timeout: {args.timeout} must be a positive number")
-    from drivers import ble, serial_port  # the composition root may import drivers
+    from oximon.drivers import ble, serial_port  # the composition root may import drivers
 
     lines: list[str] = []
     records: list[dict[str, object]] = []

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 
-from alerts import AlarmManager
-from drivers.sim_model import SimulatedOximeter
+from oximon.alerts import AlarmManager
 from oximon.clock import ManualClock
+from oximon.drivers.sim_model import SimulatedOximeter
 from oximon.engine import Engine
 from oximon.profile import Profile
 from oximon.store import Store, open_store

@@ -8,12 +8,12 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from alerts import AlarmManager
-from alerts.manager import Notifier
-from drivers import SourceSpecError, open_source
+from oximon.alerts import AlarmManager
+from oximon.alerts.manager import Notifier
 from oximon.cli.errors import RuntimeFailure, UsageError
 from oximon.clock import Clock
 from oximon.config import ConfigError, SiteConfig, load_config
+from oximon.drivers import SourceSpecError, open_source
 from oximon.engine import Engine
 from oximon.ports import Source
 from oximon.profile import Profile, ProfileError, load_profile

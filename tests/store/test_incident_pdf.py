@@ -18,8 +18,8 @@ from storerig import Rig
 
 from oximon.cli import main
 from oximon.review_store import to_incident
-from ui.review.documents import TraceRenderer
-from ui.review.trace_plot import SPO2_COLOUR
+from oximon.ui.review.documents import TraceRenderer
+from oximon.ui.review.trace_plot import SPO2_COLOUR
 
 ROOT = Path(__file__).resolve().parents[2]
 

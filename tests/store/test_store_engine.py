@@ -12,7 +12,7 @@ from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
 from storerig import Rig
 
-from alerts import AlarmManager
+from oximon.alerts import AlarmManager
 from oximon.clock import ManualClock
 from oximon.engine import Engine
 from oximon.profile import Profile

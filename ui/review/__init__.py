@@ -5,7 +5,7 @@ Entry points for the dashboard: `ReviewWindow(backend, session)` and
 `ensure_supervisor(session, parent)` (asks for the password when locked).
 """
 
-from ui.review.login import LoginDialog, ensure_supervisor
-from ui.review.window import ReviewWindow
+from oximon.ui.review.login import LoginDialog, ensure_supervisor
+from oximon.ui.review.window import ReviewWindow
 
 __all__ = ["LoginDialog", "ReviewWindow", "ensure_supervisor"]

@@ -52,9 +52,9 @@ from oximon.review import (
     words,
 )
 from oximon.supervisor import Permission, SupervisorSession
-from ui.pdf import print_documents
-from ui.review.documents import incident_document, render_trace_image, write_incident_pdf
-from ui.review.trace_plot import TracePlot, rel_words
+from oximon.ui.pdf import print_documents
+from oximon.ui.review.documents import incident_document, render_trace_image, write_incident_pdf
+from oximon.ui.review.trace_plot import TracePlot, rel_words
 
 REPLAY_TICK_MS = 50
 AMEND_CHOICES = [("note", "Note"), ("outcome", "Outcome"), ("aftercare", "Aftercare"),

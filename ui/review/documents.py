@@ -25,7 +25,7 @@ from oximon.report import (
     suppression_note,
 )
 from oximon.review import Incident, duration_words, figures, local_time, timeline, words
-from ui.pdf import write_pdf
+from oximon.ui.pdf import write_pdf
 
 CSS = """
 body { font-family: 'DejaVu Sans', sans-serif; font-size: 9pt; color: #212121; }
@@ -189,7 +189,7 @@ class TraceRenderer:
     once and reused for every incident of an export."""
 
     def __init__(self, width: int = 1600, height: int = 800):
-        from ui.review.trace_plot import TracePlot
+        from oximon.ui.review.trace_plot import TracePlot
 
         self.plot = TracePlot()
         self.plot.resize(width, height)

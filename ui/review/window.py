@@ -33,10 +33,10 @@ from PySide6.QtWidgets import (
 from oximon.report import build_report, month_bounds, to_csv, write_private_text
 from oximon.review import IncidentFilter, ReviewBackend
 from oximon.supervisor import Permission, SupervisorSession
-from ui.review.browser import IncidentBrowser
-from ui.review.detail import IncidentDetail
-from ui.review.documents import write_monthly_pdf
-from ui.review.login import LoginDialog
+from oximon.ui.review.browser import IncidentBrowser
+from oximon.ui.review.detail import IncidentDetail
+from oximon.ui.review.documents import write_monthly_pdf
+from oximon.ui.review.login import LoginDialog
 
 ACTIVITY_EVENTS = {QEvent.Type.MouseButtonPress, QEvent.Type.KeyPress, QEvent.Type.Wheel,
                    QEvent.Type.TouchBegin}
