@@ -25,22 +25,41 @@ import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypedDict
 
+from oximon.alarms import SYSTEM_STATION, WORST_IS_HIGHEST, AlarmView, Audible, worse
 from oximon.alerts.visual import condition_words
+from oximon.events import (
+    AlarmAcknowledged,
+    AlarmCleared,
+    AlarmEscalated,
+    AlarmRaised,
+    AudioPaused,
+    AudioResumed,
+    EngineEvent,
+)
 from oximon.profile import Profile
-from oximon.types import ConditionChange, EngineEvent, Priority
+from oximon.types import ConditionChange, Priority, Sample
+
+__all__ = ["SYSTEM_STATION", "WORST_IS_HIGHEST", "AlarmManager", "AlarmView", "Audible",
+           "HistoryEntry"]
 
 log = logging.getLogger(__name__)
 
-# Alarms that concern the whole system rather than one booth (a stalled engine, no sound).
-SYSTEM_STATION = "system"
-
-# Conditions whose worst value is the highest one; for every other, the lowest is worst.
-WORST_IS_HIGHEST = frozenset({"pr_high"})
-
 HISTORY_LIMIT = 100_000  # entries kept in memory; the store keeps the full record
 
-Notifier = Callable[[EngineEvent], None]
+Notifier = Callable[[AlarmEscalated], None]
+
+
+class _AlarmFields(TypedDict):
+    t: float
+    station: str
+    condition: str
+    priority: Priority
+    technical: bool
+    message: str
+    raised_t: float
+    worst: float | None
 
 
 @dataclass
@@ -56,6 +75,7 @@ class Alarm:
     onset: float | None = None
     value: float | None = None
     worst: float | None = None
+    worst_seen: float | None = None  # samples included (the screen's "lowest 77 %")
     condition_active: bool = True
     condition_cleared_t: float | None = None
     acknowledged_t: float | None = None
@@ -75,52 +95,15 @@ class Alarm:
         if value is None:
             return
         self.value = value
-        if self.worst is None:
-            self.worst = value
-        elif self.condition in WORST_IS_HIGHEST:
-            self.worst = max(self.worst, value)
-        else:
-            self.worst = min(self.worst, value)
+        self.worst = worse(self.condition, self.worst, value)
+        self.worst_seen = worse(self.condition, self.worst_seen, value)
 
-
-@dataclass(frozen=True, slots=True)
-class AlarmView:
-    """A snapshot of one alarm for the UI (banner, tile, full-screen escalation)."""
-
-    station: str
-    condition: str
-    priority: Priority
-    technical: bool
-    message: str
-    raised_t: float
-    condition_active: bool
-    condition_cleared_t: float | None
-    value: float | None
-    worst: float | None
-    acknowledged_t: float | None
-    acknowledged_by: str
-    escalated_t: float | None
-
-    @property
-    def acknowledged(self) -> bool:
-        return self.acknowledged_t is not None
-
-    @property
-    def escalated(self) -> bool:
-        return self.escalated_t is not None
-
-    @property
-    def latched(self) -> bool:
-        """Condition gone, alarm kept until someone acknowledges it ("was 84 %")."""
-        return not self.condition_active and not self.acknowledged
-
-    @property
-    def state(self) -> str:
-        if self.acknowledged:
-            return "acknowledged"
-        if self.escalated:
-            return "escalated"
-        return "latched" if self.latched else "raised"
+    def view(self) -> AlarmView:
+        return AlarmView(self.station, self.condition, self.priority, self.technical,
+                         self.message, self.raised_t, self.condition_active,
+                         self.condition_cleared_t, self.value, self.worst,
+                         self.acknowledged_t, self.acknowledged_by, self.escalated_t,
+                         self.worst_seen)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,17 +123,8 @@ class HistoryEntry:
     worst: float | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Audible:
-    """What the speaker should play right now."""
-
-    priority: Priority
-    escalated: bool
-
-
 class AlarmManager:
-    """Implements `oximon.ports.AlarmSystem` (plus `pause_audio`, `resume_audio`,
-    `active_alarms`, `audible`, `history`)."""
+    """The `oximon.ports.AlarmSystem`: the one owner of alarm state (plus its `history`)."""
 
     def __init__(self, profile: Profile, notify: Notifier | None = None):
         self.apply_profile(profile)
@@ -191,12 +165,9 @@ class AlarmManager:
                           onset=change.onset, raised_priority=change.priority)
             alarm.see(change.value)
             self._alarms[key] = alarm
-            extra: dict[str, object] = {"value": change.value}
-            if change.onset is not None:
-                extra["onset"] = round(change.onset, 3)
-            out = [self._event(alarm, "raised", change.t, **extra)]
+            out: list[EngineEvent] = [self._raised(alarm, change)]
             if self.paused_until is not None and self.new_alarm_ends_pause:
-                out.append(self._audio("resumed", change.t, reason="new alarm"))
+                out.append(self._resumed(change.t, reason="new alarm"))
             return out
         if alarm is None:
             return []
@@ -207,7 +178,7 @@ class AlarmManager:
             self._record(alarm, "condition_cleared", change.t)
             return []
         del self._alarms[key]
-        return [self._event(alarm, "cleared", change.t)]
+        return [self._cleared(alarm, change.t)]
 
     def _latches(self, alarm: Alarm) -> bool:
         return self.latch_high and alarm.priority >= Priority.HIGH
@@ -224,17 +195,20 @@ class AlarmManager:
                 if to_high is not None and age >= to_high:
                     before = alarm.priority
                     alarm.priority = Priority.HIGH
-                    out.append(self._escalate(alarm, now, from_priority=before.label))
+                    out.append(self._escalate(alarm, now, from_priority=before))
             elif age >= self.escalate_after_s:
                 out.append(self._escalate(alarm, now))
         if self.paused_until is not None and now >= self.paused_until:
-            out.append(self._audio("resumed", now, reason="pause expired"))
+            out.append(self._resumed(now, reason="pause expired"))
         return out
 
-    def _escalate(self, alarm: Alarm, now: float, **extra: object) -> EngineEvent:
+    def _escalate(self, alarm: Alarm, now: float,
+                  from_priority: Priority | None = None) -> AlarmEscalated:
         alarm.escalated_t = now
-        event = self._event(alarm, "escalated", now, unacknowledged_s=round(
-            now - alarm.raised_t, 3), **extra)
+        self._record(alarm, "escalated", now)
+        event = AlarmEscalated(**self._common(alarm, now),
+                               unacknowledged_s=round(now - alarm.raised_t, 3),
+                               from_priority=from_priority)
         if self.notify is not None:
             try:
                 self.notify(event)
@@ -253,10 +227,11 @@ class AlarmManager:
             if alarm.acknowledged:
                 continue
             alarm.acknowledged_t, alarm.acknowledged_by = now, by
-            out.append(self._event(alarm, "acknowledged", now, by=by))
+            self._record(alarm, "acknowledged", now, by)
+            out.append(AlarmAcknowledged(**self._common(alarm, now), by=by))
             if not alarm.condition_active:  # latched: seen now, so it ends
                 del self._alarms[key]
-                out.append(self._event(alarm, "cleared", now, by=by))
+                out.append(self._cleared(alarm, now, by))
         return out
 
     def pause_audio(self, now: float, by: str = "") -> list[EngineEvent]:
@@ -266,21 +241,33 @@ class AlarmManager:
             return []
         self.paused_until = now + self.audio_pause_s
         self.paused_by = by
-        return [self._audio("paused", now, by=by, until=round(self.paused_until, 3),
+        self.history.append(HistoryEntry(now, "audio", "paused", by=by))
+        return [AudioPaused(t=now, by=by, until=round(self.paused_until, 3),
                             duration_s=self.audio_pause_s)]
 
     def resume_audio(self, now: float, by: str = "") -> list[EngineEvent]:
         if self.paused_until is None:
             return []
-        return [self._audio("resumed", now, by=by, reason="by hand")]
+        return [self._resumed(now, by=by, reason="by hand")]
+
+    def observe(self, station: str, sample: Sample) -> None:
+        """A reading of a station: the worst value its alarms have seen follows it (while
+        their condition holds), so the screen can say "lowest 77 %" between verdicts."""
+        if not sample.valid:
+            return
+        for (sid, condition), alarm in self._alarms.items():
+            if sid != station or not alarm.condition_active:
+                continue
+            if condition.startswith("spo2"):
+                alarm.worst_seen = worse(condition, alarm.worst_seen, sample.spo2)
+            elif condition.startswith("pr") and sample.pr == sample.pr:
+                alarm.worst_seen = worse(condition, alarm.worst_seen, sample.pr)
 
     # -- what the UI and the speaker read -----------------------------------------------
     def active_alarms(self) -> list[AlarmView]:
         """Every alarm still shown, most urgent first (unacknowledged, escalated, priority,
         oldest)."""
-        views = [self._view(a) for a in self._alarms.values()]
-        views.sort(key=lambda v: (v.acknowledged, not v.escalated, -v.priority, v.raised_t))
-        return views
+        return sorted((a.view() for a in self._alarms.values()), key=AlarmView.sort_key)
 
     def audible(self) -> Audible | None:
         """The tone that should sound now, or None (nothing unacknowledged, or paused)."""
@@ -301,43 +288,34 @@ class AlarmManager:
         return 0.0 if self.paused_until is None else max(0.0, self.paused_until - now)
 
     # -- events and history -------------------------------------------------------------
-    def _audio(self, state: str, t: float, **fields: object) -> EngineEvent:
-        by = str(fields.get("by", ""))
-        if state == "resumed":
-            self.paused_until = None
-            self.paused_by = ""
-            sounding = self.audible()
-            fields["sounding"] = sounding.priority.label if sounding else None
-        self.history.append(HistoryEntry(t, "audio", state, by=by))
-        return EngineEvent("audio", state, t, None,
-                           {k: v for k, v in fields.items() if v not in (None, "")})
+    def _resumed(self, t: float, by: str = "", reason: str = "") -> AudioResumed:
+        self.paused_until = None
+        self.paused_by = ""
+        self.history.append(HistoryEntry(t, "audio", "resumed", by=by))
+        sounding = self.audible()
+        return AudioResumed(t=t, by=by, reason=reason,
+                            sounding=sounding.priority if sounding else None)
 
     def _record(self, alarm: Alarm, state: str, t: float, by: str = "") -> None:
         self.history.append(HistoryEntry(t, "alarm", state, alarm.station, alarm.condition,
                                          alarm.priority, by, alarm.value, alarm.worst))
 
-    def _event(self, alarm: Alarm, state: str, t: float, **extra: object) -> EngineEvent:
-        self._record(alarm, state, t, str(extra.get("by", "")))
-        fields: dict[str, object] = {
-            "condition": alarm.condition,
-            "priority": alarm.priority.label,
-        }
-        if alarm.technical:
-            fields["technical"] = True
-        if alarm.message:
-            fields["message"] = alarm.message
-        if state != "raised":
-            fields["raised_t"] = round(alarm.raised_t, 3)
-        if alarm.worst is not None:
-            fields["worst"] = alarm.worst
-        if state == "cleared" and alarm.condition_cleared_t is not None \
-                and alarm.condition_cleared_t != t:
-            fields["condition_cleared_t"] = round(alarm.condition_cleared_t, 3)
-        fields.update({k: v for k, v in extra.items() if v not in (None, "")})
-        return EngineEvent("alarm", state, t, alarm.station, fields)
-
     @staticmethod
-    def _view(a: Alarm) -> AlarmView:
-        return AlarmView(a.station, a.condition, a.priority, a.technical, a.message,
-                         a.raised_t, a.condition_active, a.condition_cleared_t, a.value,
-                         a.worst, a.acknowledged_t, a.acknowledged_by, a.escalated_t)
+    def _common(alarm: Alarm, t: float) -> _AlarmFields:
+        """The fields every alarm event carries, as the alarm stands at `t`."""
+        return {"t": t, "station": alarm.station, "condition": alarm.condition,
+                "priority": alarm.priority, "technical": alarm.technical,
+                "message": alarm.message, "raised_t": round(alarm.raised_t, 3),
+                "worst": alarm.worst}
+
+    def _raised(self, alarm: Alarm, change: ConditionChange) -> AlarmRaised:
+        self._record(alarm, "raised", change.t)
+        return AlarmRaised(**self._common(alarm, change.t), value=change.value,
+                           onset=None if change.onset is None else round(change.onset, 3))
+
+    def _cleared(self, alarm: Alarm, t: float, by: str = "") -> AlarmCleared:
+        self._record(alarm, "cleared", t, by)
+        cleared_t = alarm.condition_cleared_t
+        return AlarmCleared(**self._common(alarm, t), by=by,
+                            condition_cleared_t=None if cleared_t in (None, t)
+                            else round(cleared_t, 3))

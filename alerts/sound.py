@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Protocol
 from oximon.alerts.manager import SYSTEM_STATION, AlarmManager, Audible
 from oximon.alerts.tones import Tone, ToneBank
 from oximon.alerts.visual import condition_words
+from oximon.events import AlarmEvent, AudioPaused, AudioResumed, EngineEvent
 from oximon.profile import Profile
-from oximon.types import ConditionChange, EngineEvent
+from oximon.types import ConditionChange
 
 if TYPE_CHECKING:
     from oximon.engine import Engine
@@ -74,7 +75,7 @@ class SoundController:
             self.sound_failed(sink.problem or "no audio output")
 
     def on_event(self, event: EngineEvent) -> None:
-        if event.type in ("alarm", "audio"):
+        if isinstance(event, AlarmEvent | AudioPaused | AudioResumed):
             self.update()
 
     def update(self) -> None:

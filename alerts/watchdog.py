@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING
 
 from oximon.alerts.manager import SYSTEM_STATION
 from oximon.alerts.visual import condition_words
-from oximon.types import ConditionChange, EngineEvent
+from oximon.events import EngineStalled
+from oximon.types import ConditionChange
 
 if TYPE_CHECKING:
     from oximon.engine import Engine
@@ -62,7 +63,7 @@ def engine_stopped(engine: Engine, now: float | None = None) -> str | None:
     return None
 
 
-StallHook = Callable[[EngineEvent], None]
+StallHook = Callable[[EngineStalled], None]
 
 
 class WatchdogThread:
@@ -117,8 +118,8 @@ class WatchdogThread:
                                      message=message)
             log.error("watchdog: %s", message)
             if self.on_stall is not None:
-                self.on_stall(EngineEvent("status", "stalled", t, SYSTEM_STATION,
-                                          {"words": message, "stalled_s": round(age, 3)}))
+                self.on_stall(EngineStalled(t=t, station=SYSTEM_STATION, words=message,
+                                            stalled_s=round(age, 3)))
         else:
             change = ConditionChange(SYSTEM_STATION, "monitoring_stopped", False, t,
                                      self.priority, technical=True)

@@ -46,12 +46,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from oximon.alerts import AlarmManager
 from oximon.clock import Clock, ScaledClock
 from oximon.engine import Engine
+from oximon.events import EngineEvent, payload
 from oximon.profile import Profile
 from oximon.store import open_store
 from oximon.types import (
     DeviceInfo,
     DeviceState,
-    EngineEvent,
     Sample,
     SourceEvent,
     StateChange,
@@ -137,7 +137,7 @@ async def bench(stations: int, duration: float, db: str | None, lock: bool) -> l
 
     def on_event(event: EngineEvent) -> None:
         nonlocal unmatched
-        if event.type != "alarm" or event.state != "raised" or event.station is None \
+        if event.kind != "alarm" or event.state != "raised" or event.station is None \
                 or event.station == "system":
             return
         now_perf, now_clock = time.perf_counter(), clock.now()
@@ -150,12 +150,12 @@ async def bench(stations: int, duration: float, db: str | None, lock: bool) -> l
                 break
         else:
             unmatched += 1
-        loop.call_soon(engine.acknowledge, event.station, event.fields["condition"], "bench")
+        loop.call_soon(engine.acknowledge, event.station, payload(event)["condition"], "bench")
 
     engine.subscribe(on_event)
     system = []
-    engine.subscribe(lambda e: e.station == "system" and e.type == "alarm"
-                     and system.append(f"{e.fields['condition']} {e.state}"))
+    engine.subscribe(lambda e: e.station == "system" and e.kind == "alarm"
+                     and system.append(f"{payload(e)['condition']} {e.state}"))
     t0, cpu0 = time.perf_counter(), time.process_time()
     await engine.run(duration=duration)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0

@@ -30,10 +30,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import insert, text
 
 from oximon.clock import ManualClock
+from oximon.events import AlarmCleared, AlarmRaised
 from oximon.store import IncidentQuery, open_store
 from oximon.store.schema import incidents
 from oximon.store.scratch import scratch_database
-from oximon.types import EngineEvent, Flags, Sample, Station
+from oximon.types import Flags, Priority, Sample, Station
 
 STATIONS = 32
 
@@ -93,11 +94,11 @@ def bench_writer(db: str, hours: float) -> dict[str, float]:
             store.on_sample(sid, sample)
             if phase == 615:
                 incidents_opened += 1
-                store.on_event(EngineEvent("alarm", "raised", float(t), sid,
-                                           {"condition": "spo2_low", "priority": "high"}))
+                store.on_event(AlarmRaised(t=float(t), station=sid, condition="spo2_low",
+                                           priority=Priority.HIGH, raised_t=float(t)))
             elif phase == 665:
-                store.on_event(EngineEvent("alarm", "cleared", float(t), sid,
-                                           {"condition": "spo2_low", "priority": "high"}))
+                store.on_event(AlarmCleared(t=float(t), station=sid, condition="spo2_low",
+                                            priority=Priority.HIGH, raised_t=float(t) - 50))
         store.tick(float(t))
         store.settle()  # one write per second, as in real time
     store.close()

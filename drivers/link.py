@@ -11,11 +11,12 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from oximon.clock import Clock
+from oximon.device_state import SignalWatch
 from oximon.drivers.assembler import SampleAssembler
 from oximon.drivers.backoff import Backoff, ErrorClass
 from oximon.drivers.frames import Frame
 from oximon.drivers.protocols import ProtocolSpec
-from oximon.types import DeviceState, Sample, SourceEvent, StateChange
+from oximon.types import DeviceState, SourceEvent, StateChange
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class Streamer:
         self.assembler = SampleAssembler(spec.pleth_rate)
         self.describe = describe
         self.delivered = False  # at least one sample came out
-        self._shown: DeviceState | None = None
+        self._watch = SignalWatch()
 
     def frames(self, frames: list[Frame], now: float) -> list[SourceEvent]:
         self.assembler.push(frames)
@@ -55,22 +56,11 @@ class Streamer:
         if sample is None:
             return []
         self.delivered = True
-        out: list[SourceEvent] = []
-        state = DeviceState.STREAMING if sample.valid else DeviceState.NO_SIGNAL
-        if state is not self._shown:
-            self._shown = state
-            out.append(StateChange(now, state, self._why(sample)))
-        out.append(sample)
-        return out
+        name = self.describe()
+        return self._watch.see(sample, f"{self.spec.title}{' ' + name if name else ''}")
 
     def feed(self, data: bytes, now: float) -> list[SourceEvent]:
         return self.frames(self.parser.feed(data), now)
-
-    def _why(self, sample: Sample) -> str:
-        if sample.valid:
-            name = self.describe()
-            return f"{self.spec.title}{' ' + name if name else ''}"
-        return ", ".join(n.replace("_", " ") for n in sample.flags.names()) or "no reading"
 
 
 class Session(Protocol):

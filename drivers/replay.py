@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from oximon.clock import Clock
+from oximon.device_state import SignalWatch
 from oximon.recording import Recording, read_recording
 from oximon.types import DeviceInfo, DeviceState, SourceEvent, StateChange
 
@@ -20,8 +21,10 @@ class ReplaySource:
 
     async def events(self, clock: Clock) -> AsyncIterator[SourceEvent]:
         yield StateChange(self.t0, DeviceState.CONNECTING, "replay")
+        watch = SignalWatch()
         for sample in self.recording.samples(offset=self.t0):
             wait = sample.t - clock.now()
             if wait > 0:
                 await clock.sleep(wait)
-            yield sample
+            for event in watch.see(sample):
+                yield event

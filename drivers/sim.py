@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 from oximon.clock import Clock
+from oximon.device_state import SignalWatch
 from oximon.drivers.sim_model import SCENARIOS, SimulatedOximeter
 from oximon.types import DeviceInfo, DeviceState, SourceEvent, StateChange
 
@@ -26,6 +27,7 @@ class SimulatorSource:
     async def events(self, clock: Clock) -> AsyncIterator[SourceEvent]:
         start = clock.now()
         yield StateChange(start, DeviceState.CONNECTING)
+        watch = SignalWatch()
         model = SimulatedOximeter(self.scenario, self.seed, start=start, pleth=self._pleth,
                                   pleth_hz=self._pleth_hz, chunk_s=self._chunk_s)
         while True:
@@ -34,4 +36,5 @@ class SimulatorSource:
             if wait > 0:
                 await clock.sleep(wait)
             for event in model.advance(max(clock.now(), due)):
-                yield event
+                for out in watch.see(event):
+                    yield out

@@ -28,6 +28,13 @@ class Clock(Protocol):
 
     async def sleep(self, seconds: float) -> None: ...
 
+    async def sleep_until(self, target: float) -> None: ...
+
+    def pace(self, until: float | None) -> None:
+        """The engine's ticker grants time up to `until` (None: freely); only a paced
+        clock (ScaledClock under --speed) holds virtual time to it."""
+        ...
+
     @property
     def speed(self) -> float: ...
 
@@ -151,6 +158,12 @@ class ManualClock:
 
     def wall(self) -> datetime:
         return self._epoch + timedelta(seconds=self._now - self._start)
+
+    def pace(self, until: float | None) -> None:
+        """Time moves only by `advance`/`set`: nothing to hold."""
+
+    async def sleep_until(self, target: float) -> None:
+        await self.sleep(target - self._now)
 
     async def sleep(self, seconds: float) -> None:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()

@@ -18,13 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from oximon.clock import Clock
+from oximon.events import AlarmEvent, DeviceStateChanged, EngineEvent
 from oximon.live_profile import ReplayablePipeline
 from oximon.ports import AlarmSystem, AlarmSystemFactory, RecordSink, Source
 from oximon.profile import Profile
 from oximon.types import (
     ConditionChange,
     DeviceState,
-    EngineEvent,
     Flags,
     Sample,
     SourceEvent,
@@ -72,9 +72,8 @@ class Engine:
         self.profile = profile
         self.alarms: AlarmSystem = alarms(profile) if callable(alarms) else alarms
         self.records = records
-        take = getattr(records, "apply_profile", None)
-        if take is not None:  # e.g. the priority of the store's "records not saved"
-            take(profile)
+        if records is not None:  # e.g. the priority of the store's "records not saved"
+            records.apply_profile(profile)
         self.stations: dict[str, StationLive] = {}
         self._sources: dict[str, Source] = {}
         self._pipelines: dict[str, ReplayablePipeline] = {}
@@ -111,7 +110,8 @@ class Engine:
 
     # -- the synchronous core ------------------------------------------------------------
     def feed(self, station_id: str, item: SourceEvent) -> None:
-        """One sample or state change from a station's source."""
+        """One sample or state change from a station's source. The source decides the
+        device's state (see oximon.device_state); the engine applies it."""
         live = self.stations[station_id]
         pipeline = self._pipelines[station_id]
         if isinstance(item, StateChange):
@@ -123,16 +123,14 @@ class Engine:
         live.pi = item.pi
         live.signal = item.signal if item.signal is not None else live.signal
         live.battery = item.battery if item.battery is not None else live.battery
-        if item.valid:
+        if item.valid and live.state.has_numbers:
             live.last_valid_t = item.t
             live.spo2, live.pr = item.spo2, item.pr
-            if live.state is not DeviceState.STREAMING:
-                self._set_state(live, DeviceState.STREAMING, item.t)
         else:
+            if item.valid:
+                live.last_valid_t = item.t
             live.spo2 = live.pr = math.nan
-            if live.state in (DeviceState.STREAMING, DeviceState.CONNECTING,
-                              DeviceState.RECONNECTING, DeviceState.SEARCHING):
-                self._set_state(live, DeviceState.NO_SIGNAL, item.t, _why_no_signal(item.flags))
+        self.alarms.observe(station_id, item)
         for listener in self._sample_listeners:
             listener(station_id, item)
         if self.records is not None:
@@ -145,21 +143,18 @@ class Engine:
         for pipeline in self._pipelines.values():
             self._conditions(pipeline.tick(now))
         self._publish(self.alarms.tick(now))
-        records_tick = getattr(self.records, "tick", None)
-        if records_tick is not None:  # optional: batching, retries, events of its own
-            self._publish(records_tick(now))
+        if self.records is not None:  # batching, retries, events of its own
+            self._publish(self.records.tick(now))
 
     def acknowledge(self, station_id: str, condition: str | None = None, by: str = "") -> None:
         self._publish(self.alarms.acknowledge(self.clock.now(), station_id, condition, by))
 
     def pause_audio(self, by: str = "") -> bool:
-        """Pause alarm audio through the alarm system when it offers it (the alarms issue);
-        its events (type "audio") are published like any other. False when it cannot."""
-        pause = getattr(self.alarms, "pause_audio", None)
-        if pause is None:
-            return False
-        self._publish(pause(self.clock.now(), by))
-        return True
+        """Pause alarm audio (at most the profile's maximum); False when the profile
+        forbids pausing."""
+        events = self.alarms.pause_audio(self.clock.now(), by)
+        self._publish(events)
+        return bool(events)
 
     # -- stations added or removed while running (pairing from the dashboard) -------------
     def attach_station(self, station: Station, source: Source) -> None:
@@ -186,10 +181,9 @@ class Engine:
         number of stations that changed over."""
         now = self.clock.now()
         self.profile = profile
-        for part in (self.alarms, self.records):
-            take = getattr(part, "apply_profile", None)
-            if take is not None:
-                take(profile)
+        self.alarms.apply_profile(profile)
+        if self.records is not None:
+            self.records.apply_profile(profile)
         for pipeline in self._pipelines.values():
             self._conditions(pipeline.rebuild(profile, now))
         return len(self._pipelines)
@@ -208,10 +202,8 @@ class Engine:
         live.state, live.state_detail = state, detail
         if not state.has_numbers:
             live.spo2 = live.pr = math.nan
-        fields = {"words": state.words}
-        if detail:
-            fields["detail"] = detail
-        self._publish([EngineEvent("device", state.value, t, live.station.id, fields)])
+        self._publish([DeviceStateChanged(t=t, station=live.station.id, device_state=state,
+                                          detail=detail)])
         # The pipeline hears every state, whether a source said it or the engine inferred it.
         self._conditions(self._pipelines[live.station.id].on_state(StateChange(t, state, detail)))
 
@@ -239,10 +231,9 @@ class Engine:
         a rule held (e.g. "no reading" at since + delay) can be followed by a sample from
         a source that ran a little behind; its clear is then stamped no earlier than the
         raise that is already on record."""
-        condition = event.fields.get("condition")
-        if event.type != "alarm" or event.station is None or condition is None:
+        if not isinstance(event, AlarmEvent):
             return event
-        key = (event.station, condition)
+        key = (event.station, event.condition)
         last = self._alarm_t.get(key)
         if last is not None and event.t < last:
             event = dataclasses.replace(event, t=last)
@@ -259,9 +250,6 @@ class Engine:
         # A paced clock (ScaledClock under --speed) lets virtual time run only as far as
         # this ticker has granted, so an overloaded loop slows the run down instead of
         # letting data look stale; see oximon.clock.ScaledClock.
-        pace = getattr(self.clock, "pace", None)
-        sleep_until = getattr(self.clock, "sleep_until", None)
-        paced = pace is not None and sleep_until is not None
         for sid, source in self._sources.items():
             self._tasks[sid] = asyncio.create_task(self._pump(sid, source), name=f"source {sid}")
         try:
@@ -275,16 +263,12 @@ class Engine:
                 self.tick(now)
                 tick_s = self._tick_s()
                 step = tick_s if duration is None else min(tick_s, start + duration - now)
-                if paced:
-                    pace(now + max(step, 0.0))
-                    await sleep_until(now + max(step, 0.0))
-                else:
-                    await self.clock.sleep(max(step, 0.0))
+                self.clock.pace(now + max(step, 0.0))
+                await self.clock.sleep_until(now + max(step, 0.0))
             self.tick()
         finally:
             self.running = False
-            if paced:
-                pace(None)
+            self.clock.pace(None)
             await self.stop()
 
     def _tick_s(self) -> float:
@@ -340,12 +324,3 @@ class Engine:
             ended = StateChange(self.clock.now(), DeviceState.ENDED, "source ended")
             self._conditions(self._pipelines[station_id].on_state(ended))
 
-
-def _why_no_signal(flags: Flags) -> str:
-    if flags & Flags.FINGER_OUT:
-        return "finger out"
-    if flags & Flags.SEARCHING:
-        return "searching for pulse"
-    if flags & Flags.LOW_SIGNAL:
-        return "weak signal"
-    return "no SpO2 value from the device"  # e.g. a pulse rate but no SpO2 yet

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
+from oximon.alarms import AlarmView, Audible
 from oximon.clock import Clock
+from oximon.events import EngineEvent
 from oximon.profile import Profile
-from oximon.types import ConditionChange, DeviceInfo, EngineEvent, Sample, SourceEvent
+from oximon.types import ConditionChange, DeviceInfo, Sample, SourceEvent
 
 
 class Source(Protocol):
@@ -25,12 +27,20 @@ class Source(Protocol):
 
 
 class AlarmSystem(Protocol):
-    """Turns condition changes into alarm events (latching, acknowledge, escalation...).
+    """Turns condition changes into alarm events (latching, acknowledge, escalation, audio
+    pause) and is the one owner of alarm state: the screen and the speaker render its
+    `active_alarms()` and `audible()`.
 
     Pure: driven only by its inputs and `now`, returns the events it produced.
     """
 
+    def apply_profile(self, profile: Profile) -> None: ...
+
     def on_condition(self, change: ConditionChange) -> list[EngineEvent]: ...
+
+    def observe(self, station: str, sample: Sample) -> None:
+        """A reading, so an active alarm knows the worst value seen while it holds."""
+        ...
 
     def tick(self, now: float) -> list[EngineEvent]: ...
 
@@ -38,9 +48,24 @@ class AlarmSystem(Protocol):
         self, now: float, station: str, condition: str | None = None, by: str = ""
     ) -> list[EngineEvent]: ...
 
-    # To be provided by the alarms issue (the engine calls them when present):
-    #   pause_audio(now, by="") -> list[EngineEvent]   audio pause, at most the profile's max
-    #   active_alarms() -> list[...]                   for the UI's banner and tiles
+    def pause_audio(self, now: float, by: str = "") -> list[EngineEvent]:
+        """Silence alarm audio for at most the profile's maximum ([] if forbidden)."""
+        ...
+
+    def resume_audio(self, now: float, by: str = "") -> list[EngineEvent]: ...
+
+    def active_alarms(self) -> list[AlarmView]:
+        """Every alarm still shown, most urgent first."""
+        ...
+
+    def audible(self) -> Audible | None: ...
+
+    paused_by: str  # who paused audio ("" when not paused)
+
+    @property
+    def audio_paused(self) -> bool: ...
+
+    def pause_remaining(self, now: float) -> float: ...
 
 
 AlarmSystemFactory = Callable[[Profile], AlarmSystem]
@@ -56,18 +81,22 @@ class RecordSink(Protocol):
     which go through the alarm system like any detector's, so they sound, can be
     acknowledged and are kept in the alarm history."""
 
+    def apply_profile(self, profile: Profile) -> None:
+        """At start and on a profile change (e.g. the priority of "records not saved")."""
+        ...
+
     def on_sample(self, station: str, sample: Sample) -> None: ...
 
     def on_event(self, event: EngineEvent) -> list[EngineEvent | ConditionChange]: ...
 
+    def tick(self, now: float) -> list[EngineEvent | ConditionChange]:
+        """Hand due batches to the writer, retry failed writes, close quiet incidents,
+        report its own alarm condition."""
+        ...
+
     def flush(self) -> list[EngineEvent | ConditionChange]: ...
 
     def close(self) -> None: ...
-
-    # Optional (the engine calls them when present):
-    #   tick(now) -> list[EngineEvent | ConditionChange]   hand due batches to the writer,
-    #       retry failed writes, close quiet incidents, report its own alarm condition
-    #   apply_profile(profile) -> None                     at start and on a profile change
 
 
 class IncidentLog(Protocol):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 NAN = float("nan")
@@ -190,26 +190,3 @@ class ConditionChange:
     onset: float | None = None
     value: float | None = None  # e.g. the SpO2 that triggered it
     message: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class EngineEvent:
-    """Anything the engine reports to the CLI, UI and store (one JSON line in `--json`).
-
-    `type` is "alarm", "incident", "device" or "status"; `state` is e.g. "raised",
-    "acknowledged", "escalated", "cleared", "opened", "closed", "streaming".
-    """
-
-    type: str
-    state: str
-    t: float
-    station: str | None = None
-    fields: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": self.type, "state": self.state}
-        if self.station is not None:
-            out["station"] = self.station
-        out.update(self.fields)
-        out["t"] = round(self.t, 3)
-        return out

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from oximon.alerts import SYSTEM_STATION, AlarmManager
+from oximon.events import EngineEvent, payload, to_json
 from oximon.profile import Profile
-from oximon.types import ConditionChange, EngineEvent, Priority
+from oximon.types import ConditionChange, Priority
 
 HIGH, MEDIUM, LOW = Priority.HIGH, Priority.MEDIUM, Priority.LOW
 
@@ -23,7 +24,7 @@ def off(station: str, cond: str, t: float, prio: Priority = HIGH,
 
 
 def states(events: list[EngineEvent]) -> list[tuple[str, str, str | None]]:
-    return [(e.type, e.state, e.fields.get("condition")) for e in events]
+    return [(e.kind, e.state, payload(e).get("condition")) for e in events]
 
 
 @pytest.fixture
@@ -33,7 +34,7 @@ def manager() -> AlarmManager:
 
 def test_raise_carries_the_json_fields(manager: AlarmManager) -> None:
     [event] = manager.on_condition(on("b1", "spo2_low", 315.0, value=88.0))
-    d = event.to_dict()
+    d = to_json(event)
     assert d["type"] == "alarm" and d["state"] == "raised"
     assert (d["station"], d["condition"], d["priority"], d["t"]) == ("b1", "spo2_low",
                                                                      "high", 315.0)
@@ -57,8 +58,8 @@ def test_high_alarm_latches_with_worst_value_until_acknowledged(manager: AlarmMa
     events = manager.acknowledge(410.0, "b1", by="peer-2")
     assert states(events) == [("alarm", "acknowledged", "spo2_low"),
                               ("alarm", "cleared", "spo2_low")]
-    assert events[0].fields["by"] == "peer-2" and events[0].fields["worst"] == 84.0
-    assert events[1].fields["condition_cleared_t"] == 400.0
+    assert payload(events[0])["by"] == "peer-2" and payload(events[0])["worst"] == 84.0
+    assert payload(events[1])["condition_cleared_t"] == 400.0
     assert manager.active_alarms() == []
     assert manager.audible() is None
 
@@ -73,7 +74,7 @@ def test_latching_can_be_turned_off(manager: AlarmManager) -> None:
 def test_medium_alarm_clears_by_itself(manager: AlarmManager) -> None:
     manager.on_condition(on("b1", "no_reading", 10.0, MEDIUM, technical=True))
     [event] = manager.on_condition(off("b1", "no_reading", 12.0, MEDIUM))
-    assert event.state == "cleared" and event.fields["technical"] is True
+    assert event.state == "cleared" and payload(event)["technical"] is True
     assert manager.active_alarms() == []
 
 
@@ -117,7 +118,7 @@ def test_unacknowledged_high_alarm_escalates_after_30_s_once(manager: AlarmManag
     assert m.tick(344.75) == []
     events = m.tick(345.0)
     assert states(events) == [("alarm", "escalated", "spo2_low")]
-    assert events[0].t == 345.0 and events[0].fields["raised_t"] == 315.0
+    assert events[0].t == 345.0 and payload(events[0])["raised_t"] == 315.0
     assert seen == events  # the notification hook got it
     assert m.tick(400.0) == []  # escalates once
     assert m.active_alarms()[0].state == "escalated"
@@ -143,8 +144,8 @@ def test_lost_device_becomes_high_after_60_s_unacknowledged(manager: AlarmManage
     manager.on_condition(on("b1", "lost_device", 100.0, MEDIUM, technical=True))
     assert manager.tick(159.9) == []
     [event] = manager.tick(160.0)
-    assert event.state == "escalated" and event.fields["priority"] == "high"
-    assert event.fields["from_priority"] == "medium"
+    assert event.state == "escalated" and payload(event)["priority"] == "high"
+    assert payload(event)["from_priority"] == "medium"
     assert manager.active_alarms()[0].priority is HIGH
     assert manager.tick(200.0) == []  # not escalated a second time by the 30 s rule
 
@@ -165,12 +166,12 @@ def test_audio_pause_lasts_the_profile_maximum_then_sounds_again(
         manager: AlarmManager) -> None:
     manager.on_condition(on("b1", "spo2_low", 315.0))
     [paused] = manager.pause_audio(350.0, by="peer-1")
-    assert (paused.type, paused.state, paused.station) == ("audio", "paused", None)
-    assert paused.fields["until"] == 470.0 and paused.fields["by"] == "peer-1"
+    assert (paused.kind, paused.state, paused.station) == ("audio", "paused", None)
+    assert payload(paused)["until"] == 470.0 and payload(paused)["by"] == "peer-1"
     assert manager.audible() is None and manager.pause_remaining(400.0) == 70.0
-    assert [e.type for e in manager.tick(469.75)] == ["alarm"]  # escalation, still paused
-    resumed = [e for e in manager.tick(470.0) if e.type == "audio"]
-    assert [(e.state, e.fields["reason"], e.fields["sounding"]) for e in resumed] == [
+    assert [e.kind for e in manager.tick(469.75)] == ["alarm"]  # escalation, still paused
+    resumed = [e for e in manager.tick(470.0) if e.kind == "audio"]
+    assert [(e.state, payload(e)["reason"], payload(e)["sounding"]) for e in resumed] == [
         ("resumed", "pause expired", "high")]
     assert manager.audible() is not None
 
@@ -178,7 +179,7 @@ def test_audio_pause_lasts_the_profile_maximum_then_sounds_again(
 def test_pausing_again_restarts_never_exceeds_maximum(manager: AlarmManager) -> None:
     manager.pause_audio(0.0)
     [again] = manager.pause_audio(100.0)
-    assert again.fields["until"] == 220.0  # 120 s from the second press, not 240 s
+    assert payload(again)["until"] == 220.0  # 120 s from the second press, not 240 s
 
 
 def test_new_alarm_ends_the_pause_unless_the_profile_says_otherwise() -> None:
@@ -186,7 +187,7 @@ def test_new_alarm_ends_the_pause_unless_the_profile_says_otherwise() -> None:
     m.pause_audio(0.0)
     events = m.on_condition(on("b2", "spo2_low", 10.0))
     assert states(events) == [("alarm", "raised", "spo2_low"), ("audio", "resumed", None)]
-    assert events[1].fields["reason"] == "new alarm"
+    assert payload(events[1])["reason"] == "new alarm"
     keep = AlarmManager(Profile.default().with_overrides({"alarms.new_alarm_ends_pause": False}))
     keep.pause_audio(0.0)
     assert states(keep.on_condition(on("b2", "spo2_low", 10.0))) == [
@@ -199,7 +200,7 @@ def test_resume_by_hand_and_zero_pause_profile() -> None:
     assert m.resume_audio(1.0) == []
     m.pause_audio(0.0)
     [ev] = m.resume_audio(5.0, by="peer")
-    assert ev.state == "resumed" and ev.fields["reason"] == "by hand"
+    assert ev.state == "resumed" and payload(ev)["reason"] == "by hand"
     no_pause = AlarmManager(Profile.default().with_overrides({"alarms.audio_pause_s": 0}))
     assert no_pause.pause_audio(0.0) == []
 

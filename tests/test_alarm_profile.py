@@ -8,6 +8,7 @@ import pytest
 
 from oximon.alerts import AlarmManager
 from oximon.cli import main
+from oximon.events import payload
 from oximon.profile import Profile, ProfileError, load_profile
 from oximon.types import ConditionChange, Priority
 
@@ -52,7 +53,7 @@ def test_site_profile_changes_escalation_times(tmp_path: Path) -> None:
     assert [e.station for e in m.tick(10.0)] == ["b1"]
     assert [e.station for e in m.tick(20.0)] == ["b2"]
     [paused] = m.pause_audio(30.0)
-    assert paused.fields["until"] == 90.0
+    assert payload(paused)["until"] == 90.0
 
 
 def test_default_profile_matches_the_guideline() -> None:

@@ -9,8 +9,9 @@ from oximon.alerts import SYSTEM_STATION, AlarmManager, FakeSoundSink, attach_so
 from oximon.alerts.tones import Tone
 from oximon.clock import ManualClock
 from oximon.engine import Engine
+from oximon.events import EngineEvent, payload
 from oximon.profile import Profile
-from oximon.types import ConditionChange, EngineEvent, Priority, Station
+from oximon.types import ConditionChange, Priority, Station
 from oximon.ui.sound import QtSoundSink
 
 
@@ -57,11 +58,11 @@ def test_sound_follows_alarms_ack_pause_escalation() -> None:
 def test_unavailable_sink_raises_sound_unavailable_alarm() -> None:
     engine, events = make_engine()
     attach_sound(engine, FakeSoundSink(available=False, problem="no audio output device"))
-    [raised] = [e for e in events if e.type == "alarm"]
+    [raised] = [e for e in events if e.kind == "alarm"]
     assert raised.station == SYSTEM_STATION and raised.state == "raised"
-    assert raised.fields["condition"] == "sound_unavailable"
-    assert raised.fields["priority"] == "medium" and raised.fields["technical"] is True
-    assert "no audio output device" in raised.fields["message"]
+    assert payload(raised)["condition"] == "sound_unavailable"
+    assert payload(raised)["priority"] == "medium" and payload(raised)["technical"] is True
+    assert "no audio output device" in payload(raised)["message"]
 
 
 def test_a_sink_that_fails_while_playing_becomes_an_alarm() -> None:
@@ -72,7 +73,7 @@ def test_a_sink_that_fails_while_playing_becomes_an_alarm() -> None:
     engine, events = make_engine()
     attach_sound(engine, Broken())
     engine.report([cond(True, 0.0)])
-    conditions = [e.fields["condition"] for e in events if e.state == "raised"]
+    conditions = [payload(e)["condition"] for e in events if e.state == "raised"]
     assert conditions == ["spo2_low", "sound_unavailable"]
 
 
@@ -88,7 +89,7 @@ def test_qt_sink_without_qtmultimedia_reports_instead_of_crashing(
     sink.stop()
     engine, events = make_engine()
     attach_sound(engine, sink)
-    assert [e.fields["condition"] for e in events if e.type == "alarm"] == ["sound_unavailable"]
+    assert [payload(e)["condition"] for e in events if e.kind == "alarm"] == ["sound_unavailable"]
 
 
 def test_qt_sink_on_this_machine_never_raises(qapp: object) -> None:

@@ -15,8 +15,9 @@ from oximon.cli import main
 from oximon.clock import ManualClock
 from oximon.drivers.replay import ReplaySource
 from oximon.engine import Engine
+from oximon.events import EngineEvent, payload
 from oximon.profile import Profile
-from oximon.types import EngineEvent, Station
+from oximon.types import Station
 
 CSV = Path(__file__).parent / "data" / "alarm_mustshow.csv"
 
@@ -24,8 +25,8 @@ CSV = Path(__file__).parent / "data" / "alarm_mustshow.csv"
 def first(events: list[EngineEvent], kind: str, state: str,
           condition: str | None = None) -> EngineEvent:
     for e in events:
-        if e.type == kind and e.state == state and (
-                condition is None or e.fields.get("condition") == condition):
+        if e.kind == kind and e.state == state and (
+                condition is None or payload(e).get("condition") == condition):
             return e
     raise AssertionError(f"no {kind} {state} {condition or ''} in {events}")
 
@@ -57,9 +58,9 @@ def run() -> tuple[list[EngineEvent], FakeSoundSink, list[tuple[float, str | Non
 def test_spo2_88_from_300_s_raises_high_alarm_at_315(run) -> None:
     events, _, _ = run
     raised = first(events, "alarm", "raised", "spo2_low")
-    assert raised.fields["priority"] == "high"
+    assert payload(raised)["priority"] == "high"
     assert abs(raised.t - 315.0) <= 2.0
-    assert raised.fields["value"] == 88.0
+    assert payload(raised)["value"] == 88.0
 
 
 def test_unacknowledged_high_alarm_escalates_30_s_after_raised(run) -> None:
@@ -72,7 +73,7 @@ def test_unacknowledged_high_alarm_escalates_30_s_after_raised(run) -> None:
 def test_high_alarm_latches_after_spo2_recovers(run) -> None:
     events, _, _ = run
     cleared = [e for e in events if e.state == "cleared"
-               and e.fields.get("condition") == "spo2_low"]
+               and payload(e).get("condition") == "spo2_low"]
     assert cleared == []  # SpO2 back to 96 % at 400 s, but nobody acknowledged it
 
 
@@ -80,10 +81,10 @@ def test_audio_pause_expires_after_120_s_and_sound_returns(run) -> None:
     events, _, heard = run
     paused = first(events, "audio", "paused")
     resumed = first(events, "audio", "resumed")
-    assert paused.t == 360.0 and paused.fields["by"] == "peer-1"
+    assert paused.t == 360.0 and payload(paused)["by"] == "peer-1"
     assert abs((resumed.t - paused.t) - 120.0) <= 0.25
-    assert resumed.fields["reason"] == "pause expired"
-    assert resumed.fields["sounding"] == "high"  # the latched alarm sounds again
+    assert payload(resumed)["reason"] == "pause expired"
+    assert payload(resumed)["sounding"] == "high"  # the latched alarm sounds again
     sound_at = dict(heard)
     assert sound_at[paused.t] is None
     assert sound_at[resumed.t] == "high-escalated"
@@ -93,8 +94,8 @@ def test_readings_stop_at_1000_s_raise_technical_alarm_at_1010(run) -> None:
     events, _, _ = run
     raised = first(events, "alarm", "raised", "no_reading")
     assert abs(raised.t - 1010.0) <= 2.0
-    assert raised.fields["technical"] is True
-    assert raised.fields["priority"] == "medium"
+    assert payload(raised)["technical"] is True
+    assert payload(raised)["priority"] == "medium"
 
 
 def test_monitor_json_prints_alarm_states_in_virtual_time(

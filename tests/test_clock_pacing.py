@@ -9,14 +9,15 @@ from collections.abc import AsyncIterator
 
 from oximon.alerts import AlarmManager
 from oximon.clock import Clock, ManualClock, ScaledClock
+from oximon.device_state import SignalWatch
 from oximon.drivers.sim import SimulatorSource
 from oximon.engine import Engine
+from oximon.events import EngineEvent, payload
 from oximon.profile import load_profile
 from oximon.types import (
     ConditionChange,
     DeviceInfo,
     DeviceState,
-    EngineEvent,
     Priority,
     Sample,
     SourceEvent,
@@ -35,11 +36,13 @@ class CpuBurner:
 
     async def events(self, clock: Clock) -> AsyncIterator[SourceEvent]:
         yield StateChange(clock.now(), DeviceState.CONNECTING)
+        watch = SignalWatch()
         while True:
             end = time.perf_counter() + self.burn_s
             while time.perf_counter() < end:
                 pass
-            yield Sample(clock.now(), 97.0, 70.0)
+            for event in watch.see(Sample(clock.now(), 97.0, 70.0)):
+                yield event
             await clock.sleep(self.every_s)
 
 
@@ -56,9 +59,9 @@ def _run(clock: ScaledClock, duration: float, sims: int, burn_s: float) -> list[
 
 
 def _technical_raised(events: list[EngineEvent]) -> list[tuple[str | None, str]]:
-    return [(e.station, e.fields["condition"]) for e in events
-            if e.type == "alarm" and e.state == "raised"
-            and e.fields["condition"] in ("stale_data", "no_reading")]
+    return [(e.station, payload(e)["condition"]) for e in events
+            if e.kind == "alarm" and e.state == "raised"
+            and payload(e)["condition"] in ("stale_data", "no_reading")]
 
 
 def test_overloaded_speed_run_raises_no_stale_data_and_keeps_time_in_order() -> None:
@@ -69,7 +72,7 @@ def test_overloaded_speed_run_raises_no_stale_data_and_keeps_time_in_order() -> 
     events = _run(clock, duration=20.0, sims=4, burn_s=0.04)
     assert _technical_raised(events) == []
     assert clock.slipped > 0.2  # it really was overloaded, and virtual time waited
-    streaming = {e.station for e in events if e.type == "device" and e.state == "streaming"}
+    streaming = {e.station for e in events if e.kind == "device" and e.state == "streaming"}
     assert streaming == {"sim-1", "sim-2", "sim-3", "sim-4", "burner"}
 
 
@@ -120,7 +123,8 @@ def test_speed_one_is_never_paced_and_manual_clock_is_unchanged() -> None:
     time.sleep(0.002)
     assert clock.now() > 0.0
     manual = ManualClock()
-    assert not hasattr(manual, "pace")
+    manual.pace(5.0)  # a manual clock moves only when told
+    assert manual.now() == 0.0
 
 
 def test_a_clear_is_never_stamped_before_its_raise() -> None:
@@ -132,5 +136,5 @@ def test_a_clear_is_never_stamped_before_its_raise() -> None:
                                    technical=True, onset=10.0, message="No reading")])
     engine.report([ConditionChange("s1", "no_reading", False, 19.9, Priority.MEDIUM,
                                    technical=True, message="No reading")])
-    times = [(e.state, e.t) for e in events if e.type == "alarm"]
+    times = [(e.state, e.t) for e in events if e.kind == "alarm"]
     assert times == [("raised", 20.0), ("cleared", 20.0)]

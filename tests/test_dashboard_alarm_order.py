@@ -8,8 +8,8 @@ import math
 
 from PySide6.QtCore import Qt
 
+from oximon.alarms import AlarmView
 from oximon.types import DeviceState, Priority, StateChange
-from oximon.ui.model import ActiveAlarm
 from tests.test_dashboard_flows import Rig
 
 
@@ -37,9 +37,11 @@ def test_vital_high_alarm_outranks_an_escalated_lost_device(qtbot):
 
 
 def test_sort_key_orders_by_priority_then_vital_then_escalated():
-    def alarm(**kw) -> ActiveAlarm:
-        base = dict(station="s", condition="c", priority=Priority.HIGH, raised_t=0.0)
-        return ActiveAlarm(**(base | kw))
+    def alarm(station: str, priority: Priority = Priority.HIGH, technical: bool = False,
+              escalated: bool = False, acknowledged: bool = False,
+              raised_t: float = 0.0) -> AlarmView:
+        return AlarmView(station, "c", priority, technical, "", raised_t, True, None, None,
+                         None, 1.0 if acknowledged else None, "", 1.0 if escalated else None)
 
     escalated_tech = alarm(station="a", technical=True, escalated=True, raised_t=1.0)
     vital = alarm(station="b", raised_t=5.0)
@@ -47,7 +49,7 @@ def test_sort_key_orders_by_priority_then_vital_then_escalated():
     medium = alarm(station="d", priority=Priority.MEDIUM, escalated=True)
     acked = alarm(station="e", acknowledged=True)
     ordered = sorted([acked, medium, escalated_tech, vital, escalated_vital],
-                     key=ActiveAlarm.sort_key)
+                     key=AlarmView.sort_key)
     assert [a.station for a in ordered] == ["c", "b", "a", "d", "e"]
     assert math.isfinite(ordered[0].raised_t)
 

@@ -11,18 +11,20 @@ from PySide6.QtCore import Qt
 from oximon.alerts import AlarmManager
 from oximon.clock import ManualClock
 from oximon.engine import Engine
+from oximon.events import AlarmRaised, EngineEvent, IncidentClosed, IncidentOpened
 from oximon.profile import load_profile
 from oximon.types import (
     DeviceInfo,
     DeviceState,
-    EngineEvent,
     Flags,
+    Priority,
     Sample,
     StateChange,
     Station,
 )
 from oximon.ui.app import build_window
 from oximon.ui.response import OXYGEN, RESCUE
+from tests.eventkit import feed_as_source
 from tests.ui_fakes import FakeIncidentLog
 
 PLETH = tuple(float(50 + 30 * math.sin(i / 3)) for i in range(5))
@@ -61,9 +63,10 @@ class Rig:
                 if live.state in (DeviceState.LOST, DeviceState.RECONNECTING):
                     continue
                 value = (spo2 or {}).get(sid, 97.0)
-                self.engine.feed(sid, Sample(t, value, math.nan if math.isnan(value) else pr,
-                                             pleth=PLETH, pleth_rate=10.0, flags=flags,
-                                             signal=0.9, battery=80.0))
+                pulse = math.nan if math.isnan(value) else pr
+                feed_as_source(self.engine, sid, Sample(
+                    t, value, pulse, pleth=PLETH, pleth_rate=10.0, flags=flags, signal=0.9,
+                    battery=80.0))
             self.engine.tick(t)
         self.window.redraw()
 
@@ -189,7 +192,7 @@ def test_audio_pause_countdown_from_alarm_events(qtbot):
     rig.advance(89.5)
     assert w.banner.pause.text() == "Audio paused 0:01"
     rig.advance(1.0)  # the alarm system resumes audio at 2:00
-    assert w.model.audio_paused_until is None
+    assert w.model.audio_pause_left() is None
     assert w.banner.pause.text() == "Pause audio  [P]"
 
 
@@ -299,16 +302,21 @@ class OpensOnHighAlarm:
         pass
 
     def on_event(self, event: EngineEvent) -> list[EngineEvent]:
-        if (event.type, event.state) == ("alarm", "raised") and \
-                event.fields.get("priority") == "high":
+        if isinstance(event, AlarmRaised) and event.priority is Priority.HIGH:
             if self.log.current_incident(event.station):  # one incident per episode
                 return []
             iid = self.log.open_incident(event.station, event.t, "alarm")
-            return [EngineEvent("incident", "opened", event.t, event.station, {"id": iid})]
+            return [IncidentOpened(t=event.t, station=event.station, id=iid)]
         return []
 
     def flush(self) -> list[EngineEvent]:
         return []
+
+    def tick(self, now: float) -> list[EngineEvent]:
+        return []
+
+    def apply_profile(self, profile) -> None:
+        pass
 
     def close(self) -> None:
         pass
@@ -322,5 +330,5 @@ def test_store_opened_incident_shows_the_panel_and_acknowledge_reuses_it(qtbot):
     assert rig.window.panels["s1"].incident_id == "inc-1"  # opened with the alarm
     rig.window.acknowledge("s1")
     assert [c[0] for c in log.calls] == ["open"]  # acknowledging did not open another
-    rig.engine._publish([EngineEvent("incident", "closed", 31.0, "s1", {"id": "inc-1"})])
+    rig.engine._publish([IncidentClosed(t=31.0, station="s1", id="inc-1")])
     assert "s1" not in rig.window.panels

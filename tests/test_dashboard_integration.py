@@ -23,12 +23,13 @@ from oximon.clock import ManualClock
 from oximon.config import SiteConfig, StationConfig, load_config, save_config
 from oximon.drivers import ble, open_source
 from oximon.drivers.serial_port import PortInfo
+from oximon.events import EngineEvent, payload
 from oximon.profile import load_profile
 from oximon.review_store import StoreReview
 from oximon.station_book import StationBook
 from oximon.store import open_store
 from oximon.supervisor import PasswordFile, SupervisorSession
-from oximon.types import EngineEvent, Sample
+from oximon.types import Sample
 from oximon.ui.app import build_window
 from oximon.ui.devices import FoundDevice, ScanResult, simulated_discovery
 from oximon.ui.response import AFTERCARE, CPR, OUTCOMES, OXYGEN, RESCUE, SIGNS, SINGLE
@@ -163,8 +164,8 @@ def test_lowered_threshold_from_settings_changes_alarms_now(qtbot, wired):
         for sid in engine.stations:
             engine.feed(sid, Sample(float(i), 88.0, 70.0))
         engine.tick(float(i))
-    lows = [e for e in events if e.type == "alarm" and e.state == "raised"
-            and e.fields["condition"] == "spo2_low"]
+    lows = [e for e in events if e.kind == "alarm" and e.state == "raised"
+            and payload(e)["condition"] == "spo2_low"]
     assert len(lows) == 2
     session.set_password(PASSWORD, by="sup-1")
     dialog = window.open_settings()

@@ -20,11 +20,12 @@ from oximon.drivers import open_source
 from oximon.engine import Engine
 from oximon.profile import load_profile
 from oximon.supervisor import PasswordFile, SupervisorSession
-from oximon.types import Sample
+from oximon.types import ConditionChange, Priority, Sample
 from oximon.ui.app import build_window
 from oximon.ui.dashboard import DashboardOptions, grid_shape
 from oximon.ui.devices import FoundDevice
 from oximon.ui.sim_drive import SimDriver
+from tests.eventkit import feed_as_source
 
 
 def sim_window(qtbot, n: int, size=(1366, 768), **seams):
@@ -183,15 +184,16 @@ def test_pair_rename_swap_remove(qtbot):
     assert window.model.station_ids()[:3] == ["sim-1", "sim-3", "sim-2"]
     # Remove is refused while the station alarms, and takes two taps.
     driver.run_to(3.0)
-    window.model.views["sim-1"].alarms["x"] = type(
-        "A", (), {"acknowledged": False})()
+    alarms = window.model.engine.alarms
+    alarms.on_condition(ConditionChange("sim-1", "x", True, 3.0, Priority.MEDIUM))
     dialog.stations_table.clearSelection()
     dialog.stations_table.selectRow(0)
     dialog.remove_selected()
     assert "Tap again" in dialog.remove_button.text()
     dialog.remove_selected()
     assert "has an alarm" in dialog.status.text() and "sim-1" in window.tiles
-    window.model.views["sim-1"].alarms.clear()
+    alarms.on_condition(ConditionChange("sim-1", "x", False, 3.0, Priority.MEDIUM))
+    assert not window.model.views["sim-1"].alarms
     dialog.stations_table.clearSelection()
     dialog.stations_table.selectRow(0)
     dialog.remove_selected()
@@ -252,7 +254,7 @@ def test_sample_flood_does_not_redraw(qtbot):
     tile = window.tiles["sim-1"]
     text, paints = tile.spo2.text(), tile.wave.paints
     for i in range(50):
-        window.model.engine.feed("sim-1", Sample(3.0 + i * 0.02, 80.0, 60.0,
+        feed_as_source(window.model.engine, "sim-1", Sample(3.0 + i * 0.02, 80.0, 60.0,
                                                  pleth=(10.0, 90.0), pleth_rate=50.0))
     qtbot.wait(20)
     assert tile.spo2.text() == text and tile.wave.paints == paints
@@ -277,7 +279,7 @@ def test_cli_dashboard_demo_runs_and_exits(tmp_path):
 def test_nan_values_never_reach_the_screen(qtbot):
     window, driver = sim_window(qtbot, 1)
     driver.run_to(3.0)
-    window.model.engine.feed("sim-1", Sample(3.1, 97.0, math.nan))
+    feed_as_source(window.model.engine, "sim-1", Sample(3.1, 97.0, math.nan))
     window.redraw()
     tile = window.tiles["sim-1"]
     assert tile.pr.text() == "--" and "nan" not in tile.spo2.text().lower()

@@ -7,6 +7,7 @@ import json
 
 from oximon.cli import main
 from oximon.types import DeviceState
+from tests.eventkit import feed_as_source
 
 
 def test_missing_serial_device_raises_device_not_found_after_30_s(capsys, tmp_path):
@@ -39,6 +40,6 @@ def test_pulse_search_detail_still_says_searching():
     engine = Engine(ManualClock(), load_profile(None), AlarmManager)
     engine.add_station(Station("s1"))
     engine.feed("s1", StateChange(0.0, DeviceState.CONNECTING))
-    engine.feed("s1", Sample(0.1, flags=Flags.SEARCHING))
+    feed_as_source(engine, "s1", Sample(0.1, flags=Flags.SEARCHING))
     live = engine.stations["s1"]
     assert live.state is DeviceState.NO_SIGNAL and live.state_detail == "searching for pulse"

@@ -25,8 +25,9 @@ from oximon.drivers.backoff import POLICIES, Backoff, ErrorClass
 from oximon.drivers.ble import NO_BLUETOOTH, BleSource, classify
 from oximon.drivers.protocols import BATTERY_LEVEL, BATTERY_SERVICE, guess_ble
 from oximon.engine import Engine
+from oximon.events import EngineEvent
 from oximon.profile import load_profile
-from oximon.types import DeviceState, EngineEvent, Sample, StateChange, Station
+from oximon.types import DeviceState, Sample, StateChange, Station
 from tests.fake_bleak import (
     FakeBackend,
     FakeChar,
@@ -65,7 +66,7 @@ def run_engine(source: BleSource, clock: ManualClock, seconds: float
 
 
 def device_states(events: list[EngineEvent]) -> list[str]:
-    return [e.state for e in events if e.type == "device"]
+    return [e.state for e in events if e.kind == "device"]
 
 
 def collect(source: BleSource, clock: ManualClock, seconds: float) -> list:

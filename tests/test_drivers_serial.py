@@ -20,8 +20,9 @@ from oximon.drivers import cms50
 from oximon.drivers.backoff import Backoff, ErrorClass, Policy
 from oximon.drivers.serial_port import SerialSource, classify, list_oximeter_ports
 from oximon.engine import Engine
+from oximon.events import EngineEvent, payload
 from oximon.profile import load_profile
-from oximon.types import EngineEvent, Sample, Station
+from oximon.types import Sample, Station
 from tests.fake_serial import EmulatedCms50
 
 FAST = {kind: Policy(0.1, 0.3) for kind in ErrorClass}
@@ -54,7 +55,7 @@ def run(src: SerialSource, seconds: float, during=None
 
 
 def states(events: list[EngineEvent]) -> list[str]:
-    return [e.state for e in events if e.type == "device"]
+    return [e.state for e in events if e.kind == "device"]
 
 
 def test_v7_start_sequence_keepalives_and_readings(tmp_path: Path) -> None:
@@ -79,7 +80,7 @@ def test_v7_without_keepalives_stops_and_the_watchdog_restarts_it(tmp_path: Path
     assert device.commands.count(cms50.START_LIVE) >= 2  # the reconnect started it again
     s = states(events)
     lost = s.index("lost")
-    assert "no data for 0.5 s" in next(e for e in events if e.state == "lost").fields["detail"]
+    assert "no data for 0.5 s" in payload(next(e for e in events if e.state == "lost"))["detail"]
     assert s[lost + 1] == "reconnecting" and "streaming" in s[lost + 2:]
 
 
@@ -139,9 +140,9 @@ def test_auto_detection_raises_no_lost_device_while_trying_v7(tmp_path: Path) ->
     assert s[0] == "connecting" and s[-1] == "streaming"
     assert s.index("streaming") == len(s) - 1  # nothing said "streaming" before it was
     searching = next(e for e in events if e.state == "searching")
-    assert "no Contec CMS50 (V7.0 protocol) readings" in searching.fields["detail"]
-    assert "trying Contec CMS50 (legacy protocol)" in searching.fields["detail"]
-    raised = [e.fields["condition"] for e in events if e.type == "alarm" and e.state == "raised"]
+    assert "no Contec CMS50 (V7.0 protocol) readings" in payload(searching)["detail"]
+    assert "trying Contec CMS50 (legacy protocol)" in payload(searching)["detail"]
+    raised = [payload(e)["condition"] for e in events if e.kind == "alarm" and e.state == "raised"]
     assert "lost_device" not in raised
     assert any(s.valid for s in samples)
 
@@ -151,7 +152,7 @@ def test_missing_port_keeps_searching_with_a_plain_message(tmp_path: Path) -> No
     _, events, _ = run(source(tmp_path / "nothing-here"), 0.5)
     assert time.monotonic() - start < 2
     searching = [e for e in events if e.state == "searching"]
-    assert searching and "not found (unplugged?)" in searching[0].fields["detail"]
+    assert searching and "not found (unplugged?)" in payload(searching[0])["detail"]
 
 
 def test_error_messages() -> None:

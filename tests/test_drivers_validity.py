@@ -14,8 +14,10 @@ from oximon.drivers import berrymed, cms50, cms50_legacy, plx, viatom
 from oximon.drivers.assembler import SampleAssembler
 from oximon.drivers.frames import Reading
 from oximon.engine import Engine
+from oximon.events import payload
 from oximon.profile import load_profile
 from oximon.types import Flags, Station
+from tests.eventkit import feed_as_source
 
 
 def v7(real: bytes) -> str:
@@ -96,10 +98,10 @@ def test_person_at_80_percent_with_no_pulse_rate_gets_the_high_alarm() -> None:
         asm.push(parser.feed(packet * 10))
         sample = asm.take(t)
         if sample is not None:
-            engine.feed("s1", sample)
+            feed_as_source(engine, "s1", sample)
         engine.tick(t)
-    raised = [(e.fields["condition"], e.fields["priority"]) for e in events
-              if e.type == "alarm" and e.state == "raised"]
+    raised = [(payload(e)["condition"], payload(e)["priority"]) for e in events
+              if e.kind == "alarm" and e.state == "raised"]
     assert ("spo2_low", "high") in raised
     assert ("spo2_severe", "high") in raised
     assert all(c != "no_reading" for c, _ in raised)

@@ -9,8 +9,10 @@ from oximon.drivers.replay import ReplaySource
 from oximon.drivers.sim import SimulatorSource
 from oximon.drivers.sim_model import SimulatedOximeter
 from oximon.engine import Engine
+from oximon.events import EngineEvent, payload
 from oximon.profile import load_profile
-from oximon.types import DeviceInfo, DeviceState, EngineEvent, Sample, StateChange, Station
+from oximon.types import DeviceInfo, DeviceState, Sample, StateChange, Station
+from tests.eventkit import feed_as_source
 
 
 def make_engine(clock=None):
@@ -25,22 +27,22 @@ def drive(engine, clock, sid, scenario, seconds, seed=1):
     """Feed a simulated person straight into the engine's synchronous core."""
     for event in SimulatedOximeter(scenario, seed, pleth=False).advance(seconds):
         clock.set(event.t)
-        engine.feed(sid, event)
+        feed_as_source(engine, sid, event)
         engine.tick()
 
 
 def alarms(events, state="raised"):
-    return [e for e in events if e.type == "alarm" and e.state == state]
+    return [e for e in events if e.kind == "alarm" and e.state == state]
 
 
 def test_slow_desaturation_raises_a_high_low_oxygen_alarm_after_the_delay():
     engine, clock, events = make_engine()
     engine.add_station(Station("s1"))
     drive(engine, clock, "s1", "slow-desat", 900, seed=3)
-    raised = [e for e in alarms(events) if e.fields["condition"] == "spo2_low"]
-    assert raised and raised[0].fields["priority"] == "high"
+    raised = [e for e in alarms(events) if payload(e)["condition"] == "spo2_low"]
+    assert raised and payload(raised[0])["priority"] == "high"
     # the alarm comes after SpO2 held below 90 for the profile's 15 s
-    assert raised[0].fields["value"] < 90
+    assert payload(raised[0])["value"] < 90
 
 
 def test_normal_half_hour_raises_no_alarm():
@@ -58,7 +60,7 @@ def test_finger_out_shows_words_not_numbers_and_raises_no_reading_after_10_s():
     assert live.state is DeviceState.NO_SIGNAL and live.state_detail == "finger out"
     assert math.isnan(live.spo2) and math.isnan(live.pr)
     raised = alarms(events)
-    assert [e.fields["condition"] for e in raised] == ["no_reading"]
+    assert [payload(e)["condition"] for e in raised] == ["no_reading"]
     assert 69.5 <= raised[0].t <= 71
 
 
@@ -69,22 +71,22 @@ def test_lost_device_is_a_state_and_an_alarm_and_numbers_disappear():
     live = engine.stations["s1"]
     assert live.state is DeviceState.LOST
     assert math.isnan(live.spo2)
-    assert "lost_device" in [e.fields["condition"] for e in alarms(events)]
+    assert "lost_device" in [payload(e)["condition"] for e in alarms(events)]
 
 
 def test_silent_link_raises_no_reading_from_tick_alone():
     engine, clock, events = make_engine()
     engine.add_station(Station("s1"))
-    engine.feed("s1", Sample(t=0.0, spo2=97, pr=70))
+    feed_as_source(engine, "s1", Sample(t=0.0, spo2=97, pr=70))
     clock.set(4.0)
     engine.tick()
     assert alarms(events) == []
     clock.set(9.0)
     engine.tick()
-    assert [e.fields["condition"] for e in alarms(events)] == ["stale_data"]
+    assert [payload(e)["condition"] for e in alarms(events)] == ["stale_data"]
     clock.set(10.5)
     engine.tick()
-    assert [e.fields["condition"] for e in alarms(events)] == ["stale_data", "no_reading"]
+    assert [payload(e)["condition"] for e in alarms(events)] == ["stale_data", "no_reading"]
 
 
 def test_run_with_a_manual_clock_pulls_from_sources_until_duration():
@@ -98,7 +100,7 @@ def test_run_with_a_manual_clock_pulls_from_sources_until_duration():
 
     engine, events = asyncio.run(main())
     assert engine.stations["sim-1"].samples >= 5900
-    assert any(e.fields.get("condition") == "spo2_low" for e in alarms(events))
+    assert any(payload(e).get("condition") == "spo2_low" for e in alarms(events))
 
 
 def test_run_ends_when_a_replay_ends(tmp_path):
@@ -119,7 +121,7 @@ def test_run_ends_when_a_replay_ends(tmp_path):
     engine, events = asyncio.run(main())
     assert engine.stations["replay-1"].state is DeviceState.ENDED
     raised = alarms(events)
-    low = [e for e in raised if e.fields["condition"] == "spo2_low"]
+    low = [e for e in raised if payload(e)["condition"] == "spo2_low"]
     # 15 s delay after the averaged (4 s median) reading drops below 90
     assert low and 45 <= low[0].t <= 48
 

@@ -16,6 +16,7 @@ from oximon.analysis import analyze
 from oximon.clock import ManualClock
 from oximon.drivers.replay import ReplaySource
 from oximon.engine import Engine
+from oximon.events import payload
 from oximon.profile import load_profile
 from oximon.recording import read_recording
 from oximon.types import Station
@@ -42,8 +43,8 @@ def _engine_run(path, profile) -> tuple[list[tuple], list[tuple]]:
     engine = Engine(clock, profile, Watched)
     engine.add_station(Station("replay-1"), ReplaySource(str(path)))
     raised: list[tuple] = []
-    engine.subscribe(lambda ev: ev.type == "alarm" and ev.state == "raised"
-                     and raised.append((ev.fields["condition"], ev.t)))
+    engine.subscribe(lambda ev: ev.kind == "alarm" and ev.state == "raised"
+                     and raised.append((payload(ev)["condition"], ev.t)))
 
     async def main():
         task = asyncio.create_task(engine.run())

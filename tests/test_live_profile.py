@@ -7,9 +7,10 @@ from __future__ import annotations
 from oximon.alerts import AlarmManager
 from oximon.clock import ManualClock
 from oximon.engine import Engine
+from oximon.events import EngineEvent, payload
 from oximon.live_profile import MIN_MEMORY_S, ReplayablePipeline, memory_s
 from oximon.profile import load_profile
-from oximon.types import DeviceState, EngineEvent, Flags, Sample, StateChange, Station
+from oximon.types import DeviceState, Flags, Sample, StateChange, Station
 
 
 def engine_with(profile=None, stations=("s1",)):
@@ -33,7 +34,7 @@ def feed(engine, clock, spo2, start, end, pr=70.0, sids=("s1",), hz=1.0, flags=F
 
 
 def alarm_events(events, condition, state=None):
-    return [e for e in events if e.type == "alarm" and e.fields.get("condition") == condition
+    return [e for e in events if e.kind == "alarm" and payload(e).get("condition") == condition
             and (state is None or e.state == state)]
 
 
@@ -64,7 +65,7 @@ def test_higher_threshold_raises_at_once_with_the_real_onset():
     engine.apply_profile(engine.profile.with_overrides({"spo2_low.threshold": 90.0}))
     (raised,) = alarm_events(events, "spo2_low", "raised")
     assert raised.t == clock.now()
-    assert raised.fields["onset"] < 10.0  # low since the start, not since the change
+    assert payload(raised)["onset"] < 10.0  # low since the start, not since the change
 
 
 def test_an_alarm_that_still_holds_carries_on_untouched():

@@ -14,8 +14,9 @@ from oximon.analysis import analyze
 from oximon.clock import ManualClock
 from oximon.drivers.replay import ReplaySource
 from oximon.engine import Engine
+from oximon.events import EngineEvent, payload
 from oximon.profile import load_profile
-from oximon.types import ConditionChange, EngineEvent, Station
+from oximon.types import ConditionChange, Station
 from tests.streamref import batch_alarms, stream_alarms
 
 
@@ -54,8 +55,8 @@ def test_step_to_88_at_300_alarms_at_315_not_after_the_hold(tmp_path):
     # 15 s from the jump (+ up to 2 s while the 4 s median follows the step), not
     # 300 + 8 (hold) + 15; the onset is the jump itself, not the end of the hold.
     assert abs(low[0].t - 315.0) <= 2.0 and 300.0 <= low[0].onset <= 302.0
-    raised = [e for e in events if e.type == "alarm" and e.state == "raised"
-              and e.fields["condition"] == "spo2_low"]
+    raised = [e for e in events if e.kind == "alarm" and e.state == "raised"
+              and payload(e)["condition"] == "spo2_low"]
     assert len(raised) == 1 and abs(raised[0].t - 315.0) <= 2.0
     # Nothing is reported before the jump was confirmed as real (300 + 8 s hold).
     assert all(c.t >= 308.0 for c in changes if c.condition.startswith("spo2"))
@@ -69,7 +70,7 @@ def test_spike_returning_within_the_hold_raises_nothing(tmp_path):
     spo2 = [97.0] * 300 + [70.0] * 7 + [97.0] * 60  # 7 s < the 8 s hold
     changes, events = _replay(tmp_path, spo2)
     assert changes == []
-    assert [e for e in events if e.type == "alarm"] == []
+    assert [e for e in events if e.kind == "alarm"] == []
 
 
 @pytest.mark.parametrize("seed", range(4))

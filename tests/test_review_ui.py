@@ -17,8 +17,8 @@ from oximon.review import figures
 from oximon.review_store import StoreReview
 from oximon.store import open_store
 from oximon.supervisor import PasswordFile, PermissionDenied, SupervisorSession
-from oximon.types import EngineEvent
 from oximon.ui.review.window import ReviewWindow
+from tests.eventkit import alarm_event
 from tests.pdftext import pdf_text
 
 PASSWORD = "correct-horse-9"
@@ -247,8 +247,7 @@ def test_the_browser_pages_and_filters_not_recorded_outcomes(qtbot, rig, monkeyp
     quiet = open_store(store.target.label, writer=True, quiet_s=60, clock=ManualClock(
         epoch=datetime(2026, 3, 20, 12, tzinfo=UTC)))  # closed by oximon: none recorded
     for state, t in (("raised", 1.0), ("cleared", 2.0)):
-        quiet.on_event(EngineEvent("alarm", state, t, "s9", {"condition": "spo2_low",
-                                                             "priority": "high"}))
+        quiet.on_event(alarm_event(state, t, "s9", "spo2_low", raised_t=1.0))
     quiet.tick(100.0)
     quiet.close()
     browser = window.browser

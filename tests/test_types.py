@@ -2,7 +2,8 @@ import math
 
 import pytest
 
-from oximon.types import DeviceState, EngineEvent, Flags, Priority, Sample, Station
+from oximon.events import AlarmRaised, to_json
+from oximon.types import DeviceState, Flags, Priority, Sample, Station
 
 
 def test_flags_round_trip_through_names():
@@ -49,7 +50,7 @@ def test_station_label_prefers_alias_and_never_needs_a_name():
 
 
 def test_engine_event_json_shape_matches_design():
-    ev = EngineEvent("alarm", "raised", 132.0004, "sim-1",
-                     {"condition": "spo2_low", "priority": "high"})
-    assert ev.to_dict() == {"type": "alarm", "state": "raised", "station": "sim-1",
+    ev = AlarmRaised(t=132.0004, station="sim-1", condition="spo2_low",
+                     priority=Priority.HIGH, raised_t=132.0004)
+    assert to_json(ev) == {"type": "alarm", "state": "raised", "station": "sim-1",
                             "condition": "spo2_low", "priority": "high", "t": 132.0}

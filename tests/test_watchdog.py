@@ -10,8 +10,9 @@ from oximon.alerts import SYSTEM_STATION, AlarmManager, WatchdogThread, engine_s
 from oximon.alerts.watchdog import is_stalled
 from oximon.clock import Clock, ManualClock, ScaledClock
 from oximon.engine import Engine
+from oximon.events import EngineEvent, payload
 from oximon.profile import Profile
-from oximon.types import DeviceInfo, EngineEvent, Sample, SourceEvent, Station
+from oximon.types import DeviceInfo, Sample, SourceEvent, Station
 
 
 def test_is_stalled() -> None:
@@ -55,8 +56,8 @@ def test_stalled_loop_raises_monitoring_stopped_and_latches() -> None:
 
     dog = asyncio.run(scenario())
     assert dog.stalls == 1
-    raised = [e for e in events if e.type == "alarm" and e.state == "raised"]
-    assert [(e.station, e.fields["condition"], e.fields["priority"]) for e in raised] == [
+    raised = [e for e in events if e.kind == "alarm" and e.state == "raised"]
+    assert [(e.station, payload(e)["condition"], payload(e)["priority"]) for e in raised] == [
         (SYSTEM_STATION, "monitoring_stopped", "high")]
     [view] = engine.alarms.active_alarms()
     assert view.latched  # the loop recovered, but someone must see that it stopped
@@ -82,10 +83,10 @@ def test_dead_source_task_raises_monitoring_stopped_for_its_station() -> None:
         await task
 
     asyncio.run(scenario())
-    raised = {e.fields["condition"]: e for e in events if e.state == "raised"}
+    raised = {payload(e)["condition"]: e for e in events if e.state == "raised"}
     assert raised["monitoring_stopped"].station == "b1"
-    assert raised["monitoring_stopped"].fields["priority"] == "high"
-    assert "reader crashed" in raised["monitoring_stopped"].fields["message"]
+    assert payload(raised["monitoring_stopped"])["priority"] == "high"
+    assert "reader crashed" in payload(raised["monitoring_stopped"])["message"]
     assert "lost_device" in raised
     assert engine.heartbeat is not None and not engine.running
     assert engine_stopped(engine) is not None

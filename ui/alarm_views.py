@@ -9,7 +9,8 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLay
 
 from oximon.types import Priority
 from oximon.ui.elide import ElidedLabel
-from oximon.ui.model import ActiveAlarm, DashboardModel
+from oximon.alarms import AlarmView
+from oximon.ui.model import DashboardModel
 from oximon.ui.style import DARK, PRIORITY_WORDS, Palette, text_on
 
 
@@ -18,7 +19,7 @@ def format_countdown(seconds: float) -> str:
     return f"{s // 60}:{s % 60:02d}"
 
 
-def alarm_sentence(model: DashboardModel, alarm: ActiveAlarm) -> str:
+def alarm_sentence(model: DashboardModel, alarm: AlarmView) -> str:
     live = model.engine.stations.get(alarm.station)
     parts = [f"{model.label(alarm.station)}: {alarm.message or alarm.condition}"]
     happened = alarm.what_happened(live)
@@ -272,7 +273,7 @@ class EscalationOverlay(QWidget):
         if self.what.text() != what:
             self.what.setText(what)
         # Acknowledging covers every alarm of this booth, so name the *other* booths waiting.
-        others_by_booth: dict[str, ActiveAlarm] = {}
+        others_by_booth: dict[str, AlarmView] = {}
         for a in waiting:
             if a.station != top.station:
                 others_by_booth.setdefault(a.station, a)

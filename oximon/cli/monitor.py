@@ -23,8 +23,8 @@ from oximon.cli.wiring import (
     speed_arg,
 )
 from oximon.clock import ScaledClock
+from oximon.events import EngineEvent, to_json
 from oximon.recording import RecordingWriter
-from oximon.types import EngineEvent
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -49,11 +49,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def _human(event: EngineEvent) -> str:
-    d = event.to_dict()
+    d = to_json(event)
     what = d.get("condition") or d.get("words") or d.get("id") or ""
     extra = d.get("message") or d.get("detail") or ""
     prio = d.get("priority", "")
-    return f"[{event.t:9.1f} s] {event.station or '-':<10} {event.type:<8} {event.state:<12} " \
+    return f"[{event.t:9.1f} s] {event.station or '-':<10} {event.kind:<8} {event.state:<12} " \
            f"{prio:<6} {what} {('— ' + extra) if extra and extra != what else ''}".rstrip()
 
 
@@ -81,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
     def emit(event: EngineEvent) -> None:
         if closed.is_set():
             return
-        line = json.dumps(event.to_dict(), ensure_ascii=False) if args.json else _human(event)
+        line = json.dumps(to_json(event), ensure_ascii=False) if args.json else _human(event)
         with out_lock:
             try:
                 sys.stdout.write(line + "\n")

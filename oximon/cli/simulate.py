@@ -18,11 +18,13 @@ from functools import partial
 
 from oximon.alerts import AlarmManager
 from oximon.clock import ManualClock
+from oximon.device_state import SignalWatch
 from oximon.drivers.sim_model import SimulatedOximeter
 from oximon.engine import Engine
+from oximon.events import AlarmCleared, AlarmEvent, AlarmRaised, EngineEvent, IncidentOpened
 from oximon.profile import Profile
 from oximon.store import Store, open_store
-from oximon.types import DeviceState, EngineEvent, StateChange, Station
+from oximon.types import DeviceState, Priority, StateChange, Station
 
 
 @dataclass
@@ -74,6 +76,7 @@ class Simulation:
         self.clock.set(t0)
         self._new_person(station, t0)
         device = SimulatedOximeter(scenario, seed, start=t0, chunk_s=1.0, pleth=False)
+        watch = SignalWatch(self.engine.stations[station].state)  # the source's own states
         incident: str | None = None
         first_alarm: float | None = None
         last_clear: float | None = None
@@ -85,7 +88,8 @@ class Simulation:
             t += 1.0
             self.clock.set(t)
             for item in device.advance(t):
-                self.engine.feed(station, item)
+                for event in watch.see(item):
+                    self.engine.feed(station, event)
             self.engine.tick(t)
             if manual_open_s is not None and incident is None and t - t0 >= manual_open_s:
                 incident = self.store.open_incident(station, t, "manual", plan.by)
@@ -94,17 +98,17 @@ class Simulation:
             for ev in self.events[mark:]:
                 if ev.station != station:
                     continue
-                if ev.type == "incident" and ev.state == "opened" and incident is None:
-                    incident = str(ev.fields["id"])
-                if ev.type == "alarm" and ev.fields.get("priority") == "high":
-                    if ev.state == "raised" and first_alarm is None:
+                if isinstance(ev, IncidentOpened) and incident is None:
+                    incident = ev.id
+                if isinstance(ev, AlarmEvent) and ev.priority is Priority.HIGH:
+                    if isinstance(ev, AlarmRaised) and first_alarm is None:
                         first_alarm = ev.t
                         iid = incident or self.store.current_incident(station)
                         due += self._schedule(iid, station, ev.t, plan, ack=True)
-                    elif ev.state == "raised":  # a later alarm: the responder is there
+                    elif isinstance(ev, AlarmRaised):  # a later alarm: the responder is there
                         due.append((ev.t + plan.ack_s, partial(
                             self.engine.acknowledge, station, by=plan.by)))
-                    elif ev.state == "cleared":
+                    elif isinstance(ev, AlarmCleared):
                         last_clear = ev.t
             mark = len(self.events)
             for when, act in sorted(due, key=lambda d: d[0]):

@@ -48,6 +48,7 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from oximon.clock import Clock
+from oximon.events import EngineEvent, IncidentClosed, IncidentOpened, payload
 from oximon.store import query
 from oximon.store.chain import canonical
 from oximon.store.db import open_engine, writing
@@ -67,7 +68,7 @@ from oximon.store.record import (
 )
 from oximon.store.schema import incident_trace, incidents, readings, sessions, settings
 from oximon.store.writer import Live, Pending, Row, write_batch
-from oximon.types import ConditionChange, EngineEvent, Priority, Sample, Station
+from oximon.types import ConditionChange, Priority, Sample, Station
 
 log = logging.getLogger(__name__)
 
@@ -381,9 +382,9 @@ class Store:
 
     def on_event(self, event: EngineEvent) -> list[EngineEvent | ConditionChange]:
         with self._lock:
-            if event.type in ("alarm", "audio"):
+            if event.kind in ("alarm", "audio"):
                 self._log_alarm(event)
-            if event.type == "alarm" and event.station not in (None, SYSTEM):
+            if event.kind == "alarm" and event.station not in (None, SYSTEM):
                 self._on_alarm(event)
             self._check_quiet(event.t)
             self._maybe_flush(event.t)
@@ -451,21 +452,21 @@ class Store:
     # -- the alarm log --------------------------------------------------------------------
     def _log_alarm(self, event: EngineEvent) -> None:
         """Every alarm state change and audio pause, of every station and of the system."""
-        f = event.fields
+        f = payload(event)
         rest = {k: v for k, v in f.items() if k not in ("condition", "priority", "technical",
                                                          "by")}
         self._alarms.append({
-            "ts": self._wall(event.t), "t": event.t, "kind": event.type,
+            "ts": self._wall(event.t), "t": event.t, "kind": event.kind,
             "station": event.station, "condition": _text(f.get("condition"), 64),
             "state": str(event.state)[:32], "priority": _text(f.get("priority"), 16),
             "technical": bool(f.get("technical")), "actor": str(f.get("by") or "")[:128],
             "data": canonical(_jsonable(rest)), "session_id": self.session_id})
-        if event.type == "alarm":
+        if event.kind == "alarm":
             self._request()  # an alarm is a record: written now, not with the next batch
 
     # -- incidents from alarms ------------------------------------------------------------
     def _on_alarm(self, event: EngineEvent) -> None:
-        station, f = event.station, event.fields
+        station, f = event.station, payload(event)
         assert station is not None
         if station in self._orphans:
             self._adopt(station, event.t)
@@ -519,8 +520,7 @@ class Store:
         self._live[iid] = Live(iid, station, ts - PRE_S, t)
         self._by_station[station] = iid
         self._audit("incident_opened", iid, {"station": station, "reason": reason}, by)
-        self._out.append(EngineEvent("incident", "opened", t, station,
-                                     {"id": iid, "reason": reason}))
+        self._out.append(IncidentOpened(t=t, station=station, id=iid, reason=reason))
         return iid
 
     def _adopt(self, station: str, t: float) -> None:
@@ -550,8 +550,8 @@ class Store:
         data = {"outcome": outcome, "aftercare": aftercare, "note": note, "auto": auto}
         self._events.append(Pending(live.id, "closed", ts, t, by or AUTO, data, seal="full"))
         self._audit("incident_closed", live.id, {"outcome": outcome, "auto": auto}, by)
-        self._out.append(EngineEvent("incident", "closed", t, live.station,
-                                     {"id": live.id, "outcome": ",".join(outcome)}))
+        self._out.append(IncidentClosed(t=t, station=live.station, id=live.id,
+                                        outcome=",".join(outcome)))
 
     # -- IncidentLog ----------------------------------------------------------------------
     def open_incident(self, station: str, t: float, reason: str = "manual", by: str = "") -> str:

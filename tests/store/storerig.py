@@ -8,8 +8,10 @@ from __future__ import annotations
 import math
 
 from oximon.clock import ManualClock
+from oximon.events import EngineEvent, IncidentClosed, IncidentOpened
 from oximon.store import Store, open_store
-from oximon.types import ConditionChange, EngineEvent, Flags, Sample, Station
+from oximon.types import ConditionChange, Flags, Sample, Station
+from tests.eventkit import alarm_event
 
 
 class Rig:
@@ -42,16 +44,14 @@ class Rig:
     def alarm(self, state: str, t: float, station: str = "s1", condition: str = "spo2_low",
               priority: str = "high", technical: bool = False) -> list[EngineEvent]:
         self.clock.set(t)
-        fields: dict[str, object] = {"condition": condition, "priority": priority}
-        if technical:
-            fields["technical"] = True
-        got = self.store.on_event(EngineEvent("alarm", state, t, station, fields))
+        got = self.store.on_event(alarm_event(state, t, station, condition, priority,
+                                              technical))
         self.store.settle()
         self.out += got
         return got
 
     def incidents(self, kind: str) -> list[EngineEvent]:
-        return [e for e in self.out if isinstance(e, EngineEvent) and e.type == "incident"
+        return [e for e in self.out if isinstance(e, IncidentOpened | IncidentClosed)
                 and e.state == kind]
 
     def records_alarm(self) -> list[bool]:

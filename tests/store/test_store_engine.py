@@ -15,9 +15,11 @@ from storerig import Rig
 from oximon.alerts import AlarmManager
 from oximon.clock import ManualClock
 from oximon.engine import Engine
+from oximon.events import EngineEvent, payload
 from oximon.profile import Profile
 from oximon.store import RECORDS_NOT_SAVED, open_store
-from oximon.types import EngineEvent, Sample, Station
+from oximon.types import Sample, Station
+from tests.eventkit import alarm_event
 
 HIGH = {"condition": "spo2_low", "priority": "high"}
 
@@ -31,7 +33,7 @@ def test_a_locked_database_never_delays_an_alarm(tmp_path):
         holder.execute("BEGIN IMMEDIATE")  # another program holds the write lock
         start = time.perf_counter()
         rig.clock.set(10)
-        got = rig.store.on_event(EngineEvent("alarm", "raised", 10, "s1", HIGH))
+        got = rig.store.on_event(alarm_event("raised", 10, "s1", "spo2_low", "high"))
         for t in range(10, 20):  # a few more seconds of samples and ticks
             rig.clock.set(t)
             rig.mono += 1
@@ -39,12 +41,12 @@ def test_a_locked_database_never_delays_an_alarm(tmp_path):
             rig.store.tick(t)
         took = time.perf_counter() - start
         assert took < 0.1, f"the engine's calls took {took:.3f} s"  # not the 1 s timeout
-        opened = [e for e in got if isinstance(e, EngineEvent) and e.type == "incident"]
+        opened = [e for e in got if isinstance(e, EngineEvent) and e.kind == "incident"]
         assert [e.state for e in opened] == ["opened"]  # decided at once, in memory
         holder.execute("ROLLBACK")
         holder.close()
         rig.feed(20, 30, spo2=85)  # the lock is gone: the writer catches up
-        rec = rig.store.get_incident(opened[0].fields["id"])
+        rec = rig.store.get_incident(payload(opened[0])["id"])
         assert rec is not None and rec.status == "open" and len(rec.trace) >= 25
         assert rig.store.verify()[2] == []
     finally:
@@ -85,6 +87,12 @@ class _Order:
     def flush(self):
         return []
 
+    def tick(self, now):
+        return []
+
+    def apply_profile(self, profile) -> None:
+        pass
+
     def close(self) -> None:
         pass
 
@@ -93,7 +101,7 @@ def test_listeners_hear_an_alarm_before_the_store():
     heard: list[str] = []
     engine = Engine(ManualClock(), Profile.default(), AlarmManager, records=_Order(heard))
     engine.add_station(Station("s1"))
-    engine.subscribe(lambda ev: ev.type == "alarm" and heard.append(f"screen {ev.state}"))
+    engine.subscribe(lambda ev: ev.kind == "alarm" and heard.append(f"screen {ev.state}"))
     engine.report([_change(True, 1.0, station="s1", condition="spo2_low", priority="high")])
     assert heard == ["screen raised", "store raised"]
 
@@ -132,9 +140,9 @@ def test_records_not_saved_goes_through_the_alarm_manager_and_into_the_history(t
         run(0, 5)
         failing["on"] = True
         run(5, 15)
-        raised = [e for e in heard if e.type == "alarm" and e.state == "raised"]
-        assert [(e.station, e.fields["condition"], e.fields["priority"],
-                 e.fields.get("technical")) for e in raised] == [
+        raised = [e for e in heard if e.kind == "alarm" and e.state == "raised"]
+        assert [(e.station, payload(e)["condition"], payload(e)["priority"],
+                 payload(e).get("technical")) for e in raised] == [
             ("system", RECORDS_NOT_SAVED, "high", True)]
         assert [a.condition for a in engine.alarms.active_alarms()] == [RECORDS_NOT_SAVED]
         assert not store.saving_ok

@@ -9,9 +9,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import event, inspect
 
+from oximon.events import AudioPaused, payload
 from oximon.store import IncidentError, IncidentQuery, open_store
 from oximon.store.schema import metadata
-from oximon.types import EngineEvent, Flags, Station
+from oximon.types import Flags, Station
+from tests.eventkit import alarm_event
 
 
 def test_readings_are_written_in_batches_at_most_a_second_behind(rig):
@@ -36,9 +38,9 @@ def test_numerics_are_kept_at_one_per_second(rig):
 def test_high_alarm_opens_one_incident_per_episode(rig):
     rig.feed(0, 100)
     got = rig.alarm("raised", 100)
-    opened = [e for e in got if e.type == "incident"]
+    opened = [e for e in got if e.kind == "incident"]
     assert len(opened) == 1 and opened[0].state == "opened"
-    iid = opened[0].fields["id"]
+    iid = payload(opened[0])["id"]
     assert opened[0].station == "s1" and rig.store.current_incident("s1") == iid
     # Flapping: cleared and raised again, several times -> still the same incident.
     for k in range(3):
@@ -52,7 +54,7 @@ def test_high_alarm_opens_one_incident_per_episode(rig):
     assert rig.incidents("closed") == []
     rig.feed(760, 775)
     closed = rig.incidents("closed")
-    assert [e.fields["id"] for e in closed] == [iid]
+    assert [payload(e)["id"] for e in closed] == [iid]
     rec = rig.store.get_incident(iid)
     assert rec.status == "closed" and rec.auto_closed and rec.outcome == ["not_recorded"]
     assert sum(1 for a in rec.alarms if a["state"] == "raised") == 4
@@ -66,7 +68,7 @@ def test_quiet_close_waits_while_a_person_is_working_on_the_incident(rig):
     """No high alarm for 10 min is not enough to close an incident someone is recording:
     each action or acknowledgment restarts the 10 minutes."""
     rig.feed(0, 100)
-    iid = rig.alarm("raised", 100)[0].fields["id"]
+    iid = payload(rig.alarm("raised", 100)[0])["id"]
     rig.alarm("acknowledged", 110)
     rig.alarm("cleared", 120)
     rig.feed(120, 600)
@@ -74,11 +76,11 @@ def test_quiet_close_waits_while_a_person_is_working_on_the_incident(rig):
     rig.feed(600, 1150)  # 17 min after the alarm cleared, 9 min after the last tap
     assert rig.incidents("closed") == [] and rig.store.current_incident("s1") == iid
     rig.feed(1150, 1210)
-    assert [e.fields["id"] for e in rig.incidents("closed")] == [iid]
+    assert [payload(e)["id"] for e in rig.incidents("closed")] == [iid]
     rec = rig.store.get_incident(iid)
     assert rec.auto_closed and rec.closed_ts == pytest.approx(rig.store._wall(1200.0))
     # Acknowledging alone also counts as someone on it.
-    iid2 = rig.alarm("raised", 1300)[0].fields["id"]
+    iid2 = payload(rig.alarm("raised", 1300)[0])["id"]
     rig.alarm("cleared", 1310)
     rig.alarm("acknowledged", 1800)
     rig.feed(1310, 2300)
@@ -135,7 +137,7 @@ def test_manual_record_with_every_field(rig):
     iid = rig.store.open_incident("s1", 60, by="peer 1")
     assert rig.incidents("opened") == [] and rig.store.current_incident("s1") == iid
     rig.out += rig.store.tick(60)
-    assert [e.fields["id"] for e in rig.incidents("opened")] == [iid]
+    assert [payload(e)["id"] for e in rig.incidents("opened")] == [iid]
     assert rig.store.open_incident("s1", 61) == iid  # one at a time per station
     s = rig.store
     s.record_action(iid, "sign", 61, "peer 1", {"sign": "unresponsive"})
@@ -254,14 +256,12 @@ def test_every_alarm_change_is_kept_with_or_without_an_incident(rig):
     rig.feed(0, 5)
     rig.alarm("raised", 5, condition="spo2_drop", priority="medium")  # opens no incident
     rig.clock.set(6)
-    rig.store.on_event(EngineEvent("alarm", "acknowledged", 6, "s1",
-                                   {"condition": "spo2_drop", "priority": "medium",
-                                    "by": "peer A"}))
+    rig.store.on_event(alarm_event("acknowledged", 6, "s1", "spo2_drop", "medium",
+                                   by="peer A", raised_t=5))
     rig.alarm("cleared", 7, condition="spo2_drop", priority="medium")
     rig.alarm("raised", 8, station="system", condition="monitoring_stopped", technical=True)
     rig.clock.set(9)
-    rig.store.on_event(EngineEvent("audio", "paused", 9, None, {"by": "peer B",
-                                                               "duration_s": 120.0}))
+    rig.store.on_event(AudioPaused(t=9, by="peer B", until=129.0, duration_s=120.0))
     rig.alarm("escalated", 10, station="s2", condition="lost_device", technical=True)
     rig.store.settle()
     got = [(h["station"], h["condition"], h["state"], h["priority"], h["technical"], h["by"])
