@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from oximon.clock import Clock
@@ -207,7 +207,7 @@ class Engine:
         # The pipeline hears every state, whether a source said it or the engine inferred it.
         self._conditions(self._pipelines[live.station.id].on_state(StateChange(t, state, detail)))
 
-    def _publish(self, events: list[EngineEvent | ConditionChange]) -> None:
+    def _publish(self, events: Sequence[EngineEvent | ConditionChange]) -> None:
         """Listeners (screen, speaker, JSON) hear each event first, then the store, whose
         own events follow; a ConditionChange from the store (its "records not saved")
         goes through the alarm system like any other condition."""

@@ -116,7 +116,7 @@ class StationView:
 
 
 class DashboardModel(QObject):
-    event = Signal(object)  # every EngineEvent, after the model has applied it
+    engine_event = Signal(object)  # every EngineEvent, after the model has applied it
     # Alarm state belongs to the engine's alarm system; the model renders its views.
     alarms_changed = Signal()
     stations_changed = Signal()
@@ -297,4 +297,4 @@ class DashboardModel(QObject):
                 health.drops += 1
             health.last_state = event.device_state
             health.last_change_t = event.t
-        self.event.emit(event)
+        self.engine_event.emit(event)

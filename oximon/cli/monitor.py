@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from oximon.alerts import WatchdogThread
@@ -24,6 +25,7 @@ from oximon.cli.wiring import (
 )
 from oximon.clock import ScaledClock
 from oximon.events import EngineEvent, to_json
+from oximon.types import Sample
 from oximon.recording import RecordingWriter
 
 
@@ -70,8 +72,7 @@ def run(args: argparse.Namespace) -> int:
             for station, _ in stations:
                 writer = RecordingWriter(args.record / f"{station.id}.csv")
                 writers.append(writer)
-                engine.subscribe_samples(
-                    lambda sid, s, w=writer, want=station.id: sid == want and w.write(s))
+                engine.subscribe_samples(_record_into(writer, station.id))
         except OSError as exc:
             raise UsageError(f"argument --record: cannot write in {args.record} ({exc})") from None
 
@@ -115,6 +116,14 @@ def run(args: argparse.Namespace) -> int:
         raise RuntimeFailure(f"monitoring stopped: {'every' if every else 'a'} source's "
                              f"reader failed ({why})")
     return 0
+
+
+def _record_into(writer: RecordingWriter, station: str) -> Callable[[str, Sample], None]:
+    """A sample listener that writes one station's readings."""
+    def write(sid: str, sample: Sample) -> None:
+        if sid == station:
+            writer.write(sample)
+    return write
 
 
 def _discard_stdout() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import argparse
 import math
 import sys
@@ -119,7 +121,7 @@ def demo_store_path() -> Path:
     return default_path().with_name(DEMO_STORE_FILENAME)
 
 
-def all_simulated(stations: list[tuple[Station, Source | None]]) -> bool:
+def all_simulated(stations: Sequence[tuple[Station, Source | None]]) -> bool:
     """Every station watches a simulator or a recording (nothing a real person wears)."""
     return bool(stations) and all(
         st.device is not None and st.device.transport in SIMULATED_TRANSPORTS
@@ -143,7 +145,7 @@ def open_records(db: str | None, clock: Clock, demo: bool = False) -> Store:
 
 
 def build_engine(clock: Clock, profile: Profile,
-                 stations: list[tuple[Station, Source | None]],
+                 stations: Sequence[tuple[Station, Source | None]],
                  records: Store | None = None, notify: Notifier | None = None) -> Engine:
     """`notify` receives every escalated alarm (a second screen, a supervisor)."""
     engine = Engine(clock, profile, partial(AlarmManager, notify=notify), records=records)
