@@ -7,9 +7,9 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QFont, QPainter
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from oximon.alarms import AlarmView
 from oximon.types import Priority
 from oximon.ui.elide import ElidedLabel
-from oximon.alarms import AlarmView
 from oximon.ui.model import DashboardModel
 from oximon.ui.style import DARK, PRIORITY_WORDS, Palette, text_on
 

@@ -25,8 +25,8 @@ from oximon.cli.wiring import (
 )
 from oximon.clock import ScaledClock
 from oximon.events import EngineEvent, to_json
-from oximon.types import Sample
 from oximon.recording import RecordingWriter
+from oximon.types import Sample
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

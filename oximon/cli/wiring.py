@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import argparse
 import math
 import sys
+from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
