@@ -23,6 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from oximon.store.chain import canonical
+from oximon.store.db import first_line
 from oximon.store.errors import StoreUnavailable
 from oximon.store.event_intake import AUTO
 from oximon.store.timebase import Timebase
@@ -49,8 +50,7 @@ class _Snapshot:
 
 def short(exc: BaseException) -> str:
     """The first line of a database error, for a message or an audit entry."""
-    orig = getattr(exc, "orig", None) or exc
-    return (str(orig).strip().splitlines() or [type(orig).__name__])[0][:200]
+    return first_line(exc)[:200]
 
 
 class WriteQueue:
