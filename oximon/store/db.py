@@ -96,7 +96,7 @@ def open_engine(target: Target, *, create: bool, busy_timeout_s: float = 5.0,
         raise unavailable(target, exc) from None
     except DBAPIError as exc:
         engine.dispose()
-        raise StoreInputError(f"{target.label}: cannot use the database ({_first_line(exc)})"
+        raise StoreInputError(f"{target.label}: cannot use the database ({first_line(exc)})"
                               ) from None
     if target.path is not None:
         _tighten(target.path)
@@ -104,7 +104,7 @@ def open_engine(target: Target, *, create: bool, busy_timeout_s: float = 5.0,
 
 
 def unavailable(target: Target, exc: BaseException) -> StoreUnavailable | StoreInputError:
-    text = _first_line(exc)
+    text = first_line(exc)
     if "malformed" in text or "not a database" in text:
         return StoreInputError(f"{target.label}: the database is damaged ({text}); it was "
                                "left unchanged — restore a backup")
@@ -114,7 +114,8 @@ def unavailable(target: Target, exc: BaseException) -> StoreUnavailable | StoreI
     return StoreUnavailable(f"{target.label}: cannot reach the database ({text})")
 
 
-def _first_line(exc: BaseException) -> str:
+def first_line(exc: BaseException) -> str:
+    """The first line of a database error (the driver's own message when there is one)."""
     orig = getattr(exc, "orig", None) or exc
     return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
 

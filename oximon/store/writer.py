@@ -13,14 +13,16 @@ fails.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, insert, literal, select, update
+from sqlalchemy import Connection, Insert, Table, insert, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from oximon.store import query
 from oximon.store.chain import alarm_hash, audit_hash, canonical, event_hash, trace_digest
+from oximon.store.episode import Episode
 from oximon.store.record import fold
 from oximon.store.schema import (
     CHAIN_ALARMS,
@@ -48,9 +50,7 @@ class Live:
     start_ts: float  # trace from here (opened - 5 min)
     opened_t: float
     end_ts: float | None = None  # trace until here (set when closed)
-    active_high: set[str] = field(default_factory=set)
-    last_clear_t: float | None = None
-    last_person_t: float | None = None  # a person's last action/acknowledgment (engine t)
+    episode: Episode = field(default_factory=Episode)  # what the quiet-close rule sees
     needs_copy: bool = True  # the 5 minutes before opening still to copy from readings
     closed: bool = False
     sealed_to: float | None = None  # trace rows up to this ts are sealed in the chain
@@ -91,15 +91,15 @@ def write_batch(conn: Connection, *, rows: list[Row], events: list[Pending],
     # B: readings.
     if rows:
         conn.execute(_insert_ignore(readings, dialect), [
-            {"station": s, "ts": ts, "spo2": o, "pr": p, "pi": pi, "flags": fl}
-            for s, ts, o, p, pi, fl in rows])
+            {"station": s, "ts": ts, "spo2": o, "pr": pr, "pi": pi, "flags": fl}
+            for s, ts, o, pr, pi, fl in rows])
     # C: the same rows into each incident's own trace.
-    trace_rows = []
+    trace_rows: list[dict[str, Any]] = []
     for live in lives.values():
-        for s, ts, o, p, pi, fl in rows:
+        for s, ts, o, pr, pi, fl in rows:
             if s == live.station and ts >= live.start_ts and (
                     live.end_ts is None or ts <= live.end_ts):
-                trace_rows.append({"incident_id": live.id, "ts": ts, "spo2": o, "pr": p,
+                trace_rows.append({"incident_id": live.id, "ts": ts, "spo2": o, "pr": pr,
                                    "pi": pi, "flags": fl})
     if trace_rows:
         conn.execute(_insert_ignore(incident_trace, dialect), trace_rows)
@@ -110,7 +110,7 @@ def write_batch(conn: Connection, *, rows: list[Row], events: list[Pending],
     touched: list[str] = []
     if events:
         seq, prev = _lock_head(conn, CHAIN_INCIDENTS)
-        values = []
+        chained: list[dict[str, Any]] = []
         for p in events:
             data = dict(p.data)
             if p.seal:
@@ -131,14 +131,14 @@ def write_batch(conn: Connection, *, rows: list[Row], events: list[Pending],
             seq += 1
             text = canonical(data)
             h = event_hash(prev, seq, p.incident_id, p.kind, p.ts, p.t, p.actor, text, now)
-            values.append({"seq": seq, "incident_id": p.incident_id, "kind": p.kind,
+            chained.append({"seq": seq, "incident_id": p.incident_id, "kind": p.kind,
                            "ts": p.ts, "t": p.t, "actor": p.actor, "data": text,
                            "recorded_ts": now, "prev_hash": prev, "hash": h})
             prev = h
             if p.kind != "trace_sealed" and p.incident_id not in touched:
                 touched.append(p.incident_id)
-        if values:
-            conn.execute(insert(incident_events), values)
+        if chained:
+            conn.execute(insert(incident_events), chained)
             heads[CHAIN_INCIDENTS] = _set_head(conn, CHAIN_INCIDENTS, seq, prev)
     # E: the summary rows (a cache of the events, checked by verify).
     for iid in touched:
@@ -177,12 +177,12 @@ def write_batch(conn: Connection, *, rows: list[Row], events: list[Pending],
             there = conn.execute(select(table.c.hash).where(table.c.seq == seq)).scalar()
             if there != h:  # removed or replaced since this session saw it
                 heads[chain] = (seq, h)
-        values = {"heartbeat_ts": now, "heartbeat_real_ts": real_now,
-                  "anchor": json.dumps({str(k): list(v) for k, v in sorted(heads.items())})}
+        beat: dict[str, Any] = {
+            "heartbeat_ts": now, "heartbeat_real_ts": real_now,
+            "anchor": json.dumps({str(k): list(v) for k, v in sorted(heads.items())})}
         if end_session:
-            values.update(ended_ts=now, end_reason="stopped")
-        conn.execute(update(sessions).where(sessions.c.id == session_id)
-                     .values(values))
+            beat.update(ended_ts=now, end_reason="stopped")
+        conn.execute(update(sessions).where(sessions.c.id == session_id).values(beat))
     return done
 
 
@@ -200,8 +200,8 @@ def _set_head(conn: Connection, chain: int, seq: int, last: str) -> tuple[int, s
     return seq, last
 
 
-def _append(conn: Connection, chain: int, table: Any, entries: list[dict[str, Any]],
-            now: float, link: Any) -> tuple[int, str]:
+def _append(conn: Connection, chain: int, table: Table, entries: list[dict[str, Any]],
+            now: float, link: Callable[[str, dict[str, Any]], str]) -> tuple[int, str]:
     seq, prev = _lock_head(conn, chain)
     values = []
     for entry in entries:
@@ -213,7 +213,7 @@ def _append(conn: Connection, chain: int, table: Any, entries: list[dict[str, An
     return _set_head(conn, chain, seq, prev)
 
 
-def _insert_ignore(table: Any, dialect: str) -> Any:
+def _insert_ignore(table: Table, dialect: str) -> Insert:
     if dialect == "postgresql":
         return postgresql.insert(table).on_conflict_do_nothing()
     return sqlite.insert(table).on_conflict_do_nothing()

@@ -61,14 +61,16 @@ class Rig:
 
     def crash(self) -> None:
         """The process dies: no close(), nothing more written, the session left open."""
-        from oximon.store.store import _OPEN_SESSIONS
+        from oximon.store.sessions import OPEN_SESSIONS
 
         store = self.store
-        with store._cond:
-            store._stop, store._requested, store._done = True, 0, 0
-            store._cond.notify_all()
-        store._thread.join(5)
-        _OPEN_SESSIONS.pop(store.session_id, None)
+        queue = store._queue
+        with queue.cond:
+            queue.stop, queue.requested, queue.done = True, 0, 0
+            queue.cond.notify_all()
+        assert queue.thread is not None
+        queue.thread.join(5)
+        OPEN_SESSIONS.pop(store.session_id, None)
         store.engine.dispose()
 
     def close(self) -> None:

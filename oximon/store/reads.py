@@ -1,0 +1,110 @@
+"""The store's reads (the review API, the incidents CLI, reports): each in a plain
+deferred read, after this store's own pending writes, so a caller reads what it just
+recorded. The `Store` facade inherits them; they need only its engine, target and queue."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy import Connection, Engine, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from oximon.store import query, site_settings
+from oximon.store.db import unavailable
+from oximon.store.event_intake import SYSTEM
+from oximon.store.location import Target
+from oximon.store.open_incidents import PRE_S
+from oximon.store.record import IncidentRecord
+from oximon.store.schema import readings
+from oximon.store.write_queue import WriteQueue
+
+
+class StoreReads:
+    """Queries over the stored records."""
+
+    engine: Engine
+    target: Target
+    _queue: WriteQueue
+
+    def settle(self, timeout: float = 10.0) -> bool:
+        """Wait until the writes asked for so far were attempted. True if nothing failed."""
+        return self._queue.settle(timeout)
+
+    def settings(self) -> dict[str, float]:
+        """The site settings kept in the store (defaults where none was set)."""
+        with self._reading() as conn:
+            return site_settings.read(conn)
+
+    # -- queries (the review API) ---------------------------------------------------------
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        """A plain (deferred) read; this store's own writes handed to the writer are
+        waited for first, so a caller reads what it just recorded."""
+        if self._queue.thread is not None and not self._queue.in_writer_thread():
+            self.settle()
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise unavailable(self.target, exc) from None
+
+    def list_incidents(self, q: query.IncidentQuery | None = None, **filters: Any
+                       ) -> list[query.IncidentSummary]:
+        with self._reading() as conn:
+            return query.list_incidents(conn, q or query.IncidentQuery(**filters))
+
+    def count_incidents(self, q: query.IncidentQuery | None = None, **filters: Any) -> int:
+        with self._reading() as conn:
+            return query.count_incidents(conn, q or query.IncidentQuery(**filters))
+
+    def station_aliases(self) -> list[tuple[str, str]]:
+        with self._reading() as conn:
+            return query.station_aliases(conn)
+
+    def resolve_id(self, text: str) -> str | None:
+        with self._reading() as conn:
+            return query.resolve_id(conn, text)
+
+    def get_incident(self, incident_id: str, with_trace: bool = True) -> IncidentRecord | None:
+        with self._reading() as conn:
+            return query.get_incident(conn, incident_id, with_trace)
+
+    def iter_records(self, q: query.IncidentQuery | None = None) -> list[IncidentRecord]:
+        with self._reading() as conn:
+            return list(query.iter_records(conn, q or query.IncidentQuery()))
+
+    def audit_entries(self, **filters: Any) -> list[dict[str, Any]]:
+        with self._reading() as conn:
+            return query.audit_entries(conn, **filters)
+
+    def alarm_history(self, since_ts: float | None = None, until_ts: float | None = None,
+                      stations: list[str | None] | None = None,
+                      limit: int | None = None) -> list[dict[str, Any]]:
+        """Every alarm state change kept (who, when, station, condition, priority)."""
+        with self._reading() as conn:
+            return query.alarm_history(conn, since_ts, until_ts, stations, limit)
+
+    def incident_alarms(self, rec: IncidentRecord) -> list[dict[str, Any]]:
+        """The alarm log over an incident's period (its trace: 5 min before it opened until
+        it closed, or until now), for its station and for the system."""
+        until = rec.closed_ts if rec.closed_ts is not None else None
+        return self.alarm_history(rec.opened_ts - PRE_S, until, [rec.station, SYSTEM, None])
+
+    def verify(self) -> tuple[int, int, list[query.Problem]]:
+        with self._reading() as conn:
+            return query.verify(conn)
+
+    def chain_heads(self) -> dict[str, tuple[int, str]]:
+        with self._reading() as conn:
+            return query.chain_heads(conn)
+
+    def readings(self, station: str, since_ts: float | None = None) -> list[tuple]:
+        r = readings.c
+        stmt = select(r.ts, r.spo2, r.pr, r.pi, r.flags).where(r.station == station)
+        if since_ts is not None:
+            stmt = stmt.where(r.ts >= since_ts)
+        with self._reading() as conn:
+            return [tuple(x) for x in conn.execute(stmt.order_by(r.ts))]
+
