@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from itertools import repeat
 
 import numpy as np
@@ -168,7 +169,7 @@ class FiveByteParser:
                         flag_objs, signal.tolist(), pleth_objs))
 
 
-def _object_table(items: list[object]) -> np.ndarray:
+def _object_table(items: Sequence[object]) -> np.ndarray:
     table = np.empty(len(items), dtype=object)
     for i, item in enumerate(items):  # element-wise: numpy would unpack the tuples
         table[i] = item
