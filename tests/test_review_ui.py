@@ -127,7 +127,7 @@ def test_login_filter_open_sign_off_amend(qtbot, rig, tmp_path):
     # replay: the cursor walks the trace and the readout follows
     lo, hi = detail.plot.span
     detail.replay_step(300)
-    assert detail.plot.cursor.value() == pytest.approx(min(lo + 300, hi))
+    assert detail.plot.cursor_line.value() == pytest.approx(min(lo + 300, hi))
     assert "SpO₂" in detail.readout.text() or "no reading" in detail.readout.text()
 
     # sign off with a note and the debrief flag
