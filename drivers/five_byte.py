@@ -13,8 +13,8 @@ The two devices differ only in what some bits mean, so each is a `FiveByteModel`
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from itertools import repeat
 
 import numpy as np

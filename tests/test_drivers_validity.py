@@ -17,9 +17,8 @@ from oximon.drivers.five_byte import FiveByteParser
 from oximon.drivers.frames import Parser, Reading
 from oximon.drivers.plx import PacketParser
 from oximon.engine import Engine
-from oximon.types import EngineEvent
 from oximon.profile import load_profile
-from oximon.types import Flags, Station
+from oximon.types import EngineEvent, Flags, Station
 
 
 def v7(real: bytes) -> str:

@@ -37,6 +37,7 @@ def run_dashboard(engine: Engine, kiosk: bool = False, title: str | None = None,
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)  # the window needs widgets, not a core app
     app.setApplicationName("oximon")
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

@@ -340,7 +340,7 @@ class DevicesDialog(QDialog):
 
     def health_rows(self) -> list[tuple[str, ...]]:
         now = self.model.now()
-        rows = []
+        rows: list[tuple[str, ...]] = []
         for sid in self.model.station_ids():
             live = self.model.live(sid)
             st = live.station
