@@ -18,7 +18,7 @@ from oximon.drivers.replay import ReplaySource
 from oximon.engine import Engine
 from oximon.profile import load_profile
 from oximon.recording import read_recording
-from oximon.types import Station
+from oximon.types import EngineEvent, Station
 from tests.synthetic import generate, write_csv
 
 
@@ -41,9 +41,13 @@ def _engine_run(path, profile) -> tuple[list[tuple], list[tuple]]:
     clock = ManualClock()
     engine = Engine(clock, profile, Watched)
     engine.add_station(Station("replay-1"), ReplaySource(str(path)))
-    raised: list[tuple] = []
-    engine.subscribe(lambda ev: ev.type == "alarm" and ev.state == "raised"
-                     and raised.append((ev.fields["condition"], ev.t)))
+    raised: list[tuple[str, float]] = []
+
+    def on_event(ev: EngineEvent) -> None:
+        if ev.type == "alarm" and ev.state == "raised":
+            raised.append((ev.fields["condition"], ev.t))
+
+    engine.subscribe(on_event)
 
     async def main():
         task = asyncio.create_task(engine.run())
