@@ -5,10 +5,12 @@ a silent device never leaves old numbers on its tile."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
+from typing import Any
 
 from PySide6.QtCore import Qt
 
-from oximon.types import DeviceState, Priority, StateChange
+from oximon.types import DeviceState, Priority, SourceEvent, StateChange
 from oximon.ui.model import ActiveAlarm
 from tests.test_dashboard_flows import Rig
 
@@ -37,9 +39,9 @@ def test_vital_high_alarm_outranks_an_escalated_lost_device(qtbot):
 
 
 def test_sort_key_orders_by_priority_then_vital_then_escalated():
-    def alarm(**kw) -> ActiveAlarm:
-        base = dict(station="s", condition="c", priority=Priority.HIGH, raised_t=0.0)
-        return ActiveAlarm(**(base | kw))
+    def alarm(**kw: Any) -> ActiveAlarm:
+        base = ActiveAlarm(station="s", condition="c", priority=Priority.HIGH, raised_t=0.0)
+        return replace(base, **kw)
 
     escalated_tech = alarm(station="a", technical=True, escalated=True, raised_t=1.0)
     vital = alarm(station="b", raised_t=5.0)
@@ -52,7 +54,7 @@ def test_sort_key_orders_by_priority_then_vital_then_escalated():
     assert math.isfinite(ordered[0].raised_t)
 
 
-def test_a_silent_device_never_leaves_old_numbers_or_a_frozen_wave(qtbot):
+def test_a_silent_device_never_leaves_old_numbers_or_a_frozen_wave(qtbot, monkeypatch):
     """No state change, no samples: after 3 s the tile says so instead of the last value."""
     rig = Rig(qtbot, 2)
     w = rig.window
@@ -64,10 +66,10 @@ def test_a_silent_device_never_leaves_old_numbers_or_a_frozen_wave(qtbot):
     rig.engine.stations["s1"].state = DeviceState.STREAMING  # nothing says it stopped
     feed = rig.engine.feed
 
-    def feed_all_but_s1(sid, item):
+    def feed_all_but_s1(sid: str, item: SourceEvent) -> None:
         if sid != "s1":
             feed(sid, item)
-    rig.engine.feed = feed_all_but_s1
+    monkeypatch.setattr(rig.engine, "feed", feed_all_but_s1)
     try:
         rig.run(silent_from + 2.5)
         assert tile.stack.currentIndex() == 0  # under 3 s: still a current reading
@@ -79,7 +81,7 @@ def test_a_silent_device_never_leaves_old_numbers_or_a_frozen_wave(qtbot):
         assert tile.wave._path.elementCount() == 0  # no frozen pleth
         assert w.tiles["s2"].stack.currentIndex() == 0
     finally:
-        rig.engine.feed = feed
+        monkeypatch.undo()
     rig.run(silent_from + 5.0)
     assert tile.stack.currentIndex() == 0 and tile.wave._path.elementCount() > 0
 

@@ -13,6 +13,7 @@ from oximon.clock import ManualClock
 from oximon.engine import Engine
 from oximon.profile import load_profile
 from oximon.types import (
+    ConditionChange,
     DeviceInfo,
     DeviceState,
     EngineEvent,
@@ -295,19 +296,19 @@ class OpensOnHighAlarm:
     def __init__(self, log: FakeIncidentLog):
         self.log = log
 
-    def on_sample(self, station, sample) -> None:
+    def on_sample(self, station: str, sample: Sample) -> None:
         pass
 
-    def on_event(self, event: EngineEvent) -> list[EngineEvent]:
+    def on_event(self, event: EngineEvent) -> list[EngineEvent | ConditionChange]:
         if (event.type, event.state) == ("alarm", "raised") and \
-                event.fields.get("priority") == "high":
+                event.fields.get("priority") == "high" and event.station is not None:
             if self.log.current_incident(event.station):  # one incident per episode
                 return []
             iid = self.log.open_incident(event.station, event.t, "alarm")
             return [EngineEvent("incident", "opened", event.t, event.station, {"id": iid})]
         return []
 
-    def flush(self) -> list[EngineEvent]:
+    def flush(self) -> list[EngineEvent | ConditionChange]:
         return []
 
     def close(self) -> None:

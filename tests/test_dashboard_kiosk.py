@@ -108,7 +108,7 @@ def test_applied_settings_are_saved_for_the_next_start_and_audited(qtbot, tmp_pa
     config = load_config(site)
     clock = ManualClock()
     store = open_store(f"sqlite:///{tmp_path / 'o.db'}", clock=clock, writer=True)
-    engine = build_engine(clock, load_profile(None), open_sources(demo_specs(1)), store)
+    engine = build_engine(clock, load_profile(None), list(open_sources(demo_specs(1))), store)
     wiring = seams(engine, store, engine.profile, config, demo=False, from_config=True)
     session = SupervisorSession(PasswordFile(tmp_path / "sup.json"), kdf_n=2**10)
     session.set_password("night-shift-42", by="sup-1")
