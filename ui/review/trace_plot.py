@@ -39,7 +39,7 @@ def rel_words(seconds: float) -> str:
 
 
 class _RelAxis(pg.AxisItem):
-    def tickStrings(self, values, scale, spacing):
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         return [rel_words(v) for v in values]
 
 
