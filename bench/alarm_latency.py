@@ -153,9 +153,13 @@ async def bench(stations: int, duration: float, db: str | None, lock: bool) -> l
         loop.call_soon(engine.acknowledge, event.station, payload(event)["condition"], "bench")
 
     engine.subscribe(on_event)
-    system = []
-    engine.subscribe(lambda e: e.station == "system" and e.kind == "alarm"
-                     and system.append(f"{payload(e)['condition']} {e.state}"))
+    system: list[str] = []
+
+    def on_system_alarm(e: EngineEvent) -> None:
+        if e.station == "system" and e.kind == "alarm":
+            system.append(f"{payload(e)['condition']} {e.state}")
+
+    engine.subscribe(on_system_alarm)
     t0, cpu0 = time.perf_counter(), time.process_time()
     await engine.run(duration=duration)
     wall, cpu = time.perf_counter() - t0, time.process_time() - cpu0

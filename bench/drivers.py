@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from oximon.drivers import viatom
+from oximon.drivers import berrymed, viatom
 from oximon.drivers.protocols import PROTOCOLS
 
 GOAL_S = 0.5
@@ -96,7 +96,7 @@ def main() -> None:
 
     data = berrymed_hour()
     secs, frames = timed(run_feeds("berrymed", [data]))
-    p = PROTOCOLS["berrymed"].new_parser()
+    p = berrymed.parser()  # the five-byte parser, for its columnar path
     t0 = time.perf_counter()
     cols = p.feed_columns(data)
     col_secs = time.perf_counter() - t0

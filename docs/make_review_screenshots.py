@@ -17,11 +17,12 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import make_sample_month as sample
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from oximon.review_store import StoreReview
 from oximon.store import open_store
 from oximon.supervisor import PasswordFile, SupervisorSession
+from oximon.ui.qtdates import to_qdate
 from oximon.ui.review.window import ReviewWindow
 
 OUT = sample.ROOT / "docs" / "screenshots"
@@ -39,7 +40,7 @@ def run() -> int:
         session.set_password("sample-password", by="sup-1")  # first use unlocks
         window = ReviewWindow(review, session, today=date(2026, 3, 31), site="Sample OPS")
         window.resize(1366, 768)
-        window.browser.since.setDate(date(2026, 3, 1))
+        window.browser.since.setDate(to_qdate(date(2026, 3, 1)))
         window.show()
         app.processEvents()
         shot(window, OUT / "review-browser.png")
@@ -61,7 +62,7 @@ def run() -> int:
     return 0
 
 
-def shot(window, path: Path) -> None:  # type: ignore[no-untyped-def]
+def shot(window: QWidget, path: Path) -> None:
     QApplication.processEvents()
     window.grab().save(str(path))
     print(f"wrote {path.relative_to(sample.ROOT)}")

@@ -27,6 +27,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from oximon.cli import main  # noqa: E402
 from oximon.cli.simulate import simulate_month  # noqa: E402
+from oximon.review import Incident, ReviewBackend  # noqa: E402
 
 OUT = ROOT / "docs" / "sample-report"
 MONTH = "2026-03"
@@ -63,7 +64,7 @@ def run() -> int:
     return 0
 
 
-def pick_example(review, ids: list[str]):  # type: ignore[no-untyped-def]
+def pick_example(review: ReviewBackend, ids: list[str]) -> Incident:
     """An incident worth showing: signed off, naloxone (two doses if any), amended."""
     incidents = [review.get_incident(i) for i in ids]
     return max(incidents, key=lambda i: (i.reviewed, len(i.naloxone_ts), len(i.amendments),

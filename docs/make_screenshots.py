@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -21,20 +22,24 @@ from PySide6.QtWidgets import QApplication
 from oximon.cli.review import build_session
 from oximon.cli.wiring import build_engine, demo_specs, open_sources
 from oximon.clock import ManualClock
+from oximon.ports import Source
 from oximon.profile import load_profile
 from oximon.review_store import StoreReview
-from oximon.store import open_store
+from oximon.store import Store, open_store
 from oximon.supervisor import PasswordFile
+from oximon.types import Station
 from oximon.ui.app import build_window
+from oximon.ui.dashboard import DashboardWindow
 from oximon.ui.response import RESCUE
 from oximon.ui.settings import StoreAuditSink
 from oximon.ui.sim_drive import SimDriver
 
 SIZE = (1366, 768)
-STORES = []  # closed at the end
+STORES: list[Store] = []  # closed at the end
 
 
-def make(specs: list[str], until: float, size=SIZE, **options):
+def make(specs: list[str], until: float, size: tuple[int, int] = SIZE,
+         **options: Any) -> tuple[DashboardWindow, SimDriver]:
     """A window wired as `oximon dashboard` wires it — the real alarm manager, an incident
     store (SQLite in a throwaway folder), supervisor session and review — fed in virtual
     time up to `until`."""
@@ -42,7 +47,8 @@ def make(specs: list[str], until: float, size=SIZE, **options):
     folder = Path(tempfile.mkdtemp(prefix="oximon-screenshots-"))
     store = open_store(f"sqlite:///{folder / 'oximon.db'}", clock=clock, writer=True)
     STORES.append(store)
-    engine = build_engine(clock, load_profile(None), open_sources(specs), store)
+    stations: list[tuple[Station, Source | None]] = list(open_sources(specs))
+    engine = build_engine(clock, load_profile(None), stations, store)
     review = StoreReview(store)
     session = build_session(review, 300.0, PasswordFile(folder / "supervisor.json"))
     window = build_window(engine, title="oximon", incident_log=store, review=review,
@@ -55,8 +61,9 @@ def make(specs: list[str], until: float, size=SIZE, **options):
     return window, driver
 
 
-def settle(window) -> None:
+def settle(window: DashboardWindow) -> None:
     app = QApplication.instance()
+    assert app is not None
     for _ in range(6):  # re-layouts (grid, fonts that follow sizes) are queued
         window.redraw()
         app.processEvents()

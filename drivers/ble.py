@@ -91,7 +91,7 @@ def classify(exc: BaseException, address: str = "") -> Failure:
     if isinstance(exc, BleakError) and "adapter" in str(exc).lower():
         return Failure(ErrorClass.UNAVAILABLE, NO_BLUETOOTH.format(why=str(exc).rstrip(".")))
     if isinstance(exc, BleakError | OSError | EOFError):
-        return Failure(ErrorClass.BUSY, f"Bluetooth error: {exc or type(exc).__name__}")
+        return Failure(ErrorClass.BUSY, f"Bluetooth error: {str(exc) or type(exc).__name__}")
     return Failure(ErrorClass.BUSY, f"{type(exc).__name__}: {exc}")
 
 

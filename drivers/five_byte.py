@@ -13,6 +13,7 @@ The two devices differ only in what some bits mean, so each is a `FiveByteModel`
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from itertools import repeat
 
@@ -168,7 +169,7 @@ class FiveByteParser:
                         flag_objs, signal.tolist(), pleth_objs))
 
 
-def _object_table(items: list[object]) -> np.ndarray:
+def _object_table(items: Sequence[object]) -> np.ndarray:
     table = np.empty(len(items), dtype=object)
     for i, item in enumerate(items):  # element-wise: numpy would unpack the tuples
         table[i] = item

@@ -208,12 +208,12 @@ def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndar
     if cand.size:
         start = np.ones(cand.size, dtype=bool)
         start[1:] = (cand[1:] != cand[:-1] + 1) | ((ta[cand[1:]] - ta[cand[:-1]]) > s.gap_ms)
-        first = np.flatnonzero(start)
-        i0, i1 = cand[first], cand[push(first[1:] - 1, cand.size - 1)]
+        heads = np.flatnonzero(start)
+        i0, i1 = cand[heads], cand[push(heads[1:] - 1, cand.size - 1)]
         wc = wa[cand]
         f.set_events(tf[i0], tf[i1], base_sum[i0], base_n[i0],
-                     np.minimum.reduceat(x[cand], first), np.add.reduceat(wc, first),
-                     np.add.reduceat(x[cand] * wc, first))
+                     np.minimum.reduceat(x[cand], heads), np.add.reduceat(wc, heads),
+                     np.add.reduceat(x[cand] * wc, heads))
     return f
 
 

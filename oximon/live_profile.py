@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import deque
+from typing import Any
 
 from oximon.pipeline import StationPipeline
 from oximon.profile import Profile
@@ -65,7 +66,7 @@ class ReplayablePipeline:
     def tick(self, now: float) -> list[ConditionChange]:
         return self._note(self.pipeline.tick(now))
 
-    def __getattr__(self, name: str):
+    def __getattr__(self, name: str) -> Any:
         # Anything else (e.g. `spo2_q`, `settings`) is the detectors' own.
         if name == "pipeline":
             raise AttributeError(name)

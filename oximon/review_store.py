@@ -10,6 +10,7 @@ sign-offs, amendments and audit entries back. No Qt, so the CLI can use it headl
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from typing import Any
 
 from oximon.review import (
@@ -37,16 +38,16 @@ def _alarms(events: list[dict[str, Any]]) -> tuple[AlarmSpan, ...]:
             spans.append(span)
             open_by_condition[cond] = span
             continue
-        span = open_by_condition.get(cond)
-        if span is None:
+        open_span = open_by_condition.get(cond)
+        if open_span is None:
             continue
-        if state == "acknowledged" and "acknowledged_ts" not in span:
-            span["acknowledged_ts"] = ev["ts"]
-            span["acknowledged_by"] = str(ev.get("by") or "")
+        if state == "acknowledged" and "acknowledged_ts" not in open_span:
+            open_span["acknowledged_ts"] = ev["ts"]
+            open_span["acknowledged_by"] = str(ev.get("by") or "")
         elif state == "escalated":
-            span["priority"] = str(ev.get("priority") or span["priority"])
+            open_span["priority"] = str(ev.get("priority") or open_span["priority"])
         elif state == "cleared":
-            span["cleared_ts"] = ev["ts"]
+            open_span["cleared_ts"] = ev["ts"]
             del open_by_condition[cond]
     return tuple(AlarmSpan(**s) for s in spans)
 
@@ -135,7 +136,7 @@ class StoreReview:
             return self.store.count_incidents(self._query(flt))
         return sum(1 for chunk in self._chunks(flt) for i in chunk if flt.matches(i))
 
-    def _chunks(self, flt: IncidentFilter, size: int = 500):  # type: ignore[no-untyped-def]
+    def _chunks(self, flt: IncidentFilter, size: int = 500) -> Iterator[list[Incident]]:
         offset = 0
         while True:
             records = self.store.iter_records(self._query(flt, limit=size, offset=offset))

@@ -64,9 +64,10 @@ class DiscreteEventClock:
     def _advance(self, loop: asyncio.AbstractEventLoop, idle_rounds: int) -> None:
         self._advancer = None
         # Other callbacks ready to run: let them run first (they may sleep too).
-        if loop._ready or idle_rounds < 2:  # type: ignore[attr-defined]
-            self._advancer = loop.call_soon(self._advance, loop,
-                                            0 if loop._ready else idle_rounds + 1)  # type: ignore[attr-defined]
+        # asyncio has no public "is a callback ready?": read the loop's private queue
+        ready = bool(loop._ready)  # type: ignore[attr-defined]
+        if ready or idle_rounds < 2:
+            self._advancer = loop.call_soon(self._advance, loop, 0 if ready else idle_rounds + 1)
             return
         while self._sleepers:
             due, _, fut = heapq.heappop(self._sleepers)

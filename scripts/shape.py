@@ -17,6 +17,7 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+from typing import TypeGuard
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("oximon", "drivers", "alerts", "ui")
@@ -34,15 +35,20 @@ def source_files() -> list[Path]:
     return [f for f in files if "migrations" not in f.parts]
 
 
-def spans(tree: ast.AST, kind: type | tuple[type, ...]) -> list[tuple[int, str, int]]:
+Named = ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def spans(tree: ast.AST, kind: type[Named] | tuple[type[Named], ...],
+          ) -> list[tuple[int, str, int]]:
     out = []
     for node in ast.walk(tree):
         if isinstance(node, kind):
-            out.append((node.end_lineno - node.lineno + 1, node.name, node.lineno))
+            end = node.end_lineno if node.end_lineno is not None else node.lineno
+            out.append((end - node.lineno + 1, node.name, node.lineno))
     return out
 
 
-def is_probe(node: ast.AST) -> bool:
+def is_probe(node: ast.AST) -> TypeGuard[ast.Call]:
     """getattr(x, "name", None) or getattr(x, "name", <default>) naming a method-ish
     attribute, not a dataclass field loop (getattr(row, col))."""
     return (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
@@ -77,11 +83,11 @@ def main() -> int:
     if args.wheel:
         with tempfile.TemporaryDirectory() as tmp:
             # A clean copy: a stale build/ or *.egg-info would list names long gone.
-            tree = Path(tmp) / "tree"
-            shutil.copytree(ROOT, tree, symlinks=True, ignore=shutil.ignore_patterns(
+            copy = Path(tmp) / "tree"
+            shutil.copytree(ROOT, copy, symlinks=True, ignore=shutil.ignore_patterns(
                 ".venv", ".git", "build", "dist", "*.egg-info", "__pycache__", ".*_cache"))
             subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q",
-                            "-w", tmp, str(tree)], check=True)
+                            "-w", tmp, str(copy)], check=True)
             wheel = next(Path(tmp).glob("*.whl"))
             with zipfile.ZipFile(wheel) as zf:
                 tops = sorted({n.split("/")[0] for n in zf.namelist()

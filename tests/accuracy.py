@@ -111,10 +111,12 @@ def evaluate(seeds: range, duration_s: float = 3600.0, lag_s: float = 0.0) -> Fi
         # 4. CT90 over the time the probe was on
         on = ~rec.gap
         truth_ct90 = 100.0 * np.count_nonzero(rec.truth[on] < 90) / max(1, on.sum())
-        f.ct90_errors.append(res.metrics["ct90"] - truth_ct90)
+        ct90 = res.metrics["ct90"]
+        assert ct90 is not None  # the probe was on for some of the recording
+        f.ct90_errors.append(ct90 - truth_ct90)
         rounded = np.round(rec.truth[on])  # a reading of 90 counts half, like analyze's
         knowable = 100.0 * float(np.clip(90.5 - rounded, 0.0, 1.0).mean()) if on.any() else 0.0
-        f.ct90_knowable_errors.append(res.metrics["ct90"] - knowable)
+        f.ct90_knowable_errors.append(ct90 - knowable)
         tr = rec.truth[on]
         f.ct90_ambiguous.append(100.0 * float(np.mean((tr >= 89.5) & (tr < 90.5))))
         # 3. artifacts alone raise no SpO2 alarm

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar
 
+from bleak.assigned_numbers import CharacteristicPropertyName
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.client import BaseBleakClient, NotifyCallback
 from bleak.backends.service import BleakGATTService, BleakGATTServiceCollection
@@ -27,7 +28,7 @@ from oximon.clock import Clock
 @dataclass
 class FakeChar:
     uuid: str
-    properties: list[str]
+    properties: list[CharacteristicPropertyName]
     value: bytes = b""
 
 
@@ -134,6 +135,11 @@ class FakeBackend(BaseBleakClient):
     async def stop_notify(self, characteristic: BleakGATTCharacteristic) -> None:
         return None
 
+    def _dropped(self) -> bool:
+        """Read afresh after an await (a plain `not self._connected` there would look
+        unreachable to mypy, which keeps the loop condition's narrowing)."""
+        return not self._connected
+
     async def _replay(self, callback: Callable[[bytearray], None]) -> None:
         p = self.peripheral
         assert p is not None
@@ -143,7 +149,7 @@ class FakeBackend(BaseBleakClient):
         sent_here, i = 0, 0
         while self._connected:
             await p.clock.sleep(p.interval)
-            if not self._connected:
+            if self._dropped():  # while asleep
                 return
             if drop is not None and sent_here >= drop:
                 self.drop_link()

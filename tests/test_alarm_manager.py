@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oximon.alerts import SYSTEM_STATION, AlarmManager
+from oximon.alerts import SYSTEM_STATION, AlarmManager, Audible
 from oximon.events import EngineEvent, payload, to_json
 from oximon.profile import Profile
 from oximon.types import ConditionChange, Priority
@@ -21,6 +21,13 @@ def on(station: str, cond: str, t: float, prio: Priority = HIGH, value: float | 
 def off(station: str, cond: str, t: float, prio: Priority = HIGH,
         value: float | None = None) -> ConditionChange:
     return ConditionChange(station, cond, False, t, prio, value=value)
+
+
+def sounding(m: AlarmManager) -> Audible:
+    """What the manager sounds (failing when it is silent)."""
+    audible = m.audible()
+    assert audible is not None
+    return audible
 
 
 def states(events: list[EngineEvent]) -> list[tuple[str, str, str | None]]:
@@ -107,7 +114,7 @@ def test_worse_condition_re_alarms_after_acknowledge(manager: AlarmManager) -> N
     assert manager.audible() is None
     events = manager.on_condition(on("b1", "spo2_severe", 330.0, value=83.0))
     assert states(events) == [("alarm", "raised", "spo2_severe")]
-    assert manager.audible() is not None and manager.audible().priority is HIGH
+    assert sounding(manager).priority is HIGH
     assert [v.condition for v in manager.active_alarms()] == ["spo2_severe", "spo2_low"]
 
 
@@ -122,7 +129,7 @@ def test_unacknowledged_high_alarm_escalates_after_30_s_once(manager: AlarmManag
     assert seen == events  # the notification hook got it
     assert m.tick(400.0) == []  # escalates once
     assert m.active_alarms()[0].state == "escalated"
-    assert m.audible().escalated
+    assert sounding(m).escalated
 
 
 def test_acknowledged_high_alarm_does_not_escalate(manager: AlarmManager) -> None:
@@ -208,11 +215,11 @@ def test_resume_by_hand_and_zero_pause_profile() -> None:
 def test_audible_is_the_highest_unacknowledged_priority(manager: AlarmManager) -> None:
     assert manager.audible() is None
     manager.on_condition(on("b1", "battery_low", 1.0, LOW, technical=True))
-    assert manager.audible().priority is LOW
+    assert sounding(manager).priority is LOW
     manager.on_condition(on("b2", "no_reading", 2.0, MEDIUM, technical=True))
-    assert manager.audible().priority is MEDIUM
+    assert sounding(manager).priority is MEDIUM
     manager.acknowledge(3.0, "b2")
-    assert manager.audible().priority is LOW
+    assert sounding(manager).priority is LOW
 
 
 def test_history_keeps_every_state_change_and_who(manager: AlarmManager) -> None:

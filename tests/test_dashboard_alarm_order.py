@@ -9,7 +9,7 @@ import math
 from PySide6.QtCore import Qt
 
 from oximon.alarms import AlarmView
-from oximon.types import DeviceState, Priority, StateChange
+from oximon.types import DeviceState, Priority, SourceEvent, StateChange
 from tests.test_dashboard_flows import Rig
 
 
@@ -54,7 +54,7 @@ def test_sort_key_orders_by_priority_then_vital_then_escalated():
     assert math.isfinite(ordered[0].raised_t)
 
 
-def test_a_silent_device_never_leaves_old_numbers_or_a_frozen_wave(qtbot):
+def test_a_silent_device_never_leaves_old_numbers_or_a_frozen_wave(qtbot, monkeypatch):
     """No state change, no samples: after 3 s the tile says so instead of the last value."""
     rig = Rig(qtbot, 2)
     w = rig.window
@@ -66,10 +66,10 @@ def test_a_silent_device_never_leaves_old_numbers_or_a_frozen_wave(qtbot):
     rig.engine.stations["s1"].state = DeviceState.STREAMING  # nothing says it stopped
     feed = rig.engine.feed
 
-    def feed_all_but_s1(sid, item):
+    def feed_all_but_s1(sid: str, item: SourceEvent) -> None:
         if sid != "s1":
             feed(sid, item)
-    rig.engine.feed = feed_all_but_s1
+    monkeypatch.setattr(rig.engine, "feed", feed_all_but_s1)
     try:
         rig.run(silent_from + 2.5)
         assert tile.stack.currentIndex() == 0  # under 3 s: still a current reading
@@ -81,7 +81,7 @@ def test_a_silent_device_never_leaves_old_numbers_or_a_frozen_wave(qtbot):
         assert tile.wave._path.elementCount() == 0  # no frozen pleth
         assert w.tiles["s2"].stack.currentIndex() == 0
     finally:
-        rig.engine.feed = feed
+        monkeypatch.undo()
     rig.run(silent_from + 5.0)
     assert tile.stack.currentIndex() == 0 and tile.wave._path.elementCount() > 0
 

@@ -14,6 +14,7 @@ from oximon.engine import Engine
 from oximon.events import AlarmRaised, EngineEvent, IncidentClosed, IncidentOpened
 from oximon.profile import load_profile
 from oximon.types import (
+    ConditionChange,
     DeviceInfo,
     DeviceState,
     Flags,
@@ -149,7 +150,7 @@ def test_pacer_and_naloxone_countdown_follow_the_engine_clock(qtbot):
     panel.tap_toggle(RESCUE)
     for t, words in ((10.2, "● BREATHE NOW ●"), (12.0, "next breath in 3 s"),
                      (14.9, "next breath in 1 s"), (15.1, "● BREATHE NOW ●")):
-        w.model.engine.clock.set(t)
+        rig.clock.set(t)  # the engine's clock
         w.redraw()
         assert panel.pacer.text() == words
     rig.clock.set(20.0)
@@ -215,7 +216,8 @@ def test_escalated_alarm_takes_the_screen_until_acknowledged(qtbot):
     assert not w.overlay.isVisible()  # severe (< 85 for 5 s) raised at ~5 s, not escalated
     rig.run(40.0, {"s3": 80.0})
     assert w.overlay.isVisible()
-    assert w.overlay.geometry() == w.centralWidget().rect()
+    central = w.centralWidget()
+    assert central is not None and w.overlay.geometry() == central.rect()
     assert "Booth 3" in w.overlay.title.text()
     assert "not acknowledged" in w.overlay.subtitle.text()
     qtbot.mouseClick(w.overlay.ack, Qt.MouseButton.LeftButton)  # by touch/click
@@ -298,10 +300,10 @@ class OpensOnHighAlarm:
     def __init__(self, log: FakeIncidentLog):
         self.log = log
 
-    def on_sample(self, station, sample) -> None:
+    def on_sample(self, station: str, sample: Sample) -> None:
         pass
 
-    def on_event(self, event: EngineEvent) -> list[EngineEvent]:
+    def on_event(self, event: EngineEvent) -> list[EngineEvent | ConditionChange]:
         if isinstance(event, AlarmRaised) and event.priority is Priority.HIGH:
             if self.log.current_incident(event.station):  # one incident per episode
                 return []
@@ -309,7 +311,7 @@ class OpensOnHighAlarm:
             return [IncidentOpened(t=event.t, station=event.station, id=iid)]
         return []
 
-    def flush(self) -> list[EngineEvent]:
+    def flush(self) -> list[EngineEvent | ConditionChange]:
         return []
 
     def tick(self, now: float) -> list[EngineEvent]:

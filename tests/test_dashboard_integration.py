@@ -11,6 +11,7 @@ import stat
 import subprocess
 import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QTimer
@@ -31,7 +32,8 @@ from oximon.store import open_store
 from oximon.supervisor import PasswordFile, SupervisorSession
 from oximon.types import Sample
 from oximon.ui.app import build_window
-from oximon.ui.devices import FoundDevice, ScanResult, simulated_discovery
+from oximon.ui.devices import Discovery, FoundDevice, Scan, ScanResult, simulated_discovery
+from oximon.ui.qtdates import to_qdate
 from oximon.ui.response import AFTERCARE, CPR, OUTCOMES, OXYGEN, RESCUE, SIGNS, SINGLE
 from oximon.ui.review.login import LoginDialog
 from oximon.ui.review.window import ReviewWindow
@@ -54,7 +56,7 @@ def wired(qtbot, tmp_path):
     clock = ManualClock()
     store = open_store(f"sqlite:///{tmp_path / 'oximon.db'}", clock=clock, writer=True)
     profile = load_profile(None)
-    engine = build_engine(clock, profile, open_sources(demo_specs(2)), store)
+    engine = build_engine(clock, profile, list(open_sources(demo_specs(2))), store)
     review = StoreReview(store)
     mono = FakeMono()
     session = SupervisorSession(PasswordFile(tmp_path / "cfg" / "supervisor.json"),
@@ -184,8 +186,9 @@ def test_review_window_opens_on_the_same_store_and_session(qtbot, wired):
     store.flush()
     review = window.open_review()
     assert isinstance(review, ReviewWindow)
+    assert isinstance(review.backend, StoreReview)
     assert review.session is session and review.backend.store is store
-    review.browser.since.setDate(date(2025, 12, 1))  # the ManualClock's wall is 2026-01-01
+    review.browser.since.setDate(to_qdate(date(2025, 12, 1)))  # ManualClock's wall: 2026-01-01
     assert iid in review.browser.row_ids()
     assert "Peer view" in review.lock_bar.text()
     session.set_password(PASSWORD, by="sup-2")  # first use unlocks
@@ -202,7 +205,7 @@ def test_review_button_is_off_without_a_store(qtbot):
     from oximon.engine import Engine
 
     engine = Engine(clock, load_profile(None), AlarmManager)
-    window = build_window(engine, session=SupervisorSession(PasswordFile(os.devnull)))
+    window = build_window(engine, session=SupervisorSession(PasswordFile(Path(os.devnull))))
     qtbot.addWidget(window)
     assert not window.buttons["Review incidents…"].isEnabled()
     assert window.open_review() is None
@@ -210,6 +213,16 @@ def test_review_button_is_off_without_a_store(qtbot):
 
 
 # -- discovery --------------------------------------------------------------------------
+def run_discovery(discover: Discovery) -> ScanResult:
+    async def main() -> Scan:
+        found = discover()
+        return found if isinstance(found, list | ScanResult) else await found
+
+    result = asyncio.run(main())
+    assert isinstance(result, ScanResult)
+    return result
+
+
 def test_discovery_lists_ble_oximeters_and_serial_ports(qtbot, wired):
     window, engine, *_ = wired
 
@@ -221,7 +234,7 @@ def test_discovery_lists_ble_oximeters_and_serial_ports(qtbot, wired):
 
     ports = [PortInfo("/dev/ttyUSB0", "CP2102 USB to UART", "0001")]
     discover = hardware_discovery(engine, scan=scan, list_ports=lambda: ports)
-    result = asyncio.run(discover())
+    result = run_discovery(discover)
     assert [(d.spec, d.transport) for d in result.devices] == [
         ("ble:AA:BB:CC:DD:EE:01:berrymed", "ble"), ("ble:AA:BB:CC:DD:EE:03:viatom", "ble"),
         ("serial:/dev/ttyUSB0", "serial")]
@@ -332,7 +345,7 @@ def test_pair_rename_swap_remove_are_saved_to_the_site_file(qtbot, tmp_path):
 
     # A restart from the file: the same booths, aliases and devices.
     again = configured_stations(load_config(path))
-    assert [(st.id, st.booth, st.alias, src.info.address) for st, src in again] == [
+    assert [(st.id, st.booth, st.alias, src and src.info.address) for st, src in again] == [
         ("booth-2", "1", "Corner", "sim:normal:2"), ("booth-1", "2", "Door", "sim:normal:1"),
         ("sim-1", "4", "Blue chair", "sim:normal:8")]
 
@@ -343,7 +356,7 @@ def test_demo_and_command_line_sources_do_not_touch_the_site_file(tmp_path):
     clock = ManualClock()
     store = open_store(f"sqlite:///{tmp_path / 'o.db'}", clock=clock, writer=True)
     try:
-        engine = build_engine(clock, load_profile(None), open_sources(demo_specs(1)), store)
+        engine = build_engine(clock, load_profile(None), list(open_sources(demo_specs(1))), store)
         assert seams(engine, store, engine.profile, cfg, demo=True,
                      from_config=False)["station_book"] is None
         assert seams(engine, store, engine.profile, cfg, demo=False,

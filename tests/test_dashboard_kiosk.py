@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QCloseEvent
+from PySide6.QtWidgets import QDoubleSpinBox
 
 from tests.test_dashboard_flows import Rig
 
@@ -108,7 +109,7 @@ def test_applied_settings_are_saved_for_the_next_start_and_audited(qtbot, tmp_pa
     config = load_config(site)
     clock = ManualClock()
     store = open_store(f"sqlite:///{tmp_path / 'o.db'}", clock=clock, writer=True)
-    engine = build_engine(clock, load_profile(None), open_sources(demo_specs(1)), store)
+    engine = build_engine(clock, load_profile(None), list(open_sources(demo_specs(1))), store)
     wiring = seams(engine, store, engine.profile, config, demo=False, from_config=True)
     session = SupervisorSession(PasswordFile(tmp_path / "sup.json"), kdf_n=2**10)
     session.set_password("night-shift-42", by="sup-1")
@@ -119,7 +120,9 @@ def test_applied_settings_are_saved_for_the_next_start_and_audited(qtbot, tmp_pa
     try:
         dialog = window.open_settings()
         qtbot.addWidget(dialog)
-        dialog.editors["spo2_low.threshold"].setValue(88.0)
+        threshold = dialog.editors["spo2_low.threshold"]
+        assert isinstance(threshold, QDoubleSpinBox)
+        threshold.setValue(88.0)
         assert dialog.apply_changes()
         assert "Saved for the next start" in dialog.status.text()
         dialog.close()
@@ -158,7 +161,9 @@ def test_demo_settings_say_they_are_not_kept(qtbot, tmp_path):
     rig.window.session.set_password("night-shift-42", by="sup-1")
     dialog = rig.window.open_settings()
     qtbot.addWidget(dialog)
-    dialog.editors["spo2_low.threshold"].setValue(88.0)
+    threshold = dialog.editors["spo2_low.threshold"]
+    assert isinstance(threshold, QDoubleSpinBox)
+    threshold.setValue(88.0)
     assert dialog.apply_changes()
     assert "Not saved" in dialog.status.text()
     dialog.close()

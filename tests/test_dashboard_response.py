@@ -9,8 +9,10 @@ import dataclasses
 from datetime import datetime
 
 import pytest
+from PySide6.QtWidgets import QWidget
 
 from oximon.cli.wiring import build_engine
+from oximon.ports import Source
 from oximon.profile import load_profile
 from oximon.store import open_store
 from oximon.types import DeviceInfo, DeviceState, StateChange, Station
@@ -27,9 +29,10 @@ class StoreRig(Rig):
         self.clock = ManualClock()
         self.store = open_store(f"sqlite:///{tmp_path / 'o.db'}", clock=self.clock,
                                 writer=True)
-        stations = [(Station(f"s{i + 1}", alias=f"Booth {i + 1}", booth=str(i + 1),
-                             device=DeviceInfo(f"test:{i + 1}", "sim")), None)
-                    for i in range(n)]
+        stations: list[tuple[Station, Source | None]] = [
+            (Station(f"s{i + 1}", alias=f"Booth {i + 1}", booth=str(i + 1),
+                     device=DeviceInfo(f"test:{i + 1}", "sim")), None)
+            for i in range(n)]
         self.engine = build_engine(self.clock, load_profile(None), stations, self.store)
         for i in range(n):
             self.engine.feed(f"s{i + 1}", StateChange(0.0, DeviceState.STREAMING, ""))
@@ -211,7 +214,12 @@ def test_an_incident_opened_by_mistake_is_discarded_and_not_counted(srig):
     rig = srig
     rig.run(5.0)
     answers: list[str] = []
-    rig.window.confirm = lambda _parent, _title, text: answers.append(text) or True
+
+    def confirm(_parent: QWidget, _title: str, text: str) -> bool:
+        answers.append(text)
+        return True
+
+    rig.window.confirm = confirm
     iid = rig.window.open_response("s1")  # R on the wrong booth
     panel = rig.window.panels["s1"]
     panel.confirm = rig.window.confirm

@@ -87,7 +87,7 @@ def test_demo_dashboard_opens_and_numbers_change(qtbot):
     loop = qasync.QEventLoop(QApplication.instance(), already_running=False)
     asyncio.set_event_loop(loop)
     engine = build_engine(ScaledClock(speed=8.0), load_profile(None),
-                          open_sources(demo_specs(4)))
+                          list(open_sources(demo_specs(4))))
     window = build_window(engine)
     qtbot.addWidget(window)
     window.show()

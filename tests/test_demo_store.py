@@ -46,8 +46,9 @@ def test_a_real_device_or_db_uses_the_given_store(capsys, data_home: Path, tmp_p
 
 
 def test_only_all_simulated_runs_count_as_demo() -> None:
-    assert all_simulated(open_sources(["sim:normal:1", "sim:apnea:2"]))
-    assert not all_simulated(open_sources(["sim:normal:1", "serial:/dev/ttyUSB9"]))
+    # list(): all_simulated takes a list of optional sources (lists are invariant)
+    assert all_simulated(list(open_sources(["sim:normal:1", "sim:apnea:2"])))
+    assert not all_simulated(list(open_sources(["sim:normal:1", "serial:/dev/ttyUSB9"])))
     assert not all_simulated([])
 
 

@@ -241,11 +241,17 @@ def test_backoff_grows_is_capped_and_jittered() -> None:
     assert b.next_delay(ErrorClass.DROPPED) <= POLICIES[ErrorClass.DROPPED].first * 1.2
 
 
+def _guessed(services: list[str], name: str | None = None, chars: list[str] | None = None,
+             ) -> str | None:
+    spec = guess_ble(services, name, chars or [])
+    return None if spec is None else spec.name
+
+
 def test_guess_protocol_from_services_and_names() -> None:
-    assert guess_ble([berrymed.SERVICE]).name == "berrymed"
-    assert guess_ble([], "BerryMed").name == "berrymed"  # service not advertised
-    assert guess_ble([viatom.SERVICE], "PC-60FW").name == "viatom"
-    assert guess_ble([plx.SERVICE], "", [plx.SPOT_CHECK]).name == "plx-spot"
-    assert guess_ble([plx.SERVICE], "", [plx.SPOT_CHECK, plx.CONTINUOUS]).name == "plx"
-    assert guess_ble([plx.SERVICE]).name == "plx"  # advertised only: continuous first
+    assert _guessed([berrymed.SERVICE]) == "berrymed"
+    assert _guessed([], "BerryMed") == "berrymed"  # service not advertised
+    assert _guessed([viatom.SERVICE], "PC-60FW") == "viatom"
+    assert _guessed([plx.SERVICE], "", [plx.SPOT_CHECK]) == "plx-spot"
+    assert _guessed([plx.SERVICE], "", [plx.SPOT_CHECK, plx.CONTINUOUS]) == "plx"
+    assert _guessed([plx.SERVICE]) == "plx"  # advertised only: continuous first
     assert guess_ble([BATTERY_SERVICE], "Fitness band") is None

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from oximon.drivers import cms50, viatom
+from oximon.drivers.frames import Parser
 from oximon.drivers.protocols import PROTOCOLS
 
 # Valid frames of each stream protocol (vectors plus a few built from the layouts).
@@ -31,9 +32,9 @@ FRAMES: dict[str, list[bytes]] = {
 STREAMS = list(FRAMES)
 
 
-def decoded(protocol: str, chunks: list[bytes]) -> tuple[list[str], object]:
+def decoded(protocol: str, chunks: list[bytes]) -> tuple[list[str], Parser]:
     p = PROTOCOLS[protocol].new_parser()
-    out = []
+    out: list[str] = []
     for chunk in chunks:
         out.extend(json.dumps(f.to_dict()) for f in p.feed(chunk))
     return out, p
@@ -72,7 +73,7 @@ def test_viatom_bad_crc_and_false_sync() -> None:
     good = FRAMES["viatom"]
     bad = good[0][:-1] + bytes([good[0][-1] ^ 0xFF])
     false_header = b"\xaa\x55\x0f\x30"  # a header whose length runs into the next frame
-    p = PROTOCOLS["viatom"].new_parser()
+    p = viatom.parser()
     frames = p.feed(bad + good[1] + false_header + good[2] + good[3])
     # The false header claims 52 bytes: frames after it wait until that many have come
     # (at most 259 bytes), then its CRC fails and the scan resumes one byte later.
@@ -95,10 +96,10 @@ def test_buffer_is_capped() -> None:
     p.feed(b"\xaa\x55\x0f\xff" + bytes(100))
     assert len(p.pending) <= 8
     assert p.skipped == 104 - len(p.pending)
-    p = cms50.Cms50Parser()
+    q = cms50.Cms50Parser()
     for _ in range(1000):  # never more than a partial frame is kept
-        p.feed(b"\x01\x80\x80")
-        assert len(p.pending) < 9
+        q.feed(b"\x01\x80\x80")
+        assert len(q.pending) < 9
 
 
 @pytest.mark.parametrize("protocol", ["berrymed", "cms50-legacy", "cms50"])

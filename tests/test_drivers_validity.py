@@ -5,6 +5,7 @@ body shows never come out as numbers."""
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pytest
 
@@ -12,9 +13,11 @@ from oximon.alerts import AlarmManager
 from oximon.clock import ManualClock
 from oximon.drivers import berrymed, cms50, cms50_legacy, plx, viatom
 from oximon.drivers.assembler import SampleAssembler
-from oximon.drivers.frames import Reading
+from oximon.drivers.five_byte import FiveByteParser
+from oximon.drivers.frames import Parser, Reading
+from oximon.drivers.plx import PacketParser
 from oximon.engine import Engine
-from oximon.events import payload
+from oximon.events import EngineEvent, payload
 from oximon.profile import load_profile
 from oximon.types import Flags, Station
 from tests.eventkit import feed_as_source
@@ -29,7 +32,7 @@ def v7(real: bytes) -> str:
 
 
 # SpO2 80 with the pulse rate's "no value" marker, and no searching/finger bits set.
-SPO2_80_NO_PR = {
+SPO2_80_NO_PR: dict[str, tuple[Callable[[], Parser], str]] = {
     "berrymed": (berrymed.parser, "8432457f50"),  # PR 255
     "cms50-legacy": (cms50_legacy.parser, "8432457f50"),
     "cms50": (cms50.Cms50Parser, v7(bytes([1, 0, 0x05, 0x33, 0x06, 0xFF, 80, 0xFF, 0xFF]))),
@@ -38,10 +41,14 @@ SPO2_80_NO_PR = {
 }
 
 
-def _one_reading(factory, hexdata: str) -> Reading:
-    frames = [f for f in factory().feed(bytes.fromhex(hexdata)) if isinstance(f, Reading)]
-    assert len(frames) == 1
+def _only_reading(parser: Parser, hexdata: str) -> Reading:
+    frames = parser.feed(bytes.fromhex(hexdata))
+    assert len(frames) == 1 and isinstance(frames[0], Reading)
     return frames[0]
+
+
+def _one_reading(factory: Callable[[], Parser], hexdata: str) -> Reading:
+    return _only_reading(factory(), hexdata)
 
 
 @pytest.mark.parametrize("protocol", sorted(SPO2_80_NO_PR))
@@ -63,9 +70,10 @@ def test_device_searching_bit_is_still_reported() -> None:
 ])
 def test_numbers_no_body_shows_come_out_as_nan_and_are_counted(
         protocol: str, hexdata: str, field: tuple[str, ...]) -> None:
-    factory = {"plx": plx.parser, "berrymed": berrymed.parser}[protocol]
-    p = factory()
-    (r,) = p.feed(bytes.fromhex(hexdata))
+    parsers: dict[str, Callable[[], PacketParser | FiveByteParser]] = {
+        "plx": plx.parser, "berrymed": berrymed.parser}
+    p = parsers[protocol]()
+    r = _only_reading(p, hexdata)
     for name in field:
         assert math.isnan(getattr(r, name))
     assert p.out_of_range == len(field)
@@ -73,12 +81,13 @@ def test_numbers_no_body_shows_come_out_as_nan_and_are_counted(
 
 def test_cms50_spo2_above_100_is_nan_and_counted() -> None:
     p = cms50.Cms50Parser()
-    (r,) = p.feed(bytes.fromhex(v7(bytes([1, 0, 0x05, 0x33, 0x06, 65, 200, 0xFF, 0xFF]))))
+    r = _only_reading(p, v7(bytes([1, 0, 0x05, 0x33, 0x06, 65, 200, 0xFF, 0xFF])))
     assert math.isnan(r.spo2) and r.pr == 65 and p.out_of_range == 1
 
 
 def test_viatom_pr_beyond_physiology_is_nan_and_named() -> None:
-    (r,) = viatom.parser().feed(viatom.frame(0x0F, 0x01, bytes([97, 0xE8, 0x03, 0, 0, 0xC0])))
+    r = _only_reading(viatom.parser(),
+                      viatom.frame(0x0F, 0x01, bytes([97, 0xE8, 0x03, 0, 0, 0xC0])).hex())
     assert r.spo2 == 97 and math.isnan(r.pr) and r.extra == {"out_of_range": ["pr"]}
 
 
@@ -88,7 +97,7 @@ def test_person_at_80_percent_with_no_pulse_rate_gets_the_high_alarm() -> None:
     clock = ManualClock()
     engine = Engine(clock, load_profile(None), AlarmManager)
     engine.add_station(Station("s1"))
-    events = []
+    events: list[EngineEvent] = []
     engine.subscribe(events.append)
     parser, asm = berrymed.parser(), SampleAssembler(pleth_rate=100.0)
     packet = bytes.fromhex("8432457f50")

@@ -140,6 +140,7 @@ def test_berrymed(v: dict) -> None:
 
 def test_berrymed_invalid_markers_never_reach_numbers() -> None:
     (r,) = berrymed.parser().feed(bytes.fromhex("b000507f7f"))
+    assert isinstance(r, Reading)
     assert math.isnan(r.spo2) and math.isnan(r.pr)
     assert math.isnan(r.pleth[0])  # pleth 0 is "invalid" in BCI
     assert r.signal == 0.0
@@ -149,7 +150,8 @@ def test_berrymed_stream_vector() -> None:
     (v,) = vectors("berrymed_bci_ble_stream")
     p = berrymed.parser()
     frames = p.feed(bytes.fromhex(v["hex"]))
-    assert [(f.spo2, f.pr, f.pleth) for f in frames] == [
+    assert all(isinstance(f, Reading) for f in frames)
+    assert [(f.spo2, f.pr, f.pleth) for f in frames if isinstance(f, Reading)] == [
         (pk["spo2"], pk["pulse_rate"], (float(pk["pleth"]),)) for pk in v["decoded"]["packets"]]
     assert p.pending.hex() == v["decoded"]["leftover"]
     assert p.skipped == 2
@@ -167,6 +169,7 @@ def test_cms50_legacy(v: dict) -> None:
 
 def test_cms50_legacy_pr_200_with_spo2_zero() -> None:
     (r,) = cms50_legacy.parser().feed(bytes.fromhex("8000404800"))
+    assert isinstance(r, Reading)
     # The device set no searching bit: one missing number is not "searching".
     assert r.pr == 200 and math.isnan(r.spo2) and r.flags == Flags.NONE
 
@@ -243,6 +246,7 @@ def test_viatom_waveform_and_battery_frame() -> None:
 def test_viatom_probe_off_and_low_battery() -> None:
     frame = viatom.frame(0x0F, 0x01, bytes([0, 0, 0, 0, 0b10, 0x00]))
     (r,) = viatom.parser().feed(frame)
+    assert isinstance(r, Reading)
     assert math.isnan(r.spo2) and math.isnan(r.pr) and r.pi is None
     assert r.flags == Flags.FINGER_OUT | Flags.LOW_BATTERY
 

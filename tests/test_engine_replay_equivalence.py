@@ -16,7 +16,7 @@ from oximon.analysis import analyze
 from oximon.clock import ManualClock
 from oximon.drivers.replay import ReplaySource
 from oximon.engine import Engine
-from oximon.events import payload
+from oximon.events import EngineEvent, payload
 from oximon.profile import load_profile
 from oximon.recording import read_recording
 from oximon.types import Station
@@ -42,9 +42,13 @@ def _engine_run(path, profile) -> tuple[list[tuple], list[tuple]]:
     clock = ManualClock()
     engine = Engine(clock, profile, Watched)
     engine.add_station(Station("replay-1"), ReplaySource(str(path)))
-    raised: list[tuple] = []
-    engine.subscribe(lambda ev: ev.kind == "alarm" and ev.state == "raised"
-                     and raised.append((payload(ev)["condition"], ev.t)))
+    raised: list[tuple[str, float]] = []
+
+    def on_event(ev: EngineEvent) -> None:
+        if ev.kind == "alarm" and ev.state == "raised":
+            raised.append((payload(ev)["condition"], ev.t))
+
+    engine.subscribe(on_event)
 
     async def main():
         task = asyncio.create_task(engine.run())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -40,8 +42,8 @@ def test_time_below_counts_valid_seconds_and_never_gaps():
     assert time_below(holey, 90) == 3.0
 
 
-def make_incident(**kw) -> Incident:
-    base = dict(
+def make_incident(**kw: Any) -> Incident:
+    base = Incident(
         id="i1", station="st-1", alias="Booth 1", opened_ts=T0, reason="spo2_low",
         status="closed", closed_ts=T0 + 600, outcome=("responsive",),
         alarms=(
@@ -57,8 +59,7 @@ def make_incident(**kw) -> Incident:
         ),
         trace=trace([97, 92, 88, 84, 79, 82, 86, 91, 95]),
     )
-    base.update(kw)
-    return Incident(**base)
+    return replace(base, **kw)
 
 
 def test_figures_of_an_incident():
@@ -69,7 +70,7 @@ def test_figures_of_an_incident():
     assert f.alarm_to_ack_s == 12
     assert f.alarm_to_first_action_s == 20  # "sign" is an observation, not a response
     assert f.alarm_to_naloxone_s == 60
-    assert f.naloxone_doses == 2 and f.naloxone_intervals_s == (300,)
+    assert f.naloxone_doses == 2 and f.naloxone_intervals_s == (300.0,)
     assert f.duration_s == 600
 
 

@@ -17,6 +17,8 @@ from oximon.review import figures
 from oximon.review_store import StoreReview
 from oximon.store import open_store
 from oximon.supervisor import PasswordFile, PermissionDenied, SupervisorSession
+from oximon.ui.qtdates import to_qdate
+from oximon.ui.review.login import LoginDialog
 from oximon.ui.review.window import ReviewWindow
 from tests.eventkit import alarm_event
 from tests.pdftext import pdf_text
@@ -49,7 +51,7 @@ def rig(qtbot, db, tmp_path):
                                 kdf_n=2**10)
     window = ReviewWindow(backend, session, today=date(2026, 3, 31))
     qtbot.addWidget(window)
-    window.browser.since.setDate(date(2026, 3, 1))
+    window.browser.since.setDate(to_qdate(date(2026, 3, 1)))
     window.show()
     qtbot.waitExposed(window)
     yield window, backend, session, clock, store
@@ -57,7 +59,7 @@ def rig(qtbot, db, tmp_path):
     store.close()
 
 
-def login(window, password: str, who: str = "sup-1") -> object:
+def login(window: ReviewWindow, password: str, who: str = "sup-1") -> LoginDialog:
     dialog = window.login_dialog()
     dialog.who.setText(who)
     dialog.password.setText(password)
@@ -107,7 +109,7 @@ def test_login_filter_open_sign_off_amend(qtbot, rig, tmp_path):
     # sort by lowest SpO2, ascending
     browser.table.sortItems(3, Qt.SortOrder.AscendingOrder)
     nadirs = [figures(incidents[i]).nadir for i in browser.row_ids()]
-    assert nadirs == sorted(nadirs)
+    assert nadirs == sorted(nadirs, key=lambda n: -1.0 if n is None else n)  # blanks first
 
     # open the first row
     target = browser.row_ids()[0]
@@ -127,7 +129,7 @@ def test_login_filter_open_sign_off_amend(qtbot, rig, tmp_path):
     # replay: the cursor walks the trace and the readout follows
     lo, hi = detail.plot.span
     detail.replay_step(300)
-    assert detail.plot.cursor.value() == pytest.approx(min(lo + 300, hi))
+    assert detail.plot.cursor_line.value() == pytest.approx(min(lo + 300, hi))
     assert "SpO₂" in detail.readout.text() or "no reading" in detail.readout.text()
 
     # sign off with a note and the debrief flag

@@ -10,13 +10,16 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from oximon.engine import Engine
 
+if TYPE_CHECKING:  # imported where used: the window pulls in all of Qt
+    from oximon.ui.dashboard import DashboardWindow
+
 
 def build_window(engine: Engine, title: str | None = None, kiosk: bool = False,
-                 **seams: Any):
+                 **seams: Any) -> DashboardWindow:
     """The model and the window for an engine (no event loop started): the app and tests
     share this."""
     from oximon.ui.dashboard import DashboardWindow
@@ -37,6 +40,7 @@ def run_dashboard(engine: Engine, kiosk: bool = False, title: str | None = None,
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)  # the window needs widgets, not a core app
     app.setApplicationName("oximon")
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

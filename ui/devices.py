@@ -16,10 +16,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
 from oximon.engine import Engine
@@ -94,7 +96,7 @@ class DevicesDialog(QDialog):
     COLUMNS = ("Booth", "Alias", "Device", "State", "Last seen", "Battery", "Drops this shift")
 
     def __init__(self, model: DashboardModel, discover: Discovery, open_source: Opener,
-                 parent=None, on_paired: Paired | None = None):
+                 parent: QWidget | None = None, on_paired: Paired | None = None):
         super().__init__(parent)
         self.setWindowTitle("Stations and devices")
         self.model = model
@@ -167,7 +169,7 @@ class DevicesDialog(QDialog):
         self.timer.start(1000)
 
     @staticmethod
-    def _table(columns) -> QTableWidget:
+    def _table(columns: Sequence[str]) -> QTableWidget:
         t = QTableWidget(0, len(columns))
         t.setHorizontalHeaderLabels(list(columns))
         t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -340,7 +342,7 @@ class DevicesDialog(QDialog):
 
     def health_rows(self) -> list[tuple[str, ...]]:
         now = self.model.now()
-        rows = []
+        rows: list[tuple[str, ...]] = []
         for sid in self.model.station_ids():
             live = self.model.live(sid)
             st = live.station
@@ -366,7 +368,7 @@ class DevicesDialog(QDialog):
                 elif item.text() != text:
                     item.setText(text)
 
-    def keyPressEvent(self, event) -> None:
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
             self.accept()
         else:

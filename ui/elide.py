@@ -10,7 +10,7 @@ end for sentences), and keeps the whole text in `text()` and the tooltip.
 from __future__ import annotations
 
 from PySide6.QtCore import QSize, Qt
-from PySide6.QtGui import QPainter, QPalette
+from PySide6.QtGui import QPainter, QPaintEvent, QPalette
 from PySide6.QtWidgets import QLabel, QSizePolicy, QStyle, QStyleOption
 
 
@@ -43,7 +43,7 @@ class ElidedLabel(QLabel):
     def fits(self) -> bool:
         return self.shown() == self.text()
 
-    def paintEvent(self, _event) -> None:
+    def paintEvent(self, _event: QPaintEvent) -> None:
         p = QPainter(self)
         opt = QStyleOption()
         opt.initFrom(self)

@@ -23,6 +23,7 @@ from PySide6.QtGui import (
     QPageSize,
     QPainter,
     QPdfWriter,
+    QScreen,
     QTextDocument,
 )
 from PySide6.QtWidgets import QApplication
@@ -95,7 +96,8 @@ def print_documents(documents: QTextDocument | Iterable[QTextDocument],
     painter = QPainter()
     if not painter.begin(device):
         raise OSError("cannot start a PDF or print page (is the file writable?)")
-    screen = QGuiApplication.primaryScreen()
+    # None with no screen at all, whatever PySide6's stub says
+    screen: QScreen | None = QGuiApplication.primaryScreen()
     dpi_x = screen.logicalDotsPerInchX() if screen else 96.0
     dpi_y = screen.logicalDotsPerInchY() if screen else 96.0
     page = QRectF(0, 0, device.width(), device.height())

@@ -13,7 +13,16 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen, QTransform
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPainterPath,
+    QPaintEvent,
+    QPen,
+    QTransform,
+)
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
@@ -69,7 +78,7 @@ class WaveView(_PathView):
         self.update()
         return True
 
-    def paintEvent(self, _event) -> None:
+    def paintEvent(self, _event: QPaintEvent) -> None:
         self.paints += 1
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
@@ -112,7 +121,7 @@ class TrendView(_PathView):
         self.update()
         return True
 
-    def paintEvent(self, _event) -> None:
+    def paintEvent(self, _event: QPaintEvent) -> None:
         self.paints += 1
         p = QPainter(self)
         t = self._transform()
@@ -152,7 +161,7 @@ class TrendView(_PathView):
 class StatusIcons(QWidget):
     """Signal strength (four bars) and battery (a filled outline and its percent)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         super().__init__()
         self._signal: float | None = None
         self._battery: float | None = None
@@ -176,7 +185,7 @@ class StatusIcons(QWidget):
         bat = "battery unknown" if self._battery is None else f"battery {self._battery:.0f}%"
         return f"{sig}, {bat}"
 
-    def paintEvent(self, _event) -> None:
+    def paintEvent(self, _event: QPaintEvent) -> None:
         p = QPainter(self)
         h = self.height()
         bar_w = max(3, h // 5)

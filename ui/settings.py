@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from oximon.profile import SCHEMA, Profile, ProfileError
+from oximon.profile import SCHEMA, Profile, ProfileError, Rule
 from oximon.supervisor import Permission, PermissionDenied, SupervisorSession
 from oximon.types import Priority
 from oximon.ui.review.login import ensure_supervisor
@@ -83,7 +83,7 @@ class SettingsDialog(QDialog):
     def __init__(self, profile: Profile, *, session: SupervisorSession, audit: AuditSink,
                  apply: Callable[[Profile], str], now: Callable[[], float],
                  wall: Callable[[], Any] | None = None, login: Login = ensure_supervisor,
-                 save: Callable[[Profile], Any] | None = None, parent=None):
+                 save: Callable[[Profile], Any] | None = None, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Settings — alarm profile")
         self.profile = profile
@@ -147,7 +147,7 @@ class SettingsDialog(QDialog):
         self.refresh_mode()
 
     @staticmethod
-    def _editor(rule, value: Any) -> QWidget:
+    def _editor(rule: Rule, value: Any) -> QWidget:
         if rule.kind is Priority:
             box = QComboBox()
             box.addItems(["high", "medium", "low"])

@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from typing import NoReturn
 
 from oximon.cli.errors import RuntimeFailure, UsageError
 
@@ -26,7 +27,7 @@ COMMANDS = ["dashboard", "monitor", "scan", "decode", "analyze", "incidents", "r
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse's own exit 2, without the usage dump
+    def error(self, message: str) -> NoReturn:  # argparse's own exit 2, without the usage dump
         self.exit(2, f"oximon: {message}\n(see 'oximon {self.prog.split(' ', 1)[-1]} --help')\n"
                   if " " in self.prog else f"oximon: {message}\n")
 

@@ -87,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         attach_sound(engine, QtSoundSink())
         WatchdogThread(engine, asyncio.get_running_loop(),
                        on_stall=lambda e: logging.getLogger("oximon.watchdog").error(
-                           "%s", e.fields.get("words"))).start()
+                           "%s", e.words)).start()
 
     # Which profile this run watches with (a supervisor's saved one, the site's, ...).
     records.record_audit("settings.profile_loaded", None,

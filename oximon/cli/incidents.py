@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -101,7 +102,7 @@ What it cannot detect:
 """
 
 
-def _count(flag: str, lowest: int):  # type: ignore[no-untyped-def]
+def _count(flag: str, lowest: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
         try:
             value = int(text)
@@ -113,7 +114,7 @@ def _count(flag: str, lowest: int):  # type: ignore[no-untyped-def]
     return parse
 
 
-def _day_or_time(which: str):  # type: ignore[no-untyped-def]
+def _day_or_time(which: str) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
             if len(text) == 10:

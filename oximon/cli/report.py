@@ -7,11 +7,19 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from oximon.cli.errors import RuntimeFailure, UsageError
 from oximon.cli.wiring import get_profile
-from oximon.report import build_report, month_bounds, parse_month, to_csv, write_private_text
+from oximon.report import (
+    MonthlyReport,
+    build_report,
+    month_bounds,
+    parse_month,
+    to_csv,
+    write_private_text,
+)
 from oximon.review import IncidentFilter
 from oximon.review_store import StoreReview
 from oximon.store import StoreInputError, StoreUnavailable, open_store
@@ -90,14 +98,14 @@ def _user() -> str:
         return "unknown"
 
 
-def _write(write, path: Path) -> None:  # type: ignore[no-untyped-def]
+def _write(write: Callable[[], object], path: Path) -> None:
     try:
         write()
     except OSError as exc:
         raise UsageError(f"argument --output: cannot write {path} ({exc.strerror})") from None
 
 
-def _pdf(report, path: Path, site: str) -> None:  # type: ignore[no-untyped-def]
+def _pdf(report: MonthlyReport, path: Path, site: str) -> None:
     try:
         from oximon.ui.pdf import ensure_app
         from oximon.ui.review.documents import write_monthly_pdf

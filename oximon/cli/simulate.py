@@ -47,6 +47,7 @@ class Simulation:
     store: Store
     engine: Engine
     clock: ManualClock
+    alarms: AlarmManager  # the engine's, typed as what it is (for its active alarms)
     events: list[EngineEvent] = field(default_factory=list)
 
     @classmethod
@@ -54,11 +55,13 @@ class Simulation:
              profile: Profile | None = None) -> Simulation:
         clock = ManualClock(start=0.0, epoch=epoch)
         store = open_store(db, clock=clock, writer=True, create=True)
-        engine = Engine(clock, profile or Profile.default(), AlarmManager, records=store)
+        profile = profile or Profile.default()
+        alarms = AlarmManager(profile)
+        engine = Engine(clock, profile, alarms, records=store)
         for st in stations:
             engine.add_station(st)
             store.add_station(st)
-        sim = cls(store, engine, clock)
+        sim = cls(store, engine, clock, alarms)
         engine.subscribe(sim.events.append)
         return sim
 
@@ -116,7 +119,7 @@ class Simulation:
                     act()
             due = [d for d in due if d[0] > t]
             active = any(a.station == station and a.condition_active
-                         for a in self.engine.alarms.active_alarms())
+                         for a in self.alarms.active_alarms())
             if (incident and last_clear is not None and not active and not due
                     and t - last_clear >= plan.close_after_clear_s):
                 self.store.close_incident(incident, t, plan.outcome, plan.aftercare, plan.by,
@@ -147,8 +150,8 @@ class Simulation:
         if incident is None:
             return out
         for offset, action, details in plan.actions:
-            out.append((t_alarm + offset, lambda a=action, d=details, o=offset:
-                        self.store.record_action(incident, a, t_alarm + o, plan.by, d)))
+            out.append((t_alarm + offset, partial(self.store.record_action, incident, action,
+                                                  t_alarm + offset, plan.by, details)))
         return out
 
     def close(self) -> None:

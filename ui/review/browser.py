@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from PySide6.QtCore import QDate, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
@@ -37,6 +37,7 @@ from oximon.review import (
     local_time,
     words,
 )
+from oximon.ui.qtdates import from_qdate, to_qdate
 
 COLUMNS = ["Opened", "Station", "Outcome", "Lowest SpO₂", "Naloxone", "9-1-1",
            "Alarm → ack (s)", "Reviewed", "Amendments", "ID"]
@@ -49,13 +50,13 @@ PAGE_SIZE = 200
 class _Item(QTableWidgetItem):
     """A cell that sorts by a value (numbers as numbers, blanks last) but shows text."""
 
-    def __init__(self, text: str, key: object = None):
+    def __init__(self, text: str, key: str | float | None = None):
         super().__init__(text)
-        self.key = text if key is None else key
+        self.key: str | float = text if key is None else key
 
     def __lt__(self, other: QTableWidgetItem) -> bool:
-        a, b = self.key, getattr(other, "key", other.text())
-        if type(a) is not type(b):
+        a, b = self.key, other.key if isinstance(other, _Item) else other.text()
+        if type(a) is not type(b) or isinstance(a, str) or isinstance(b, str):
             return str(a) < str(b)
         return a < b
 
@@ -71,8 +72,8 @@ class IncidentBrowser(QWidget):
         today = today or date.today()
         outer = QVBoxLayout(self)
         bar = QGridLayout()
-        self.since = QDateEdit(QDate(today - timedelta(days=DEFAULT_DAYS)))
-        self.until = QDateEdit(QDate(today))
+        self.since = QDateEdit(to_qdate(today - timedelta(days=DEFAULT_DAYS)))
+        self.until = QDateEdit(to_qdate(today))
         for edit in (self.since, self.until):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
@@ -145,8 +146,8 @@ class IncidentBrowser(QWidget):
         self.refresh()
 
     def current_filter(self) -> IncidentFilter:
-        since = self.since.date().toPython()
-        until = self.until.date().toPython() + timedelta(days=1)
+        since = from_qdate(self.since.date())
+        until = from_qdate(self.until.date()) + timedelta(days=1)
         return IncidentFilter(
             since_ts=datetime(since.year, since.month, since.day).astimezone().timestamp(),
             until_ts=datetime(until.year, until.month, until.day).astimezone().timestamp(),
@@ -212,12 +213,16 @@ class IncidentBrowser(QWidget):
 
     def row_ids(self) -> list[str]:
         """Incident ids in the order shown (for tests and keyboard navigation)."""
-        return [self.table.item(r, 0).data(Qt.ItemDataRole.UserRole)
-                for r in range(self.table.rowCount())]
+        return [self._row_id(r) for r in range(self.table.rowCount())]
+
+    def _row_id(self, row: int) -> str:
+        item = self.table.item(row, 0)
+        assert item is not None  # every row is filled in `refresh`
+        return item.data(Qt.ItemDataRole.UserRole)
 
     def _open_row(self, row: int) -> None:
         if 0 <= row < self.table.rowCount():
-            self.open_requested.emit(self.table.item(row, 0).data(Qt.ItemDataRole.UserRole))
+            self.open_requested.emit(self._row_id(row))
 
 
 def _choice(options: dict[str, bool | None]) -> QComboBox:

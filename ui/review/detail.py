@@ -53,6 +53,7 @@ from oximon.review import (
 )
 from oximon.supervisor import Permission, SupervisorSession
 from oximon.ui.pdf import print_documents
+from oximon.ui.qtdates import from_qtime
 from oximon.ui.review.documents import incident_document, render_trace_image, write_incident_pdf
 from oximon.ui.review.trace_plot import TracePlot, rel_words
 
@@ -216,7 +217,7 @@ class IncidentDetail(QWidget):
                       if self.amend_words.item(i).checkState() == Qt.CheckState.Checked]
             return {key: chosen} if chosen or key == "aftercare" else "Tick an outcome."
         if key == "add_action":
-            when = action_time(self.incident, self.add_time.time().toPython())
+            when = action_time(self.incident, from_qtime(self.add_time.time()))
             return {"add_action": {"action": self.add_action.currentData(), "ts": when}}
         if key == "void_action":
             seq = self.void_action.currentData()
@@ -263,7 +264,7 @@ class IncidentDetail(QWidget):
             self.figures_form.removeRow(0)
         f = figures(inc)
         rows = [
-            ("Lowest SpO₂", "—" if f.nadir is None else
+            ("Lowest SpO₂", "—" if f.nadir is None or f.nadir_ts is None else
              f"{f.nadir:.0f} % at {local_time(f.nadir_ts, '%H:%M:%S')}"),
             ("Time below 90 %", duration_words(f.below90_s)),
             ("Time below 85 %", duration_words(f.below85_s)),
@@ -366,8 +367,10 @@ class IncidentDetail(QWidget):
         changes = self._amend_changes()
         reason = self.amend_reason.text().strip()
         by = self.amend_by.text().strip() or self.session.user
-        problem = (changes if isinstance(changes, str) else
-                   "Say why the record needs correcting." if not reason else
+        if isinstance(changes, str):  # what the form is missing (never empty)
+            self.amend_message.setText(changes)
+            return
+        problem = ("Say why the record needs correcting." if not reason else
                    "Say who is making the correction (initials or role)." if not by else "")
         if problem:
             self.amend_message.setText(problem)
@@ -407,15 +410,15 @@ class IncidentDetail(QWidget):
         self.play.setText("❚❚ Pause" if on else "▶ Replay")
         if on:
             lo, hi = self.plot.span
-            if self.plot.cursor.value() >= hi:
+            if self.plot.cursor_line.value() >= hi:
                 self.plot.set_cursor(lo)
             self.timer.start(REPLAY_TICK_MS)
         else:
             self.timer.stop()
 
     def replay_step(self, seconds: float) -> None:
-        self.plot.set_cursor(float(self.plot.cursor.value()) + seconds)
-        if self.plot.cursor.value() >= self.plot.span[1]:
+        self.plot.set_cursor(float(self.plot.cursor_line.value()) + seconds)
+        if self.plot.cursor_line.value() >= self.plot.span[1]:
             self.play.setChecked(False)
 
     def _replay_step(self) -> None:

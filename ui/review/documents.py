@@ -200,7 +200,7 @@ class TraceRenderer:
         if not incident.trace.ts:
             return None
         self.plot.set_incident(incident)
-        self.plot.cursor.hide()
+        self.plot.cursor_line.hide()
         self.plot.cursor_pr.hide()
         return self.plot.grab().toImage()
 

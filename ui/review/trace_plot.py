@@ -39,7 +39,7 @@ def rel_words(seconds: float) -> str:
 
 
 class _RelAxis(pg.AxisItem):
-    def tickStrings(self, values, scale, spacing):
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
         return [rel_words(v) for v in values]
 
 
@@ -94,17 +94,17 @@ class TracePlot(QWidget):
         self.spo2_curve = self.spo2_plot.plot(pen=pg.mkPen(SPO2_COLOUR, width=2),
                                               connect="finite")
         self.pr_curve = self.pr_plot.plot(pen=pg.mkPen(PR_COLOUR, width=2), connect="finite")
-        self._markers: list[pg.GraphicsObject] = []
+        self._markers: list[tuple[pg.GraphicsObject, pg.PlotItem]] = []
         self.marker_positions: list[tuple[str, float, str]] = []  # (kind, x, words)
-        self.cursor = pg.InfiniteLine(0, angle=90, movable=True,
+        self.cursor_line = pg.InfiniteLine(0, angle=90, movable=True,
                                       pen=pg.mkPen("#6a1b9a", width=2))
         self.cursor_pr = pg.InfiniteLine(0, angle=90, pen=pg.mkPen("#6a1b9a", width=2))
-        self.spo2_plot.addItem(self.cursor)
+        self.spo2_plot.addItem(self.cursor_line)
         self.pr_plot.addItem(self.cursor_pr)
-        self.cursor.sigPositionChanged.connect(self._cursor_dragged)
+        self.cursor_line.sigPositionChanged.connect(self._cursor_dragged)
         self.reference_ts = 0.0
         self.label_pt = 8
-        self.x = np.array([])
+        self.xs = np.array([])
         self.spo2 = np.array([])
         self.pr = np.array([])
 
@@ -112,11 +112,11 @@ class TracePlot(QWidget):
         alarm = first_alarm(incident)
         self.reference_ts = alarm.raised_ts if alarm else incident.opened_ts
         tr = incident.trace
-        self.x = np.asarray(tr.ts, dtype=float) - self.reference_ts
+        self.xs = np.asarray(tr.ts, dtype=float) - self.reference_ts
         self.spo2 = np.asarray(tr.spo2, dtype=float)
         self.pr = np.asarray(tr.pr, dtype=float)
-        self.spo2_curve.setData(self.x, self.spo2)
-        self.pr_curve.setData(self.x, self.pr)
+        self.spo2_curve.setData(self.xs, self.spo2)
+        self.pr_curve.setData(self.xs, self.pr)
         finite = self.spo2[np.isfinite(self.spo2)]
         low = min(80.0, float(finite.min()) - 3) if finite.size else 80.0
         self.spo2_plot.setYRange(max(0.0, low), 100.5, padding=0.0)
@@ -125,10 +125,10 @@ class TracePlot(QWidget):
             self.pr_plot.setYRange(max(0.0, float(prs.min()) - 10), float(prs.max()) + 10,
                                    padding=0.0)
         self._draw_markers(incident)
-        if self.x.size:
-            self.spo2_plot.setXRange(float(self.x[0]), float(self.x[-1]), padding=0.02)
+        if self.xs.size:
+            self.spo2_plot.setXRange(float(self.xs[0]), float(self.xs[-1]), padding=0.02)
             for level in (90, 85):
-                getattr(self, f"_level_text_{level}").setPos(float(self.x[0]), level)
+                getattr(self, f"_level_text_{level}").setPos(float(self.xs[0]), level)
         self.set_cursor(0.0)
 
     def _draw_markers(self, incident: Incident) -> None:
@@ -138,7 +138,7 @@ class TracePlot(QWidget):
         self.marker_positions = []
         font = QFont()
         font.setPointSize(self.label_pt)
-        lo, hi = (float(self.x[0]), float(self.x[-1])) if self.x.size else (0.0, 1.0)
+        lo, hi = (float(self.xs[0]), float(self.xs[-1])) if self.xs.size else (0.0, 1.0)
         # (before the first layout the widget's width is a guess: assume a typical page)
         px_per_s = max(900.0, self.width() * 0.9) / max(1.0, hi - lo)
         wanted: list[tuple[int, float, str, str, float, float]] = []
@@ -185,27 +185,27 @@ class TracePlot(QWidget):
     # -- replay -----------------------------------------------------------------------------
     @property
     def span(self) -> tuple[float, float]:
-        if not self.x.size:
+        if not self.xs.size:
             return 0.0, 0.0
-        return float(self.x[0]), float(self.x[-1])
+        return float(self.xs[0]), float(self.xs[-1])
 
     def set_cursor(self, x: float) -> None:
         lo, hi = self.span
         x = min(max(x, lo), hi)
-        self.cursor.blockSignals(True)
-        self.cursor.setValue(x)
-        self.cursor.blockSignals(False)
+        self.cursor_line.blockSignals(True)
+        self.cursor_line.setValue(x)
+        self.cursor_line.blockSignals(False)
         self.cursor_pr.setValue(x)
         self.cursor_moved.emit(x)
 
     def _cursor_dragged(self) -> None:
-        self.set_cursor(float(self.cursor.value()))
+        self.set_cursor(float(self.cursor_line.value()))
 
     def value_at(self, x: float) -> tuple[float, float]:
         """SpO2 and PR at (or just before) x; NaN in a gap."""
-        if not self.x.size:
+        if not self.xs.size:
             return math.nan, math.nan
-        i = int(np.searchsorted(self.x, x, side="right")) - 1
+        i = int(np.searchsorted(self.xs, x, side="right")) - 1
         if i < 0:
             return math.nan, math.nan
         return float(self.spo2[i]), float(self.pr[i])

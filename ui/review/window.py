@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 from oximon.report import build_report, month_bounds, to_csv, write_private_text
 from oximon.review import IncidentFilter, ReviewBackend
 from oximon.supervisor import Permission, SupervisorSession
+from oximon.ui.qtdates import from_qdate, to_qdate
 from oximon.ui.review.browser import IncidentBrowser
 from oximon.ui.review.detail import IncidentDetail
 from oximon.ui.review.documents import write_monthly_pdf
@@ -114,7 +115,7 @@ class ReviewWindow(QMainWindow):
         left = self.session.seconds_until_lock()
         unlocked = left is not None
         who = f" ({self.session.user})" if self.session.user else ""
-        if unlocked:
+        if left is not None:
             m, s = divmod(int(left), 60)
             text = f"Supervisor mode{who} — unlocked; locks after {m}:{s:02d} idle"
         else:
@@ -184,7 +185,7 @@ class MonthlyReportDialog(QDialog):
         form = QFormLayout(self)
         today = date.today()
         last = date(today.year - (today.month == 1), (today.month - 2) % 12 + 1, 1)
-        self.month = QDateEdit(last)
+        self.month = QDateEdit(to_qdate(last))
         self.month.setDisplayFormat("yyyy-MM")
         self.format = QComboBox()
         self.format.addItems(["pdf", "csv"])
@@ -200,6 +201,6 @@ class MonthlyReportDialog(QDialog):
         form.addRow(buttons)
 
     def choice(self) -> tuple[int, int, str, bool]:
-        d = self.month.date().toPython()
+        d = from_qdate(self.month.date())
         return d.year, d.month, self.format.currentText(), self.suppress.isChecked()
 
