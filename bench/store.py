@@ -108,7 +108,8 @@ def bench_writer(db: str, hours: float) -> dict[str, float]:
     if pg:
         check = open_store(db)
         with check.engine.connect() as conn:
-            size = conn.execute(text("SELECT pg_database_size(current_database())")).scalar()
+            size = int(conn.execute(text("SELECT pg_database_size(current_database())"))
+                       .scalar() or 0)
         check.close()
     else:
         size = sum(p.stat().st_size for p in Path(db).parent.glob(Path(db).name + "*"))

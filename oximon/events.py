@@ -170,7 +170,7 @@ def to_json(event: EngineEvent) -> dict[str, Any]:
         out["station"] = event.station
     if isinstance(event, DeviceStateChanged):
         out["words"] = event.words
-    for f in fields(event):  # type: ignore[arg-type]
+    for f in fields(event):
         if f.name in _NOT_FIELDS:
             continue
         if isinstance(event, AlarmRaised) and f.name == "raised_t":

@@ -28,7 +28,7 @@ class Flags(enum.IntFlag):
 
     def names(self) -> list[str]:
         """Lower-case flag names, stable for JSON and CSV ("finger_out", ...)."""
-        return [f.name.lower() for f in Flags if f in self]
+        return [(f.name or "").lower() for f in Flags if f in self]
 
     @classmethod
     def parse(cls, text: str) -> Flags:

@@ -45,7 +45,7 @@ def safe_cell(value: Any) -> Any:
 
 
 def _num(x: float | None, digits: int = 0) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+    if x is None or math.isnan(x):
         return ""
     return f"{x:.{digits}f}"
 

@@ -4,6 +4,7 @@ and the quiet-close time. Values outside their range are refused, never clamped.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Mapping
 
 from sqlalchemy import Connection, delete, insert, select
 
@@ -28,7 +29,7 @@ def read(conn: Connection) -> dict[str, float]:
     return values
 
 
-def check(values: dict[str, float]) -> None:
+def check(values: Mapping[str, object]) -> None:
     """Refuse unknown keys and values out of range."""
     for key, value in values.items():
         if key not in SETTINGS:

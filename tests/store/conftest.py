@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from storerig import Rig
+from tests.store.storerig import Rig
 
 from oximon.store.scratch import scratch_database
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import text
-from storerig import Rig
+from tests.store.storerig import Rig
 
 from oximon.cli import main
 from oximon.types import Station

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
-from storerig import Rig
+from tests.store.storerig import Rig
 
 from oximon.cli import main
 from oximon.review_store import to_incident

@@ -10,7 +10,7 @@ import time
 
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
-from storerig import Rig
+from tests.store.storerig import Rig
 
 from oximon.alerts import AlarmManager
 from oximon.clock import ManualClock

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event
-from storerig import Rig
+from tests.store.storerig import Rig
 
 from oximon.cli import main
 from oximon.store import (

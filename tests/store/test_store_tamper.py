@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
-from storerig import Rig
+from tests.store.storerig import Rig
 
 
 def _sql(rig: Rig, statement: str, **params) -> None:
