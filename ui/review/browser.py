@@ -28,8 +28,6 @@ from PySide6.QtWidgets import (
 )
 
 from oximon.review import (
-    NOT_RECORDED,
-    OUTCOMES,
     Incident,
     IncidentFilter,
     ReviewBackend,
@@ -37,6 +35,7 @@ from oximon.review import (
     local_time,
     words,
 )
+from oximon.vocabulary import NOT_RECORDED, OUTCOMES
 
 COLUMNS = ["Opened", "Station", "Outcome", "Lowest SpO₂", "Naloxone", "9-1-1",
            "Alarm → ack (s)", "Reviewed", "Amendments", "ID"]
@@ -54,7 +53,8 @@ class _Item(QTableWidgetItem):
         self.key = text if key is None else key
 
     def __lt__(self, other: QTableWidgetItem) -> bool:
-        a, b = self.key, getattr(other, "key", other.text())
+        a = self.key
+        b = other.key if isinstance(other, _Item) else other.text()
         if type(a) is not type(b):
             return str(a) < str(b)
         return a < b

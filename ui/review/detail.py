@@ -39,10 +39,6 @@ from PySide6.QtWidgets import (
 )
 
 from oximon.review import (
-    ACTION_WORDS,
-    AFTERCARE,
-    OUTCOMES,
-    RESPONSE_ACTIONS,
     Incident,
     ReviewBackend,
     duration_words,
@@ -55,6 +51,7 @@ from oximon.supervisor import Permission, SupervisorSession
 from oximon.ui.pdf import print_documents
 from oximon.ui.review.documents import incident_document, render_trace_image, write_incident_pdf
 from oximon.ui.review.trace_plot import TracePlot, rel_words
+from oximon.vocabulary import ACTION_LABELS, AFTERCARE, OUTCOMES, RESPONSE_ACTIONS
 
 REPLAY_TICK_MS = 50
 AMEND_CHOICES = [("note", "Note"), ("outcome", "Outcome"), ("aftercare", "Aftercare"),
@@ -158,7 +155,7 @@ class IncidentDetail(QWidget):
         add_lay.setContentsMargins(0, 0, 0, 0)
         self.add_action = QComboBox()
         for kind in sorted(RESPONSE_ACTIONS):
-            self.add_action.addItem(ACTION_WORDS[kind], kind)
+            self.add_action.addItem(ACTION_LABELS[kind], kind)
         self.add_time = QTimeEdit()
         self.add_time.setDisplayFormat("HH:mm:ss")
         add_lay.addWidget(self.add_action, 1)
