@@ -73,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as exc:  # Qt's system libraries missing: say which
         raise RuntimeFailure(f"cannot start the dashboard: {exc}. On Debian, install the "
                              "Qt runtime libraries (see README, 'System packages').") from None
+    from oximon.cli.dashboard_services import build_services
     from oximon.ui.dashboard import DashboardOptions
 
     clock = ScaledClock(speed=args.speed)
@@ -94,13 +95,14 @@ def run(args: argparse.Namespace) -> int:
                          {"profile": profile.name, "path": profile.source})
     options = DashboardOptions(high_contrast=args.high_contrast, site=config.name)
     try:
-        return run_dashboard(engine, kiosk=args.kiosk,
+        services = build_services(engine, incident_log=records,
+                                  **seams(engine, records, profile, config, demo,
+                                          from_config=not specs))
+        return run_dashboard(engine, services, kiosk=args.kiosk,
                              title="oximon — demo (simulated oximeters)" if demo
                              else config.name,
                              duration=args.duration, options=options,
-                             on_start=start_alarm_outputs, incident_log=records,
-                             **seams(engine, records, profile, config, demo,
-                                     from_config=not specs))
+                             on_start=start_alarm_outputs)
     finally:
         records.close()
 
