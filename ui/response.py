@@ -17,19 +17,12 @@ from datetime import timedelta
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
-    QButtonGroup,
-    QCheckBox,
     QComboBox,
-    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
-    QListWidget,
     QMessageBox,
-    QPlainTextEdit,
     QPushButton,
-    QScrollArea,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -41,7 +34,6 @@ from oximon.response import (
     NALOXONE,
     OXYGEN,
     RESCUE,
-    SAVE_ME,
     SINGLE,
     TOGGLES,
     UNDO_S,
@@ -53,6 +45,12 @@ from oximon.response import (
     mmss,
 )
 from oximon.ui.model import DashboardModel
+from oximon.ui.response_form import (
+    RecordSection,
+    action_button,
+    saveme_box,
+    scrolling,
+)
 from oximon.vocabulary import AFTERCARE_LABELS, OUTCOME_LABELS, SIGN_LABELS
 
 # The words the panel offers (one definition: oximon.vocabulary), by the names tests use.
@@ -68,15 +66,6 @@ def ask_yes_no(parent: QWidget, title: str, text: str) -> bool:
                                   QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
                                   QMessageBox.StandardButton.No)
     return answer == QMessageBox.StandardButton.Yes
-
-
-def _scrolling(widget: QWidget) -> QScrollArea:
-    area = QScrollArea()
-    area.setWidgetResizable(True)
-    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-    area.setFrameShape(QFrame.Shape.NoFrame)
-    area.setWidget(widget)
-    return area
 
 
 class ResponsePanel(QWidget):
@@ -116,7 +105,7 @@ class ResponsePanel(QWidget):
         self.naloxone.hide()
 
         content = QWidget()
-        self.outer = _scrolling(content)  # scrolls only if even the fitted text cannot fit
+        self.outer = scrolling(content)  # scrolls only if even the fitted text cannot fit
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.outer)
@@ -129,7 +118,8 @@ class ResponsePanel(QWidget):
         layout.addWidget(self.naloxone)
         layout.addLayout(self._actions())
         layout.addLayout(self._dose_row())
-        layout.addWidget(self._saveme())
+        self.saveme = saveme_box()
+        layout.addWidget(self.saveme)
         layout.addWidget(self._below_the_fold(), 1)
         self.refresh(self.opened_t)
 
@@ -163,19 +153,19 @@ class ResponsePanel(QWidget):
         grid = QGridLayout()
         grid.setSpacing(6)
         for action, (label, _) in SINGLE.items():
-            b = self._button(label)
+            b = action_button(label)
             b.clicked.connect(lambda _=False, a=action: self.tap(a))
             self.buttons[action] = b
         for toggle in TOGGLES:
-            b = self._button(toggle.on_label)
+            b = action_button(toggle.on_label)
             b.clicked.connect(lambda _=False, tg=toggle: self.tap_toggle(tg))
             self.buttons[toggle.key] = b
-        b = self._button(self.record.naloxone_label())
+        b = action_button(self.record.naloxone_label())
         b.clicked.connect(self.tap_naloxone)
         self.buttons["naloxone"] = b
         for i, key in enumerate(BUTTON_ORDER):
             grid.addWidget(self.buttons[key], i // 2, i % 2)
-        self.undo_button = self._button("")
+        self.undo_button = action_button("")
         self.undo_button.setObjectName("undo")
         self.undo_button.clicked.connect(self.undo_last)
         self.undo_button.hide()
@@ -195,83 +185,19 @@ class ResponsePanel(QWidget):
         dose_row.addWidget(self.amount, 1)
         return dose_row
 
-    def _saveme(self) -> QFrame:
-        saveme = QFrame()
-        saveme.setObjectName("saveme")
-        sm = QVBoxLayout(saveme)
-        sm.setContentsMargins(8, 4, 8, 4)
-        sm.setSpacing(0)
-        sm.addWidget(self._heading("SAVE ME"))
-        for letter, word, what in SAVE_ME:
-            lab = QLabel(f"<b>{letter}</b>&nbsp; <b>{word}</b> — {what}")
-            lab.setObjectName("savemeStep")
-            lab.setWordWrap(True)
-            sm.addWidget(lab)
-        self.saveme = saveme
-        return saveme
-
-    def _below_the_fold(self) -> QScrollArea:
-        """Signs, outcome, aftercare, note, close and the timeline: these scroll."""
-        lower = QWidget()
-        low = QVBoxLayout(lower)
-        low.setContentsMargins(0, 0, 0, 0)
-        low.addWidget(self._heading("Signs seen"))
-        signs = QGridLayout()
-        self.signs: dict[str, QCheckBox] = {}
-        for i, (sign, words) in enumerate(SIGNS.items()):
-            box = QCheckBox(words)
+    def _below_the_fold(self) -> RecordSection:
+        form = RecordSection()
+        self.form = form
+        self.signs, self.outcomes, self.aftercare = form.signs, form.outcomes, form.aftercare
+        self.outcome_group, self.note, self.timeline = form.outcome_group, form.note, \
+            form.timeline
+        self.close_button, self.discard_button = form.close_button, form.discard_button
+        for sign, box in self.signs.items():
             box.toggled.connect(lambda on, s=sign: self._tap_sign(s, on))
-            self.signs[sign] = box
-            signs.addWidget(box, i // 2, i % 2)
-        low.addLayout(signs)
-        low.addWidget(self._heading("Outcome (all that apply)"))
-        low.addLayout(self._outcomes())
-        low.addWidget(self._heading("Aftercare"))
-        self.aftercare: dict[str, QCheckBox] = {}
-        for item, words in AFTERCARE.items():
-            box = QCheckBox(words)
-            self.aftercare[item] = box
-            low.addWidget(box)
-        low.addWidget(self._heading("Note"))
-        self.note = QPlainTextEdit()
-        self.note.setPlaceholderText("Anything else (no names)")
-        self.note.setFixedHeight(70)
-        low.addWidget(self.note)
-        self.close_button = QPushButton("Close incident (choose an outcome first)")
-        self.close_button.setObjectName("action")
-        self.close_button.setEnabled(False)
-        self.close_button.clicked.connect(self.close_incident)
-        low.addWidget(self.close_button)
-        self.discard_button = QPushButton("Opened by mistake — discard")
-        self.discard_button.setToolTip("Closes it as 'opened in error': kept in the log, "
-                                       "never counted in reports.")
-        self.discard_button.clicked.connect(self.discard)
-        low.addWidget(self.discard_button)
-        low.addWidget(self._heading("Timeline"))
-        self.timeline = QListWidget()
-        self.timeline.setMinimumHeight(120)
-        low.addWidget(self.timeline)
-        scroll = _scrolling(lower)
-        scroll.setMinimumHeight(90)
-        # It takes what is left: its content's full height must not become the panel's.
-        scroll.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
-        return scroll
-
-    def _outcomes(self) -> QGridLayout:
-        outcomes = QGridLayout()
-        self.outcome_group = QButtonGroup(self)
-        self.outcome_group.setExclusive(False)  # e.g. responsive and transported
-        self.outcomes: dict[str, QPushButton] = {}
-        for i, (outcome, words) in enumerate(OUTCOMES.items()):
-            b = QPushButton(words)
-            b.setProperty("word", outcome)
-            b.setCheckable(True)
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            self.outcome_group.addButton(b)
-            self.outcomes[outcome] = b
-            outcomes.addWidget(b, i // 3, i % 3)
         self.outcome_group.buttonToggled.connect(lambda *_: self._update_close())
-        return outcomes
+        self.close_button.clicked.connect(self.close_incident)
+        self.discard_button.clicked.connect(self.discard)
+        return form
 
     # -- the record's state, as before the split ------------------------------------------
     @property
@@ -331,19 +257,6 @@ class ResponsePanel(QWidget):
         for b in [*self.buttons.values(), self.undo_button]:
             if b.font().pixelSize() != px:
                 b.setFont(font)
-
-    @staticmethod
-    def _button(label: str) -> QPushButton:
-        b = QPushButton(label)
-        b.setObjectName("action")
-        b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        return b
-
-    @staticmethod
-    def _heading(text: str) -> QLabel:
-        lab = QLabel(text)
-        lab.setObjectName("h1")
-        return lab
 
     # -- who -------------------------------------------------------------------------------
     @property
@@ -480,7 +393,7 @@ class ResponsePanel(QWidget):
         self._update_close()
 
     def selected_outcomes(self) -> list[str]:
-        return [word for word, b in self.outcomes.items() if b.isChecked()]
+        return self.form.selected_outcomes()
 
     def selected_outcome(self) -> str:
         """The chosen outcomes as the log's comma-separated words ('' if none)."""
@@ -497,9 +410,8 @@ class ResponsePanel(QWidget):
         if not outcomes:
             return
         now = self._stop_toggles()
-        aftercare = [k for k, box in self.aftercare.items() if box.isChecked()]
-        if self.record.close(now, outcomes, aftercare, self.note.toPlainText().strip(),
-                             self.by):
+        if self.record.close(now, outcomes, self.form.aftercare_given(),
+                             self.form.note_text(), self.by):
             self.closed.emit(self.station, self.incident_id)
 
     def discard(self) -> bool:
@@ -507,7 +419,7 @@ class ResponsePanel(QWidget):
         if not self.confirm(self, "Opened by mistake?", self.record.discard_question()):
             return False
         now = self._stop_toggles()
-        if not self.record.discard(now, self.note.toPlainText().strip(), self.by):
+        if not self.record.discard(now, self.form.note_text(), self.by):
             return False
         self.closed.emit(self.station, self.incident_id)
         return True
