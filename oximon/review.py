@@ -252,7 +252,8 @@ def first_alarm(incident: Incident) -> AlarmSpan | None:
     """The alarm a response is timed from: the first high alarm, else the first alarm."""
     alarms = sorted(incident.alarms, key=lambda a: a.raised_ts)
     high = [a for a in alarms if a.priority == "high"]
-    return (high or alarms or [None])[0]
+    chosen = high or alarms
+    return chosen[0] if chosen else None
 
 
 def figures(incident: Incident) -> Figures:

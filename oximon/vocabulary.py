@@ -37,11 +37,14 @@ OUTCOME_LABELS: dict[str, str] = {
     "responsive": "responsive", "breathing_on_own": "breathing on own",
     "transported": "transported", "left_site": "left the site", "died": "died"}
 OPENED_IN_ERROR = "opened_in_error"  # discarded on the dashboard: kept, never counted
-# Every outcome a record may hold, in the order review lists them.
-OUTCOMES: tuple[str, ...] = (*OUTCOME_LABELS, OPENED_IN_ERROR)
+# Every outcome a record may hold: in the order review lists them, and as the set the
+# store checks against.
+OUTCOME_ORDER: tuple[str, ...] = (*OUTCOME_LABELS, OPENED_IN_ERROR)
+OUTCOMES = frozenset(OUTCOME_ORDER)
 NOT_RECORDED = "not_recorded"  # closed by oximon (alarms quiet) or still open: no outcome
 
 AFTERCARE_LABELS: dict[str, str] = {
     "advised_no_use_2h": "advised not to use for 2 hours",
     "observed_resedation": "observed for re-sedation"}
-AFTERCARE: tuple[str, ...] = tuple(AFTERCARE_LABELS)
+AFTERCARE_ORDER: tuple[str, ...] = tuple(AFTERCARE_LABELS)
+AFTERCARE = frozenset(AFTERCARE_ORDER)

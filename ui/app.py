@@ -43,7 +43,8 @@ def run_dashboard(engine: Engine, services: DashboardServices, kiosk: bool = Fal
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    running = QApplication.instance()
+    app = running if isinstance(running, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("oximon")
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)

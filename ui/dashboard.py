@@ -78,6 +78,7 @@ class DashboardWindow(QMainWindow):
         self.setWindowTitle(title or "oximon")
 
         central = QWidget()
+        self._central = central
         outer = QVBoxLayout(central)
         outer.setContentsMargins(6, 6, 6, 6)
         outer.setSpacing(6)
@@ -155,7 +156,7 @@ class DashboardWindow(QMainWindow):
         return bar
 
     def _shortcuts(self) -> None:
-        keys: list[tuple[str, Callable[[], None]]] = [
+        keys: list[tuple[str, Callable[[], object]]] = [
             ("Space", self.acknowledge_top), ("Return", self.acknowledge_top),
             ("Enter", self.acknowledge_top), ("P", self.pause_audio),
             ("R", self.respond_top), ("D", self.open_devices), ("S", self.open_settings),
@@ -180,7 +181,6 @@ class DashboardWindow(QMainWindow):
             sc.setEnabled(False)
             sc.activated.connect(self.acknowledge_top)
             self._overlay_keys.append(sc)
-        self._hidden_dialog: QWidget | None = None
 
     def size_factor(self) -> float:
         """How much larger than a 1366×768 laptop this window is (1 to 3): a wall screen
@@ -238,7 +238,7 @@ class DashboardWindow(QMainWindow):
     def _wall_area(self) -> tuple[int, int]:
         """The area the grid's shape is chosen for: the wall *and* the response column,
         so opening or closing a panel never moves a booth to another row or column."""
-        body = self.centralWidget().width() - 12 if self.centralWidget() else self.width()
+        body = self._central.width() - 12
         w = body if body > 50 else self.width() - 20
         h = self.wall.height() if self.wall.height() > 50 else self.height() - 140
         return max(1, w), max(1, h)
@@ -249,7 +249,7 @@ class DashboardWindow(QMainWindow):
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        self.overlay.setGeometry(self.centralWidget().rect())
+        self.overlay.setGeometry(self._central.rect())
         if self._look != (self.palette_.name, self.ui_scale()):
             self.apply_look()  # a different screen size: rescale the chrome
         else:
@@ -269,8 +269,8 @@ class DashboardWindow(QMainWindow):
             top = view.top_alarm()
             on = flash.get(top.priority, True) if top else True
             tile.refresh(self.model.live(sid), view, now, on, bands)
-        top = self.model.all_alarms()
-        on = flash.get(top[0].priority, True) if top else True
+        alarms = self.model.all_alarms()
+        on = flash.get(alarms[0].priority, True) if alarms else True
         stopped = engine_stopped(self.model.engine)
         self.banner.refresh(self.model, now, flash[Priority.HIGH] if stopped else on, stopped)
         was_up = self.overlay.isVisible()
@@ -290,7 +290,7 @@ class DashboardWindow(QMainWindow):
             sc.setEnabled(up)
         if not up:
             dialog, self._hidden_dialog = self._hidden_dialog, None
-            if dialog is not None and dialog is self.dialog:
+            if dialog is self.dialog and dialog is not None:
                 dialog.show()
             return
         dialog = self.dialog

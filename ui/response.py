@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QMessageBox,
     QPushButton,
     QVBoxLayout,
@@ -139,7 +140,7 @@ class ResponsePanel(QWidget):
         self.responder = QComboBox()
         self.responder.setEditable(True)
         self.responder.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.responder.lineEdit().setPlaceholderText("initials or alias — no full names")
+        self._line().setPlaceholderText("initials or alias — no full names")
         self.responder.setToolTip("Who is acting now: each tap is recorded with this name. "
                                   "Initials or an alias, never a full name.")
         self._fill_responders()
@@ -264,6 +265,11 @@ class ResponsePanel(QWidget):
         """Who is acting now (what each tap is recorded with)."""
         return " ".join(self.responder.currentText().split()) or self.responders.last
 
+    def _line(self) -> QLineEdit:
+        line = self.responder.lineEdit()  # the combo is editable: it has one
+        assert line is not None
+        return line
+
     def _fill_responders(self) -> None:
         current = self.responder.currentText()
         self.responder.blockSignals(True)
@@ -273,7 +279,7 @@ class ResponsePanel(QWidget):
         self.responder.blockSignals(False)
 
     def _responder_chosen(self, _text: str) -> None:
-        if not self.responder.lineEdit().hasFocus():  # picked from the list
+        if not self._line().hasFocus():  # picked from the list
             self.responders.use(self.by)
 
     def set_responder(self, name: str) -> None:
@@ -454,7 +460,7 @@ class ResponsePanel(QWidget):
                 f"color: #00e5ff; font-weight: bold; font-size: {round(22 * self.scale)}px;")
         self._refresh_undo(now)
         if self.responder.count() != len(self.responders.names) \
-                and not self.responder.lineEdit().hasFocus():
+                and not self._line().hasFocus():
             self._fill_responders()  # a name another panel added this shift
         text, prompt = self.naloxone_text(now)
         if self.naloxone.text() != text:

@@ -153,7 +153,10 @@ class ResponseColumn(QWidget):
         panel = self.tabs.currentWidget()
         if not isinstance(panel, ResponsePanel) or not self.isVisible():
             return
-        need = panel.outer.widget().minimumSizeHint().height()
+        content = panel.outer.widget()
+        if content is None:
+            return
+        need = content.minimumSizeHint().height()
         have = panel.outer.viewport().height()
         scale = self.panel_scale or 1.0
         if need <= have or scale <= 0.8:

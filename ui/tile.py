@@ -396,8 +396,9 @@ class StationTile(QFrame):
         if view.trend_last_s is not None and view.markers:
             end = view.trend_last_s - 1
             n = len(view.trend_spo2)
-            markers = [(n - 1 - (end - math.floor(m.t)), m.short) for m in view.markers
-                       if 0 <= end - math.floor(m.t) < n]
+            markers: list[tuple[float, str]] = [
+                (n - 1 - (end - math.floor(m.t)), m.short) for m in view.markers
+                if 0 <= end - math.floor(m.t) < n]
         else:
             markers = []
         self.trend.set_trend(view.trend_spo2.values(), view.trend_spo2.version, markers,

@@ -22,6 +22,8 @@ from oximon.cli.wiring import (
     speed_arg,
 )
 from oximon.clock import ScaledClock
+from oximon.ports import Source
+from oximon.types import Station
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -63,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     if demo:
         specs += demo_specs(args.stations or 6)
     profile = get_profile(args.profile or config.profile or None)
-    stations = open_sources(specs) if specs else configured_stations(config)
+    stations: list[tuple[Station, Source | None]] = (
+        list(open_sources(specs)) if specs else configured_stations(config))
     # Qt's multimedia backend lists every codec library it could not load; that is noise to
     # a peer worker (a missing audio output is reported on screen as an alarm instead).
     os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false;qt.qpa.*.warning=false")

@@ -10,6 +10,7 @@ by a column sorts the page shown.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -35,7 +36,7 @@ from oximon.review import (
     local_time,
     words,
 )
-from oximon.vocabulary import NOT_RECORDED, OUTCOMES
+from oximon.vocabulary import NOT_RECORDED, OUTCOME_ORDER
 
 COLUMNS = ["Opened", "Station", "Outcome", "Lowest SpO₂", "Naloxone", "9-1-1",
            "Alarm → ack (s)", "Reviewed", "Amendments", "ID"]
@@ -43,6 +44,14 @@ YES_NO = {"Any": None, "Yes": True, "No": False}
 REVIEWED = {"Any": None, "Not reviewed": False, "Reviewed": True}
 DEFAULT_DAYS = 31
 PAGE_SIZE = 200
+
+
+def _qdate(day: date) -> QDate:
+    return QDate(day.year, day.month, day.day)
+
+
+def _day(value: QDate) -> date:
+    return date(value.year(), value.month(), value.day())
 
 
 class _Item(QTableWidgetItem):
@@ -53,11 +62,11 @@ class _Item(QTableWidgetItem):
         self.key = text if key is None else key
 
     def __lt__(self, other: QTableWidgetItem) -> bool:
-        a = self.key
-        b = other.key if isinstance(other, _Item) else other.text()
+        a: Any = self.key
+        b: Any = other.key if isinstance(other, _Item) else other.text()
         if type(a) is not type(b):
             return str(a) < str(b)
-        return a < b
+        return bool(a < b)
 
 
 class IncidentBrowser(QWidget):
@@ -71,8 +80,8 @@ class IncidentBrowser(QWidget):
         today = today or date.today()
         outer = QVBoxLayout(self)
         bar = QGridLayout()
-        self.since = QDateEdit(QDate(today - timedelta(days=DEFAULT_DAYS)))
-        self.until = QDateEdit(QDate(today))
+        self.since = QDateEdit(_qdate(today - timedelta(days=DEFAULT_DAYS)))
+        self.until = QDateEdit(_qdate(today))
         for edit in (self.since, self.until):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("yyyy-MM-dd")
@@ -83,7 +92,7 @@ class IncidentBrowser(QWidget):
             self.station.addItem(label, sid)
         self.outcome = QComboBox()
         self.outcome.addItem("Any outcome", None)
-        for word in OUTCOMES:
+        for word in OUTCOME_ORDER:
             self.outcome.addItem(words(word), word)
         self.outcome.addItem("not recorded", NOT_RECORDED)
         self.naloxone = _choice(YES_NO)
@@ -145,8 +154,8 @@ class IncidentBrowser(QWidget):
         self.refresh()
 
     def current_filter(self) -> IncidentFilter:
-        since = self.since.date().toPython()
-        until = self.until.date().toPython() + timedelta(days=1)
+        since = _day(self.since.date())
+        until = _day(self.until.date()) + timedelta(days=1)
         return IncidentFilter(
             since_ts=datetime(since.year, since.month, since.day).astimezone().timestamp(),
             until_ts=datetime(until.year, until.month, until.day).astimezone().timestamp(),
@@ -212,12 +221,15 @@ class IncidentBrowser(QWidget):
 
     def row_ids(self) -> list[str]:
         """Incident ids in the order shown (for tests and keyboard navigation)."""
-        return [self.table.item(r, 0).data(Qt.ItemDataRole.UserRole)
-                for r in range(self.table.rowCount())]
+        return [self._row_id(r) for r in range(self.table.rowCount())]
+
+    def _row_id(self, row: int) -> str:
+        item = self.table.item(row, 0)
+        return "" if item is None else str(item.data(Qt.ItemDataRole.UserRole))
 
     def _open_row(self, row: int) -> None:
         if 0 <= row < self.table.rowCount():
-            self.open_requested.emit(self.table.item(row, 0).data(Qt.ItemDataRole.UserRole))
+            self.open_requested.emit(self._row_id(row))
 
 
 def _choice(options: dict[str, bool | None]) -> QComboBox:

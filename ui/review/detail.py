@@ -51,7 +51,7 @@ from oximon.supervisor import Permission, SupervisorSession
 from oximon.ui.pdf import print_documents
 from oximon.ui.review.documents import incident_document, render_trace_image, write_incident_pdf
 from oximon.ui.review.trace_plot import TracePlot, rel_words
-from oximon.vocabulary import ACTION_LABELS, AFTERCARE, OUTCOMES, RESPONSE_ACTIONS
+from oximon.vocabulary import ACTION_LABELS, AFTERCARE_ORDER, OUTCOME_ORDER, RESPONSE_ACTIONS
 
 REPLAY_TICK_MS = 50
 AMEND_CHOICES = [("note", "Note"), ("outcome", "Outcome"), ("aftercare", "Aftercare"),
@@ -188,7 +188,7 @@ class IncidentDetail(QWidget):
             self.amend_pages.setCurrentIndex(1)
             self.amend_words.clear()
             current = set(getattr(self.incident, key, ()) or ())
-            for word in (OUTCOMES if key == "outcome" else AFTERCARE):
+            for word in (OUTCOME_ORDER if key == "outcome" else AFTERCARE_ORDER):
                 item = QListWidgetItem(words(word))
                 item.setData(Qt.ItemDataRole.UserRole, word)
                 item.setCheckState(Qt.CheckState.Checked if word in current
@@ -203,6 +203,11 @@ class IncidentDetail(QWidget):
             value = getattr(self.incident, key, "") if self.incident else ""
             self.amend_text.setText(", ".join(value) if isinstance(value, tuple) else value)
 
+    def _typed_time(self) -> time:
+        typed = self.add_time.time().toPython()
+        assert isinstance(typed, time)
+        return typed
+
     def _amend_changes(self) -> dict[str, Any] | str:
         """The change the form describes, or a message saying what is missing."""
         assert self.incident is not None
@@ -213,7 +218,7 @@ class IncidentDetail(QWidget):
                       if self.amend_words.item(i).checkState() == Qt.CheckState.Checked]
             return {key: chosen} if chosen or key == "aftercare" else "Tick an outcome."
         if key == "add_action":
-            when = action_time(self.incident, self.add_time.time().toPython())
+            when = action_time(self.incident, self._typed_time())
             return {"add_action": {"action": self.add_action.currentData(), "ts": when}}
         if key == "void_action":
             seq = self.void_action.currentData()
@@ -261,7 +266,7 @@ class IncidentDetail(QWidget):
         f = figures(inc)
         rows = [
             ("Lowest SpO₂", "—" if f.nadir is None else
-             f"{f.nadir:.0f} % at {local_time(f.nadir_ts, '%H:%M:%S')}"),
+             f"{f.nadir:.0f} % at {local_time(f.nadir_ts or 0.0, '%H:%M:%S')}"),
             ("Time below 90 %", duration_words(f.below90_s)),
             ("Time below 85 %", duration_words(f.below85_s)),
             ("Alarm → acknowledge", duration_words(f.alarm_to_ack_s)),
@@ -369,6 +374,8 @@ class IncidentDetail(QWidget):
         if problem:
             self.amend_message.setText(problem)
             return
+        if isinstance(changes, str):
+            return
         try:
             self.amend(reason, changes, by)
         except Exception as exc:  # the store refuses bad input with a clear message
@@ -404,15 +411,15 @@ class IncidentDetail(QWidget):
         self.play.setText("❚❚ Pause" if on else "▶ Replay")
         if on:
             lo, hi = self.plot.span
-            if self.plot.cursor.value() >= hi:
+            if _cursor_at(self.plot) >= hi:
                 self.plot.set_cursor(lo)
             self.timer.start(REPLAY_TICK_MS)
         else:
             self.timer.stop()
 
     def replay_step(self, seconds: float) -> None:
-        self.plot.set_cursor(float(self.plot.cursor.value()) + seconds)
-        if self.plot.cursor.value() >= self.plot.span[1]:
+        self.plot.set_cursor(_cursor_at(self.plot) + seconds)
+        if _cursor_at(self.plot) >= self.plot.span[1]:
             self.play.setChecked(False)
 
     def _replay_step(self) -> None:
@@ -436,6 +443,13 @@ class IncidentDetail(QWidget):
         numbers = ("no reading" if math.isnan(spo2) else
                    f"SpO₂ {spo2:.0f} %, pulse {pr:.0f}")
         self.readout.setText(f"{when} · {numbers}" + (f" · last: {last[-1]}" if last else ""))
+
+
+def _cursor_at(plot: QWidget) -> float:
+    """Where the replay cursor is (a pyqtgraph line; to mypy the attribute's name is
+    QWidget.cursor())."""
+    line: Any = plot.cursor
+    return float(line.value())
 
 
 def action_time(incident: Incident, clock: time) -> float:
