@@ -6,6 +6,7 @@ panel) sized for the screen — without the window ever growing past it."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import QRect
 
 from oximon.ui.dashboard import DashboardOptions
 from oximon.ui.style import HIGH_CONTRAST
@@ -27,7 +28,7 @@ def check_tiles(window, size) -> None:
     heights = {t.height() for t in tiles}
     assert max(widths) - min(widths) <= 2 and max(heights) - min(heights) <= 2  # equal
     wall = window.wall.rect()
-    rects = []
+    rects: list[QRect] = []
     for t in tiles:
         r = t.geometry()
         assert wall.contains(r) and not any(r.intersects(o) for o in rects)

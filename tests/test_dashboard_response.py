@@ -12,6 +12,7 @@ from datetime import datetime
 import pytest
 
 from oximon.cli.wiring import build_engine
+from oximon.ports import Source
 from oximon.profile import load_profile
 from oximon.store import open_store
 from oximon.types import DeviceInfo, DeviceState, StateChange, Station
@@ -28,9 +29,10 @@ class StoreRig(Rig):
         self.clock = ManualClock()
         self.store = open_store(f"sqlite:///{tmp_path / 'o.db'}", clock=self.clock,
                                 writer=True)
-        stations = [(Station(f"s{i + 1}", alias=f"Booth {i + 1}", booth=str(i + 1),
-                             device=DeviceInfo(f"test:{i + 1}", "sim")), None)
-                    for i in range(n)]
+        stations: list[tuple[Station, Source | None]] = [
+            (Station(f"s{i + 1}", alias=f"Booth {i + 1}", booth=str(i + 1),
+                     device=DeviceInfo(f"test:{i + 1}", "sim")), None)
+            for i in range(n)]
         self.engine = build_engine(self.clock, load_profile(None), stations, self.store)
         for i in range(n):
             self.engine.feed(f"s{i + 1}", StateChange(0.0, DeviceState.STREAMING, ""))
