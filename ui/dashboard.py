@@ -427,13 +427,6 @@ class DashboardWindow(QMainWindow):
             self.dialog.refresh_mode()
 
     # -- leaving ---------------------------------------------------------------------------
-    def monitored(self) -> int:
-        """How many stations have a device that monitoring would stop for."""
-        return self.guard.monitored()
-
-    def may_quit(self) -> bool:
-        return self.guard.may_quit()
-
     def request_quit(self) -> None:
         """Ctrl+Q: quit after the same check as closing the window."""
         self.guard.request_quit()
@@ -445,9 +438,6 @@ class DashboardWindow(QMainWindow):
         if self.review_window is not None:
             self.review_window.close()
         super().closeEvent(event)
-
-    def toggle_full_screen(self) -> None:
-        self.guard.toggle_full_screen()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if not self.guard.escape(event):
