@@ -14,7 +14,7 @@ from oximon.alarms import AlarmView, Audible
 from oximon.clock import Clock
 from oximon.events import EngineEvent
 from oximon.profile import Profile
-from oximon.types import ConditionChange, DeviceInfo, Sample, SourceEvent
+from oximon.types import ConditionChange, DeviceInfo, Sample, SourceEvent, Station
 
 
 class Source(Protocol):
@@ -119,3 +119,28 @@ class IncidentLog(Protocol):
     def close_incident(self, incident_id: str, t: float, outcome: str,
                        aftercare: list[str] | None = None, by: str = "",
                        note: str = "") -> None: ...
+
+    # What the dashboard also calls (every method it uses is promised here, none probed):
+
+    def void_action(self, incident_id: str, action: str, t: float, by: str = "",
+                    reason: str = "") -> None:
+        """Strike out the entry `action` at `t` (an undone tap): kept, marked void."""
+        ...
+
+    def amend(self, incident_id: str, changes: dict[str, object], reason: str,
+              by: str) -> None:
+        """A correction (outcome, aftercare, note... after oximon closed the record)."""
+        ...
+
+    def record_details(self, incident_id: str, by: str, **details: object) -> None:
+        """Who responded, who completed the record, and other record details."""
+        ...
+
+    def add_station(self, station: Station) -> None:
+        """A device was paired to a booth: the log learns its alias."""
+        ...
+
+    @property
+    def saving_ok(self) -> bool:
+        """Records are being written now (False while writes fail)."""
+        ...

@@ -13,35 +13,18 @@ from __future__ import annotations
 
 import itertools
 import math
-import statistics
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-# Action words of the incident log (see oximon.ports.IncidentLog). "sign" (a sign seen)
-# and "note" are observations, not responses, so they do not end "alarm → first action".
-RESPONSE_ACTIONS = frozenset({
-    "stimulated", "airway", "rescue_breaths_started", "rescue_breaths_stopped", "oxygen_on",
-    "oxygen_off", "naloxone", "911_called", "ehs_arrived", "recovery_position",
-    "cpr_started", "cpr_stopped",
-})
+from oximon import time_below as below
+from oximon.vocabulary import (  # the record's words, defined once
+    ACTION_LABELS,
+    NOT_RECORDED,
+    RESPONSE_ACTIONS,
+)
 
-ACTION_WORDS = {
-    "stimulated": "Stimulated", "airway": "Airway opened",
-    "rescue_breaths_started": "Rescue breaths started",
-    "rescue_breaths_stopped": "Rescue breaths stopped", "oxygen_on": "Oxygen on",
-    "oxygen_off": "Oxygen off", "naloxone": "Naloxone", "911_called": "9-1-1 called",
-    "ehs_arrived": "EHS arrived", "recovery_position": "Recovery position",
-    "cpr_started": "CPR started", "cpr_stopped": "CPR stopped", "sign": "Sign seen",
-    "note": "Note",
-}
-
-# The store's outcome and aftercare words (GUIDELINE.md's incident record).
-OUTCOMES = ("responsive", "breathing_on_own", "transported", "left_site", "died",
-            "opened_in_error")
-NOT_RECORDED = "not_recorded"  # closed by oximon (alarms quiet) or still open: no outcome
-AFTERCARE = ("advised_no_use_2h", "observed_resedation")
 AMENDABLE_TEXT = ("note", "substance", "route", "responders", "completed_by")
 
 
@@ -62,7 +45,7 @@ class Action:
 
     @property
     def words(self) -> str:
-        base = ACTION_WORDS.get(self.kind, self.kind.replace("_", " ").capitalize())
+        base = ACTION_LABELS.get(self.kind, self.kind.replace("_", " ").capitalize())
         if self.kind == "naloxone" and self.details.get("n"):
             base = f"Naloxone dose {self.details['n']}"
         extra = ", ".join(words(str(v)) for k, v in self.details.items() if k in
@@ -252,28 +235,9 @@ class Figures:
 
 
 def time_below(trace: Trace, threshold: float) -> float:
-    """Seconds of valid readings below `threshold`.
-
-    Each valid sample stands for the time until the next one, capped at the trace's usual
-    spacing, so a gap (probe off, lost device) never counts as time below.
-    """
-    ts, spo2 = trace.ts, trace.spo2
-    if not ts:
-        return 0.0
-    step = _usual_step(ts)
-    total = 0.0
-    for i, value in enumerate(spo2):
-        if math.isnan(value) or value >= threshold:
-            continue
-        dt = ts[i + 1] - ts[i] if i + 1 < len(ts) else step
-        total += min(dt, step)
-    return total
-
-
-def _usual_step(ts: Sequence[float]) -> float:
-    if len(ts) < 2:
-        return 1.0
-    return statistics.median(b - a for a, b in itertools.pairwise(ts)) or 1.0
+    """Seconds of valid readings below `threshold` (`oximon.time_below`'s definition: a
+    gap, probe off or lost device, never counts as time below)."""
+    return below.time_below(trace.ts, trace.spo2, threshold)
 
 
 def nadir(trace: Trace) -> tuple[float | None, float | None]:
@@ -288,7 +252,8 @@ def first_alarm(incident: Incident) -> AlarmSpan | None:
     """The alarm a response is timed from: the first high alarm, else the first alarm."""
     alarms = sorted(incident.alarms, key=lambda a: a.raised_ts)
     high = [a for a in alarms if a.priority == "high"]
-    return (high or alarms)[0] if alarms else None
+    chosen = high or alarms
+    return chosen[0] if chosen else None
 
 
 def figures(incident: Incident) -> Figures:
@@ -296,8 +261,8 @@ def figures(incident: Incident) -> Figures:
     close when it has them (so review and `oximon incidents export` agree), otherwise the
     trace."""
     low, low_ts = nadir(incident.trace)
-    below90 = time_below(incident.trace, 90.0)
-    below85 = time_below(incident.trace, 85.0)
+    below90 = time_below(incident.trace, below.LOW)
+    below85 = time_below(incident.trace, below.SEVERE)
     if incident.stored_nadir is not None:
         low, low_ts = incident.stored_nadir, incident.stored_nadir_ts
     if incident.stored_below90_s is not None:

@@ -45,12 +45,13 @@ def _engine() -> Engine:
 
 
 def test_banner_shows_sound_unavailable(qtbot) -> None:
+    from oximon.cli.dashboard_services import build_services
     from oximon.ui.dashboard import DashboardWindow
     from oximon.ui.model import DashboardModel
 
     engine = _engine()
     model = DashboardModel(engine)
-    window = DashboardWindow(model)
+    window = DashboardWindow(model, build_services(engine))
     qtbot.addWidget(window)
     attach_sound(engine, FakeSoundSink(available=False, problem="no audio output device"))
     assert [a.station for a in model.all_alarms()] == [SYSTEM_STATION]
@@ -62,11 +63,12 @@ def test_banner_shows_sound_unavailable(qtbot) -> None:
 
 
 def test_banner_notices_a_dead_or_stalled_engine(qtbot) -> None:
+    from oximon.cli.dashboard_services import build_services
     from oximon.ui.dashboard import DashboardWindow
     from oximon.ui.model import DashboardModel
 
     engine = _engine()
-    window = DashboardWindow(DashboardModel(engine))
+    window = DashboardWindow(DashboardModel(engine), build_services(engine))
     qtbot.addWidget(window)
     window.redraw()
     assert "MONITORING STOPPED" not in window.banner.text()  # not started yet

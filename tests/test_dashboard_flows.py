@@ -23,10 +23,9 @@ from oximon.types import (
     StateChange,
     Station,
 )
-from oximon.ui.app import build_window
 from oximon.ui.response import OXYGEN, RESCUE
 from tests.eventkit import feed_as_source
-from tests.ui_fakes import FakeIncidentLog
+from tests.ui_fakes import FakeIncidentLog, build_window
 
 PLETH = tuple(float(50 + 30 * math.sin(i / 3)) for i in range(5))
 

@@ -10,6 +10,7 @@ import os
 import stat
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -31,13 +32,13 @@ from oximon.station_book import StationBook
 from oximon.store import open_store
 from oximon.supervisor import PasswordFile, SupervisorSession
 from oximon.types import Sample
-from oximon.ui.app import build_window
 from oximon.ui.devices import Discovery, FoundDevice, Scan, ScanResult, simulated_discovery
 from oximon.ui.qtdates import to_qdate
 from oximon.ui.response import AFTERCARE, CPR, OUTCOMES, OXYGEN, RESCUE, SIGNS, SINGLE
 from oximon.ui.review.login import LoginDialog
 from oximon.ui.review.window import ReviewWindow
 from oximon.ui.settings import StoreAuditSink
+from tests.ui_fakes import build_window
 
 PASSWORD = "night-shift-42"
 
@@ -258,7 +259,7 @@ def test_no_bluetooth_says_so_and_still_lists_serial_and_simulated(qtbot, wired)
     ports = [PortInfo("/dev/ttyUSB3", "CP2102", None)]
     discover = hardware_discovery(engine, scan=no_dbus, list_ports=lambda: ports,
                                   also=simulated_discovery(engine, count=2))
-    window.discover = discover
+    window.services = replace(window.services, discover=discover)
     dialog = window.open_devices()
     qtbot.addWidget(dialog)
     asyncio.set_event_loop(asyncio.new_event_loop())

@@ -102,7 +102,7 @@ def test_applied_settings_are_saved_for_the_next_start_and_audited(qtbot, tmp_pa
     from oximon.profile import load_profile
     from oximon.store import open_store
     from oximon.supervisor import PasswordFile, SupervisorSession
-    from oximon.ui.app import build_window
+    from tests.ui_fakes import build_window
 
     site = tmp_path / "site.toml"
     site.write_text('[site]\nname = "Main St"\n')

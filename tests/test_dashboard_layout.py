@@ -51,7 +51,7 @@ def test_24_tiles_and_the_panel_at_laptop_and_wall_sizes(qtbot, size, scale):
         settle(qtbot, window)
     check_tiles(window, size)
     before = positions(window)
-    assert window._shape[:2] == (4, 6)
+    assert window.wall.shape[:2] == (4, 6)
     factor = min(size[0] / 1366, size[1] / 768)
     u = max(1.0, factor) * scale
     assert window.banner.detail.font().pixelSize() == round(19 * u)

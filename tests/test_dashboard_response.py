@@ -6,6 +6,7 @@ mistake, and timers that stay in sight when another booth's tab is in front."""
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import replace
 from datetime import datetime
 
 import pytest
@@ -16,8 +17,8 @@ from oximon.ports import Source
 from oximon.profile import load_profile
 from oximon.store import open_store
 from oximon.types import DeviceInfo, DeviceState, StateChange, Station
-from oximon.ui.app import build_window
 from tests.test_dashboard_flows import Rig
+from tests.ui_fakes import build_window
 
 
 class StoreRig(Rig):
@@ -219,10 +220,10 @@ def test_an_incident_opened_by_mistake_is_discarded_and_not_counted(srig):
         answers.append(text)
         return True
 
-    rig.window.confirm = confirm
+    rig.window.services = replace(rig.window.services, confirm=confirm)
     iid = rig.window.open_response("s1")  # R on the wrong booth
     panel = rig.window.panels["s1"]
-    panel.confirm = rig.window.confirm
+    assert panel.confirm is rig.window.services.confirm
     assert panel.discard()
     assert "not counted" in answers[0] and "s1" not in rig.window.panels
     rec = rig.record(iid)

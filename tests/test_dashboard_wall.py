@@ -9,6 +9,7 @@ import math
 import os
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 from PySide6.QtCore import QRect, Qt
@@ -21,11 +22,11 @@ from oximon.engine import Engine
 from oximon.profile import load_profile
 from oximon.supervisor import PasswordFile, SupervisorSession
 from oximon.types import ConditionChange, Priority, Sample
-from oximon.ui.app import build_window
 from oximon.ui.dashboard import DashboardOptions, grid_shape
 from oximon.ui.devices import FoundDevice
 from oximon.ui.sim_drive import SimDriver
 from tests.eventkit import feed_as_source
+from tests.ui_fakes import build_window
 
 
 def sim_window(qtbot, n: int, size=(1366, 768), **seams):
@@ -53,7 +54,7 @@ def test_24_tiles_fill_the_screen_without_overlap(qtbot, size, min_digits_px):
     driver.run_to(30.0)
     settle(qtbot, window)
     assert window.size().width() == size[0] and window.size().height() == size[1]
-    assert window._shape[:2] == (4, 6)
+    assert window.wall.shape[:2] == (4, 6)
     wall = window.wall.rect()
     rects: list[QRect] = []
     for tile in window.tiles.values():
@@ -146,8 +147,7 @@ def test_pair_rename_swap_remove(qtbot):
         opened.append(spec)
         return open_source(spec)
 
-    window.discover = lambda: found
-    window.open_source = opener
+    window.services = replace(window.services, discover=lambda: found, open_source=opener)
     dialog = window.open_devices()
     qtbot.addWidget(dialog)
     dialog.scan()

@@ -3,6 +3,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
+
+from oximon.types import Station
+
+
+def build_window(engine, title: str | None = None, kiosk: bool = False, options=None,
+                 **services: Any):
+    """The window as `oximon dashboard` builds it: its services from the composition
+    root (`incident_log`, `session`, `confirm`... as keywords), defaults for the rest."""
+    from oximon.cli.dashboard_services import build_services
+    from oximon.ui import app
+
+    return app.build_window(engine, build_services(engine, **services), title=title,
+                            kiosk=kiosk, options=options)
 
 
 @dataclass
@@ -12,6 +26,8 @@ class FakeIncidentLog:
     calls: list[tuple] = field(default_factory=list)
     open: dict[str, str] = field(default_factory=dict)  # station -> id
     fail_actions: bool = False
+    saving_ok: bool = True
+    stations: list[str] = field(default_factory=list)
     _n: int = 0
 
     def open_incident(self, station: str, t: float, reason: str = "manual",
@@ -45,6 +61,13 @@ class FakeIncidentLog:
 
     def record_details(self, incident_id: str, by: str, **details: object) -> None:
         self.calls.append(("details", incident_id, by, details))
+
+    def amend(self, incident_id: str, changes: dict[str, object], reason: str,
+              by: str) -> None:
+        self.calls.append(("amend", incident_id, dict(changes), reason, by))
+
+    def add_station(self, station: Station) -> None:
+        self.stations.append(station.id)  # not a record call: kept apart
 
     def actions(self) -> list[tuple[str, float, dict]]:
         return [(c[2], c[3], c[4]) for c in self.calls if c[0] == "action"]

@@ -1,8 +1,9 @@
 """Runs the dashboard: Qt and the engine's asyncio loop in one thread through qasync.
 
 (PySide6.QtAsyncio lacks add_reader/create_connection, which bleak and serial I/O need.)
-The composition root (`oximon.cli.dashboard`) passes in what the window's seams need: the
-incident store, device discovery and opener, the settings audit sink.
+The composition root (`oximon.cli.dashboard`) passes in the window's services
+(`oximon.ui.services.DashboardServices`: the incident log, device discovery and opener,
+the settings audit sink, supervisor mode...).
 """
 
 from __future__ import annotations
@@ -10,28 +11,31 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from oximon.engine import Engine
 
-if TYPE_CHECKING:  # imported where used: the window pulls in all of Qt
-    from oximon.ui.dashboard import DashboardWindow
+if TYPE_CHECKING:
+    from oximon.ui.dashboard import DashboardOptions, DashboardWindow
+    from oximon.ui.services import DashboardServices
 
 
-def build_window(engine: Engine, title: str | None = None, kiosk: bool = False,
-                 **seams: Any) -> DashboardWindow:
+def build_window(engine: Engine, services: DashboardServices, title: str | None = None,
+                 kiosk: bool = False, options: DashboardOptions | None = None
+                 ) -> DashboardWindow:
     """The model and the window for an engine (no event loop started): the app and tests
     share this."""
     from oximon.ui.dashboard import DashboardWindow
     from oximon.ui.model import DashboardModel
 
     model = DashboardModel(engine)
-    return DashboardWindow(model, title=title, kiosk=kiosk, **seams)
+    return DashboardWindow(model, services, title=title, kiosk=kiosk, options=options)
 
 
-def run_dashboard(engine: Engine, kiosk: bool = False, title: str | None = None,
-                  duration: float | None = None,
-                  on_start: Callable[[], None] | None = None, **seams: Any) -> int:
+def run_dashboard(engine: Engine, services: DashboardServices, kiosk: bool = False,
+                  title: str | None = None, duration: float | None = None,
+                  on_start: Callable[[], None] | None = None,
+                  options: DashboardOptions | None = None) -> int:
     """Show the dashboard and run the engine until the window closes (or `duration`
     engine seconds pass: benchmarks and smoke runs). `on_start` runs inside the loop once
     the window listens (alarm sound, watchdog)."""
@@ -39,12 +43,12 @@ def run_dashboard(engine: Engine, kiosk: bool = False, title: str | None = None,
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(app, QApplication)  # the window needs widgets, not a core app
+    running = QApplication.instance()
+    app = running if isinstance(running, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("oximon")
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
-    window = build_window(engine, title=title, kiosk=kiosk, **seams)
+    window = build_window(engine, services, title=title, kiosk=kiosk, options=options)
     if kiosk:
         window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
         window.showFullScreen()

@@ -1,95 +1,54 @@
-"""The main window: the alarm banner, a wall of station tiles that fills the screen, the
-response panel while incidents are open, and the escalation overlay.
+"""The main window: the alarm banner, the tile wall that fills the screen, the response
+column while incidents are open, the escalation overlay and the bottom bar.
 
-Seams the composition root fills (each has a working default for the demo):
-- `incident_log`: an `oximon.ports.IncidentLog` (the store); None → an in-memory log and
-  the panel says records are not being saved;
-- `discover` / `open_source`: device discovery and the source-spec opener for pairing;
-- `station_book`: keeps the site configuration in step with pairing, rename, swap and
-  remove (None: changes last until the app stops, as in the demo);
-- `session`: supervisor mode (one per app, shared by settings and the review window);
-- `review`: the incident store as the review window's backend (None: no review button);
-- `audit` / `apply_profile`: where settings changes are audited and how a new profile is
-  applied (default: the running engine takes it for every station at once);
-- `save_profile`: keeps an applied profile for the next start (None: the demo, not kept);
-- `login` / `confirm`: the supervisor password prompt and the yes/no question (kiosk mode
-  and quitting while stations are monitored).
-Everything redraws from one timer (at most `redraw_hz`), never per sample.
+It is put together from parts with one job each: `TileWall` (ui/wall.py), the
+`ResponseColumn` (ui/response_column.py), the `KioskGuard` (ui/kiosk.py); what it works
+with besides its model is a `DashboardServices` (ui/services.py) the composition root
+builds (`oximon.cli.dashboard_services`). Everything redraws from one timer (at most
+`redraw_hz`), never per sample.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
-    QGridLayout,
     QHBoxLayout,
     QLabel,
     QMainWindow,
     QPushButton,
     QSizePolicy,
-    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from oximon.alerts.manager import SYSTEM_STATION
 from oximon.alerts.watchdog import engine_stopped
-from oximon.ports import IncidentLog
-from oximon.profile import Profile
-from oximon.review import ReviewBackend
 from oximon.station_book import StationBook
-from oximon.supervisor import PasswordFile, SupervisorSession
-from oximon.types import DeviceState, Priority, Station
+from oximon.types import Priority, Station
 from oximon.ui.alarm_views import AlarmBanner, EscalationOverlay
-from oximon.ui.devices import DevicesDialog, Discovery, Opener, simulated_discovery
-from oximon.ui.incident_memory import MemoryIncidentLog
+from oximon.ui.devices import DevicesDialog
+from oximon.ui.kiosk import KioskGuard
 from oximon.ui.model import DashboardModel
-from oximon.ui.response import Responders, ResponsePanel, ask_yes_no
-from oximon.ui.review.login import ensure_supervisor
-from oximon.ui.settings import AuditSink, SettingsDialog, default_audit_sink
+from oximon.ui.response import ResponsePanel
+from oximon.ui.response_column import ResponseColumn
+from oximon.ui.services import DashboardServices
+from oximon.ui.settings import SettingsDialog
 from oximon.ui.style import DARK, FLASH_HZ, HIGH_CONTRAST, stylesheet
 from oximon.ui.tile import StationTile
+from oximon.ui.wall import TileWall, grid_shape
 
-TILE_ASPECT = 1.45  # the width/height a tile reads best at
+__all__ = ["DashboardOptions", "DashboardWindow", "grid_shape"]
+
 BASE_SIZE = (1366, 768)  # the laptop screen every size is designed for first
 MAX_SIZE_FACTOR = 3.0
-PANEL_W, PANEL_H = 410, 640  # the response panel's width and height at scale 1
 BOTTOM_LABELS = {"Devices": "Devices  [D]", "Settings": "Settings  [S]",
                  "Review incidents…": "Review incidents…  [V]",
                  "High contrast": "High contrast  [H]", "A+": "A+", "A−": "A−",
                  "Full screen": "Full screen  [F11]"}
-
-
-def grid_shape(n: int, width: float = 16.0, height: float = 9.0) -> tuple[int, int]:
-    """Rows × columns for n tiles in a width × height area: the shape whose tiles come
-    closest to TILE_ASPECT while wasting the fewest cells."""
-    n = max(1, n)
-    best: tuple[float, int, int] | None = None
-    for cols in range(1, n + 1):
-        rows = math.ceil(n / cols)
-        aspect = (width / cols) / (height / rows)
-        cost = abs(math.log(aspect / TILE_ASPECT)) + 0.35 * (rows * cols - n) / n
-        if best is None or cost < best[0]:
-            best = (cost, rows, cols)
-    assert best is not None
-    return best[1], best[2]
-
-
-class _Wall(QWidget):
-    """The tiles' area; tells the window its size so the grid shape can follow it."""
-
-    def __init__(self, on_resize: Callable[[int, int], None]):
-        super().__init__()
-        self._on_resize = on_resize
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._on_resize(self.width(), self.height())
 
 
 @dataclass
@@ -102,50 +61,24 @@ class DashboardOptions:
 
 
 class DashboardWindow(QMainWindow):
-    def __init__(self, model: DashboardModel, *, incident_log: IncidentLog | None = None,
-                 discover: Discovery | None = None, open_source: Opener | None = None,
-                 audit: AuditSink | None = None,
-                 apply_profile: Callable[[Profile], str] | None = None,
-                 session: SupervisorSession | None = None,
-                 review: ReviewBackend | None = None,
-                 station_book: StationBook | None = None,
+    def __init__(self, model: DashboardModel, services: DashboardServices, *,
                  options: DashboardOptions | None = None, title: str | None = None,
-                 kiosk: bool = False,
-                 save_profile: Callable[[Profile], object] | None = None,
-                 login: Callable[[SupervisorSession, QWidget], bool] | None = None,
-                 confirm: Callable[[QWidget, str, str], bool] | None = None):
+                 kiosk: bool = False):
         super().__init__()
         self.model = model
+        self.services = services  # read at each use: a test may hand in others
         self.options = options or DashboardOptions()
-        self.saving = incident_log is not None
-        self.incident_log: IncidentLog = incident_log or MemoryIncidentLog()
-        self.discover = discover or simulated_discovery(model.engine)
-        self.open_source = open_source
-        self.audit = audit
-        self.apply_profile = apply_profile or self._apply_profile_here
-        self.save_profile = save_profile  # keeps applied settings for the next start
-        self.session = session or SupervisorSession(
-            PasswordFile(), lock_after_s=model.engine.profile["review"]["lock_after_s"],
-            audit=self._audit_supervisor)
-        self.session.on_change(self._supervisor_changed)
-        self.review_backend = review
         self.review_window = None
-        self.station_book = station_book
-        self.kiosk = kiosk
-        self.login = login or ensure_supervisor  # kiosk: leaving needs supervisor mode
-        self.confirm = confirm or ask_yes_no
-        self._quit_ok = False
+        self.guard = KioskGuard(self, model, lambda: self.services, kiosk, self._say)
+        self.services.session.on_change(self._supervisor_changed)
         self.palette_ = HIGH_CONTRAST if self.options.high_contrast else DARK
-        self.tiles: dict[str, StationTile] = {}
-        self.panels: dict[str, ResponsePanel] = {}
-        # Panels whose record oximon closed while a person was still filling them in, and
-        # whose booth has since had a new incident (by incident id): kept until finished.
-        self.finishing: dict[str, ResponsePanel] = {}
-        self.responders = Responders(self.options.by)  # who responds, for this shift
         self.dialog: DevicesDialog | SettingsDialog | None = None
+        self._look: tuple[str, float] | None = None
+        self._hidden_dialog: QWidget | None = None
         self.setWindowTitle(title or "oximon")
 
         central = QWidget()
+        self._central = central
         outer = QVBoxLayout(central)
         outer.setContentsMargins(6, 6, 6, 6)
         outer.setSpacing(6)
@@ -155,25 +88,20 @@ class DashboardWindow(QMainWindow):
         self.banner.pause_requested.connect(self.pause_audio)
         outer.addWidget(self.banner)
         body = QHBoxLayout()
-        self.wall = _Wall(self._wall_resized)
-        self.grid = QGridLayout(self.wall)
-        self.grid.setContentsMargins(0, 0, 0, 0)
-        self.grid.setSpacing(6)
+        self.wall = TileWall(model.station_ids, self._wall_area)
+        self.wall.acknowledge_requested.connect(self.acknowledge)
+        self.wall.respond_requested.connect(self.open_response)
+        self.grid = self.wall.grid
+        self.tiles: dict[str, StationTile] = self.wall.tiles
         body.addWidget(self.wall, 1)
-        # The response column: each open incident's panel in a tab, and above the tabs
-        # the timers of the booths whose tab is not in front (pacer, naloxone countdown).
-        self.response_column = QWidget()
-        column = QVBoxLayout(self.response_column)
-        column.setContentsMargins(0, 0, 0, 0)
-        column.setSpacing(4)
-        self.timers = QLabel("")
-        self.timers.setObjectName("timers")
-        self.timers.setWordWrap(True)
-        self.timers.hide()
-        self.response = QTabWidget()
-        column.addWidget(self.timers)
-        column.addWidget(self.response, 1)
-        self.response_column.hide()
+        self.response_column = ResponseColumn(
+            model, lambda: self.services, self.options.by, lambda: self.palette_,
+            self.wall.lay_out, self._column_room)
+        self.response = self.response_column.tabs
+        self.timers = self.response_column.timers
+        self.panels = self.response_column.panels
+        self.finishing = self.response_column.finishing
+        self.responders = self.response_column.responders
         body.addWidget(self.response_column)
         outer.addLayout(body, 1)
         outer.addLayout(self._bottom_bar())
@@ -183,8 +111,8 @@ class DashboardWindow(QMainWindow):
 
         model.stations_changed.connect(self.rebuild_tiles)
         model.stations_changed.connect(self._save_stations)
-        model.incident_opened.connect(self._show_panel)
-        model.incident_closed.connect(self._incident_closed)
+        model.incident_opened.connect(self.response_column.show_panel)
+        model.incident_closed.connect(self.response_column.incident_closed)
         self._shortcuts()
         self.apply_look()
         self.rebuild_tiles()
@@ -192,6 +120,14 @@ class DashboardWindow(QMainWindow):
         self.timer = QTimer(self)
         self.timer.timeout.connect(self.redraw)
         self.timer.start(max(1, int(1000 / min(30.0, self.options.redraw_hz))))
+
+    @property
+    def session(self):
+        return self.services.session
+
+    @property
+    def kiosk(self) -> bool:
+        return self.guard.kiosk
 
     # -- building --------------------------------------------------------------------------
     def _bottom_bar(self) -> QHBoxLayout:
@@ -207,25 +143,25 @@ class DashboardWindow(QMainWindow):
                            ("High contrast  [H]", self.toggle_contrast),
                            ("A+", lambda: self.scale_text(1.15)),
                            ("A−", lambda: self.scale_text(1 / 1.15)),
-                           ("Full screen  [F11]", self.toggle_full_screen)):
+                           ("Full screen  [F11]", self.guard.toggle_full_screen)):
             b = QPushButton(text)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             b.clicked.connect(slot)
             bar.addWidget(b)
             self.buttons[text.split("  ")[0]] = b
         review = self.buttons["Review incidents…"]
-        review.setEnabled(self.review_backend is not None)
-        if self.review_backend is None:
+        review.setEnabled(self.services.review is not None)
+        if self.services.review is None:
             review.setToolTip("No incident store: nothing to review")
         return bar
 
     def _shortcuts(self) -> None:
-        keys: list[tuple[str, Callable[[], None]]] = [
+        keys: list[tuple[str, Callable[[], object]]] = [
             ("Space", self.acknowledge_top), ("Return", self.acknowledge_top),
             ("Enter", self.acknowledge_top), ("P", self.pause_audio),
             ("R", self.respond_top), ("D", self.open_devices), ("S", self.open_settings),
             ("V", self.open_review),
-            ("H", self.toggle_contrast), ("F11", self.toggle_full_screen),
+            ("H", self.toggle_contrast), ("F11", self.guard.toggle_full_screen),
             ("Ctrl++", lambda: self.scale_text(1.15)), ("Ctrl+=", lambda: self.scale_text(1.15)),
             ("Ctrl+-", lambda: self.scale_text(1 / 1.15)), ("Ctrl+Q", self.request_quit),
         ]
@@ -245,7 +181,6 @@ class DashboardWindow(QMainWindow):
             sc.setEnabled(False)
             sc.activated.connect(self.acknowledge_top)
             self._overlay_keys.append(sc)
-        self._hidden_dialog: QWidget | None = None
 
     def size_factor(self) -> float:
         """How much larger than a 1366×768 laptop this window is (1 to 3): a wall screen
@@ -273,10 +208,9 @@ class DashboardWindow(QMainWindow):
         status = QFont(self.font())
         status.setPixelSize(max(11, round(13 * u)))
         self.status.setFont(status)
-        for tile in self.tiles.values():
-            tile.set_palette(p, self.options.text_scale)
-        self._panel_scale = None
-        self._size_response()
+        self.wall.set_palette(p, self.options.text_scale)
+        self.response_column.set_panel_scale(None)  # restyle the panels at the next fit
+        self.response_column.fit()
         self._fit_bottom_bar()
 
     def _fit_bottom_bar(self) -> None:
@@ -298,65 +232,28 @@ class DashboardWindow(QMainWindow):
                     break  # try the short labels before a smaller font
 
     def rebuild_tiles(self) -> None:
-        ids = self.model.station_ids()
-        for sid in list(self.tiles):
-            if sid not in ids:
-                tile = self.tiles.pop(sid)
-                self.grid.removeWidget(tile)
-                tile.deleteLater()
-        for sid in ids:
-            if sid not in self.tiles:
-                tile = StationTile(sid, self.palette_, self.options.text_scale)
-                tile.acknowledge_requested.connect(self.acknowledge)
-                tile.respond_requested.connect(self.open_response)
-                self.tiles[sid] = tile
-        self._layout_tiles()
+        self.wall.rebuild(self.palette_, self.options.text_scale)
         self.redraw()
 
     def _wall_area(self) -> tuple[int, int]:
         """The area the grid's shape is chosen for: the wall *and* the response column,
         so opening or closing a panel never moves a booth to another row or column."""
-        body = self.centralWidget().width() - 12 if self.centralWidget() else self.width()
+        body = self._central.width() - 12
         w = body if body > 50 else self.width() - 20
         h = self.wall.height() if self.wall.height() > 50 else self.height() - 140
         return max(1, w), max(1, h)
 
-    def _layout_tiles(self) -> None:
-        ids = self.model.station_ids()
-        w, h = self._wall_area()
-        rows, cols = grid_shape(len(ids), w, h)
-        if getattr(self, "_shape", None) == (rows, cols, len(ids)) and all(
-                self.grid.indexOf(self.tiles[sid]) >= 0 for sid in ids) and \
-                getattr(self, "_order", None) == ids:
-            return  # same shape, same tiles: nothing moves
-        self._order = ids
-        for tile in self.tiles.values():
-            self.grid.removeWidget(tile)
-        for r in range(self.grid.rowCount()):
-            self.grid.setRowStretch(r, 0)
-        for c in range(self.grid.columnCount()):
-            self.grid.setColumnStretch(c, 0)
-        for i, sid in enumerate(ids):
-            self.grid.addWidget(self.tiles[sid], i // cols, i % cols)
-        for r in range(rows):
-            self.grid.setRowStretch(r, 1)
-        for c in range(cols):
-            self.grid.setColumnStretch(c, 1)
-        self._shape = (rows, cols, len(ids))
+    def _column_room(self) -> tuple[float, int, int]:
+        """(text scale, window width, height left) the response column is sized for."""
+        return self.ui_scale(), self.width(), self.height() - self.banner.height() - 60
 
-    def _wall_resized(self, _w: int, _h: int) -> None:
-        if self.tiles:
-            rows, cols = grid_shape(len(self.tiles), *self._wall_area())
-            if (rows, cols, len(self.tiles)) != getattr(self, "_shape", None):
-                QTimer.singleShot(0, self, self._layout_tiles)
-
-    def resizeEvent(self, event) -> None:
+    def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
-        self.overlay.setGeometry(self.centralWidget().rect())
-        if getattr(self, "_look", None) != (self.palette_.name, self.ui_scale()):
+        self.overlay.setGeometry(self._central.rect())
+        if self._look != (self.palette_.name, self.ui_scale()):
             self.apply_look()  # a different screen size: rescale the chrome
         else:
-            self._size_response()
+            self.response_column.fit()
             self._fit_bottom_bar()
 
     # -- the timer -------------------------------------------------------------------------
@@ -372,41 +269,16 @@ class DashboardWindow(QMainWindow):
             top = view.top_alarm()
             on = flash.get(top.priority, True) if top else True
             tile.refresh(self.model.live(sid), view, now, on, bands)
-        top = self.model.all_alarms()
-        on = flash.get(top[0].priority, True) if top else True
+        alarms = self.model.all_alarms()
+        on = flash.get(alarms[0].priority, True) if alarms else True
         stopped = engine_stopped(self.model.engine)
         self.banner.refresh(self.model, now, flash[Priority.HIGH] if stopped else on, stopped)
         was_up = self.overlay.isVisible()
         self.overlay.refresh(self.model, flash[Priority.HIGH])
         if self.overlay.isVisible() != was_up:
             self._overlay_changed(self.overlay.isVisible())
-        for panel in self.all_panels():
-            panel.refresh(now)
-        self._refresh_timers(now)
+        self.banner.set_prompts(self.response_column.refresh(now))
         self._refresh_status(now)
-
-    def _refresh_timers(self, now: float) -> None:
-        """A second-dose prompt goes in the banner with its booth (whatever tab is in
-        front); the timers of booths whose tab is behind stay in sight above the tabs."""
-        prompts, behind = [], []
-        front = self.response.currentWidget()
-        for panel in self.all_panels():
-            label = self.model.label(panel.station)
-            words, due = panel.naloxone_text(now)
-            if due:
-                prompts.append(f"{label}: {words}")
-            if panel is front:
-                continue
-            running = [x for x in (panel.pacer_text(now), "" if due else words) if x]
-            if due:
-                running.append(f"GIVE NALOXONE DOSE {len(panel.naloxone_doses) + 1}?")
-            if running:
-                behind.append(f"<b>{label}</b>: {' · '.join(running)}")
-        self.banner.set_prompts(prompts)
-        text = "<br>".join(behind)
-        if self.timers.text() != text:
-            self.timers.setText(text)
-            self.timers.setVisible(bool(text))
 
     def _overlay_changed(self, up: bool) -> None:
         """An escalation must be seen and acknowledged whatever window was in front: the
@@ -418,7 +290,7 @@ class DashboardWindow(QMainWindow):
             sc.setEnabled(up)
         if not up:
             dialog, self._hidden_dialog = self._hidden_dialog, None
-            if dialog is not None and dialog is self.dialog:
+            if dialog is self.dialog and dialog is not None:
                 dialog.show()
             return
         dialog = self.dialog
@@ -436,19 +308,22 @@ class DashboardWindow(QMainWindow):
 
     def _refresh_status(self, now: float) -> None:
         wall = self.model.clock.wall().astimezone().strftime("%H:%M:%S")
-        if not self.saving:
+        if not self.services.saving:
             records = "records NOT saved (no incident store)"
-        elif getattr(self.incident_log, "saving_ok", True):
+        elif self.services.incident_log.saving_ok:
             records = "records saved"
         else:
             records = "records NOT being saved — see the alarm"
-        left = self.session.seconds_until_lock()  # looking also locks it on time
+        left = self.services.session.seconds_until_lock()  # looking also locks it on time
         supervisor = "" if left is None else \
             f" · supervisor mode (locks after {int(left) // 60}:{int(left) % 60:02d} idle)"
         text = (f"{wall} · {len(self.tiles)} stations · {records}{supervisor} · Space "
                 "acknowledge · P pause audio · R respond · double-tap a tile to respond")
         if self.status.text() != text:
             self.status.setText(text)
+
+    def _say(self, text: str) -> None:
+        self.status.setText(text)
 
     # -- actions ---------------------------------------------------------------------------
     def acknowledge(self, sid: str) -> None:
@@ -482,119 +357,14 @@ class DashboardWindow(QMainWindow):
 
     def open_response(self, sid: str, reason: str = "manual") -> str:
         """Open (or show) the response panel for a station's incident; returns its id."""
-        iid = self.model.incidents.get(sid) or self.incident_log.current_incident(sid)
-        kept = self.panels.get(sid)
-        if iid is None and kept is not None and kept.closed_by_system_t is not None:
-            # oximon closed the record while it was being filled in: finish that one.
-            self.response.setCurrentWidget(kept)
-            self.response_column.show()
-            return kept.incident_id
-        if iid is None:
-            iid = self.incident_log.open_incident(sid, self.model.now(), reason,
-                                                  by=self.options.by)
-        self._show_panel(sid, iid)
-        return iid
-
-    def _show_panel(self, sid: str, iid: str) -> None:
-        if sid not in self.model.views:
-            return
-        self.model.incidents[sid] = iid
-        panel = self.panels.get(sid)
-        if panel is None or panel.incident_id != iid:
-            if panel is not None and panel.closed_by_system_t is not None \
-                    and panel.has_entries():
-                self.panels.pop(sid)  # a new incident: the unfinished one stays beside it
-                self.finishing[panel.incident_id] = panel
-                self.response.setTabText(self.response.indexOf(panel),
-                                         f"{self.model.label(sid)} (closed)")
-            elif panel is not None:
-                self._remove_panel(sid)
-            panel = ResponsePanel(self.model, sid, iid, self.incident_log, self.saving,
-                                  by=self.options.by, responders=self.responders,
-                                  confirm=self.confirm)
-            panel.set_scale(getattr(self, "_panel_scale", None) or 1.0)
-            panel.closed.connect(lambda s, i: self._closed(s, i))
-            self.panels[sid] = panel
-            self.response.addTab(panel, self.model.label(sid))
-        self.response.setCurrentWidget(panel)
-        self._size_response()
-        self.response_column.show()
+        return self.response_column.open_response(sid, reason)
 
     def all_panels(self) -> list[ResponsePanel]:
-        return [*self.panels.values(), *self.finishing.values()]
-
-    def _closed(self, sid: str, iid: str) -> None:
-        """A panel closed its record."""
-        if self.model.incidents.get(sid) == iid:
-            self.model.incidents.pop(sid)
-        if iid in self.finishing:
-            self._drop(self.finishing.pop(iid))
-        elif self.panels.get(sid) is not None and self.panels[sid].incident_id == iid:
-            self._remove_panel(sid)
-
-    def _incident_closed(self, sid: str, iid: str) -> None:
-        """The store closed a record. A panel a person has put entries in stays open (its
-        entries would otherwise be lost); an untouched one goes."""
-        panel = self.panels.get(sid)
-        if panel is None or panel.incident_id != iid:
-            return
-        if panel.done or not panel.has_entries():
-            self._remove_panel(sid)
-        elif panel.closed_by_system_t is None:
-            panel.system_closed(self.model.now())
-
-    def _remove_panel(self, sid: str) -> None:
-        panel = self.panels.pop(sid, None)
-        if panel is not None:
-            self._drop(panel)
-        if not self.all_panels():
-            self.response_column.hide()
-        QTimer.singleShot(0, self, self._layout_tiles)
-
-    def _drop(self, panel: ResponsePanel) -> None:
-        self.response.removeTab(self.response.indexOf(panel))
-        panel.deleteLater()
-        if not self.all_panels():
-            self.response_column.hide()
-
-    def _size_response(self) -> None:
-        """The response column takes about a third of the window (more with large text, at
-        most 40 %); its text scale is what fits that width and the window's height."""
-        u = self.ui_scale()
-        width = int(min(0.4 * self.width(), max(0.3 * self.width(), PANEL_W * u)))
-        self.response_column.setFixedWidth(width)
-        room = max(1, self.height() - self.banner.height() - 60)
-        self._set_panel_scale(round(max(0.8, min(u, width / PANEL_W, room / PANEL_H)), 2))
-        QTimer.singleShot(0, self, self._layout_tiles)
-        QTimer.singleShot(0, self, self._check_panel_fit)
-
-    def _set_panel_scale(self, scale: float) -> None:
-        if scale != getattr(self, "_panel_scale", None):
-            self._panel_scale = scale
-            self.response_column.setStyleSheet(stylesheet(self.palette_, scale))
-            for panel in self.all_panels():
-                panel.set_scale(scale)
-
-    def _check_panel_fit(self, tries: int = 4) -> None:
-        """If the panel's fixed part (actions, SAVE ME) still does not fit its height,
-        take its text down until it does (the estimate above is only an estimate)."""
-        panel = self.response.currentWidget()
-        if not isinstance(panel, ResponsePanel) or not self.response_column.isVisible():
-            return
-        need = panel.outer.widget().minimumSizeHint().height()
-        have = panel.outer.viewport().height()
-        scale = self._panel_scale or 1.0
-        if need <= have or scale <= 0.8:
-            return
-        self._set_panel_scale(round(max(0.8, scale * have / need - 0.01), 2))
-        if tries > 1:
-            QTimer.singleShot(0, self, lambda: self._check_panel_fit(tries - 1))
+        return self.response_column.all_panels()
 
     def open_devices(self) -> DevicesDialog:
-        if self.open_source is None:
-            from oximon.drivers import open_source
-            self.open_source = open_source
-        dialog = DevicesDialog(self.model, self.discover, self.open_source, self,
+        dialog = DevicesDialog(self.model, self.services.discover, self.services.open_source,
+                               self,
                                on_paired=self._paired)
         dialog.setStyleSheet(self.styleSheet())
         self.dialog = dialog
@@ -604,18 +374,18 @@ class DashboardWindow(QMainWindow):
     def _paired(self, station: Station, spec: str) -> None:
         """A device was paired to a booth: the store learns its alias, the site config its
         source (saved with the rest when the station list changes)."""
-        add = getattr(self.incident_log, "add_station", None)
-        if add is not None:
-            add(station)
-        if self.station_book is not None:
-            self.station_book.paired(station.id, spec)
+        self.services.incident_log.add_station(station)
+        book = self.services.station_book
+        if book is not None:
+            book.paired(station.id, spec)
 
     def _save_stations(self) -> None:
-        if self.station_book is None:
+        book: StationBook | None = self.services.station_book
+        if book is None:
             return
         stations = [self.model.live(sid).station for sid in self.model.station_ids()]
         try:
-            self.station_book.save(stations)
+            book.save(stations)
         except OSError as exc:
             text = f"Could not save the site configuration ({exc}): changes last until exit."
             if isinstance(self.dialog, DevicesDialog):
@@ -624,9 +394,9 @@ class DashboardWindow(QMainWindow):
 
     def open_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(
-            self.model.engine.profile, session=self.session,
-            audit=self.audit or default_audit_sink(), apply=self.apply_profile,
-            now=self.model.now, wall=self.model.clock.wall, save=self.save_profile,
+            self.model.engine.profile, session=self.services.session,
+            audit=self.services.audit, apply=self.services.apply_profile,
+            now=self.model.now, wall=self.model.clock.wall, save=self.services.save_profile,
             parent=self)
         dialog.setStyleSheet(self.styleSheet())
         self.dialog = dialog
@@ -635,14 +405,15 @@ class DashboardWindow(QMainWindow):
 
     def open_review(self):
         """The review window on the same store and supervisor session (one per app)."""
-        if self.review_backend is None:
+        backend = self.services.review
+        if backend is None:
             return None
         if self.review_window is None:
             from oximon.ui.review.window import ReviewWindow
 
             review = self.model.engine.profile["review"]
             self.review_window = ReviewWindow(
-                self.review_backend, self.session, site=self.options.site,
+                backend, self.services.session, site=self.options.site,
                 suppress_small_counts=review["suppress_small_counts"])
         else:
             self.review_window.show_browser()
@@ -655,59 +426,22 @@ class DashboardWindow(QMainWindow):
         if isinstance(self.dialog, SettingsDialog):
             self.dialog.refresh_mode()
 
-    def _audit_supervisor(self, action: str, by: str, details: dict) -> None:
-        """Supervisor-mode audit when no store-backed session was handed in."""
-        (self.audit or default_audit_sink())({"type": "audit", "action": action, "by": by,
-                                              "key": None, **details})
-
-    def _apply_profile_here(self, profile: Profile) -> str:
-        """Default: the running engine takes the profile for every station at once."""
-        n = self.model.engine.apply_profile(profile)
-        return (f"In force now on all {n} station(s): alarm rules, tile bands and audio "
-                "pause.")
-
     # -- leaving ---------------------------------------------------------------------------
-    def monitored(self) -> int:
-        """How many stations have a device that monitoring would stop for."""
-        idle = {DeviceState.UNASSIGNED, DeviceState.ENDED}
-        return sum(1 for sid in self.model.station_ids()
-                   if self.model.live(sid).state not in idle)
-
-    def _supervisor_allows(self, what: str) -> bool:
-        """Kiosk mode: only a supervisor may `what` (asks for the password; audited)."""
-        if not self.login(self.session, self):
-            self.status.setText(f"Kiosk mode: only a supervisor can {what}.")
-            return False
-        self.session.audit(f"dashboard.{what.replace(' ', '_')}", self.session.user,
-                           {"kiosk": True})
-        return True
-
-    def may_quit(self) -> bool:
-        """Kiosk: a supervisor only. Otherwise, with stations monitored, after a yes."""
-        if self.kiosk:
-            return self._supervisor_allows("quit")
-        n = self.monitored()
-        if n == 0:
-            return True
-        return self.confirm(self, "Quit oximon?",
-                            f"Monitoring stops for {n} station(s): no alarm will sound for "
-                            "anyone until oximon is started again.")
-
     def request_quit(self) -> None:
         """Ctrl+Q: quit after the same check as closing the window."""
-        if self.may_quit():
-            self._quit_ok = True
-            self.close()
+        self.guard.request_quit()
 
-    def closeEvent(self, event) -> None:
-        # A close from the window system (the title bar, Alt+F4) is a person's: check it.
-        # (Closes by the program itself — the app ending, tests — are not asked about.)
-        if event.spontaneous() and not self._quit_ok and not self.may_quit():
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self.guard.allows_close(event):
             event.ignore()
             return
         if self.review_window is not None:
             self.review_window.close()
         super().closeEvent(event)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if not self.guard.escape(event):
+            super().keyPressEvent(event)
 
     def toggle_contrast(self) -> None:
         self.palette_ = DARK if self.palette_ is HIGH_CONTRAST else HIGH_CONTRAST
@@ -716,17 +450,3 @@ class DashboardWindow(QMainWindow):
     def scale_text(self, factor: float) -> None:
         self.options.text_scale = min(2.5, max(0.7, self.options.text_scale * factor))
         self.apply_look()
-
-    def toggle_full_screen(self) -> None:
-        if self.isFullScreen():
-            if self.kiosk and not self._supervisor_allows("leave full screen"):
-                return
-            self.showNormal()
-        else:
-            self.showFullScreen()
-
-    def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Escape and self.isFullScreen() and not self.kiosk:
-            self.showNormal()
-        else:
-            super().keyPressEvent(event)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass, field
 
+from oximon.types import Station
+
 
 @dataclass
 class MemoryIncident:
@@ -20,15 +22,18 @@ class MemoryIncident:
     note: str = ""
     voided: list[tuple[float, str, str]] = field(default_factory=list)  # (t, action, why)
     details: dict[str, object] = field(default_factory=dict)
+    amendments: list[tuple[dict[str, object], str, str]] = field(default_factory=list)
 
 
 class MemoryIncidentLog:
     """Implements oximon.ports.IncidentLog; `saves` is False (the panel warns)."""
 
     saves = False
+    saving_ok = False  # nothing is written anywhere
 
     def __init__(self) -> None:
         self.incidents: dict[str, MemoryIncident] = {}
+        self.stations: dict[str, Station] = {}
         self._ids = itertools.count(1)
 
     def open_incident(self, station: str, t: float, reason: str = "manual",
@@ -64,3 +69,10 @@ class MemoryIncidentLog:
 
     def record_details(self, incident_id: str, by: str, **details: object) -> None:
         self.incidents[incident_id].details.update(details)
+
+    def amend(self, incident_id: str, changes: dict[str, object], reason: str,
+              by: str) -> None:
+        self.incidents[incident_id].amendments.append((dict(changes), reason, by))
+
+    def add_station(self, station: Station) -> None:
+        self.stations[station.id] = station

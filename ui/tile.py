@@ -99,6 +99,10 @@ class StationTile(QFrame):
         self._texts: dict[str, str] = {}
         self._border: tuple[str, int] = (palette.border, palette.border_px)
         self._alarm_unacked = False
+        # What the last fit was for (a fit runs again only when these change).
+        self._head_key: tuple[str, str, int, int] | None = None
+        self._words_key: tuple[str, int, int, float] | None = None
+        self._unit_px = 11.0
         # Every tile gets an equal share of the wall whatever its text asks for (unequal
         # rows are unreadable), and the wall never pushes the window past the screen.
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
@@ -241,7 +245,7 @@ class StationTile(QFrame):
         before the name is cut; a longer alias is cut in the middle."""
         band = self._band_full
         key = (self.name.text(), band, self.width(), self.name.font().pixelSize())
-        if key == getattr(self, "_head_key", None):
+        if key == self._head_key:
             return
         self._head_key = key
         fm = self.name.fontMetrics()
@@ -274,7 +278,7 @@ class StationTile(QFrame):
         """The numbers fill the middle's height (or its width, whichever binds first); the
         unit labels give way to the digits, never the other way round."""
         per_px = QFontMetrics(self._font(100)).horizontalAdvance("100") / 100.0
-        unit_px = getattr(self, "_unit_px", 11.0)
+        unit_px = self._unit_px
         units = UNITS_LONG
         for _ in range(3):
             fm = QFontMetrics(self._font(unit_px, bold=False))
@@ -303,7 +307,7 @@ class StationTile(QFrame):
         text = self.words.text() or "No reading — check on the person"
         w, h = self.middle.width(), self.middle.height()
         key = (text, w, h, self.text_scale)
-        if key == getattr(self, "_words_key", None):
+        if key == self._words_key:
             return
         self._words_key = key
         hi = int(max(MIN_TEXT_PX, min(44.0 * self.text_scale, h * 0.45)))
@@ -392,8 +396,9 @@ class StationTile(QFrame):
         if view.trend_last_s is not None and view.markers:
             end = view.trend_last_s - 1
             n = len(view.trend_spo2)
-            markers = [(n - 1 - (end - math.floor(m.t)), m.short) for m in view.markers
-                       if 0 <= end - math.floor(m.t) < n]
+            markers: list[tuple[float, str]] = [
+                (n - 1 - (end - math.floor(m.t)), m.short) for m in view.markers
+                if 0 <= end - math.floor(m.t) < n]
         else:
             markers = []
         self.trend.set_trend(view.trend_spo2.values(), view.trend_spo2.version, markers,

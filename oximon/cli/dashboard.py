@@ -22,6 +22,8 @@ from oximon.cli.wiring import (
     speed_arg,
 )
 from oximon.clock import ScaledClock
+from oximon.ports import Source
+from oximon.types import Station
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -63,7 +65,8 @@ def run(args: argparse.Namespace) -> int:
     if demo:
         specs += demo_specs(args.stations or 6)
     profile = get_profile(args.profile or config.profile or None)
-    stations = open_sources(specs) if specs else configured_stations(config)
+    stations: list[tuple[Station, Source | None]] = (
+        list(open_sources(specs)) if specs else configured_stations(config))
     # Qt's multimedia backend lists every codec library it could not load; that is noise to
     # a peer worker (a missing audio output is reported on screen as an alarm instead).
     os.environ.setdefault("QT_LOGGING_RULES", "qt.multimedia*=false;qt.qpa.*.warning=false")
@@ -73,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
     except ImportError as exc:  # Qt's system libraries missing: say which
         raise RuntimeFailure(f"cannot start the dashboard: {exc}. On Debian, install the "
                              "Qt runtime libraries (see README, 'System packages').") from None
+    from oximon.cli.dashboard_services import build_services
     from oximon.ui.dashboard import DashboardOptions
 
     clock = ScaledClock(speed=args.speed)
@@ -94,13 +98,14 @@ def run(args: argparse.Namespace) -> int:
                          {"profile": profile.name, "path": profile.source})
     options = DashboardOptions(high_contrast=args.high_contrast, site=config.name)
     try:
-        return run_dashboard(engine, kiosk=args.kiosk,
+        services = build_services(engine, incident_log=records,
+                                  **seams(engine, records, profile, config, demo,
+                                          from_config=not specs))
+        return run_dashboard(engine, services, kiosk=args.kiosk,
                              title="oximon — demo (simulated oximeters)" if demo
                              else config.name,
                              duration=args.duration, options=options,
-                             on_start=start_alarm_outputs, incident_log=records,
-                             **seams(engine, records, profile, config, demo,
-                                     from_config=not specs))
+                             on_start=start_alarm_outputs)
     finally:
         records.close()
 

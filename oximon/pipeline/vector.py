@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from oximon import time_below as below
 from oximon.pipeline.settings import DT_CAP_MS, MS, Q
 from oximon.pipeline.stages import ArtifactFilter
 from oximon.types import Priority
@@ -27,7 +28,7 @@ BIG = np.int64(1) << np.int64(50)  # sorts after any SpO2 value
 CHUNK = 1 << 21  # elements of window values sorted at once (long windows at high rates)
 # CT90 / CT85: a whole-percent reading of 90 stands for 89.5..90.5, so each reading counts
 # by the share of that interval below the limit: clip(90.5 - reading, 0, 1).
-CT_LIMITS = (90 * Q + Q // 2, 85 * Q + Q // 2)
+CT_LIMITS = tuple(round(limit) * Q + Q // 2 for limit in below.LIMITS)  # (90.5, 85.5) x Q
 
 _TRUE = np.ones(1, dtype=bool)
 

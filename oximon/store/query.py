@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, and_, func, or_, select
 
+from oximon import time_below as below
 from oximon.store.chain import alarm_hash, audit_hash, event_hash, trace_digest
 from oximon.store.record import SUMMARY_CHECKED, IncidentRecord, StoredEvent, fold
 from oximon.store.schema import (
@@ -178,9 +179,10 @@ def trace_stats(rows: list[tuple]) -> dict[str, Any]:
     if not valid:
         return {"nadir": None, "nadir_ts": None, "below90_s": 0.0, "below85_s": 0.0}
     nadir_ts, nadir = min(valid, key=lambda r: (r[1], r[0]))
+    ts, spo2 = [r[0] for r in valid], [r[1] for r in valid]
     return {"nadir": nadir, "nadir_ts": nadir_ts,
-            "below90_s": float(sum(1 for _, s in valid if s < 90)),
-            "below85_s": float(sum(1 for _, s in valid if s < 85))}
+            "below90_s": below.time_below(ts, spo2, below.LOW, row_s=1.0),
+            "below85_s": below.time_below(ts, spo2, below.SEVERE, row_s=1.0)}
 
 
 def get_incident(conn: Connection, incident_id: str, with_trace: bool = True

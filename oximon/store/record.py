@@ -11,21 +11,14 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# Stable words (IncidentLog's contract with the dashboard).
-ACTIONS = frozenset({
-    "stimulated", "airway", "rescue_breaths_started", "rescue_breaths_stopped", "oxygen_on",
-    "oxygen_off", "naloxone", "911_called", "ehs_arrived", "recovery_position",
-    "cpr_started", "cpr_stopped", "sign", "note",
-})
-SIGNS = frozenset({
-    "unresponsive", "slow_breathing", "no_breathing", "snoring_gurgling", "blue_lips_nails",
-    "cold_clammy_skin", "tiny_pupils", "stiff_body",
-})
-OUTCOMES = frozenset({"responsive", "breathing_on_own", "transported", "left_site", "died",
-                      "opened_in_error"})
-OPENED_IN_ERROR = "opened_in_error"  # discarded on the dashboard: kept, never counted
-NOT_RECORDED = "not_recorded"  # an incident closed by oximon (quiet) before anyone did
-AFTERCARE = frozenset({"advised_no_use_2h", "observed_resedation"})
+# Stable words (IncidentLog's contract with the dashboard), defined once.
+from oximon.vocabulary import ACTIONS as ACTIONS
+from oximon.vocabulary import AFTERCARE as AFTERCARE
+from oximon.vocabulary import NOT_RECORDED as NOT_RECORDED
+from oximon.vocabulary import OPENED_IN_ERROR as OPENED_IN_ERROR
+from oximon.vocabulary import OUTCOMES as OUTCOMES
+from oximon.vocabulary import SIGNS as SIGNS
+
 DETAIL_FIELDS = frozenset({
     "alias", "signs", "substance", "route", "responders", "completed_by", "debrief_offered",
     "debrief_held", "note",

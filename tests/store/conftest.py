@@ -7,9 +7,9 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from tests.store.storerig import Rig
 
 from oximon.store.scratch import scratch_database
+from tests.store.storerig import Rig
 
 PG_URL = os.environ.get("OXIMON_TEST_PG_URL")
 PG_SKIP = ("PostgreSQL not configured: set OXIMON_TEST_PG_URL, e.g. "

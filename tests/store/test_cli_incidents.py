@@ -10,10 +10,10 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import text
-from tests.store.storerig import Rig
 
 from oximon.cli import main
 from oximon.types import Station
+from tests.store.storerig import Rig
 
 
 @pytest.fixture

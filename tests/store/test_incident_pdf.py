@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QPointF
 from PySide6.QtGui import QColor
-from tests.store.storerig import Rig
 
 from oximon.cli import main
 from oximon.review_store import to_incident
 from oximon.ui.review.documents import TraceRenderer
 from oximon.ui.review.trace_plot import SPO2_COLOUR
+from tests.store.storerig import Rig
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,6 @@ import time
 
 from sqlalchemy import event, select
 from sqlalchemy.exc import OperationalError
-from tests.store.storerig import Rig
 
 from oximon.alerts import AlarmManager
 from oximon.clock import ManualClock
@@ -20,6 +19,7 @@ from oximon.profile import Profile
 from oximon.store import RECORDS_NOT_SAVED, open_store
 from oximon.types import Sample, Station
 from tests.eventkit import alarm_event
+from tests.store.storerig import Rig
 
 HIGH = {"condition": "spo2_low", "priority": "high"}
 

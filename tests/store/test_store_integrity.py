@@ -7,10 +7,10 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
-from tests.store.storerig import Rig
 
 from oximon.store import RECORDS_NOT_SAVED, StoreUnavailable
 from oximon.types import ConditionChange, Priority
+from tests.store.storerig import Rig
 
 
 def _closed_incident(rig) -> str:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import event
-from tests.store.storerig import Rig
 
 from oximon.cli import main
 from oximon.store import (
@@ -22,6 +21,7 @@ from oximon.store import (
     location,
     open_store,
 )
+from tests.store.storerig import Rig
 
 
 def _digest(path: Path) -> tuple[str, float]:

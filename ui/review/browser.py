@@ -28,8 +28,6 @@ from PySide6.QtWidgets import (
 )
 
 from oximon.review import (
-    NOT_RECORDED,
-    OUTCOMES,
     Incident,
     IncidentFilter,
     ReviewBackend,
@@ -38,6 +36,7 @@ from oximon.review import (
     words,
 )
 from oximon.ui.qtdates import from_qdate, to_qdate
+from oximon.vocabulary import NOT_RECORDED, OUTCOME_ORDER
 
 COLUMNS = ["Opened", "Station", "Outcome", "Lowest SpO₂", "Naloxone", "9-1-1",
            "Alarm → ack (s)", "Reviewed", "Amendments", "ID"]
@@ -58,7 +57,7 @@ class _Item(QTableWidgetItem):
         a, b = self.key, other.key if isinstance(other, _Item) else other.text()
         if type(a) is not type(b) or isinstance(a, str) or isinstance(b, str):
             return str(a) < str(b)
-        return a < b
+        return bool(a < b)
 
 
 class IncidentBrowser(QWidget):
@@ -84,7 +83,7 @@ class IncidentBrowser(QWidget):
             self.station.addItem(label, sid)
         self.outcome = QComboBox()
         self.outcome.addItem("Any outcome", None)
-        for word in OUTCOMES:
+        for word in OUTCOME_ORDER:
             self.outcome.addItem(words(word), word)
         self.outcome.addItem("not recorded", NOT_RECORDED)
         self.naloxone = _choice(YES_NO)

@@ -39,10 +39,6 @@ from PySide6.QtWidgets import (
 )
 
 from oximon.review import (
-    ACTION_WORDS,
-    AFTERCARE,
-    OUTCOMES,
-    RESPONSE_ACTIONS,
     Incident,
     ReviewBackend,
     duration_words,
@@ -56,6 +52,7 @@ from oximon.ui.pdf import print_documents
 from oximon.ui.qtdates import from_qtime
 from oximon.ui.review.documents import incident_document, render_trace_image, write_incident_pdf
 from oximon.ui.review.trace_plot import TracePlot, rel_words
+from oximon.vocabulary import ACTION_LABELS, AFTERCARE_ORDER, OUTCOME_ORDER, RESPONSE_ACTIONS
 
 REPLAY_TICK_MS = 50
 AMEND_CHOICES = [("note", "Note"), ("outcome", "Outcome"), ("aftercare", "Aftercare"),
@@ -159,7 +156,7 @@ class IncidentDetail(QWidget):
         add_lay.setContentsMargins(0, 0, 0, 0)
         self.add_action = QComboBox()
         for kind in sorted(RESPONSE_ACTIONS):
-            self.add_action.addItem(ACTION_WORDS[kind], kind)
+            self.add_action.addItem(ACTION_LABELS[kind], kind)
         self.add_time = QTimeEdit()
         self.add_time.setDisplayFormat("HH:mm:ss")
         add_lay.addWidget(self.add_action, 1)
@@ -192,7 +189,7 @@ class IncidentDetail(QWidget):
             self.amend_pages.setCurrentIndex(1)
             self.amend_words.clear()
             current = set(getattr(self.incident, key, ()) or ())
-            for word in (OUTCOMES if key == "outcome" else AFTERCARE):
+            for word in (OUTCOME_ORDER if key == "outcome" else AFTERCARE_ORDER):
                 item = QListWidgetItem(words(word))
                 item.setData(Qt.ItemDataRole.UserRole, word)
                 item.setCheckState(Qt.CheckState.Checked if word in current
@@ -374,6 +371,8 @@ class IncidentDetail(QWidget):
                    "Say who is making the correction (initials or role)." if not by else "")
         if problem:
             self.amend_message.setText(problem)
+            return
+        if isinstance(changes, str):
             return
         try:
             self.amend(reason, changes, by)
