@@ -19,6 +19,7 @@ import tempfile
 
 from PySide6.QtWidgets import QApplication
 
+from oximon.cli.dashboard_services import build_services
 from oximon.cli.review import build_session
 from oximon.cli.wiring import build_engine, demo_specs, open_sources
 from oximon.clock import ManualClock
@@ -29,7 +30,7 @@ from oximon.store import Store, open_store
 from oximon.supervisor import PasswordFile
 from oximon.types import Station
 from oximon.ui.app import build_window
-from oximon.ui.dashboard import DashboardWindow
+from oximon.ui.dashboard import DashboardOptions, DashboardWindow
 from oximon.ui.response import RESCUE
 from oximon.ui.settings import StoreAuditSink
 from oximon.ui.sim_drive import SimDriver
@@ -51,8 +52,10 @@ def make(specs: list[str], until: float, size: tuple[int, int] = SIZE,
     engine = build_engine(clock, load_profile(None), stations, store)
     review = StoreReview(store)
     session = build_session(review, 300.0, PasswordFile(folder / "supervisor.json"))
-    window = build_window(engine, title="oximon", incident_log=store, review=review,
-                          session=session, audit=StoreAuditSink(store), **options)
+    services = build_services(engine, incident_log=store, review=review, session=session,
+                              audit=StoreAuditSink(store))
+    window = build_window(engine, services, title="oximon",
+                          options=DashboardOptions(**options) if options else None)
     window.resize(*size)
     window.show()
     driver = SimDriver(engine, clock)

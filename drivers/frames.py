@@ -97,9 +97,11 @@ Frame = Reading | Waveform | BatteryLevel | Status
 class Parser(Protocol):
     """A stream-safe parser for one connection: `feed` the bytes as they arrive (any
     split), get back every whole frame they completed, in order. `skipped` counts bytes
-    dropped while resynchronising; `pending` is the unused tail kept for the next feed."""
+    dropped while resynchronising; `pending` is the unused tail kept for the next feed;
+    `out_of_range` counts values dropped as impossible (see SPO2_MAX)."""
 
     skipped: int
+    out_of_range: int
 
     def feed(self, data: bytes) -> list[Frame]: ...
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from oximon.clock import Clock
 from oximon.device_state import SignalWatch
@@ -70,9 +70,12 @@ class Session(Protocol):
     def run(self) -> AsyncIterator[SourceEvent]: ...
 
 
-async def keep_connected(new_session: Callable[[], Session], clock: Clock, backoff: Backoff,
+S = TypeVar("S", bound=Session)  # a transport's own session type (its on_end sees it whole)
+
+
+async def keep_connected(new_session: Callable[[], S], clock: Clock, backoff: Backoff,
                          classify: Callable[[BaseException], Failure], address: str,
-                         on_end: Callable[[Session, Failure], None] | None = None
+                         on_end: Callable[[S, Failure], None] | None = None
                          ) -> AsyncIterator[SourceEvent]:
     """Run sessions forever. States: CONNECTING first; SEARCHING while no attempt has
     ever succeeded; LOST when a working link ends, then RECONNECTING; a failed attempt

@@ -19,7 +19,7 @@ import contextlib
 import errno
 import logging
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +29,7 @@ import serial.tools.list_ports
 from oximon.clock import Clock
 from oximon.drivers import cms50, cms50_legacy, protocols
 from oximon.drivers.backoff import Backoff, ErrorClass
-from oximon.drivers.link import Failure, LinkEnded, Session, Streamer, keep_connected, silent
+from oximon.drivers.link import Failure, LinkEnded, Streamer, keep_connected, silent
 from oximon.drivers.protocols import ProtocolSpec
 from oximon.types import DeviceInfo, SourceEvent
 
@@ -103,17 +103,16 @@ class SerialSource:
         return keep_connected(self._new_session(clock), clock, self.backoff,
                               lambda exc: classify(exc, self.port), self.port, self._ended)
 
-    def _new_session(self, clock: Clock) -> Any:
+    def _new_session(self, clock: Clock) -> Callable[[], _Session]:
         def make() -> _Session:
             spec = self.confirmed or self.candidates[self._next % len(self.candidates)]
             return _Session(self, clock, spec)
         return make
 
-    def _ended(self, session: Session, _failure: Failure) -> None:
+    def _ended(self, session: _Session, _failure: Failure) -> None:
         """Auto-detection: a protocol that gave nothing on an open port makes way for the
         next candidate (one that gave readings was kept as `confirmed`)."""
-        opened = getattr(session, "opened", session.connected)
-        if opened and not session.delivered and self.confirmed is None:
+        if session.opened and not session.delivered and self.confirmed is None:
             self._next += 1
 
     def next_candidate(self, spec: ProtocolSpec) -> ProtocolSpec:

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 from oximon.clock import Clock
 from oximon.device_state import SignalWatch
 from oximon.drivers.sim_model import SCENARIOS, SimulatedOximeter
 from oximon.types import DeviceInfo, DeviceState, SourceEvent, StateChange
+
+
+class SimulatedLink:
+    """A simulated oximeter as its source reports it: the model's readings and link
+    changes, plus the streaming / no-reading states its readings mean (the one place a
+    simulator's device state is decided, for the live source, the screenshot driver and
+    the simulated month alike)."""
+
+    def __init__(self, model: SimulatedOximeter, state: DeviceState = DeviceState.CONNECTING):
+        self.model = model
+        self._watch = SignalWatch(state)
+
+    def advance(self, until: float) -> Iterator[SourceEvent]:
+        for event in self.model.advance(until):
+            yield from self._watch.see(event)
 
 
 class SimulatorSource:
@@ -27,14 +42,13 @@ class SimulatorSource:
     async def events(self, clock: Clock) -> AsyncIterator[SourceEvent]:
         start = clock.now()
         yield StateChange(start, DeviceState.CONNECTING)
-        watch = SignalWatch()
         model = SimulatedOximeter(self.scenario, self.seed, start=start, pleth=self._pleth,
                                   pleth_hz=self._pleth_hz, chunk_s=self._chunk_s)
+        link = SimulatedLink(model)
         while True:
             due = model.t + model.chunk_s
             wait = due - clock.now()
             if wait > 0:
                 await clock.sleep(wait)
-            for event in model.advance(max(clock.now(), due)):
-                for out in watch.see(event):
-                    yield out
+            for event in link.advance(max(clock.now(), due)):
+                yield event

@@ -110,6 +110,7 @@ def test_attach_sound_needs_the_alarm_manager() -> None:
         def tick(self, now): return []
         def acknowledge(self, now, station, condition=None, by=""): return []
 
-    engine = Engine(ManualClock(), Profile.default(), Other())
+    # Not the alarm manager (the point of the test), so not the port's type either.
+    engine = Engine(ManualClock(), Profile.default(), Other())  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         attach_sound(engine, FakeSoundSink())

@@ -313,7 +313,7 @@ class OpensOnHighAlarm:
     def flush(self) -> list[EngineEvent | ConditionChange]:
         return []
 
-    def tick(self, now: float) -> list[EngineEvent]:
+    def tick(self, now: float) -> list[EngineEvent | ConditionChange]:
         return []
 
     def apply_profile(self, profile) -> None:

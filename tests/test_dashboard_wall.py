@@ -21,7 +21,7 @@ from oximon.drivers import open_source
 from oximon.engine import Engine
 from oximon.profile import load_profile
 from oximon.supervisor import PasswordFile, SupervisorSession
-from oximon.types import ConditionChange, Priority, Sample
+from oximon.types import ConditionChange, DeviceState, Priority, Sample
 from oximon.ui.dashboard import DashboardOptions, grid_shape
 from oximon.ui.devices import FoundDevice
 from oximon.ui.sim_drive import SimDriver
@@ -283,3 +283,17 @@ def test_nan_values_never_reach_the_screen(qtbot):
     window.redraw()
     tile = window.tiles["sim-1"]
     assert tile.pr.text() == "--" and "nan" not in tile.spo2.text().lower()
+
+
+def test_simulated_booths_stream_numbers_not_connecting(qtbot):
+    """The screenshot and test driver feeds simulators as their live source does: the
+    simulator decides 'streaming', so calm booths show digits, not 'Connecting…'."""
+    window, driver = sim_window(qtbot, 4)
+    driver.run_to(20.0)
+    settle(qtbot, window)
+    streaming = [sid for sid, live in window.model.engine.stations.items()
+                 if live.state is DeviceState.STREAMING]
+    assert len(streaming) >= 3
+    for sid in streaming:
+        tile = window.tiles[sid]
+        assert tile.stack.currentIndex() == 0 and tile.spo2.text().isdigit()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QKeySequence, QResizeEvent, QShortcut
@@ -41,6 +42,9 @@ from oximon.ui.style import DARK, FLASH_HZ, HIGH_CONTRAST, stylesheet
 from oximon.ui.tile import StationTile
 from oximon.ui.wall import TileWall, grid_shape
 
+if TYPE_CHECKING:  # imported when first opened: review pulls in the plots
+    from oximon.ui.review.window import ReviewWindow
+
 __all__ = ["DashboardOptions", "DashboardWindow", "grid_shape"]
 
 BASE_SIZE = (1366, 768)  # the laptop screen every size is designed for first
@@ -68,7 +72,7 @@ class DashboardWindow(QMainWindow):
         self.model = model
         self.services = services  # read at each use: a test may hand in others
         self.options = options or DashboardOptions()
-        self.review_window = None
+        self.review_window: ReviewWindow | None = None  # opened on first use
         self.guard = KioskGuard(self, model, lambda: self.services, kiosk, self._say)
         self.services.session.on_change(self._supervisor_changed)
         self.palette_ = HIGH_CONTRAST if self.options.high_contrast else DARK

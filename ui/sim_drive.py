@@ -8,6 +8,7 @@ same pictures without waiting: this feeds each simulated station's samples strai
 from __future__ import annotations
 
 from oximon.clock import ManualClock
+from oximon.drivers.sim import SimulatedLink
 from oximon.drivers.sim_model import SimulatedOximeter
 from oximon.engine import TICK_S, Engine
 from oximon.types import DeviceState, StateChange
@@ -17,7 +18,7 @@ class SimDriver:
     def __init__(self, engine: Engine, clock: ManualClock):
         self.engine = engine
         self.clock = clock
-        self.sims: dict[str, SimulatedOximeter] = {}
+        self.sims: dict[str, SimulatedLink] = {}
         for sid, live in engine.stations.items():
             self.add(sid, live.station.device.address if live.station.device else "")
 
@@ -28,7 +29,7 @@ class SimDriver:
             return
         scenario, _, seed = rest.partition(":")
         start = self.clock.now()
-        self.sims[sid] = SimulatedOximeter(scenario, int(seed or 0), start=start)
+        self.sims[sid] = SimulatedLink(SimulatedOximeter(scenario, int(seed or 0), start=start))
         self.engine.feed(sid, StateChange(start, DeviceState.CONNECTING))
 
     def run_to(self, t: float) -> None:

@@ -84,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
             out.write("".join(json.dumps(f.to_dict(), allow_nan=False) + "\n"
                               for f in decoded))
     pending = len(parser.pending)
-    dropped = getattr(parser, "out_of_range", 0)
+    dropped = parser.out_of_range
     print(f"oximon decode: {frames} frame{'s' * (frames != 1)} from {total} bytes; "
           f"{parser.skipped} byte{'s' * (parser.skipped != 1)} skipped"
           + (f"; {pending} byte{'s' * (pending != 1)} of an incomplete frame at the end"

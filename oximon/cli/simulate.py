@@ -18,7 +18,7 @@ from functools import partial
 
 from oximon.alerts import AlarmManager
 from oximon.clock import ManualClock
-from oximon.device_state import SignalWatch
+from oximon.drivers.sim import SimulatedLink
 from oximon.drivers.sim_model import SimulatedOximeter
 from oximon.engine import Engine
 from oximon.events import AlarmCleared, AlarmEvent, AlarmRaised, EngineEvent, IncidentOpened
@@ -78,8 +78,9 @@ class Simulation:
         t0 = self.t_of(start)
         self.clock.set(t0)
         self._new_person(station, t0)
-        device = SimulatedOximeter(scenario, seed, start=t0, chunk_s=1.0, pleth=False)
-        watch = SignalWatch(self.engine.stations[station].state)  # the source's own states
+        device = SimulatedLink(SimulatedOximeter(scenario, seed, start=t0, chunk_s=1.0,
+                                                 pleth=False),
+                               self.engine.stations[station].state)
         incident: str | None = None
         first_alarm: float | None = None
         last_clear: float | None = None
@@ -91,8 +92,7 @@ class Simulation:
             t += 1.0
             self.clock.set(t)
             for item in device.advance(t):
-                for event in watch.see(item):
-                    self.engine.feed(station, event)
+                self.engine.feed(station, item)
             self.engine.tick(t)
             if manual_open_s is not None and incident is None and t - t0 >= manual_open_s:
                 incident = self.store.open_incident(station, t, "manual", plan.by)

@@ -17,7 +17,10 @@ import numpy as np
 # should not pin its memory for the life of the process).
 KEEP_BYTES = 256 << 20
 
-_local = threading.local()
+class _ThreadScratch(threading.local):
+    """Each thread's own buffers (none until it first asks)."""
+
+    scratch: Scratch | None = None
 
 
 class Scratch:
@@ -38,15 +41,18 @@ class Scratch:
         return sum(b.nbytes for b in self._bufs.values())
 
 
+_local = _ThreadScratch()
+
+
 def scratch() -> Scratch:
     """This thread's scratch buffers."""
-    s = getattr(_local, "scratch", None)
+    s = _local.scratch
     if s is None:
         s = _local.scratch = Scratch()
     return s
 
 
 def release_if_large() -> None:
-    s = getattr(_local, "scratch", None)
+    s = _local.scratch
     if s is not None and s.nbytes > KEEP_BYTES:
         _local.scratch = None

@@ -117,7 +117,7 @@ def unavailable(target: Target, exc: BaseException) -> StoreUnavailable | StoreI
 
 def first_line(exc: BaseException) -> str:
     """The first line of a database error (the driver's own message when there is one)."""
-    orig = getattr(exc, "orig", None) or exc
+    orig = (exc.orig if isinstance(exc, DBAPIError) else None) or exc
     return (str(orig).strip().splitlines() or [type(orig).__name__])[0]
 
 

@@ -372,8 +372,6 @@ class IncidentDetail(QWidget):
         if problem:
             self.amend_message.setText(problem)
             return
-        if isinstance(changes, str):
-            return
         try:
             self.amend(reason, changes, by)
         except Exception as exc:  # the store refuses bad input with a clear message
