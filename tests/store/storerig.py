@@ -6,10 +6,11 @@ The store writes on a thread of its own; the rig waits for each write it asked f
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from oximon.clock import ManualClock
 from oximon.events import EngineEvent, IncidentClosed, IncidentOpened
-from oximon.store import Store, open_store
+from oximon.store import IncidentRecord, Store, open_store
 from oximon.types import ConditionChange, Flags, Sample, Station
 from tests.eventkit import alarm_event
 
@@ -42,13 +43,20 @@ class Rig:
             t += 1.0
 
     def alarm(self, state: str, t: float, station: str = "s1", condition: str = "spo2_low",
-              priority: str = "high", technical: bool = False) -> list[EngineEvent]:
+              priority: str = "high", technical: bool = False
+              ) -> list[EngineEvent | ConditionChange]:
         self.clock.set(t)
         got = self.store.on_event(alarm_event(state, t, station, condition, priority,
                                               technical))
         self.store.settle()
         self.out += got
         return got
+
+    def open_id(self, station: str = "s1") -> str:
+        """The id of the station's open incident; the test stops here if there is none."""
+        iid = self.store.current_incident(station)
+        assert iid is not None, f"no incident open on {station}"
+        return iid
 
     def incidents(self, kind: str) -> list[EngineEvent]:
         return [e for e in self.out if isinstance(e, IncidentOpened | IncidentClosed)
@@ -70,8 +78,22 @@ class Rig:
             queue.cond.notify_all()
         assert queue.thread is not None
         queue.thread.join(5)
+        assert store.session_id is not None  # a writer always runs a session
         OPEN_SESSIONS.pop(store.session_id, None)
         store.engine.dispose()
 
     def close(self) -> None:
         self.store.close()
+
+
+def incident(store: Store, iid: str) -> IncidentRecord:
+    """The incident with its trace; the test stops here if the store has no such one."""
+    rec = store.get_incident(iid)
+    assert rec is not None, f"no incident {iid}"
+    return rec
+
+
+def trace(rec: IncidentRecord) -> list[dict[str, Any]]:
+    """The incident's trace rows (read with the record, as `incident` does)."""
+    assert rec.trace is not None, f"incident {rec.id} was read without its trace"
+    return rec.trace

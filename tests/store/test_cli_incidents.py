@@ -22,7 +22,7 @@ def filled(db_url):
     rig.store.add_station(Station("s2", alias="=HYPERLINK(\"http://x\")", booth="2"))
     rig.feed(0, 30, spo2=95)
     rig.alarm("raised", 30)
-    a = rig.store.current_incident("s1")
+    a = rig.open_id("s1")
     rig.feed(30, 60, spo2=83)
     rig.store.record_action(a, "naloxone", 40, "@worker", {"dose": "1 mL", "route": "IM"})
     rig.store.record_action(a, "911_called", 45, "worker")

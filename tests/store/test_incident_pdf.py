@@ -20,6 +20,7 @@ from oximon.review_store import to_incident
 from oximon.ui.review.documents import TraceRenderer
 from oximon.ui.review.trace_plot import SPO2_COLOUR
 from tests.store.storerig import Rig
+from tests.store.storerig import incident as stored_incident
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -32,7 +33,7 @@ def two(tmp_path):
     rig = Rig(db)
     rig.feed(0, 30, spo2=95)
     rig.alarm("raised", 30)
-    a = rig.store.current_incident("s1")
+    a = rig.open_id("s1")
     rig.feed(30, 60, spo2=83)
     rig.feed(90, 120, spo2=92)  # nothing from 60 to 90: a gap
     rig.store.record_action(a, "naloxone", 40, "peer-A", {"dose": "0.4 mg", "route": "IM"})
@@ -135,7 +136,7 @@ def test_trace_chart_leaves_a_gap_where_no_reading_came(two, qapp):
 
     db, a, _b = two
     with open_store(db) as store:
-        incident = to_incident(store.get_incident(a))
+        incident = to_incident(stored_incident(store, a))
     renderer = TraceRenderer()
     image = renderer.image(incident)
     assert image is not None
@@ -169,7 +170,7 @@ def test_marker_labels_never_cover_the_trace(two, qapp):
 
     db, a, _b = two
     with open_store(db) as store:
-        incident = to_incident(store.get_incident(a))
+        incident = to_incident(stored_incident(store, a))
     renderer = TraceRenderer()
     assert renderer.image(incident) is not None
     plot = renderer.plot

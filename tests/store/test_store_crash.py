@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from oximon.store import open_store
+from tests.store.storerig import trace
 
 SPEED = 20.0
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,6 +37,7 @@ def test_kill_9_during_an_incident(db_url, tmp_path):
     proc = _monitor(db_url, rec)
     opened = None
     try:
+        assert proc.stdout is not None and proc.stderr is not None  # both are pipes
         deadline = time.monotonic() + 30
         while opened is None and time.monotonic() < deadline:
             line = proc.stdout.readline()
@@ -60,7 +62,7 @@ def test_kill_9_during_an_incident(db_url, tmp_path):
     try:
         rec_before = store.get_incident(iid)
         assert rec_before is not None and rec_before.status == "open"
-        last = max(r["ts"] for r in rec_before.trace)
+        last = max(r["ts"] for r in trace(rec_before))
         covered = (last - rec_before.opened_ts) / SPEED  # real seconds after the open
         print(f"kill -9 after {killed_after:.2f} s; trace covers {covered:.2f} s of it")
         assert covered >= killed_after - 1.0, (covered, killed_after)
@@ -94,6 +96,6 @@ def test_kill_9_during_an_incident(db_url, tmp_path):
     ts = [r["ts"] for r in record["trace"]]
     assert ts == sorted(ts)  # the two runs' rows never interleave
     assert sum(1 for r in record["trace"] if r.get("gap_before")) == 1  # drawn as a gap
-    assert len(record["trace"]) > len(rec_before.trace)  # the restarted run carried on
+    assert len(record["trace"]) > len(trace(rec_before))  # the restarted run carried on
     with open_store(db_url) as store:
         assert store.verify()[2] == []  # the trace of both runs is sealed, nothing amiss

@@ -101,7 +101,7 @@ def test_trace_from_five_minutes_before_with_gaps_kept_as_gaps(rig):
     rig.feed(400, 420, spo2=math.nan, flags=Flags.FINGER_OUT)  # probe off: NaN rows
     rig.feed(420, 440, spo2=84)
     rig.alarm("raised", 440)
-    iid = rig.store.current_incident("s1")
+    iid = rig.open_id("s1")
     rig.feed(440, 460, spo2=80)
     rig.feed(490, 500, spo2=88)  # 30 s with no sample at all (device lost)
     rig.store.close_incident(iid, 500, "responsive", by="worker A")
@@ -121,7 +121,7 @@ def test_purge_never_touches_an_incidents_trace(make_rig):
     rig = make_rig(retention_days=1.0)
     rig.feed(0, 30)
     rig.alarm("raised", 30)
-    iid = rig.store.current_incident("s1")
+    iid = rig.open_id("s1")
     rig.feed(30, 60)
     rig.store.close_incident(iid, 60, ["transported"], by="w")
     rig.feed(60, 90, station="s2")

@@ -5,18 +5,18 @@ run's incident is kept and marked interrupted — on every backend."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import Connection, event, text
 from sqlalchemy.exc import OperationalError
 
 from oximon.store import RECORDS_NOT_SAVED, StoreUnavailable
 from oximon.types import ConditionChange, Priority
-from tests.store.storerig import Rig
+from tests.store.storerig import Rig, incident, trace
 
 
 def _closed_incident(rig) -> str:
     rig.feed(0, 20, spo2=95)
     rig.alarm("raised", 20)
-    iid = rig.store.current_incident("s1")
+    iid = rig.open_id("s1")
     rig.store.record_action(iid, "naloxone", 25, "w", {"dose": "1 mL", "route": "IM"})
     rig.feed(20, 40, spo2=82)
     rig.alarm("cleared", 40)
@@ -84,7 +84,7 @@ def test_a_failing_database_raises_the_alarm_and_the_backlog_is_written(rig):
     failing = {"on": False}
 
     @event.listens_for(rig.store.engine, "before_cursor_execute")
-    def _boom(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+    def _boom(conn: Connection, cursor: object, statement: str, *args: object) -> None:
         if failing["on"] and statement.lstrip().upper().startswith(("INSERT", "UPDATE")):
             raise OperationalError(statement, {}, Exception("database or disk is full"))
 
@@ -98,7 +98,7 @@ def test_a_failing_database_raises_the_alarm_and_the_backlog_is_written(rig):
     assert alarms[0].priority is Priority.MEDIUM  # the profile's [records_not_saved]
     assert not rig.store.saving_ok
     rig.alarm("raised", 30)  # an incident opens during the outage
-    iid = rig.store.current_incident("s1")
+    iid = rig.open_id("s1")
     rig.store.record_action(iid, "911_called", 31, "w")
     rig.feed(30, 40)
     rig.store.close_incident(iid, 40, "transported", by="w")  # kept, retried
@@ -120,24 +120,24 @@ def test_a_crashed_run_leaves_its_incident_interrupted_with_the_gap(db_url):
     a = Rig(db_url)
     a.feed(0, 30, spo2=95)
     a.alarm("raised", 30)
-    iid = a.store.current_incident("s1")
+    iid = a.open_id("s1")
     a.feed(30, 45, spo2=80)
     last_saved = a.store._wall(44)
     a.crash()  # the process dies: no close(), the session is left open
     b = Rig(db_url)
     try:
-        rec = b.store.get_incident(iid)
+        rec = incident(b.store, iid)
         assert rec.interrupted and rec.status == "open"
         assert rec.gaps[0]["start"] == pytest.approx(last_saved, abs=1.5)
-        assert max(r["ts"] for r in rec.trace) == pytest.approx(last_saved, abs=1.5)
+        assert max(r["ts"] for r in trace(rec)) == pytest.approx(last_saved, abs=1.5)
         assert b.store.current_incident("s1") == iid
         b.clock.set(200)
         b.feed(200, 210, spo2=85)  # the station is back: the same episode goes on
         b.alarm("raised", 210)
         assert b.incidents("opened") == []
-        rec = b.store.get_incident(iid)
+        rec = incident(b.store, iid)
         assert rec.gaps[0]["end"] == pytest.approx(b.store._wall(200), abs=0.01)
-        assert max(r["ts"] for r in rec.trace) >= b.store._wall(209)
+        assert max(r["ts"] for r in trace(rec)) >= b.store._wall(209)
         b.store.close_incident(iid, 220, "responsive", by="w")
         assert b.store.verify()[2] == []
     finally:
@@ -165,18 +165,18 @@ def test_a_restart_whose_clock_is_behind_the_records_keeps_time_running_forwards
     a = Rig(db_url)
     a.feed(0, 30, spo2=95)
     a.alarm("raised", 30)
-    iid = a.store.current_incident("s1")
+    iid = a.open_id("s1")
     a.feed(30, 60, spo2=80)
     a.crash()
     b = Rig(db_url)  # its clock starts where a's did: 60 s behind a's records
     try:
         b.feed(0, 20, spo2=85)
-        rec = b.store.get_incident(iid)
+        rec = incident(b.store, iid)
         gap = rec.gaps[0]
         assert gap["end"] > gap["start"] and 0 <= gap["real_s"] < 5
-        ts = [r["ts"] for r in rec.trace]
+        ts = [r["ts"] for r in trace(rec)]
         assert ts == sorted(ts) and len(ts) == len(set(ts))
-        assert sum(1 for r in rec.trace if r.get("gap_before")) == 1
+        assert sum(1 for r in trace(rec) if r.get("gap_before")) == 1
         assert b.store.verify()[2] == []
     finally:
         b.close()

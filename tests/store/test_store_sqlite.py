@@ -21,6 +21,7 @@ from oximon.store import (
     location,
     open_store,
 )
+from oximon.store.purge import PurgeJob
 from tests.store.storerig import Rig
 
 
@@ -138,15 +139,18 @@ def test_sqlite_full_disk_raises_the_alarm_then_recovers(tmp_path):
     limit = {"pages": 1_000_000}
 
     @event.listens_for(rig.store.engine, "checkout")
-    def _limit(dbapi_connection, *_):  # type: ignore[no-untyped-def]
+    def _limit(dbapi_connection: sqlite3.Connection, *_: object) -> None:
         dbapi_connection.execute(f"PRAGMA max_page_count = {limit['pages']}")
 
     try:
         rig.feed(0, 5)
         with rig.store.engine.connect() as conn:
-            limit["pages"] = conn.exec_driver_sql("PRAGMA page_count").scalar()
+            pages = conn.exec_driver_sql("PRAGMA page_count").scalar()
+        assert isinstance(pages, int)
+        limit["pages"] = pages
         rig.feed(5, 600)  # the file may not grow: writes fail, monitoring goes on
-        assert rig.store.failing
+        failing_when_full = rig.store.failing  # read now: the property changes as it writes
+        assert failing_when_full
         limit["pages"] = 1_000_000
         rig.feed(600, 610)
         assert not rig.store.failing
@@ -156,7 +160,7 @@ def test_sqlite_full_disk_raises_the_alarm_then_recovers(tmp_path):
         rig.close()
 
 
-def test_the_hourly_purge_runs_on_the_writer_thread(tmp_path):
+def test_the_hourly_purge_runs_on_the_writer_thread(tmp_path, monkeypatch):
     rig = Rig(str(tmp_path / "x.db"), retention_days=1.0)
     try:
         with rig.store.engine.begin() as conn:  # two days of old readings
@@ -166,10 +170,14 @@ def test_the_hourly_purge_runs_on_the_writer_thread(tmp_path):
                 "SELECT 's9', ? - 2 * 86400 + i, 97, 70, NULL, 0 FROM n",
                 (rig.store._now_ts(),))
         rig.feed(0, 3)
-        calls = []
+        calls: list[threading.Thread] = []
         real = rig.store._purge_step
-        rig.store._purge_step = lambda job: (calls.append(threading.current_thread()),
-                                             real(job))[1]
+
+        def noted(job: PurgeJob) -> bool:
+            calls.append(threading.current_thread())
+            return real(job)
+
+        monkeypatch.setattr(rig.store, "_purge_step", noted)
         rig.feed(3600, 3602)  # an hour later: the purge is handed over, not run here
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and rig.store.readings("s9"):
@@ -182,10 +190,14 @@ def test_the_hourly_purge_runs_on_the_writer_thread(tmp_path):
 
 def test_the_full_page_check_runs_only_when_due(tmp_path, monkeypatch):
     path = tmp_path / "x.db"
-    checks = []
+    checks: list[bool] = []
     real = location._look
-    monkeypatch.setattr(location, "_look", lambda con, p, quick: (checks.append(quick),
-                                                                  real(con, p, quick))[1])
+
+    def noted(con: sqlite3.Connection, p: Path, quick: bool) -> tuple[set[str], str | None]:
+        checks.append(quick)
+        return real(con, p, quick)
+
+    monkeypatch.setattr(location, "_look", noted)
     open_store(str(path), writer=True).close()  # a new file: nothing to check yet
     open_store(str(path), writer=True).close()  # first run on it today: checked
     open_store(str(path), writer=True).close()  # as this program left it today: not again

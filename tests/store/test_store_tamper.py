@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from tests.store.storerig import Rig
+from tests.store.storerig import Rig, incident, trace
 
 
 def _sql(rig: Rig, statement: str, **params) -> None:
@@ -23,7 +23,7 @@ def _messages(rig: Rig) -> list[str]:
 def _open_incident(rig: Rig) -> str:
     rig.feed(0, 30, spo2=95)
     rig.alarm("raised", 30)
-    iid = rig.store.current_incident("s1")
+    iid = rig.open_id("s1")
     rig.feed(30, 60, spo2=82)  # still open: its trace is sealed as it goes
     assert rig.store.verify()[2] == []
     return iid
@@ -48,14 +48,14 @@ def test_an_interrupted_incidents_trace_is_sealed_up_to_the_crash(db_url):
     a = Rig(db_url)
     a.feed(0, 30, spo2=95)
     a.alarm("raised", 30)
-    iid = a.store.current_incident("s1")
+    iid = a.open_id("s1")
     a.feed(30, 43, spo2=80)  # the newest rows are not sealed yet when the run dies
     a.crash()
     b = Rig(db_url)  # marks it interrupted, sealing what the dead run left
     try:
-        rec = b.store.get_incident(iid)
+        rec = incident(b.store, iid)
         assert rec.interrupted and b.store.verify()[2] == []
-        last = max(r["ts"] for r in rec.trace)
+        last = max(r["ts"] for r in trace(rec))
         _sql(b, "DELETE FROM incident_trace WHERE incident_id = :i AND ts = :t", i=iid, t=last)
         assert any(f"incident {iid}: its SpO2/pulse trace was changed" in m
                    for m in _messages(b))
