@@ -54,9 +54,10 @@ class Recording:
     source_format: str = "oximon CSV"  # which reader made it (device files: their format)
 
     def __post_init__(self) -> None:
-        if self.flag_codes is None and self.flags:
-            self.flag_codes = np.fromiter(map(int, self.flags), dtype=np.int64,
-                                          count=len(self.flags))
+        if self.flag_codes is None:
+            self.flag_codes = (np.fromiter(map(int, self.flags), dtype=np.int64,
+                                           count=len(self.flags)) if self.flags
+                               else np.zeros(len(self.time), dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.time)
@@ -132,7 +133,7 @@ def _floats(cells: list[str]) -> np.ndarray | None:
     except ValueError:
         pass
     a = np.char.lower(np.char.strip(np.array(cells, dtype=str)))
-    a[np.isin(a, _NO_VALUE)] = "nan"
+    a = np.where(np.isin(a, _NO_VALUE), "nan", a)  # (widens the dtype to fit "nan")
     try:
         return a.astype(np.float64)
     except ValueError:
