@@ -127,9 +127,15 @@ _NO_VALUE = ("", "nan", "na", "null", "none", "-")
 
 def _floats(cells: list[str]) -> np.ndarray | None:
     """A column of cells as floats (NaN for the "no value" words), or None if some cell is
-    not a number (the exact reader then names it)."""
+    not a number (the exact reader then names it). Python's float() over the column is
+    several times faster than numpy's own string conversion."""
+    n = len(cells)
     try:
-        return np.array(cells, dtype=np.float64)
+        return np.fromiter(map(float, cells), dtype=np.float64, count=n)
+    except ValueError:
+        pass
+    try:  # empty cells (no reading) are the usual reason
+        return np.fromiter(map(float, [c or "nan" for c in cells]), dtype=np.float64, count=n)
     except ValueError:
         pass
     a = np.char.lower(np.char.strip(np.array(cells, dtype=str)))
@@ -158,8 +164,8 @@ def _parse_fast(p: Path, text: str) -> Recording | None:
             or not set(names) <= set(COLUMNS) or '"' in text:
         return None  # header problems and quoted cells: the exact reader
     body = lines[1:]
-    if "" in body or any(not line.strip(", \t") for line in body):
-        body = [line for line in body if line.strip(", \t")]
+    if "" in body:  # (lines of only commas or spaces fail below: the exact reader skips them)
+        body = [line for line in body if line]
     k = len(names)
     if list(map(str.count, body, repeat(",", len(body)))).count(k - 1) != len(body):
         return None

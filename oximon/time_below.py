@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import statistics
 from collections.abc import Sequence
 
 LIMITS: tuple[float, float] = (90.0, 85.0)  # the record's "time below 90 % / 85 %"
@@ -42,7 +41,10 @@ def usual_step(ts: Sequence[float]) -> float:
     """The trace's usual spacing (the median; 1 s for a trace of fewer than 2 readings)."""
     if len(ts) < 2:
         return 1.0
-    return statistics.median(b - a for a, b in itertools.pairwise(ts)) or 1.0
+    steps = sorted(b - a for a, b in itertools.pairwise(ts))
+    mid = len(steps) // 2
+    median = steps[mid] if len(steps) % 2 else (steps[mid - 1] + steps[mid]) / 2
+    return median or 1.0
 
 
 def time_below(ts: Sequence[float], spo2: Sequence[float | None], limit: float,

@@ -11,13 +11,15 @@ from tests.synthetic import generate, write_csv
 
 
 def _loaded(code: str) -> set[str]:
-    out = subprocess.run([sys.executable, "-c", code + "\nimport sys\nprint(' '.join(sys.modules))"],
-                         capture_output=True, text=True, check=True).stdout
+    code += "\nimport sys\nprint(' '.join(sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
     return set(out.split("\n")[-2].split())
 
 
 def test_help_lists_every_command_without_importing_them():
-    mods = _loaded("from oximon.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass")
+    mods = _loaded("from oximon.cli import main\n"
+                   "try:\n    main(['--help'])\nexcept SystemExit:\n    pass")
     assert not {m for m in mods if m.startswith("oximon.cli.") and m != "oximon.cli.errors"}
     assert "numpy" not in mods
 

@@ -34,6 +34,7 @@ def test_fast_and_exact_readers_agree(rows, blank, crlf):
                  (fast.pi, exact.pi)):
         assert np.array_equal(a, b, equal_nan=True)
     assert fast.flags == exact.flags
+    assert fast.flag_codes is not None and exact.flag_codes is not None
     assert np.array_equal(fast.flag_codes, exact.flag_codes)
 
 

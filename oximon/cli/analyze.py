@@ -15,7 +15,6 @@ import json
 import os
 import sys
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import IO, Any
 
@@ -126,6 +125,8 @@ def analyse_file(path: str, profile: Profile) -> tuple[str, dict[str, Any] | Non
 
 
 def _batch(files: list[Path], profile: Profile, args: argparse.Namespace) -> int:
+    from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+
     from tqdm import tqdm  # the progress bar: only batch runs need it
 
     jobs = args.jobs or os.cpu_count() or 1
