@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from oximon.recording import Recording, RecordingError, parse_text
+from oximon.recording import Recording, RecordingError, parse_text, read_bytes
 
 VIATOM_HEADER = 40
 VIATOM_RECORD = 5
@@ -47,15 +47,7 @@ def read_any(path: str | Path) -> Recording:
     """The recording in `path`, whatever its (supported) format; RecordingError names the
     file and what is wrong."""
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise RecordingError(f"{p}: no such file") from None
-    except IsADirectoryError:
-        raise RecordingError(f"{p}: is a folder, not a recording") from None
-    except OSError as exc:
-        raise RecordingError(f"{p}: cannot read ({exc.strerror})") from None
-    return parse_bytes(p, data)
+    return parse_bytes(p, read_bytes(p, "a recording"))
 
 
 def parse_bytes(p: Path, data: bytes) -> Recording:

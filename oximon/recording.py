@@ -90,21 +90,24 @@ def _number(text: str, where: str, low: float, high: float,
     return value
 
 
-def read_recording(path: str | Path) -> Recording:
-    p = Path(path)
+def read_bytes(p: Path, what: str = "a CSV file") -> bytes:
+    """The file's bytes; RecordingError says why not (missing, a folder, unreadable)."""
     try:
-        handle = p.open(newline="", encoding="utf-8-sig")
+        return p.read_bytes()
     except FileNotFoundError:
         raise RecordingError(f"{p}: no such file") from None
     except IsADirectoryError:
-        raise RecordingError(f"{p}: is a folder, not a CSV file") from None
+        raise RecordingError(f"{p}: is a folder, not {what}") from None
     except OSError as exc:
         raise RecordingError(f"{p}: cannot read ({exc.strerror})") from None
-    with handle:
-        try:
-            text = handle.read()
-        except UnicodeDecodeError:
-            raise RecordingError(f"{p}: not a text (UTF-8) CSV file") from None
+
+
+def read_recording(path: str | Path) -> Recording:
+    p = Path(path)
+    try:
+        text = read_bytes(p).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RecordingError(f"{p}: not a text (UTF-8) CSV file") from None
     return parse_text(p, text)
 
 
