@@ -63,6 +63,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="print one JSON object per recording (with 'path' when several)")
     p.add_argument("--summary", metavar="OUT.csv",
                    help="write one row per recording to this CSV ('-': stdout)")
+    p.add_argument("--progress", action="store_true",
+                   help="show the progress bar even when stderr is not a terminal")
     p.add_argument("--jobs", type=int, metavar="N", default=0,
                    help="recordings analysed at once (default: all cores)")
     p.set_defaults(run=run)
@@ -132,7 +134,8 @@ def _batch(files: list[Path], profile: Profile, args: argparse.Namespace) -> int
     jobs = args.jobs or os.cpu_count() or 1
     rows: dict[str, dict[str, Any]] = {}
     failed: list[str] = []
-    bar = tqdm(total=len(files), unit="rec", file=sys.stderr, disable=None,
+    bar = tqdm(total=len(files), unit="rec", file=sys.stderr,
+               disable=False if args.progress else None,
                desc="analysing")
     names = [str(f) for f in files]
 
