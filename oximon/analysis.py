@@ -12,7 +12,7 @@ same `Findings` in exact integers, turned into the result by `_result`. Pure num
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import repeat
 from operator import itemgetter
 from typing import Any
@@ -65,22 +65,28 @@ class AnalysisResult:
     events: list[Event] = field(default_factory=list)
     alarms: list[AlarmSpan] = field(default_factory=list)
     averaging_delay_s: float = 0.0  # not in the JSON: shown in the human summary
+    # Why `alarms` is empty although the rules were not run (a recording too sparse for
+    # the live rules), else None.
+    note: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """Exactly the `oximon analyze --json` object of DESIGN.md."""
         return {"duration_s": self.duration_s, "valid_s": self.valid_s,
                 "metrics": dict(self.metrics),
                 "events": [e.to_dict() for e in self.events],
-                "alarms": [a.to_dict() for a in self.alarms]}
+                "alarms": [a.to_dict() for a in self.alarms],
+                "note": self.note}
 
 
 _METRICS = ("odi3", "odi4", "ct90", "ct85", "nadir", "mean_spo2", "hypoxic_burden")
 
 
 def analyze(time_s: Any, spo2: Any, pr: Any, profile: Profile | None = None, *,
-            flags: Any = None) -> AnalysisResult:
+            flags: Any = None, judge_cadence: bool = True) -> AnalysisResult:
     """Analyse one recording. Arrays of equal length; NaN = no valid value. `flags` (ints
-    of `oximon.types.Flags`, optional) marks finger-out/searching rows and battery."""
+    of `oximon.types.Flags`, optional) marks finger-out/searching rows and battery.
+    `judge_cadence=False` simulates the live rules even on a recording too sparse for them
+    (for tests that compare the rules themselves; users get the note instead)."""
     profile = profile or load_profile(None)
     s = Settings.from_profile(profile)
     t_all = np.asarray(time_s, dtype=float).ravel()
@@ -94,13 +100,41 @@ def analyze(time_s: Any, spo2: Any, pr: Any, profile: Profile | None = None, *,
     if fl_all is not None and fl_all.size != n_all:
         raise ValueError(f"flags must have the same length as time_s ({n_all}, {fl_all.size})")
     with np.errstate(all="ignore"):
+        s, note = _cadence(s, t_all) if judge_cadence else (s, None)
         found = grid.analyze_grid(s, t_all, sp_all, pr_all, fl_all)
         if found is None:  # not a regular time grid: the general path
             if fl_all is None:
                 fl_all = np.zeros(n_all, dtype=np.int64)
             found = _analyze(s, t_all, sp_all, pr_all, fl_all)
         scratch.release_if_large()
-        return _result(s, found)
+        return _result(s, found, note)
+
+
+def _cadence(s: Settings, t: np.ndarray) -> tuple[Settings, str | None]:
+    """A recording whose usual spacing is longer than the live rules can judge (one reading
+    a minute: every interval would be "stale" and every reading a new episode) gets its
+    metrics, a note, and no simulated alarms. Its readings then stand for their own usual
+    spacing (not the live max_gap), so valid time and the per-hour rates stay right."""
+    limit = min(s.gap_ms, s.stale_ms)  # a live rule judges readings at most this far apart
+    n = t.size
+    if n < 2:
+        return s, None
+    span = float(t[-1] - t[0])
+    # More than half the spacings above the limit means a mean above half of it: a cheap
+    # test that settles nearly every recording without the median.
+    if math.isfinite(span) and 0 <= span * MS < (n - 1) * limit / 2:
+        return s, None
+    tk = t[vector.keep_rows(t, T_LIMIT_S)]
+    if tk.size < 2:
+        return s, None
+    step_ms = round(float(np.median(np.diff(tk))) * MS)
+    if step_ms <= s.gap_ms and step_ms < s.stale_ms:
+        return s, None
+    note = (f"one reading every {step_ms / MS:g} s: too sparse for the live alarm rules "
+            f"(no data after {s.stale_s:g} s is 'stale', a gap over "
+            f"{s.gap_ms / MS:g} s starts a new episode), so no alarms are simulated; "
+            f"the metrics count each reading for up to {step_ms / MS:g} s")
+    return replace(s, gap_ms=max(s.gap_ms, step_ms)), note
 
 
 def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndarray,
@@ -200,9 +234,9 @@ def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndar
     f = Findings(spans=found, duration=float(t[-1] - t[0]) + int(w[-1]) / MS)
     f.valid_ms = int(wa.sum())
     if x.size:
-        f.sum_xw = int(np.dot(x, wa))
-        f.b90, f.b85 = (int(np.dot(np.clip(lim - qa, 0, Q), wa)) for lim in vector.CT_LIMITS)
-        f.nadir_q = int(x.min())
+        f.sum_xw = int(np.dot(qa, wa))  # the readings themselves, not the averages
+        f.b90, f.b85 = (int(wa[qa < lim].sum()) for lim in vector.CT_LIMITS)
+        f.nadir_q = int(qa.min())
     known = base_n > 0
     cand = np.flatnonzero(known & (x * base_n <= base_sum - s.event_points_q * base_n))
     if cand.size:
@@ -210,10 +244,10 @@ def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndar
         start[1:] = (cand[1:] != cand[:-1] + 1) | ((ta[cand[1:]] - ta[cand[:-1]]) > s.gap_ms)
         heads = np.flatnonzero(start)
         i0, i1 = cand[heads], cand[push(heads[1:] - 1, cand.size - 1)]
-        wc = wa[cand]
+        wc, qc = wa[cand], qa[cand]
         f.set_events(tf[i0], tf[i1], base_sum[i0], base_n[i0],
-                     np.minimum.reduceat(x[cand], heads), np.add.reduceat(wc, heads),
-                     np.add.reduceat(x[cand] * wc, heads))
+                     np.minimum.reduceat(qc, heads), np.add.reduceat(wc, heads),
+                     np.add.reduceat(qc * wc, heads))
     return f
 
 
@@ -238,18 +272,31 @@ def _r(x: float, nd: int = 3) -> float:
     return round(float(x), nd)
 
 
-def _result(s: Settings, f: Findings) -> AnalysisResult:
+def _result(s: Settings, f: Findings, note: str | None = None) -> AnalysisResult:
     """Turn what either path found (exact integers where it matters) into the result, so
-    both paths report identical figures."""
-    # Events: runs at least `events.points` below their baseline, lasting at least
-    # `events.min_duration_s`; the baseline of an event is the one at its start; the area
-    # between baseline and trace (for the hypoxic burden) is exact: sum((S0/N0 - x) * w).
+    both paths report identical figures. The definitions (DESIGN.md, `analyze --help`):
+
+    - ct90 / ct85: percent of the valid time with readings strictly below 90 / 85
+      (`oximon.time_below`; as device summaries and OSCAR count);
+    - events: runs of averaged SpO2 at least `events.points` below the person's baseline
+      (the baseline at the run's start) whose readings cover at least
+      `events.min_duration_s` (default 10 s, the usual scoring rule); an event's nadir is
+      its lowest reading and its depth the baseline minus that reading;
+    - odi3 / odi4: events at least 3 / 4 points deep per hour of valid time;
+    - nadir: the lowest accepted reading (a device value, never an average); mean_spo2:
+      the time-weighted mean of the accepted readings;
+    - hypoxic_burden: the area between the baseline and the readings over the events,
+      in %·min per hour of valid time: the event-level burden of Azarbarzin et al. (Eur
+      Heart J 2019;40:1149-57), with oximetry desaturation events in place of scored
+      respiratory events (an oximeter has no airflow signal) and oximon's pre-event
+      baseline in place of the maximum of the 100 s before each event.
+    """
     events: list[Event] = []
     depths = np.zeros(0)
     area_ms = 0.0  # milli-percent x ms
     if f.events is not None:
         t0, t1, s0, n0, nadir_q, sw, sxw = f.events
-        good = np.flatnonzero((t1 - t0) >= s.event_min_s)
+        good = np.flatnonzero(sw >= round(s.event_min_s * MS))
         if good.size < t0.size:
             t0, t1, s0, n0, nadir_q, sw, sxw = (a[good] for a in f.events)
         s0, n0 = s0.astype(float), n0.astype(float)
@@ -259,7 +306,7 @@ def _result(s: Settings, f: Findings) -> AnalysisResult:
         depths = rounded[4]
         events = list(map(Event, repeat("desaturation"), *(a.tolist() for a in rounded)))
         area_ms = float(np.sum((s0 * sw - n0 * sxw) / n0))
-    alarms = _alarms(f.spans)
+    alarms = [] if note else _alarms(f.spans)
     valid_ms = f.valid_ms
     duration = f.duration if math.isfinite(f.duration) else 0.0
     if valid_ms <= 0 or f.nadir_q is None:
@@ -269,19 +316,14 @@ def _result(s: Settings, f: Findings) -> AnalysisResult:
         metrics = {
             "odi3": _r(int(np.count_nonzero(depths >= 3)) / hours),
             "odi4": _r(int(np.count_nonzero(depths >= 4)) / hours),
-            # Oximeters show whole percent: a reading of 90 stands for 89.5..90.5, half of
-            # which is below 90. So each reading counts by the share of its rounding
-            # interval below the limit (89 -> all, 90 -> half, 91 -> none); counting "< 90"
-            # alone under-reads CT90 by the time spent just under the limit.
-            "ct90": _r(100 * f.b90 / (Q * valid_ms)),
-            "ct85": _r(100 * f.b85 / (Q * valid_ms)),
+            "ct90": _r(100 * f.b90 / valid_ms),
+            "ct85": _r(100 * f.b85 / valid_ms),
             "nadir": _r(f.nadir_q / Q),
             "mean_spo2": _r(f.sum_xw / (Q * valid_ms)),
-            # %·min of desaturation per hour of valid recording
             "hypoxic_burden": _r(area_ms / (Q * MS) / 60.0 / hours),
         }
     return AnalysisResult(_r(duration), _r(valid_ms / MS), metrics, events, alarms,
-                          s.averaging_delay_s)
+                          s.averaging_delay_s, note)
 
 
 def _alarms(found: list[Spans]) -> list[AlarmSpan]:

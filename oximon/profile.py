@@ -8,6 +8,7 @@ must never be silently ignored.
 
 from __future__ import annotations
 
+import functools
 import math
 import tomllib
 from dataclasses import dataclass
@@ -119,6 +120,20 @@ class Profile:
         return load_profile(None)
 
 
+@functools.cache
+def _default_raw() -> dict[str, Any]:
+    """The shipped default profile's TOML, parsed once per process (read-only here)."""
+    return tomllib.loads(_default_text())
+
+
+@functools.cache
+def _default_profile() -> Profile:
+    """The default profile, validated once per process: `analyze()` without a profile and
+    every command that uses the default share it. Profiles are read-only by convention
+    (change one with `with_overrides`, which copies)."""
+    return _validate(_default_raw(), f"{DEFAULT_PROFILE_NAME}.toml", defaults=None)
+
+
 def _default_text() -> str:
     return (resources.files("oximon") / "profiles" / f"{DEFAULT_PROFILE_NAME}.toml").read_text(
         encoding="utf-8"
@@ -188,9 +203,9 @@ def load_profile(path: str | Path | None) -> Profile:
 
     `path` may also be a bare profile name of a shipped profile ("bc-ops-default").
     """
-    default_raw = tomllib.loads(_default_text())
     if path is None or str(path) == DEFAULT_PROFILE_NAME:
-        return _validate(default_raw, f"{DEFAULT_PROFILE_NAME}.toml", defaults=None)
+        return _default_profile()
+    default_raw = _default_raw()
     p = Path(path)
     try:
         text = p.read_text(encoding="utf-8")

@@ -4,14 +4,23 @@ Header row; columns `time,spo2,pr` and optionally `pi,flags`. `time` is seconds 
 start (int or float) or ISO 8601. An empty cell or `nan` means no valid reading, and so do
 the protocol markers SpO2 127 and PR 255 that raw exports sometimes keep. Errors
 name the file, line and column, because a supervisor fixing a file needs to find the cell.
+
+Reading is vectorised: the whole file is split into cells and each column converted by
+numpy at once (a 24 h, 1 Hz file in a few ms instead of ~0.4 s row by row). Whenever that
+fast reading meets anything it does not accept outright (a cell that is not a number, a
+value out of range, a time going back, ISO times, a line with the wrong number of cells),
+the file is read again row by row by the exact reader, which either accepts it or names
+the file, line and column, as before.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 from pathlib import Path
 from typing import IO
 
@@ -40,6 +49,15 @@ class Recording:
     pi: np.ndarray
     flags: list[Flags] = field(default_factory=list)
     start_wall: datetime | None = None  # when the recording used ISO times
+    # The flags as ints (`oximon.types.Flags`), one per row, for batch analysis.
+    flag_codes: np.ndarray | None = None
+    source_format: str = "oximon CSV"  # which reader made it (device files: their format)
+
+    def __post_init__(self) -> None:
+        if self.flag_codes is None:
+            self.flag_codes = (np.fromiter(map(int, self.flags), dtype=np.int64,
+                                           count=len(self.flags)) if self.flags
+                               else np.zeros(len(self.time), dtype=np.int64))
 
     def __len__(self) -> int:
         return len(self.time)
@@ -72,23 +90,118 @@ def _number(text: str, where: str, low: float, high: float,
     return value
 
 
-def read_recording(path: str | Path) -> Recording:
-    p = Path(path)
+def read_bytes(p: Path, what: str = "a CSV file") -> bytes:
+    """The file's bytes; RecordingError says why not (missing, a folder, unreadable)."""
     try:
-        handle = p.open(newline="", encoding="utf-8-sig")
+        return p.read_bytes()
     except FileNotFoundError:
         raise RecordingError(f"{p}: no such file") from None
     except IsADirectoryError:
-        raise RecordingError(f"{p}: is a folder, not a CSV file") from None
+        raise RecordingError(f"{p}: is a folder, not {what}") from None
     except OSError as exc:
         raise RecordingError(f"{p}: cannot read ({exc.strerror})") from None
-    with handle:
+
+
+def read_recording(path: str | Path) -> Recording:
+    p = Path(path)
+    try:
+        text = read_bytes(p).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise RecordingError(f"{p}: not a text (UTF-8) CSV file") from None
+    return parse_text(p, text)
+
+
+def parse_text(p: Path, text: str) -> Recording:
+    """A recording from the text of a file (named `p` in messages)."""
+    fast = _parse_fast(p, text)
+    if fast is not None:
+        return fast
+    with io.StringIO(text, newline="") as handle:
         try:
             return _parse(p, handle)
         except UnicodeDecodeError:
             raise RecordingError(f"{p}: not a text (UTF-8) CSV file") from None
         except csv.Error as exc:
             raise RecordingError(f"{p}: not a valid CSV file ({exc})") from None
+
+
+_NO_VALUE = ("", "nan", "na", "null", "none", "-")
+
+
+def _floats(cells: list[str]) -> np.ndarray | None:
+    """A column of cells as floats (NaN for the "no value" words), or None if some cell is
+    not a number (the exact reader then names it). Python's float() over the column is
+    several times faster than numpy's own string conversion."""
+    n = len(cells)
+    try:
+        return np.fromiter(map(float, cells), dtype=np.float64, count=n)
+    except ValueError:
+        pass
+    try:  # empty cells (no reading) are the usual reason
+        return np.fromiter(map(float, [c or "nan" for c in cells]), dtype=np.float64, count=n)
+    except ValueError:
+        pass
+    a = np.char.lower(np.char.strip(np.array(cells, dtype=str)))
+    a = np.where(np.isin(a, _NO_VALUE), "nan", a)  # (widens the dtype to fit "nan")
+    try:
+        return a.astype(np.float64)
+    except ValueError:
+        return None
+
+
+def _in_range(v: np.ndarray, low: float, high: float, marker: float | None) -> np.ndarray | None:
+    """The column with its "no value" marker as NaN; None if a value is out of range."""
+    if marker is not None:
+        v[v == marker] = np.nan
+    ok = np.isnan(v) | ((v >= low) & (v <= high))
+    return v if bool(ok.all()) else None
+
+
+def _parse_fast(p: Path, text: str) -> Recording | None:
+    """The whole file at once, or None when the exact reader must look (see the module)."""
+    lines = text.splitlines()
+    if not lines:
+        return None
+    names = [h.strip().lower() for h in lines[0].lstrip("\ufeff").split(",")]
+    if sorted(names) != sorted(set(names)) or not set(REQUIRED) <= set(names) \
+            or not set(names) <= set(COLUMNS) or '"' in text:
+        return None  # header problems and quoted cells: the exact reader
+    body = lines[1:]
+    if "" in body:  # (lines of only commas or spaces fail below: the exact reader skips them)
+        body = [line for line in body if line]
+    k = len(names)
+    if list(map(str.count, body, repeat(",", len(body)))).count(k - 1) != len(body):
+        return None
+    flat = ",".join(body).split(",") if body else []
+    col = {name: flat[i::k] for i, name in enumerate(names)}
+    t = _floats(col["time"])
+    if t is None or not bool(np.isfinite(t).all()) or bool((np.diff(t) < 0).any()):
+        return None
+    spo2, pr = _floats(col["spo2"]), _floats(col["pr"])
+    if spo2 is None or pr is None:
+        return None
+    spo2 = _in_range(spo2, 0.0, 100.0, 127.0)
+    pr = _in_range(pr, 0.0, 400.0, 255.0)
+    n = t.size
+    pi = _floats(col["pi"]) if "pi" in col else np.full(n, np.nan)
+    if spo2 is None or pr is None or pi is None:
+        return None
+    pi = _in_range(pi, 0.0, 100.0, None)
+    if pi is None:
+        return None
+    words = col.get("flags")
+    if words is None:
+        flags = [Flags.NONE] * n
+        codes = np.zeros(n, dtype=np.int64)
+    else:
+        try:
+            parsed = {w: Flags.parse(w) for w in set(words)}
+        except ValueError:
+            return None
+        flags = list(map(parsed.__getitem__, words))
+        code = {w: int(f) for w, f in parsed.items()}
+        codes = np.fromiter(map(code.__getitem__, words), dtype=np.int64, count=n)
+    return Recording(str(p), t, spo2, pr, pi, flags, None, codes)
 
 
 def _parse(p: Path, handle: IO[str]) -> Recording:

@@ -5,22 +5,31 @@ keeps the time below 90 % and below 85 %. The store seals it at an incident's cl
 review and the monthly report show it, and batch analysis reports it as CT90/CT85 (the
 percent of valid time). Whatever the definition becomes, it changes here.
 
-Today's definition: a reading counts when it is valid (not missing, not NaN) and strictly
-below the limit (as device summaries and OSCAR count). Each such reading stands for the
-time until the next reading, capped at the trace's usual spacing, so a gap (probe off,
-lost device) never counts as time below. A trace already kept at one row per `row_s`
-seconds (the store's 1 Hz incident trace) counts each row as `row_s`.
+The definition: a reading counts when it is valid (not missing, not NaN) and *strictly*
+below the limit: 89 counts below 90, 90 does not. That is CT90 as the clinical literature,
+device summaries (the Wellue/Viatom O2Ring's "time below 90 %") and OSCAR report it.
+(pobm's CT counts readings <= the limit; oximon does not follow it there.) Each such
+reading stands for the time until the next reading, capped at the trace's usual spacing,
+so a gap (probe off, lost device) never counts as time below. A trace already kept at one
+row per `row_s` seconds (the store's 1 Hz incident trace) counts each row as `row_s`.
+Batch analysis (`oximon.pipeline`) works in integer milli-percent: `limits_in(1000)` gives
+the same limits there, and a reading q counts when q < limit.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-import statistics
 from collections.abc import Sequence
 
 LIMITS: tuple[float, float] = (90.0, 85.0)  # the record's "time below 90 % / 85 %"
 LOW, SEVERE = LIMITS
+
+
+def limits_in(scale: int) -> tuple[int, ...]:
+    """LIMITS in integer units of 1/scale percent (batch analysis works in milli-percent):
+    a reading so quantised counts as below when it is strictly less than the limit."""
+    return tuple(round(limit * scale) for limit in LIMITS)
 
 
 def is_below(spo2: float | None, limit: float) -> bool:
@@ -32,7 +41,10 @@ def usual_step(ts: Sequence[float]) -> float:
     """The trace's usual spacing (the median; 1 s for a trace of fewer than 2 readings)."""
     if len(ts) < 2:
         return 1.0
-    return statistics.median(b - a for a, b in itertools.pairwise(ts)) or 1.0
+    steps = sorted(b - a for a, b in itertools.pairwise(ts))
+    mid = len(steps) // 2
+    median = steps[mid] if len(steps) % 2 else (steps[mid - 1] + steps[mid]) / 2
+    return median or 1.0
 
 
 def time_below(ts: Sequence[float], spo2: Sequence[float | None], limit: float,

@@ -114,8 +114,8 @@ def evaluate(seeds: range, duration_s: float = 3600.0, lag_s: float = 0.0) -> Fi
         ct90 = res.metrics["ct90"]
         assert ct90 is not None  # the probe was on for some of the recording
         f.ct90_errors.append(ct90 - truth_ct90)
-        rounded = np.round(rec.truth[on])  # a reading of 90 counts half, like analyze's
-        knowable = 100.0 * float(np.clip(90.5 - rounded, 0.0, 1.0).mean()) if on.any() else 0.0
+        rounded = np.round(rec.truth[on])  # CT90 counts readings strictly below 90
+        knowable = 100.0 * float(np.mean(rounded < 90)) if on.any() else 0.0
         f.ct90_knowable_errors.append(ct90 - knowable)
         tr = rec.truth[on]
         f.ct90_ambiguous.append(100.0 * float(np.mean((tr >= 89.5) & (tr < 90.5))))

@@ -20,7 +20,7 @@ def test_to_dict_has_exactly_the_design_keys():
     spo2[260:265] = [88, 90, 92, 94, 96]
     pr = np.full(600, 70.0)
     d = analyze(t, spo2, pr).to_dict()
-    assert list(d) == ["duration_s", "valid_s", "metrics", "events", "alarms"]
+    assert list(d) == ["duration_s", "valid_s", "metrics", "events", "alarms", "note"]
     assert list(d["metrics"]) == ["odi3", "odi4", "ct90", "ct85", "nadir", "mean_spo2",
                                   "hypoxic_burden"]
     assert set(d["events"][0]) == {"kind", "start_s", "end_s", "nadir", "baseline", "depth"}

@@ -13,7 +13,7 @@ def test_json_output_is_the_design_object(tmp_path, capsys):
     write_csv(path, generate(4, 1200))
     assert main(["analyze", str(path), "--json"]) == 0
     d = json.loads(capsys.readouterr().out)
-    assert list(d) == ["duration_s", "valid_s", "metrics", "events", "alarms"]
+    assert list(d) == ["duration_s", "valid_s", "metrics", "events", "alarms", "note"]
     assert d["duration_s"] == 1200.0 and d["alarms"]
 
 

@@ -29,5 +29,5 @@ def test_the_store_counts_its_1_hz_rows_by_the_same_definition() -> None:
 
 
 def test_analysis_limits_come_from_the_same_place() -> None:
-    assert CT_LIMITS == (90 * Q + Q // 2, 85 * Q + Q // 2)
+    assert CT_LIMITS == (90 * Q, 85 * Q) == below.limits_in(Q)  # q < limit: strictly below
     assert below.LIMITS == (90.0, 85.0)

@@ -4,6 +4,11 @@ This package is the only place in `oximon` that imports `drivers`, `alerts` and 
 builds the concrete objects and hands them to the engine. Each subcommand is a module here
 with `add_parser(subparsers)` and `run(args) -> int`.
 
+Imports are lazy: `oximon --help` imports no subcommand, and `oximon COMMAND` imports only
+that command's module, so `oximon analyze` never loads Qt, SQLAlchemy or the store, and
+`--help` answers at once. The one-line help of each command is kept here for that listing
+(tests/test_cli_lazy.py checks it against each module's own).
+
 Exit codes (a contract scripts rely on): 0 success, 2 bad usage or bad input (message on
 stderr naming the file, line, key or argument), 1 runtime failure. No traceback reaches a
 user unless OXIMON_DEBUG=1.
@@ -16,14 +21,22 @@ import importlib
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import NoReturn
 
 from oximon.cli.errors import RuntimeFailure, UsageError
 
-# Subcommand modules, in the order `oximon --help` lists them.
-COMMANDS = ["dashboard", "monitor", "scan", "decode", "analyze", "incidents", "report",
-            "review"]
+# Subcommand modules, in the order `oximon --help` lists them, with their one-line help.
+COMMANDS: dict[str, str] = {
+    "dashboard": "open the dashboard (the default command)",
+    "monitor": "monitor sources with no screen (headless)",
+    "scan": "find BLE and USB-serial oximeters",
+    "decode": "decode captured oximeter bytes to JSON",
+    "analyze": "analyse recordings (ODI, CT90, events, alarms); folders to a summary",
+    "incidents": "list, show, export or verify recorded incidents",
+    "report": "the monthly report (PDF or CSV)",
+    "review": "supervisor review: browse, replay, sign off incidents",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -32,16 +45,31 @@ class _Parser(argparse.ArgumentParser):
                   if " " in self.prog else f"oximon: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(load: Iterable[str] | None = None) -> argparse.ArgumentParser:
+    """The parser, with the commands in `load` (default: all) built by their modules; the
+    others are listed by name and help only (their modules are not imported)."""
+    wanted = set(COMMANDS if load is None else load)
     parser = _Parser(prog="oximon", description="Watch pulse oximeters at overdose "
                      "prevention sites. Without a command, opens the demo dashboard.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks and debug logs")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in COMMANDS:
-        module = importlib.import_module(f"oximon.cli.{name}")
-        module.add_parser(sub)
+    for name, text in COMMANDS.items():
+        if name in wanted:
+            importlib.import_module(f"oximon.cli.{name}").add_parser(sub)
+        else:
+            sub.add_parser(name, help=text, add_help=False)
     _accept_debug_anywhere(parser)
     return parser
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The subcommand named on the command line (the first word that is not an option)."""
+    for word in argv:
+        if word == "--":
+            return None
+        if not word.startswith("-"):
+            return word if word in COMMANDS else None
+    return None
 
 
 def _accept_debug_anywhere(parser: argparse.ArgumentParser) -> None:
@@ -58,13 +86,14 @@ def _accept_debug_anywhere(parser: argparse.ArgumentParser) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
+    command = _command_in(argv)
+    parser = build_parser([command] if command else [])
     args = parser.parse_args(argv)
     debug = args.debug or os.environ.get("OXIMON_DEBUG") == "1"
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
                         format="oximon: %(levelname)s %(name)s: %(message)s")
     if args.command is None:
-        args = parser.parse_args(["dashboard", "--demo", *argv])
+        args = build_parser(["dashboard"]).parse_args(["dashboard", "--demo", *argv])
     try:
         return int(args.run(args) or 0)
     except UsageError as exc:

@@ -163,16 +163,16 @@ class _Grid:
         n_acc = n - holes.rows.size
         f.duration = float(self.t[-1] - self.t[0]) + w0 / MS
         f.valid_ms = n_acc * w0
-        if n_acc:
-            f.sum_xw = int(self.csum[n]) * w0
-            f.nadir_q = int(x.min())
+        if n_acc:  # the accepted readings themselves (device values, not averages)
             q = self.q
-            q[holes.rows] = 100 * Q  # holes count nothing below 90
+            f.sum_xw = (int(q.sum(dtype=np.int64))
+                        - int(q[holes.rows].sum(dtype=np.int64))) * w0
+            q[holes.rows] = 100 * Q  # holes count nothing below 90, nor as the lowest
+            f.nadir_q = int(q.min())
             mask = self.ws.get("b0", n, np.bool_)
             np.less(q, max(CT_LIMITS), out=mask)
-            v = q[np.flatnonzero(mask)].astype(np.int64)  # the few that count at all
-            b90, b85 = (np.minimum(np.maximum(lim - v, 0), Q).sum() for lim in CT_LIMITS)
-            f.b90, f.b85 = int(b90) * w0, int(b85) * w0
+            v = q[np.flatnonzero(mask)]  # the few that count at all
+            f.b90, f.b85 = (int(np.count_nonzero(v < lim)) * w0 for lim in CT_LIMITS)
         return f
 
     # -- validity and artifacts -----------------------------------------------------------------
@@ -590,7 +590,7 @@ class _Grid:
         first = np.flatnonzero(start)
         i0, i1 = ev[first], ev[push(first[1:] - 1, ev.size - 1)]
         w0 = min(self.step, self.s.gap_ms)
-        xe = self.x[ev].astype(np.int64)
+        xe = self.q[ev].astype(np.int64)  # the readings (the event's nadir is one)
         f.set_events(self.t[i0], self.t[i1], self.total[i0], self.cnt[i0].astype(np.int64),
                      np.minimum.reduceat(xe, first), np.diff(push(first, ev.size)) * w0,
                      np.add.reduceat(xe, first) * w0)

@@ -26,9 +26,8 @@ from oximon.types import Priority
 
 BIG = np.int64(1) << np.int64(50)  # sorts after any SpO2 value
 CHUNK = 1 << 21  # elements of window values sorted at once (long windows at high rates)
-# CT90 / CT85: a whole-percent reading of 90 stands for 89.5..90.5, so each reading counts
-# by the share of that interval below the limit: clip(90.5 - reading, 0, 1).
-CT_LIMITS = tuple(round(limit) * Q + Q // 2 for limit in below.LIMITS)  # (90.5, 85.5) x Q
+# CT90 / CT85 (`oximon.time_below`): readings strictly below 90 / 85, in milli-percent.
+CT_LIMITS = below.limits_in(Q)  # (90000, 85000)
 
 _TRUE = np.ones(1, dtype=bool)
 
@@ -61,13 +60,13 @@ class Findings:
     spans: list[Spans] = field(default_factory=list)
     duration: float = 0.0
     valid_ms: int = 0  # observed time of the accepted readings
-    sum_xw: int = 0  # sum of averaged SpO2 x weight (ms)
-    b90: int = 0  # sum of clip(90.5 - reading, 0, 1) x weight, in milli-percent x ms
+    sum_xw: int = 0  # sum of accepted reading x weight (ms): the mean SpO2
+    b90: int = 0  # ms of accepted readings strictly below 90 (oximon.time_below)
     b85: int = 0
-    nadir_q: int | None = None
+    nadir_q: int | None = None  # the lowest accepted reading (a device value)
     # Candidate events (before the minimum duration): times of the first and last reading,
-    # baseline (sum, count) at the start, lowest averaged value, sum of weights (ms) and
-    # of value x weight over the event (arrays, one entry per candidate).
+    # baseline (sum, count) at the start, lowest reading, sum of weights (ms) and of
+    # reading x weight over the event (arrays, one entry per candidate).
     events: tuple[np.ndarray, ...] | None = None
 
     def set_events(self, t0: np.ndarray, t1: np.ndarray, s0: np.ndarray, n0: np.ndarray,
