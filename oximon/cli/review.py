@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         from PySide6.QtWidgets import QApplication
 
+        from oximon.ui.app import place_on_screen, quiet_qt_messages
         from oximon.ui.review.window import ReviewWindow
     except ImportError as exc:
         raise RuntimeFailure(f"cannot open the review window: {exc}") from None
@@ -60,10 +61,12 @@ def run(args: argparse.Namespace) -> int:
         review = StoreReview(store)
         demo_hint(args, store.count_incidents(IncidentQuery()))
         session = build_session(review, profile["review"]["lock_after_s"])
+        quiet_qt_messages()
         app = QApplication.instance() or QApplication(sys.argv[:1])
         app.setApplicationName("oximon")
         window = ReviewWindow(review, session, site=args.site,
                               suppress_small_counts=profile["review"]["suppress_small_counts"])
+        place_on_screen(window)
         window.show()
         return app.exec()
     finally:
