@@ -15,7 +15,7 @@ from oximon.recording import RecordingError, read_recording
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analyze", help="analyse a recording (ODI, CT90, events, alarms)",
                        description="Batch analysis of a recording CSV: oxygen desaturation "
-                       "index, time below 90/85 %%, desaturation events, and the alarms the "
+                       "index, time below 90/85 %, desaturation events, and the alarms the "
                        "live engine would have raised under the profile.")
     p.add_argument("file", metavar="FILE.csv", help="a recording (time,spo2,pr[,pi,flags])")
     p.add_argument("--profile", metavar="NAME|FILE", help="alarm profile (TOML)")
@@ -29,6 +29,8 @@ def run(args: argparse.Namespace) -> int:
         rec = read_recording(args.file)
     except RecordingError as exc:
         raise UsageError(str(exc)) from None
+    if len(rec.time) == 0:
+        raise UsageError(f"{args.file}: no readings (a header and no rows): nothing to analyse")
     result = analyze(rec.time, rec.spo2, rec.pr, profile,
                      flags=[int(f) for f in rec.flags] if rec.flags else None)
     if args.json:
