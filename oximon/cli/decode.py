@@ -67,7 +67,7 @@ def _is_text(head: bytes) -> bool:
 def read_chunks(path: Path) -> Iterator[bytes]:
     """The chunks of a capture file, one at a time (bounded memory whatever its size)."""
     try:
-        fh = path.open("rb", buffering=BLOCK)
+        fh = io.BufferedReader(open(path, "rb", buffering=0), BLOCK)  # noqa: SIM115 (closed by the with below)
     except OSError as exc:
         raise UsageError(f"argument --file: cannot read {path} ({exc.strerror})") from None
     with fh:
@@ -77,15 +77,14 @@ def read_chunks(path: Path) -> Iterator[bytes]:
                 while block := fh.read(BLOCK):
                     yield block
                 return
-            number = 0
-            with io.TextIOWrapper(fh, encoding="utf-8", newline=None) as lines:
-                for number, line in enumerate(lines, 1):
-                    line = line.split("#", 1)[0]
-                    if line.strip():
-                        yield parse_hex(line, f"{path}:{number}")
-        except UnicodeDecodeError:
-            raise UsageError(f"{path}:{number + 1}: not hex text (the file starts as text "
-                             "but is not UTF-8 here)") from None
+            for number, raw_line in enumerate(fh, 1):  # a line at a time
+                try:
+                    line = raw_line.decode("utf-8").split("#", 1)[0]
+                except UnicodeDecodeError:
+                    raise UsageError(f"{path}:{number}: not hex text (the file starts as "
+                                     "text but is not UTF-8 here)") from None
+                if line.strip():
+                    yield parse_hex(line, f"{path}:{number}")
         except OSError as exc:
             raise UsageError(f"argument --file: cannot read {path} ({exc.strerror})") from None
 
