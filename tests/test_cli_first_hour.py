@@ -91,7 +91,7 @@ def test_a_first_user_finds_the_incidents_of_the_readme_run(capsys, home):
     assert opened
     code, out, err = run(capsys, "incidents", "list")  # the site's log: none, but...
     assert code == 0 and "no incidents" in out
-    assert "demo store (1 incident): add --demo" in err and "--db" not in err
+    assert "demo store (1 incident there): add --demo" in err and "--db" not in err
     code, out, err = run(capsys, "incidents", "list", "--demo")
     assert code == 0 and opened[0] in out and "add --demo" not in err
     code, out, _ = run(capsys, "incidents", "show", opened[0][:15], "--demo")

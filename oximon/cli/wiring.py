@@ -181,8 +181,8 @@ def demo_hint(args: argparse.Namespace, found: int) -> None:
         return
     n = demo_incident_count()
     if n:
-        print(f"oximon: the site's incident log has none here; simulated and replayed runs "
-              f"keep theirs in the demo store ({n} incident{'s' * (n != 1)}): add --demo",
+        print(f"oximon: none in the site's incident log; simulated and replayed runs keep "
+              f"theirs in the demo store ({n} incident{'s' * (n != 1)} there): add --demo",
               file=sys.stderr)
 
 
