@@ -150,10 +150,8 @@ def run(args: argparse.Namespace) -> int:
     form = args.format
     if form == "pdf" and args.output is None:
         raise UsageError("argument --output: a PDF needs --output FILE")
-    since, until = getattr(args, "since", None), getattr(args, "until", None)
-    if since is not None and until is not None and until <= since:
-        raise UsageError(f"argument --until: {fmt.when(until)} is not after --since "
-                         f"{fmt.when(since)} (the range is reversed or empty)")
+    if args.action in SELECTING:
+        _check_range(args.since, args.until)
     db = store_choice(args)
     # The default log is made empty on first use (as `review` does): "no incidents yet"
     # rather than an error about a file the user never named. A named --db must exist.
@@ -213,6 +211,15 @@ def _run(store: Store, args: argparse.Namespace, form: str) -> int:
         return 0
     _emit(args, text, tty_safe=form == "text")
     return 0
+
+
+SELECTING = ("list", "export")  # the actions with --since/--until/--station
+
+
+def _check_range(since: float | None, until: float | None) -> None:
+    if since is not None and until is not None and until <= since:
+        raise UsageError(f"argument --until: {fmt.when(until)} is not after --since "
+                         f"{fmt.when(since)} (the range is reversed or empty)")
 
 
 def _page_note(args: argparse.Namespace, total: int, shown: int) -> None:
