@@ -53,8 +53,11 @@ def parse_month(text: str) -> tuple[int, int]:
     if not m:
         raise ValueError(f"{text!r} is not a month in the form YYYY-MM")
     year, month = int(m.group(1)), int(m.group(2))
-    if not 1 <= month <= 12 or year < 2000:
-        raise ValueError(f"{text!r} is not a valid month")
+    if not 1 <= month <= 12:
+        raise ValueError(f"{text!r}: the month is {month}; months are 01 to 12")
+    if year < 2000:
+        raise ValueError(f"{text!r}: the year is {year}; give a year from 2000 on (no "
+                         "incident can be recorded before then)")
     return year, month
 
 

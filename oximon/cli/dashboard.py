@@ -6,12 +6,12 @@ import argparse
 import asyncio
 import logging
 import os
-import sys
 
 from oximon.cli.errors import RuntimeFailure, UsageError
 from oximon.cli.wiring import (
     all_simulated,
     build_engine,
+    check_display,
     configured_stations,
     demo_specs,
     get_config,
@@ -19,6 +19,7 @@ from oximon.cli.wiring import (
     open_records,
     open_sources,
     positive_seconds,
+    report_carried_on,
     speed_arg,
 )
 from oximon.clock import ScaledClock
@@ -82,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     clock = ScaledClock(speed=args.speed)
     records = open_records(args.db or config.db or None, clock, demo=all_simulated(stations))
     engine = build_engine(clock, profile, stations, records)
+    report_carried_on(records, stations)
 
     def start_alarm_outputs() -> None:
         # Sound (or the "sound unavailable" alarm) and the watchdog, once the window listens.
@@ -108,20 +110,6 @@ def run(args: argparse.Namespace) -> int:
                              on_start=start_alarm_outputs)
     finally:
         records.close()
-
-
-def check_display() -> None:
-    """With no screen Qt aborts the process (exit 134, "could not connect to display"):
-    say what to do instead, before Qt is loaded."""
-    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
-        return  # Windows/macOS always have a screen; an explicit platform is a choice
-    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
-        return
-    raise RuntimeFailure(
-        "no screen to show the dashboard on (neither DISPLAY nor WAYLAND_DISPLAY is set). "
-        "Start it from a desktop session (or over 'ssh -X'); to watch without a screen use "
-        "'oximon monitor --source ...'; to run it off-screen (tests, screenshots) set "
-        "QT_QPA_PLATFORM=offscreen.")
 
 
 def seams(engine, records, profile, config, demo: bool, from_config: bool) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from collections.abc import Sequence
 from functools import partial
@@ -18,7 +19,7 @@ from oximon.drivers import SourceSpecError, open_source
 from oximon.engine import Engine
 from oximon.ports import Source
 from oximon.profile import Profile, ProfileError, load_profile
-from oximon.store import Store, StoreInputError, StoreUnavailable, open_store
+from oximon.store import IncidentQuery, Store, StoreInputError, StoreUnavailable, open_store
 from oximon.store.location import default_path
 from oximon.types import Station
 
@@ -127,6 +128,24 @@ def all_simulated(stations: Sequence[tuple[Station, Source | None]]) -> bool:
         for st, _ in stations)
 
 
+def db_message(exc: Exception) -> str:
+    """The store names `--db` itself in some messages ("--db 'x': ..."): say it once."""
+    text = str(exc)
+    return text[len("--db "):] if text.startswith("--db ") else text
+
+
+def open_db(db: str | None, *, clock: Clock | None = None, writer: bool = False,
+            create: bool | None = None) -> Store:
+    """The store behind `--db` (None: the default file). A bad database is exit 2 naming
+    --db and is left unchanged; an unreachable one exit 1."""
+    try:
+        return open_store(db, clock=clock, writer=writer, create=create)
+    except StoreInputError as exc:
+        raise UsageError(f"argument --db: {db_message(exc)}") from None
+    except StoreUnavailable as exc:
+        raise RuntimeFailure(str(exc)) from None
+
+
 def open_records(db: str | None, clock: Clock, demo: bool = False) -> Store:
     """The incident store for a monitoring run (`--db`, default: SQLite in the user data
     folder; with `demo` and no `--db`, the separate demo store, said once on stderr). A
@@ -134,13 +153,87 @@ def open_records(db: str | None, clock: Clock, demo: bool = False) -> Store:
     if demo and not db:
         db = str(demo_store_path())
         print(f"oximon: simulated or replayed sources only: incidents go to the demo store "
-              f"{db}, not the site's log (give --db to choose)", file=sys.stderr)
+              f"{db}, not the site's log (see them with 'oximon incidents list --demo'; "
+              "give --db to choose)", file=sys.stderr)
+    return open_db(db, clock=clock, writer=True)
+
+
+def add_store_options(p: argparse.ArgumentParser) -> None:
+    """`--db` and `--demo`, as every command that reads the incident log has them."""
+    p.add_argument("--db", metavar="URL", help="incident store: a SQLite file path, "
+                   "sqlite:///FILE or postgresql://USER@HOST/DB (default: SQLite in the user "
+                   "data folder)")
+    p.add_argument("--demo", action="store_true", help="the demo store, where simulated and "
+                   "replayed runs keep their incidents")
+
+
+def store_choice(args: argparse.Namespace) -> str | None:
+    """What `--db`/`--demo` name: a URL, the demo store, or None for the site's log."""
+    if args.demo and args.db:
+        raise UsageError("argument --demo: not with --db (--demo is the demo store)")
+    return str(demo_store_path()) if args.demo else args.db
+
+
+def demo_hint(args: argparse.Namespace, found: int) -> None:
+    """The site's log had nothing to show but the demo store has incidents: say where they
+    are (a new user's first monitor run is simulated; its incidents are not in the log)."""
+    if found or args.demo or args.db:
+        return
+    n = demo_incident_count()
+    if n:
+        print(f"oximon: none in the site's incident log; simulated and replayed runs keep "
+              f"theirs in the demo store ({n} incident{'s' * (n != 1)} there): add --demo",
+              file=sys.stderr)
+
+
+def demo_incident_count() -> int:
+    """How many incidents the demo store holds (0 when there is none or it cannot be read)."""
+    path = demo_store_path()
+    if not path.is_file():
+        return 0
     try:
-        return open_store(db, clock=clock, writer=True)
-    except StoreInputError as exc:
-        raise UsageError(f"argument --db: {exc}") from None
-    except StoreUnavailable as exc:
-        raise RuntimeFailure(str(exc)) from None
+        store = open_store(str(path), writer=False, create=False)
+    except (StoreInputError, StoreUnavailable):
+        return 0
+    try:
+        return store.count_incidents(IncidentQuery())
+    except StoreUnavailable:
+        return 0
+    finally:
+        store.close()
+
+
+def report_carried_on(records: Store, stations: Sequence[tuple[Station, Source | None]]
+                      ) -> None:
+    """A station whose incident an earlier run left open carries on with it (the gap is
+    recorded): say so, since no new "incident opened" line will be printed for it."""
+    for station, _ in stations:
+        iid = records.current_incident(station.id)
+        if iid:
+            print(f"oximon: {station.id}: carrying on with incident {iid}, left open by an "
+                  f"earlier run (the gap is recorded; see 'oximon incidents show {iid}"
+                  f"{' --demo' if records.target.path == demo_store_path() else ''}')",
+                  file=sys.stderr)
+
+
+def check_display(what: str = "the dashboard") -> None:
+    """With no screen Qt aborts the process (exit 134, "could not connect to display"):
+    say what to do instead, before Qt is loaded."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return  # Windows/macOS always have a screen; an explicit platform is a choice
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return
+    raise RuntimeFailure(
+        f"no screen to show {what} on (neither DISPLAY nor WAYLAND_DISPLAY is set). "
+        "Start it from a desktop session (or over 'ssh -X'); " + _WITHOUT_SCREEN[what]
+        + "; to run it off-screen (tests, screenshots) set QT_QPA_PLATFORM=offscreen.")
+
+
+_WITHOUT_SCREEN = {
+    "the dashboard": "to watch without a screen use 'oximon monitor --source ...'",
+    "the review window": "without a screen, 'oximon incidents list|show|export' and "
+                         "'oximon report' give the same records",
+}
 
 
 def build_engine(clock: Clock, profile: Profile,

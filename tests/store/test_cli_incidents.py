@@ -144,7 +144,7 @@ def test_list_pages_with_a_limit_and_says_how_many_match(db_url, capsys):
                           "--format", "json", "--db", db_url)
     assert [r["id"] for r in json.loads(out)] == [ids[0]] and "showing 5-5 of 5" in err
     code, _, err = _run(capsys, "incidents", "list", "--limit", "0", "--db", db_url)
-    assert code == 2 and "--limit must be at least 1" in err
+    assert code == 2 and "argument --limit: must be at least 1 (not 0)" in err
     code, out, err = _run(capsys, "incidents", "list", "--db", db_url)
     assert all(i in out for i in ids) and err == ""  # all fit in the default page
 
