@@ -6,7 +6,7 @@ import pytest
 
 from oximon.alerts import SYSTEM_STATION, AlarmManager, Audible
 from oximon.events import EngineEvent, payload, to_json
-from oximon.profile import Profile
+from oximon.profile import Profile, ProfileError
 from oximon.types import ConditionChange, Priority
 
 HIGH, MEDIUM, LOW = Priority.HIGH, Priority.MEDIUM, Priority.LOW
@@ -71,11 +71,10 @@ def test_high_alarm_latches_with_worst_value_until_acknowledged(manager: AlarmMa
     assert manager.audible() is None
 
 
-def test_latching_can_be_turned_off(manager: AlarmManager) -> None:
-    m = AlarmManager(Profile.default().with_overrides({"alarms.latch_high": False}))
-    m.on_condition(on("b1", "spo2_low", 315.0))
-    assert states(m.on_condition(off("b1", "spo2_low", 400.0))) == [
-        ("alarm", "cleared", "spo2_low")]
+def test_latching_cannot_be_turned_off() -> None:
+    # Issue 12: a profile may not weaken the low-oxygen alarms (the safety floors).
+    with pytest.raises(ProfileError, match="'alarms.latch_high': must be true"):
+        Profile.default().with_overrides({"alarms.latch_high": False})
 
 
 def test_medium_alarm_clears_by_itself(manager: AlarmManager) -> None:
