@@ -217,15 +217,15 @@ def test_settings_need_supervisor_mode_and_every_change_is_audited(qtbot, tmp_pa
     dialog = window.open_settings()
     qtbot.addWidget(dialog)
     assert dialog.editors["spo2_low.threshold"].isEnabled()
-    dialog.editors["spo2_low.threshold"].setValue(88.0)
+    dialog.editors["spo2_low.threshold"].setValue(92.0)
     dialog.editors["alarms.escalate_after_s"].setValue(20.0)
     assert dialog.apply_changes()
     assert [(a["action"], a["key"], a.get("old"), a.get("new"), a["by"]) for a in audit] == [
-        ("profile_changed", "spo2_low.threshold", 90.0, 88.0, "sup"),
+        ("profile_changed", "spo2_low.threshold", 90.0, 92.0, "sup"),
         ("profile_changed", "alarms.escalate_after_s", 30.0, 20.0, "sup"),
         ("profile_applied", None, None, None, "sup")]
-    assert window.model.engine.profile.get("spo2_low.threshold") == 88.0
-    assert window.model.band_limits() == (88.0, 95.0)
+    assert window.model.engine.profile.get("spo2_low.threshold") == 92.0
+    assert window.model.band_limits() == (92.0, 95.0)
     assert not dialog.apply_changes()  # nothing changed since
     assert len(audit) == 3
     dialog.close()
