@@ -185,14 +185,16 @@ def test_pair_rename_swap_remove(qtbot):
     # Remove is refused while the station alarms, and takes two taps.
     driver.run_to(3.0)
     alarms = window.model.engine.alarms
-    alarms.on_condition(ConditionChange("sim-1", "x", True, 3.0, Priority.MEDIUM))
+    alarms.on_condition(ConditionChange("sim-1", "x", True, 3.0, Priority.MEDIUM,
+                                        technical=True))
     dialog.stations_table.clearSelection()
     dialog.stations_table.selectRow(0)
     dialog.remove_selected()
     assert "Tap again" in dialog.remove_button.text()
     dialog.remove_selected()
     assert "has an alarm" in dialog.status.text() and "sim-1" in window.tiles
-    alarms.on_condition(ConditionChange("sim-1", "x", False, 3.0, Priority.MEDIUM))
+    alarms.on_condition(ConditionChange("sim-1", "x", False, 3.0, Priority.MEDIUM,
+                                        technical=True))
     assert not window.model.views["sim-1"].alarms
     dialog.stations_table.clearSelection()
     dialog.stations_table.selectRow(0)
