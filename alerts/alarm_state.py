@@ -10,6 +10,7 @@ acknowledge) sounds again.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from oximon.alarms import AlarmView, worse
@@ -73,6 +74,7 @@ class Alarm:
     # Re-alarm on worsening: the SpO2 when acknowledged, since when it has been a step
     # below, and what the screen says once it sounded again.
     ack_spo2: float | None = None
+    ack_rank: tuple[int, int] | None = None  # the worst condition seen since acknowledged
     below_since: float | None = None
     worse_text: str = ""
     last_reminder_t: float | None = None
@@ -100,17 +102,32 @@ class Alarm:
             self.worst_seen = worse(cond, self.worst_seen, value)
 
     def details(self) -> str:
-        """"Severe low oxygen 74 %, oxygen dropping 74 %, pulse too slow 47/min"."""
+        """"Severe low oxygen 74 %, low oxygen, oxygen dropping, pulse too slow 47/min":
+        the conditions most urgent first, each unit's latest value once."""
         parts = []
+        shown: set[str] = set()
         for cond in self.conditions():
             h = self.held[cond]
-            words = h.message.split(" — ")[0] or condition_words(cond)
-            if h.value is not None and unit(cond):
-                words += f" {h.value:.0f} {unit(cond)}".replace(" /min", "/min")
+            words = (h.message.split(" — ")[0] or condition_words(cond))
+            if parts:
+                words = words[:1].lower() + words[1:]
+            u = unit(cond)
+            if h.value is not None and u and u not in shown:
+                shown.add(u)
+                words += f" {h.value:.0f} %" if u == "%" else f" {h.value:.0f}{u}"
             parts.append(words)
         if self.worse_text:
             parts.append(self.worse_text)
         return ", ".join(parts)
+
+    def follow(self, spo2: float, pr: float) -> None:
+        """A valid reading: the held conditions show the latest value of their unit."""
+        for cond, h in self.held.items():
+            u = unit(cond)
+            if u == "%":
+                h.value = spo2
+            elif u and not math.isnan(pr):
+                h.value = pr
 
     def view(self) -> AlarmView:
         return AlarmView(self.station, self.lead or self.condition, self.priority,

@@ -191,12 +191,15 @@ class AlarmManager:
             if self.paused_until is not None and self.new_alarm_ends_pause:
                 out.append(self._resumed(t, reason="new alarm"))
             return out
-        if not was_lead or rank(cond, change.priority) < rank(was_lead, alarm.priority):
+        r = rank(cond, change.priority)
+        if not was_lead or r < rank(was_lead, alarm.held[was_lead].priority):
             alarm.lead, alarm.message = cond, message
-            if alarm.acknowledged:  # a worse condition after the acknowledge: again
-                return [self._realarm(alarm, t, f"worse since acknowledged: "
-                                      f"{condition_words(cond).split(' — ')[0].lower()}",
-                                      change.value)]
+        if alarm.acknowledged and alarm.ack_rank is not None and r < alarm.ack_rank:
+            # worse than anything since the acknowledge: sounds again (once per step)
+            alarm.ack_rank = r
+            return [self._realarm(alarm, t, f"worse since acknowledged: "
+                                  f"{condition_words(cond).split(' — ')[0].lower()}",
+                                  change.value)]
         if returned and len(alarm.held) == 1:
             return []  # a flapping condition: nothing new to say
         return [self._updated(alarm, t, f"{cond} started", change.value)]
@@ -321,6 +324,8 @@ class AlarmManager:
                 continue
             alarm.acknowledged_t, alarm.acknowledged_by = now, by
             alarm.ack_spo2 = self._spo2.get(station, alarm.value)
+            alarm.ack_rank = min((rank(c, h.priority) for c, h in alarm.held.items()),
+                                 default=None)
             alarm.below_since = None
             self._record(alarm, "acknowledged", now, by)
             out.append(AlarmAcknowledged(**self._common(alarm, now), by=by))
@@ -412,6 +417,7 @@ class AlarmManager:
         for (sid, _key), alarm in self._alarms.items():
             if sid != station or not alarm.condition_active:
                 continue
+            alarm.follow(sample.spo2, sample.pr)
             condition = alarm.lead or alarm.condition
             if condition.startswith("spo2"):
                 alarm.worst_seen = worse(condition, alarm.worst_seen, sample.spo2)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import math
 import sys
 from collections import Counter
@@ -106,7 +107,7 @@ def run(t: list[float], sp: list[float], pr: list[float], flags: list[int] | Non
         if ev.state == "raised" and not f.get("from_priority"):
             raised[(f["condition"], f["priority"])] += 1
             raised_at.setdefault(f["condition"], []).append(ev.t)
-        elif ev.state not in ("raised", "acknowledged", "cleared", "escalated"):
+        elif ev.state == "reminder" or (ev.state == "updated" and f.get("sounds")):
             again[f"{ev.state} ({f['priority']})"] += 1
         elif ev.state == "raised":
             again[f"priority raised to {f['priority']}"] += 1
@@ -179,7 +180,7 @@ def report(name: str, t: list[float], sp: list[float], pr: list[float],
     print(f"   most vital-sign alarms shown at once for this booth: {got['most']}")
     for (cond, prio), k in sorted(got["raised"].items(), key=lambda kv: -kv[1]):
         at = got["raised_at"].get(cond, [])
-        apart = median([b - a for a, b in zip(at, at[1:], strict=False)])
+        apart = median([b - a for a, b in itertools.pairwise(at)])
         each = median(got["lasted"].get(cond, []))
         print(f"   raised {cond:<14} {prio:<6} {k:5d}  {k / hours:6.1f}/h  median "
               f"{each:6.1f} s each, {apart:7.1f} s apart")

@@ -74,7 +74,7 @@ def test_high_alarm_latches_with_worst_value_until_acknowledged(manager: AlarmMa
 
 def test_latching_cannot_be_turned_off() -> None:
     # Issue 12: a profile may not weaken the low-oxygen alarms (the safety floors).
-    with pytest.raises(ProfileError, match="'alarms.latch_high': must be true"):
+    with pytest.raises(ProfileError, match=r"'alarms\.latch_high': must be true"):
         Profile.default().with_overrides({"alarms.latch_high": False})
 
 
@@ -127,7 +127,7 @@ def test_worse_condition_re_alarms_after_acknowledge(manager: AlarmManager) -> N
     assert sounding(manager).priority is HIGH
     [view] = manager.active_alarms()
     assert view.condition == "spo2_severe" and view.conditions == ("spo2_severe", "spo2_low")
-    assert view.details.startswith("Severe low oxygen 83 %, Low oxygen")
+    assert view.details.startswith("Severe low oxygen 83 %, low oxygen")
 
 
 def test_unacknowledged_high_alarm_escalates_after_30_s_once(manager: AlarmManager) -> None:
