@@ -267,3 +267,27 @@ def test_a_refused_profile_is_exit_2_on_the_command_line(tmp_path) -> None:
     assert done.returncode == 2
     assert str(f) in done.stderr and "spo2_low.threshold" in done.stderr
     assert "safety floor" in done.stderr
+
+
+def test_restart_reads_the_interrupted_incident_from_the_store(tmp_path) -> None:
+    from oximon.cli.wiring import build_engine
+    from oximon.store import open_store
+    from tests.eventkit import alarm_event
+
+    url = str(tmp_path / "site.sqlite3")
+    clock = ManualClock()
+    first = open_store(url, clock=clock, writer=True)
+    first.add_station(Station("b1"))
+    first.on_event(alarm_event("raised", 5.0, "b1", "spo2_low", value=84.0))
+    first.on_event(alarm_event("escalated", 35.0, "b1", "spo2_low"))
+    first.flush()
+    first.close()  # the run stops with the incident open and the alarm unacknowledged
+    again = open_store(url, clock=ManualClock(), writer=True)
+    try:
+        engine = build_engine(ManualClock(), Profile.default(), [(Station("b1"), None)],
+                              records=again)
+        [view] = engine.alarms.active_alarms()
+        assert (view.station, view.condition, view.priority) == ("b1", "spo2_low", HIGH)
+        assert view.latched and view.escalated and view.value == 84.0
+    finally:
+        again.close()
