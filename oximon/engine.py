@@ -18,7 +18,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from oximon.alarms import RestoredAlarm
-from oximon.booths import STANDBY_QUIET, BoothSettings, BoothSettingsError, checked
+from oximon.booths import (
+    BOOTH_KEYS,
+    STANDBY_QUIET,
+    BoothSettings,
+    BoothSettingsError,
+    checked,
+)
 from oximon.clock import Clock
 from oximon.events import AlarmEvent, DeviceStateChanged, EngineEvent
 from oximon.live_profile import ReplayablePipeline
@@ -60,6 +66,7 @@ class StationLive:
     last_sample_t: float | None = None
     last_valid_t: float | None = None
     samples: int = 0
+    booth: str = ""  # the booth's own settings in words ("limits: pulse 45–140", "Standby")
 
 
 _SITE = BoothSettings()  # a booth with no settings of its own (never changed)
@@ -233,6 +240,7 @@ class Engine:
             raise
         self._conditions(self._quiet(station_id, self._pipelines[station_id].rebuild(
             profile, self.clock.now())))
+        self._booth_words(station_id)
 
     def set_standby(self, station_id: str, on: bool) -> None:
         """Standby: no guest, so no "no reading" alarm (one up now clears) and the booth's
@@ -256,6 +264,11 @@ class Engine:
         else:  # what holds now alarms again
             self._conditions([dataclasses.replace(c, t=max(c.t, now))
                               for name, c in pipeline.active.items() if name in STANDBY_QUIET])
+        self._booth_words(station_id)
+
+    def _booth_words(self, station_id: str) -> None:
+        site = {k: float(self.profile.get(k)) for k in BOOTH_KEYS}
+        self.stations[station_id].booth = self.booths[station_id].words(site)
 
     def _quiet(self, station_id: str, changes: list[ConditionChange]) -> list[ConditionChange]:
         """A booth in standby raises no "no reading" (its clears still go through)."""

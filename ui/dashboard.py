@@ -37,6 +37,7 @@ from oximon.ui.model import DashboardModel
 from oximon.ui.response import ResponsePanel
 from oximon.ui.response_column import ResponseColumn
 from oximon.ui.services import DashboardServices
+from oximon.ui.booth_settings import BoothSettingsDialog  # issue 12
 from oximon.ui.settings import SettingsDialog
 from oximon.ui.style import DARK, FLASH_HZ, HIGH_CONTRAST, stylesheet
 from oximon.ui.tile import StationTile
@@ -165,6 +166,7 @@ class DashboardWindow(QMainWindow):
             ("Enter", self.acknowledge_top), ("P", self.pause_audio),
             ("R", self.respond_top), ("D", self.open_devices), ("S", self.open_settings),
             ("V", self.open_review),
+            ("B", self.open_booth_settings),  # issue 12: per-booth limits and standby
             ("H", self.toggle_contrast), ("F11", self.guard.toggle_full_screen),
             ("Ctrl++", lambda: self.scale_text(1.15)), ("Ctrl+=", lambda: self.scale_text(1.15)),
             ("Ctrl+-", lambda: self.scale_text(1 / 1.15)), ("Ctrl+Q", self.request_quit),
@@ -402,6 +404,15 @@ class DashboardWindow(QMainWindow):
             audit=self.services.audit, apply=self.services.apply_profile,
             now=self.model.now, wall=self.model.clock.wall, save=self.services.save_profile,
             parent=self)
+        dialog.setStyleSheet(self.styleSheet())
+        self.dialog = dialog
+        dialog.show()
+        return dialog
+
+    def open_booth_settings(self) -> BoothSettingsDialog:
+        """Issue 12: one booth's limits and standby (supervisor mode; audited)."""
+        dialog = BoothSettingsDialog(self.model.engine, self.services.session,
+                                     self.services.audit, parent=self)
         dialog.setStyleSheet(self.styleSheet())
         self.dialog = dialog
         dialog.show()
