@@ -104,7 +104,7 @@ class Alarm:
     def details(self) -> str:
         """"Severe low oxygen 74 %, low oxygen, oxygen dropping, pulse too slow 47/min":
         the conditions most urgent first, each unit's latest value once."""
-        parts = []
+        parts: list[str] = []
         shown: set[str] = set()
         for cond in self.conditions():
             h = self.held[cond]

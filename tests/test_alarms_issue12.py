@@ -181,7 +181,7 @@ def test_per_booth_pulse_limit_and_standby_resets_it() -> None:
         {"pr_low.threshold": 50.0, "pr_high.threshold": 140.0}) == "limits: pulse 40–140"
     run(engine, clock, 0, 120, 97.0, pr=45.0)  # this guest rests at 45: no alarm
     assert alarms(events, "raised") == []
-    with pytest.raises(ProfileError, match="spo2_low.threshold"):
+    with pytest.raises(ProfileError, match=r"spo2_low\.threshold"):
         engine.set_booth_limits("b1", {"spo2_low.threshold": 85.0})  # below the floor
     with pytest.raises(BoothSettingsError, match="cannot be set per booth"):
         engine.set_booth_limits("b1", {"alarms.latch_high": 0.0})
@@ -230,8 +230,8 @@ def test_restart_brings_the_latched_alarm_back_escalated() -> None:
 
 # -- bad input ------------------------------------------------------------------------------------
 def test_acknowledging_a_cleared_alarm_and_pausing_too_long_say_why() -> None:
-    engine, clock, _ = rig()
-    with pytest.raises(AlarmRequestError, match="nothing to acknowledge at b1 .low oxygen."):
+    engine, _clock, _ = rig()
+    with pytest.raises(AlarmRequestError, match=r"nothing to acknowledge at b1 \(low oxygen\)"):
         engine.acknowledge("b1", "spo2_low")
     with pytest.raises(AlarmRequestError, match="at most 120 s"):
         engine.pause_audio(by="peer", seconds=600)

@@ -31,13 +31,13 @@ from oximon.alerts.watchdog import engine_stopped
 from oximon.station_book import StationBook
 from oximon.types import Priority, Station
 from oximon.ui.alarm_views import AlarmBanner, EscalationOverlay
+from oximon.ui.booth_settings import BoothSettingsDialog  # issue 12
 from oximon.ui.devices import DevicesDialog
 from oximon.ui.kiosk import KioskGuard
 from oximon.ui.model import DashboardModel
 from oximon.ui.response import ResponsePanel
 from oximon.ui.response_column import ResponseColumn
 from oximon.ui.services import DashboardServices
-from oximon.ui.booth_settings import BoothSettingsDialog  # issue 12
 from oximon.ui.settings import SettingsDialog
 from oximon.ui.style import DARK, FLASH_HZ, HIGH_CONTRAST, stylesheet
 from oximon.ui.tile import StationTile
@@ -414,7 +414,7 @@ class DashboardWindow(QMainWindow):
         dialog = BoothSettingsDialog(self.model.engine, self.services.session,
                                      self.services.audit, parent=self)
         dialog.setStyleSheet(self.styleSheet())
-        self.dialog = dialog
+        self.booth_dialog = dialog
         dialog.show()
         return dialog
 
