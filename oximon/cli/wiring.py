@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from functools import partial
 from pathlib import Path
 
+from oximon.alarms import RestoredAlarm
 from oximon.alerts import AlarmManager
 from oximon.alerts.manager import Notifier
 from oximon.cli.errors import RuntimeFailure, UsageError
@@ -21,7 +22,7 @@ from oximon.ports import Source
 from oximon.profile import Profile, ProfileError, load_profile
 from oximon.store import IncidentQuery, Store, StoreInputError, StoreUnavailable, open_store
 from oximon.store.location import default_path
-from oximon.types import Station
+from oximon.types import Priority, Station
 
 # What the demo dashboard shows, station by station: mostly calm people, a few in trouble,
 # and each kind of device problem, so every tile state can be seen at once.
@@ -245,4 +246,9 @@ def build_engine(clock: Clock, profile: Profile,
         engine.add_station(station, source)
         if records is not None:
             records.add_station(station)
+    if records is not None:  # issue 12: an interrupted incident's high alarm comes back
+        engine.restore_alarms([
+            RestoredAlarm(a["station"], a["condition"], Priority.HIGH, a["message"],
+                          a["value"], a["worst"], a["escalated"])
+            for a in records.unacknowledged_high_alarms() if a["station"] in engine.stations])
     return engine

@@ -28,6 +28,7 @@ from oximon.pipeline.vector import (
     Spans,
     battery_spans,
     gap_episodes,
+    integrand,
     level_runs,
     push,
     sorting_network,
@@ -119,7 +120,8 @@ class _Grid:
                 self.bad = nz[(f & INVALID_FLAGS) != 0]
                 self.low_batt = nz[(f & int(Flags.LOW_BATTERY)) != 0]
         self.spans: list[Spans] = []
-        self.spo2_rules: list[tuple[str, Priority, np.ndarray, np.ndarray, int]] = []
+        self.spo2_rules: list[tuple[str, Priority, np.ndarray, np.ndarray, int,
+                                    np.ndarray | None, int]] = []
 
     def run(self) -> Findings:
         s, n = self.s, self.n
@@ -133,7 +135,8 @@ class _Grid:
         np.less(x, low.recover, out=mask)
         nr_low = np.flatnonzero(mask)
         xv = x[nr_low]
-        self._spo2_rule(low.name, low.priority, nr_low, xv < low.threshold, low.delay_ms)
+        self._spo2_rule(low.name, low.priority, nr_low, xv < low.threshold, low.delay_ms,
+                        np.maximum(int(low.threshold) - xv.astype(np.int64), 0), low.sat)
         if severe.recover <= low.recover:
             nr = nr_low[xv < severe.recover]
         else:
@@ -148,11 +151,6 @@ class _Grid:
         nr = cand[keep]
         self._spo2_rule("spo2_drop", s.drop_priority, nr,
                         ddc[keep] >= s.drop_points_q * cc[keep], s.drop_delay_ms)
-        nr, fall = self._falling()
-        ddn, cn = self._deficit(nr)
-        self._spo2_rule("spo2_falling", s.fall_priority, nr,
-                        (ddn >= s.fall_below_q * cn) & (fall >= s.fall_points_q),
-                        s.fall_delay_ms)
         self._spo2_levels()
         f = Findings(spans=self.spans)
         self._events(f, cand[ddc >= s.event_points_q * cc])
@@ -417,11 +415,13 @@ class _Grid:
 
     # -- rules on sparse rows ------------------------------------------------------------------
     def _spo2_rule(self, name: str, priority: Priority, nr: np.ndarray, breach: np.ndarray,
-                   delay: int) -> None:
+                   delay: int, depth: np.ndarray | None = None, sat: int = 0) -> None:
         """A level rule over the accepted readings, given the rows where it is not
-        recovered (sorted) and whether each breaches: queued, all solved in one go."""
+        recovered (sorted) and whether each breaches (and, for an integrated delay, each
+        row's depth below the threshold): queued, all solved in one go."""
         if breach.any():
-            self.spo2_rules.append((name, priority, nr, breach, delay))
+            self.spo2_rules.append((name, priority, nr, breach, delay,
+                                    depth if sat > 0 else None, sat))
 
     def _spo2_levels(self) -> None:
         """Level.update for every queued SpO2 rule at once: the rules' rows side by side,
@@ -447,8 +447,13 @@ class _Grid:
         # starts anyway): consecutive readings b - a + 1 rows apart, more than `gap`.
         gaps = brk[~real & ((b - a) >= gap)] if gap else None
         delays = np.repeat([-(-r[4] // step) for r in rules], sizes)
+        w, sats = None, np.repeat([r[6] for r in rules], sizes)
+        if sats.any():  # the integrated delay: depth x ms since the reading before (rows)
+            depth = np.concatenate([r[5] if r[5] is not None else np.zeros(r[2].size,
+                                    dtype=np.int64) for r in rules])
+            w = np.cumsum(integrand(depth, rows * step))
         raised, ended, _ = level_runs(None, pos, np.concatenate([r[3] for r in rules]),
-                                      delays, gap, brk[real], gaps)
+                                      delays, gap, brk[real], gaps, w=w, sat=sats)
         if not raised.size:
             return
         k = raised.size
@@ -486,7 +491,7 @@ class _Grid:
         o_lag, o_span = lag // step, span // step  # window rows r - o_span .. r - o_lag - 1
         cover = lag + s.base_win_ms // 2
         o_cov = max(-(-cover // step), o_lag + 1)  # known: an accepted row <= r - o_cov
-        cmin = min(s.drop_recover_q, s.fall_below_q, s.event_points_q)
+        cmin = min(s.drop_recover_q, s.event_points_q)
         # int32 where every product below fits (a 1 Hz record: 120 rows x 100 %).
         small = (100 * Q + max(cmin, 0)) * max(o_span - o_lag, 1) < 2**31 and cmin > -Q
         wide = np.int32 if small else np.int64
@@ -543,41 +548,6 @@ class _Grid:
         baseline mean each reading is (total -1, count 0 where the baseline is unknown)."""
         c = self.cnt[rows].astype(np.int64)
         return self.total[rows] - self.x[rows] * c, c
-
-    def _falling(self) -> tuple[np.ndarray, np.ndarray]:
-        """Rows where spo2_falling is not recovered (covered and fallen by at least its
-        recovery amount since the first accepted reading in the window), and the fall."""
-        s, n, x, holes, step = self.s, self.n, self.x, self.holes, self.step
-        o = s.fall_win_ms // step  # window [t - span, t]: rows r - o .. r
-        cover = s.fall_win_ms // 2
-        fall = self.ws.get("i1", n, np.int32)
-        nr = _EMPTY
-        if o < n and o * step >= cover:
-            np.subtract(x[:n - o], x[o:], out=fall[o:])
-            mask = self.ws.get("b0", n - o, np.bool_)
-            np.greater_equal(fall[o:], s.fall_recover_q, out=mask)
-            nr = np.flatnonzero(mask) + o
-        # Rows whose window starts in a hole or before the record: the first accepted row
-        # in the window is later; recompute those.
-        near = holes.rows + o
-        odd = np.concatenate([np.arange(min(o, n), dtype=np.int64), near[near < n]])
-        odd = odd[x[odd] != HOLE]  # (both parts sorted, the second all >= o)
-        nr = nr[~self.hmask[nr - o]]  # windows starting in a hole: recomputed below
-        fall_nr = fall[nr].astype(np.int64)
-        if odd.size:
-            r0 = holes.next_kept(np.maximum(odd - o, 0))
-            f_odd = x[r0].astype(np.int64) - x[odd]
-            ok = ((odd - r0) * step >= cover) & (f_odd >= s.fall_recover_q)
-            add = odd[ok]  # merge two sorted, disjoint row lists
-            at = nr.searchsorted(add) + np.arange(add.size)
-            merged = np.empty(nr.size + add.size, dtype=np.int64)
-            fm = np.empty(merged.size, dtype=np.int64)
-            rest = np.ones(merged.size, dtype=bool)
-            rest[at] = False
-            merged[at], fm[at] = add, f_odd[ok]
-            merged[rest], fm[rest] = nr, fall_nr
-            nr, fall_nr = merged, fm
-        return nr, fall_nr
 
     def _events(self, f: Findings, ev: np.ndarray) -> None:
         """Runs of consecutive accepted readings at least `events.points` below their

@@ -5,6 +5,7 @@ recorded. The `Store` facade inherits them; they need only its engine, target an
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +18,7 @@ from oximon.store.event_intake import SYSTEM
 from oximon.store.location import Target
 from oximon.store.open_incidents import PRE_S
 from oximon.store.record import IncidentRecord
-from oximon.store.schema import readings
+from oximon.store.schema import incident_events, incidents, readings
 from oximon.store.write_queue import WriteQueue
 
 
@@ -108,3 +109,30 @@ class StoreReads:
         with self._reading() as conn:
             return [tuple(x) for x in conn.execute(stmt.order_by(r.ts))]
 
+
+    def unacknowledged_high_alarms(self) -> list[dict[str, Any]]:
+        """The high alarms (about a person, not a device) of every open incident that were
+        neither acknowledged nor cleared when its run stopped, oldest first, as
+        {station, condition, priority, message, value, worst, escalated}: what a restarted
+        monitor must bring back latched (issue 12). Read at start, before this run adds
+        to them."""
+        i, e = incidents.c, incident_events.c
+        stmt = (select(i.station, e.data).join(incident_events, e.incident_id == i.id)
+                .where(i.status == "open", e.kind == "alarm").order_by(e.seq))
+        up: dict[tuple[str, str], dict[str, Any]] = {}
+        with self._reading() as conn:
+            for station, raw in conn.execute(stmt):
+                data = json.loads(raw)
+                key = (station, str(data.get("condition", "")))
+                state = data.get("state")
+                if state in ("acknowledged", "cleared"):
+                    up.pop(key, None)
+                elif state == "raised" and data.get("priority") == "high" \
+                        and not data.get("technical"):
+                    up[key] = {"station": station, "condition": key[1], "priority": "high",
+                               "message": data.get("message", ""),
+                               "value": data.get("value"), "worst": data.get("worst"),
+                               "escalated": False}
+                elif state == "escalated" and key in up:
+                    up[key]["escalated"] = True
+        return list(up.values())
