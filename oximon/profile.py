@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from oximon.safe_files import UnsafeFile, load_toml
 from oximon.types import Priority
 
 DEFAULT_PROFILE_NAME = "bc-ops-default"
@@ -193,13 +194,11 @@ def load_profile(path: str | Path | None) -> Profile:
         return _validate(default_raw, f"{DEFAULT_PROFILE_NAME}.toml", defaults=None)
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        raw = load_toml(p)
     except FileNotFoundError:
         raise ProfileError(f"{p}: no such profile file") from None
-    except OSError as exc:
-        raise ProfileError(f"{p}: cannot read ({exc.strerror})") from None
-    try:
-        raw = tomllib.loads(text)
+    except UnsafeFile as exc:
+        raise ProfileError(str(exc)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{p}: not valid TOML ({exc})") from None
     return _validate(raw, str(p), defaults=default_raw)

@@ -41,6 +41,7 @@ import secrets
 import socket
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import Engine
@@ -48,6 +49,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from oximon.clock import Clock
 from oximon.events import EngineEvent
+from oximon.safe_text import neutral
 from oximon.store import episode, sessions, site_settings, validation
 from oximon.store.chain import canonical
 from oximon.store.db import open_engine, unavailable, writing
@@ -142,8 +144,10 @@ class Store(StoreReads):
 
     # -- set-up ---------------------------------------------------------------------------
     def add_station(self, station: Station) -> None:
-        """Tell the store a station's alias/booth (what incident records show)."""
-        self._book.stations[station.id] = station
+        """Tell the store a station's alias/booth (what incident records show). Control
+        characters never reach a record (the site file refuses them; this is the backstop)."""
+        self._book.stations[station.id] = replace(
+            station, alias=neutral(station.alias), booth=neutral(station.booth))
 
     def apply_profile(self, profile: Any) -> None:
         """The priority of "Records are not being saved" ([records_not_saved] priority)."""
@@ -349,6 +353,7 @@ class Store(StoreReads):
     def close_incident(self, incident_id: str, t: float, outcome: str | list[str],
                        aftercare: list[str] | None = None, by: str = "", note: str = "") -> None:
         words, care = validation.closing_words(outcome, aftercare)
+        validation.typed(note, "note", multiline=True)
         with self._lock:
             live = self._book.live.get(incident_id)
             if live is not None and not live.closed:
@@ -379,6 +384,7 @@ class Store(StoreReads):
         """A supervisor's review; only of a closed incident, only by a named person."""
         if not by.strip():
             raise IncidentError("sign-off needs the reviewer's name")
+        validation.typed(note, "note", multiline=True)
         rec = self._require(incident_id)
         if rec.status != "closed":
             raise IncidentError(f"incident {incident_id} is still open; close it first")
