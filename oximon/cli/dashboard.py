@@ -9,6 +9,7 @@ import os
 import sys
 
 from oximon.cli.errors import RuntimeFailure, UsageError
+from oximon.cli.stop_signals import StopSignals
 from oximon.cli.wiring import (
     all_simulated,
     build_engine,
@@ -97,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     records.record_audit("settings.profile_loaded", None,
                          {"profile": profile.name, "path": profile.source})
     options = DashboardOptions(high_contrast=args.high_contrast, site=config.name)
+    stops = StopSignals(engine.request_stop).install()  # SIGTERM/SIGINT: a clean stop
     try:
         services = build_services(engine, incident_log=records,
                                   **seams(engine, records, profile, config, demo,
@@ -107,7 +109,8 @@ def run(args: argparse.Namespace) -> int:
                              duration=args.duration, options=options,
                              on_start=start_alarm_outputs)
     finally:
-        records.close()
+        stops.restore()
+        records.close(reason=stops.received or "")
 
 
 def check_display() -> None:

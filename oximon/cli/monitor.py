@@ -13,6 +13,7 @@ from pathlib import Path
 
 from oximon.alerts import WatchdogThread
 from oximon.cli.errors import RuntimeFailure, UsageError
+from oximon.cli.stop_signals import StopSignals
 from oximon.cli.wiring import (
     MAX_SPEED,
     all_simulated,
@@ -96,12 +97,15 @@ def run(args: argparse.Namespace) -> int:
         # A stalled loop cannot report itself: the watchdog thread prints a status line at
         # once and hands "monitoring_stopped" to the alarms for when the loop runs again.
         watchdog = WatchdogThread(engine, asyncio.get_running_loop(), on_stall=emit).start()
+        stops.install()  # after asyncio.run's own SIGINT handler: ours stops cleanly
         try:
             await engine.run(duration=args.duration)
         finally:
             watchdog.stop()
+            stops.restore()
 
     engine.subscribe(emit)
+    stops = StopSignals(engine.request_stop)
     try:
         asyncio.run(main())
     except KeyboardInterrupt:
@@ -109,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for writer in writers:
             writer.close()
-        records.close()
+        records.close(reason=stops.received or "")
     if engine.failed and not closed.is_set():
         why = "; ".join(f"{sid}: {msg}" for sid, msg in engine.failed.items())
         every = len(engine.failed) == len(stations)

@@ -255,9 +255,10 @@ class Store(StoreReads):
         with self._lock:
             return self._drain()
 
-    def close(self, timeout: float = 15.0) -> None:
+    def close(self, timeout: float = 15.0, reason: str = "") -> None:
         """A clean stop: write everything, note the monitoring gap on open incidents, end
-        the session, stop the writer thread. Safe to call twice."""
+        the session, stop the writer thread. Safe to call twice. `reason`: what asked for
+        the stop (a signal name), for the audit log."""
         q = self._queue
         with self._lock:
             if self._closed:
@@ -265,7 +266,7 @@ class Store(StoreReads):
             self._closed = True
             if self.writer and q.session_id is not None:
                 self._book.note_stop()
-                q.audit("session_ended", q.session_id, {})
+                q.audit("session_ended", q.session_id, {"reason": reason} if reason else {})
                 q.end_session = True
             q.request(retry=True)
         ok = self.settle(timeout)
