@@ -19,6 +19,7 @@ from oximon.engine import Engine
 from oximon.ports import Source
 from oximon.profile import Profile, ProfileError, load_profile
 from oximon.store import Store, StoreInputError, StoreUnavailable, open_store
+from oximon.store.leases import LeaseConflict
 from oximon.store.location import default_path
 from oximon.types import Station
 
@@ -152,4 +153,19 @@ def build_engine(clock: Clock, profile: Profile,
         engine.add_station(station, source)
         if records is not None:
             records.add_station(station)
+    if records is not None:
+        claim_booths(records, [station.id for station, _ in stations])
     return engine
+
+
+def claim_booths(records: Store, booths: list[str]) -> None:
+    """This run's booth ids are its own on the store: another live computer or process
+    monitoring one of them is exit 2 naming the booth and the other computer."""
+    try:
+        records.claim_booths(booths)
+    except LeaseConflict as exc:
+        records.close(reason="booth_conflict")
+        raise UsageError(str(exc)) from None
+    except StoreUnavailable as exc:
+        records.close(reason="booth_claim_failed")
+        raise RuntimeFailure(str(exc)) from None

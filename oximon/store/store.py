@@ -55,6 +55,7 @@ from oximon.store.chain import canonical
 from oximon.store.db import open_engine, unavailable, writing
 from oximon.store.errors import IncidentError, StoreError
 from oximon.store.event_intake import AUTO, SYSTEM, AlarmLogEntry, read_event
+from oximon.store.leases import DEFAULT_TTL_S, BoothLeases
 from oximon.store.location import Target, note_integrity, resolve
 from oximon.store.open_incidents import PRE_S, OpenIncidents
 from oximon.store.purge import PurgeJob, purge_step
@@ -131,6 +132,8 @@ class Store(StoreReads):
         self._alarm_up = False
         self._last_purge_t: float | None = None
         self._closed = False
+        self.leases = BoothLeases(self._wengine, target)
+        self.lease_ttl_s = DEFAULT_TTL_S
         if writer:
             self._load_settings()
             self._start_session()
@@ -179,6 +182,16 @@ class Store(StoreReads):
         q.audit("session_started", session_id,
                 {"host": socket.gethostname(), "pid": os.getpid(),
                  "time_offset_s": round(self._time.offset, 3)})
+
+    # -- booth ownership ------------------------------------------------------------------
+    def claim_booths(self, booths: list[str]) -> None:
+        """Claim this run's booth ids (all or nothing; LeaseConflict if another live
+        session holds one); the writer renews the claim with every write and a clean stop
+        releases it."""
+        sid = self._queue.session_id or secrets.token_hex(8)
+        owner = f"{sessions.host()}:{os.getpid()}:{sid}"
+        self.leases.claim(booths, owner, sessions.host(), sid, ttl_s=self.lease_ttl_s)
+        self._queue.lease_owner = owner
 
     # -- settings -------------------------------------------------------------------------
     def change_settings(self, by: str, **values: float) -> dict[str, float]:
@@ -271,6 +284,11 @@ class Store(StoreReads):
             q.request(retry=True)
         ok = self.settle(timeout)
         q.stop_writer(timeout)
+        if q.lease_owner is not None and ok:
+            try:
+                self.leases.release(q.lease_owner)
+            except StoreError as exc:  # it goes stale within the lease's ttl
+                log.warning("booth leases not released: %s", exc)
         with self._lock:
             if self.writer and (not ok or q.pending_count()):
                 log.error("records could not be saved on exit: %d readings, %d incident "

@@ -26,6 +26,7 @@ from oximon.store.chain import canonical
 from oximon.store.db import first_line
 from oximon.store.errors import StoreUnavailable
 from oximon.store.event_intake import AUTO
+from oximon.store.leases import renew_rows
 from oximon.store.timebase import Timebase
 from oximon.store.validation import jsonable, person
 from oximon.store.writer import Live, Pending, Row, write_batch
@@ -75,6 +76,7 @@ class WriteQueue:
         self.alarms: list[dict[str, Any]] = []
         self.live: dict[str, Live] = {}  # by incident id
         self.session_id: str | None = None
+        self.lease_owner: str | None = None  # booth leases this run renews with each write
         self.end_session = False  # the next write ends the session
         self.failing_since: float | None = None
         self.fail_detail = ""
@@ -229,6 +231,8 @@ class WriteQueue:
                                          alarms=alarms, lives=snap.lives,
                                          session_id=self.session_id, now=self.time.now_ts(),
                                          real_now=time.time(), end_session=snap.end_session)
+                    if self.lease_owner is not None:
+                        renew_rows(conn, self.lease_owner, time.time())
             except (SQLAlchemyError, OSError) as exc:
                 error = exc
         with self.cond:

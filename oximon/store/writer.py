@@ -154,9 +154,9 @@ def write_batch(conn: Connection, *, rows: list[Row], events: list[Pending],
             conn.execute(insert(incidents).values(summary))
     # F: audit and alarm entries onto their chains; the session heartbeat and anchor.
     if audits:
-        heads[CHAIN_AUDIT] = _append(conn, CHAIN_AUDIT, audit_log, audits, now, audit_hash)
+        heads[CHAIN_AUDIT] = append_chain(conn, CHAIN_AUDIT, audit_log, audits, now, audit_hash)
     if alarms:
-        heads[CHAIN_ALARMS] = _append(conn, CHAIN_ALARMS, alarm_log, alarms, now, alarm_hash)
+        heads[CHAIN_ALARMS] = append_chain(conn, CHAIN_ALARMS, alarm_log, alarms, now, alarm_hash)
     if session_id is not None:
         for row in conn.execute(select(chain_head)):
             heads.setdefault(row.id, (row.last_seq, row.last_hash))
@@ -200,7 +200,7 @@ def _set_head(conn: Connection, chain: int, seq: int, last: str) -> tuple[int, s
     return seq, last
 
 
-def _append(conn: Connection, chain: int, table: Table, entries: list[dict[str, Any]],
+def append_chain(conn: Connection, chain: int, table: Table, entries: list[dict[str, Any]],
             now: float, link: Callable[[str, dict[str, Any]], str]) -> tuple[int, str]:
     seq, prev = _lock_head(conn, chain)
     values = []
