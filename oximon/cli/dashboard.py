@@ -13,6 +13,7 @@ from oximon.cli.stop_signals import StopSignals
 from oximon.cli.wiring import (
     all_simulated,
     build_engine,
+    close_records,
     configured_stations,
     demo_specs,
     get_config,
@@ -23,6 +24,7 @@ from oximon.cli.wiring import (
     speed_arg,
 )
 from oximon.clock import ScaledClock
+from oximon.store import StoreUnavailable
 from oximon.ports import Source
 from oximon.types import Station
 
@@ -81,7 +83,8 @@ def run(args: argparse.Namespace) -> int:
     from oximon.ui.dashboard import DashboardOptions
 
     clock = ScaledClock(speed=args.speed)
-    records = open_records(args.db or config.db or None, clock, demo=all_simulated(stations))
+    records = open_records(args.db or config.db or None, clock, demo=all_simulated(stations),
+                           profile=profile)
     engine = build_engine(clock, profile, stations, records)
 
     def start_alarm_outputs() -> None:
@@ -95,8 +98,11 @@ def run(args: argparse.Namespace) -> int:
                            "%s", e.words)).start()
 
     # Which profile this run watches with (a supervisor's saved one, the site's, ...).
-    records.record_audit("settings.profile_loaded", None,
-                         {"profile": profile.name, "path": profile.source})
+    try:
+        records.record_audit("settings.profile_loaded", None,
+                             {"profile": profile.name, "path": profile.source})
+    except StoreUnavailable:
+        pass  # kept with the backlog (and journal) until the store is back; monitoring goes on
     options = DashboardOptions(high_contrast=args.high_contrast, site=config.name)
     stops = StopSignals(engine.request_stop).install()  # SIGTERM/SIGINT: a clean stop
     try:
@@ -110,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
                              on_start=start_alarm_outputs)
     finally:
         stops.restore()
-        records.close(reason=stops.received or "")
+        close_records(records, reason=stops.received or "")
 
 
 def check_display() -> None:

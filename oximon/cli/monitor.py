@@ -18,6 +18,7 @@ from oximon.cli.wiring import (
     MAX_SPEED,
     all_simulated,
     build_engine,
+    close_records,
     get_profile,
     open_records,
     open_sources,
@@ -64,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
     stations = open_sources(args.source, waveform=False)
     clock = ScaledClock(speed=args.speed, held=True)  # no virtual time lost to set-up
-    records = open_records(args.db, clock, demo=all_simulated(stations))
+    records = open_records(args.db, clock, demo=all_simulated(stations), profile=profile)
     engine = build_engine(clock, profile, stations, records)
     writers = []
     if args.record is not None:
@@ -113,7 +114,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for writer in writers:
             writer.close()
-        records.close(reason=stops.received or "")
+        close_records(records, reason=stops.received or "")
     if engine.failed and not closed.is_set():
         why = "; ".join(f"{sid}: {msg}" for sid, msg in engine.failed.items())
         every = len(engine.failed) == len(stations)

@@ -128,20 +128,50 @@ def all_simulated(stations: Sequence[tuple[Station, Source | None]]) -> bool:
         for st, _ in stations)
 
 
-def open_records(db: str | None, clock: Clock, demo: bool = False) -> Store:
+def open_records(db: str | None, clock: Clock, demo: bool = False,
+                 profile: Profile | None = None) -> Store:
     """The incident store for a monitoring run (`--db`, default: SQLite in the user data
     folder; with `demo` and no `--db`, the separate demo store, said once on stderr). A
-    bad database is exit 2 and is left unchanged; an unreachable one exit 1."""
+    bad database is exit 2 and is left unchanged. An unreachable one (disk full, server
+    down) does not stop monitoring: the run starts with "Records are not being saved" up,
+    keeps records in the recovery journal and writes them when the store comes back."""
     if demo and not db:
         db = str(demo_store_path())
         print(f"oximon: simulated or replayed sources only: incidents go to the demo store "
               f"{db}, not the site's log (give --db to choose)", file=sys.stderr)
     try:
-        return open_store(db, clock=clock, writer=True)
+        records = open_store(db, clock=clock, writer=True, start_offline=True,
+                             resume_gap_s=resume_gap(profile))
     except StoreInputError as exc:
         raise UsageError(f"argument --db: {exc}") from None
     except StoreUnavailable as exc:
         raise RuntimeFailure(str(exc)) from None
+    if not records.saving_ok:
+        print(f"oximon: RECORDS ARE NOT BEING SAVED: {records.failure}. Monitoring starts "
+              "anyway; records are kept in the recovery journal until the store is back.",
+              file=sys.stderr)
+    for kept in records.replayed:
+        print(f"oximon: wrote the records an earlier run could not save ({kept})",
+              file=sys.stderr)
+    return records
+
+
+def resume_gap(profile: Profile | None) -> float:
+    """How long after a stop the next run may carry on with an open incident (the
+    profile's [incidents] resume_gap_s; 0, the default: an interrupted incident is closed
+    as interrupted)."""
+    try:
+        return float(profile["incidents"]["resume_gap_s"]) if profile is not None else 0.0
+    except (KeyError, TypeError, ValueError):
+        return 0.0
+
+
+def close_records(records: Store, reason: str = "") -> None:
+    """End a monitoring run's store; anything it could not write is exit 1, naming where
+    the records are kept."""
+    records.close(reason=reason)
+    if records.unsaved:
+        raise RuntimeFailure(f"records not saved: {records.unsaved}")
 
 
 def build_engine(clock: Clock, profile: Profile,

@@ -78,15 +78,16 @@ def open_engine(target: Target, *, create: bool, busy_timeout_s: float = 5.0,
     checked = False
     if target.is_sqlite:
         assert target.path is not None
-        if prepare_sqlite_file(target.path, create):
+        try:
+            existed = prepare_sqlite_file(target.path, create)
+        except OSError as exc:  # e.g. a full disk while creating it
+            raise StoreUnavailable(f"{target.label}: cannot create the database "
+                                   f"({exc.strerror or exc})") from None
+        if existed:
             checked = check_pages and integrity_due(target.path)
             tables, revision = inspect_sqlite(target.path, busy_timeout_s, quick_check=checked)
             check_revision(target.label, tables, revision)
-        engine = create_engine(target.url, connect_args={"timeout": busy_timeout_s})
-        _sqlite_settings(engine, busy_timeout_s)
-    else:
-        engine = create_engine(target.url, pool_pre_ping=True, pool_size=2, max_overflow=2,
-                               connect_args={"connect_timeout": max(1, int(busy_timeout_s))})
+    engine = bare_engine(target, busy_timeout_s)
     try:
         migrate(engine, target)
     except (StoreInputError, StoreUnavailable):
@@ -102,6 +103,33 @@ def open_engine(target: Target, *, create: bool, busy_timeout_s: float = 5.0,
     if target.path is not None:
         _tighten(target.path)
     return engine, checked
+
+
+def bare_engine(target: Target, busy_timeout_s: float = 5.0) -> Engine:
+    """An engine with our connection settings, not yet connected (nor migrated)."""
+    if target.is_sqlite:
+        engine = create_engine(target.url, connect_args={"timeout": busy_timeout_s})
+        _sqlite_settings(engine, busy_timeout_s)
+        return engine
+    return create_engine(target.url, pool_pre_ping=True, pool_size=2, max_overflow=2,
+                         connect_args=pg_connect_args(busy_timeout_s))
+
+
+def pg_connect_args(busy_timeout_s: float) -> dict[str, Any]:
+    """A server that stops answering must never hold a write forever: a connect timeout,
+    TCP keepalives and a user timeout (a dead network is noticed within ~10 s), and
+    statement / lock / idle-in-transaction timeouts enforced by the server. A server that
+    is alive on the network but frozen (SIGSTOP, a hung disk) answers none of these: the
+    write queue's own deadline catches that (write_queue.WRITE_DEADLINE_S)."""
+    ms = int(WRITE_DEADLINE_S * 1000)
+    return {"connect_timeout": max(1, int(busy_timeout_s)), "keepalives": 1,
+            "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 2,
+            "tcp_user_timeout": ms,
+            "options": f"-c statement_timeout={ms} -c lock_timeout={ms} "
+                       f"-c idle_in_transaction_session_timeout={ms * 3}"}
+
+
+WRITE_DEADLINE_S = 8.0  # a write not done by then is late: the records alarm goes up
 
 
 def unavailable(target: Target, exc: BaseException) -> StoreUnavailable | StoreInputError:

@@ -15,7 +15,7 @@ from oximon.store import episode
 from oximon.store.event_intake import AUTO, AlarmChange, incident_closed, incident_opened
 from oximon.store.reading_gate import ReadingGate
 from oximon.store.record import NOT_RECORDED
-from oximon.store.sessions import Orphan
+from oximon.store.sessions import Orphan, interrupted_close
 from oximon.store.timebase import Timebase
 from oximon.store.write_queue import WriteQueue
 from oximon.store.writer import Live, Pending
@@ -138,10 +138,11 @@ class OpenIncidents:
                 self.queue.events.append(Pending(live.id, "trace_sealed", self.time.wall(t),
                                                  t, AUTO, {}, seal="segment"))
 
-    def note_stop(self) -> None:
-        """A clean stop: each open incident's trace is sealed and the gap noted."""
+    def note_stop(self, resume_gap_s: float = 0.0) -> None:
+        """A clean stop: each open incident's trace is sealed and the gap noted; unless a
+        next run may resume it (`resume_gap_s` > 0) it is closed as interrupted."""
         now = self.time.now_ts()
-        for live in self.live.values():
+        for live in list(self.live.values()):
             if not live.closed:
                 self.queue.events.append(Pending(live.id, "trace_sealed", now, None, AUTO,
                                                  {}, seal="segment"))
@@ -149,3 +150,10 @@ class OpenIncidents:
                                                  AUTO, {"gap_start": now,
                                                         "real_start": time.time(),
                                                         "reason": "monitoring stopped"}))
+                if resume_gap_s <= 0:
+                    live.closed, live.end_ts = True, now
+                    self.by_station.pop(live.station, None)
+                    self.queue.events.append(interrupted_close(live.id, now,
+                                                               "monitoring stopped"))
+                    self.queue.audit("incident_closed", live.id, {
+                        "outcome": [NOT_RECORDED], "auto": True, "interrupted": True})

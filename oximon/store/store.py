@@ -50,10 +50,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from oximon.clock import Clock
 from oximon.events import EngineEvent
 from oximon.safe_text import neutral
-from oximon.store import episode, sessions, site_settings, validation
+from oximon.store import episode, journal, sessions, site_settings, validation
 from oximon.store.chain import canonical
-from oximon.store.db import open_engine, unavailable, writing
-from oximon.store.errors import IncidentError, StoreError
+from oximon.store.db import bare_engine, open_engine, unavailable, writing
+from oximon.store.errors import IncidentError, StoreError, StoreUnavailable
 from oximon.store.event_intake import AUTO, SYSTEM, AlarmLogEntry, read_event
 from oximon.store.leases import DEFAULT_TTL_S, BoothLeases
 from oximon.store.location import Target, note_integrity, resolve
@@ -78,20 +78,30 @@ __all__ = ["AUTO", "PRE_S", "RECORDS_NOT_SAVED", "SETTINGS", "SYSTEM", "Store", 
 
 
 def open_store(db: str | None = None, *, clock: Clock | None = None, writer: bool = False,
-               create: bool | None = None, busy_timeout_s: float = 5.0, **options: Any
-               ) -> Store:
+               create: bool | None = None, busy_timeout_s: float = 5.0,
+               start_offline: bool = False, **options: Any) -> Store:
     """Open (creating and migrating as needed) the store at `db` (None → the default file).
 
     `writer=True` for a monitoring run: starts a session and the writer thread, recovers
     incidents a crashed run left open, and purges old readings. Readers (the incidents CLI,
     review) pass False and write (sign-offs, audit entries) in the calling thread.
-    Raises StoreInputError (bad database, left unchanged) or StoreUnavailable.
+    Raises StoreInputError (bad database, left unchanged) or StoreUnavailable — except,
+    with `start_offline`, a monitoring run whose database cannot be reached: it starts
+    anyway with the records alarm up, keeps records in memory and in the recovery journal,
+    and opens the database when it comes back.
     """
     target = resolve(db)
     create = (writer or db is None) if create is None else create
-    engine, checked = open_engine(target, create=create, busy_timeout_s=busy_timeout_s,
-                                  check_pages=writer)
-    return Store(engine, target, clock=clock, writer=writer, pages_checked=checked, **options)
+    try:
+        engine, checked = open_engine(target, create=create, busy_timeout_s=busy_timeout_s,
+                                      check_pages=writer)
+    except StoreUnavailable as exc:
+        if not (writer and start_offline):
+            raise
+        return Store(bare_engine(target, busy_timeout_s), target, clock=clock, writer=True,
+                     offline=exc, busy_timeout_s=busy_timeout_s, **options)
+    return Store(engine, target, clock=clock, writer=writer, pages_checked=checked,
+                 busy_timeout_s=busy_timeout_s, **options)
 
 
 class Store(StoreReads):
@@ -104,7 +114,9 @@ class Store(StoreReads):
                  max_backlog: int = 500_000, stale_after_s: float = STALE_AFTER_S,
                  seal_every_s: float = 5.0, purge_batch: int = 5000,
                  pages_checked: bool = False, threaded: bool | None = None,
-                 monotonic: Callable[[], float] = time.monotonic):
+                 monotonic: Callable[[], float] = time.monotonic,
+                 resume_gap_s: float = 0.0, offline: StoreUnavailable | None = None,
+                 busy_timeout_s: float = 5.0):
         self.engine = engine
         self._wengine = writing(engine)
         self.target = target
@@ -134,7 +146,22 @@ class Store(StoreReads):
         self._closed = False
         self.leases = BoothLeases(self._wengine, target)
         self.lease_ttl_s = DEFAULT_TTL_S
+        self._booths: list[str] = []
+        self.resume_gap_s = resume_gap_s
+        self._busy_timeout_s = busy_timeout_s
+        self._offline_start = offline is not None
+        self.replayed: list[str] = []  # journals of earlier runs written at the start
+        self.unsaved = ""  # set by close(): where records that were not written are kept
         if writer:
+            self._queue.journal = journal.Journal(target.label)
+        if writer and offline is not None:
+            # Monitoring starts anyway: the records alarm is up at once, everything waits
+            # in memory and in the journal, and the writer keeps trying to open the store.
+            self._queue.session_id = secrets.token_hex(8)
+            self._queue.failing_since = self._time.now_ts()
+            self._queue.fail_detail = str(offline)
+            self._queue.before_write = self._reconnect
+        elif writer:
             self._load_settings()
             self._start_session()
         self._queue.start()
@@ -158,36 +185,99 @@ class Store(StoreReads):
             self.alarm_priority = profile["records_not_saved"]["priority"]
         except KeyError:
             self.alarm_priority = Priority.MEDIUM
+        try:  # how long after a stop the next run may carry on with an open incident
+            self.resume_gap_s = float(profile["incidents"]["resume_gap_s"])
+        except (KeyError, TypeError, ValueError):
+            pass
 
-    def _start_session(self) -> None:
-        """Begin this run's session; close out dead ones and take over their incidents."""
+    def _start_session(self, session_id: str | None = None) -> None:
+        """Begin this run's session; write what journals of stopped runs kept; close out
+        dead sessions and take over their incidents. Raises StoreUnavailable."""
         q = self._queue
-        session_id = secrets.token_hex(8)
+        session_id = session_id or secrets.token_hex(8)
         q.session_id = session_id
+        self._replay_journals()
+        audits: list[dict[str, Any]] = []
         try:
             with self._wengine.begin() as conn:
-                self._time.offset = sessions.time_offset(conn, self._time.clock_wall())
+                offset = sessions.time_offset(conn, self._time.clock_wall())
+                if not self._offline_start:  # stamps already given keep their base
+                    self._time.offset = offset
                 now, real = self._time.now_ts(), time.time()
-                self._book.session_ts = now
                 sessions.insert_session(conn, session_id, now, real)
-                found = sessions.recover(conn, session_id, now, self.stale_after_s, q.audit)
-                self._book.orphans = found.orphans
-                write_batch(conn, rows=[], events=found.events, audits=q.audits,
+                found = sessions.recover(
+                    conn, session_id, now, self.stale_after_s,
+                    lambda *a: audits.append(q.audit_entry(*a)), self.resume_gap_s)
+                write_batch(conn, rows=[], events=found.events, audits=audits,
                             alarms=[], lives={}, session_id=session_id, now=now,
                             real_now=real)
         except SQLAlchemyError as exc:
             raise unavailable(self.target, exc) from None
-        q.audits.clear()
-        sessions.OPEN_SESSIONS[session_id] = self
-        q.audit("session_started", session_id,
-                {"host": socket.gethostname(), "pid": os.getpid(),
-                 "time_offset_s": round(self._time.offset, 3)})
+        with self._lock:
+            self._book.session_ts = now
+            self._book.orphans = found.orphans
+            sessions.OPEN_SESSIONS[session_id] = self
+            q.audit("session_started", session_id,
+                    {"host": socket.gethostname(), "pid": os.getpid(),
+                     "time_offset_s": round(self._time.offset, 3),
+                     **({"started_without_storage": self._offline_start}
+                        if self._offline_start else {})})
+
+    def _replay_journals(self) -> None:
+        """Write what earlier runs could not (their recovery journals), one journal per
+        transaction, each audited, each removed once written."""
+        for path in journal.leftovers(self.target.label):
+            try:
+                kept = journal.load(path)
+            except (OSError, ValueError, TypeError, KeyError) as exc:
+                log.error("recovery journal %s cannot be read (%s); left in place", path, exc)
+                continue
+            entry = self._queue.audit_entry("journal_written", None, {
+                "journal": str(path), "readings": len(kept.rows),
+                "incident_events": len(kept.events), "audits": len(kept.audits),
+                "alarm_log": len(kept.alarms)})
+            try:
+                with self._wengine.begin() as conn:
+                    write_batch(conn, rows=kept.rows, events=kept.events,
+                                audits=[*kept.audits, entry], alarms=kept.alarms,
+                                lives=kept.lives, session_id=None, now=self._time.now_ts(),
+                                real_now=time.time())
+            except SQLAlchemyError as exc:
+                raise unavailable(self.target, exc) from None
+            path.unlink(missing_ok=True)
+            self.replayed.append(f"{path}: {kept.counts()}")
+            log.warning("wrote the records an earlier run kept in %s (%s)", path,
+                        kept.counts())
+
+    def _reconnect(self) -> None:
+        """A run that started without storage: open the database now (on the writer
+        thread, before a write), start the session, claim the booths. Raises while the
+        database stays unreachable."""
+        engine, checked = open_engine(self.target, create=True,
+                                      busy_timeout_s=self._busy_timeout_s, check_pages=False)
+        old = self.engine
+        self.engine, self._wengine = engine, writing(engine)
+        self._queue.wengine = self._wengine
+        self.leases = BoothLeases(self._wengine, self.target)
+        old.dispose()
+        self._load_settings()
+        self._start_session(self._queue.session_id)
+        if self._booths:
+            try:
+                self.claim_booths(self._booths)
+            except StoreError as exc:  # monitoring goes on; the conflict is on record
+                log.error("booths not claimed after the store came back: %s", exc)
+                with self._lock:
+                    self._queue.audit("lease.conflict", None, {"detail": str(exc)})
 
     # -- booth ownership ------------------------------------------------------------------
     def claim_booths(self, booths: list[str]) -> None:
         """Claim this run's booth ids (all or nothing; LeaseConflict if another live
         session holds one); the writer renews the claim with every write and a clean stop
         releases it."""
+        self._booths = list(booths)
+        if self._queue.before_write is not None:
+            return  # no database yet: claimed when it comes back (see _reconnect)
         sid = self._queue.session_id or secrets.token_hex(8)
         owner = f"{sessions.host()}:{os.getpid()}:{sid}"
         self.leases.claim(booths, owner, sessions.host(), sid, ttl_s=self.lease_ttl_s)
@@ -278,7 +368,7 @@ class Store(StoreReads):
                 return
             self._closed = True
             if self.writer and q.session_id is not None:
-                self._book.note_stop()
+                self._book.note_stop(self.resume_gap_s)
                 q.audit("session_ended", q.session_id, {"reason": reason} if reason else {})
                 q.end_session = True
             q.request(retry=True)
@@ -291,13 +381,29 @@ class Store(StoreReads):
                 log.warning("booth leases not released: %s", exc)
         with self._lock:
             if self.writer and (not ok or q.pending_count()):
-                log.error("records could not be saved on exit: %d readings, %d incident "
-                          "events lost", len(q.rows), len(q.events))
+                self._keep_unsaved()
             if q.session_id is not None:
                 sessions.OPEN_SESSIONS.pop(q.session_id, None)
+        if q.journal is not None:
+            q.journal.close()
         self.engine.dispose()
         if self.writer and ok and self.target.path is not None:
             note_integrity(self.target.path, self._pages_checked)
+
+    def _keep_unsaved(self) -> None:
+        """At the end of a run with records still unwritten: into the journal, and
+        `unsaved` says where (the CLI exits 1 with it)."""
+        q = self._queue
+        backlog = q.backlog()
+        if q.save_journal(backlog, final=True):
+            assert q.journal is not None
+            self.unsaved = (f"{backlog.counts()} could not be written to {self.target.label}"
+                            f" ({q.fail_detail or 'no answer'}); they are kept in "
+                            f"{q.journal.path} and the next run on this database writes them")
+        else:
+            self.unsaved = (f"{backlog.counts()} could not be written to {self.target.label}"
+                            f" nor to the recovery journal ({q.journal_error}): they are LOST")
+        log.info("%s", self.unsaved)  # the CLI says it (exit 1); this is for log files
 
     def __enter__(self) -> Store:
         return self
@@ -495,6 +601,11 @@ class Store(StoreReads):
         """What the dashboard's status bar says: records are being written (False while
         writes fail and the backlog waits in memory, or once the store is closed)."""
         return self._queue.failing_since is None and not self._closed
+
+    @property
+    def failure(self) -> str:
+        """Why records are not being saved ("" while they are)."""
+        return self._queue.fail_detail if self._queue.failing_since is not None else ""
 
     @property
     def backlog(self) -> int:

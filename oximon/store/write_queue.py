@@ -24,8 +24,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from oximon.store.chain import canonical
 from oximon.store.db import first_line
-from oximon.store.errors import StoreUnavailable
+from oximon.store.errors import StoreError, StoreUnavailable
 from oximon.store.event_intake import AUTO
+from oximon.store.journal import Backlog, Journal
 from oximon.store.leases import renew_rows
 from oximon.store.timebase import Timebase
 from oximon.store.validation import jsonable, person
@@ -77,6 +78,11 @@ class WriteQueue:
         self.live: dict[str, Live] = {}  # by incident id
         self.session_id: str | None = None
         self.lease_owner: str | None = None  # booth leases this run renews with each write
+        self.journal: Journal | None = None  # where a backlog that cannot be written goes
+        self.journal_error = ""  # why even the journal could not be written
+        # Run before a write while the store is not reachable yet (a run that started
+        # without storage): opens the database and starts the session, or raises.
+        self.before_write: Callable[[], None] | None = None
         self.end_session = False  # the next write ends the session
         self.failing_since: float | None = None
         self.fail_detail = ""
@@ -101,9 +107,33 @@ class WriteQueue:
     # -- what is pending ------------------------------------------------------------------
     def audit(self, action: str, target: str | None, detail: dict[str, Any],
               by: str = "") -> None:
-        self.audits.append({"ts": self.time.now_ts(), "actor": person(by) if by else AUTO,
-                            "action": action, "target": target,
-                            "detail": canonical(jsonable(detail))})
+        self.audits.append(self.audit_entry(action, target, detail, by))
+
+    def audit_entry(self, action: str, target: str | None, detail: dict[str, Any],
+                    by: str = "") -> dict[str, Any]:
+        return {"ts": self.time.now_ts(), "actor": person(by) if by else AUTO,
+                "action": action, "target": target, "detail": canonical(jsonable(detail))}
+
+    def backlog(self) -> Backlog:
+        """A copy of everything pending (under the lock), for the journal."""
+        with self.lock:
+            return Backlog(self.label, list(self.rows), list(self.events), list(self.audits),
+                           list(self.alarms), {k: replace(v) for k, v in self.live.items()})
+
+    def save_journal(self, backlog: Backlog | None = None, final: bool = False) -> bool:
+        """Write the backlog to the journal; False if that failed too (said in the log)."""
+        if self.journal is None:
+            return False
+        backlog = backlog if backlog is not None else self.backlog()
+        try:
+            self.journal.save(backlog)
+        except OSError as exc:
+            self.journal_error = f"{self.journal.path}: {exc.strerror or exc}"
+            log.error("the recovery journal could not be written (%s): %s",
+                      self.journal_error, backlog.counts())
+            return False
+        self.journal.final = self.journal.final or final
+        return True
 
     def pending_count(self) -> int:
         return len(self.rows) + len(self.events) + len(self.audits) + len(self.alarms)
@@ -226,6 +256,9 @@ class WriteQueue:
         sealed: dict[str, float] = {}
         if self.session_id is not None or rows or events or audits or alarms:
             try:
+                if self.before_write is not None:
+                    self.before_write()  # raises while the database stays unreachable
+                    self.before_write = None
                 with self.wengine.begin() as conn:
                     sealed = write_batch(conn, rows=rows, events=events, audits=audits,
                                          alarms=alarms, lives=snap.lives,
@@ -233,16 +266,20 @@ class WriteQueue:
                                          real_now=time.time(), end_session=snap.end_session)
                     if self.lease_owner is not None:
                         renew_rows(conn, self.lease_owner, time.time())
-            except (SQLAlchemyError, OSError) as exc:
+            except (SQLAlchemyError, OSError, StoreError) as exc:
                 error = exc
+        backlog = None
         with self.cond:
             self._busy = False
             if error is None:
                 self._written(snap, sealed)
             else:
                 self._write_failed(error)
+                backlog = self.backlog() if self.journal is not None else None
             self.done = max(self.done, target)
             self.cond.notify_all()
+        if backlog is not None:  # outside the lock: the engine never waits for the disk
+            self.save_journal(backlog)
 
     def _written(self, snap: _Snapshot, sealed: dict[str, float]) -> None:
         del self.rows[:snap.n_rows]
@@ -261,6 +298,8 @@ class WriteQueue:
                 del self.live[iid]
         if self.failing_since is not None:
             self._write_recovered(snap.n_rows, snap.n_events)
+            if self.journal is not None:
+                self.journal.discard()  # this write held everything the journal did
 
     def _write_failed(self, exc: BaseException) -> None:
         self._next_retry = self._mono() + self.retry_every
