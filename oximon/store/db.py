@@ -14,6 +14,9 @@ is picked up again without a restart of oximon.
 
 from __future__ import annotations
 
+import os
+import socket
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -111,8 +114,48 @@ def bare_engine(target: Target, busy_timeout_s: float = 5.0) -> Engine:
         engine = create_engine(target.url, connect_args={"timeout": busy_timeout_s})
         _sqlite_settings(engine, busy_timeout_s)
         return engine
-    return create_engine(target.url, pool_pre_ping=True, pool_size=2, max_overflow=2,
-                         connect_args=pg_connect_args(busy_timeout_s))
+    engine = create_engine(target.url, pool_pre_ping=True, pool_size=2, max_overflow=2,
+                           connect_args=pg_connect_args(busy_timeout_s))
+    opened: weakref.WeakSet[Any] = weakref.WeakSet()
+    _SERVER_CONNECTIONS[engine] = opened
+
+    @event.listens_for(engine, "connect")
+    def _remember(dbapi_connection: Any, _record: Any) -> None:
+        opened.add(dbapi_connection)
+
+    return engine
+
+
+# Each PostgreSQL engine's open connections, so a watchdog can break one stuck on a
+# frozen server (see `break_stalled`).
+_SERVER_CONNECTIONS: weakref.WeakKeyDictionary[Engine, weakref.WeakSet[Any]] = \
+    weakref.WeakKeyDictionary()
+
+
+def break_stalled(engine: Engine) -> int:
+    """Shut down the socket of every connection of `engine` waiting for the server's
+    answer (a query in flight). Called by the write queue's watchdog when a write is past
+    its deadline: a frozen server (SIGSTOP, a hung disk) still lets the kernel accept and
+    acknowledge our bytes, so neither TCP keepalives nor the server's statement timeout
+    ever fire, and the writer would wait forever. The waiting call then fails at once,
+    the batch stays pending (and journaled) and is retried. Returns how many were broken.
+    SQLite needs none of this (its busy timeout bounds every wait)."""
+    from psycopg.pq import TransactionStatus
+
+    broken = 0
+    for conn in list(_SERVER_CONNECTIONS.get(engine.engine, ())):
+        try:
+            if conn.pgconn.transaction_status != TransactionStatus.ACTIVE:
+                continue
+            sock = socket.socket(fileno=os.dup(conn.pgconn.socket))
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            finally:
+                sock.close()
+            broken += 1
+        except (OSError, ValueError, AttributeError):
+            continue
+    return broken
 
 
 def pg_connect_args(busy_timeout_s: float) -> dict[str, Any]:
@@ -180,6 +223,7 @@ def migrate(engine: Engine, target: Target) -> None:
     cfg = alembic_config()
     with writing(engine).begin() as conn:
         if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL statement_timeout = 0")  # a migration may be long
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
         if _at_head(conn, target):
             return

@@ -23,7 +23,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from oximon.store.chain import canonical
-from oximon.store.db import first_line
+from oximon.store.db import WRITE_DEADLINE_S, break_stalled, first_line
 from oximon.store.errors import StoreError, StoreUnavailable
 from oximon.store.event_intake import AUTO
 from oximon.store.journal import Backlog, Journal
@@ -94,6 +94,8 @@ class WriteQueue:
         self.requested = 0  # write requests made ...
         self.done = 0  # ... and how many of them a finished write attempt covered
         self._busy = False
+        self._write_started: float | None = None  # monotonic start of the write in flight
+        self.write_deadline_s = WRITE_DEADLINE_S
         self.stop = False
         self.thread: threading.Thread | None = None
         if threaded:
@@ -149,6 +151,7 @@ class WriteQueue:
         """Engine time `t` has come: True when the next batch should be handed over (the
         caller adds its seals and asks). While writes fail, the retry timer asks here."""
         mono = self._mono()
+        self._check_deadline(mono)
         if self.failing_since is not None:
             if mono >= self._next_retry:
                 self._next_retry = mono + self.retry_every
@@ -164,6 +167,23 @@ class WriteQueue:
         if not self._busy:
             self._trim()
         return False
+
+    def _check_deadline(self, mono: float) -> None:
+        """The writer's watchdog (run on the engine's thread, which never waits for the
+        database): a write still in flight after `write_deadline_s` raises the records
+        alarm now, and its stuck connection is broken so the writer can retry."""
+        started = self._write_started
+        if started is None or mono - started < self.write_deadline_s:
+            return
+        if self.failing_since is None:
+            self.failing_since = self.time.now_ts()
+            self.fail_detail = (f"the database did not answer within "
+                                f"{self.write_deadline_s:g} s")
+            self._next_retry = mono + self.retry_every
+            log.warning("records are not being saved to %s: %s", self.label,
+                        self.fail_detail)
+        if self.wengine.dialect.name == "postgresql":
+            break_stalled(self.wengine)
 
     # -- asking for writes ----------------------------------------------------------------
     def request(self, retry: bool = False) -> None:
@@ -252,6 +272,7 @@ class WriteQueue:
             rows, events = self.rows[:snap.n_rows], self.events[:snap.n_events]
             audits, alarms = self.audits[:snap.n_audits], self.alarms[:snap.n_alarms]
             self._busy = True
+            self._write_started = self._mono()
         error: BaseException | None = None
         sealed: dict[str, float] = {}
         if self.session_id is not None or rows or events or audits or alarms:
@@ -271,6 +292,7 @@ class WriteQueue:
         backlog = None
         with self.cond:
             self._busy = False
+            self._write_started = None
             if error is None:
                 self._written(snap, sealed)
             else:
