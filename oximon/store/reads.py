@@ -5,6 +5,7 @@ recorded. The `Store` facade inherits them; they need only its engine, target an
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,7 +18,7 @@ from oximon.store.event_intake import SYSTEM
 from oximon.store.location import Target
 from oximon.store.open_incidents import PRE_S
 from oximon.store.record import IncidentRecord
-from oximon.store.schema import readings
+from oximon.store.schema import access_log, readings
 from oximon.store.write_queue import WriteQueue
 
 
@@ -95,6 +96,19 @@ class StoreReads:
     def verify(self) -> tuple[int, int, list[query.Problem]]:
         with self._reading() as conn:
             return query.verify(conn)
+
+    def access_entries(self) -> list[dict[str, Any]]:
+        """The access log (reads and exports), oldest first."""
+        with self._reading() as conn:
+            return [{**r._mapping, "detail": json.loads(r.detail or "{}")}
+                    for r in conn.execute(select(access_log).order_by(access_log.c.id))]
+
+    def check_anchor(self, anchor: dict[str, Any], where: str) -> list[query.Problem]:
+        """What an anchor kept outside the database (see anchor.py) finds changed."""
+        from oximon.store import anchor as anchors
+
+        with self._reading() as conn:
+            return anchors.check(conn, anchor, where)
 
     def chain_heads(self) -> dict[str, tuple[int, str]]:
         with self._reading() as conn:

@@ -44,7 +44,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from oximon.clock import Clock
@@ -62,6 +62,7 @@ from oximon.store.purge import PurgeJob, purge_step
 from oximon.store.reading_gate import ReadingGate
 from oximon.store.reads import StoreReads
 from oximon.store.record import IncidentRecord, StoredEvent, fold
+from oximon.store.schema import access_log
 from oximon.store.site_settings import SETTINGS
 from oximon.store.timebase import Timebase
 from oximon.store.validation import jsonable, person
@@ -72,6 +73,13 @@ from oximon.types import ConditionChange, Priority, Sample, Station
 log = logging.getLogger(__name__)
 
 RECORDS_NOT_SAVED = "records_not_saved"
+READ_ACTIONS = frozenset({"viewed", "exported", "export_failed"})
+
+
+def is_read(action: str) -> bool:
+    """A reading of records (show, export, report), for the access log."""
+    return action in READ_ACTIONS or action.endswith((".viewed", ".exported",
+                                                      ".export_failed", ".printed"))
 RECORDS_MESSAGE = "Records are not being saved"
 STALE_AFTER_S = sessions.STALE_AFTER_S
 __all__ = ["AUTO", "PRE_S", "RECORDS_NOT_SAVED", "SETTINGS", "SYSTEM", "Store", "open_store"]
@@ -548,10 +556,26 @@ class Store(StoreReads):
 
     def record_audit(self, action: str, target: str | None, detail: dict[str, Any],
                      by: str = "") -> None:
-        """An audit entry for something done outside the store (an export, a report)."""
+        """An audit entry for something done outside the store (a setting, a review). A
+        read (a record shown, an export, a report) goes to the access log instead: reading
+        never moves the change chain's heads a supervisor notes."""
+        if is_read(action):
+            self.record_access(action, target, detail, by)
+            return
         with self._lock:
             self._queue.audit(action, target, detail, by)
         self._queue.write_and_wait()
+
+    def record_access(self, action: str, target: str | None, detail: dict[str, Any],
+                      by: str = "") -> None:
+        """Who read or exported what (written now, in the caller's thread; off the chain)."""
+        entry = {"ts": round(time.time(), 3), "actor": person(by), "action": action,
+                 "target": target, "detail": canonical(jsonable(detail))}
+        try:
+            with self._wengine.begin() as conn:
+                conn.execute(insert(access_log).values(entry))
+        except SQLAlchemyError as exc:
+            raise unavailable(self.target, exc) from None
 
     # -- the retention purge --------------------------------------------------------------
     def purge(self, now_ts: float | None = None) -> int:

@@ -13,6 +13,9 @@ fails.
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -157,6 +160,17 @@ def write_batch(conn: Connection, *, rows: list[Row], events: list[Pending],
         heads[CHAIN_AUDIT] = append_chain(conn, CHAIN_AUDIT, audit_log, audits, now, audit_hash)
     if alarms:
         heads[CHAIN_ALARMS] = append_chain(conn, CHAIN_ALARMS, alarm_log, alarms, now, alarm_hash)
+    if session_id is None and heads:
+        # A write outside a monitoring run (a sign-off, an amendment, a review, settings,
+        # a journal written back): anchored too, in a session row of its own that ends
+        # where it begins, so deleting it later is as visible as deleting a run's records.
+        for row in conn.execute(select(chain_head)):
+            heads.setdefault(row.id, (row.last_seq, row.last_hash))
+        conn.execute(insert(sessions).values(
+            id=secrets.token_hex(8), host=socket.gethostname()[:255], pid=os.getpid(),
+            started_ts=now, heartbeat_ts=now, heartbeat_real_ts=real_now, ended_ts=now,
+            end_reason="write",
+            anchor=json.dumps({str(k): list(v) for k, v in sorted(heads.items())})))
     if session_id is not None:
         for row in conn.execute(select(chain_head)):
             heads.setdefault(row.id, (row.last_seq, row.last_hash))
