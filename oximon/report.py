@@ -27,8 +27,8 @@ from datetime import date, datetime
 from pathlib import Path
 
 from oximon.private_files import open_private
-from oximon.safe_text import csv_cell
 from oximon.review import Incident, figures
+from oximon.safe_text import csv_cell
 
 SMALL_COUNT = 5
 SUPPRESSED = "<5"

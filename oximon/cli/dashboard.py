@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 import sys
@@ -24,8 +25,8 @@ from oximon.cli.wiring import (
     speed_arg,
 )
 from oximon.clock import ScaledClock
-from oximon.store import StoreUnavailable
 from oximon.ports import Source
+from oximon.store import StoreUnavailable
 from oximon.types import Station
 
 
@@ -98,11 +99,11 @@ def run(args: argparse.Namespace) -> int:
                            "%s", e.words)).start()
 
     # Which profile this run watches with (a supervisor's saved one, the site's, ...).
-    try:
+    # Not saved yet when the store is down: kept with the backlog (and journal) until it is
+    # back; monitoring goes on.
+    with contextlib.suppress(StoreUnavailable):
         records.record_audit("settings.profile_loaded", None,
                              {"profile": profile.name, "path": profile.source})
-    except StoreUnavailable:
-        pass  # kept with the backlog (and journal) until the store is back; monitoring goes on
     options = DashboardOptions(high_contrast=args.high_contrast, site=config.name)
     stops = StopSignals(engine.request_stop).install()  # SIGTERM/SIGINT: a clean stop
     try:

@@ -35,6 +35,7 @@ of engine events), `reading_gate` (which samples become readings), `site_setting
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import secrets
@@ -193,10 +194,9 @@ class Store(StoreReads):
             self.alarm_priority = profile["records_not_saved"]["priority"]
         except KeyError:
             self.alarm_priority = Priority.MEDIUM
-        try:  # how long after a stop the next run may carry on with an open incident
+        # How long after a stop the next run may carry on with an open incident.
+        with contextlib.suppress(KeyError, TypeError, ValueError):
             self.resume_gap_s = float(profile["incidents"]["resume_gap_s"])
-        except (KeyError, TypeError, ValueError):
-            pass
 
     def _start_session(self, session_id: str | None = None) -> None:
         """Begin this run's session; write what journals of stopped runs kept; close out
@@ -261,7 +261,7 @@ class Store(StoreReads):
         """A run that started without storage: open the database now (on the writer
         thread, before a write), start the session, claim the booths. Raises while the
         database stays unreachable."""
-        engine, checked = open_engine(self.target, create=True,
+        engine, _checked = open_engine(self.target, create=True,
                                       busy_timeout_s=self._busy_timeout_s, check_pages=False)
         old = self.engine
         self.engine, self._wengine = engine, writing(engine)

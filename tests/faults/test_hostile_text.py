@@ -15,7 +15,6 @@ from oximon.report import build_report
 from oximon.report import to_csv as report_csv
 from oximon.safe_text import csv_cell, terminal_text
 from oximon.store import IncidentError
-from oximon.store.export import to_csv
 from oximon.types import Station
 from tests.store.storerig import Rig
 from tests.test_report import at, incident
@@ -90,7 +89,7 @@ def test_entry_refuses_control_characters_in_notes_names_and_details(tmp_path):
         rig.store.close_incident(iid, 6, "responsive", by="w", note="ok\r=2+2")
     with pytest.raises(IncidentError, match="name: control characters"):
         rig.store.record_action(iid, "stimulated", 6, by="w\x1b[2J")
-    with pytest.raises(IncidentError, match="details.substance"):
+    with pytest.raises(IncidentError, match=r"details\.substance"):
         rig.store.record_details(iid, "sup", substance="fent\r=1")
     rig.store.close_incident(iid, 7, "responsive", by="w", note="two\nlines are fine")
     rig.store.add_station(Station("s3", alias="x\x1b[31m", booth="3"))

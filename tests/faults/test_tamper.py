@@ -121,7 +121,7 @@ def test_a_sign_off_after_monitoring_stopped_is_anchored(db_url, capsys):
          f"delete from audit_log where seq = {aseq}",
          f"update chain_head set last_seq = {seq - 1}, last_hash = '{prev}' where id = 1",
          f"update chain_head set last_seq = {aseq - 1}, last_hash = '{aprev}' where id = 2",
-         f"update incidents set reviewed = false, reviewed_by = null, reviewed_ts = null")
+         "update incidents set reviewed = false, reviewed_by = null, reviewed_ts = null")
     code, out = _verify(capsys, db_url)
     assert code == 1 and f"saw the chain reach #{seq}" in out, out
 

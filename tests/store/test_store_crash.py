@@ -50,7 +50,6 @@ def test_kill_9_during_an_incident(db_url, tmp_path):
         time.sleep(1.5)  # 30 virtual seconds of the open incident
         killed_after = time.monotonic() - seen_at
         os.kill(proc.pid, signal.SIGKILL)
-        killed_at = time.monotonic()
     finally:
         proc.kill()
         proc.wait(10)
