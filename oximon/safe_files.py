@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,10 @@ def read_text(path: Path, *, max_bytes: int = MAX_BYTES) -> str:
     """The file's text. FileNotFoundError passes through (callers decide whether a missing
     file is an error); everything else wrong is UnsafeFile naming the file."""
     try:
-        # O_NONBLOCK: opening a FIFO with no writer must not hang before we can look at it.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        # O_NONBLOCK: opening a FIFO with no writer must not hang before we can look at it
+        # (Windows has no FIFOs to open, nor the flag). os.open is close-on-exec already.
+        fd = os.open(path, os.O_RDONLY if sys.platform == "win32"
+                     else os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
         raise
     except OSError as exc:

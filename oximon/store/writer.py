@@ -160,6 +160,14 @@ def write_batch(conn: Connection, *, rows: list[Row], events: list[Pending],
         heads[CHAIN_AUDIT] = append_chain(conn, CHAIN_AUDIT, audit_log, audits, now, audit_hash)
     if alarms:
         heads[CHAIN_ALARMS] = append_chain(conn, CHAIN_ALARMS, alarm_log, alarms, now, alarm_hash)
+    _anchor(conn, heads, session_id, now, real_now, end_session)
+    return done
+
+
+def _anchor(conn: Connection, heads: dict[int, tuple[int, str]], session_id: str | None,
+            now: float, real_now: float, end_session: bool) -> None:
+    """F (end): the session heartbeat with a copy of the three chain heads — or, for a
+    write outside a monitoring run, an anchor row of its own."""
     if session_id is None and heads:
         # A write outside a monitoring run (a sign-off, an amendment, a review, settings,
         # a journal written back): anchored too, in a session row of its own that ends
@@ -197,7 +205,6 @@ def write_batch(conn: Connection, *, rows: list[Row], events: list[Pending],
         if end_session:
             beat.update(ended_ts=now, end_reason="stopped")
         conn.execute(update(sessions).where(sessions.c.id == session_id).values(beat))
-    return done
 
 
 def _lock_head(conn: Connection, chain: int) -> tuple[int, str]:
