@@ -101,6 +101,9 @@ class Engine:
         # Stations whose source raised (station id -> why): the CLI's exit status.
         self.failed: dict[str, str] = {}
         self._alarm_t: dict[tuple[str, str], float] = {}  # last time published per alarm
+        # Events of the wiring (restored alarms) wait for the first tick: the screen, the
+        # JSON printer and the store subscribe after the engine is built.
+        self._held: list[EngineEvent] = []
         self.booths: dict[str, BoothSettings] = {}  # per-booth limits and standby
 
     # -- wiring -------------------------------------------------------------------------
@@ -155,6 +158,9 @@ class Engine:
     def tick(self, now: float | None = None) -> None:
         """Time-driven rules: no reading, escalation, audio pause expiry."""
         now = self.clock.now() if now is None else now
+        if self._held:
+            held, self._held = self._held, []
+            self._publish(held)
         for sid, pipeline in self._pipelines.items():
             self._conditions(self._quiet(sid, pipeline.tick(now)))
         self._publish(self.alarms.tick(now))
@@ -179,8 +185,9 @@ class Engine:
 
     def restore_alarms(self, alarms: list[RestoredAlarm]) -> None:
         """Unacknowledged high alarms of an interrupted incident (read from the store at
-        start): back latched, escalated if they were."""
-        self._publish(self.alarms.restore(alarms, self.clock.now()))
+        start): back latched, escalated if they were. The alarm manager holds them at
+        once; their events are published at the first tick, when everyone listens."""
+        self._held.extend(self.alarms.restore(alarms, self.clock.now()))
 
     # -- stations added or removed while running (pairing from the dashboard) -------------
     def attach_station(self, station: Station, source: Source) -> None:

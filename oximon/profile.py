@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from oximon import profile_floors as floors
+from oximon.safe_files import UnsafeFile, load_toml
 from oximon.types import Priority
 
 DEFAULT_PROFILE_NAME = "bc-ops-default"
@@ -83,6 +84,7 @@ SCHEMA: dict[str, dict[str, Rule]] = {
     # Supervisor review (issue 8): how soon supervisor mode locks itself when idle, and
     # whether exported monthly tables hide small counts (1-4).
     "review": {"lock_after_s": Rule(float, 30.0, 3600.0), "suppress_small_counts": Rule(bool)},
+    "incidents": {"resume_gap_s": Rule(float, 0.0, 3600.0)},
 }
 
 
@@ -220,13 +222,11 @@ def load_profile(path: str | Path | None) -> Profile:
     default_raw = _default_raw()
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        raw = load_toml(p)
     except FileNotFoundError:
         raise ProfileError(f"{p}: no such profile file") from None
-    except OSError as exc:
-        raise ProfileError(f"{p}: cannot read ({exc.strerror})") from None
-    try:
-        raw = tomllib.loads(text)
+    except UnsafeFile as exc:
+        raise ProfileError(str(exc)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{p}: not valid TOML ({exc})") from None
     return _validate(raw, str(p), defaults=default_raw)

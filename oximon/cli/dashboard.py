@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
 
 from oximon.cli.errors import RuntimeFailure, UsageError
+from oximon.cli.stop_signals import StopSignals
 from oximon.cli.wiring import (
     all_simulated,
     build_engine,
     check_display,
+    close_records,
     configured_stations,
     demo_specs,
     get_config,
@@ -24,6 +27,7 @@ from oximon.cli.wiring import (
 )
 from oximon.clock import ScaledClock
 from oximon.ports import Source
+from oximon.store import StoreUnavailable
 from oximon.types import Station
 
 
@@ -81,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
     from oximon.ui.dashboard import DashboardOptions
 
     clock = ScaledClock(speed=args.speed)
-    records = open_records(args.db or config.db or None, clock, demo=all_simulated(stations))
+    records = open_records(args.db or config.db or None, clock, demo=all_simulated(stations),
+                           profile=profile)
     engine = build_engine(clock, profile, stations, records)
     report_carried_on(records, stations)
 
@@ -96,9 +101,13 @@ def run(args: argparse.Namespace) -> int:
                            "%s", e.words)).start()
 
     # Which profile this run watches with (a supervisor's saved one, the site's, ...).
-    records.record_audit("settings.profile_loaded", None,
-                         {"profile": profile.name, "path": profile.source})
+    # Not saved yet when the store is down: kept with the backlog (and journal) until it is
+    # back; monitoring goes on.
+    with contextlib.suppress(StoreUnavailable):
+        records.record_audit("settings.profile_loaded", None,
+                             {"profile": profile.name, "path": profile.source})
     options = DashboardOptions(high_contrast=args.high_contrast, site=config.name)
+    stops = StopSignals(engine.request_stop).install()  # SIGTERM/SIGINT: a clean stop
     try:
         services = build_services(engine, incident_log=records,
                                   **seams(engine, records, profile, config, demo,
@@ -109,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
                              duration=args.duration, options=options,
                              on_start=start_alarm_outputs)
     finally:
-        records.close()
+        stops.restore()
+        close_records(records, reason=stops.received or "")
 
 
 def seams(engine, records, profile, config, demo: bool, from_config: bool) -> dict:

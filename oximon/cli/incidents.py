@@ -69,6 +69,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "exit 1 naming each one that was", formatter_class=argparse.RawDescriptionHelpFormatter,
         description=VERIFY_HELP)
     _formats(verify, ("text", "json"), "text")
+    verify.add_argument("--against", type=Path, metavar="FILE", help="also check against "
+                        "an anchor file kept outside the database (see --save-anchor)")
+    verify.add_argument("--save-anchor", type=Path, metavar="FILE", help="after a clean "
+                        "check, write the chain heads to FILE: keep it on other media")
     settings = actions.add_parser(
         "settings", parents=[output, store], help="show or change the site settings kept in "
         "the store (retention, quiet close)", description="Settings every monitoring station "
@@ -106,11 +110,24 @@ What verify detects:
   - the newest records deleted with the chain head rewound, or every record deleted
     (each monitoring session keeps a copy of the chain heads).
 
+  - trace rows added to an open or interrupted incident after its last seal
+    once no running session records it;
+  - with --against FILE (an anchor made by --save-anchor and kept on other media):
+    the newest records deleted with the heads AND every session's copy pointed at
+    the last surviving hashes, or the whole database rewritten with recomputed
+    hashes, up to the records the anchor saw.
+
+Every write is anchored (each monitoring heartbeat, and each sign-off, amendment,
+review or settings change made after monitoring stopped). Reads (show, export,
+reports) go to a separate access log and never move the chain heads.
+
 What it cannot detect:
-  - someone with write access who rewrites the whole database consistently,
-    recomputing every hash, the heads and the sessions' copies. Only a chain head
-    noted outside the database catches that: verify prints the heads; note them
-    (e.g. in the supervisor's log book) and compare them next time;
+  - without --against: someone with write access who rewrites the whole database
+    consistently (records, hashes, heads and every session's copy). Only an anchor
+    kept outside the database catches that;
+  - with --against: changes to records made AFTER the anchor was saved, if they are
+    rewritten consistently (save a new anchor regularly, e.g. monthly);
+  - the access log (reads) is not chained: it can be edited without trace;
   - readings outside incidents (they are purged after the retention period and are
     not chained) and the trace of the last few seconds before a crash.
 """
@@ -202,14 +219,19 @@ def _run(store: Store, args: argparse.Namespace, form: str) -> int:
         text = fmt.to_json(records)
     else:
         text = None
-    store.record_audit("viewed" if args.action == "show" else "exported",
-                       records[0].id if args.action == "show" else None,
-                       {"format": form, "incidents": len(records),
-                        "output": str(args.output) if args.output else "stdout"})
-    if text is None:
-        _pdf(store, records, args.output, title, heading)
-        return 0
-    _emit(args, text, tty_safe=form == "text")
+    done = "viewed" if args.action == "show" else "exported"
+    access = (records[0].id if args.action == "show" else None,
+              {"format": form, "incidents": len(records),
+               "output": str(args.output) if args.output else "stdout"})
+    try:
+        if text is None:
+            _pdf(store, records, args.output, title, heading)
+        else:
+            _emit(args, text, tty_safe=form == "text")
+    except (UsageError, RuntimeFailure) as exc:  # written down as failed, never as done
+        store.record_audit("export_failed", access[0], {**access[1], "error": str(exc)})
+        raise
+    store.record_audit(done, *access)
     return 0
 
 
@@ -256,6 +278,7 @@ def _find(store: Store, text: str) -> IncidentRecord:
 def _verify(store: Store, args: argparse.Namespace, form: str) -> int:
     events, n, problems = store.verify()
     heads = store.chain_heads()
+    problems += _against_anchor(store, args)
     if form == "json":
         _emit(args, json.dumps({"ok": not problems, "records": events, "incidents": n,
                                 "problems": [p.__dict__ for p in problems],
@@ -265,12 +288,40 @@ def _verify(store: Store, args: argparse.Namespace, form: str) -> int:
     else:
         _emit(args, fmt.problems_text(events, n, problems) + fmt.heads_text(heads),
               tty_safe=True)
+    if args.save_anchor is not None and not problems:
+        _save_anchor(store, args.save_anchor, heads)
     return 1 if problems else 0
 
 
 def _setting_changes(args: argparse.Namespace) -> dict[str, float]:
     return {k: v for k, v in (("retention_days", args.retention_days),
                               ("quiet_close_min", args.quiet_close_min)) if v is not None}
+
+
+def _against_anchor(store: Store, args: argparse.Namespace) -> list:
+    """Problems an anchor file kept outside the database finds (`--against`)."""
+    if args.against is None:
+        return []
+    from oximon.store import anchor
+
+    try:
+        kept = anchor.load(args.against)
+    except anchor.AnchorError as exc:
+        raise UsageError(f"argument --against: {exc}") from None
+    return store.check_anchor(kept, str(args.against))
+
+
+def _save_anchor(store: Store, path: Path, heads: dict[str, tuple[int, str]]) -> None:
+    from oximon.store import anchor
+
+    try:
+        anchor.save(path, anchor.make(heads, store.target.label))
+    except OSError as exc:
+        raise UsageError(f"argument --save-anchor: cannot write {path} ({exc.strerror})"
+                         ) from None
+    print(f"anchor written to {path}: keep it on other media (a USB key, a printout); "
+          f"'oximon incidents verify --against {path}' checks the store against it",
+          file=sys.stderr)
 
 
 def _settings(store: Store, args: argparse.Namespace, form: str) -> int:

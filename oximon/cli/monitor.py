@@ -13,10 +13,12 @@ from pathlib import Path
 
 from oximon.alerts import WatchdogThread
 from oximon.cli.errors import RuntimeFailure, UsageError
+from oximon.cli.stop_signals import StopSignals
 from oximon.cli.wiring import (
     MAX_SPEED,
     all_simulated,
     build_engine,
+    close_records,
     get_profile,
     open_records,
     open_sources,
@@ -64,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
     stations = open_sources(args.source, waveform=False)
     clock = ScaledClock(speed=args.speed, held=True)  # no virtual time lost to set-up
-    records = open_records(args.db, clock, demo=all_simulated(stations))
+    records = open_records(args.db, clock, demo=all_simulated(stations), profile=profile)
     try:
         writers = open_recorders(args.record, [st for st, _ in stations])
     except UsageError:
@@ -95,12 +97,15 @@ def run(args: argparse.Namespace) -> int:
         # A stalled loop cannot report itself: the watchdog thread prints a status line at
         # once and hands "monitoring_stopped" to the alarms for when the loop runs again.
         watchdog = WatchdogThread(engine, asyncio.get_running_loop(), on_stall=emit).start()
+        stops.install()  # after asyncio.run's own SIGINT handler: ours stops cleanly
         try:
             await engine.run(duration=args.duration)
         finally:
             watchdog.stop()
+            stops.restore()
 
     engine.subscribe(emit)
+    stops = StopSignals(engine.request_stop)
     try:
         asyncio.run(main())
     except KeyboardInterrupt:
@@ -108,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for writer in writers:
             writer.close()
-        records.close()
+        close_records(records, reason=stops.received or "")
     if engine.failed and not closed.is_set():
         why = "; ".join(f"{sid}: {msg}" for sid, msg in engine.failed.items())
         every = len(engine.failed) == len(stations)

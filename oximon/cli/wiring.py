@@ -21,6 +21,7 @@ from oximon.engine import Engine
 from oximon.ports import Source
 from oximon.profile import Profile, ProfileError, load_profile
 from oximon.store import IncidentQuery, Store, StoreInputError, StoreUnavailable, open_store
+from oximon.store.leases import LeaseConflict
 from oximon.store.location import default_path
 from oximon.types import Priority, Station
 
@@ -147,16 +148,33 @@ def open_db(db: str | None, *, clock: Clock | None = None, writer: bool = False,
         raise RuntimeFailure(str(exc)) from None
 
 
-def open_records(db: str | None, clock: Clock, demo: bool = False) -> Store:
+def open_records(db: str | None, clock: Clock, demo: bool = False,
+                 profile: Profile | None = None) -> Store:
     """The incident store for a monitoring run (`--db`, default: SQLite in the user data
     folder; with `demo` and no `--db`, the separate demo store, said once on stderr). A
-    bad database is exit 2 and is left unchanged; an unreachable one exit 1."""
+    bad database is exit 2 and is left unchanged. An unreachable one (disk full, server
+    down) does not stop monitoring: the run starts with "Records are not being saved" up,
+    keeps records in the recovery journal and writes them when the store comes back."""
     if demo and not db:
         db = str(demo_store_path())
         print(f"oximon: simulated or replayed sources only: incidents go to the demo store "
               f"{db}, not the site's log (see them with 'oximon incidents list --demo'; "
               "give --db to choose)", file=sys.stderr)
-    return open_db(db, clock=clock, writer=True)
+    try:
+        records = open_store(db, clock=clock, writer=True, start_offline=True,
+                             resume_gap_s=resume_gap(profile))
+    except StoreInputError as exc:
+        raise UsageError(f"argument --db: {db_message(exc)}") from None
+    except StoreUnavailable as exc:
+        raise RuntimeFailure(str(exc)) from None
+    if not records.saving_ok:
+        print(f"oximon: RECORDS ARE NOT BEING SAVED: {records.failure}. Monitoring starts "
+              "anyway; records are kept in the recovery journal until the store is back.",
+              file=sys.stderr)
+    for kept in records.replayed:
+        print(f"oximon: wrote the records an earlier run could not save ({kept})",
+              file=sys.stderr)
+    return records
 
 
 def add_store_options(p: argparse.ArgumentParser) -> None:
@@ -206,15 +224,20 @@ def demo_incident_count() -> int:
 
 def report_carried_on(records: Store, stations: Sequence[tuple[Station, Source | None]]
                       ) -> None:
-    """A station whose incident an earlier run left open carries on with it (the gap is
-    recorded): say so, since no new "incident opened" line will be printed for it."""
+    """What became of the incidents an earlier run left open: carried on with (within the
+    profile's resume gap) or closed as interrupted at its stop. Said on stderr, since no
+    "incident" line is printed for either."""
+    demo = " --demo" if records.target.path == demo_store_path() else ""
     for station, _ in stations:
         iid = records.current_incident(station.id)
         if iid:
             print(f"oximon: {station.id}: carrying on with incident {iid}, left open by an "
                   f"earlier run (the gap is recorded; see 'oximon incidents show {iid}"
-                  f"{' --demo' if records.target.path == demo_store_path() else ''}')",
-                  file=sys.stderr)
+                  f"{demo}')", file=sys.stderr)
+    for iid, booth in records.interrupted_at_start().items():
+        print(f"oximon: {booth}: incident {iid}, left open when an earlier run stopped, "
+              f"was closed as interrupted; a supervisor completes and signs it off (see "
+              f"'oximon incidents show {iid}{demo}')", file=sys.stderr)
 
 
 def check_display(what: str = "the dashboard") -> None:
@@ -237,6 +260,25 @@ _WITHOUT_SCREEN = {
 }
 
 
+def resume_gap(profile: Profile | None) -> float:
+    """How long after a stop the next run may carry on with an open incident (the
+    profile's [incidents] resume_gap_s; 0, the default: an interrupted incident is closed
+    as interrupted)."""
+    return float(profile["incidents"]["resume_gap_s"]) if profile is not None else 0.0
+
+
+def close_records(records: Store, reason: str = "") -> None:
+    """End a monitoring run's store; anything it could not write is exit 1, naming where
+    the records are kept."""
+    records.close(reason=reason)
+    demo = " --demo" if records.target.path == demo_store_path() else ""
+    for iid, booth in records.closed_at_stop().items():
+        print(f"oximon: {booth}: incident {iid} was still open when monitoring stopped: "
+              f"closed as interrupted; a supervisor completes and signs it off (see "
+              f"'oximon incidents show {iid}{demo}')", file=sys.stderr)
+    if records.unsaved:
+        raise RuntimeFailure(f"records not saved: {records.unsaved}")
+
 def build_engine(clock: Clock, profile: Profile,
                  stations: Sequence[tuple[Station, Source | None]],
                  records: Store | None = None, notify: Notifier | None = None) -> Engine:
@@ -246,9 +288,38 @@ def build_engine(clock: Clock, profile: Profile,
         engine.add_station(station, source)
         if records is not None:
             records.add_station(station)
-    if records is not None:  # issue 12: an interrupted incident's high alarm comes back
-        engine.restore_alarms([
-            RestoredAlarm(a["station"], a["condition"], Priority.HIGH, a["message"],
-                          a["value"], a["worst"], a["escalated"])
-            for a in records.unacknowledged_high_alarms() if a["station"] in engine.stations])
+    if records is not None:
+        claim_booths(records, [station.id for station, _ in stations])
+    if records is not None and not all_simulated(stations):
+        # Real people only: a simulated or replayed run starts a new simulated guest.
+        restore_latched_alarms(engine, records)
     return engine
+
+
+def restore_latched_alarms(engine: Engine, records: Store) -> None:
+    """An interrupted incident's unacknowledged high alarm comes back latched (escalated
+    if it was). A store that cannot be read now (monitoring started without storage)
+    cannot say which: said on stderr, and monitoring goes on."""
+    try:
+        kept = records.unacknowledged_high_alarms()
+    except StoreUnavailable as exc:
+        print(f"oximon: cannot read the alarms an earlier run left unacknowledged ({exc}); "
+              "check the booths it was monitoring", file=sys.stderr)
+        return
+    engine.restore_alarms([
+        RestoredAlarm(a["station"], a["condition"], Priority.HIGH, a["message"], a["value"],
+                      a["worst"], a["escalated"])
+        for a in kept if a["station"] in engine.stations])
+
+
+def claim_booths(records: Store, booths: list[str]) -> None:
+    """This run's booth ids are its own on the store: another live computer or process
+    monitoring one of them is exit 2 naming the booth and the other computer."""
+    try:
+        records.claim_booths(booths)
+    except LeaseConflict as exc:
+        records.close(reason="booth_conflict")
+        raise UsageError(str(exc)) from None
+    except StoreUnavailable as exc:
+        records.close(reason="booth_claim_failed")
+        raise RuntimeFailure(str(exc)) from None
