@@ -13,8 +13,9 @@ high alarm latched all night and hide every later one). Printed per recording:
 - the same night with its pulse lowered by `--pulse-shift` bpm (a guest whose resting
   pulse sits in the 40s: the recordings here have none, the issue's quoted night had).
 
-Real recordings are read from `--real` (default: ../shared/real beside the repository's
-parent, i.e. /work/shared/real) when present and never copied. Synthetic hours come from
+Real recordings are read from `--real` (default: ../shared/real beside the checkout, or
+beside its parent for a worktree one level deeper) when present and never copied.
+Synthetic hours come from
 tests/synthetic.py (seeds 1..N).
 
 Run it on two checkouts side by side (the code under test is the one on `--code`):
@@ -34,6 +35,14 @@ from collections import Counter
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def real_dir() -> Path:
+    """../shared/real beside the checkout (or one level up, for a nested worktree)."""
+    for base in (ROOT.parent, ROOT.parents[1]):
+        if (base / "shared" / "real").is_dir():
+            return base / "shared" / "real"
+    return ROOT.parent / "shared" / "real"
 EPISODE_BELOW = 90.0
 EPISODE_MIN_S = 20.0
 GOAL_S = 25.0
@@ -202,7 +211,7 @@ def report(name: str, t: list[float], sp: list[float], pr: list[float],
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--code", default=str(ROOT), help="checkout whose oximon is run")
-    parser.add_argument("--real", default=str(ROOT.parents[1] / "shared" / "real"),
+    parser.add_argument("--real", default=str(real_dir()),
                         help="folder of real recordings (time,spo2,pr CSV)")
     parser.add_argument("--synthetic-hours", type=int, default=6)
     parser.add_argument("--pulse-shift", type=float, default=10.0)
