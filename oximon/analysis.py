@@ -101,11 +101,17 @@ def analyze(time_s: Any, spo2: Any, pr: Any, profile: Profile | None = None, *,
         raise ValueError(f"flags must have the same length as time_s ({n_all}, {fl_all.size})")
     with np.errstate(all="ignore"):
         s, note = _cadence(s, t_all) if judge_cadence else (s, None)
-        found = grid.analyze_grid(s, t_all, sp_all, pr_all, fl_all)
-        if found is None:  # not a regular time grid: the general path
-            if fl_all is None:
-                fl_all = np.zeros(n_all, dtype=np.int64)
-            found = _analyze(s, t_all, sp_all, pr_all, fl_all)
+        keep = vector.keep_rows(t_all, T_LIMIT_S)
+        if keep.all():
+            t, sp, pr, fl = t_all, sp_all, pr_all, fl_all
+        else:  # rows without a usable time, or going back: the live pipeline skips them
+            t, sp, pr = t_all[keep], sp_all[keep], pr_all[keep]
+            fl = None if fl_all is None else fl_all[keep]
+        if t.size >= 2:
+            found = grid.analyze_rows(s, t, sp, pr, fl)
+        else:  # (nothing to window)
+            found = _analyze(s, t, sp, pr, np.zeros(t.size, dtype=np.int64)
+                             if fl is None else fl)
         scratch.release_if_large()
         return _result(s, found, note)
 

@@ -28,6 +28,7 @@ class Scratch:
 
     def __init__(self) -> None:
         self._bufs: dict[str, np.ndarray] = {}
+        self._arange = np.zeros(0, dtype=np.int64)
 
     def get(self, name: str, n: int, dtype: type) -> np.ndarray:
         buf = self._bufs.get(name)
@@ -36,9 +37,15 @@ class Scratch:
             self._bufs[name] = buf
         return buf[:n]
 
+    def arange(self, n: int) -> np.ndarray:
+        """0, 1, ..., n - 1 (int64), kept between calls like the buffers: read only."""
+        if self._arange.size < n:
+            self._arange = np.arange(max(n, 1024), dtype=np.int64)
+        return self._arange[:n]
+
     @property
     def nbytes(self) -> int:
-        return sum(b.nbytes for b in self._bufs.values())
+        return sum(b.nbytes for b in self._bufs.values()) + self._arange.nbytes
 
 
 _local = _ThreadScratch()

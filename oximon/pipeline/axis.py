@@ -1,0 +1,197 @@
+"""The time axis of a record for batch analysis: row times in exact ms, and the windows
+of the streaming rules as row offsets.
+
+Why offsets: a pass over a 24 h record costs ~10 µs when it reads shifted slices of an
+array and ~130 µs when it gathers by an index array. On a regular grid every window is a
+fixed number of rows. Real recordings (a logger's receive times, oximon's own `--record`
+files) jitter by tens or hundreds of ms: then a window is *nearly* fixed, one row more
+or less. A `Window` keeps that shape: `lo[r] = r - o - d[r]` with d a 0/1 mask, computed
+with slices, and the few rows where even that is wrong (the start of the record, either
+side of a dropout) as exceptions, found by binary search. So one implementation serves
+every time axis, as fast as the grid where the axis is nearly one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from oximon.pipeline.scratch import scratch
+from oximon.pipeline.settings import MS
+from oximon.pipeline.vector import push
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+_TRUE = np.ones(1, dtype=bool)
+
+
+def union(*arrays: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of some small int arrays (cheaper than np.union1d here)."""
+    a = np.sort(np.concatenate(arrays))
+    if a.size > 1:
+        a = a[np.concatenate((_TRUE, a[1:] != a[:-1]))]
+    return a
+
+
+class Axis:
+    """Row times of a record whose times never go back: `t` (s) and `tq` (int ms, as the
+    streaming pipeline rounds them); `step` the grid step in ms if every row is exactly
+    one step after the one before, else 0; `dmax` the longest interval (ms)."""
+
+    def __init__(self, t: np.ndarray):
+        n = self.n = t.size
+        self.t = t
+        ws = scratch()
+        tqf = ws.get("f0", n, np.float64)
+        np.multiply(t, MS, out=tqf)
+        np.rint(tqf, out=tqf)
+        tq = self.tq = ws.get("tq", n, np.int64)
+        np.copyto(tq, tqf, casting="unsafe")
+        self.tq0 = int(tq[0]) if n else 0
+        self.step = 0
+        self.dmax = self.dmed = 0
+        if n < 2:
+            return
+        d = self.dt = ws.get("dt", n - 1, np.int64)
+        np.subtract(tq[1:], tq[:-1], out=d)
+        lo, hi = int(d.min()), int(d.max())
+        self.dmax = hi
+        if lo == hi and lo > 0:
+            self.step = self.dmed = lo
+        else:  # the usual interval, from a sample of them (a full median costs ~1 ms)
+            self.dmed = max(1, int(np.median(d[::max(1, d.size // 2048)])))
+
+    def weights(self, cap_ms: int) -> np.ndarray | int:
+        """Milliseconds each row stands for: the time to the next row, capped at cap_ms
+        (a gap is not observed time); the last row counts like the one before it. One
+        int on a regular grid."""
+        if self.step or self.n < 2:
+            return min(self.step, cap_ms) if self.step else 0
+        w = scratch().get("w", self.n, np.int64)
+        np.minimum(self.dt, cap_ms, out=w[:-1])
+        w[-1] = w[-2]
+        return w
+
+    def window(self, span: int, strict: bool) -> Window:
+        """For each row r, the first row whose time is >= tq[r] - span (> when strict)."""
+        return Window(self, span, strict)
+
+
+class Window:
+    """lo[r] = r - o - d[r] (d None: all 0), except at rows `odd` where it is `odd_lo`."""
+
+    def __init__(self, ax: Axis, span: int, strict: bool):
+        n, tq, step = ax.n, ax.tq, ax.step
+        self.n = n
+        self.d: np.ndarray | None = None
+        if step or n < 2:
+            s = max(step, 1)
+            o = self.o = (span - 1) // s if strict else span // s
+            self.first = min(o, n)  # rows before this: the window reaches row 0
+            self.odd = np.arange(self.first, dtype=np.int64)
+            self.odd_lo = np.zeros(self.first, dtype=np.int64)
+            if not step and n:  # one row
+                self.odd_lo = np.zeros(n, dtype=np.int64)
+                self.odd = np.arange(n, dtype=np.int64)
+            return
+        # The window is about g rows back; with jitter row r - g may or may not be in
+        # it. Take o (g - 1 or g) so that row r - o always is, r - o - 1 may be (d), and
+        # r - o - 2 never is, for as many rows as possible; the rest are exceptions.
+        g = max(0, (span - 1) // ax.dmed if strict else span // ax.dmed)
+        f = min(g + 2, n)
+        ins = [self._inside(ax, k, f, span, strict) if 0 <= k <= f else None
+               for k in range(g - 1, g + 3)]
+        best: tuple[int, int, np.ndarray] | None = None
+        for o in (g - 1, g):
+            if o < 0 or f >= n:
+                continue
+            a, c = ins[o - g + 1], ins[o - g + 3]
+            odd = ~a if a is not None else np.ones(n - f, dtype=bool)
+            if c is not None:
+                odd |= c
+            count = int(np.count_nonzero(odd))
+            if best is None or count < best[0]:
+                best = (count, o, odd)
+        self.o = best[1] if best else g
+        self.first = f
+        odd_parts = [np.arange(f, dtype=np.int64)]
+        if best is not None:
+            count, o, odd = best
+            d = ins[o - g + 2]
+            if d is not None and d.any():
+                dd = self.d = scratch().get("wd" + str(span) + str(strict), n, np.bool_)
+                dd[:f] = False
+                dd[f:] = d
+            if count:
+                odd_parts.append(np.flatnonzero(odd) + f)
+        self.odd = np.concatenate(odd_parts) if len(odd_parts) > 1 else odd_parts[0]
+        self.odd_lo = np.searchsorted(tq[:n], tq[self.odd] - span,
+                                      side="right" if strict else "left").astype(np.int64)
+
+    @staticmethod
+    def _inside(ax: Axis, k: int, f: int, span: int, strict: bool) -> np.ndarray:
+        """For rows f .. n - 1: whether row r - k is in r's window."""
+        tq, n = ax.tq, ax.n
+        diff = np.subtract(tq[f:], tq[f - k:n - k])
+        return diff < span if strict else diff <= span
+
+    def at(self, a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """out[r] = a[lo[r]] for every row (a may be longer than n: a prefix array)."""
+        n, o, f, d = self.n, self.o, self.first, self.d
+        if f < n:
+            if d is None:
+                out[f:] = a[f - o:n - o]
+            else:  # a[r - o] or, where d, a[r - o - 1]: arithmetic (no branches)
+                hi, lo, dd, dst = a[f - o:n - o], a[f - o - 1:n - o - 1], d[f:], out[f:]
+                tmp = scratch().get("at" + a.dtype.str, n - f, a.dtype)
+                if a.dtype == np.bool_:
+                    np.logical_xor(lo, hi, out=tmp)
+                    np.logical_and(tmp, dd, out=tmp)
+                    np.logical_xor(hi, tmp, out=dst)
+                else:
+                    np.subtract(lo, hi, out=tmp)
+                    np.multiply(tmp, dd, out=tmp)
+                    np.add(hi, tmp, out=dst)
+        if self.odd.size:
+            out[self.odd] = a[self.odd_lo]
+        return out
+
+    def lo(self) -> np.ndarray:
+        """The first row of every row's window."""
+        return self.at(scratch().arange(self.n + 1), np.empty(self.n, dtype=np.int64))
+
+    def lo_of(self, rows: np.ndarray) -> np.ndarray:
+        """lo at some rows (sorted): cheap for a few."""
+        lo = rows - self.o
+        if self.d is not None:
+            lo -= self.d[rows]
+        if self.odd.size:
+            j = np.minimum(np.searchsorted(self.odd, rows), self.odd.size - 1)
+            hit = self.odd[j] == rows
+            lo[hit] = self.odd_lo[j[hit]]
+        return np.maximum(lo, 0)
+
+
+class Holes:
+    """Sorted rows left out of a stream of readings, with their runs."""
+
+    def __init__(self, rows: np.ndarray, n: int):
+        self.rows = rows
+        self.n = n
+        if rows.size:
+            brk = np.flatnonzero(rows[1:] != rows[:-1] + 1)
+            self.starts = rows[np.concatenate(([0], brk + 1))]
+            self.ends = rows[push(brk, rows.size - 1)]
+        else:
+            self.starts = self.ends = _EMPTY
+
+    def before(self, r: np.ndarray) -> np.ndarray:
+        """How many holes lie before each row: row - this = its place in the stream."""
+        return np.searchsorted(self.rows, r)
+
+    def next_kept(self, r: np.ndarray) -> np.ndarray:
+        """The first row at or after each r that is not a hole (n or more: none)."""
+        r = np.asarray(r, dtype=np.int64)
+        if not self.rows.size:
+            return r
+        j = np.minimum(np.searchsorted(self.ends, r), self.ends.size - 1)
+        inside = (self.starts[j] <= r) & (r <= self.ends[j])
+        return np.where(inside, self.ends[j] + 1, r)
