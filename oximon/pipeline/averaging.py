@@ -29,7 +29,9 @@ def average(ws: Scratch, q: np.ndarray, win: Window, holes: Holes, hmask: np.nda
         if win.d is not None and o + 1 < n:  # rows whose window has one more row
             alt = ws.get("xalt", n, np.int32)
             full_windows(ws, alt, q, o + 2, median)
-            np.copyto(x[o + 1:], alt[o + 1:], where=win.d[o + 1:])
+            np.subtract(alt, x, out=alt)  # x + d * (alt - x): no branches
+            np.multiply(alt, win.d, out=alt)
+            np.add(x, alt, out=x)
     # Rows whose window is not a plain run of rows: the odd ones, and those just after
     # a hole (up to the longest window).
     extra = o + 1 + (win.d is not None)
@@ -104,6 +106,22 @@ def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool
         np.minimum(hi[:-2], hi[2:], out=tmp)
         np.add(out, tmp, out=out)
         np.right_shift(out, 1, out=out)
+    elif m == 5:
+        # med3(e, max(min(a, b), min(c, d)), min(max(a, b), max(c, d))), the pairs
+        # (r-4, r-3) and (r-2, r-1) again one pair array, shifted.
+        lo = ws.get("i2", n - 1, np.int32)
+        hi = ws.get("i3", n - 1, np.int32)
+        np.minimum(q[:-1], q[1:], out=lo)
+        np.maximum(q[:-1], q[1:], out=hi)
+        f = ws.get("i4", n - 4, np.int32)
+        g = ws.get("i5", n - 4, np.int32)
+        np.maximum(lo[:n - 4], lo[2:n - 2], out=f)
+        np.minimum(hi[:n - 4], hi[2:n - 2], out=g)
+        e = q[4:]
+        np.maximum(e, f, out=out)  # max(e, f) ...
+        np.minimum(out, g, out=out)  # ... min(max(e, f), g)
+        np.minimum(e, f, out=f)
+        np.maximum(out, f, out=out)
     elif m <= 8:  # a sorting network over shifted columns
         cols = [q[i:n - o + i] for i in range(m)]  # i = m - 1 is the current row
         for a, b in sorting_network(m):

@@ -80,7 +80,7 @@ class Window:
 
     def __init__(self, ax: Axis, span: int, strict: bool):
         n, tq, step = ax.n, ax.tq, ax.step
-        self.n = n
+        self.n, self.tq, self.span, self.strict = n, tq, span, strict
         self.d: np.ndarray | None = None
         if step or n < 2:
             s = max(step, 1)
@@ -92,46 +92,47 @@ class Window:
                 self.odd_lo = np.zeros(n, dtype=np.int64)
                 self.odd = np.arange(n, dtype=np.int64)
             return
-        # The window is about g rows back; with jitter row r - g may or may not be in
-        # it. Take o (g - 1 or g) so that row r - o always is, r - o - 1 may be (d), and
-        # r - o - 2 never is, for as many rows as possible; the rest are exceptions.
+        # The window reaches about g rows back; with jitter row r - g may or may not be
+        # in it. Take o (g, or g - 1 where r - g is often out) so that row r - o always
+        # is in it, r - o - 1 may be (d), and r - o - 2 never is; the rows where that is
+        # wrong are exceptions, found by binary search.
         g = max(0, (span - 1) // ax.dmed if strict else span // ax.dmed)
+        ws = scratch()
         f = min(g + 2, n)
-        ins = [self._inside(ax, k, f, span, strict) if 0 <= k <= f else None
-               for k in range(g - 1, g + 3)]
-        best: tuple[int, int, np.ndarray] | None = None
-        for o in (g - 1, g):
-            if o < 0 or f >= n:
-                continue
-            a, c = ins[o - g + 1], ins[o - g + 3]
-            odd = ~a if a is not None else np.ones(n - f, dtype=bool)
-            if c is not None:
-                odd |= c
-            count = int(np.count_nonzero(odd))
-            if best is None or count < best[0]:
-                best = (count, o, odd)
-        self.o = best[1] if best else g
-        self.first = f
+        at_g = self._inside(ax, g, f, span, strict, ws.get("wg", max(n - f, 0), np.bool_))
+        o = self.o = g - 1 if g and np.count_nonzero(~at_g) > at_g.size // 64 else g
+        f = self.first = min(o + 2, n)
         odd_parts = [np.arange(f, dtype=np.int64)]
-        if best is not None:
-            count, o, odd = best
-            d = ins[o - g + 2]
-            if d is not None and d.any():
-                dd = self.d = scratch().get("wd" + str(span) + str(strict), n, np.bool_)
-                dd[:f] = False
-                dd[f:] = d
-            if count:
-                odd_parts.append(np.flatnonzero(odd) + f)
+        if f < n:
+            bad = ws.get("wbad", n - f, np.bool_)
+            d = ws.get("wd" + str(span) + str(strict), n, np.bool_)
+            d[:f] = False
+            if o == g:
+                np.logical_not(at_g, out=bad)
+                self._inside(ax, o + 1, f, span, strict, d[f:])
+            else:
+                np.logical_not(self._inside(ax, o, f, span, strict, bad), out=bad)
+                d[f + 1:] = at_g  # (at_g starts one row later)
+                gap = int(tq[f] - tq[f - o - 1])
+                d[f] = gap < span if strict else gap <= span
+            far = ws.get("wfar", n - f, np.bool_)
+            np.logical_or(bad, self._inside(ax, o + 2, f, span, strict, far), out=bad)
+            if d.any():
+                self.d = d
+            if bad.any():
+                odd_parts.append(np.flatnonzero(bad) + f)
         self.odd = np.concatenate(odd_parts) if len(odd_parts) > 1 else odd_parts[0]
         self.odd_lo = np.searchsorted(tq[:n], tq[self.odd] - span,
                                       side="right" if strict else "left").astype(np.int64)
 
     @staticmethod
-    def _inside(ax: Axis, k: int, f: int, span: int, strict: bool) -> np.ndarray:
+    def _inside(ax: Axis, k: int, f: int, span: int, strict: bool,
+                out: np.ndarray) -> np.ndarray:
         """For rows f .. n - 1: whether row r - k is in r's window."""
         tq, n = ax.tq, ax.n
-        diff = np.subtract(tq[f:], tq[f - k:n - k])
-        return diff < span if strict else diff <= span
+        diff = scratch().get("wdiff", n - f, np.int64)
+        np.subtract(tq[f:], tq[f - k:n - k], out=diff)
+        return (np.less if strict else np.less_equal)(diff, span, out=out)
 
     def at(self, a: np.ndarray, out: np.ndarray) -> np.ndarray:
         """out[r] = a[lo[r]] for every row (a may be longer than n: a prefix array)."""
@@ -168,6 +169,25 @@ class Window:
             hit = self.odd[j] == rows
             lo[hit] = self.odd_lo[j[hit]]
         return np.maximum(lo, 0)
+
+
+    def rows_starting_in(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """The rows (sorted) whose window starts in one of the runs of rows starts[i] ..
+        ends[i] (sorted, disjoint): a window's start only moves forward, so these are a
+        range of rows per run, found from the times."""
+        if not starts.size:
+            return _EMPTY
+        tq, span = self.tq, self.span
+        side = "left" if self.strict else "right"
+        before = tq[np.maximum(starts - 1, 0)] + span
+        a = np.where(starts > 0, np.searchsorted(tq, before, side), 0)
+        b = np.searchsorted(tq, tq[ends] + span, side)
+        size = np.maximum(b - a, 0)
+        total = int(size.sum())
+        if not total:
+            return _EMPTY
+        first = np.cumsum(size) - size
+        return np.arange(total) + np.repeat(a - first, size)
 
 
 class Holes:

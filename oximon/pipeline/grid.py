@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from oximon.pipeline.averaging import HOLE, average
-from oximon.pipeline.axis import Axis, Holes
+from oximon.pipeline.axis import Axis, Holes, Window, union
 from oximon.pipeline.scratch import scratch
 from oximon.pipeline.screen import Screen
 from oximon.pipeline.settings import INVALID_FLAGS, MS, Q, Settings
@@ -202,17 +202,20 @@ class _Rows:
             ct = np.where(cleared < n, self.t[np.minimum(cleared, n - 1)], np.nan)
             self.spans.append((name, priority, self.t[raised], ct))
 
-    def _first_kept(self, lo: np.ndarray, t_lo: np.ndarray, lo_hole: np.ndarray,
-                    vals: list[tuple[np.ndarray, np.ndarray]]) -> None:
-        """Where a window starts in a hole, move its start to the next accepted row:
-        fix `t_lo` (the start's time) and each (array at the start, source) pair."""
-        rows = np.flatnonzero(lo_hole)
+    def _young(self, win: Window, cover: int, hole_rows: np.ndarray) -> np.ndarray:
+        """Rows whose window holds no accepted reading at least `cover` old (the first
+        accepted one in it is too recent). Only rows whose window starts oddly can be:
+        in a hole, at the start of the record, or just after an interval longer than
+        span - cover (elsewhere the start lies within that of span ago)."""
+        ax = self.ax
+        long_ = np.flatnonzero(ax.dt > win.span - cover) + 1 if not ax.step or \
+            ax.step > win.span - cover else _EMPTY
+        rows = union(win.odd, hole_rows, win.rows_starting_in(long_, long_))
         if not rows.size:
-            return
-        r0 = np.minimum(self.holes.next_kept(lo[rows]), self.n - 1)
-        t_lo[rows] = self.ax.tq[r0]
-        for out, src in vals:
-            out[rows] = src[r0]
+            return rows
+        fa = self.holes.next_kept(win.lo_of(rows))
+        young = (fa > rows) | (ax.tq[rows] - ax.tq[np.minimum(fa, self.n - 1)] < cover)
+        return rows[young]
 
     def _baseline(self) -> np.ndarray:
         """Baseline.update at every row as (total, count) (`self.total`, `self.cnt`).
@@ -237,14 +240,11 @@ class _Rows:
         total = self.total = ws.get("total" + wide.__name__, n, wide)
         np.copyto(total, tot, casting="unsafe")
         # Known once the first accepted row in the window is `cover` old.
-        t_lo = w_lo.at(ax.tq, ws.get("tlo", n, np.int64))
-        hole_lo = w_lo.at(self.hmask, ws.get("hlo", n, np.bool_))
-        if hole_lo.any():
-            self._first_kept(w_lo.lo(), t_lo, hole_lo, [])
-        np.subtract(ax.tq, t_lo, out=t_lo)
+        holes = self.holes
         unknown = ws.get("b1", n, np.bool_)
-        np.less(t_lo, s.base_lag_ms + s.base_win_ms // 2, out=unknown)
-        np.logical_or(unknown, cnt <= 0, out=unknown)
+        np.less_equal(cnt, 0, out=unknown)
+        unknown[self._young(w_lo, s.base_lag_ms + s.base_win_ms // 2,
+                            w_lo.rows_starting_in(holes.starts, holes.ends))] = True
         cnt[unknown] = 0
         total[unknown] = -1
         # Rows at least cmin below their baseline: total - x * count >= cmin * count, i.e.
@@ -269,17 +269,16 @@ class _Rows:
         s, n, ws, ax, x = self.s, self.n, self.ws, self.ax, self.x
         win = ax.window(s.fall_win_ms, False)  # window [t - span, t]
         x_lo = win.at(x, ws.get("xlo", n, np.int32))
-        t_lo = win.at(ax.tq, ws.get("tlo", n, np.int64))
-        hole_lo = win.at(self.hmask, ws.get("hlo", n, np.bool_))
-        if hole_lo.any():
-            self._first_kept(win.lo(), t_lo, hole_lo, [(x_lo, x)])
-        np.subtract(ax.tq, t_lo, out=t_lo)
+        holes = self.holes
+        in_hole = win.rows_starting_in(holes.starts, holes.ends)
+        if in_hole.size:  # the first accepted reading in the window is later
+            x_lo[in_hole] = x[np.minimum(holes.next_kept(win.lo_of(in_hole)), n - 1)]
         ok = ws.get("b0", n, np.bool_)
-        np.greater_equal(t_lo, s.fall_win_ms // 2, out=ok)  # covered
         fall = ws.get("i1", n, np.int32)
         np.subtract(x_lo, x, out=fall)
-        np.logical_and(ok, fall >= s.fall_recover_q, out=ok)
+        np.greater_equal(fall, s.fall_recover_q, out=ok)
         np.logical_and(ok, x != HOLE, out=ok)
+        ok[self._young(win, s.fall_win_ms // 2, in_hole)] = False  # not covered
         nr = np.flatnonzero(ok)
         return nr, fall[nr].astype(np.int64)
 
