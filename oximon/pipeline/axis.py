@@ -13,6 +13,8 @@ every time axis, as fast as the grid where the axis is nearly one.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 from oximon.pipeline.scratch import scratch
@@ -142,7 +144,7 @@ class Window:
                 out[f:] = a[f - o:n - o]
             else:  # a[r - o] or, where d, a[r - o - 1]: arithmetic (no branches)
                 hi, lo, dd, dst = a[f - o:n - o], a[f - o - 1:n - o - 1], d[f:], out[f:]
-                tmp = scratch().get("at" + a.dtype.str, n - f, a.dtype)
+                tmp = scratch().get("at" + a.dtype.str, n - f, a.dtype.type)
                 if a.dtype == np.bool_:
                     np.logical_xor(lo, hi, out=tmp)
                     np.logical_and(tmp, dd, out=tmp)
@@ -178,7 +180,7 @@ class Window:
         if not starts.size:
             return _EMPTY
         tq, span = self.tq, self.span
-        side = "left" if self.strict else "right"
+        side: Literal["left", "right"] = "left" if self.strict else "right"
         before = tq[np.maximum(starts - 1, 0)] + span
         a = np.where(starts > 0, np.searchsorted(tq, before, side), 0)
         b = np.searchsorted(tq, tq[ends] + span, side)
