@@ -29,9 +29,10 @@ class Cells:
         self.values, self.odd, self.starts, self.ends = values, odd, starts, ends
 
 
-def parse(body: bytes, k: int) -> Cells | None:
+def parse(body: bytes, k: int, words: int = -1) -> Cells | None:
     """The cells of `body` (lines ending in \\n, the last one may not), or None if a line
-    is empty or has other than k cells, or the body is not ASCII."""
+    is empty or has other than k cells, or the body is not ASCII. Column `words` (if any)
+    is not parsed: its values are NaN, its cells never odd."""
     if not body:
         return None
     if not body.endswith(b"\n"):
@@ -39,50 +40,61 @@ def parse(body: bytes, k: int) -> Cells | None:
     a = np.frombuffer(body, dtype=np.uint8)
     if a.max() >= 128:
         return None
-    is_sep = a == COMMA
     nl = a == NEWLINE
+    is_sep = a == COMMA
     np.logical_or(is_sep, nl, out=is_sep)
     ends = np.flatnonzero(is_sep)  # one separator after every cell
-    line_ends = np.flatnonzero(nl)
-    rows = line_ends.size
-    if ends.size != rows * k or not np.array_equal(ends[k - 1::k], line_ends):
+    rows = int(np.count_nonzero(nl))
+    if ends.size != rows * k or not bool(nl[ends[k - 1::k]].all()):
         return None  # some line has a different number of cells (or is empty)
     starts = np.empty_like(ends)
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
-    # Bytes that are neither digits nor '.', '-', nor separators: their cells are odd.
-    digit = (a >= 48) & (a <= 57)
-    plain = digit | is_sep | (a == DOT) | (a == MINUS)
-    cell_of = np.cumsum(is_sep, dtype=np.int32)  # the cell each byte belongs to
-    odd_mask = np.zeros(ends.size, dtype=bool)
-    bad = np.flatnonzero(~plain)
-    if bad.size:
-        odd_mask[cell_of[bad]] = True
-    dots = np.flatnonzero(a == DOT)
-    dot_cell = cell_of[dots]
-    if dots.size > 1:  # two dots in a cell
-        odd_mask[dot_cell[1:][dot_cell[1:] == dot_cell[:-1]]] = True
-    minus = np.flatnonzero(a == MINUS)
-    sign_cell = cell_of[minus]
-    odd_mask[sign_cell[minus != starts[sign_cell]]] = True  # a '-' not at the start
-    # Digits: each one times 10 ** (the digits after it in its cell).
-    dpos = np.flatnonzero(digit)
-    dcell = cell_of[dpos]
-    count = np.bincount(dcell, minlength=ends.size)
-    odd_mask |= count > 15
-    nonempty = starts < ends
-    odd_mask |= nonempty & (count == 0)  # "-", ".", "-."
-    last = np.cumsum(count) - 1  # index (among digits) of each cell's last digit
-    power = last[dcell] - np.arange(dpos.size)
-    np.minimum(power, 15, out=power)
-    contrib = (a[dpos] - 48) * _POW10[power]
-    mant = np.bincount(dcell, weights=contrib, minlength=ends.size)
-    # Decimals: the digits after the dot (all bytes after it in a plain cell).
-    scale = np.ones(ends.size)
-    scale[dot_cell] = _POW10[np.minimum(ends[dot_cell] - dots - 1, 15)]
-    mant /= scale
-    mant[sign_cell] *= -1.0
-    mant[~nonempty] = np.nan
-    odd = np.flatnonzero(odd_mask)
-    mant[odd] = np.nan
-    return Cells(mant.reshape(rows, k), odd, starts, ends)
+    values = np.full((rows, k), np.nan)
+    marks = (bool((a == DOT).any()), bool((a == MINUS).any()))
+    odd = [_column(a, starts[j::k], ends[j::k], values[:, j], *marks) * k + j
+           for j in range(k) if j != words]
+    return Cells(values, np.sort(np.concatenate(odd)), starts, ends)
+
+
+def _column(a: np.ndarray, starts: np.ndarray, ends: np.ndarray, out: np.ndarray,
+            dots: bool, minus: bool) -> np.ndarray:
+    """One column's cells into `out` (NaN where empty or odd); returns the odd rows.
+    Horner from each cell's last byte backwards, one pass per byte position (the dot and
+    minus checks only when the body has any)."""
+    length = ends - starts
+    most = int(length.max()) if length.size else 0
+    if most > 17:  # (15 digits, a dot and a sign at most: longer cells are odd)
+        most = 17
+    mant = np.zeros(ends.size)
+    power = np.zeros(ends.size, dtype=np.intp)  # digits seen so far (from the end)
+    frac = np.full(ends.size, -1, dtype=np.intp)  # digits after the dot (-1: no dot)
+    bad = length > 17
+    sign = np.zeros(ends.size, dtype=bool)
+    for j in range(1, most + 1):
+        here = length >= j
+        b = a[np.maximum(ends - j, 0)]
+        digit = b - np.uint8(48)  # (wraps for the other bytes: >= 10)
+        is_digit = (digit < 10) & here
+        mant += np.where(is_digit, digit * _POW10[np.minimum(power, 15)], 0.0)
+        power += is_digit
+        ok = is_digit
+        if dots:
+            is_dot = (b == DOT) & here
+            bad |= is_dot & (frac >= 0)  # a second dot
+            frac = np.where(is_dot, power, frac)
+            ok = ok | is_dot
+        if minus:
+            is_minus = (b == MINUS) & here
+            bad |= is_minus & (length != j)  # a '-' not at the start
+            sign |= is_minus
+            ok = ok | is_minus
+        bad |= here & ~ok
+    bad |= power > 15
+    bad |= (length > 0) & (power == 0)  # "-", ".", "-."
+    np.divide(mant, _POW10[np.clip(frac, 0, 15)], out=out)
+    out[sign] *= -1.0
+    out[length == 0] = np.nan
+    odd = np.flatnonzero(bad)
+    out[odd] = np.nan
+    return odd

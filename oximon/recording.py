@@ -177,11 +177,11 @@ def _parse_numbers(p: Path, text: str, names: list[str]) -> Recording | None:
         body = body.replace("\r\n", "\n")
     raw = body.rstrip("\n").encode("utf-8")
     k = len(names)
-    cells = numeric_csv.parse(raw, k)
+    fj = names.index("flags") if "flags" in names else -1
+    cells = numeric_csv.parse(raw, k, fj)
     if cells is None:
         return None
-    fj = names.index("flags") if "flags" in names else -1
-    if cells.odd.size and bool((cells.odd % k != fj).any()):
+    if cells.odd.size:
         return None  # a cell that is not a plain number: the next reader looks
     v = cells.values
     col = {name: v[:, j] for j, name in enumerate(names)}
