@@ -37,7 +37,9 @@ def parse(body: bytes, k: int, words: int = -1) -> Cells | None:
         return None
     if not body.endswith(b"\n"):
         body += b"\n"
-    a = np.frombuffer(body, dtype=np.uint8)
+    # (padding: a cell's first 17 bytes can be read without a bounds check)
+    padded = np.frombuffer(body + b"\n" * 17, dtype=np.uint8)
+    a = padded[:len(body)]
     if a.max() >= 128:
         return None
     nl = a == NEWLINE
@@ -52,7 +54,7 @@ def parse(body: bytes, k: int, words: int = -1) -> Cells | None:
     starts[1:] = ends[:-1] + 1
     values = np.full((rows, k), np.nan)
     marks = (bool((a == DOT).any()), bool((a == MINUS).any()))
-    odd = [_column(a, starts[j::k], ends[j::k], values[:, j], *marks) * k + j
+    odd = [_column(padded, starts[j::k], ends[j::k], values[:, j], *marks) * k + j
            for j in range(k) if j != words]
     return Cells(values, np.sort(np.concatenate(odd)), starts, ends)
 
@@ -60,40 +62,42 @@ def parse(body: bytes, k: int, words: int = -1) -> Cells | None:
 def _column(a: np.ndarray, starts: np.ndarray, ends: np.ndarray, out: np.ndarray,
             dots: bool, minus: bool) -> np.ndarray:
     """One column's cells into `out` (NaN where empty or odd); returns the odd rows.
-    Horner from each cell's last byte backwards, one pass per byte position (the dot and
-    minus checks only when the body has any)."""
+    Horner from each cell's first byte on, one pass per byte position, in exact int64
+    (the dot and minus checks only when the body has any)."""
     length = ends - starts
-    most = int(length.max()) if length.size else 0
-    if most > 17:  # (15 digits, a dot and a sign at most: longer cells are odd)
-        most = 17
-    mant = np.zeros(ends.size)
-    power = np.zeros(ends.size, dtype=np.intp)  # digits seen so far (from the end)
-    frac = np.full(ends.size, -1, dtype=np.intp)  # digits after the dot (-1: no dot)
+    most = min(int(length.max()) if length.size else 0, 17)  # longer cells are odd
+    mant = np.zeros(ends.size, dtype=np.int64)
+    digits = np.zeros(ends.size, dtype=np.int64)
+    dot_at = np.full(ends.size, -1, dtype=np.int64)  # digits before the dot (-1: none)
     bad = length > 17
-    sign = np.zeros(ends.size, dtype=bool)
-    for j in range(1, most + 1):
-        here = length >= j
-        b = a[np.maximum(ends - j, 0)]
-        digit = b - np.uint8(48)  # (wraps for the other bytes: >= 10)
-        is_digit = (digit < 10) & here
-        mant += np.where(is_digit, digit * _POW10[np.minimum(power, 15)], 0.0)
-        power += is_digit
+    sign: np.ndarray | None = None
+    for j in range(most):
+        here = length > j
+        digit = a[starts + j] - np.uint8(48)  # (wraps for the other bytes: >= 10)
+        is_digit = digit < 10
+        is_digit &= here
+        np.multiply(mant, 10, out=mant, where=is_digit)
+        np.add(mant, digit, out=mant, where=is_digit)
+        digits += is_digit
         ok = is_digit
         if dots:
-            is_dot = (b == DOT) & here
-            bad |= is_dot & (frac >= 0)  # a second dot
-            frac = np.where(is_dot, power, frac)
+            is_dot = (digit == np.uint8(DOT - 48 + 256)) & here
+            bad |= is_dot & (dot_at >= 0)  # a second dot
+            np.copyto(dot_at, digits, where=is_dot)
             ok = ok | is_dot
-        if minus:
-            is_minus = (b == MINUS) & here
-            bad |= is_minus & (length != j)  # a '-' not at the start
-            sign |= is_minus
+        if minus and j == 0:
+            is_minus = (digit == np.uint8(MINUS - 48 + 256)) & here
+            sign = is_minus
             ok = ok | is_minus
         bad |= here & ~ok
-    bad |= power > 15
-    bad |= (length > 0) & (power == 0)  # "-", ".", "-."
-    np.divide(mant, _POW10[np.clip(frac, 0, 15)], out=out)
-    out[sign] *= -1.0
+    bad |= digits > 15
+    bad |= (length > 0) & (digits == 0)  # "-", ".", "-."
+    np.copyto(out, mant, casting="unsafe")  # exact: below 2 ** 53
+    if dots:
+        frac = np.where(dot_at >= 0, digits - dot_at, 0)
+        out /= _POW10[np.minimum(frac, 15)]
+    if sign is not None:
+        out[sign] *= -1.0
     out[length == 0] = np.nan
     odd = np.flatnonzero(bad)
     out[odd] = np.nan
