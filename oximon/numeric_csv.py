@@ -21,42 +21,52 @@ COMMA, NEWLINE, DOT, MINUS = 44, 10, 46, 45
 
 
 class Cells:
-    """A body of `rows` lines of `k` cells: their values (`values`, rows x k, NaN where a
-    cell is empty), and the cells that are not plain numbers (`odd`, flat indices)."""
+    """A body of `rows` lines of `k` cells: each column's values (`columns[j]`, NaN where a
+    cell is empty), the cells that are not plain numbers (`odd`, flat indices row * k +
+    column), and where each cell's bytes lie (`starts`, `ends`, flat)."""
 
-    def __init__(self, values: np.ndarray, odd: np.ndarray, starts: np.ndarray,
+    def __init__(self, columns: np.ndarray, odd: np.ndarray, starts: np.ndarray,
                  ends: np.ndarray):
-        self.values, self.odd, self.starts, self.ends = values, odd, starts, ends
+        self.columns, self.odd, self.starts, self.ends = columns, odd, starts, ends
+
+    @property
+    def values(self) -> np.ndarray:
+        """rows x k."""
+        return self.columns.T
 
 
-def parse(body: bytes, k: int, words: int = -1) -> Cells | None:
-    """The cells of `body` (lines ending in \\n, the last one may not), or None if a line
-    is empty or has other than k cells, or the body is not ASCII. Column `words` (if any)
-    is not parsed: its values are NaN, its cells never odd."""
-    if not body:
+def parse(data: bytes, k: int, words: int = -1, offset: int = 0) -> Cells | None:
+    """The cells of `data[offset:]` (lines ending in \\n, the last one may not; trailing
+    empty lines ignored), or None if a line is empty or has other than k cells, or the
+    body is not ASCII. Column `words` (if any) is not parsed: its values are NaN, its
+    cells never odd. Reads `data` in place (no copy of the body)."""
+    end = len(data)
+    while end > offset and data[end - 1] == NEWLINE:
+        end -= 1
+    if end <= offset:
         return None
-    if not body.endswith(b"\n"):
-        body += b"\n"
-    # (padding: a cell's first 17 bytes can be read without a bounds check)
-    padded = np.frombuffer(body + b"\n" * 17, dtype=np.uint8)
-    a = padded[:len(body)]
+    a = np.frombuffer(data, dtype=np.uint8, count=end - offset, offset=offset)
     if a.max() >= 128:
         return None
     nl = a == NEWLINE
     is_sep = a == COMMA
     np.logical_or(is_sep, nl, out=is_sep)
-    ends = np.flatnonzero(is_sep)  # one separator after every cell
-    rows = int(np.count_nonzero(nl))
-    if ends.size != rows * k or not bool(nl[ends[k - 1::k]].all()):
+    ends = np.append(np.flatnonzero(is_sep), a.size)  # a separator after every cell
+    rows = int(np.count_nonzero(nl)) + 1
+    if ends.size != rows * k or not bool(nl[ends[k - 1:-1:k]].all()):
         return None  # some line has a different number of cells (or is empty)
     starts = np.empty_like(ends)
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
-    values = np.full((rows, k), np.nan)
+    columns = np.full((k, rows), np.nan)
     marks = (bool((a == DOT).any()), bool((a == MINUS).any()))
-    odd = [_column(padded, starts[j::k], ends[j::k], values[:, j], *marks) * k + j
+    odd = [_column(a, starts[j::k], ends[j::k], columns[j], *marks) * k + j
            for j in range(k) if j != words]
-    return Cells(values, np.sort(np.concatenate(odd)), starts, ends)
+    return Cells(columns, np.sort(np.concatenate(odd)) if odd else _none(), starts, ends)
+
+
+def _none() -> np.ndarray:
+    return np.zeros(0, dtype=np.int64)
 
 
 def _column(a: np.ndarray, starts: np.ndarray, ends: np.ndarray, out: np.ndarray,
@@ -73,7 +83,8 @@ def _column(a: np.ndarray, starts: np.ndarray, ends: np.ndarray, out: np.ndarray
     sign: np.ndarray | None = None
     for j in range(most):
         here = length > j
-        digit = a[starts + j] - np.uint8(48)  # (wraps for the other bytes: >= 10)
+        digit = a.take(starts + j, mode="clip")  # (past the end: masked by `here`)
+        digit -= np.uint8(48)  # (wraps for the other bytes: >= 10)
         is_digit = digit < 10
         is_digit &= here
         np.multiply(mant, 10, out=mant, where=is_digit)

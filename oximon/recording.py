@@ -161,7 +161,8 @@ def _in_range(v: np.ndarray, low: float, high: float, marker: float | None) -> n
 
 def _header(text: str) -> list[str] | None:
     """The column names, if the header is one the fast readers take as it is."""
-    first = text.split("\n", 1)[0].rstrip("\r")
+    cut = text.find("\n")
+    first = (text if cut < 0 else text[:cut]).rstrip("\r")
     names = [h.strip().lower() for h in first.lstrip("\ufeff").split(",")]
     if sorted(names) != sorted(set(names)) or not set(REQUIRED) <= set(names) \
             or not set(names) <= set(COLUMNS) or '"' in text:
@@ -172,27 +173,25 @@ def _header(text: str) -> list[str] | None:
 def _parse_numbers(p: Path, text: str, names: list[str]) -> Recording | None:
     """The fastest reader: every cell a plain number, empty, or (the flags column) words,
     parsed over the bytes (`oximon.numeric_csv`); None for anything else."""
-    body = text.split("\n", 1)[1] if "\n" in text else ""
-    if "\r" in body:
-        body = body.replace("\r\n", "\n")
-    raw = body.rstrip("\n").encode("utf-8")
+    raw = text.encode("utf-8")
+    if b"\r" in raw:
+        raw = raw.replace(b"\r\n", b"\n")
+    cut = raw.find(b"\n")
+    if cut < 0:
+        return None
     k = len(names)
     fj = names.index("flags") if "flags" in names else -1
-    cells = numeric_csv.parse(raw, k, fj)
-    if cells is None:
-        return None
-    if cells.odd.size:
+    cells = numeric_csv.parse(raw, k, fj, cut + 1)
+    if cells is None or cells.odd.size:
         return None  # a cell that is not a plain number: the next reader looks
-    v = cells.values
-    col = {name: v[:, j] for j, name in enumerate(names)}
-    n = v.shape[0]
-    t = np.ascontiguousarray(col["time"])
+    col = {name: cells.columns[j] for j, name in enumerate(names)}
+    n = cells.columns.shape[1]
+    t = col["time"]
     if not bool(np.isfinite(t).all()) or bool((t[1:] < t[:-1]).any()):
         return None
-    spo2 = _in_range(np.ascontiguousarray(col["spo2"]), 0.0, 100.0, 127.0)
-    pr = _in_range(np.ascontiguousarray(col["pr"]), 0.0, 400.0, 255.0)
-    pi = _in_range(np.ascontiguousarray(col["pi"]), 0.0, 100.0, None) if "pi" in col \
-        else np.full(n, np.nan)
+    spo2 = _in_range(col["spo2"], 0.0, 100.0, 127.0)
+    pr = _in_range(col["pr"], 0.0, 400.0, 255.0)
+    pi = _in_range(col["pi"], 0.0, 100.0, None) if "pi" in col else np.full(n, np.nan)
     if spo2 is None or pr is None or pi is None:
         return None
     flags = [Flags.NONE] * n
@@ -201,7 +200,7 @@ def _parse_numbers(p: Path, text: str, names: list[str]) -> Recording | None:
         at = np.flatnonzero(cells.starts[fj::k] < cells.ends[fj::k])  # rows with words
         if at.size:
             a, b = cells.starts[fj::k][at].tolist(), cells.ends[fj::k][at].tolist()
-            words = [raw[i:j].decode() for i, j in zip(a, b, strict=True)]
+            words = [raw[cut + 1 + i:cut + 1 + j].decode() for i, j in zip(a, b, strict=True)]
             try:
                 parsed = {w: Flags.parse(w) for w in set(words)}
             except ValueError:
