@@ -17,15 +17,10 @@ from oximon.profile import load_profile
 from oximon.types import Flags
 from tests.streamref import batch_alarms, stream_alarms
 from tests.synthetic import generate
+from tests.test_pipeline_equivalence import _small
 
 _values = st.one_of(st.just(float("nan")), st.integers(60, 100).map(float),
                     st.sampled_from([0.0, 100.0, 85.0, 89.999, 90.0]))
-_small = load_profile(None).with_overrides({
-    "averaging.window_s": 2.0, "spo2_low.delay_s": 2.0, "spo2_severe.delay_s": 1.0,
-    "spo2_drop.baseline_window_s": 10.0, "spo2_drop.baseline_lag_s": 2.0,
-    "spo2_drop.delay_s": 1.0, "no_reading.delay_s": 3.0, "stale_data.delay_s": 2.0,
-    "validity.max_gap_s": 3.0, "artifact.hold_s": 2.0, "pr_low.delay_s": 1.0,
-    "pr_high.delay_s": 1.0, "spo2_falling.window_s": 3.0})
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -97,10 +97,7 @@ def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool
     elif m == 4:
         # Middle two of a, b, c, d: max(min(a, b), min(c, d)) and min(max(a, b),
         # max(c, d)); the pairs (r-3, r-2) and (r-1, r) are one pair array, shifted.
-        lo = ws.get("i2", n - 1, np.int32)
-        hi = ws.get("i3", n - 1, np.int32)
-        np.minimum(q[:-1], q[1:], out=lo)
-        np.maximum(q[:-1], q[1:], out=hi)
+        lo, hi = _pairs(ws, q)
         tmp = ws.get("i4", n - 3, np.int32)
         np.maximum(lo[:-2], lo[2:], out=out)
         np.minimum(hi[:-2], hi[2:], out=tmp)
@@ -109,10 +106,7 @@ def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool
     elif m == 5:
         # med3(e, max(min(a, b), min(c, d)), min(max(a, b), max(c, d))), the pairs
         # (r-4, r-3) and (r-2, r-1) again one pair array, shifted.
-        lo = ws.get("i2", n - 1, np.int32)
-        hi = ws.get("i3", n - 1, np.int32)
-        np.minimum(q[:-1], q[1:], out=lo)
-        np.maximum(q[:-1], q[1:], out=hi)
+        lo, hi = _pairs(ws, q)
         f = ws.get("i4", n - 4, np.int32)
         g = ws.get("i5", n - 4, np.int32)
         np.maximum(lo[:n - 4], lo[2:n - 2], out=f)
@@ -134,3 +128,13 @@ def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool
         for a in range(0, n - o, rows):
             srt = np.sort(win[a:a + rows], axis=1)
             out[a:a + rows] = (srt[:, (m - 1) // 2] + srt[:, m // 2]) >> 1
+
+
+def _pairs(ws: Scratch, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """min and max of every pair of neighbouring readings (r - 1, r)."""
+    n = q.size
+    lo = ws.get("i2", n - 1, np.int32)
+    hi = ws.get("i3", n - 1, np.int32)
+    np.minimum(q[:-1], q[1:], out=lo)
+    np.maximum(q[:-1], q[1:], out=hi)
+    return lo, hi
