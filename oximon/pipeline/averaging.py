@@ -43,6 +43,7 @@ def average(ws: Scratch, q: np.ndarray, win: Window, holes: Holes, hmask: np.nda
         short = short[~hmask[short]]
     if short.size:
         x[short] = _short_windows(q, short, win.lo_of(short), hmask, median)
+    x[holes.rows] = HOLE
     return x
 
 

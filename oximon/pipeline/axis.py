@@ -48,6 +48,12 @@ class Axis:
         tq = self.tq = ws.get("tq", n, np.int64)
         np.copyto(tq, tqf, casting="unsafe")
         self.tq0 = int(tq[0]) if n else 0
+        # Times from the first row in int32 where they fit (under 24 days): the window
+        # passes read half the bytes.
+        self.rel = tq
+        if n and int(tq[-1]) - self.tq0 < 2**31 - 2**24:
+            self.rel = ws.get("rel", n, np.int32)
+            np.subtract(tq, self.tq0, out=self.rel, casting="unsafe")
         self.step = 0
         self.dmax = self.dmed = 0
         if n < 2:
@@ -131,8 +137,8 @@ class Window:
     def _inside(ax: Axis, k: int, f: int, span: int, strict: bool,
                 out: np.ndarray) -> np.ndarray:
         """For rows f .. n - 1: whether row r - k is in r's window."""
-        tq, n = ax.tq, ax.n
-        diff = scratch().get("wdiff", n - f, np.int64)
+        tq, n = ax.rel, ax.n
+        diff = scratch().get("wdiff" + tq.dtype.str, n - f, tq.dtype.type)
         np.subtract(tq[f:], tq[f - k:n - k], out=diff)
         return (np.less if strict else np.less_equal)(diff, span, out=out)
 

@@ -65,7 +65,6 @@ class _Rows:
         self.q, self.holes, self.hmask, self.hb = sc.q, sc.holes, sc.hmask, sc.hb
         x = self.x = average(self.ws, sc.q, self.ax.window(s.avg_ms, True), sc.holes,
                              sc.hmask, s.avg_median)
-        self._prefix()
         # -- SpO2 threshold rules: only rows below the recovery level can do anything ----
         mask = self.ws.get("b0", n, np.bool_)
         low, severe = s.spo2_low, s.spo2_severe
@@ -101,14 +100,17 @@ class _Rows:
         self._metrics(f, w)
         return f
 
-    def _prefix(self) -> None:
-        """Prefix sums of the averaged readings (holes count 0) for the baseline."""
+    def _prefix(self, wide: type) -> np.ndarray:
+        """Prefix sums of the averaged readings (holes count 0) for the baseline. In int32
+        when every window's sum fits: the prefix sums then wrap around, but differences
+        of them are still exact (two's complement), and passes read half the bytes."""
         x, rows = self.x, self.holes.rows
         x[rows] = 0
-        c = self.csum = self.ws.get("csum", self.n + 1, np.int64)
+        c = self.ws.get("csum" + wide.__name__, self.n + 1, wide)
         c[0] = 0
-        np.cumsum(x, dtype=np.int64, out=c[1:])
+        np.cumsum(x, dtype=wide, out=c[1:])
         x[rows] = HOLE
+        return c
 
     def _metrics(self, f: Findings, w: np.ndarray | int) -> None:
         """Duration, valid time, mean, CT90/CT85 and nadir of the accepted readings (the
@@ -234,11 +236,9 @@ class _Rows:
         cnt = self.cnt = w_hi.at(kb, ws.get("cnt", n, np.int32))
         np.subtract(cnt, w_lo.at(kb, ws.get("ib", n, np.int32)), out=cnt)
         # Sums: C[hi] - C[lo] (exact: the difference fits).
-        c = self.csum
-        tot = w_hi.at(c, ws.get("la", n, np.int64))
-        np.subtract(tot, w_lo.at(c, ws.get("lb", n, np.int64)), out=tot)
-        total = self.total = ws.get("total" + wide.__name__, n, wide)
-        np.copyto(total, tot, casting="unsafe")
+        c = self._prefix(wide)
+        total = self.total = w_hi.at(c, ws.get("total" + wide.__name__, n, wide))
+        np.subtract(total, w_lo.at(c, ws.get("lb" + wide.__name__, n, wide)), out=total)
         # Known once the first accepted row in the window is `cover` old.
         holes = self.holes
         unknown = ws.get("b1", n, np.bool_)
