@@ -65,8 +65,12 @@ class Screen:
         if ax.step:
             np.greater(d, int(self._bound(ax.step)) // MS, out=jump)  # |dq| * MS > bound
         else:
-            bound = self.ws.get("bound", n - 1, np.int64)
-            np.minimum(ax.dt, DT_CAP_MS, out=bound)
+            # Past `cap` ms the bound exceeds any jump (100 % in milli-percent x MS), so the
+            # interval is capped there and the bound fits int32.
+            rate = max(self.s.art_rate_q, 1)
+            cap = min(-(-((100 * Q - min(self.s.art_step_q, 0)) * MS) // rate), DT_CAP_MS)
+            bound = self.ws.get("bound", n - 1, np.int32 if rate * cap < 2**30 else np.int64)
+            np.minimum(ax.dt, cap, out=bound, casting="unsafe")
             np.multiply(bound, self.s.art_rate_q, out=bound)
             np.add(bound, self.s.art_step_q * MS, out=bound)
             np.floor_divide(bound, MS, out=bound)
