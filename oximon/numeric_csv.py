@@ -45,9 +45,9 @@ def parse(data: bytes, k: int, words: int = -1, offset: int = 0) -> Cells | None
         end -= 1
     if end <= offset:
         return None
-    a = np.frombuffer(data, dtype=np.uint8, count=end - offset, offset=offset)
-    if a.max() >= 128:
+    if not data.isascii():
         return None
+    a = np.frombuffer(data, dtype=np.uint8, count=end - offset, offset=offset)
     nl = a == NEWLINE
     is_sep = a == COMMA
     np.logical_or(is_sep, nl, out=is_sep)
@@ -59,7 +59,7 @@ def parse(data: bytes, k: int, words: int = -1, offset: int = 0) -> Cells | None
     starts[0] = 0
     starts[1:] = ends[:-1] + 1
     columns = np.full((k, rows), np.nan)
-    marks = (bool((a == DOT).any()), bool((a == MINUS).any()))
+    marks = (data.find(b".", offset, end) >= 0, data.find(b"-", offset, end) >= 0)
     odd = [_column(a, starts[j::k], ends[j::k], columns[j], *marks) * k + j
            for j in range(k) if j != words]
     return Cells(columns, np.sort(np.concatenate(odd)) if odd else _none(), starts, ends)
@@ -72,13 +72,15 @@ def _none() -> np.ndarray:
 def _column(a: np.ndarray, starts: np.ndarray, ends: np.ndarray, out: np.ndarray,
             dots: bool, minus: bool) -> np.ndarray:
     """One column's cells into `out` (NaN where empty or odd); returns the odd rows.
-    Horner from each cell's first byte on, one pass per byte position, in exact int64
+    Horner from each cell's first byte on, one pass per byte position, in exact integers
     (the dot and minus checks only when the body has any)."""
-    length = ends - starts
+    length = (ends - starts).astype(np.int32)
+    starts = starts.astype(np.int32 if a.size < 2**31 - 32 else np.int64)
     most = min(int(length.max()) if length.size else 0, 17)  # longer cells are odd
-    mant = np.zeros(ends.size, dtype=np.int64)
-    digits = np.zeros(ends.size, dtype=np.int64)
-    dot_at = np.full(ends.size, -1, dtype=np.int64)  # digits before the dot (-1: none)
+    # (int32 while a cell cannot hold 10 digits: half the bytes per pass)
+    mant = np.zeros(ends.size, dtype=np.int32 if most <= 9 else np.int64)
+    digits = np.zeros(ends.size, dtype=np.int32)
+    dot_at = np.full(ends.size, -1, dtype=np.int32)  # digits before the dot (-1: none)
     bad = length > 17
     sign: np.ndarray | None = None
     for j in range(most):
