@@ -101,8 +101,8 @@ def analyze(time_s: Any, spo2: Any, pr: Any, profile: Profile | None = None, *,
         raise ValueError(f"flags must have the same length as time_s ({n_all}, {fl_all.size})")
     with np.errstate(all="ignore"):
         s, note = _cadence(s, t_all) if judge_cadence else (s, None)
-        keep = vector.keep_rows(t_all, T_LIMIT_S)
-        if keep.all():
+        keep = None if grid.in_order(t_all) else vector.keep_rows(t_all, T_LIMIT_S)
+        if keep is None or keep.all():
             t, sp, pr, fl = t_all, sp_all, pr_all, fl_all
         else:  # rows without a usable time, or going back: the live pipeline skips them
             t, sp, pr = t_all[keep], sp_all[keep], pr_all[keep]

@@ -48,14 +48,8 @@ class Axis:
         tq = self.tq = ws.get("tq", n, np.int64)
         np.copyto(tq, tqf, casting="unsafe")
         self.tq0 = int(tq[0]) if n else 0
-        # Times from the first row in int32 where they fit (under 24 days): the window
-        # passes read half the bytes.
+        self.step = self.dmax = self.dmed = 0
         self.rel = tq
-        if n and int(tq[-1]) - self.tq0 < 2**31 - 2**24:
-            self.rel = ws.get("rel", n, np.int32)
-            np.subtract(tq, self.tq0, out=self.rel, casting="unsafe")
-        self.step = 0
-        self.dmax = self.dmed = 0
         if n < 2:
             return
         d = self.dt = ws.get("dt", n - 1, np.int64)
@@ -64,8 +58,14 @@ class Axis:
         self.dmax = hi
         if lo == hi and lo > 0:
             self.step = self.dmed = lo
-        else:  # the usual interval, from a sample of them (a full median costs ~1 ms)
-            self.dmed = max(1, int(np.median(d[::max(1, d.size // 2048)])))
+            return  # (windows on a grid are offsets: no times needed)
+        # The usual interval, from a sample of them (a full median costs ~1 ms).
+        self.dmed = max(1, int(np.median(d[::max(1, d.size // 2048)])))
+        # Times from the first row in int32 where they fit (under 24 days): the window
+        # passes read half the bytes.
+        if int(tq[-1]) - self.tq0 < 2**31 - 2**24:
+            self.rel = ws.get("rel", n, np.int32)
+            np.subtract(tq, self.tq0, out=self.rel, casting="unsafe")
 
     def weights(self, cap_ms: int) -> np.ndarray | int:
         """Milliseconds each row stands for: the time to the next row, capped at cap_ms

@@ -19,7 +19,7 @@ from oximon.pipeline.averaging import HOLE, average
 from oximon.pipeline.axis import Axis, Holes, Window, union
 from oximon.pipeline.scratch import scratch
 from oximon.pipeline.screen import Screen
-from oximon.pipeline.settings import INVALID_FLAGS, MS, Q, Settings
+from oximon.pipeline.settings import INVALID_FLAGS, MS, T_LIMIT_S, Q, Settings
 from oximon.pipeline.vector import (
     CT_LIMITS,
     Findings,
@@ -33,6 +33,16 @@ from oximon.pipeline.vector import spans as vspans
 from oximon.types import Flags, Priority
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def in_order(t: np.ndarray) -> bool:
+    """Whether every time is usable and none goes back (then `vector.keep_rows` keeps
+    every row): NaN and inf fail the comparisons, and in order the extremes are the ends."""
+    if t.size < 2:
+        return False
+    with np.errstate(invalid="ignore"):
+        return bool(abs(t[0]) <= T_LIMIT_S and abs(t[-1]) <= T_LIMIT_S
+                    and (t[1:] >= t[:-1]).all())
 
 
 def analyze_rows(s: Settings, t: np.ndarray, sp: np.ndarray, pr: np.ndarray,
@@ -168,8 +178,11 @@ class _Rows:
         boundary[first] = True
         real |= boundary[brk]
         tr = tq[rows] - tq[0]
-        # A gap longer than max_gap between two readings of a run restarts the delay.
-        gaps = np.flatnonzero(tr[1:] - tr[:-1] > self.s.gap_ms) + 1
+        # A gap longer than max_gap between two readings of a run restarts the delay
+        # (where a new run starts anyway, it need not be said again).
+        long_ = tr[1:] - tr[:-1] > self.s.gap_ms
+        long_[brk[real] - 1] = False
+        gaps = np.flatnonzero(long_) + 1
         off = int(tq[-1] - tq[0]) + max(r[4] for r in rules) + self.s.gap_ms + 1
         tr += which * off
         delays = np.repeat([r[4] for r in rules], sizes)
@@ -241,12 +254,9 @@ class _Rows:
         np.subtract(total, w_lo.at(c, ws.get("lb" + wide.__name__, n, wide)), out=total)
         # Known once the first accepted row in the window is `cover` old.
         holes = self.holes
-        unknown = ws.get("b1", n, np.bool_)
-        np.less_equal(cnt, 0, out=unknown)
-        unknown[self._young(w_lo, s.base_lag_ms + s.base_win_ms // 2,
-                            w_lo.rows_starting_in(holes.starts, holes.ends))] = True
-        cnt[unknown] = 0
-        total[unknown] = -1
+        young = self._young(w_lo, s.base_lag_ms + s.base_win_ms // 2,
+                            w_lo.rows_starting_in(holes.starts, holes.ends))
+        cnt[young] = 0  # (count 0: unknown, wherever it is looked up)
         # Rows at least cmin below their baseline: total - x * count >= cmin * count, i.e.
         # total >= (x + cmin) * count. (Holes may overflow in int32: they are dropped.)
         y = ws.get("y" + wide.__name__, n, wide)
@@ -259,9 +269,9 @@ class _Rows:
 
     def _deficit(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(total - x * count, count) at some rows: count times how far below its
-        baseline mean each reading is (total -1, count 0 where the baseline is unknown)."""
+        baseline mean each reading is (-1 and count 0 where the baseline is unknown)."""
         c = self.cnt[rows].astype(np.int64)
-        return self.total[rows] - self.x[rows] * c, c
+        return np.where(c > 0, self.total[rows] - self.x[rows] * c, -1), c
 
     def _falling(self) -> tuple[np.ndarray, np.ndarray]:
         """Rows where spo2_falling is not recovered (covered and fallen by at least its
