@@ -245,7 +245,7 @@ class _Rows:
         wide = np.int32 if small else np.int64
         # Counts: accepted rows before hi less those before lo (kb: before each row).
         kb = ws.get("kb", n + 1, np.int32)
-        np.subtract(ws.arange(n + 1), self.hb, out=kb, casting="unsafe")
+        np.subtract(ws.arange(n + 1, np.int32), self.hb, out=kb)  # (n < 2**31 rows)
         cnt = self.cnt = w_hi.at(kb, ws.get("cnt", n, np.int32))
         np.subtract(cnt, w_lo.at(kb, ws.get("ib", n, np.int32)), out=cnt)
         # Sums: C[hi] - C[lo] (exact: the difference fits).
