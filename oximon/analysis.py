@@ -3,10 +3,12 @@ alarms the live engine would have raised.
 
 `analyze()` runs the *same* rules as the live `StationPipeline` (validity, artifact
 rejection, averaging, level rules, time rules), vectorised and proven identical by tests,
-so a supervisor's report and the alarms people heard agree to the sample. A record on a
-regular time grid (a device at a fixed rate) takes the fast path `oximon.pipeline.grid`;
-any other time axis the general path here (`oximon.pipeline.vector`); both report the
-same `Findings` in exact integers, turned into the result by `_result`. Pure numpy: no I/O.
+so a supervisor's report and the alarms people heard agree to the sample. Every time axis
+takes one fast path, `oximon.pipeline.grid` (a device's regular grid, or receive-time
+jitter: windows as row offsets, `oximon.pipeline.axis`); `_analyze` here is the plain
+reference implementation (windows by binary search) that the tests hold the fast path to,
+and reads records too short to window. Both report the same `Findings` in exact integers,
+turned into the result by `_result`. Pure numpy: no I/O.
 """
 
 from __future__ import annotations
@@ -145,7 +147,8 @@ def _cadence(s: Settings, t: np.ndarray) -> tuple[Settings, str | None]:
 
 def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndarray,
              fl_all: np.ndarray) -> Findings:
-    """Any time axis (irregular, gaps, rows out of order): windows by binary search."""
+    """The reference implementation (any time axis, rows out of order; windows by binary
+    search): the fast path is tested against it, and it reads records of under 2 rows."""
     keep = vector.keep_rows(t_all, T_LIMIT_S)
     if not keep.all():
         t, sp, pr, fl = t_all[keep], sp_all[keep], pr_all[keep], fl_all[keep]

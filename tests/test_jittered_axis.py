@@ -101,3 +101,21 @@ def test_jitter_that_cannot_change_a_decision_changes_nothing():
     assert events(jit) == events(grid) and grid.events
     assert jit.metrics["nadir"] == grid.metrics["nadir"]
     assert jit.metrics["odi3"] == pytest.approx(grid.metrics["odi3"], rel=1e-3)
+
+
+@pytest.mark.parametrize("method", ["median", "mean"])
+def test_jittered_fast_path_reports_what_the_reference_reports(method):
+    """Metrics, events and alarms to the figure: the fast path on a jittered record and the
+    plain reference implementation (windows by binary search)."""
+    from oximon.analysis import _analyze, _result
+    from oximon.pipeline.settings import Settings
+
+    prof = load_profile(None).with_overrides({"averaging.method": method})
+    rec = generate(8, 7200, gaps=6, spikes=30)
+    t = rec.time + np.random.default_rng(8).uniform(0, 0.45, rec.time.size)
+    s = Settings.from_profile(prof)
+    fast = analyze(t, rec.spo2, rec.pr, prof, flags=rec.flags).to_dict()
+    with np.errstate(all="ignore"):
+        reference = _result(s, _analyze(s, t, rec.spo2, rec.pr, rec.flags)).to_dict()
+    assert fast == reference
+    assert fast["events"] and fast["alarms"]

@@ -2,10 +2,10 @@
 
 Every function here reproduces its streaming counterpart *exactly* (same integer units,
 same comparisons, same order of float operations), which `tests/test_pipeline_equivalence.py`
-checks sample for sample on random and realistic records. This is the general path of
-batch analysis (any time axis: irregular, rows out of order); records on a regular time
-grid take the faster `oximon.pipeline.grid`, which reuses the helpers shared here
-(`level_runs`, `Findings`, ...). The tricks:
+checks sample for sample on random and realistic records. These are the reference
+implementation of batch analysis (`oximon.analysis._analyze`: windows by binary search);
+the fast path for every time axis is `oximon.pipeline.grid`, which reuses the helpers
+shared here (`level_runs`, `Findings`, ...). The tricks:
 
 - windows on a regular time grid are fixed index offsets (no binary search);
 - rules with state (artifact rejection, the level rules) are solved on the few places where
