@@ -179,23 +179,33 @@ class Window:
         return np.maximum(lo, 0)
 
 
-    def rows_starting_in(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-        """The rows (sorted) whose window starts in one of the runs of rows starts[i] ..
-        ends[i] (sorted, disjoint): a window's start only moves forward, so these are a
-        range of rows per run, found from the times."""
-        if not starts.size:
-            return _EMPTY
+    def runs_starting_in(self, starts: np.ndarray, ends: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """For runs of rows starts[i] .. ends[i] (sorted, disjoint): the rows a[i] ..
+        b[i] - 1 whose window starts in run i (a window's start only moves forward, so
+        they are a range of rows, found from the times)."""
         tq, span = self.tq, self.span
         side: Literal["left", "right"] = "left" if self.strict else "right"
         before = tq[np.maximum(starts - 1, 0)] + span
         a = np.where(starts > 0, np.searchsorted(tq, before, side), 0)
-        b = np.searchsorted(tq, tq[ends] + span, side)
-        size = np.maximum(b - a, 0)
-        total = int(size.sum())
-        if not total:
+        b = np.maximum(np.searchsorted(tq, tq[ends] + span, side), a)
+        return a, b
+
+    def rows_starting_in(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """The rows (sorted) whose window starts in one of the runs (`runs_starting_in`)."""
+        if not starts.size:
             return _EMPTY
-        first = np.cumsum(size) - size
-        return np.arange(total) + np.repeat(a - first, size)
+        return ranges(*self.runs_starting_in(starts, ends))
+
+
+def ranges(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The rows a[i] .. b[i] - 1 for every i, concatenated (ranges sorted, disjoint)."""
+    size = np.maximum(b - a, 0)
+    total = int(size.sum())
+    if not total:
+        return _EMPTY
+    first = np.cumsum(size) - size
+    return np.arange(total) + np.repeat(a - first, size)
 
 
 class Holes:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from oximon.pipeline.averaging import HOLE, average
-from oximon.pipeline.axis import Axis, Holes, Window, union
+from oximon.pipeline.axis import Axis, Holes, Window, ranges, union
 from oximon.pipeline.scratch import scratch
 from oximon.pipeline.screen import Screen
 from oximon.pipeline.settings import INVALID_FLAGS, MS, T_LIMIT_S, Q, Settings
@@ -217,20 +217,29 @@ class _Rows:
             ct = np.where(cleared < n, self.t[np.minimum(cleared, n - 1)], np.nan)
             self.spans.append((name, priority, self.t[raised], ct))
 
-    def _young(self, win: Window, cover: int, hole_rows: np.ndarray) -> np.ndarray:
+    def _young(self, win: Window, cover: int, runs: tuple[np.ndarray, np.ndarray]
+               ) -> np.ndarray:
         """Rows whose window holds no accepted reading at least `cover` old (the first
         accepted one in it is too recent). Only rows whose window starts oddly can be:
-        in a hole, at the start of the record, or just after an interval longer than
+        in a run of holes (`runs`: the rows a .. b - 1 whose window starts in each run;
+        the first accepted reading is the one after the run, so the young ones are a
+        range too), at the start of the record, or just after an interval longer than
         span - cover (elsewhere the start lies within that of span ago)."""
-        ax = self.ax
+        ax, holes, n = self.ax, self.holes, self.n
+        a, b = runs
+        parts = []
+        if a.size:
+            after = holes.ends + 1  # (n: no accepted reading after the run)
+            c = np.searchsorted(ax.tq, ax.tq[np.minimum(after, n - 1)] + cover)
+            parts.append(ranges(a, np.where(after < n, np.minimum(b, c), b)))
         long_ = np.flatnonzero(ax.dt > win.span - cover) + 1 if not ax.step or \
             ax.step > win.span - cover else _EMPTY
-        rows = union(win.odd, hole_rows, win.rows_starting_in(long_, long_))
-        if not rows.size:
-            return rows
-        fa = self.holes.next_kept(win.lo_of(rows))
-        young = (fa > rows) | (ax.tq[rows] - ax.tq[np.minimum(fa, self.n - 1)] < cover)
-        return rows[young]
+        rows = union(win.odd, win.rows_starting_in(long_, long_))
+        if rows.size:
+            fa = holes.next_kept(win.lo_of(rows))
+            young = (fa > rows) | (ax.tq[rows] - ax.tq[np.minimum(fa, n - 1)] < cover)
+            parts.append(rows[young])
+        return union(*parts) if parts else _EMPTY
 
     def _baseline(self) -> np.ndarray:
         """Baseline.update at every row as (total, count) (`self.total`, `self.cnt`).
@@ -255,7 +264,7 @@ class _Rows:
         # Known once the first accepted row in the window is `cover` old.
         holes = self.holes
         young = self._young(w_lo, s.base_lag_ms + s.base_win_ms // 2,
-                            w_lo.rows_starting_in(holes.starts, holes.ends))
+                            w_lo.runs_starting_in(holes.starts, holes.ends))
         cnt[young] = 0  # (count 0: unknown, wherever it is looked up)
         # Rows at least cmin below their baseline: total - x * count >= cmin * count, i.e.
         # total >= (x + cmin) * count. (Holes may overflow in int32: they are dropped.)
@@ -280,15 +289,16 @@ class _Rows:
         win = ax.window(s.fall_win_ms, False)  # window [t - span, t]
         x_lo = win.at(x, ws.get("xlo", n, np.int32))
         holes = self.holes
-        in_hole = win.rows_starting_in(holes.starts, holes.ends)
-        if in_hole.size:  # the first accepted reading in the window is later
-            x_lo[in_hole] = x[np.minimum(holes.next_kept(win.lo_of(in_hole)), n - 1)]
+        runs = win.runs_starting_in(holes.starts, holes.ends)
+        if holes.rows.size:  # the first accepted reading in the window is after the hole
+            sizes = runs[1] - runs[0]
+            x_lo[ranges(*runs)] = np.repeat(x[np.minimum(holes.ends + 1, n - 1)], sizes)
         ok = ws.get("b0", n, np.bool_)
         fall = ws.get("i1", n, np.int32)
         np.subtract(x_lo, x, out=fall)
         np.greater_equal(fall, s.fall_recover_q, out=ok)
         np.logical_and(ok, x != HOLE, out=ok)
-        ok[self._young(win, s.fall_win_ms // 2, in_hole)] = False  # not covered
+        ok[self._young(win, s.fall_win_ms // 2, runs)] = False  # not covered
         nr = np.flatnonzero(ok)
         return nr, fall[nr].astype(np.int64)
 
