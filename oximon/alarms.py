@@ -28,6 +28,24 @@ def worse(condition: str, a: float | None, b: float | None) -> float | None:
     return max(a, b) if condition in WORST_IS_HIGHEST else min(a, b)
 
 
+class AlarmRequestError(ValueError):
+    """A person asked for something the alarm system cannot do (the message says why)."""
+
+
+@dataclass(frozen=True)
+class RestoredAlarm:
+    """An unacknowledged high alarm an interrupted run left (read back from the store),
+    for `AlarmSystem.restore`."""
+
+    station: str
+    condition: str
+    priority: Priority
+    message: str = ""
+    value: float | None = None
+    worst: float | None = None
+    escalated: bool = False
+
+
 class LiveNumbers(Protocol):
     """A station's numbers right now (the engine's StationLive)."""
 
@@ -60,6 +78,13 @@ class AlarmView:
     acknowledged_by: str
     escalated_t: float | None
     worst_seen: float | None = None
+    # Issue 12: one alarm per booth. Its active conditions (most urgent first), the line
+    # that says them with their values ("Severe low oxygen 74 %, pulse too slow 47/min"),
+    # and, once the guest got worse after an acknowledge, "worse since acknowledged:
+    # 84 → 77 %".
+    conditions: tuple[str, ...] = ()
+    details: str = ""
+    worse_since_ack: str = ""
 
     @property
     def acknowledged(self) -> bool:

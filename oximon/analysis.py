@@ -198,23 +198,14 @@ def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndar
     for rule in (s.spo2_low, s.spo2_severe):
         add(rule.name, rule.priority,
             vector.level_episodes(ta, x < rule.threshold, x >= rule.recover, rule.delay_ms,
-                                  s.gap_ms), tk)
+                                  s.gap_ms, np.maximum(int(rule.threshold) - x, 0),
+                                  rule.sat), tk)
     base_sum, base_n = _baseline(grid_, aidx, prefix, ta, x, s)
     known = base_n > 0
     drop_breach = known & (x * base_n <= base_sum - s.drop_points_q * base_n)
     drop_rec = ~known | (x * base_n > base_sum - s.drop_recover_q * base_n)
     add("spo2_drop", s.drop_priority,
         vector.level_episodes(ta, drop_breach, drop_rec, s.drop_delay_ms, s.gap_ms), tk)
-    flo = grid_.starts(aidx, prefix, s.fall_win_ms, False, ta)
-    if x.size:
-        flo_c = np.minimum(flo, x.size - 1)
-        fall = x[flo_c] - x
-        covered = (ta - ta[flo_c]) >= s.fall_win_ms // 2
-        add("spo2_falling", s.fall_priority,
-            vector.level_episodes(ta, covered & (fall >= s.fall_points_q) & known
-                                  & (x * base_n <= base_sum - s.fall_below_q * base_n),
-                                  ~covered | (fall < s.fall_recover_q), s.fall_delay_ms,
-                                  s.gap_ms), tk)
     # -- pulse rate ----------------------------------------------------------------------------
     pok = ~bad & (pr >= s.pr_min) & (pr <= s.pr_max)
     pidx = np.flatnonzero(pok)

@@ -29,6 +29,8 @@ import platformdirs
 import tomli_w
 
 from oximon.private_files import replace_private
+from oximon.safe_files import UnsafeFile, load_toml
+from oximon.safe_text import check_line
 
 APP = "oximon"
 
@@ -73,6 +75,11 @@ def _check(value: Any, kind: type, where: str) -> Any:
     if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
         word = {str: "text", bool: "true or false"}[kind]
         raise ConfigError(f"{where}: expected {word}, got {value!r}")
+    if isinstance(value, str):
+        try:
+            check_line(value, where)  # an alias with escape codes reaches terminals and CSV
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
     return value
 
 
@@ -116,15 +123,13 @@ def load_config(path: str | Path | None = None) -> SiteConfig:
     named file is an error."""
     p = Path(path) if path is not None else default_config_path()
     try:
-        text = p.read_text(encoding="utf-8")
+        raw = load_toml(p)
     except FileNotFoundError:
         if path is None:
             return SiteConfig(path=p)
         raise ConfigError(f"{p}: no such configuration file") from None
-    except OSError as exc:
-        raise ConfigError(f"{p}: cannot read ({exc.strerror})") from None
-    try:
-        raw = tomllib.loads(text)
+    except UnsafeFile as exc:
+        raise ConfigError(str(exc)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML ({exc})") from None
     cfg = parse_config(raw, str(p))

@@ -17,6 +17,14 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from oximon.alarms import RestoredAlarm
+from oximon.booths import (
+    BOOTH_KEYS,
+    STANDBY_QUIET,
+    BoothSettings,
+    BoothSettingsError,
+    checked,
+)
 from oximon.clock import Clock
 from oximon.events import AlarmEvent, DeviceStateChanged, EngineEvent
 from oximon.live_profile import ReplayablePipeline
@@ -58,6 +66,10 @@ class StationLive:
     last_sample_t: float | None = None
     last_valid_t: float | None = None
     samples: int = 0
+    booth: str = ""  # the booth's own settings in words ("limits: pulse 45–140", "Standby")
+
+
+_SITE = BoothSettings()  # a booth with no settings of its own (never changed)
 
 
 class Engine:
@@ -89,6 +101,10 @@ class Engine:
         # Stations whose source raised (station id -> why): the CLI's exit status.
         self.failed: dict[str, str] = {}
         self._alarm_t: dict[tuple[str, str], float] = {}  # last time published per alarm
+        # Events of the wiring (restored alarms) wait for the first tick: the screen, the
+        # JSON printer and the store subscribe after the engine is built.
+        self._held: list[EngineEvent] = []
+        self.booths: dict[str, BoothSettings] = {}  # per-booth limits and standby
 
     # -- wiring -------------------------------------------------------------------------
     def add_station(self, station: Station, source: Source | None = None) -> None:
@@ -135,26 +151,43 @@ class Engine:
             listener(station_id, item)
         if self.records is not None:
             self.records.on_sample(station_id, item)
-        self._conditions(pipeline.push(item))
+        if item.valid and self.booths.get(station_id, _SITE).standby:
+            self.set_standby(station_id, False)  # readings: a new guest is on the probe
+        self._conditions(self._quiet(station_id, pipeline.push(item)))
 
     def tick(self, now: float | None = None) -> None:
         """Time-driven rules: no reading, escalation, audio pause expiry."""
         now = self.clock.now() if now is None else now
-        for pipeline in self._pipelines.values():
-            self._conditions(pipeline.tick(now))
+        if self._held:
+            held, self._held = self._held, []
+            self._publish(held)
+        for sid, pipeline in self._pipelines.items():
+            self._conditions(self._quiet(sid, pipeline.tick(now)))
         self._publish(self.alarms.tick(now))
         if self.records is not None:  # batching, retries, events of its own
             self._publish(self.records.tick(now))
 
     def acknowledge(self, station_id: str, condition: str | None = None, by: str = "") -> None:
+        """Acknowledge a station's alarms; an alarm that is gone raises
+        `oximon.alarms.AlarmRequestError` (its message is for the person)."""
         self._publish(self.alarms.acknowledge(self.clock.now(), station_id, condition, by))
 
-    def pause_audio(self, by: str = "") -> bool:
-        """Pause alarm audio (at most the profile's maximum); False when the profile
-        forbids pausing."""
-        events = self.alarms.pause_audio(self.clock.now(), by)
+    def pause_audio(self, by: str = "", seconds: float | None = None) -> bool:
+        """Pause alarm audio (at most the profile's maximum). A longer pause, or any when
+        the profile forbids pausing, raises `AlarmRequestError` saying why."""
+        events = self.alarms.pause_audio(self.clock.now(), by, seconds)
         self._publish(events)
         return bool(events)
+
+    def response_logged(self, station_id: str) -> None:
+        """A person logged a response action for the booth (its reminder waits again)."""
+        self.alarms.note_response(station_id, self.clock.now())
+
+    def restore_alarms(self, alarms: list[RestoredAlarm]) -> None:
+        """Unacknowledged high alarms of an interrupted incident (read from the store at
+        start): back latched, escalated if they were. The alarm manager holds them at
+        once; their events are published at the first tick, when everyone listens."""
+        self._held.extend(self.alarms.restore(alarms, self.clock.now()))
 
     # -- stations added or removed while running (pairing from the dashboard) -------------
     def attach_station(self, station: Station, source: Source) -> None:
@@ -165,7 +198,11 @@ class Engine:
                 self._pump(station.id, source), name=f"source {station.id}")
 
     def remove_station(self, station_id: str) -> None:
-        """Stop a station's source and forget it (the dashboard refuses while it alarms)."""
+        """Stop a station's source and forget it, its alarms ended (the dashboard refuses
+        while it alarms)."""
+        if station_id in self.stations:
+            self._publish(self.alarms.end_station(station_id, self.clock.now(), force=True))
+        self.booths.pop(station_id, None)
         task = self._tasks.pop(station_id, None)
         if task is not None and not task.done():
             task.cancel()
@@ -184,9 +221,67 @@ class Engine:
         self.alarms.apply_profile(profile)
         if self.records is not None:
             self.records.apply_profile(profile)
-        for pipeline in self._pipelines.values():
-            self._conditions(pipeline.rebuild(profile, now))
+        for sid, pipeline in self._pipelines.items():
+            self._conditions(self._quiet(sid, pipeline.rebuild(self.booth_profile(sid), now)))
         return len(self._pipelines)
+
+    # -- per-booth limits and standby -----------------------------------------------------
+    def booth_profile(self, station_id: str) -> Profile:
+        """The site profile with the booth's own limits (validated: safety floors hold)."""
+        limits = self.booths.get(station_id, _SITE).limits
+        return self.profile.with_overrides(limits) if limits else self.profile
+
+    def set_booth_limits(self, station_id: str, limits: dict[str, float]) -> None:
+        """Limits for the guest in this booth (only `booths.BOOTH_KEYS`, within the safety
+        floors: a ProfileError or BoothSettingsError says which key and why). {} = the
+        site's. In force at once, like a profile change."""
+        if station_id not in self.stations:
+            raise BoothSettingsError(f"no booth {station_id!r}")
+        booth = self.booths.setdefault(station_id, BoothSettings())
+        old = booth.limits
+        booth.limits = checked(station_id, limits)
+        try:
+            profile = self.booth_profile(station_id)
+        except ValueError:
+            booth.limits = old
+            raise
+        self._conditions(self._quiet(station_id, self._pipelines[station_id].rebuild(
+            profile, self.clock.now())))
+        self._booth_words(station_id)
+
+    def set_standby(self, station_id: str, on: bool) -> None:
+        """Standby: no guest, so no "no reading" alarm (one up now clears) and the booth's
+        own limits go back to the site's. It ends by hand or at the first valid reading
+        (a new guest); vital-sign alarms are never held back."""
+        if station_id not in self.stations:
+            raise BoothSettingsError(f"no booth {station_id!r}")
+        booth = self.booths.setdefault(station_id, BoothSettings())
+        if booth.standby == on:
+            return
+        now = self.clock.now()
+        if on:  # the guest left: their alarms end (refused while one is unacknowledged)
+            self._publish(self.alarms.end_station(station_id, now))
+        booth.standby = on
+        pipeline = self._pipelines[station_id]
+        if on:
+            booth.limits = {}
+            self._conditions(pipeline.rebuild(self.profile, now))
+            self._conditions([dataclasses.replace(c, active=False, t=now, onset=None)
+                              for name, c in pipeline.active.items() if name in STANDBY_QUIET])
+        else:  # what holds now alarms again
+            self._conditions([dataclasses.replace(c, t=max(c.t, now))
+                              for name, c in pipeline.active.items() if name in STANDBY_QUIET])
+        self._booth_words(station_id)
+
+    def _booth_words(self, station_id: str) -> None:
+        site = {k: float(self.profile.get(k)) for k in BOOTH_KEYS}
+        self.stations[station_id].booth = self.booths[station_id].words(site)
+
+    def _quiet(self, station_id: str, changes: list[ConditionChange]) -> list[ConditionChange]:
+        """A booth in standby raises no "no reading" (its clears still go through)."""
+        if not self.booths.get(station_id, _SITE).standby:
+            return changes
+        return [c for c in changes if not (c.active and c.condition in STANDBY_QUIET)]
 
     def report(self, changes: list[ConditionChange]) -> None:
         """Conditions from outside the pipeline (watchdog, sound output) into the alarms."""

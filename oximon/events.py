@@ -49,9 +49,16 @@ class AlarmEvent(Event):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class AlarmRaised(AlarmEvent):
+    """A booth's alarm started — or, with `from_priority`, the booth's one alarm took a
+    higher priority from a worse condition (it sounds again; still one alarm, and the
+    store opens an incident when it becomes high). `restored`: an unacknowledged high
+    alarm of an interrupted incident, brought back latched at start."""
+
     state: ClassVar[str] = "raised"
     value: float | None = None  # the value that met the rule
     onset: float | None = None  # when the rule first held (t - onset = the alarm delay)
+    from_priority: Priority | None = None
+    restored: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -72,6 +79,28 @@ class AlarmCleared(AlarmEvent):
     state: ClassVar[str] = "cleared"
     condition_cleared_t: float | None = None  # when a latched alarm's condition ended
     by: str = ""  # who acknowledged a latched alarm, ending it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlarmUpdated(AlarmEvent):
+    """A condition of a booth's alarm started or ended (the alarm log keeps every change),
+    or the guest got worse since the acknowledge: then `sounds` and the alarm is
+    unacknowledged again ("worse since acknowledged: 84 → 77 %")."""
+
+    state: ClassVar[str] = "updated"
+    reason: str
+    conditions: tuple[str, ...] = ()  # the conditions active now, most urgent first
+    value: float | None = None
+    sounds: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AlarmReminder(AlarmEvent):
+    """A high alarm still active `reminder_s` after it was acknowledged and no response
+    was logged: a short reminder tone (IEC 60601-1-8 reminder signal)."""
+
+    state: ClassVar[str] = "reminder"
+    acknowledged_s: float  # seconds since the acknowledge (or the last response)
 
 
 # -- audio ---------------------------------------------------------------------------------
@@ -181,6 +210,8 @@ def to_json(event: EngineEvent) -> dict[str, Any]:
             continue
         if isinstance(value, Priority):
             value = value.label
+        elif isinstance(value, tuple):
+            value = list(value)
         elif isinstance(value, enum.Enum):
             value = value.value
         out[f.name] = value

@@ -31,15 +31,14 @@ MIN_MEMORY_S = 300.0  # at least five minutes of history, whatever the profile
 
 def memory_s(profile: Profile) -> float:
     """Seconds of history that decide every verdict under `profile`: the baseline's window
-    and lag, the averaging and artifact windows, the rate-of-fall window and the longest
-    delay."""
+    and lag, the averaging and artifact windows and the longest delay."""
     drop = profile["spo2_drop"]
     delays = max(float(profile[s]["delay_s"]) for s in (
-        "spo2_low", "spo2_severe", "spo2_drop", "spo2_falling", "pr_low", "pr_high",
+        "spo2_low", "spo2_severe", "spo2_drop", "pr_low", "pr_high",
         "no_reading", "stale_data"))
     need = (float(drop["baseline_window_s"]) + float(drop["baseline_lag_s"])
             + float(profile["averaging"]["window_s"]) + float(profile["artifact"]["hold_s"])
-            + float(profile["spo2_falling"]["window_s"]) + delays)
+            + delays)
     return max(MIN_MEMORY_S, need)
 
 

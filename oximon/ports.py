@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from typing import Protocol
 
-from oximon.alarms import AlarmView, Audible
+from oximon.alarms import AlarmView, Audible, RestoredAlarm
 from oximon.clock import Clock
 from oximon.events import EngineEvent
 from oximon.profile import Profile
@@ -48,8 +48,24 @@ class AlarmSystem(Protocol):
         self, now: float, station: str, condition: str | None = None, by: str = ""
     ) -> list[EngineEvent]: ...
 
-    def pause_audio(self, now: float, by: str = "") -> list[EngineEvent]:
-        """Silence alarm audio for at most the profile's maximum ([] if forbidden)."""
+    def pause_audio(self, now: float, by: str = "", seconds: float | None = None
+                    ) -> list[EngineEvent]:
+        """Silence alarm audio for at most the profile's maximum (a longer or forbidden
+        pause raises a ValueError saying why)."""
+        ...
+
+    def end_station(self, station: str, now: float, by: str = "", force: bool = False
+                    ) -> list[EngineEvent]:
+        """The station's alarms end (removed: `force`, or its guest left); without `force`
+        an unacknowledged one is refused with a ValueError saying so."""
+        ...
+
+    def note_response(self, station: str, t: float) -> None:
+        """A response action was logged for the station (reminders wait again)."""
+        ...
+
+    def restore(self, alarms: list[RestoredAlarm], now: float) -> list[EngineEvent]:
+        """Unacknowledged high alarms of an interrupted incident, back latched."""
         ...
 
     def resume_audio(self, now: float, by: str = "") -> list[EngineEvent]: ...

@@ -16,6 +16,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from oximon import profile_floors as floors
+from oximon.safe_files import UnsafeFile, load_toml
 from oximon.types import Priority
 
 DEFAULT_PROFILE_NAME = "bc-ops-default"
@@ -45,7 +47,7 @@ SCHEMA: dict[str, dict[str, Rule]] = {
     "averaging": {"window_s": Rule(float, 0.0, 60.0),
                   "method": Rule(str, choices=("median", "mean"))},
     "spo2_low": {"threshold": _SPO2, "delay_s": _SECONDS, "hysteresis": Rule(float, 0, 10),
-                 "priority": _PRIORITY},
+                 "priority": _PRIORITY, "sat_seconds": Rule(float, 0.0, 1000.0)},
     "spo2_severe": {"threshold": _SPO2, "delay_s": _SECONDS, "hysteresis": Rule(float, 0, 10),
                     "priority": _PRIORITY},
     "spo2_drop": {"points": Rule(float, 1.0, 50.0), "delay_s": _SECONDS,
@@ -61,9 +63,6 @@ SCHEMA: dict[str, dict[str, Rule]] = {
     "validity": {"spo2_min": _SPO2, "pr_min": _PR, "pr_max": _PR, "max_gap_s": _SECONDS},
     "artifact": {"max_step": Rule(float, 1.0, 100.0), "max_rate": Rule(float, 0.0, 100.0),
                  "hold_s": Rule(float, 0.0, 60.0)},
-    "spo2_falling": {"points": Rule(float, 1.0, 50.0), "window_s": Rule(float, 1.0, 600.0),
-                     "hysteresis": Rule(float, 0, 10), "delay_s": _SECONDS,
-                     "priority": _PRIORITY},
     "stale_data": {"delay_s": Rule(float, 0.5, 3600.0), "priority": _PRIORITY},
     "events": {"points": Rule(float, 1.0, 50.0), "min_duration_s": _SECONDS},
     "lost_device": {"priority": _PRIORITY, "escalate_to_high_s": _SECONDS,
@@ -71,7 +70,10 @@ SCHEMA: dict[str, dict[str, Rule]] = {
     "battery_low": {"priority": _PRIORITY},
     "alarms": {"latch_high": Rule(bool), "escalate_after_s": _SECONDS,
                "audio_pause_s": Rule(float, 0.0, 120.0),
-               "new_alarm_ends_pause": Rule(bool)},
+               "new_alarm_ends_pause": Rule(bool),
+               # Issue 12: one alarm per booth episode.
+               "episode_s": _SECONDS, "realarm_step": Rule(float, 0.0, 100.0),
+               "reminder_s": _SECONDS},
     "watchdog": {"stall_s": Rule(float, 0.1, 60.0), "priority": _PRIORITY},
     "sound_unavailable": {"priority": _PRIORITY},
     "records_not_saved": {"priority": _PRIORITY},
@@ -82,7 +84,14 @@ SCHEMA: dict[str, dict[str, Rule]] = {
     # Supervisor review (issue 8): how soon supervisor mode locks itself when idle, and
     # whether exported monthly tables hide small counts (1-4).
     "review": {"lock_after_s": Rule(float, 30.0, 3600.0), "suppress_small_counts": Rule(bool)},
+    "incidents": {"resume_gap_s": Rule(float, 0.0, 3600.0)},
 }
+
+
+# Sections that existed once and were replaced: a site's old file is told what to do.
+REPLACED = {"spo2_falling": "the rate-of-fall alarm was replaced by the integrated delay "
+                            "'spo2_low.sat_seconds' (points x seconds below the limit); "
+                            "remove the section"}
 
 
 class Profile:
@@ -175,6 +184,8 @@ def _validate(raw: dict[str, Any], source: str, defaults: dict[str, Any] | None)
     for section, value in raw.items():
         if section == "name":
             continue
+        if section in REPLACED:
+            raise ProfileError(f"{source}: section [{section}]: {REPLACED[section]}")
         if section not in SCHEMA:
             raise ProfileError(f"{source}: unknown section [{section}]")
         if not isinstance(value, dict):
@@ -195,6 +206,9 @@ def _validate(raw: dict[str, Any], source: str, defaults: dict[str, Any] | None)
             else:
                 raise ProfileError(f"{where} is missing")
         sections[section] = out
+    for key, why in floors.problems(lambda dotted: sections[dotted.split(".", 1)[0]][
+            dotted.split(".", 1)[1]]):
+        raise ProfileError(f"{source}: key '{key}': {why}")
     return Profile(name, sections, source)
 
 
@@ -208,13 +222,11 @@ def load_profile(path: str | Path | None) -> Profile:
     default_raw = _default_raw()
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        raw = load_toml(p)
     except FileNotFoundError:
         raise ProfileError(f"{p}: no such profile file") from None
-    except OSError as exc:
-        raise ProfileError(f"{p}: cannot read ({exc.strerror})") from None
-    try:
-        raw = tomllib.loads(text)
+    except UnsafeFile as exc:
+        raise ProfileError(str(exc)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ProfileError(f"{p}: not valid TOML ({exc})") from None
     return _validate(raw, str(p), defaults=default_raw)

@@ -28,6 +28,7 @@ from pathlib import Path
 
 from oximon.private_files import open_private
 from oximon.review import Incident, figures
+from oximon.safe_text import csv_cell
 
 SMALL_COUNT = 5
 SUPPRESSED = "<5"
@@ -53,8 +54,11 @@ def parse_month(text: str) -> tuple[int, int]:
     if not m:
         raise ValueError(f"{text!r} is not a month in the form YYYY-MM")
     year, month = int(m.group(1)), int(m.group(2))
-    if not 1 <= month <= 12 or year < 2000:
-        raise ValueError(f"{text!r} is not a valid month")
+    if not 1 <= month <= 12:
+        raise ValueError(f"{text!r}: the month is {month}; months are 01 to 12")
+    if year < 2000:
+        raise ValueError(f"{text!r}: the year is {year}; give a year from 2000 on (no "
+                         "incident can be recorded before then)")
     return year, month
 
 
@@ -196,17 +200,13 @@ def _derivable(hidden: list[int]) -> bool:
             or (all(v < SMALL_COUNT for v in hidden) and total == (SMALL_COUNT - 1) * n))
 
 
-def _safe(cell: str) -> str:
-    """Spreadsheet formula injection: a cell starting with = + - @ (or tab/CR) is text."""
-    return "'" + cell if cell[:1] in ("=", "+", "-", "@", "\t", "\r") else cell
-
-
 def to_csv(report: MonthlyReport) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
+    # Every cell quoted, control characters neutralised, formulas made text (safe_text).
+    writer = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(["month", *COLUMNS])
     for cells in report.table():
-        writer.writerow([report.month_key, *(_safe(cells[c]) for c in COLUMNS)])
+        writer.writerow([report.month_key, *(csv_cell(cells[c]) for c in COLUMNS)])
     return buf.getvalue()
 
 

@@ -80,7 +80,10 @@ if [ "$HAVE_SUM" != "$PYPROJECT_SUM" ] || [ -z "$HAS_EXTRA" ]; then
   # Keep what was installed before (the test extras stay when the demo runs).
   EXTRAS="$(printf '%s\n' ${HAVE_EXTRAS//,/ } $EXTRA | sort -u | paste -sd, -)"
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${EXTRAS:+[$EXTRAS]}"
+  # setuptools warns on every editable install about folders named like the package
+  # (here they are the package): noise to someone setting up, so it is silenced.
+  PYTHONWARNINGS="ignore:Editable installation" \
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${EXTRAS:+[$EXTRAS]}"
   printf 'pyproject=%s\nextras=%s\n' "$PYPROJECT_SUM" "$EXTRAS" > "$STAMP"
   rm -f .venv/.oximon-installed-*  # stamps of earlier versions of this script
 fi

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from oximon.alarms import AlarmRequestError
 from oximon.alerts import SYSTEM_STATION, AlarmManager, Audible
 from oximon.events import EngineEvent, payload, to_json
-from oximon.profile import Profile
+from oximon.profile import Profile, ProfileError
 from oximon.types import ConditionChange, Priority
 
 HIGH, MEDIUM, LOW = Priority.HIGH, Priority.MEDIUM, Priority.LOW
@@ -71,11 +72,10 @@ def test_high_alarm_latches_with_worst_value_until_acknowledged(manager: AlarmMa
     assert manager.audible() is None
 
 
-def test_latching_can_be_turned_off(manager: AlarmManager) -> None:
-    m = AlarmManager(Profile.default().with_overrides({"alarms.latch_high": False}))
-    m.on_condition(on("b1", "spo2_low", 315.0))
-    assert states(m.on_condition(off("b1", "spo2_low", 400.0))) == [
-        ("alarm", "cleared", "spo2_low")]
+def test_latching_cannot_be_turned_off() -> None:
+    # Issue 12: a profile may not weaken the low-oxygen alarms (the safety floors).
+    with pytest.raises(ProfileError, match=r"'alarms\.latch_high': must be true"):
+        Profile.default().with_overrides({"alarms.latch_high": False})
 
 
 def test_medium_alarm_clears_by_itself(manager: AlarmManager) -> None:
@@ -93,17 +93,24 @@ def test_acknowledged_alarm_stays_visible_silent_then_clears(manager: AlarmManag
     assert view.acknowledged and view.condition_active and view.state == "acknowledged"
     assert manager.audible() is None
     assert manager.acknowledge(321.0, "b1") == []  # nothing left to acknowledge
-    assert states(manager.on_condition(off("b1", "spo2_low", 400.0))) == [
-        ("alarm", "cleared", "spo2_low")]
+    # Issue 12: the episode waits alarms.episode_s (60 s) for the condition to come back
+    assert manager.on_condition(off("b1", "spo2_low", 400.0)) == []
+    assert manager.tick(459.9) == [] and manager.audible() is None
+    [cleared] = manager.tick(460.0)
+    assert (cleared.state, cleared.t, payload(cleared)["condition_cleared_t"]) == (
+        "cleared", 460.0, 400.0)
 
 
 def test_acknowledge_one_alarm_or_a_whole_station(manager: AlarmManager) -> None:
     manager.on_condition(on("b1", "spo2_low", 10.0))
-    manager.on_condition(on("b1", "pr_low", 10.0, MEDIUM))
+    manager.on_condition(on("b1", "pr_low", 10.0, MEDIUM))  # joins the booth's one alarm
     manager.on_condition(on("b2", "spo2_low", 10.0))
+    manager.on_condition(on("b2", "no_reading", 10.0, MEDIUM, technical=True))
     assert states(manager.acknowledge(11.0, "b1", "pr_low")) == [
-        ("alarm", "acknowledged", "pr_low")]
-    assert states(manager.acknowledge(12.0, "b1")) == [("alarm", "acknowledged", "spo2_low")]
+        ("alarm", "acknowledged", "spo2_low")]
+    assert manager.acknowledge(12.0, "b1") == []
+    assert states(manager.acknowledge(12.0, "b2", "no_reading")) == [
+        ("alarm", "acknowledged", "no_reading")]
     unacked = [(v.station, v.condition) for v in manager.active_alarms() if not v.acknowledged]
     assert unacked == [("b2", "spo2_low")]
 
@@ -113,9 +120,14 @@ def test_worse_condition_re_alarms_after_acknowledge(manager: AlarmManager) -> N
     manager.acknowledge(316.0, "b1")
     assert manager.audible() is None
     events = manager.on_condition(on("b1", "spo2_severe", 330.0, value=83.0))
-    assert states(events) == [("alarm", "raised", "spo2_severe")]
+    # Issue 12: still one alarm (its identity stays spo2_low), sounding again
+    assert states(events) == [("alarm", "updated", "spo2_low")]
+    assert payload(events[0])["sounds"] is True
+    assert payload(events[0])["reason"] == "worse since acknowledged: severe low oxygen"
     assert sounding(manager).priority is HIGH
-    assert [v.condition for v in manager.active_alarms()] == ["spo2_severe", "spo2_low"]
+    [view] = manager.active_alarms()
+    assert view.condition == "spo2_severe" and view.conditions == ("spo2_severe", "spo2_low")
+    assert view.details.startswith("Severe low oxygen 83 %, low oxygen")
 
 
 def test_unacknowledged_high_alarm_escalates_after_30_s_once(manager: AlarmManager) -> None:
@@ -209,7 +221,8 @@ def test_resume_by_hand_and_zero_pause_profile() -> None:
     [ev] = m.resume_audio(5.0, by="peer")
     assert ev.state == "resumed" and payload(ev)["reason"] == "by hand"
     no_pause = AlarmManager(Profile.default().with_overrides({"alarms.audio_pause_s": 0}))
-    assert no_pause.pause_audio(0.0) == []
+    with pytest.raises(AlarmRequestError, match="not allowed by this site's profile"):
+        no_pause.pause_audio(0.0)
 
 
 def test_audible_is_the_highest_unacknowledged_priority(manager: AlarmManager) -> None:

@@ -30,7 +30,8 @@ def tone_of(sink: FakeSoundSink) -> str | None:
 
 def cond(active: bool, t: float, condition: str = "spo2_low",
          prio: Priority = Priority.HIGH) -> ConditionChange:
-    return ConditionChange("b1", condition, active, t, prio)
+    return ConditionChange("b1", condition, active, t, prio,
+                           technical=not condition.startswith(("spo2", "pr_")))
 
 
 def test_sound_follows_alarms_ack_pause_escalation() -> None:

@@ -122,7 +122,7 @@ def test_applied_settings_are_saved_for_the_next_start_and_audited(qtbot, tmp_pa
         qtbot.addWidget(dialog)
         threshold = dialog.editors["spo2_low.threshold"]
         assert isinstance(threshold, QDoubleSpinBox)
-        threshold.setValue(88.0)
+        threshold.setValue(92.0)
         assert dialog.apply_changes()
         assert "Saved for the next start" in dialog.status.text()
         dialog.close()
@@ -136,7 +136,7 @@ def test_applied_settings_are_saved_for_the_next_start_and_audited(qtbot, tmp_pa
     assert audit[-1]["path"] == str(saved)
     again = load_config(site)  # the site file names it: the next start loads it
     assert again.profile == str(saved) and again.name == "Main St"
-    assert load_profile(again.profile).get("spo2_low.threshold") == 88.0
+    assert load_profile(again.profile).get("spo2_low.threshold") == 92.0
     # A real start on that site file loads it, and says so in the audit log.
     db = tmp_path / "o.db"
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "c"))
@@ -163,7 +163,7 @@ def test_demo_settings_say_they_are_not_kept(qtbot, tmp_path):
     qtbot.addWidget(dialog)
     threshold = dialog.editors["spo2_low.threshold"]
     assert isinstance(threshold, QDoubleSpinBox)
-    threshold.setValue(88.0)
+    threshold.setValue(92.0)
     assert dialog.apply_changes()
     assert "Not saved" in dialog.status.text()
     dialog.close()

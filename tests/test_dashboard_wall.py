@@ -185,14 +185,16 @@ def test_pair_rename_swap_remove(qtbot):
     # Remove is refused while the station alarms, and takes two taps.
     driver.run_to(3.0)
     alarms = window.model.engine.alarms
-    alarms.on_condition(ConditionChange("sim-1", "x", True, 3.0, Priority.MEDIUM))
+    alarms.on_condition(ConditionChange("sim-1", "x", True, 3.0, Priority.MEDIUM,
+                                        technical=True))
     dialog.stations_table.clearSelection()
     dialog.stations_table.selectRow(0)
     dialog.remove_selected()
     assert "Tap again" in dialog.remove_button.text()
     dialog.remove_selected()
     assert "has an alarm" in dialog.status.text() and "sim-1" in window.tiles
-    alarms.on_condition(ConditionChange("sim-1", "x", False, 3.0, Priority.MEDIUM))
+    alarms.on_condition(ConditionChange("sim-1", "x", False, 3.0, Priority.MEDIUM,
+                                        technical=True))
     assert not window.model.views["sim-1"].alarms
     dialog.stations_table.clearSelection()
     dialog.stations_table.selectRow(0)
@@ -217,15 +219,15 @@ def test_settings_need_supervisor_mode_and_every_change_is_audited(qtbot, tmp_pa
     dialog = window.open_settings()
     qtbot.addWidget(dialog)
     assert dialog.editors["spo2_low.threshold"].isEnabled()
-    dialog.editors["spo2_low.threshold"].setValue(88.0)
+    dialog.editors["spo2_low.threshold"].setValue(92.0)
     dialog.editors["alarms.escalate_after_s"].setValue(20.0)
     assert dialog.apply_changes()
     assert [(a["action"], a["key"], a.get("old"), a.get("new"), a["by"]) for a in audit] == [
-        ("profile_changed", "spo2_low.threshold", 90.0, 88.0, "sup"),
+        ("profile_changed", "spo2_low.threshold", 90.0, 92.0, "sup"),
         ("profile_changed", "alarms.escalate_after_s", 30.0, 20.0, "sup"),
         ("profile_applied", None, None, None, "sup")]
-    assert window.model.engine.profile.get("spo2_low.threshold") == 88.0
-    assert window.model.band_limits() == (88.0, 95.0)
+    assert window.model.engine.profile.get("spo2_low.threshold") == 92.0
+    assert window.model.band_limits() == (92.0, 95.0)
     assert not dialog.apply_changes()  # nothing changed since
     assert len(audit) == 3
     dialog.close()

@@ -122,8 +122,9 @@ def test_run_ends_when_a_replay_ends(tmp_path):
     assert engine.stations["replay-1"].state is DeviceState.ENDED
     raised = alarms(events)
     low = [e for e in raised if payload(e)["condition"] == "spo2_low"]
-    # 15 s delay after the averaged (4 s median) reading drops below 90
-    assert low and 45 <= low[0].t <= 48
+    # at most the 15 s delay after the averaged (4 s median) reading drops below 90; the
+    # integrated delay (points x seconds below 90) brings a deep step sooner
+    assert low and payload(low[0])["onset"] < low[0].t <= 48
 
 
 class _Broken:

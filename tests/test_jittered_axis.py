@@ -78,11 +78,13 @@ def test_jitter_that_cannot_change_a_decision_changes_nothing():
     """Every span of this profile sits half a step off the 1-s grid, so receive times up
     to 0.2 s late move no reading into or out of any window, delay or gap: the jittered
     record raises the same alarms and finds the same events, at the same rows, with the
-    same nadirs and baselines, as the gridded one."""
-    half = {"averaging.window_s": 4.5, "spo2_low.delay_s": 15.5, "spo2_severe.delay_s": 5.5,
+    same nadirs and baselines, as the gridded one. The integrated delay is off here: it
+    weighs the real intervals, so jitter may move it by a reading; with it on, the jittered
+    record is held to the live pipeline instead."""
+    half = {"spo2_low.sat_seconds": 0.0, "averaging.window_s": 4.5,
+            "spo2_low.delay_s": 14.5, "spo2_severe.delay_s": 4.5,
             "spo2_drop.delay_s": 10.5, "spo2_drop.baseline_window_s": 120.0,
-            "spo2_drop.baseline_lag_s": 30.5, "spo2_falling.window_s": 10.5,
-            "spo2_falling.delay_s": 5.5, "pr_low.delay_s": 15.5, "pr_high.delay_s": 15.5,
+            "spo2_drop.baseline_lag_s": 30.5, "pr_low.delay_s": 15.5, "pr_high.delay_s": 15.5,
             "validity.max_gap_s": 10.5, "no_reading.delay_s": 10.5,
             "stale_data.delay_s": 5.5, "artifact.hold_s": 3.5, "events.min_duration_s": 9.5}
     prof = load_profile(None).with_overrides(half)
@@ -101,6 +103,10 @@ def test_jitter_that_cannot_change_a_decision_changes_nothing():
     assert events(jit) == events(grid) and grid.events
     assert jit.metrics["nadir"] == grid.metrics["nadir"]
     assert jit.metrics["odi3"] == pytest.approx(grid.metrics["odi3"], rel=1e-3)
+    sat = prof.with_overrides({"spo2_low.sat_seconds": 25.0})
+    t = rec.time + late
+    assert batch_alarms(analyze(t, rec.spo2, rec.pr, sat, flags=rec.flags)) == \
+        stream_alarms(t, rec.spo2, rec.pr, rec.flags, sat)
 
 
 @pytest.mark.parametrize("method", ["median", "mean"])
@@ -119,3 +125,20 @@ def test_jittered_fast_path_reports_what_the_reference_reports(method):
         reference = _result(s, _analyze(s, t, rec.spo2, rec.pr, rec.flags)).to_dict()
     assert fast == reference
     assert fast["events"] and fast["alarms"]
+
+
+@pytest.mark.parametrize("jitter", [0.0, 0.3])
+def test_integrated_delay_across_a_huge_gap(jitter):
+    """Two dips 1.8e12 s apart (times near the limit the pipeline accepts): the interval
+    between them times the depth would overflow int64, but an interval over max_gap
+    restarts the delay and never counts; both dips alarm as the live pipeline's do."""
+    prof = load_profile(None)
+    n = 40
+    t = np.concatenate([-9e11 + np.arange(n), 9e11 + np.arange(n)])
+    t += np.random.default_rng(1).uniform(0, jitter, t.size)
+    spo2 = np.tile(np.r_[[97.0] * 5, [70.0] * (n - 5)], 2)
+    pr = np.full(t.size, 80.0)
+    fl = np.zeros(t.size, dtype=np.int64)
+    batch = batch_alarms(analyze(t, spo2, pr, prof, flags=fl, judge_cadence=False))
+    assert batch == stream_alarms(t, spo2, pr, fl, prof)
+    assert sum(a[0] == "spo2_low" for a in batch) == 2

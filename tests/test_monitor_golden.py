@@ -6,6 +6,7 @@ keys, order or values shows here."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,7 +22,10 @@ GOLDEN = ROOT / "tests" / "data" / "golden"
     ("sim:mixed:1", "3600", "monitor-mixed-1-3600s.jsonl"),
 ])
 def test_monitor_json_is_byte_identical_to_the_golden_run(source, duration, golden):
+    # PYTHONPATH: the code beside this test (a worktree), not the venv's editable install
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "monitor_golden.py"),
-                           source, duration], cwd=ROOT, capture_output=True, timeout=120)
+                           source, duration], cwd=ROOT, capture_output=True, timeout=120,
+                          env=env)
     assert done.returncode == 0, done.stderr.decode()
     assert done.stdout == (GOLDEN / golden).read_bytes()

@@ -42,7 +42,7 @@ def test_irregular_and_faster_rates_match():
 def test_mean_averaging_and_other_settings_match():
     prof = load_profile(None).with_overrides({
         "averaging.method": "mean", "averaging.window_s": 9.0, "spo2_drop.baseline_lag_s": 0.0,
-        "artifact.hold_s": 3.0, "spo2_falling.delay_s": 2.0})
+        "artifact.hold_s": 3.0, "spo2_low.sat_seconds": 10.0})
     rec = generate(5, 2400)
     assert batch_alarms(analyze(rec.time, rec.spo2, rec.pr, prof, flags=rec.flags)) == \
         stream_alarms(rec.time, rec.spo2, rec.pr, rec.flags, prof)
@@ -55,7 +55,7 @@ _small = load_profile(None).with_overrides({
     "spo2_drop.baseline_window_s": 10.0, "spo2_drop.baseline_lag_s": 2.0,
     "spo2_drop.delay_s": 1.0, "no_reading.delay_s": 3.0, "stale_data.delay_s": 2.0,
     "validity.max_gap_s": 3.0, "artifact.hold_s": 2.0, "pr_low.delay_s": 1.0,
-    "pr_high.delay_s": 1.0, "spo2_falling.window_s": 3.0})
+    "pr_high.delay_s": 1.0, "spo2_low.sat_seconds": 1.5})
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -7,8 +7,8 @@ from oximon.profile import load_profile
 from oximon.types import DeviceState, Flags, Priority, Sample, StateChange
 
 
-def _run(values, start=0.0, pr=70.0, flags=Flags.NONE):
-    p = StationPipeline("s1", load_profile(None))
+def _run(values, start=0.0, pr=70.0, flags=Flags.NONE, profile=None):
+    p = StationPipeline("s1", profile or load_profile(None))
     out = []
     for i, v in enumerate(values):
         out += p.push(Sample(start + i, float(v), pr, flags=flags))
@@ -16,7 +16,8 @@ def _run(values, start=0.0, pr=70.0, flags=Flags.NONE):
 
 
 def test_spo2_low_after_15_s_and_severe_after_5_s_then_clear_with_hysteresis():
-    _, out = _run([97] * 30 + [88] * 30 + [90] * 10 + [92] * 10)
+    fixed = load_profile(None).with_overrides({"spo2_low.sat_seconds": 0.0})
+    _, out = _run([97] * 30 + [88] * 30 + [90] * 10 + [92] * 10, profile=fixed)
     raised = {c.condition: c for c in out if c.active}
     low = raised["spo2_low"]
     assert low.priority is Priority.HIGH and low.t - low.onset >= 15
@@ -36,7 +37,10 @@ def test_confirmed_jump_alarms_at_max_of_delay_and_hold_never_backdated():
     raised = {c.condition: c for c in out if c.active}
     severe, low = raised["spo2_severe"], raised["spo2_low"]
     assert (severe.onset, severe.t) == (32.0, 38.0)
-    assert (low.onset, low.t) == (31.0, 46.0)  # the median of 97, 97, 80, 80 is 88.5
+    # the median of 97, 97, 80, 80 is 88.5 at 31; the released readings at 80 (10 points
+    # below 90) reach the integrated delay's 25 points x s long before 15 s: low comes
+    # with the confirmation too (it was 46, the fixed 15 s, before the integrated delay).
+    assert (low.onset, low.t) == (31.0, 38.0)
     assert all(c.t >= 38.0 for c in out)  # nothing carries a time before the decision
 
 

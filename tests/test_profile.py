@@ -16,10 +16,10 @@ def test_default_profile_has_the_guideline_values():
 
 def test_a_site_file_overrides_some_keys_and_inherits_the_rest(tmp_path):
     f = tmp_path / "site.toml"
-    f.write_text('name = "site"\n[spo2_low]\nthreshold = 88\n')
+    f.write_text('name = "site"\n[spo2_low]\nthreshold = 92\n')
     p = load_profile(f)
     assert p.name == "site"
-    assert p["spo2_low"]["threshold"] == 88
+    assert p["spo2_low"]["threshold"] == 92
     assert p["spo2_low"]["delay_s"] == 15
 
 

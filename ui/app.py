@@ -16,8 +16,39 @@ from typing import TYPE_CHECKING
 from oximon.engine import Engine
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QMessageLogContext, QtMsgType
+    from PySide6.QtWidgets import QWidget
+
     from oximon.ui.dashboard import DashboardOptions, DashboardWindow
     from oximon.ui.services import DashboardServices
+
+# Messages Qt prints that tell a user nothing to act on: the offscreen platform cannot
+# size windows for a window manager it does not have, and with no sound server the
+# multimedia backend says so (oximon itself raises "Sound unavailable" on screen).
+QT_NOISE = ("This plugin does not support propagateSizeHints()",
+            "PulseAudioService: pa_context_connect() failed")
+
+
+def quiet_qt_messages() -> None:
+    """Drop Qt's known noise (`QT_NOISE`); every other message still reaches stderr."""
+    from PySide6.QtCore import qInstallMessageHandler
+
+    def handler(kind: QtMsgType, context: QMessageLogContext, message: str) -> None:
+        if message.startswith(QT_NOISE):
+            return
+        sys.stderr.write(message + "\n")
+
+    qInstallMessageHandler(handler)
+
+
+def place_on_screen(window: QWidget) -> None:
+    """Centre a window on its screen's free area and never let it be larger than that
+    area (a 1366x768 design opens in the middle of a 1920x1080 wall, and fits a smaller
+    laptop instead of spilling off it)."""
+    free = window.screen().availableGeometry()  # the primary screen until it is shown
+    width, height = min(window.width(), free.width()), min(window.height(), free.height())
+    window.resize(width, height)
+    window.move(free.x() + (free.width() - width) // 2, free.y() + (free.height() - height) // 2)
 
 
 def build_window(engine: Engine, services: DashboardServices, title: str | None = None,
@@ -43,6 +74,7 @@ def run_dashboard(engine: Engine, services: DashboardServices, kiosk: bool = Fal
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
+    quiet_qt_messages()
     running = QApplication.instance()
     app = running if isinstance(running, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("oximon")
@@ -53,6 +85,7 @@ def run_dashboard(engine: Engine, services: DashboardServices, kiosk: bool = Fal
         window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
         window.showFullScreen()
     else:
+        place_on_screen(window)
         window.show()
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)

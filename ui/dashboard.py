@@ -31,6 +31,7 @@ from oximon.alerts.watchdog import engine_stopped
 from oximon.station_book import StationBook
 from oximon.types import Priority, Station
 from oximon.ui.alarm_views import AlarmBanner, EscalationOverlay
+from oximon.ui.booth_settings import BoothSettingsDialog  # issue 12
 from oximon.ui.devices import DevicesDialog
 from oximon.ui.kiosk import KioskGuard
 from oximon.ui.model import DashboardModel
@@ -165,6 +166,7 @@ class DashboardWindow(QMainWindow):
             ("Enter", self.acknowledge_top), ("P", self.pause_audio),
             ("R", self.respond_top), ("D", self.open_devices), ("S", self.open_settings),
             ("V", self.open_review),
+            ("B", self.open_booth_settings),  # issue 12: per-booth limits and standby
             ("H", self.toggle_contrast), ("F11", self.guard.toggle_full_screen),
             ("Ctrl++", lambda: self.scale_text(1.15)), ("Ctrl+=", lambda: self.scale_text(1.15)),
             ("Ctrl+-", lambda: self.scale_text(1 / 1.15)), ("Ctrl+Q", self.request_quit),
@@ -404,6 +406,15 @@ class DashboardWindow(QMainWindow):
             parent=self)
         dialog.setStyleSheet(self.styleSheet())
         self.dialog = dialog
+        dialog.show()
+        return dialog
+
+    def open_booth_settings(self) -> BoothSettingsDialog:
+        """Issue 12: one booth's limits and standby (supervisor mode; audited)."""
+        dialog = BoothSettingsDialog(self.model.engine, self.services.session,
+                                     self.services.audit, parent=self)
+        dialog.setStyleSheet(self.styleSheet())
+        self.booth_dialog = dialog
         dialog.show()
         return dialog
 

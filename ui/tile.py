@@ -382,6 +382,8 @@ class StationTile(QFrame):
                 since += f" · PI {live.pi:.1f}"
         else:
             since = f"last valid reading {format_age(max(0.0, now - last))} ago"
+        if live.booth:  # issue 12: the booth's own limits, or "Standby"
+            since = f"{live.booth} · {since}"
         self.since.setText(since)
         self._fit_head()
         self.icons.set_values(live.signal, live.battery, p.fg)

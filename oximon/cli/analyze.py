@@ -33,7 +33,7 @@ definitions (DESIGN.md; sources in the README):
   odi3, odi4      events >= 3 / >= 4 points deep per hour of valid time
   nadir           the lowest valid reading (a device value, never an average)
   mean_spo2       time-weighted mean of the valid readings
-  hypoxic_burden  area between baseline and readings over the events, %%·min per hour
+  hypoxic_burden  area between baseline and readings over the events, %·min per hour
                   (event-level form of Azarbarzin et al., Eur Heart J 2019)
   note            set when readings are too far apart for the live alarm rules (e.g.
                   one a minute): metrics only, no simulated alarms
@@ -52,7 +52,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("analyze", help="analyse recordings (ODI, CT90, events, alarms); "
                        "folders to a summary",
                        description="Batch analysis of recordings: oxygen desaturation "
-                       "index, time below 90/85 %%, desaturation events, and the alarms the "
+                       "index, time below 90/85 %, desaturation events, and the alarms the "
                        "live engine would have raised under the profile. Several files or "
                        "folders: one row per recording in --summary.",
                        epilog=DEFINITIONS, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -86,6 +86,8 @@ def _one(path: Path, profile: Profile, as_json: bool) -> int:
         rec = read_any(path)
     except RecordingError as exc:
         raise UsageError(str(exc)) from None
+    if len(rec.time) == 0:
+        raise UsageError(f"{path}: no readings (a header and no rows): nothing to analyse")
     result = analyze(rec.time, rec.spo2, rec.pr, profile, flags=rec.flag_codes)
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import os
-import sys
 
 from oximon.cli.errors import RuntimeFailure, UsageError
+from oximon.cli.stop_signals import StopSignals
 from oximon.cli.wiring import (
     all_simulated,
     build_engine,
+    check_display,
+    close_records,
     configured_stations,
     demo_specs,
     get_config,
@@ -19,10 +22,12 @@ from oximon.cli.wiring import (
     open_records,
     open_sources,
     positive_seconds,
+    report_carried_on,
     speed_arg,
 )
 from oximon.clock import ScaledClock
 from oximon.ports import Source
+from oximon.store import StoreUnavailable
 from oximon.types import Station
 
 
@@ -80,8 +85,10 @@ def run(args: argparse.Namespace) -> int:
     from oximon.ui.dashboard import DashboardOptions
 
     clock = ScaledClock(speed=args.speed)
-    records = open_records(args.db or config.db or None, clock, demo=all_simulated(stations))
+    records = open_records(args.db or config.db or None, clock, demo=all_simulated(stations),
+                           profile=profile)
     engine = build_engine(clock, profile, stations, records)
+    report_carried_on(records, stations)
 
     def start_alarm_outputs() -> None:
         # Sound (or the "sound unavailable" alarm) and the watchdog, once the window listens.
@@ -94,9 +101,13 @@ def run(args: argparse.Namespace) -> int:
                            "%s", e.words)).start()
 
     # Which profile this run watches with (a supervisor's saved one, the site's, ...).
-    records.record_audit("settings.profile_loaded", None,
-                         {"profile": profile.name, "path": profile.source})
+    # Not saved yet when the store is down: kept with the backlog (and journal) until it is
+    # back; monitoring goes on.
+    with contextlib.suppress(StoreUnavailable):
+        records.record_audit("settings.profile_loaded", None,
+                             {"profile": profile.name, "path": profile.source})
     options = DashboardOptions(high_contrast=args.high_contrast, site=config.name)
+    stops = StopSignals(engine.request_stop).install()  # SIGTERM/SIGINT: a clean stop
     try:
         services = build_services(engine, incident_log=records,
                                   **seams(engine, records, profile, config, demo,
@@ -107,21 +118,8 @@ def run(args: argparse.Namespace) -> int:
                              duration=args.duration, options=options,
                              on_start=start_alarm_outputs)
     finally:
-        records.close()
-
-
-def check_display() -> None:
-    """With no screen Qt aborts the process (exit 134, "could not connect to display"):
-    say what to do instead, before Qt is loaded."""
-    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
-        return  # Windows/macOS always have a screen; an explicit platform is a choice
-    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
-        return
-    raise RuntimeFailure(
-        "no screen to show the dashboard on (neither DISPLAY nor WAYLAND_DISPLAY is set). "
-        "Start it from a desktop session (or over 'ssh -X'); to watch without a screen use "
-        "'oximon monitor --source ...'; to run it off-screen (tests, screenshots) set "
-        "QT_QPA_PLATFORM=offscreen.")
+        stops.restore()
+        close_records(records, reason=stops.received or "")
 
 
 def seams(engine, records, profile, config, demo: bool, from_config: bool) -> dict:

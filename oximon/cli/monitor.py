@@ -13,20 +13,23 @@ from pathlib import Path
 
 from oximon.alerts import WatchdogThread
 from oximon.cli.errors import RuntimeFailure, UsageError
+from oximon.cli.stop_signals import StopSignals
 from oximon.cli.wiring import (
     MAX_SPEED,
     all_simulated,
     build_engine,
+    close_records,
     get_profile,
     open_records,
     open_sources,
     positive_seconds,
+    report_carried_on,
     speed_arg,
 )
 from oximon.clock import ScaledClock
 from oximon.events import EngineEvent, to_json
 from oximon.recording import RecordingWriter
-from oximon.types import Sample
+from oximon.types import Sample, Station
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -63,18 +66,16 @@ def run(args: argparse.Namespace) -> int:
     profile = get_profile(args.profile)
     stations = open_sources(args.source, waveform=False)
     clock = ScaledClock(speed=args.speed, held=True)  # no virtual time lost to set-up
-    records = open_records(args.db, clock, demo=all_simulated(stations))
+    records = open_records(args.db, clock, demo=all_simulated(stations), profile=profile)
+    try:
+        writers = open_recorders(args.record, [st for st, _ in stations])
+    except UsageError:
+        records.close()
+        raise
     engine = build_engine(clock, profile, stations, records)
-    writers = []
-    if args.record is not None:
-        try:
-            args.record.mkdir(parents=True, exist_ok=True)
-            for station, _ in stations:
-                writer = RecordingWriter(args.record / f"{station.id}.csv")
-                writers.append(writer)
-                engine.subscribe_samples(_record_into(writer, station.id))
-        except OSError as exc:
-            raise UsageError(f"argument --record: cannot write in {args.record} ({exc})") from None
+    report_carried_on(records, stations)
+    for writer, (station, _) in zip(writers, stations, strict=False):
+        engine.subscribe_samples(_record_into(writer, station.id))
 
     out_lock = threading.Lock()  # the watchdog thread prints too
     closed = threading.Event()  # the reader went away (`| head`): stop quietly
@@ -96,12 +97,15 @@ def run(args: argparse.Namespace) -> int:
         # A stalled loop cannot report itself: the watchdog thread prints a status line at
         # once and hands "monitoring_stopped" to the alarms for when the loop runs again.
         watchdog = WatchdogThread(engine, asyncio.get_running_loop(), on_stall=emit).start()
+        stops.install()  # after asyncio.run's own SIGINT handler: ours stops cleanly
         try:
             await engine.run(duration=args.duration)
         finally:
             watchdog.stop()
+            stops.restore()
 
     engine.subscribe(emit)
+    stops = StopSignals(engine.request_stop)
     try:
         asyncio.run(main())
     except KeyboardInterrupt:
@@ -109,13 +113,39 @@ def run(args: argparse.Namespace) -> int:
     finally:
         for writer in writers:
             writer.close()
-        records.close()
+        close_records(records, reason=stops.received or "")
     if engine.failed and not closed.is_set():
         why = "; ".join(f"{sid}: {msg}" for sid, msg in engine.failed.items())
         every = len(engine.failed) == len(stations)
         raise RuntimeFailure(f"monitoring stopped: {'every' if every else 'a'} source's "
                              f"reader failed ({why})")
     return 0
+
+
+def open_recorders(folder: Path | None, stations: list[Station]) -> list[RecordingWriter]:
+    """`--record DIR`: one recording per station (DIR/<station>.csv). A recording already
+    there is never overwritten: exit 2 naming it, before anything is written."""
+    if folder is None:
+        return []
+    if folder.exists() and not folder.is_dir():
+        raise UsageError(f"argument --record: {folder} is a file; give a folder to write "
+                         "the recordings in")
+    paths = [folder / f"{station.id}.csv" for station in stations]
+    taken = [p for p in paths if p.exists()]
+    if taken:
+        raise UsageError(f"argument --record: {taken[0]} already exists (a recording of an "
+                         "earlier run?); choose another folder or move it away")
+    writers: list[RecordingWriter] = []
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in paths:
+            writers.append(RecordingWriter(path))
+    except OSError as exc:
+        for writer in writers:
+            writer.close()
+        raise UsageError(f"argument --record: cannot write in {folder} "
+                         f"({exc.strerror or exc})") from None
+    return writers
 
 
 def _record_into(writer: RecordingWriter, station: str) -> Callable[[str, Sample], None]:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from oximon.cli.errors import RuntimeFailure, UsageError
-from oximon.cli.wiring import get_profile
+from oximon.cli.wiring import add_store_options, demo_hint, get_profile, open_db, store_choice
 from oximon.report import (
     MonthlyReport,
     build_report,
@@ -22,7 +22,7 @@ from oximon.report import (
 )
 from oximon.review import IncidentFilter
 from oximon.review_store import StoreReview
-from oximon.store import StoreInputError, StoreUnavailable, open_store
+from oximon.store import StoreUnavailable
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -37,10 +37,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="pdf or csv (default: from the --output suffix, else csv)")
     p.add_argument("--output", type=Path, metavar="FILE",
                    help="write to FILE (created private, 0600); CSV goes to stdout without it")
-    p.add_argument("--db", metavar="URL", help="incident store (default: SQLite in the user "
-                   "data folder)")
+    add_store_options(p)
     p.add_argument("--profile", metavar="NAME|FILE", help="profile with the [review] settings")
-    p.add_argument("--site", default="", metavar="NAME", help="site name for the PDF heading")
+    p.add_argument("--site", default="", metavar="NAME",
+                   help="site name for the PDF heading (PDF only)")
     p.set_defaults(run=run)
 
 
@@ -56,22 +56,24 @@ def run(args: argparse.Namespace) -> int:
                            else "csv")
     if form == "pdf" and args.output is None:
         raise UsageError("argument --output: a PDF needs --output FILE")
+    if args.site and form != "pdf":
+        raise UsageError("argument --site: only for a PDF (the CSV has no heading); add "
+                         "--format pdf --output FILE")
     if args.output is not None and not args.output.parent.is_dir():
         raise UsageError(f"argument --output: no folder {args.output.parent}")
     profile = get_profile(args.profile)
     year, month = args.month
-    try:
-        store = open_store(args.db, writer=False, create=False)
-    except StoreInputError as exc:
-        raise UsageError(f"argument --db: {exc}") from None
-    except StoreUnavailable as exc:
-        raise RuntimeFailure(str(exc)) from None
+    db = store_choice(args)
+    store = open_db(db, create=db is None)  # the site's log: empty until the first run
     try:
         review = StoreReview(store)
         start, end = month_bounds(year, month)
-        report = build_report(review.list_incidents(IncidentFilter(since_ts=start, until_ts=end)),
-                              year, month, suppress=profile["review"]["suppress_small_counts"],
+        incidents = review.list_incidents(IncidentFilter(since_ts=start, until_ts=end))
+        report = build_report(incidents, year, month,
+                              suppress=profile["review"]["suppress_small_counts"],
                               stations=review.stations())
+        if not incidents:
+            demo_hint(args, 0)
         if form == "csv":
             text = to_csv(report)
             if args.output is None:

@@ -26,6 +26,7 @@ from oximon.pipeline.vector import (
     Spans,
     battery_spans,
     gap_episodes,
+    integrand,
     level_runs,
     push,
 )
@@ -67,7 +68,8 @@ class _Rows:
                 self.low_batt = nz[(f & int(Flags.LOW_BATTERY)) != 0]
         self.sp = sp
         self.spans: list[Spans] = []
-        self.spo2_rules: list[tuple[str, Priority, np.ndarray, np.ndarray, int]] = []
+        self.spo2_rules: list[tuple[str, Priority, np.ndarray, np.ndarray, int,
+                                    np.ndarray | None, int]] = []
 
     def run(self) -> Findings:
         s, n = self.s, self.n
@@ -81,7 +83,8 @@ class _Rows:
         np.less(x, low.recover, out=mask)
         nr_low = np.flatnonzero(mask)
         xv = x[nr_low]
-        self._spo2_rule(low.name, low.priority, nr_low, xv < low.threshold, low.delay_ms)
+        self._spo2_rule(low.name, low.priority, nr_low, xv < low.threshold, low.delay_ms,
+                        np.maximum(int(low.threshold) - xv.astype(np.int64), 0), low.sat)
         if severe.recover <= low.recover:
             nr = nr_low[xv < severe.recover]
         else:
@@ -96,11 +99,6 @@ class _Rows:
         nr = cand[keep]
         self._spo2_rule("spo2_drop", s.drop_priority, nr,
                         ddc[keep] >= s.drop_points_q * cc[keep], s.drop_delay_ms)
-        nr, fall = self._falling()
-        ddn, cn = self._deficit(nr)
-        self._spo2_rule("spo2_falling", s.fall_priority, nr,
-                        (ddn >= s.fall_below_q * cn) & (fall >= s.fall_points_q),
-                        s.fall_delay_ms)
         self._spo2_levels()
         f = Findings(spans=self.spans)
         w = self.ax.weights(s.gap_ms)
@@ -152,11 +150,13 @@ class _Rows:
 
     # -- rules on sparse rows ------------------------------------------------------------------
     def _spo2_rule(self, name: str, priority: Priority, nr: np.ndarray, breach: np.ndarray,
-                   delay: int) -> None:
+                   delay: int, depth: np.ndarray | None = None, sat: int = 0) -> None:
         """A level rule over the accepted readings, given the rows where it is not
-        recovered (sorted) and whether each breaches: queued, all solved in one go."""
+        recovered (sorted) and whether each breaches (and, for an integrated delay, each
+        row's depth below the threshold): queued, all solved in one go."""
         if breach.any():
-            self.spo2_rules.append((name, priority, nr, breach, delay))
+            self.spo2_rules.append((name, priority, nr, breach, delay,
+                                    depth if sat > 0 else None, sat))
 
     def _spo2_levels(self) -> None:
         """Level.update for every queued SpO2 rule at once: the rules' rows side by side,
@@ -180,14 +180,18 @@ class _Rows:
         tr = tq[rows] - tq[0]
         # A gap longer than max_gap between two readings of a run restarts the delay
         # (where a new run starts anyway, it need not be said again).
-        long_ = tr[1:] - tr[:-1] > self.s.gap_ms
+        gap = self.s.gap_ms
+        long_ = tr[1:] - tr[:-1] > gap
         long_[brk[real] - 1] = False
         gaps = np.flatnonzero(long_) + 1
-        off = int(tq[-1] - tq[0]) + max(r[4] for r in rules) + self.s.gap_ms + 1
+        w, sats = None, np.repeat([r[6] for r in rules], sizes)
+        if sats.any():  # the integrated delay: depth x ms since the reading before
+            w = self._sat_sums(rules, tr, gap)
+        off = int(tq[-1] - tq[0]) + max(r[4] for r in rules) + gap + 1
         tr += which * off
         delays = np.repeat([r[4] for r in rules], sizes)
         raised, ended, _ = level_runs(None, tr, np.concatenate([r[3] for r in rules]),
-                                      delays, self.s.gap_ms, brk[real], gaps)
+                                      delays, gap, brk[real], gaps, w=w, sat=sats)
         if not raised.size:
             return
         k = raised.size
@@ -199,6 +203,20 @@ class _Rows:
             sel = rule == i
             if sel.any():
                 self.spans.append((name, priority, times[:k][sel], times[k:][sel]))
+
+    @staticmethod
+    def _sat_sums(rules: list[tuple[str, Priority, np.ndarray, np.ndarray, int,
+                                    np.ndarray | None, int]],
+                  tr: np.ndarray, gap: int) -> np.ndarray:
+        """The running sum (`level_runs`' w) of Level's integrated delay over the rules'
+        rows side by side: each row's depth times the ms since the row before (its
+        reading before: only holes lie between the rows of a run, and a run's first row
+        starts the sum afresh anyway), from the real row times, jittered or not. An
+        interval over max_gap restarts the delay, so it never counts: capped there, the
+        sum stays far inside int64 on any record."""
+        depth = np.concatenate([r[5] if r[5] is not None else np.zeros(r[2].size,
+                                dtype=np.int64) for r in rules])
+        return np.cumsum(integrand(depth, tr, gap + 1))
 
     def _next_acc(self, r: np.ndarray) -> np.ndarray:
         """The first accepted row at or after each row r (n or more: none)."""
@@ -245,7 +263,7 @@ class _Rows:
         """Baseline.update at every row as (total, count) (`self.total`, `self.cnt`).
         Returns the rows where some baseline rule or an event can hold."""
         s, n, ws, ax = self.s, self.n, self.ws, self.ax
-        cmin = min(s.drop_recover_q, s.fall_below_q, s.event_points_q)
+        cmin = min(s.drop_recover_q, s.event_points_q)
         w_lo = ax.window(s.base_lag_ms + s.base_win_ms, False)  # window rows lo .. hi - 1
         w_hi = ax.window(s.base_lag_ms, False)
         rows_max = w_lo.o + 2 - w_hi.o
@@ -281,26 +299,6 @@ class _Rows:
         baseline mean each reading is (-1 and count 0 where the baseline is unknown)."""
         c = self.cnt[rows].astype(np.int64)
         return np.where(c > 0, self.total[rows] - self.x[rows] * c, -1), c
-
-    def _falling(self) -> tuple[np.ndarray, np.ndarray]:
-        """Rows where spo2_falling is not recovered (covered and fallen by at least its
-        recovery amount since the first accepted reading in the window), and the fall."""
-        s, n, ws, ax, x = self.s, self.n, self.ws, self.ax, self.x
-        win = ax.window(s.fall_win_ms, False)  # window [t - span, t]
-        x_lo = win.at(x, ws.get("xlo", n, np.int32))
-        holes = self.holes
-        runs = win.runs_starting_in(holes.starts, holes.ends)
-        if holes.rows.size:  # the first accepted reading in the window is after the hole
-            sizes = runs[1] - runs[0]
-            x_lo[ranges(*runs)] = np.repeat(x[np.minimum(holes.ends + 1, n - 1)], sizes)
-        ok = ws.get("b0", n, np.bool_)
-        fall = ws.get("i1", n, np.int32)
-        np.subtract(x_lo, x, out=fall)
-        np.greater_equal(fall, s.fall_recover_q, out=ok)
-        np.logical_and(ok, x != HOLE, out=ok)
-        ok[self._young(win, s.fall_win_ms // 2, runs)] = False  # not covered
-        nr = np.flatnonzero(ok)
-        return nr, fall[nr].astype(np.int64)
 
     def _events(self, f: Findings, ev: np.ndarray, w: np.ndarray | int) -> None:
         """Runs of consecutive accepted readings at least `events.points` below their

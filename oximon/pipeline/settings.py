@@ -44,6 +44,9 @@ class ThresholdRule:
     priority: Priority
     below: bool = True
     message: str = ""
+    # Integrated delay (SatSeconds): milli-percent x ms below the threshold, summed from the
+    # onset, that activates the rule before `delay_ms` (0: off).
+    sat: int = 0
 
 
 @dataclass(frozen=True)
@@ -67,12 +70,6 @@ class Settings:
     drop_priority: Priority
     base_win_ms: int
     base_lag_ms: int
-    fall_points_q: int
-    fall_recover_q: int
-    fall_below_q: int  # and at least this far below the baseline
-    fall_win_ms: int
-    fall_delay_ms: int
-    fall_priority: Priority
     no_reading_ms: int
     no_reading_s: float
     no_reading_priority: Priority
@@ -94,7 +91,8 @@ class Settings:
             s = p[name]
             return ThresholdRule(name, qround(s["threshold"], Q),
                                  qround(s["threshold"] + s["hysteresis"], Q),
-                                 ms(s["delay_s"]), s["priority"], True, message)
+                                 ms(s["delay_s"]), s["priority"], True, message,
+                                 qround(s.get("sat_seconds", 0.0), Q) * MS)
 
         def pr_rule(name: str, below: bool, message: str) -> ThresholdRule:
             s = p[name]
@@ -102,7 +100,7 @@ class Settings:
             return ThresholdRule(name, thr, thr + h if below else thr - h, ms(s["delay_s"]),
                                  s["priority"], below, message)
 
-        drop, fall = p["spo2_drop"], p["spo2_falling"]
+        drop = p["spo2_drop"]
         return cls(
             spo2_min_q=qround(p["validity"]["spo2_min"], Q),
             pr_min=p["validity"]["pr_min"],
@@ -124,12 +122,6 @@ class Settings:
             drop_priority=drop["priority"],
             base_win_ms=ms(drop["baseline_window_s"]),
             base_lag_ms=ms(drop["baseline_lag_s"]),
-            fall_points_q=qround(fall["points"], Q),
-            fall_recover_q=qround(fall["points"] - fall["hysteresis"], Q),
-            fall_below_q=qround(fall["points"], Q) // 2,
-            fall_win_ms=ms(fall["window_s"]),
-            fall_delay_ms=ms(fall["delay_s"]),
-            fall_priority=fall["priority"],
             no_reading_ms=ms(p["no_reading"]["delay_s"]),
             no_reading_s=p["no_reading"]["delay_s"],
             no_reading_priority=p["no_reading"]["priority"],
@@ -152,7 +144,6 @@ class Settings:
 
 MESSAGES = {
     "spo2_drop": "Oxygen dropping — look now",
-    "spo2_falling": "Oxygen falling fast — look now",
     "no_reading": "No reading — check on the person",
     "stale_data": "No data from the device",
     "lost_device": "Lost device",

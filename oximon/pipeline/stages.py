@@ -131,48 +131,34 @@ class Baseline:
         return 0, 0
 
 
-class FallWindow:
-    """How far the averaged SpO2 fell since `window_ms` ago: the reading at the start of
-    the window minus now. Known once that reading is at least half a window old."""
-
-    __slots__ = ("cover", "span", "ws")
-
-    def __init__(self, window_ms: int):
-        self.span = window_ms
-        self.cover = window_ms // 2
-        self.ws: deque[tuple[int, int]] = deque()
-
-    def update(self, tq: int, q: int) -> int | None:
-        ws = self.ws
-        ws.append((tq, q))
-        edge = tq - self.span
-        while ws[0][0] < edge:
-            ws.popleft()
-        t0, q0 = ws[0]
-        if tq - t0 >= self.cover:
-            return q0 - q
-        return None
-
-
 class Level:
     """A rule that must hold for `delay_ms` before it is active, with hysteresis on both
     sides: once breached, only a reading past the recovery level restarts the delay (so
     89, 90, 89... is one episode, not many), and an active rule clears only there.
     Invalid readings are not shown to it: they neither confirm nor clear. A gap between
     readings longer than `gap_ms` restarts the delay (a new episode), but never clears an
-    active rule. It becomes active only on a reading that breaches."""
+    active rule. It becomes active only on a reading that breaches.
 
-    __slots__ = ("active", "delay", "gap", "last_tq", "onset_t", "onset_tq")
+    With `sat` > 0 it also has an integrated delay (like Nellcor SatSeconds): from the
+    onset, each later reading adds `depth` (how far below the threshold, 0 if not)
+    times the time since the reading before; the rule becomes active as soon as that sum
+    reaches `sat`, even before `delay_ms` ran out. A deep fall alarms within seconds, a
+    shallow dip waits the full delay. The sum starts afresh with every onset (the same
+    reset as the delay's), so a dip that recovered leaves nothing behind."""
 
-    def __init__(self, delay_ms: int, gap_ms: int):
+    __slots__ = ("acc", "active", "delay", "gap", "last_tq", "onset_t", "onset_tq", "sat")
+
+    def __init__(self, delay_ms: int, gap_ms: int, sat: int = 0):
         self.delay = delay_ms
         self.gap = gap_ms
+        self.sat = sat
+        self.acc = 0
         self.active = False
         self.onset_tq: int | None = None
         self.onset_t = 0.0
         self.last_tq: int | None = None
 
-    def update(self, t: float, tq: int, breach: bool, recovered: bool) -> int:
+    def update(self, t: float, tq: int, breach: bool, recovered: bool, depth: int = 0) -> int:
         """+1 when the rule became active at this reading, -1 when it cleared, else 0."""
         last, self.last_tq = self.last_tq, tq
         if self.active:
@@ -183,11 +169,13 @@ class Level:
             return 0
         if recovered or (last is not None and tq - last > self.gap):
             self.onset_tq = None
+        if self.onset_tq is not None and last is not None and depth > 0:
+            self.acc += depth * (tq - last)
         if not breach:
             return 0
         if self.onset_tq is None:
-            self.onset_tq, self.onset_t = tq, t
-        if tq - self.onset_tq >= self.delay:
+            self.onset_tq, self.onset_t, self.acc = tq, t, 0
+        if tq - self.onset_tq >= self.delay or (self.sat and self.acc >= self.sat):
             self.active = True
             return 1
         return 0

@@ -2,7 +2,7 @@
 
 Pure: no I/O, no wall clock — time comes from the samples and from `tick(now)`. The chain
 for each sample is validity → motion-artifact rejection → averaging → the level rules
-(spo2_low, spo2_severe, spo2_drop, spo2_falling, pr_low, pr_high); time-driven rules
+(spo2_low with its integrated delay, spo2_severe, spo2_drop, pr_low, pr_high); time-driven rules
 (no_reading, stale_data) and device rules (lost_device, battery_low) run beside it.
 Batch analysis (`oximon.analysis`) computes exactly the same verdicts for whole arrays
 (`oximon.pipeline.vector`, tested against this class).
@@ -21,7 +21,7 @@ from oximon.pipeline.settings import (
     Settings,
     ThresholdRule,
 )
-from oximon.pipeline.stages import ArtifactFilter, Averager, Baseline, FallWindow, Level
+from oximon.pipeline.stages import ArtifactFilter, Averager, Baseline, Level
 from oximon.profile import Profile
 from oximon.types import ConditionChange, DeviceState, Flags, Priority, Sample, StateChange
 
@@ -39,11 +39,9 @@ class StationPipeline:
         self._artifact = ArtifactFilter(s.art_step_q, s.art_rate_q, s.art_hold_ms)
         self._avg = Averager(s.avg_ms, s.avg_median)
         self._baseline = Baseline(s.base_win_ms, s.base_lag_ms)
-        self._fall = FallWindow(s.fall_win_ms)
-        self._low = Level(s.spo2_low.delay_ms, s.gap_ms)
+        self._low = Level(s.spo2_low.delay_ms, s.gap_ms, s.spo2_low.sat)
         self._severe = Level(s.spo2_severe.delay_ms, s.gap_ms)
         self._drop = Level(s.drop_delay_ms, s.gap_ms)
-        self._falling = Level(s.fall_delay_ms, s.gap_ms)
         self._pr_low = Level(s.pr_low.delay_ms, s.gap_ms)
         self._pr_high = Level(s.pr_high.delay_ms, s.gap_ms)
         self._spo2_min = s.spo2_min_q / Q
@@ -121,8 +119,9 @@ class StationPipeline:
         s = self.settings
         self.spo2_q = x
         value = x / Q
-        self._level(out, self._low, s.spo2_low, t, tq, x < s.spo2_low.threshold,
-                    x >= s.spo2_low.recover, value, now)
+        low = s.spo2_low
+        self._level(out, self._low, low, t, tq, x < low.threshold, x >= low.recover, value,
+                    now, max(0, int(low.threshold) - x))
         self._level(out, self._severe, s.spo2_severe, t, tq, x < s.spo2_severe.threshold,
                     x >= s.spo2_severe.recover, value, now)
         total, n = self._baseline.update(tq, x)
@@ -135,22 +134,11 @@ class StationPipeline:
         if change:
             out.append(self._change("spo2_drop", change > 0, now, s.drop_priority,
                                     self._drop.onset_t, value))
-        fall = self._fall.update(tq, x)
-        if fall is None:
-            breach, recovered = False, True
-        else:
-            # A fall counts only once SpO2 is also half as far below the baseline: a spike
-            # up and back (or noise at the top of the range) is not a fall.
-            below = n > 0 and x * n <= total - s.fall_below_q * n
-            breach, recovered = below and fall >= s.fall_points_q, fall < s.fall_recover_q
-        change = self._falling.update(t, tq, breach, recovered)
-        if change:
-            out.append(self._change("spo2_falling", change > 0, now, s.fall_priority,
-                                    self._falling.onset_t, value))
 
     def _level(self, out: list[ConditionChange], level: Level, rule: ThresholdRule, t: float,
-               tq: int, breach: bool, recovered: bool, value: float, now: float) -> None:
-        change = level.update(t, tq, breach, recovered)
+               tq: int, breach: bool, recovered: bool, value: float, now: float,
+               depth: int = 0) -> None:
+        change = level.update(t, tq, breach, recovered, depth)
         if change:
             out.append(ConditionChange(self.station, rule.name, change > 0, now, rule.priority,
                                        onset=level.onset_t if change > 0 else None,

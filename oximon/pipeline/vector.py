@@ -244,7 +244,8 @@ class Episode:
 
 def level_runs(pos: np.ndarray | None, tqn: np.ndarray, breach: np.ndarray,
                delay: int | np.ndarray,
-               gap: int, starts: np.ndarray | None = None, gaps: np.ndarray | None = None
+               gap: int, starts: np.ndarray | None = None, gaps: np.ndarray | None = None,
+               w: np.ndarray | None = None, sat: int | np.ndarray = 0
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Level.update, solved on the readings where a rule is *not recovered* (the only ones
     where anything can happen): `pos` their positions in the rule's stream of readings
@@ -253,7 +254,10 @@ def level_runs(pos: np.ndarray | None, tqn: np.ndarray, breach: np.ndarray,
     at `raise` (its delay counted from `onset`) and clears at the reading after `end` (the
     last of its not-recovered run), if there is one. `starts` may give the runs' starts
     (but the first) instead of `pos`, and `gaps` where the time gap splits a run; `delay`
-    may be one per reading (several rules solved side by side)."""
+    may be one per reading (several rules solved side by side). With `w` (the running sum
+    of each reading's depth x time since the reading before: never decreasing) the rule
+    also becomes active at the first breach where w has grown by `sat` since the onset
+    (Level's integrated delay; `sat` one per reading, or one for all, 0 = none)."""
     b = np.flatnonzero(breach)
     if b.size == 0:
         return _NO_RUNS
@@ -279,6 +283,13 @@ def level_runs(pos: np.ndarray | None, tqn: np.ndarray, breach: np.ndarray,
     # increase, so a search over all the breaches finds it).
     k = np.searchsorted(tqn[b], tqn[onset] + (delay if isinstance(delay, int)
                                               else delay[onset]))
+    if w is not None:
+        need = sat if isinstance(sat, int) else sat[onset]
+        if isinstance(need, int):
+            need = np.full(onset.size, need if need > 0 else NO_SAT, dtype=np.int64)
+        else:
+            need = np.where(need > 0, need, NO_SAT)
+        k = np.minimum(k, np.searchsorted(w[b], w[onset] + need))
     ok = k < b.size
     ok[ok] = b[k[ok]] < seg_end[ok]
     cand, onset = b[k[ok]], onset[ok]
@@ -296,22 +307,42 @@ def level_runs(pos: np.ndarray | None, tqn: np.ndarray, breach: np.ndarray,
 
 
 _ZERO = np.zeros(1, dtype=np.int64)
+NO_SAT = 1 << 60  # an integrated delay never reached (sums stay far below it)
 _NO_RUNS = (np.zeros(0, dtype=np.int64),) * 3
 
 
 def level_episodes(tq: np.ndarray, breach: np.ndarray, recovered: np.ndarray, delay: int,
-                   gap: int) -> list[Episode]:
-    """Level.update over readings with times tq (breach implies not recovered)."""
+                   gap: int, depth: np.ndarray | None = None, sat: int = 0) -> list[Episode]:
+    """Level.update over readings with times tq (breach implies not recovered); `depth`
+    (each reading's depth below the threshold, 0 if not) with `sat` > 0: the integrated
+    delay."""
     nr = np.flatnonzero(~recovered)  # contains every breach
     if nr.size == 0:
         return []
-    raised, ended, onsets = level_runs(nr, tq[nr], breach[nr], delay, gap)
+    w = None
+    if depth is not None and sat > 0:
+        w = np.cumsum(integrand(depth[nr], tq[nr], gap + 1))
+    raised, ended, onsets = level_runs(nr, tq[nr], breach[nr], delay, gap, w=w, sat=sat)
     n = len(tq)
     out = []
     for r, e, o in zip(nr[raised].tolist(), (nr[ended] + 1).tolist(), nr[onsets].tolist(),
                        strict=True):
         out.append(Episode(r, e if e < n else None, o))
     return out
+
+
+def integrand(depth: np.ndarray, tq: np.ndarray, cap: int | None = None) -> np.ndarray:
+    """Each reading's share of an integrated delay: its depth times the time since the
+    reading before it (0 for the first, and never negative), as int64. `cap` (max_gap +
+    1) bounds the time: a longer interval restarts the delay, so its share never counts,
+    and capped the running sums cannot overflow however far apart the times are."""
+    dt = np.zeros(tq.size, dtype=np.int64)
+    if tq.size > 1:
+        np.subtract(tq[1:], tq[:-1], out=dt[1:], casting="unsafe")
+        np.maximum(dt, 0, out=dt)
+        if cap is not None:
+            np.minimum(dt, cap, out=dt)
+    return depth.astype(np.int64) * dt
 
 
 def gap_episodes(since: np.ndarray, until: np.ndarray, delay: float,

@@ -14,6 +14,9 @@ is picked up again without a restart of oximon.
 
 from __future__ import annotations
 
+import os
+import socket
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -78,15 +81,16 @@ def open_engine(target: Target, *, create: bool, busy_timeout_s: float = 5.0,
     checked = False
     if target.is_sqlite:
         assert target.path is not None
-        if prepare_sqlite_file(target.path, create):
+        try:
+            existed = prepare_sqlite_file(target.path, create)
+        except OSError as exc:  # e.g. a full disk while creating it
+            raise StoreUnavailable(f"{target.label}: cannot create the database "
+                                   f"({exc.strerror or exc})") from None
+        if existed:
             checked = check_pages and integrity_due(target.path)
             tables, revision = inspect_sqlite(target.path, busy_timeout_s, quick_check=checked)
             check_revision(target.label, tables, revision)
-        engine = create_engine(target.url, connect_args={"timeout": busy_timeout_s})
-        _sqlite_settings(engine, busy_timeout_s)
-    else:
-        engine = create_engine(target.url, pool_pre_ping=True, pool_size=2, max_overflow=2,
-                               connect_args={"connect_timeout": max(1, int(busy_timeout_s))})
+    engine = bare_engine(target, busy_timeout_s)
     try:
         migrate(engine, target)
     except (StoreInputError, StoreUnavailable):
@@ -102,6 +106,73 @@ def open_engine(target: Target, *, create: bool, busy_timeout_s: float = 5.0,
     if target.path is not None:
         _tighten(target.path)
     return engine, checked
+
+
+def bare_engine(target: Target, busy_timeout_s: float = 5.0) -> Engine:
+    """An engine with our connection settings, not yet connected (nor migrated)."""
+    if target.is_sqlite:
+        engine = create_engine(target.url, connect_args={"timeout": busy_timeout_s})
+        _sqlite_settings(engine, busy_timeout_s)
+        return engine
+    engine = create_engine(target.url, pool_pre_ping=True, pool_size=2, max_overflow=2,
+                           connect_args=pg_connect_args(busy_timeout_s))
+    opened: weakref.WeakSet[Any] = weakref.WeakSet()
+    _SERVER_CONNECTIONS[engine] = opened
+
+    @event.listens_for(engine, "connect")
+    def _remember(dbapi_connection: Any, _record: Any) -> None:
+        opened.add(dbapi_connection)
+
+    return engine
+
+
+# Each PostgreSQL engine's open connections, so a watchdog can break one stuck on a
+# frozen server (see `break_stalled`).
+_SERVER_CONNECTIONS: weakref.WeakKeyDictionary[Engine, weakref.WeakSet[Any]] = \
+    weakref.WeakKeyDictionary()
+
+
+def break_stalled(engine: Engine) -> int:
+    """Shut down the socket of every connection of `engine` waiting for the server's
+    answer (a query in flight). Called by the write queue's watchdog when a write is past
+    its deadline: a frozen server (SIGSTOP, a hung disk) still lets the kernel accept and
+    acknowledge our bytes, so neither TCP keepalives nor the server's statement timeout
+    ever fire, and the writer would wait forever. The waiting call then fails at once,
+    the batch stays pending (and journaled) and is retried. Returns how many were broken.
+    SQLite needs none of this (its busy timeout bounds every wait)."""
+    from psycopg.pq import TransactionStatus
+
+    broken = 0
+    for conn in list(_SERVER_CONNECTIONS.get(engine.engine, ())):
+        try:
+            if conn.pgconn.transaction_status != TransactionStatus.ACTIVE:
+                continue
+            sock = socket.socket(fileno=os.dup(conn.pgconn.socket))
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            finally:
+                sock.close()
+            broken += 1
+        except (OSError, ValueError, AttributeError):
+            continue
+    return broken
+
+
+def pg_connect_args(busy_timeout_s: float) -> dict[str, Any]:
+    """A server that stops answering must never hold a write forever: a connect timeout,
+    TCP keepalives and a user timeout (a dead network is noticed within ~10 s), and
+    statement / lock / idle-in-transaction timeouts enforced by the server. A server that
+    is alive on the network but frozen (SIGSTOP, a hung disk) answers none of these: the
+    write queue's own deadline catches that (write_queue.WRITE_DEADLINE_S)."""
+    ms = int(WRITE_DEADLINE_S * 1000)
+    return {"connect_timeout": max(1, int(busy_timeout_s)), "keepalives": 1,
+            "keepalives_idle": 5, "keepalives_interval": 2, "keepalives_count": 2,
+            "tcp_user_timeout": ms,
+            "options": f"-c statement_timeout={ms} -c lock_timeout={ms} "
+                       f"-c idle_in_transaction_session_timeout={ms * 3}"}
+
+
+WRITE_DEADLINE_S = 8.0  # a write not done by then is late: the records alarm goes up
 
 
 def unavailable(target: Target, exc: BaseException) -> StoreUnavailable | StoreInputError:
@@ -152,6 +223,7 @@ def migrate(engine: Engine, target: Target) -> None:
     cfg = alembic_config()
     with writing(engine).begin() as conn:
         if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql("SET LOCAL statement_timeout = 0")  # a migration may be long
             conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_PG_MIGRATION_LOCK})")
         if _at_head(conn, target):
             return

@@ -1,8 +1,10 @@
 """Incident records as text, CSV and JSON (for `oximon incidents`).
 
-CSV cells that a spreadsheet would run as a formula (starting with = + - @, tab or CR) are
-prefixed with an apostrophe: a station alias or a note typed at a site must never become a
-command in a supervisor's spreadsheet. The PDF is drawn by the UI layer
+Every CSV text cell is quoted, its control characters (CR, LF, tab, ESC...) become spaces
+and one a spreadsheet would run as a formula (starting with = + - @) is prefixed with an
+apostrophe (`oximon.safe_text.csv_cell`): a station alias or a note typed at a site must
+never start a new row or become a command in a supervisor's spreadsheet. Text for the
+terminal has its control characters removed the same way. The PDF is drawn by the UI layer
 (ui/review/documents.py, the same page the review screen prints), which the CLI calls:
 the store never imports Qt.
 """
@@ -17,6 +19,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from oximon.safe_text import csv_cell, terminal_text
 from oximon.store.query import IncidentSummary, Problem
 from oximon.store.record import IncidentRecord
 
@@ -27,7 +30,6 @@ CSV_COLUMNS = [
     "substance", "route", "responders", "completed_by", "debrief", "reviewed", "reviewed_by",
     "amendments",
 ]
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def when(ts: float | None) -> str:
@@ -38,10 +40,8 @@ def when(ts: float | None) -> str:
 
 
 def safe_cell(value: Any) -> Any:
-    """Neutralise spreadsheet formulas in text cells (numbers are left as numbers)."""
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    """A CSV cell: control characters neutralised, formulas made text (see module doc)."""
+    return csv_cell(value)
 
 
 def _num(x: float | None, digits: int = 0) -> str:
@@ -74,7 +74,8 @@ def csv_row(rec: IncidentRecord) -> dict[str, Any]:
 
 def to_csv(records: Iterable[IncidentRecord]) -> str:
     out = io.StringIO()
-    writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(out, CSV_COLUMNS, lineterminator="\n",
+                            quoting=csv.QUOTE_NONNUMERIC)
     writer.writeheader()
     for rec in records:
         writer.writerow({k: safe_cell(v) for k, v in csv_row(rec).items()})
@@ -92,6 +93,10 @@ def to_json(records: Iterable[IncidentRecord]) -> str:
 
 
 def list_text(rows: list[IncidentSummary]) -> str:
+    return terminal_text(_list_text(rows))
+
+
+def _list_text(rows: list[IncidentSummary]) -> str:
     if not rows:
         return "no incidents\n"
     lines = [f"{'id':<28} {'opened':<25} {'station':<10} {'status':<7} {'nalox':>5} "
@@ -108,6 +113,11 @@ def list_text(rows: list[IncidentSummary]) -> str:
 
 
 def record_text(rec: IncidentRecord) -> str:
+    """One incident as a supervisor reads it in a terminal (no escape codes get through)."""
+    return terminal_text(_record_text(rec))
+
+
+def _record_text(rec: IncidentRecord) -> str:
     out = [f"Incident {rec.id} — {rec.alias or rec.station} ({rec.station})",
            f"  status      {rec.status}{' (interrupted)' if rec.interrupted else ''}"
            f"{' — closed by oximon, outcome not recorded' if rec.auto_closed else ''}",
@@ -169,6 +179,10 @@ def _value(value: Any) -> str:
 
 def alarm_history_text(entries: list[dict[str, Any]]) -> str:
     """The alarm log over an incident's period (its station and the system)."""
+    return terminal_text(_alarm_history_text(entries))
+
+
+def _alarm_history_text(entries: list[dict[str, Any]]) -> str:
     if not entries:
         return "  alarm log   (no alarm changes recorded in this period)\n"
     out = ["  alarm log   every alarm change for this station and the system, from 5 min "

@@ -8,6 +8,7 @@ rewrite its header).
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sqlite3
@@ -90,6 +91,9 @@ def prepare_sqlite_file(path: Path, create: bool) -> bool:
         except FileExistsError:
             pass
         except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StoreUnavailable(f"{path}: cannot create the database "
+                                       f"({exc.strerror})") from None
             raise StoreInputError(f"{path}: cannot create the database ({exc.strerror})") from None
         return False
     try:
@@ -153,6 +157,9 @@ def _look(con: sqlite3.Connection, path: Path, quick_check: bool
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc):
             raise StoreUnavailable(f"{path}: the database is locked by another program") from None
+        if "disk I/O error" in str(exc) or "full" in str(exc):  # the disk, not the file
+            raise StoreUnavailable(f"{path}: cannot use the database now ({exc}; is the "
+                                   "disk full?)") from None
         raise StoreInputError(f"{path}: cannot read the database ({exc})") from None
     except sqlite3.DatabaseError as exc:
         raise StoreInputError(f"{path}: the database is damaged ({exc}); it was left "

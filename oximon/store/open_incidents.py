@@ -5,6 +5,7 @@ the write queue writes it. The rule itself is `episode`; this is its bookkeeping
 
 from __future__ import annotations
 
+import math
 import secrets
 import time
 from datetime import UTC, datetime
@@ -15,7 +16,7 @@ from oximon.store import episode
 from oximon.store.event_intake import AUTO, AlarmChange, incident_closed, incident_opened
 from oximon.store.reading_gate import ReadingGate
 from oximon.store.record import NOT_RECORDED
-from oximon.store.sessions import Orphan
+from oximon.store.sessions import Orphan, interrupted_close
 from oximon.store.timebase import Timebase
 from oximon.store.write_queue import WriteQueue
 from oximon.store.writer import Live, Pending
@@ -36,6 +37,10 @@ class OpenIncidents:
         self.stations: dict[str, Station] = {}
         self.by_station: dict[str, str] = {}  # station -> open incident id
         self.orphans: dict[str, Orphan] = {}  # station -> incident left by a dead run
+        # Incidents an earlier run left open that this run closed as interrupted at start.
+        self.interrupted: dict[str, str] = {}  # incident id -> station
+        # Incidents this run closed as interrupted at its own stop.
+        self.closed_at_stop: dict[str, str] = {}  # incident id -> station
         self.out: list[EngineEvent | ConditionChange] = []  # to report to the engine
         self.session_ts = -float("inf")  # when this run's session began (recorded time)
 
@@ -138,14 +143,26 @@ class OpenIncidents:
                 self.queue.events.append(Pending(live.id, "trace_sealed", self.time.wall(t),
                                                  t, AUTO, {}, seal="segment"))
 
-    def note_stop(self) -> None:
-        """A clean stop: each open incident's trace is sealed and the gap noted."""
-        now = self.time.now_ts()
-        for live in self.live.values():
+    def note_stop(self, resume_gap_s: float = 0.0) -> None:
+        """A clean stop: each open incident's trace is sealed and the gap noted; unless a
+        next run may resume it (`resume_gap_s` > 0) it is closed as interrupted."""
+        for live in list(self.live.values()):
             if not live.closed:
+                # The stop is no earlier than the station's last reading (a source that
+                # ran ahead of the clock, a replay): the trace keeps every row it wrote.
+                last = self.gate.last_ts(live.station)
+                now = max(self.time.now_ts(), last if last is not None else -math.inf)
                 self.queue.events.append(Pending(live.id, "trace_sealed", now, None, AUTO,
                                                  {}, seal="segment"))
                 self.queue.events.append(Pending(live.id, "stopped", now, self.time.now_t(),
                                                  AUTO, {"gap_start": now,
                                                         "real_start": time.time(),
                                                         "reason": "monitoring stopped"}))
+                if resume_gap_s <= 0:
+                    live.closed, live.end_ts = True, now
+                    self.by_station.pop(live.station, None)
+                    self.queue.events.append(interrupted_close(live.id, now,
+                                                               "monitoring stopped"))
+                    self.closed_at_stop[live.id] = live.station
+                    self.queue.audit("incident_closed", live.id, {
+                        "outcome": [NOT_RECORDED], "auto": True, "interrupted": True})

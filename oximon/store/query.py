@@ -379,6 +379,8 @@ def _entry_words(r: Any) -> str:
 
 def _verify_incidents(conn: Connection, problems: list[Problem]) -> int:
     rows = {r.id: r._mapping for r in conn.execute(select(incidents))}
+    running = {r.id for r in conn.execute(select(sessions.c.id).where(
+        sessions.c.ended_ts.is_(None)))}
     seen: set[str] = set()
     stmt = select(incident_events).order_by(incident_events.c.incident_id, incident_events.c.seq)
     for iid, group in itertools.groupby(conn.execute(stmt.execution_options(yield_per=5000)),
@@ -408,16 +410,18 @@ def _verify_incidents(conn: Connection, problems: list[Problem]) -> int:
                                         f"after it closed ({len(got)} rows, sealed with "
                                         f"{rec.trace_rows})", incident_id=iid))
         else:
-            _verify_seals(conn, rec, problems)
+            _verify_seals(conn, rec, problems, kept=row["session_id"] in running)
     for iid in sorted(set(rows) - seen):
         problems.append(Problem(f"incident {iid}: listed but has no records (added by hand, or "
                                 "its records were deleted)", incident_id=iid))
     return len(seen | set(rows))
 
 
-def _verify_seals(conn: Connection, rec: IncidentRecord, problems: list[Problem]) -> None:
+def _verify_seals(conn: Connection, rec: IncidentRecord, problems: list[Problem],
+                  kept: bool) -> None:
     """An open or interrupted incident: each sealed stretch of its trace must still hold
-    exactly the rows it was sealed with (rows after the newest seal are not yet sealed)."""
+    exactly the rows it was sealed with. Rows after the newest seal are not yet sealed
+    only while a running session (`kept`) records it: otherwise they were added later."""
     prev_to: float | None = None
     for seal in rec.seals:
         frm, to = seal.get("from_ts"), seal.get("to_ts")
@@ -430,6 +434,14 @@ def _verify_seals(conn: Connection, rec: IncidentRecord, problems: list[Problem]
                 f"{seal.get('rows')})", seal.get("seq"), rec.id))
             return
         prev_to = to
+    if not kept:
+        extra = trace_rows(conn, rec.id, after=prev_to) if prev_to is not None \
+            else trace_rows(conn, rec.id)
+        if extra:
+            problems.append(Problem(
+                f"incident {rec.id}: {len(extra)} SpO2/pulse trace row(s) after its last "
+                "seal, though no running session records it (added after monitoring "
+                "stopped)", incident_id=rec.id))
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -32,6 +32,10 @@ class ReadingGate:
         return (station, ts, _num(sample.spo2), _num(sample.pr), _num(sample.pi),
                 int(sample.flags))
 
+    def last_ts(self, station: str) -> float | None:
+        """The stamp of the station's newest row (None before any)."""
+        return self._last_ts.get(station)
+
     def continue_after(self, station: str, ts: float) -> None:
         """This station's next rows must come after `ts` (rows a stopped run wrote)."""
         self._last_ts[station] = max(self._last_ts.get(station, -math.inf), ts)

@@ -5,20 +5,27 @@ recorded. The `Store` facade inherits them; they need only its engine, target an
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, and_, func, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from oximon.store import query, site_settings
 from oximon.store.db import unavailable
 from oximon.store.event_intake import SYSTEM
 from oximon.store.location import Target
-from oximon.store.open_incidents import PRE_S
+from oximon.store.open_incidents import PRE_S, OpenIncidents
 from oximon.store.record import IncidentRecord
-from oximon.store.schema import readings
+from oximon.store.schema import access_log, incident_events, incidents, readings
+from oximon.store.timebase import Timebase
 from oximon.store.write_queue import WriteQueue
+
+# An interrupted incident's unacknowledged high alarm comes back when monitoring restarts
+# within this long of the stop (a restart after a crash or a reboot); a station found days
+# later is a new shift, and its old record waits for a supervisor instead.
+RESTORE_WITHIN_S = 6 * 3600.0
 
 
 class StoreReads:
@@ -27,6 +34,8 @@ class StoreReads:
     engine: Engine
     target: Target
     _queue: WriteQueue
+    _book: OpenIncidents
+    _time: Timebase  # the store's recorded time (wall seconds)
 
     def settle(self, timeout: float = 10.0) -> bool:
         """Wait until the writes asked for so far were attempted. True if nothing failed."""
@@ -96,6 +105,19 @@ class StoreReads:
         with self._reading() as conn:
             return query.verify(conn)
 
+    def access_entries(self) -> list[dict[str, Any]]:
+        """The access log (reads and exports), oldest first."""
+        with self._reading() as conn:
+            return [{**r._mapping, "detail": json.loads(r.detail or "{}")}
+                    for r in conn.execute(select(access_log).order_by(access_log.c.id))]
+
+    def check_anchor(self, anchor: dict[str, Any], where: str) -> list[query.Problem]:
+        """What an anchor kept outside the database (see anchor.py) finds changed."""
+        from oximon.store import anchor as anchors
+
+        with self._reading() as conn:
+            return anchors.check(conn, anchor, where)
+
     def chain_heads(self) -> dict[str, tuple[int, str]]:
         with self._reading() as conn:
             return query.chain_heads(conn)
@@ -108,3 +130,51 @@ class StoreReads:
         with self._reading() as conn:
             return [tuple(x) for x in conn.execute(stmt.order_by(r.ts))]
 
+
+    def interrupted_at_start(self) -> dict[str, str]:
+        """Incidents an earlier run left open that this run closed as interrupted when it
+        started (id -> station): a person completes and signs them off."""
+        return dict(self._book.interrupted)
+
+    def closed_at_stop(self) -> dict[str, str]:
+        """Incidents still open when this run stopped, closed as interrupted (id ->
+        station): a person completes and signs them off."""
+        return dict(self._book.closed_at_stop)
+
+    def unacknowledged_high_alarms(self) -> list[dict[str, Any]]:
+        """The high alarms (about a person, not a device) of each station's newest incident,
+        when a stopped run left it open (still open, or closed as interrupted at the stop
+        within RESTORE_WITHIN_S and not yet completed by a person) that were
+        neither acknowledged nor cleared when it stopped, oldest first, as
+        {station, condition, priority, message, value, worst, escalated}: what a restarted
+        monitor must bring back latched (issue 12). Read at start, before this run adds
+        to them."""
+        i, e = incidents.c, incident_events.c
+        newest = (select(i.station, func.max(i.opened_ts).label("opened_ts"))
+                  .group_by(i.station).subquery())
+        recent = self._time.now_ts() - RESTORE_WITHIN_S
+        left = or_(i.status == "open", and_(  # interrupted by a stop, nobody completed it
+            i.interrupted.is_(True), i.reviewed.is_(False), i.amendments == 0,
+            i.closed_ts >= recent))
+        latest = (select(i.id).join(newest, and_(i.station == newest.c.station,
+                                                 i.opened_ts == newest.c.opened_ts))
+                  .where(left))
+        stmt = (select(i.station, e.data).join(incident_events, e.incident_id == i.id)
+                .where(i.id.in_(latest), e.kind == "alarm").order_by(e.seq))
+        up: dict[tuple[str, str], dict[str, Any]] = {}
+        with self._reading() as conn:
+            for station, raw in conn.execute(stmt):
+                data = json.loads(raw)
+                key = (station, str(data.get("condition", "")))
+                state = data.get("state")
+                if state in ("acknowledged", "cleared"):
+                    up.pop(key, None)
+                elif state == "raised" and data.get("priority") == "high" \
+                        and not data.get("technical"):
+                    up[key] = {"station": station, "condition": key[1], "priority": "high",
+                               "message": data.get("message", ""),
+                               "value": data.get("value"), "worst": data.get("worst"),
+                               "escalated": False}
+                elif state == "escalated" and key in up:
+                    up[key]["escalated"] = True
+        return list(up.values())

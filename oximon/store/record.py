@@ -191,6 +191,7 @@ def _interrupted(rec: IncidentRecord, ev: StoredEvent) -> None:
 
 
 def _stopped(rec: IncidentRecord, ev: StoredEvent) -> None:
+    rec.interrupted = True  # monitoring stopped while it was open
     rec.gaps.append({"start": ev.data.get("gap_start", ev.ts), "end": None,
                      "reason": ev.data.get("reason", "monitoring stopped"),
                      "_real_start": ev.data.get("real_start")})
@@ -221,6 +222,7 @@ def _closed(rec: IncidentRecord, ev: StoredEvent) -> None:
                     "trace_digest"):
             setattr(rec, key, d.get(key))
     rec.status = "closed"
+    rec.interrupted = rec.interrupted or bool(d.get("interrupted"))
     rec.outcome = list(d.get("outcome", []))
     rec.aftercare = list(d.get("aftercare", []))
     rec.close_note = d.get("note", "")

@@ -175,6 +175,31 @@ settings = Table(
     Column("updated_by", String(128), nullable=False),
 )
 
+# Which live session (or site hub) monitors each booth: a second computer with the same
+# booth ids is refused instead of interleaving two people's readings (leases.py).
+booth_leases = Table(
+    "booth_leases", metadata,
+    Column("booth", String(64), primary_key=True),
+    Column("owner", String(255), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("session_id", String(64), nullable=False),
+    Column("claimed_ts", Double, nullable=False),
+    Column("heartbeat_ts", Double, nullable=False),
+)
+
+# Who read what (show, export, report): kept apart from the audit chain, so reading never
+# moves the chain heads a supervisor notes; failed exports are recorded as failed.
+access_log = Table(
+    "access_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("ts", Double, nullable=False),
+    Column("actor", String(128), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(128)),
+    Column("detail", Text),
+    Index("ix_access_ts", "ts"),
+)
+
 CHAIN_INCIDENTS, CHAIN_AUDIT, CHAIN_ALARMS = 1, 2, 3
 CHAINS = {CHAIN_INCIDENTS: "incident", CHAIN_AUDIT: "audit", CHAIN_ALARMS: "alarm"}
 

@@ -18,7 +18,7 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from oximon.store import query
 from oximon.store.event_intake import AUTO
-from oximon.store.record import fold
+from oximon.store.record import NOT_RECORDED, fold
 from oximon.store.schema import incident_trace, incidents, sessions
 from oximon.store.writer import Pending
 
@@ -47,6 +47,7 @@ class Recovery:
 
     events: list[Pending] = field(default_factory=list)
     orphans: dict[str, Orphan] = field(default_factory=dict)  # by station
+    interrupted: dict[str, str] = field(default_factory=dict)  # closed now: id -> station
 
 
 def host() -> str:
@@ -100,19 +101,34 @@ def _sealed_to(conn: Connection, incident_id: str) -> float | None:
     return seals[-1]["to_ts"] if seals else None
 
 
+INTERRUPTED_NOTE = ("interrupted: oximon stopped while this incident was open, so it was "
+                    "closed at the stop; a supervisor completes the outcome and signs it off")
+
+
+def interrupted_close(incident_id: str, at_ts: float, reason: str) -> Pending:
+    """The close of an incident a stop interrupted: outcome not recorded (a person
+    completes it), the whole trace sealed with its figures (nadir, time below)."""
+    return Pending(incident_id, "closed", at_ts, None, AUTO,
+                   {"outcome": [NOT_RECORDED], "aftercare": [], "note": INTERRUPTED_NOTE,
+                    "auto": True, "interrupted": True, "reason": reason}, seal="full")
+
+
 def recover(conn: Connection, session_id: str, now: float, stale_after_s: float,
-            audit: Audit) -> Recovery:
-    """Close out dead sessions; their open incidents are marked interrupted (the trace
-    they left is sealed first) and wait for this run to see their station again."""
+            audit: Audit, resume_gap_s: float = 0.0) -> Recovery:
+    """Close out dead sessions. Each incident a stopped or dead run left open is closed as
+    interrupted at the moment monitoring stopped — unless this run starts within
+    `resume_gap_s` real seconds of that stop (a profile's choice; 0: never), when it waits
+    for this run to see its station again and carries on ("orphans")."""
     out = Recovery()
     s = sessions.c
-    ended = {r.id for r in conn.execute(select(s.id).where(s.ended_ts.is_not(None)))}
+    ended = {r.id: r for r in conn.execute(select(sessions).where(s.ended_ts.is_not(None)))}
     sealed_now: set[str] = set()  # incidents whose remaining trace this run seals
+    gap_start: dict[str, float] = {}
     for row in conn.execute(select(sessions).where(s.ended_ts.is_(None),
                                                    s.id != session_id)).all():
         if not session_dead(row, stale_after_s):
             continue
-        ended.add(row.id)
+        ended[row.id] = row
         conn.execute(update(sessions).where(s.id == row.id).values(
             ended_ts=row.heartbeat_ts, end_reason="crashed"))
         audit("session_crashed", row.id, {"last_heartbeat_ts": row.heartbeat_ts})
@@ -120,19 +136,37 @@ def recover(conn: Connection, session_id: str, now: float, stale_after_s: float,
                 incidents.c.session_id == row.id, incidents.c.status == "open")).all():
             last = _last_trace_ts(conn, inc.id)
             sealed_now.add(inc.id)
+            gap_start[inc.id] = last if last is not None else row.heartbeat_ts
             out.events.append(Pending(
                 inc.id, "trace_sealed", now, None, AUTO, {"by_session": session_id},
                 seal="segment", seal_from=_sealed_to(conn, inc.id)))
             out.events.append(Pending(inc.id, "interrupted", now, None, AUTO, {
-                "gap_start": last if last is not None else row.heartbeat_ts,
+                "gap_start": gap_start[inc.id],
                 "real_start": row.heartbeat_real_ts,
                 "session": row.id, "reason": "oximon stopped unexpectedly "
                 "(crash, power cut or killed); no monitoring in this gap"}))
+    real_now = time.time()
     for inc in conn.execute(select(incidents.c.id, incidents.c.station, incidents.c.opened_ts,
                                    incidents.c.session_id)
                             .where(incidents.c.status == "open")).all():
-        if inc.session_id in ended or inc.session_id is None:
-            last = _last_trace_ts(conn, inc.id)
+        if not (inc.session_id in ended or inc.session_id is None):
+            continue  # a live run keeps it
+        last = _last_trace_ts(conn, inc.id)
+        run = ended.get(inc.session_id)
+        real_stop = run.heartbeat_real_ts if run is not None else None
+        if resume_gap_s > 0 and real_stop is not None \
+                and real_now - real_stop <= resume_gap_s:
             sealed = last if inc.id in sealed_now else _sealed_to(conn, inc.id)
             out.orphans[inc.station] = Orphan(inc.id, inc.opened_ts, last, sealed)
+            continue
+        stop = gap_start.get(inc.id) or (run.heartbeat_ts if run is not None else None) \
+            or last or now
+        if inc.id not in sealed_now:
+            out.events.append(Pending(inc.id, "trace_sealed", now, None, AUTO,
+                                      {"by_session": session_id}, seal="segment",
+                                      seal_from=_sealed_to(conn, inc.id)))
+        out.events.append(interrupted_close(inc.id, stop, "not resumed by the next run"))
+        out.interrupted[inc.id] = inc.station
+        audit("incident_closed", inc.id, {"outcome": [NOT_RECORDED], "auto": True,
+                                          "interrupted": True})
     return out

@@ -35,63 +35,84 @@ of engine events), `reading_gate` (which samples become readings), `site_setting
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import os
 import secrets
-import socket
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from oximon.clock import Clock
 from oximon.events import EngineEvent
-from oximon.store import episode, sessions, site_settings, validation
+from oximon.safe_text import neutral
+from oximon.store import episode, journal, sessions, site_settings, validation
 from oximon.store.chain import canonical
-from oximon.store.db import open_engine, unavailable, writing
-from oximon.store.errors import IncidentError, StoreError
+from oximon.store.db import bare_engine, open_engine, unavailable, writing
+from oximon.store.errors import IncidentError, StoreError, StoreUnavailable
 from oximon.store.event_intake import AUTO, SYSTEM, AlarmLogEntry, read_event
+from oximon.store.leases import DEFAULT_TTL_S, BoothLeases
+from oximon.store.lifecycle import StoreLifecycle
 from oximon.store.location import Target, note_integrity, resolve
 from oximon.store.open_incidents import PRE_S, OpenIncidents
 from oximon.store.purge import PurgeJob, purge_step
 from oximon.store.reading_gate import ReadingGate
 from oximon.store.reads import StoreReads
 from oximon.store.record import IncidentRecord, StoredEvent, fold
+from oximon.store.schema import access_log
 from oximon.store.site_settings import SETTINGS
 from oximon.store.timebase import Timebase
 from oximon.store.validation import jsonable, person
 from oximon.store.write_queue import WriteQueue, short
-from oximon.store.writer import Pending, write_batch
+from oximon.store.writer import Pending
 from oximon.types import ConditionChange, Priority, Sample, Station
 
 log = logging.getLogger(__name__)
 
 RECORDS_NOT_SAVED = "records_not_saved"
+READ_ACTIONS = frozenset({"viewed", "exported", "export_failed"})
+
+
+def is_read(action: str) -> bool:
+    """A reading of records (show, export, report), for the access log."""
+    return action in READ_ACTIONS or action.endswith((".viewed", ".exported",
+                                                      ".export_failed", ".printed"))
 RECORDS_MESSAGE = "Records are not being saved"
 STALE_AFTER_S = sessions.STALE_AFTER_S
 __all__ = ["AUTO", "PRE_S", "RECORDS_NOT_SAVED", "SETTINGS", "SYSTEM", "Store", "open_store"]
 
 
 def open_store(db: str | None = None, *, clock: Clock | None = None, writer: bool = False,
-               create: bool | None = None, busy_timeout_s: float = 5.0, **options: Any
-               ) -> Store:
+               create: bool | None = None, busy_timeout_s: float = 5.0,
+               start_offline: bool = False, **options: Any) -> Store:
     """Open (creating and migrating as needed) the store at `db` (None → the default file).
 
     `writer=True` for a monitoring run: starts a session and the writer thread, recovers
     incidents a crashed run left open, and purges old readings. Readers (the incidents CLI,
     review) pass False and write (sign-offs, audit entries) in the calling thread.
-    Raises StoreInputError (bad database, left unchanged) or StoreUnavailable.
+    Raises StoreInputError (bad database, left unchanged) or StoreUnavailable — except,
+    with `start_offline`, a monitoring run whose database cannot be reached: it starts
+    anyway with the records alarm up, keeps records in memory and in the recovery journal,
+    and opens the database when it comes back.
     """
     target = resolve(db)
     create = (writer or db is None) if create is None else create
-    engine, checked = open_engine(target, create=create, busy_timeout_s=busy_timeout_s,
-                                  check_pages=writer)
-    return Store(engine, target, clock=clock, writer=writer, pages_checked=checked, **options)
+    try:
+        engine, checked = open_engine(target, create=create, busy_timeout_s=busy_timeout_s,
+                                      check_pages=writer)
+    except StoreUnavailable as exc:
+        if not (writer and start_offline):
+            raise
+        return Store(bare_engine(target, busy_timeout_s), target, clock=clock, writer=True,
+                     offline=exc, busy_timeout_s=busy_timeout_s, **options)
+    return Store(engine, target, clock=clock, writer=writer, pages_checked=checked,
+                 busy_timeout_s=busy_timeout_s, **options)
 
 
-class Store(StoreReads):
+class Store(StoreReads, StoreLifecycle):
     """SQLite or PostgreSQL incident store. See the module docstring for the rules."""
 
     def __init__(self, engine: Engine, target: Target, *, clock: Clock | None = None,
@@ -101,7 +122,9 @@ class Store(StoreReads):
                  max_backlog: int = 500_000, stale_after_s: float = STALE_AFTER_S,
                  seal_every_s: float = 5.0, purge_batch: int = 5000,
                  pages_checked: bool = False, threaded: bool | None = None,
-                 monotonic: Callable[[], float] = time.monotonic):
+                 monotonic: Callable[[], float] = time.monotonic,
+                 resume_gap_s: float = 0.0, offline: StoreUnavailable | None = None,
+                 busy_timeout_s: float = 5.0):
         self.engine = engine
         self._wengine = writing(engine)
         self.target = target
@@ -129,7 +152,21 @@ class Store(StoreReads):
         self._alarm_up = False
         self._last_purge_t: float | None = None
         self._closed = False
-        if writer:
+        self.leases = BoothLeases(self._wengine, target)
+        self.lease_ttl_s = DEFAULT_TTL_S
+        self._booths: list[str] = []
+        self.resume_gap_s = resume_gap_s
+        self._busy_timeout_s = busy_timeout_s
+        self._offline_start = offline is not None
+        self.replayed: list[str] = []  # journals of earlier runs written at the start
+        self.unsaved = ""  # set by close(): where records not written are kept
+        self._queue.journal = journal.Journal(target.label) if writer else None
+        if writer and offline is not None:  # monitoring starts anyway (see open_store)
+            self._queue.session_id = secrets.token_hex(8)
+            self._queue.failing_since = self._time.now_ts()
+            self._queue.fail_detail = str(offline)
+            self._queue.before_write = self._reconnect
+        elif writer:
             self._load_settings()
             self._start_session()
         self._queue.start()
@@ -142,8 +179,10 @@ class Store(StoreReads):
 
     # -- set-up ---------------------------------------------------------------------------
     def add_station(self, station: Station) -> None:
-        """Tell the store a station's alias/booth (what incident records show)."""
-        self._book.stations[station.id] = station
+        """Tell the store a station's alias/booth (what incident records show). Control
+        characters never reach a record (the site file refuses them; this is the backstop)."""
+        self._book.stations[station.id] = replace(
+            station, alias=neutral(station.alias), booth=neutral(station.booth))
 
     def apply_profile(self, profile: Any) -> None:
         """The priority of "Records are not being saved" ([records_not_saved] priority)."""
@@ -151,30 +190,9 @@ class Store(StoreReads):
             self.alarm_priority = profile["records_not_saved"]["priority"]
         except KeyError:
             self.alarm_priority = Priority.MEDIUM
-
-    def _start_session(self) -> None:
-        """Begin this run's session; close out dead ones and take over their incidents."""
-        q = self._queue
-        session_id = secrets.token_hex(8)
-        q.session_id = session_id
-        try:
-            with self._wengine.begin() as conn:
-                self._time.offset = sessions.time_offset(conn, self._time.clock_wall())
-                now, real = self._time.now_ts(), time.time()
-                self._book.session_ts = now
-                sessions.insert_session(conn, session_id, now, real)
-                found = sessions.recover(conn, session_id, now, self.stale_after_s, q.audit)
-                self._book.orphans = found.orphans
-                write_batch(conn, rows=[], events=found.events, audits=q.audits,
-                            alarms=[], lives={}, session_id=session_id, now=now,
-                            real_now=real)
-        except SQLAlchemyError as exc:
-            raise unavailable(self.target, exc) from None
-        q.audits.clear()
-        sessions.OPEN_SESSIONS[session_id] = self
-        q.audit("session_started", session_id,
-                {"host": socket.gethostname(), "pid": os.getpid(),
-                 "time_offset_s": round(self._time.offset, 3)})
+        # How long after a stop the next run may carry on with an open incident.
+        with contextlib.suppress(KeyError, TypeError, ValueError):
+            self.resume_gap_s = float(profile["incidents"]["resume_gap_s"])
 
     # -- settings -------------------------------------------------------------------------
     def change_settings(self, by: str, **values: float) -> dict[str, float]:
@@ -190,17 +208,6 @@ class Store(StoreReads):
             k: {"from": before[k], "to": float(v)} for k, v in values.items()}, by)
         self._apply_settings({**before, **{k: float(v) for k, v in values.items()}})
         return self.settings()
-
-    def _load_settings(self) -> None:
-        try:
-            self._apply_settings(self.settings())
-        except StoreError as exc:
-            log.warning("store settings not read: %s", exc)
-
-    def _apply_settings(self, values: dict[str, float]) -> None:
-        values = {**values, **self._fixed}
-        self.retention_days = values["retention_days"]
-        self.quiet_s = values["quiet_close_min"] * 60.0
 
     # -- time (tests reach these to turn engine seconds into recorded ones) ---------------
     def _now_ts(self) -> float:
@@ -251,27 +258,34 @@ class Store(StoreReads):
         with self._lock:
             return self._drain()
 
-    def close(self, timeout: float = 15.0) -> None:
+    def close(self, timeout: float = 15.0, reason: str = "") -> None:
         """A clean stop: write everything, note the monitoring gap on open incidents, end
-        the session, stop the writer thread. Safe to call twice."""
+        the session, stop the writer thread. Safe to call twice. `reason`: what asked for
+        the stop (a signal name), for the audit log."""
         q = self._queue
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             if self.writer and q.session_id is not None:
-                self._book.note_stop()
-                q.audit("session_ended", q.session_id, {})
+                self._book.note_stop(self.resume_gap_s)
+                q.audit("session_ended", q.session_id, {"reason": reason} if reason else {})
                 q.end_session = True
             q.request(retry=True)
         ok = self.settle(timeout)
         q.stop_writer(timeout)
+        if q.lease_owner is not None and ok:
+            try:
+                self.leases.release(q.lease_owner)
+            except StoreError as exc:  # it goes stale within the lease's ttl
+                log.warning("booth leases not released: %s", exc)
         with self._lock:
             if self.writer and (not ok or q.pending_count()):
-                log.error("records could not be saved on exit: %d readings, %d incident "
-                          "events lost", len(q.rows), len(q.events))
+                self._keep_unsaved()
             if q.session_id is not None:
                 sessions.OPEN_SESSIONS.pop(q.session_id, None)
+        if q.journal is not None:
+            q.journal.close()
         self.engine.dispose()
         if self.writer and ok and self.target.path is not None:
             note_integrity(self.target.path, self._pages_checked)
@@ -349,6 +363,7 @@ class Store(StoreReads):
     def close_incident(self, incident_id: str, t: float, outcome: str | list[str],
                        aftercare: list[str] | None = None, by: str = "", note: str = "") -> None:
         words, care = validation.closing_words(outcome, aftercare)
+        validation.typed(note, "note", multiline=True)
         with self._lock:
             live = self._book.live.get(incident_id)
             if live is not None and not live.closed:
@@ -379,6 +394,7 @@ class Store(StoreReads):
         """A supervisor's review; only of a closed incident, only by a named person."""
         if not by.strip():
             raise IncidentError("sign-off needs the reviewer's name")
+        validation.typed(note, "note", multiline=True)
         rec = self._require(incident_id)
         if rec.status != "closed":
             raise IncidentError(f"incident {incident_id} is still open; close it first")
@@ -417,10 +433,26 @@ class Store(StoreReads):
 
     def record_audit(self, action: str, target: str | None, detail: dict[str, Any],
                      by: str = "") -> None:
-        """An audit entry for something done outside the store (an export, a report)."""
+        """An audit entry for something done outside the store (a setting, a review). A
+        read (a record shown, an export, a report) goes to the access log instead: reading
+        never moves the change chain's heads a supervisor notes."""
+        if is_read(action):
+            self.record_access(action, target, detail, by)
+            return
         with self._lock:
             self._queue.audit(action, target, detail, by)
         self._queue.write_and_wait()
+
+    def record_access(self, action: str, target: str | None, detail: dict[str, Any],
+                      by: str = "") -> None:
+        """Who read or exported what (written now, in the caller's thread; off the chain)."""
+        entry = {"ts": round(time.time(), 3), "actor": person(by), "action": action,
+                 "target": target, "detail": canonical(jsonable(detail))}
+        try:
+            with self._wengine.begin() as conn:
+                conn.execute(insert(access_log).values(entry))
+        except SQLAlchemyError as exc:
+            raise unavailable(self.target, exc) from None
 
     # -- the retention purge --------------------------------------------------------------
     def purge(self, now_ts: float | None = None) -> int:
@@ -470,6 +502,11 @@ class Store(StoreReads):
         """What the dashboard's status bar says: records are being written (False while
         writes fail and the backlog waits in memory, or once the store is closed)."""
         return self._queue.failing_since is None and not self._closed
+
+    @property
+    def failure(self) -> str:
+        """Why records are not being saved ("" while they are)."""
+        return self._queue.fail_detail if self._queue.failing_since is not None else ""
 
     @property
     def backlog(self) -> int:

@@ -9,12 +9,31 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from oximon.safe_text import check_line
 from oximon.store.errors import IncidentError
 from oximon.store.record import ACTIONS, AFTERCARE, AMENDABLE, DETAIL_FIELDS, OUTCOMES, SIGNS
 
 
+def typed(value: Any, what: str, multiline: bool = False) -> None:
+    """Refuse control characters (CR, ESC...) in anything typed: they would split a CSV row
+    or drive a supervisor's terminal. A note may hold line breaks (`multiline`); nothing
+    else may."""
+    if isinstance(value, str):
+        try:
+            check_line(value.replace("\n", " ") if multiline else value, what)
+        except ValueError as exc:
+            raise IncidentError(str(exc)) from None
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            typed(v, f"{what}.{k}", multiline)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            typed(v, what, multiline)
+
+
 def person(by: str) -> str:
     """Who did it: the name given, else the operating-system user."""
+    typed(by or "", "name")
     by = (by or "").strip()
     if by:
         return by[:128]
@@ -48,6 +67,7 @@ def words(value: str | Iterable[str], allowed: frozenset[str], what: str) -> lis
 
 
 def check_action(action: str, details: dict[str, Any]) -> None:
+    typed(details, "details")
     if action not in ACTIONS:
         raise IncidentError(f"unknown action {action!r} (one of: "
                             f"{', '.join(sorted(ACTIONS))})")
@@ -59,6 +79,7 @@ def check_action(action: str, details: dict[str, Any]) -> None:
 def closing_words(outcome: str | list[str], aftercare: list[str] | None
                   ) -> tuple[list[str], list[str]]:
     """A close's outcome (at least one word) and aftercare."""
+    typed(outcome, "outcome")
     found = words(outcome, OUTCOMES, "outcome")
     if not found:
         raise IncidentError("outcome: give at least one of " + ", ".join(sorted(OUTCOMES)))
@@ -83,6 +104,8 @@ def check_details(details: dict[str, Any]) -> None:
 def detail_fields(details: dict[str, Any]) -> None:
     """Only the known detail fields, with good values."""
     bad = set(details) - DETAIL_FIELDS
+    typed({k: v for k, v in details.items() if k != "note"}, "details")
+    typed(details.get("note"), "note", multiline=True)
     if bad:
         raise IncidentError(f"unknown field(s) {', '.join(sorted(bad))} (allowed: "
                             f"{', '.join(sorted(DETAIL_FIELDS))})")
@@ -93,6 +116,9 @@ def amendment(changes: dict[str, Any], reason: str, by: str) -> dict[str, Any]:
     """A correction's changes, checked and normalised (a new dict)."""
     if not by.strip() or not reason.strip():
         raise IncidentError("an amendment needs who made it and why")
+    typed(reason, "reason", multiline=True)
+    typed({k: v for k, v in changes.items() if k != "note"}, "changes")
+    typed(changes.get("note"), "note", multiline=True)
     bad = set(changes) - AMENDABLE
     if bad or not changes:
         raise IncidentError(f"cannot amend {', '.join(sorted(bad)) or 'nothing'} "

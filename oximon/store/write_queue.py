@@ -23,9 +23,11 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from oximon.store.chain import canonical
-from oximon.store.db import first_line
-from oximon.store.errors import StoreUnavailable
+from oximon.store.db import WRITE_DEADLINE_S, break_stalled, first_line
+from oximon.store.errors import StoreError, StoreUnavailable
 from oximon.store.event_intake import AUTO
+from oximon.store.journal import Backlog, Journal
+from oximon.store.leases import renew_rows
 from oximon.store.timebase import Timebase
 from oximon.store.validation import jsonable, person
 from oximon.store.writer import Live, Pending, Row, write_batch
@@ -75,6 +77,12 @@ class WriteQueue:
         self.alarms: list[dict[str, Any]] = []
         self.live: dict[str, Live] = {}  # by incident id
         self.session_id: str | None = None
+        self.lease_owner: str | None = None  # booth leases this run renews with each write
+        self.journal: Journal | None = None  # where a backlog that cannot be written goes
+        self.journal_error = ""  # why even the journal could not be written
+        # Run before a write while the store is not reachable yet (a run that started
+        # without storage): opens the database and starts the session, or raises.
+        self.before_write: Callable[[], None] | None = None
         self.end_session = False  # the next write ends the session
         self.failing_since: float | None = None
         self.fail_detail = ""
@@ -86,6 +94,8 @@ class WriteQueue:
         self.requested = 0  # write requests made ...
         self.done = 0  # ... and how many of them a finished write attempt covered
         self._busy = False
+        self._write_started: float | None = None  # monotonic start of the write in flight
+        self.write_deadline_s = WRITE_DEADLINE_S
         self.stop = False
         self.thread: threading.Thread | None = None
         if threaded:
@@ -99,9 +109,33 @@ class WriteQueue:
     # -- what is pending ------------------------------------------------------------------
     def audit(self, action: str, target: str | None, detail: dict[str, Any],
               by: str = "") -> None:
-        self.audits.append({"ts": self.time.now_ts(), "actor": person(by) if by else AUTO,
-                            "action": action, "target": target,
-                            "detail": canonical(jsonable(detail))})
+        self.audits.append(self.audit_entry(action, target, detail, by))
+
+    def audit_entry(self, action: str, target: str | None, detail: dict[str, Any],
+                    by: str = "") -> dict[str, Any]:
+        return {"ts": self.time.now_ts(), "actor": person(by) if by else AUTO,
+                "action": action, "target": target, "detail": canonical(jsonable(detail))}
+
+    def backlog(self) -> Backlog:
+        """A copy of everything pending (under the lock), for the journal."""
+        with self.lock:
+            return Backlog(self.label, list(self.rows), list(self.events), list(self.audits),
+                           list(self.alarms), {k: replace(v) for k, v in self.live.items()})
+
+    def save_journal(self, backlog: Backlog | None = None, final: bool = False) -> bool:
+        """Write the backlog to the journal; False if that failed too (said in the log)."""
+        if self.journal is None:
+            return False
+        backlog = backlog if backlog is not None else self.backlog()
+        try:
+            self.journal.save(backlog)
+        except OSError as exc:
+            self.journal_error = f"{self.journal.path}: {exc.strerror or exc}"
+            log.error("the recovery journal could not be written (%s): %s",
+                      self.journal_error, backlog.counts())
+            return False
+        self.journal.final = self.journal.final or final
+        return True
 
     def pending_count(self) -> int:
         return len(self.rows) + len(self.events) + len(self.audits) + len(self.alarms)
@@ -117,6 +151,7 @@ class WriteQueue:
         """Engine time `t` has come: True when the next batch should be handed over (the
         caller adds its seals and asks). While writes fail, the retry timer asks here."""
         mono = self._mono()
+        self._check_deadline(mono)
         if self.failing_since is not None:
             if mono >= self._next_retry:
                 self._next_retry = mono + self.retry_every
@@ -132,6 +167,23 @@ class WriteQueue:
         if not self._busy:
             self._trim()
         return False
+
+    def _check_deadline(self, mono: float) -> None:
+        """The writer's watchdog (run on the engine's thread, which never waits for the
+        database): a write still in flight after `write_deadline_s` raises the records
+        alarm now, and its stuck connection is broken so the writer can retry."""
+        started = self._write_started
+        if started is None or mono - started < self.write_deadline_s:
+            return
+        if self.failing_since is None:
+            self.failing_since = self.time.now_ts()
+            self.fail_detail = (f"the database did not answer within "
+                                f"{self.write_deadline_s:g} s")
+            self._next_retry = mono + self.retry_every
+            log.warning("records are not being saved to %s: %s", self.label,
+                        self.fail_detail)
+        if self.wengine.dialect.name == "postgresql":
+            break_stalled(self.wengine)
 
     # -- asking for writes ----------------------------------------------------------------
     def request(self, retry: bool = False) -> None:
@@ -220,25 +272,36 @@ class WriteQueue:
             rows, events = self.rows[:snap.n_rows], self.events[:snap.n_events]
             audits, alarms = self.audits[:snap.n_audits], self.alarms[:snap.n_alarms]
             self._busy = True
+            self._write_started = self._mono()
         error: BaseException | None = None
         sealed: dict[str, float] = {}
         if self.session_id is not None or rows or events or audits or alarms:
             try:
+                if self.before_write is not None:
+                    self.before_write()  # raises while the database stays unreachable
+                    self.before_write = None
                 with self.wengine.begin() as conn:
                     sealed = write_batch(conn, rows=rows, events=events, audits=audits,
                                          alarms=alarms, lives=snap.lives,
                                          session_id=self.session_id, now=self.time.now_ts(),
                                          real_now=time.time(), end_session=snap.end_session)
-            except (SQLAlchemyError, OSError) as exc:
+                    if self.lease_owner is not None:
+                        renew_rows(conn, self.lease_owner, time.time())
+            except (SQLAlchemyError, OSError, StoreError) as exc:
                 error = exc
+        backlog = None
         with self.cond:
             self._busy = False
+            self._write_started = None
             if error is None:
                 self._written(snap, sealed)
             else:
                 self._write_failed(error)
+                backlog = self.backlog() if self.journal is not None else None
             self.done = max(self.done, target)
             self.cond.notify_all()
+        if backlog is not None:  # outside the lock: the engine never waits for the disk
+            self.save_journal(backlog)
 
     def _written(self, snap: _Snapshot, sealed: dict[str, float]) -> None:
         del self.rows[:snap.n_rows]
@@ -257,6 +320,8 @@ class WriteQueue:
                 del self.live[iid]
         if self.failing_since is not None:
             self._write_recovered(snap.n_rows, snap.n_events)
+            if self.journal is not None:
+                self.journal.discard()  # this write held everything the journal did
 
     def _write_failed(self, exc: BaseException) -> None:
         self._next_retry = self._mono() + self.retry_every

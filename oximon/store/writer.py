@@ -13,6 +13,9 @@ fails.
 from __future__ import annotations
 
 import json
+import os
+import secrets
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,9 +157,28 @@ def write_batch(conn: Connection, *, rows: list[Row], events: list[Pending],
             conn.execute(insert(incidents).values(summary))
     # F: audit and alarm entries onto their chains; the session heartbeat and anchor.
     if audits:
-        heads[CHAIN_AUDIT] = _append(conn, CHAIN_AUDIT, audit_log, audits, now, audit_hash)
+        heads[CHAIN_AUDIT] = append_chain(conn, CHAIN_AUDIT, audit_log, audits, now, audit_hash)
     if alarms:
-        heads[CHAIN_ALARMS] = _append(conn, CHAIN_ALARMS, alarm_log, alarms, now, alarm_hash)
+        heads[CHAIN_ALARMS] = append_chain(conn, CHAIN_ALARMS, alarm_log, alarms, now, alarm_hash)
+    _anchor(conn, heads, session_id, now, real_now, end_session)
+    return done
+
+
+def _anchor(conn: Connection, heads: dict[int, tuple[int, str]], session_id: str | None,
+            now: float, real_now: float, end_session: bool) -> None:
+    """F (end): the session heartbeat with a copy of the three chain heads — or, for a
+    write outside a monitoring run, an anchor row of its own."""
+    if session_id is None and heads:
+        # A write outside a monitoring run (a sign-off, an amendment, a review, settings,
+        # a journal written back): anchored too, in a session row of its own that ends
+        # where it begins, so deleting it later is as visible as deleting a run's records.
+        for row in conn.execute(select(chain_head)):
+            heads.setdefault(row.id, (row.last_seq, row.last_hash))
+        conn.execute(insert(sessions).values(
+            id=secrets.token_hex(8), host=socket.gethostname()[:255], pid=os.getpid(),
+            started_ts=now, heartbeat_ts=now, heartbeat_real_ts=real_now, ended_ts=now,
+            end_reason="write",
+            anchor=json.dumps({str(k): list(v) for k, v in sorted(heads.items())})))
     if session_id is not None:
         for row in conn.execute(select(chain_head)):
             heads.setdefault(row.id, (row.last_seq, row.last_hash))
@@ -183,7 +205,6 @@ def write_batch(conn: Connection, *, rows: list[Row], events: list[Pending],
         if end_session:
             beat.update(ended_ts=now, end_reason="stopped")
         conn.execute(update(sessions).where(sessions.c.id == session_id).values(beat))
-    return done
 
 
 def _lock_head(conn: Connection, chain: int) -> tuple[int, str]:
@@ -200,7 +221,7 @@ def _set_head(conn: Connection, chain: int, seq: int, last: str) -> tuple[int, s
     return seq, last
 
 
-def _append(conn: Connection, chain: int, table: Table, entries: list[dict[str, Any]],
+def append_chain(conn: Connection, chain: int, table: Table, entries: list[dict[str, Any]],
             now: float, link: Callable[[str, dict[str, Any]], str]) -> tuple[int, str]:
     seq, prev = _lock_head(conn, chain)
     values = []

@@ -1,5 +1,5 @@
 """Fixtures for the store tests: every test that takes `db_url` runs on SQLite and, when
-OXIMON_TEST_PG_URL is set (eval "$(.ci/start-postgres)"), on PostgreSQL in a fresh database."""
+OXIMON_TEST_PG_URL is set (eval "$(bash .ci/start-postgres)"), on PostgreSQL in a fresh database."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from tests.store.storerig import Rig
 
 PG_URL = os.environ.get("OXIMON_TEST_PG_URL")
 PG_SKIP = ("PostgreSQL not configured: set OXIMON_TEST_PG_URL, e.g. "
-           "eval \"$(sudo .ci/start-postgres)\"")
+           "eval \"$(bash .ci/start-postgres)\" (as root)")
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -99,7 +99,7 @@ def test_export_puts_each_incident_on_its_own_pages(two, tmp_path, qapp):
     from oximon.store import open_store
     with open_store(db) as store:
         assert any(e["action"] == "exported" and e["detail"]["format"] == "pdf"
-                   for e in store.audit_entries())
+                   for e in store.access_entries())
 
 
 def test_export_with_nothing_selected_says_so(two, tmp_path, qapp):

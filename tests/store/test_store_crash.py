@@ -50,7 +50,6 @@ def test_kill_9_during_an_incident(db_url, tmp_path):
         time.sleep(1.5)  # 30 virtual seconds of the open incident
         killed_after = time.monotonic() - seen_at
         os.kill(proc.pid, signal.SIGKILL)
-        killed_at = time.monotonic()
     finally:
         proc.kill()
         proc.wait(10)
@@ -70,32 +69,27 @@ def test_kill_9_during_an_incident(db_url, tmp_path):
     finally:
         store.close()
 
-    # The restart: the incident is marked interrupted, the gap recorded, monitoring resumes
-    # on the same incident (same station, same episode).
-    down = time.monotonic() - killed_at
+    # The restart: the incident the kill interrupted is closed as interrupted at the moment
+    # monitoring stopped (with its figures), never adopted by the next run (issue 14.9); the
+    # desaturation still going on is a new incident of the new run.
     again = _monitor(db_url, rec, "--duration", "30")
     out, err = again.communicate(timeout=60)
     assert again.returncode == 0, err
-    assert not [json.loads(x) for x in out.splitlines()
-                if json.loads(x)["type"] == "incident" and json.loads(x)["state"] == "opened"]
+    new = [json.loads(x) for x in out.splitlines()
+           if json.loads(x)["type"] == "incident" and json.loads(x)["state"] == "opened"]
+    assert len(new) == 1 and new[0]["id"] != iid
     show = subprocess.run([sys.executable, "-m", "oximon", "incidents", "show", iid, "--format",
                            "json", "--db", db_url], cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
     assert show.returncode == 0, show.stderr
     record = json.loads(show.stdout)
-    assert record["interrupted"] is True
+    assert record["interrupted"] is True and record["status"] == "closed"
+    assert record["auto_closed"] and record["outcome"] == ["not_recorded"]
+    assert record["closed_ts"] == last  # when monitoring stopped, not when it restarted
+    assert record["nadir"] == 80
     gap = record["gaps"][0]
-    assert gap["start"] == last and gap["end"] is not None
-    assert "unexpectedly" in gap["reason"]
-    # The gap runs forwards and is about as long as the real downtime, though the runs'
-    # recorded times went 20 times faster than the clock (`--speed`).
-    print(f"gap: {gap['end'] - gap['start']:.2f} s recorded, {gap['real_s']:.2f} s real, "
-          f"{down:.2f} s between kill and restart")
-    assert down <= gap["real_s"] < down + 10.0  # + the restarted process's start-up
-    assert 0 < gap["end"] - gap["start"] < 60.0
+    assert gap["start"] == last and "unexpectedly" in gap["reason"]
     ts = [r["ts"] for r in record["trace"]]
-    assert ts == sorted(ts)  # the two runs' rows never interleave
-    assert sum(1 for r in record["trace"] if r.get("gap_before")) == 1  # drawn as a gap
-    assert len(record["trace"]) > len(trace(rec_before))  # the restarted run carried on
+    assert ts == sorted(ts) and max(ts) <= last  # the next run's rows are not in it
     with open_store(db_url) as store:
         assert store.verify()[2] == []  # the trace of both runs is sealed, nothing amiss

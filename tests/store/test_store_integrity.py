@@ -116,7 +116,7 @@ def test_a_failing_database_raises_the_alarm_and_the_backlog_is_written(rig):
     assert any(a["action"] == "records_saved_again" for a in rig.store.audit_entries())
 
 
-def test_a_crashed_run_leaves_its_incident_interrupted_with_the_gap(db_url):
+def test_a_crashed_run_within_the_resume_gap_is_resumed_with_the_gap(db_url):
     a = Rig(db_url)
     a.feed(0, 30, spo2=95)
     a.alarm("raised", 30)
@@ -124,7 +124,7 @@ def test_a_crashed_run_leaves_its_incident_interrupted_with_the_gap(db_url):
     a.feed(30, 45, spo2=80)
     last_saved = a.store._wall(44)
     a.crash()  # the process dies: no close(), the session is left open
-    b = Rig(db_url)
+    b = Rig(db_url, resume_gap_s=300)  # the profile lets a run resume within 5 min
     try:
         rec = incident(b.store, iid)
         assert rec.interrupted and rec.status == "open"
@@ -168,7 +168,7 @@ def test_a_restart_whose_clock_is_behind_the_records_keeps_time_running_forwards
     iid = a.open_id("s1")
     a.feed(30, 60, spo2=80)
     a.crash()
-    b = Rig(db_url)  # its clock starts where a's did: 60 s behind a's records
+    b = Rig(db_url, resume_gap_s=300)  # its clock starts 60 s behind a's records
     try:
         b.feed(0, 20, spo2=85)
         rec = incident(b.store, iid)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from oximon.review import (
+    Figures,
     Incident,
     IncidentFilter,
     ReviewBackend,
@@ -180,7 +181,7 @@ class IncidentBrowser(QWidget):
         table.setSortingEnabled(False)
         table.setRowCount(len(self.incidents))
         for r, inc in enumerate(self.incidents):
-            f = figures(inc)
+            f = self._figures(inc)
             ack = f.alarm_to_ack_s
             cells = [
                 _Item(local_time(inc.opened_ts, "%Y-%m-%d %H:%M"), inc.opened_ts),
@@ -209,6 +210,18 @@ class IncidentBrowser(QWidget):
                            "not reviewed" + (" on this page" if self.total > n else ""))
         self.previous.setEnabled(self.page > 0)
         self.next.setEnabled(flt.offset + n < self.total)
+
+    def _figures(self, inc: Incident) -> Figures:
+        """A page's rows come without traces; an open incident has no nadir sealed yet, so
+        its figures come from its trace so far (as `oximon incidents show` gives them).
+        There is at most one open incident per booth: a few reads a page at most."""
+        f = figures(inc)
+        if inc.closed or f.nadir is not None:
+            return f
+        try:
+            return figures(self.backend.get_incident(inc.id))
+        except KeyError:  # gone since the page was read (a purge, another desk)
+            return f
 
     def row_ids(self) -> list[str]:
         """Incident ids in the order shown (for tests and keyboard navigation)."""

@@ -273,7 +273,12 @@ def monthly_html(report: MonthlyReport, site: str = "") -> str:
         f" <b>{_e(_secs(total['median_alarm_to_first_action_s']))}</b>. "
         f"Signed off by a supervisor: {report.reviewed} of {t.incidents}.</p>")
     parts.append("<h2>Per station</h2><table class='grid' width='100%'><tr>")
-    parts += [f"<th>{PDF_HEADINGS.get(c) or _e(HEADINGS[c])}</th>" for c in COLUMNS]
+    # Bold through <b>, not the <th> style: Qt sizes a column by the regular weight of a
+    # <th>'s text and then breaks its bold words ("acknowled-ge").
+    # nowrap: a heading breaks at its <br>s only. Qt sizes a column for the regular weight
+    # of its text, so a bold heading word could otherwise be broken ("acknowled-ge").
+    parts += [f"<th style='{HEADING_STYLE}'>{PDF_HEADINGS.get(c) or _e(HEADINGS[c])}</th>"
+              for c in COLUMNS]
     parts.append("</tr>")
     for i, cells in enumerate(table):
         cls = " class='total'" if i == len(table) - 1 else ""
@@ -292,10 +297,12 @@ def monthly_html(report: MonthlyReport, site: str = "") -> str:
     return "".join(parts)
 
 
+# Qt drops the stylesheet's border and background of a cell with a style of its own.
+HEADING_STYLE = "white-space: nowrap; border: 1px solid #90a4ae; background: #eceff1"
 PDF_HEADINGS = {  # where a narrow column may break its heading
     "naloxone_doses": "Naloxone<br>doses", "calls_911": "9-1-1<br>calls",
-    "median_alarm_to_ack_s": "Median alarm →<br>acknowledge<br>(s)",
-    "median_alarm_to_first_action_s": "Median alarm →<br>first action (s)",
+    "median_alarm_to_ack_s": "Median<br>alarm →<br>acknowledge<br>(s)",
+    "median_alarm_to_first_action_s": "Median<br>alarm →<br>first action<br>(s)",
 }
 
 
