@@ -3,10 +3,12 @@ alarms the live engine would have raised.
 
 `analyze()` runs the *same* rules as the live `StationPipeline` (validity, artifact
 rejection, averaging, level rules, time rules), vectorised and proven identical by tests,
-so a supervisor's report and the alarms people heard agree to the sample. A record on a
-regular time grid (a device at a fixed rate) takes the fast path `oximon.pipeline.grid`;
-any other time axis the general path here (`oximon.pipeline.vector`); both report the
-same `Findings` in exact integers, turned into the result by `_result`. Pure numpy: no I/O.
+so a supervisor's report and the alarms people heard agree to the sample. Every time axis
+takes one fast path, `oximon.pipeline.grid` (a device's regular grid, or receive-time
+jitter: windows as row offsets, `oximon.pipeline.axis`); `_analyze` here is the plain
+reference implementation (windows by binary search) that the tests hold the fast path to,
+and reads records too short to window. Both report the same `Findings` in exact integers,
+turned into the result by `_result`. Pure numpy: no I/O.
 """
 
 from __future__ import annotations
@@ -101,11 +103,17 @@ def analyze(time_s: Any, spo2: Any, pr: Any, profile: Profile | None = None, *,
         raise ValueError(f"flags must have the same length as time_s ({n_all}, {fl_all.size})")
     with np.errstate(all="ignore"):
         s, note = _cadence(s, t_all) if judge_cadence else (s, None)
-        found = grid.analyze_grid(s, t_all, sp_all, pr_all, fl_all)
-        if found is None:  # not a regular time grid: the general path
-            if fl_all is None:
-                fl_all = np.zeros(n_all, dtype=np.int64)
-            found = _analyze(s, t_all, sp_all, pr_all, fl_all)
+        keep = None if grid.in_order(t_all) else vector.keep_rows(t_all, T_LIMIT_S)
+        if keep is None or keep.all():
+            t, sp, pr, fl = t_all, sp_all, pr_all, fl_all
+        else:  # rows without a usable time, or going back: the live pipeline skips them
+            t, sp, pr = t_all[keep], sp_all[keep], pr_all[keep]
+            fl = None if fl_all is None else fl_all[keep]
+        if t.size >= 2:
+            found = grid.analyze_rows(s, t, sp, pr, fl)
+        else:  # (nothing to window)
+            found = _analyze(s, t, sp, pr, np.zeros(t.size, dtype=np.int64)
+                             if fl is None else fl)
         scratch.release_if_large()
         return _result(s, found, note)
 
@@ -139,7 +147,8 @@ def _cadence(s: Settings, t: np.ndarray) -> tuple[Settings, str | None]:
 
 def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndarray,
              fl_all: np.ndarray) -> Findings:
-    """Any time axis (irregular, gaps, rows out of order): windows by binary search."""
+    """The reference implementation (any time axis, rows out of order; windows by binary
+    search): the fast path is tested against it, and it reads records of under 2 rows."""
     keep = vector.keep_rows(t_all, T_LIMIT_S)
     if not keep.all():
         t, sp, pr, fl = t_all[keep], sp_all[keep], pr_all[keep], fl_all[keep]

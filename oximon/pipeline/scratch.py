@@ -28,6 +28,8 @@ class Scratch:
 
     def __init__(self) -> None:
         self._bufs: dict[str, np.ndarray] = {}
+        self._arange = np.zeros(0, dtype=np.int64)
+        self._arange32 = np.zeros(0, dtype=np.int32)
 
     def get(self, name: str, n: int, dtype: type) -> np.ndarray:
         buf = self._bufs.get(name)
@@ -36,9 +38,17 @@ class Scratch:
             self._bufs[name] = buf
         return buf[:n]
 
+    def arange(self, n: int, dtype: type = np.int64) -> np.ndarray:
+        """0, 1, ..., n - 1, kept between calls like the buffers: read only."""
+        if self._arange.size < n:
+            self._arange = np.arange(max(n, 1024), dtype=np.int64)
+            self._arange32 = self._arange.astype(np.int32)
+        return (self._arange32 if dtype is np.int32 else self._arange)[:n]
+
     @property
     def nbytes(self) -> int:
-        return sum(b.nbytes for b in self._bufs.values())
+        kept = self._arange.nbytes + self._arange32.nbytes
+        return sum(b.nbytes for b in self._bufs.values()) + kept
 
 
 _local = _ThreadScratch()

@@ -2,10 +2,10 @@
 
 Every function here reproduces its streaming counterpart *exactly* (same integer units,
 same comparisons, same order of float operations), which `tests/test_pipeline_equivalence.py`
-checks sample for sample on random and realistic records. This is the general path of
-batch analysis (any time axis: irregular, rows out of order); records on a regular time
-grid take the faster `oximon.pipeline.grid`, which reuses the helpers shared here
-(`level_runs`, `Findings`, ...). The tricks:
+checks sample for sample on random and realistic records. These are the reference
+implementation of batch analysis (`oximon.analysis._analyze`: windows by binary search);
+the fast path for every time axis is `oximon.pipeline.grid`, which reuses the helpers
+shared here (`level_runs`, `Findings`, ...). The tricks:
 
 - windows on a regular time grid are fixed index offsets (no binary search);
 - rules with state (artifact rejection, the level rules) are solved on the few places where
@@ -321,7 +321,7 @@ def level_episodes(tq: np.ndarray, breach: np.ndarray, recovered: np.ndarray, de
         return []
     w = None
     if depth is not None and sat > 0:
-        w = np.cumsum(integrand(depth[nr], tq[nr]))
+        w = np.cumsum(integrand(depth[nr], tq[nr], gap + 1))
     raised, ended, onsets = level_runs(nr, tq[nr], breach[nr], delay, gap, w=w, sat=sat)
     n = len(tq)
     out = []
@@ -331,13 +331,17 @@ def level_episodes(tq: np.ndarray, breach: np.ndarray, recovered: np.ndarray, de
     return out
 
 
-def integrand(depth: np.ndarray, tq: np.ndarray) -> np.ndarray:
+def integrand(depth: np.ndarray, tq: np.ndarray, cap: int | None = None) -> np.ndarray:
     """Each reading's share of an integrated delay: its depth times the time since the
-    reading before it (0 for the first, and never negative), as int64."""
+    reading before it (0 for the first, and never negative), as int64. `cap` (max_gap +
+    1) bounds the time: a longer interval restarts the delay, so its share never counts,
+    and capped the running sums cannot overflow however far apart the times are."""
     dt = np.zeros(tq.size, dtype=np.int64)
     if tq.size > 1:
         np.subtract(tq[1:], tq[:-1], out=dt[1:], casting="unsafe")
         np.maximum(dt, 0, out=dt)
+        if cap is not None:
+            np.minimum(dt, cap, out=dt)
     return depth.astype(np.int64) * dt
 
 

@@ -1,0 +1,141 @@
+"""Averager.push at every accepted row, for whole arrays.
+
+A window that holds no hole is a run of `m` rows (or m + 1 where the time axis jitters,
+`Window.d`): its median or mean comes from shifted slices of the readings (a sorting
+network for short windows). Windows that touch a hole, the start of the record or an odd
+stretch of the time axis are few and computed one by one, as a small matrix.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from oximon.pipeline.axis import Holes, Window, union
+from oximon.pipeline.scratch import Scratch
+from oximon.pipeline.vector import CHUNK, sorting_network
+
+HOLE = np.int32(1 << 30)  # the averaged value of a hole: above any threshold, never "low"
+
+
+def average(ws: Scratch, q: np.ndarray, win: Window, holes: Holes, hmask: np.ndarray,
+            median: bool) -> np.ndarray:
+    """The averaged readings (int32, milli-percent); HOLE at the holes."""
+    n = q.size
+    o = win.o
+    x = ws.get("x", n, np.int32)
+    if o < n:
+        full_windows(ws, x, q, o + 1, median)
+        if win.d is not None and o + 1 < n:  # rows whose window has one more row
+            alt = ws.get("xalt", n, np.int32)
+            full_windows(ws, alt, q, o + 2, median)
+            np.subtract(alt, x, out=alt)  # x + d * (alt - x): no branches
+            np.multiply(alt, win.d, out=alt)
+            np.add(x, alt, out=x)
+    # Rows whose window is not a plain run of rows: the odd ones, and those just after
+    # a hole (up to the longest window).
+    extra = o + 1 + (win.d is not None)
+    short = win.odd
+    if holes.rows.size:
+        near = (holes.ends[:, None] + np.arange(1, extra + 1)[None, :]).ravel()
+        short = union(short, near[near < n])
+    if short.size:
+        short = short[~hmask[short]]
+    if short.size:
+        x[short] = _short_windows(q, short, win.lo_of(short), hmask, median)
+    x[holes.rows] = HOLE
+    return x
+
+
+def _short_windows(q: np.ndarray, rows: np.ndarray, lo: np.ndarray, hm: np.ndarray,
+                   median: bool) -> np.ndarray:
+    """The average at some rows, each over rows lo .. row less the holes, one by one."""
+    m = int((rows - lo).max()) + 1
+    win = rows[:, None] - np.arange(m)[None, :]
+    idx = np.maximum(win, 0)
+    ok = (win >= lo[:, None]) & ~hm[idx]
+    cnt = ok.sum(axis=1)
+    if not median:
+        return np.where(ok, q[idx], 0).sum(axis=1, dtype=np.int64) // cnt
+    vals = np.where(ok, q[idx], HOLE)  # missing slots sort last (readings are <= 100 %)
+    if m <= 8:  # a sorting network over the columns: cheaper than np.sort
+        cols = list(vals.T)
+        for a, b in sorting_network(m):
+            cols[a], cols[b] = np.minimum(cols[a], cols[b]), np.maximum(cols[a], cols[b])
+        srt = np.stack(cols, axis=1)
+    else:
+        srt = np.sort(vals, axis=1)
+    j = np.arange(rows.size)
+    return (srt[j, (cnt - 1) // 2].astype(np.int64) + srt[j, cnt // 2]) // 2
+
+
+def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool) -> None:
+    """x[r] = the average of q[r - m + 1 .. r], for r >= m - 1."""
+    n = q.size
+    o = m - 1
+    if o >= n:
+        return
+    out = x[o:]
+    if not median:
+        c = ws.get("csum", n + 1, np.int64)
+        c[0] = 0
+        np.cumsum(q, dtype=np.int64, out=c[1:])
+        tmp = ws.get("i64", n - o, np.int64)
+        np.subtract(c[m:], c[:n + 1 - m], out=tmp)
+        np.floor_divide(tmp, m, out=tmp)
+        out[:] = tmp
+    elif m == 1:
+        out[:] = q
+    elif m == 2:
+        np.add(q[1:], q[:-1], out=out)
+        np.right_shift(out, 1, out=out)
+    elif m == 3:
+        lo = ws.get("i2", n - 2, np.int32)
+        np.minimum(q[:-2], q[1:-1], out=lo)
+        np.maximum(q[:-2], q[1:-1], out=out)
+        np.minimum(out, q[2:], out=out)
+        np.maximum(out, lo, out=out)
+    elif m == 4:
+        # Middle two of a, b, c, d: max(min(a, b), min(c, d)) and min(max(a, b),
+        # max(c, d)); the pairs (r-3, r-2) and (r-1, r) are one pair array, shifted.
+        lo, hi = _pairs(ws, q)
+        tmp = ws.get("i4", n - 3, np.int32)
+        np.maximum(lo[:-2], lo[2:], out=out)
+        np.minimum(hi[:-2], hi[2:], out=tmp)
+        np.add(out, tmp, out=out)
+        np.right_shift(out, 1, out=out)
+    elif m == 5:
+        # med3(e, max(min(a, b), min(c, d)), min(max(a, b), max(c, d))), the pairs
+        # (r-4, r-3) and (r-2, r-1) again one pair array, shifted.
+        lo, hi = _pairs(ws, q)
+        f = ws.get("i4", n - 4, np.int32)
+        g = ws.get("i5", n - 4, np.int32)
+        np.maximum(lo[:n - 4], lo[2:n - 2], out=f)
+        np.minimum(hi[:n - 4], hi[2:n - 2], out=g)
+        e = q[4:]
+        np.maximum(e, f, out=out)  # max(e, f) ...
+        np.minimum(out, g, out=out)  # ... min(max(e, f), g)
+        np.minimum(e, f, out=f)
+        np.maximum(out, f, out=out)
+    elif m <= 8:  # a sorting network over shifted columns
+        cols = [q[i:n - o + i] for i in range(m)]  # i = m - 1 is the current row
+        for a, b in sorting_network(m):
+            cols[a], cols[b] = np.minimum(cols[a], cols[b]), np.maximum(cols[a], cols[b])
+        np.add(cols[(m - 1) // 2], cols[m // 2], out=out)
+        np.right_shift(out, 1, out=out)
+    else:  # long windows (high rates): sort a bounded block of windows at a time
+        win = sliding_window_view(q, m)  # row k holds rows k .. k + o
+        rows = max(1, CHUNK // m)
+        for a in range(0, n - o, rows):
+            srt = np.sort(win[a:a + rows], axis=1)
+            out[a:a + rows] = (srt[:, (m - 1) // 2] + srt[:, m // 2]) >> 1
+
+
+def _pairs(ws: Scratch, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """min and max of every pair of neighbouring readings (r - 1, r)."""
+    n = q.size
+    lo = ws.get("i2", n - 1, np.int32)
+    hi = ws.get("i3", n - 1, np.int32)
+    np.minimum(q[:-1], q[1:], out=lo)
+    np.maximum(q[:-1], q[1:], out=hi)
+    return lo, hi

@@ -1,0 +1,235 @@
+"""The time axis of a record for batch analysis: row times in exact ms, and the windows
+of the streaming rules as row offsets.
+
+Why offsets: a pass over a 24 h record costs ~10 µs when it reads shifted slices of an
+array and ~130 µs when it gathers by an index array. On a regular grid every window is a
+fixed number of rows. Real recordings (a logger's receive times, oximon's own `--record`
+files) jitter by tens or hundreds of ms: then a window is *nearly* fixed, one row more
+or less. A `Window` keeps that shape: `lo[r] = r - o - d[r]` with d a 0/1 mask, computed
+with slices, and the few rows where even that is wrong (the start of the record, either
+side of a dropout) as exceptions, found by binary search. So one implementation serves
+every time axis, as fast as the grid where the axis is nearly one.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from oximon.pipeline.scratch import scratch
+from oximon.pipeline.settings import MS
+from oximon.pipeline.vector import push
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+_TRUE = np.ones(1, dtype=bool)
+
+
+def union(*arrays: np.ndarray) -> np.ndarray:
+    """Sorted distinct values of some small int arrays (cheaper than np.union1d here)."""
+    a = np.sort(np.concatenate(arrays))
+    if a.size > 1:
+        a = a[np.concatenate((_TRUE, a[1:] != a[:-1]))]
+    return a
+
+
+class Axis:
+    """Row times of a record whose times never go back: `t` (s) and `tq` (int ms, as the
+    streaming pipeline rounds them); `step` the grid step in ms if every row is exactly
+    one step after the one before, else 0; `dmax` the longest interval (ms)."""
+
+    def __init__(self, t: np.ndarray):
+        n = self.n = t.size
+        self.t = t
+        ws = scratch()
+        tqf = ws.get("f0", n, np.float64)
+        np.multiply(t, MS, out=tqf)
+        np.rint(tqf, out=tqf)
+        tq = self.tq = ws.get("tq", n, np.int64)
+        np.copyto(tq, tqf, casting="unsafe")
+        self.tq0 = int(tq[0]) if n else 0
+        self.step = self.dmax = self.dmed = 0
+        self.rel = tq
+        if n < 2:
+            return
+        d = self.dt = ws.get("dt", n - 1, np.int64)
+        np.subtract(tq[1:], tq[:-1], out=d)
+        lo, hi = int(d.min()), int(d.max())
+        self.dmax = hi
+        if lo == hi and lo > 0:
+            self.step = self.dmed = lo
+            return  # (windows on a grid are offsets: no times needed)
+        # The usual interval, from a sample of them (a full median costs ~1 ms).
+        self.dmed = max(1, int(np.median(d[::max(1, d.size // 2048)])))
+        # Times from the first row in int32 where they fit (under 24 days): the window
+        # passes read half the bytes.
+        if int(tq[-1]) - self.tq0 < 2**31 - 2**24:
+            self.rel = ws.get("rel", n, np.int32)
+            np.subtract(tq, self.tq0, out=self.rel, casting="unsafe")
+
+    def weights(self, cap_ms: int) -> np.ndarray | int:
+        """Milliseconds each row stands for: the time to the next row, capped at cap_ms
+        (a gap is not observed time); the last row counts like the one before it. One
+        int on a regular grid."""
+        if self.step or self.n < 2:
+            return min(self.step, cap_ms) if self.step else 0
+        w = scratch().get("w", self.n, np.int64)
+        np.minimum(self.dt, cap_ms, out=w[:-1])
+        w[-1] = w[-2]
+        return w
+
+    def window(self, span: int, strict: bool) -> Window:
+        """For each row r, the first row whose time is >= tq[r] - span (> when strict)."""
+        return Window(self, span, strict)
+
+
+class Window:
+    """lo[r] = r - o - d[r] (d None: all 0), except at rows `odd` where it is `odd_lo`."""
+
+    def __init__(self, ax: Axis, span: int, strict: bool):
+        n, tq, step = ax.n, ax.tq, ax.step
+        self.n, self.tq, self.span, self.strict = n, tq, span, strict
+        self.d: np.ndarray | None = None
+        if step or n < 2:
+            s = max(step, 1)
+            o = self.o = (span - 1) // s if strict else span // s
+            self.first = min(o, n)  # rows before this: the window reaches row 0
+            self.odd = np.arange(self.first, dtype=np.int64)
+            self.odd_lo = np.zeros(self.first, dtype=np.int64)
+            if not step and n:  # one row
+                self.odd_lo = np.zeros(n, dtype=np.int64)
+                self.odd = np.arange(n, dtype=np.int64)
+            return
+        # The window reaches about g rows back; with jitter row r - g may or may not be
+        # in it. Take o (g, or g - 1 where r - g is often out) so that row r - o always
+        # is in it, r - o - 1 may be (d), and r - o - 2 never is; the rows where that is
+        # wrong are exceptions, found by binary search.
+        g = max(0, (span - 1) // ax.dmed if strict else span // ax.dmed)
+        ws = scratch()
+        f = min(g + 2, n)
+        at_g = self._inside(ax, g, f, span, strict, ws.get("wg", max(n - f, 0), np.bool_))
+        o = self.o = g - 1 if g and np.count_nonzero(~at_g) > at_g.size // 64 else g
+        f = self.first = min(o + 2, n)
+        odd_parts = [np.arange(f, dtype=np.int64)]
+        if f < n:
+            bad = ws.get("wbad", n - f, np.bool_)
+            d = ws.get("wd" + str(span) + str(strict), n, np.bool_)
+            d[:f] = False
+            if o == g:
+                np.logical_not(at_g, out=bad)
+                self._inside(ax, o + 1, f, span, strict, d[f:])
+            else:
+                np.logical_not(self._inside(ax, o, f, span, strict, bad), out=bad)
+                d[f + 1:] = at_g  # (at_g starts one row later)
+                gap = int(tq[f] - tq[f - o - 1])
+                d[f] = gap < span if strict else gap <= span
+            far = ws.get("wfar", n - f, np.bool_)
+            np.logical_or(bad, self._inside(ax, o + 2, f, span, strict, far), out=bad)
+            if d.any():
+                self.d = d
+            if bad.any():
+                odd_parts.append(np.flatnonzero(bad) + f)
+        self.odd = np.concatenate(odd_parts) if len(odd_parts) > 1 else odd_parts[0]
+        self.odd_lo = np.searchsorted(tq[:n], tq[self.odd] - span,
+                                      side="right" if strict else "left").astype(np.int64)
+
+    @staticmethod
+    def _inside(ax: Axis, k: int, f: int, span: int, strict: bool,
+                out: np.ndarray) -> np.ndarray:
+        """For rows f .. n - 1: whether row r - k is in r's window."""
+        tq, n = ax.rel, ax.n
+        diff = scratch().get("wdiff" + tq.dtype.str, n - f, tq.dtype.type)
+        np.subtract(tq[f:], tq[f - k:n - k], out=diff)
+        return (np.less if strict else np.less_equal)(diff, span, out=out)
+
+    def at(self, a: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """out[r] = a[lo[r]] for every row (a may be longer than n: a prefix array)."""
+        n, o, f, d = self.n, self.o, self.first, self.d
+        if f < n:
+            if d is None:
+                out[f:] = a[f - o:n - o]
+            else:  # a[r - o] or, where d, a[r - o - 1]: arithmetic (no branches)
+                hi, lo, dd, dst = a[f - o:n - o], a[f - o - 1:n - o - 1], d[f:], out[f:]
+                tmp = scratch().get("at" + a.dtype.str, n - f, a.dtype.type)
+                if a.dtype == np.bool_:
+                    np.logical_xor(lo, hi, out=tmp)
+                    np.logical_and(tmp, dd, out=tmp)
+                    np.logical_xor(hi, tmp, out=dst)
+                else:
+                    np.subtract(lo, hi, out=tmp)
+                    np.multiply(tmp, dd, out=tmp)
+                    np.add(hi, tmp, out=dst)
+        if self.odd.size:
+            out[self.odd] = a[self.odd_lo]
+        return out
+
+    def lo(self) -> np.ndarray:
+        """The first row of every row's window."""
+        return self.at(scratch().arange(self.n + 1), np.empty(self.n, dtype=np.int64))
+
+    def lo_of(self, rows: np.ndarray) -> np.ndarray:
+        """lo at some rows (sorted): cheap for a few."""
+        lo = rows - self.o
+        if self.d is not None:
+            lo -= self.d[rows]
+        if self.odd.size:
+            j = np.minimum(np.searchsorted(self.odd, rows), self.odd.size - 1)
+            hit = self.odd[j] == rows
+            lo[hit] = self.odd_lo[j[hit]]
+        return np.maximum(lo, 0)
+
+
+    def runs_starting_in(self, starts: np.ndarray, ends: np.ndarray
+                         ) -> tuple[np.ndarray, np.ndarray]:
+        """For runs of rows starts[i] .. ends[i] (sorted, disjoint): the rows a[i] ..
+        b[i] - 1 whose window starts in run i (a window's start only moves forward, so
+        they are a range of rows, found from the times)."""
+        tq, span = self.tq, self.span
+        side: Literal["left", "right"] = "left" if self.strict else "right"
+        before = tq[np.maximum(starts - 1, 0)] + span
+        a = np.where(starts > 0, np.searchsorted(tq, before, side), 0)
+        b = np.maximum(np.searchsorted(tq, tq[ends] + span, side), a)
+        return a, b
+
+    def rows_starting_in(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """The rows (sorted) whose window starts in one of the runs (`runs_starting_in`)."""
+        if not starts.size:
+            return _EMPTY
+        return ranges(*self.runs_starting_in(starts, ends))
+
+
+def ranges(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The rows a[i] .. b[i] - 1 for every i, concatenated (ranges sorted, disjoint)."""
+    size = np.maximum(b - a, 0)
+    total = int(size.sum())
+    if not total:
+        return _EMPTY
+    first = np.cumsum(size) - size
+    return np.arange(total) + np.repeat(a - first, size)
+
+
+class Holes:
+    """Sorted rows left out of a stream of readings, with their runs."""
+
+    def __init__(self, rows: np.ndarray, n: int):
+        self.rows = rows
+        self.n = n
+        if rows.size:
+            brk = np.flatnonzero(rows[1:] != rows[:-1] + 1)
+            self.starts = rows[np.concatenate(([0], brk + 1))]
+            self.ends = rows[push(brk, rows.size - 1)]
+        else:
+            self.starts = self.ends = _EMPTY
+
+    def before(self, r: np.ndarray) -> np.ndarray:
+        """How many holes lie before each row: row - this = its place in the stream."""
+        return np.searchsorted(self.rows, r)
+
+    def next_kept(self, r: np.ndarray) -> np.ndarray:
+        """The first row at or after each r that is not a hole (n or more: none)."""
+        r = np.asarray(r, dtype=np.int64)
+        if not self.rows.size:
+            return r
+        j = np.minimum(np.searchsorted(self.ends, r), self.ends.size - 1)
+        inside = (self.starts[j] <= r) & (r <= self.ends[j])
+        return np.where(inside, self.ends[j] + 1, r)

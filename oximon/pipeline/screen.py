@@ -1,0 +1,197 @@
+"""Which rows reach the SpO2 rules: validity, then the ArtifactFilter, for whole arrays.
+
+The rows that are not accepted readings (invalid, or held back as artifacts) are the
+"holes" the rest of batch analysis works around. The filter has state, but away from
+jumps it accepts everything: so it is solved only at the jumps, all at once where the
+next hold-length of rows is valid (nearly always), else by replaying the filter itself.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+
+import numpy as np
+
+from oximon.pipeline.axis import Axis, Holes, union
+from oximon.pipeline.scratch import scratch
+from oximon.pipeline.settings import DT_CAP_MS, MS, Q, Settings
+from oximon.pipeline.stages import ArtifactFilter
+from oximon.pipeline.vector import CHUNK
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+class Screen:
+    """Validity and artifact rejection: `q` (milli-percent, 0 where invalid), `valid`,
+    `inv` (invalid rows), `holes` (invalid or rejected), `hmask`, `hb` (holes before each
+    row), and the confirmed holds (`confirmed_first`, `confirmed_at`)."""
+
+    def __init__(self, s: Settings, ax: Axis, sp: np.ndarray, bad: np.ndarray):
+        self.s, self.ax, self.n = s, ax, ax.n
+        self.ws = scratch()
+        self._validity(sp, bad)
+        self._artifacts()
+
+    def _validity(self, sp: np.ndarray, bad: np.ndarray) -> None:
+        s, n, ws = self.s, self.n, self.ws
+        valid = self.valid = ws.get("valid", n, np.bool_)
+        tmp = ws.get("b0", n, np.bool_)
+        np.greater_equal(sp, s.spo2_min_q / Q, out=valid)
+        np.less_equal(sp, 100.0, out=tmp)
+        np.logical_and(valid, tmp, out=valid)
+        valid[bad] = False
+        np.logical_not(valid, out=tmp)
+        self.inv = Holes(np.flatnonzero(tmp), n)
+        qf = ws.get("f0", n, np.float64)
+        np.multiply(sp, Q, out=qf)
+        np.rint(qf, out=qf)
+        q = self.q = ws.get("q", n, np.int32)
+        np.copyto(q, qf, casting="unsafe")
+        q[self.inv.rows] = 0
+
+    def _bound(self, dt: np.ndarray | int) -> np.ndarray | int:
+        """The filter's bound (milli-percent x ms) after an interval dt (ms)."""
+        return self.s.art_step_q * MS + self.s.art_rate_q * np.minimum(dt, DT_CAP_MS)
+
+    def _artifacts(self) -> None:
+        """Candidates are the jumps beyond the bound between neighbouring valid readings
+        (or across a run of invalid rows: judged over the gap); the filter is replayed
+        from each."""
+        n, q, ax, inv = self.n, self.q, self.ax, self.inv
+        d = self.ws.get("i1", n, np.int32)[:n - 1]
+        np.subtract(q[1:], q[:-1], out=d)
+        np.abs(d, out=d)
+        jump = self.ws.get("b0", n - 1, np.bool_)
+        if ax.step:
+            np.greater(d, int(self._bound(ax.step)) // MS, out=jump)  # |dq| * MS > bound
+        else:
+            # Past `cap` ms the bound exceeds any jump (100 % in milli-percent x MS), so the
+            # interval is capped there and the bound fits int32.
+            rate = max(self.s.art_rate_q, 1)
+            cap = min(-(-((100 * Q - min(self.s.art_step_q, 0)) * MS) // rate), DT_CAP_MS)
+            bound = self.ws.get("bound", n - 1, np.int32 if rate * cap < 2**30 else np.int64)
+            np.minimum(ax.dt, cap, out=bound, casting="unsafe")
+            np.multiply(bound, self.s.art_rate_q, out=bound)
+            np.add(bound, self.s.art_step_q * MS, out=bound)
+            np.floor_divide(bound, MS, out=bound)
+            np.greater(d, bound, out=jump)
+        cand = np.flatnonzero(jump) + 1
+        cand = cand[self.valid[cand] & self.valid[cand - 1]]
+        prev = cand - 1
+        if inv.rows.size:
+            after = inv.ends + 1
+            ok = (after < n) & (inv.starts > 0)
+            after, before = after[ok], inv.starts[ok] - 1
+            big = (np.abs(q[after].astype(np.int64) - q[before]) * MS
+                   > self._bound(ax.tq[after] - ax.tq[before]))
+            cand = np.concatenate([cand, after[big]])
+            prev = np.concatenate([prev, before[big]])
+            order = np.argsort(cand, kind="stable")
+            cand, prev = cand[order], prev[order]
+        self.confirmed_first = self.confirmed_at = _EMPTY
+        rows = inv.rows
+        if cand.size:
+            rej = self._replay(cand, prev)
+            if rej.size:
+                rows = union(rows, rej[self.valid[rej]])
+        self.holes = Holes(rows, n)
+        hm = self.hmask = self.ws.get("hmask", n, np.bool_)
+        hm.fill(False)
+        hm[rows] = True
+        hb = self.hb = self.ws.get("hb", n + 1, np.int32)
+        hb[0] = 0
+        np.cumsum(hm, dtype=np.int32, out=hb[1:])
+
+    def _replay(self, ca: np.ndarray, pa: np.ndarray) -> np.ndarray:
+        """Run the ArtifactFilter from each candidate jump (sorted rows `ca`, previous
+        valid rows `pa`) until it accepts a reading again; returns the rows it rejected."""
+        s, ax = self.s, self.ax
+        # Columns enough for the hold to run out at the usual interval (else: replayed).
+        h = max(0, -(-s.art_hold_ms // max(ax.step or ax.dmed // 2, 1)))
+        fast = np.empty(ca.size, dtype=bool)
+        k = np.empty(ca.size, dtype=np.int64)
+        real = np.empty(ca.size, dtype=bool)
+        block = max(1, CHUNK // (h + 1))
+        for a in range(0, ca.size, block):
+            fast[a:a + block], k[a:a + block], real[a:a + block] = self._holds(
+                ca[a:a + block], pa[a:a + block], h)
+        # A candidate inside the span another one held back is not a fresh jump: follow
+        # the chain of candidates that are.
+        nxt = np.searchsorted(ca, k, side="right").tolist()
+        fast_l, cand = fast.tolist(), ca.tolist()
+        live: list[int] = []
+        slow: dict[int, tuple[int, bool]] = {}
+        f = ArtifactFilter(s.art_step_q, s.art_rate_q, s.art_hold_ms)
+        i, m = 0, len(cand)
+        while i < m:
+            live.append(i)
+            if fast_l[i]:
+                i = nxt[i]
+            else:
+                kk, done, is_real = self._replay_one(f, cand[i], int(pa[i]))
+                slow[i] = (kk, done and is_real)
+                i = bisect_right(cand, kk)
+        li = np.array(live, dtype=np.int64)
+        c_l, k_l, real_l = ca[li], k[li], real[li]
+        if slow:
+            at = np.searchsorted(li, list(slow))
+            k_l[at] = [v[0] for v in slow.values()]
+            real_l[at] = [v[1] for v in slow.values()]
+        held = k_l > c_l
+        conf = held & real_l
+        if conf.any():
+            self.confirmed_first, self.confirmed_at = c_l[conf], k_l[conf]
+        rej = held & ~real_l  # the jump returned, or the record ended while it was held
+        c_r, k_r = c_l[rej], k_l[rej]
+        if not c_r.size:
+            return _EMPTY
+        lengths = k_r - c_r
+        starts = np.cumsum(lengths) - lengths
+        return np.arange(int(lengths.sum())) + np.repeat(c_r - starts, lengths)
+
+    def _holds(self, ca: np.ndarray, pa: np.ndarray,
+               h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For candidates whose next rows are valid up to where the filter stops holding
+        ("fast"): the row where it accepts again (k), and whether because the hold ran out
+        (real)."""
+        s, n, q, valid, tq = self.s, self.n, self.q, self.valid, self.ax.tq
+        rows = ca[:, None] + np.arange(h + 1)[None, :]
+        fast = rows[:, -1] < n
+        rows = np.minimum(rows, n - 1)
+        fast &= valid[rows].all(axis=1)
+        tr = tq[rows]
+        dt = np.empty(rows.shape, dtype=np.int64)
+        dt[:, 0] = tr[:, 0] - tq[pa]
+        dt[:, 1:] = tr[:, 1:] - tr[:, :-1]
+        within = (np.abs(q[rows].astype(np.int64) - q[pa][:, None]) * MS
+                  <= self._bound(dt))
+        stop = within | ((tr - tr[:, :1]) >= s.art_hold_ms)
+        fast &= stop.any(axis=1)
+        j = np.argmax(stop, axis=1)
+        return fast, ca + j, ~within[np.arange(ca.size), j]
+
+    def _replay_one(self, f: ArtifactFilter, c: int, p: int) -> tuple[int, bool, bool]:
+        """The streaming filter from candidate c (previous accepted reading p): the row
+        where it accepts again, whether it did, and whether the held ones were real."""
+        n, q, valid, tq = self.n, self.q, self.valid, self.ax.tq
+        f.ref_q, f.last_tq, f.suspect_tq, f.held = int(q[p]), int(tq[p]), None, []
+        k = c
+        while k < n:
+            qs, vs, ts = q[k:k + 16].tolist(), valid[k:k + 16].tolist(), tq[k:k + 16].tolist()
+            for qk, vk, tk in zip(qs, vs, ts, strict=True):
+                if vk and f.accept(tk, qk):
+                    return k, True, bool(f.released)
+                k += 1
+        return k, False, False
+
+    def known_t(self, rows: np.ndarray) -> np.ndarray:
+        """When the live pipeline knew each row's verdicts: its own time, or for a reading
+        held back and then confirmed, the confirming reading's time."""
+        t = self.ax.t[rows]
+        cf = self.confirmed_first
+        if cf.size and rows.size:
+            j = np.searchsorted(cf, rows, side="right") - 1
+            jc = np.maximum(j, 0)
+            inside = (j >= 0) & (rows < self.confirmed_at[jc])
+            t = np.where(inside, self.ax.t[self.confirmed_at[jc]], t)
+        return t

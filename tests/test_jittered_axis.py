@@ -1,0 +1,144 @@
+"""Recordings with receive-time jitter take the same fast path as a regular grid
+(`oximon.pipeline.axis.Window`): they must still raise exactly what the live pipeline
+raises, and where the jitter cannot change a decision, what the gridded record raises."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from oximon.analysis import analyze
+from oximon.pipeline.axis import Axis
+from oximon.profile import load_profile
+from oximon.types import Flags
+from tests.streamref import batch_alarms, stream_alarms
+from tests.synthetic import generate
+from tests.test_pipeline_equivalence import _small
+
+_values = st.one_of(st.just(float("nan")), st.integers(60, 100).map(float),
+                    st.sampled_from([0.0, 100.0, 85.0, 89.999, 90.0]))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rows=st.lists(st.tuples(_values, _values,
+                               st.sampled_from([0, 0, 0, 0, int(Flags.FINGER_OUT)]),
+                               st.floats(0.0, 1.0),
+                               st.sampled_from([0.0] * 12 + [4.0, 30.0])),
+                     min_size=2, max_size=150),
+       step=st.sampled_from([0.25, 0.5, 1.0, 1.0]), jitter=st.sampled_from([0.1, 0.45, 0.9]),
+       mean=st.booleans())
+def test_jittered_streams_match_the_live_pipeline(rows, step, jitter, mean):
+    """Receive times = a grid + up to `jitter` of a step late, and now and then a
+    dropout (no rows for seconds): windows one row longer or shorter, exceptions."""
+    prof = _small.with_overrides({"averaging.method": "mean"}) if mean else _small
+    late = np.array([r[3] for r in rows]) * jitter * step
+    dropout = np.cumsum([r[4] for r in rows])
+    t = 1e5 + step * np.arange(len(rows)) + late + dropout
+    spo2 = np.array([r[0] for r in rows])
+    pr = np.array([r[1] + 40 for r in rows])
+    fl = np.array([r[2] for r in rows], dtype=np.int64)
+    # (judge_cadence=False: the rules themselves even on a stream sparse for them)
+    assert batch_alarms(analyze(t, spo2, pr, prof, flags=fl, judge_cadence=False)) == \
+        stream_alarms(t, spo2, pr, fl, prof)
+
+
+@pytest.mark.parametrize(("seed", "rate", "method"),
+                         [(3, 1.0, "median"), (4, 1.0, "mean"), (5, 2.0, "median")])
+def test_jittered_day_matches_the_live_pipeline(seed, rate, method):
+    prof = load_profile(None).with_overrides({"averaging.method": method})
+    rec = generate(seed, 3000, rate_hz=rate, dips=10, gaps=6, spikes=20)
+    t = rec.time + np.random.default_rng(seed).uniform(0, 0.3 / rate, rec.time.size)
+    batch = batch_alarms(analyze(t, rec.spo2, rec.pr, prof, flags=rec.flags))
+    assert batch == stream_alarms(t, rec.spo2, rec.pr, rec.flags, prof)
+    assert any(a[0] == "spo2_low" for a in batch)
+
+
+def test_the_jittered_axis_is_windowed_by_offsets_not_searches():
+    """The point of the fast path: nearly every row's window is r - o or r - o - 1."""
+    rec = generate(1, 20000)
+    ax = Axis(rec.time + np.random.default_rng(2).uniform(0, 0.2, rec.time.size))
+    assert ax.step == 0
+    for span, strict in ((4000, True), (30000, False), (150000, False), (10000, False)):
+        w = ax.window(span, strict)
+        assert w.d is not None and w.odd.size < 200  # the start, and a few exceptions
+        lo = w.lo()
+        exact = np.searchsorted(ax.tq, ax.tq - span, side="right" if strict else "left")
+        assert np.array_equal(lo, exact)
+
+
+def _row(x: float | None) -> int | None:
+    return None if x is None else math.floor(x)
+
+
+def test_jitter_that_cannot_change_a_decision_changes_nothing():
+    """Every span of this profile sits half a step off the 1-s grid, so receive times up
+    to 0.2 s late move no reading into or out of any window, delay or gap: the jittered
+    record raises the same alarms and finds the same events, at the same rows, with the
+    same nadirs and baselines, as the gridded one. The integrated delay is off here: it
+    weighs the real intervals, so jitter may move it by a reading; with it on, the jittered
+    record is held to the live pipeline instead."""
+    half = {"spo2_low.sat_seconds": 0.0, "averaging.window_s": 4.5,
+            "spo2_low.delay_s": 14.5, "spo2_severe.delay_s": 4.5,
+            "spo2_drop.delay_s": 10.5, "spo2_drop.baseline_window_s": 120.0,
+            "spo2_drop.baseline_lag_s": 30.5, "pr_low.delay_s": 15.5, "pr_high.delay_s": 15.5,
+            "validity.max_gap_s": 10.5, "no_reading.delay_s": 10.5,
+            "stale_data.delay_s": 5.5, "artifact.hold_s": 3.5, "events.min_duration_s": 9.5}
+    prof = load_profile(None).with_overrides(half)
+    rec = generate(9, 7200, dips=20, gaps=8, spikes=40)
+    late = np.random.default_rng(9).uniform(0, 0.2, rec.time.size)
+    grid = analyze(rec.time, rec.spo2, rec.pr, prof, flags=rec.flags)
+    jit = analyze(rec.time + late, rec.spo2, rec.pr, prof, flags=rec.flags)
+
+    def alarms(r):
+        return [(a.condition, _row(a.raised_s), _row(a.cleared_s)) for a in r.alarms]
+
+    def events(r):
+        return [(_row(e.start_s), _row(e.end_s), e.nadir, e.baseline) for e in r.events]
+
+    assert alarms(jit) == alarms(grid) and len(grid.alarms) > 10
+    assert events(jit) == events(grid) and grid.events
+    assert jit.metrics["nadir"] == grid.metrics["nadir"]
+    assert jit.metrics["odi3"] == pytest.approx(grid.metrics["odi3"], rel=1e-3)
+    sat = prof.with_overrides({"spo2_low.sat_seconds": 25.0})
+    t = rec.time + late
+    assert batch_alarms(analyze(t, rec.spo2, rec.pr, sat, flags=rec.flags)) == \
+        stream_alarms(t, rec.spo2, rec.pr, rec.flags, sat)
+
+
+@pytest.mark.parametrize("method", ["median", "mean"])
+def test_jittered_fast_path_reports_what_the_reference_reports(method):
+    """Metrics, events and alarms to the figure: the fast path on a jittered record and the
+    plain reference implementation (windows by binary search)."""
+    from oximon.analysis import _analyze, _result
+    from oximon.pipeline.settings import Settings
+
+    prof = load_profile(None).with_overrides({"averaging.method": method})
+    rec = generate(8, 7200, gaps=6, spikes=30)
+    t = rec.time + np.random.default_rng(8).uniform(0, 0.45, rec.time.size)
+    s = Settings.from_profile(prof)
+    fast = analyze(t, rec.spo2, rec.pr, prof, flags=rec.flags).to_dict()
+    with np.errstate(all="ignore"):
+        reference = _result(s, _analyze(s, t, rec.spo2, rec.pr, rec.flags)).to_dict()
+    assert fast == reference
+    assert fast["events"] and fast["alarms"]
+
+
+@pytest.mark.parametrize("jitter", [0.0, 0.3])
+def test_integrated_delay_across_a_huge_gap(jitter):
+    """Two dips 1.8e12 s apart (times near the limit the pipeline accepts): the interval
+    between them times the depth would overflow int64, but an interval over max_gap
+    restarts the delay and never counts; both dips alarm as the live pipeline's do."""
+    prof = load_profile(None)
+    n = 40
+    t = np.concatenate([-9e11 + np.arange(n), 9e11 + np.arange(n)])
+    t += np.random.default_rng(1).uniform(0, jitter, t.size)
+    spo2 = np.tile(np.r_[[97.0] * 5, [70.0] * (n - 5)], 2)
+    pr = np.full(t.size, 80.0)
+    fl = np.zeros(t.size, dtype=np.int64)
+    batch = batch_alarms(analyze(t, spo2, pr, prof, flags=fl, judge_cadence=False))
+    assert batch == stream_alarms(t, spo2, pr, fl, prof)
+    assert sum(a[0] == "spo2_low" for a in batch) == 2
