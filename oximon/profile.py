@@ -12,7 +12,6 @@ import functools
 import math
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -144,9 +143,10 @@ def _default_profile() -> Profile:
 
 
 def _default_text() -> str:
-    return (resources.files("oximon") / "profiles" / f"{DEFAULT_PROFILE_NAME}.toml").read_text(
-        encoding="utf-8"
-    )
+    # The file beside this module (package data; importlib.resources would cost a batch
+    # analysis ~5 ms of imports: tempfile, shutil, bz2, lzma).
+    return (Path(__file__).with_name("profiles") / f"{DEFAULT_PROFILE_NAME}.toml").read_text(
+        encoding="utf-8")
 
 
 def _coerce(value: Any, rule: Rule, where: str) -> Any:
