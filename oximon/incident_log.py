@@ -7,6 +7,9 @@ panel calls one promised method instead of probing the store for `get_incident`/
 
 from __future__ import annotations
 
+from oximon.engine import Engine
+from oximon.events import EngineEvent, IncidentOpened
+from oximon.ports import IncidentLog
 from oximon.store.store import Store
 from oximon.types import Station
 
@@ -58,3 +61,64 @@ class StoreIncidentLog:
     @property
     def saving_ok(self) -> bool:
         return self.store.saving_ok
+
+
+class ResponseNoting:
+    """An IncidentLog that also tells the engine when a person logs a response action,
+    so a high alarm's reminder waits while someone is working (issue 12: the reminder
+    sounds when an alarm stays active "with no response action logged").
+
+    It learns each incident's station from what it opens and from the engine's
+    IncidentOpened events (the store opens most incidents itself, on a high alarm)."""
+
+    def __init__(self, log: IncidentLog, engine: Engine):
+        self.log = log
+        self.engine = engine
+        self._stations: dict[str, str] = {}
+        engine.subscribe(self._heard)
+
+    def _heard(self, event: EngineEvent) -> None:
+        if isinstance(event, IncidentOpened):
+            self._stations[event.id] = event.station
+
+    def open_incident(self, station: str, t: float, reason: str = "manual",
+                      by: str = "") -> str:
+        iid = self.log.open_incident(station, t, reason, by)
+        self._stations[iid] = station
+        return iid
+
+    def current_incident(self, station: str) -> str | None:
+        iid = self.log.current_incident(station)
+        if iid is not None:
+            self._stations[iid] = station
+        return iid
+
+    def record_action(self, incident_id: str, action: str, t: float, by: str = "",
+                      details: dict[str, object] | None = None) -> None:
+        self.log.record_action(incident_id, action, t, by, details)
+        station = self._stations.get(incident_id)
+        if station is not None and station in self.engine.stations:
+            self.engine.response_logged(station)
+
+    def close_incident(self, incident_id: str, t: float, outcome: str,
+                       aftercare: list[str] | None = None, by: str = "",
+                       note: str = "") -> None:
+        self.log.close_incident(incident_id, t, outcome, aftercare, by, note)
+
+    def void_action(self, incident_id: str, action: str, t: float, by: str = "",
+                    reason: str = "") -> None:
+        self.log.void_action(incident_id, action, t, by, reason)
+
+    def amend(self, incident_id: str, changes: dict[str, object], reason: str,
+              by: str) -> None:
+        self.log.amend(incident_id, changes, reason, by)
+
+    def record_details(self, incident_id: str, by: str, **details: object) -> None:
+        self.log.record_details(incident_id, by, **details)
+
+    def add_station(self, station: Station) -> None:
+        self.log.add_station(station)
+
+    @property
+    def saving_ok(self) -> bool:
+        return self.log.saving_ok

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from oximon.engine import Engine
-from oximon.incident_log import StoreIncidentLog
+from oximon.incident_log import ResponseNoting, StoreIncidentLog
 from oximon.ports import IncidentLog
 from oximon.profile import Profile
 from oximon.review import ReviewBackend
@@ -51,7 +51,7 @@ def build_services(engine: Engine, *, incident_log: IncidentLog | Store | None =
                 "pause.")
 
     return DashboardServices(
-        incident_log=incident_log or MemoryIncidentLog(),
+        incident_log=ResponseNoting(incident_log or MemoryIncidentLog(), engine),
         saving=incident_log is not None,
         discover=discover or simulated_discovery(engine),
         open_source=open_source or open_spec,
