@@ -24,6 +24,7 @@ from oximon.cli.errors import RuntimeFailure, UsageError
 # Subcommand modules, in the order `oximon --help` lists them.
 COMMANDS = ["dashboard", "monitor", "scan", "decode", "analyze", "incidents", "report",
             "review"]
+COMMANDS += ["hub", "site"]  # a site of several computers (oximon.site)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -35,6 +35,7 @@ of engine events), `reading_gate` (which samples become readings), `site_setting
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -52,6 +53,7 @@ from oximon.store import episode, sessions, site_settings, validation
 from oximon.store.chain import canonical
 from oximon.store.db import open_engine, unavailable, writing
 from oximon.store.errors import IncidentError, StoreError
+from oximon.store.leases import BoothLeases
 from oximon.store.event_intake import AUTO, SYSTEM, AlarmLogEntry, read_event
 from oximon.store.location import Target, note_integrity, resolve
 from oximon.store.open_incidents import PRE_S, OpenIncidents
@@ -135,6 +137,11 @@ class Store(StoreReads):
         self._queue.start()
         if writer:
             self._begin_purge()
+
+    @functools.cached_property
+    def leases(self) -> BoothLeases:
+        """Booth-ownership leases (stand-in wiring of issue 17; issue 14 owns this)."""
+        return BoothLeases(self._wengine, self.record_audit)
 
     @property
     def session_id(self) -> str | None:
