@@ -227,3 +227,59 @@ def test_a_booth_never_shows_the_numbers_of_a_dead_hub() -> None:
         assert line.alarm is not None and line.alarm["condition"] == "hub_silent"
     moved = booth_status("booth-1", "room-9", st, alive, 0.8)  # published by another hub
     assert not moved.hub_alive
+
+
+@pytest.mark.postgres
+def test_a_dashboard_engine_shows_remote_booths(site: tuple[Path, str]) -> None:
+    """The dashboard's engine on a viewer (no Qt here: the model the tiles render)."""
+    import asyncio
+    import math
+
+    from oximon.alarms import SYSTEM_STATION
+    from oximon.cli.site_view import SiteView
+    from oximon.cli.wiring import configured_stations, get_config
+    from oximon.clock import ScaledClock
+    from oximon.profile import load_profile
+    from oximon.store import open_store
+    from oximon.types import DeviceState
+
+    config_path, url = site
+    hub = start_hub(config_path, "room-1")
+    config = get_config(str(config_path))
+    view = SiteView(config)
+    stations = view.stations(configured_stations(config, waveform=False))
+    clock = ScaledClock(speed=1.0)
+    records = open_store(url, clock=clock, writer=True)
+    engine = view.build_engine(clock, load_profile(None), stations, records)
+    seen: dict[str, object] = {}
+
+    async def watch() -> None:
+        run = asyncio.create_task(engine.run())
+        try:
+            await asyncio.to_thread(wait_for, "booth-1's alarm on the screen", lambda: any(
+                a.station == "booth-1" and not a.acknowledged
+                for a in engine.alarms.active_alarms()))
+            seen["numbers"] = engine.stations["booth-2"].spo2
+            engine.acknowledge("booth-1", by="Lee")  # a tap on this screen
+            await asyncio.to_thread(wait_for, "the hub's acknowledgement", lambda: all(
+                a.acknowledged_by.startswith("Lee (at ") for a in engine.alarms.active_alarms()
+                if a.station == "booth-1"))
+            silent = await asyncio.to_thread(wait_for, "room-2 never started", lambda: [
+                a for a in engine.alarms.active_alarms() if a.station == SYSTEM_STATION])
+            seen["silent"] = [a.message for a in silent]
+            seen["booth-3"] = (engine.stations["booth-3"].state, engine.stations["booth-3"].spo2)
+        finally:
+            engine.request_stop()
+            await run
+
+    try:
+        asyncio.run(watch())
+    finally:
+        view.stop()
+        records.close()
+        hub.send_signal(signal.SIGTERM)
+        hub.communicate(timeout=30)
+    assert isinstance(seen["numbers"], float) and not math.isnan(seen["numbers"])
+    assert seen["silent"] == ["Booths 3–4 not monitored — hub room-2 silent"]
+    state, spo2 = seen["booth-3"]  # type: ignore[misc]
+    assert state is DeviceState.LOST and math.isnan(spo2)
