@@ -16,12 +16,19 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import psycopg
 import pytest
 
-from oximon.site.state import SiteSnapshot, booth_list, booth_status, hub_alarm_words
+from oximon.site.state import (
+    HubStatus,
+    RemoteAlarm,
+    SiteSnapshot,
+    booth_list,
+    booth_status,
+    hub_alarm_words,
+)
 from oximon.site.viewer import SiteWatch
 from oximon.store.scratch import scratch_database
 
@@ -81,21 +88,27 @@ def test_two_hubs_and_a_viewer(site: tuple[Path, str]) -> None:
         assert {b: s.hub for b, s in snap().booths.items()} == {
             "booth-1": "room-1", "booth-2": "room-1", "booth-3": "room-2", "booth-4": "room-2"}
 
+        def booth1() -> RemoteAlarm | None:
+            st = snap().booths.get("booth-1")
+            return None if st is None else st.top_alarm()
+
         # An alarm raised by room-1's alarm manager, seen here.
-        top = wait_for("booth-1's alarm on the viewer", lambda: (
-            (st := snap().booths.get("booth-1")) and (a := st.top_alarm())
-            and a.priority.label == "high" and not a.acknowledged and a))
+        def sounding() -> RemoteAlarm | None:
+            a = booth1()
+            return a if a is not None and a.priority.label == "high" and not a.acknowledged \
+                else None
+
+        top = wait_for("booth-1's alarm on the viewer", sounding)
         assert top.condition.startswith("spo2")
 
         # Acknowledged from another process; room-1's alarm manager applies it, audited.
         done = oximon("site", "ack", "booth-1", "--config", str(config), "--by", "Sam")
         assert done.returncode == 0, done.stderr
         assert "acknowledged" in done.stdout
-        seen = wait_for("the acknowledgement published by room-1", lambda: (
-            (a := snap().booths["booth-1"].top_alarm()) is not None and a.acknowledged and a)
-            or (snap().booths["booth-1"].top_alarm() is None and "cleared"))
-        if seen != "cleared":  # a latched alarm ends when acknowledged
-            assert seen.acknowledged_by.startswith("Sam (at ")
+        wait_for("the acknowledgement published by room-1", lambda: (
+            (a := booth1()) is None or a.acknowledged))
+        shown = booth1()  # a latched alarm ends when acknowledged
+        assert shown is None or shown.acknowledged_by.startswith("Sam (at ")
         with psycopg.connect(url) as conn:
             actors = {r[0] for r in conn.execute(
                 "SELECT actor FROM alarm_log WHERE station = 'booth-1' AND state = "
@@ -130,7 +143,7 @@ def test_two_hubs_and_a_viewer(site: tuple[Path, str]) -> None:
                  and snap().booths["booth-3"].run != old_run
                  and snap().booths["booth-4"].run != old_run)
         with psycopg.connect(url) as conn:
-            owners = dict(conn.execute("SELECT booth, owner FROM booth_leases").fetchall())
+            owners = {r[0]: r[1] for r in conn.execute("SELECT booth, owner FROM booth_leases")}
         assert owners == {"booth-1": "room-1", "booth-2": "room-1", "booth-3": "room-2",
                           "booth-4": "room-2"}
 
@@ -166,15 +179,19 @@ def test_a_pause_from_any_screen_reaches_the_hub(site: tuple[Path, str]) -> None
     hub = start_hub(config, "room-2", speed="1")
     watch = SiteWatch(url, "test").start()
     try:
-        wait_for("room-2 alive", lambda: (h := watch.snapshot().hubs.get("room-2")) and h.alive)
+        wait_for("room-2 alive", lambda: (h := watch.snapshot().hubs.get("room-2")) is not None
+                 and h.alive)
         with connect(url, "test") as conn:
             cid = commands.send(conn, "room-2", "pause_audio", "Ana", "door-pc")
             assert commands.wait_result(conn, cid, 30.0) == "audio paused"
             cid = commands.send(conn, "room-2", "acknowledge", "Ana", "door-pc", booth="booth-1")
             assert commands.wait_result(conn, cid, 30.0) == \
                 "not applied: booth-1 is not a booth of hub room-2"
-        paused = wait_for("the pause published", lambda: (
-            h := watch.snapshot().hubs["room-2"]) and h.paused_by and h)
+        def room2() -> HubStatus | None:
+            h = watch.snapshot().hubs["room-2"]
+            return h if h.paused_by else None
+
+        paused = wait_for("the pause published", room2)
         assert paused.paused_by == "Ana (at door-pc)" and paused.pause_left_s > 0
     finally:
         watch.stop()
@@ -212,7 +229,7 @@ def test_hub_alarm_words() -> None:
 
 
 def test_a_booth_never_shows_the_numbers_of_a_dead_hub() -> None:
-    from oximon.site.state import BoothState, HubStatus
+    from oximon.site.state import BoothState
     from oximon.types import DeviceState
 
     st = BoothState("booth-1", "room-1", "run", 3, "Booth 1", DeviceState.STREAMING, "",
@@ -251,7 +268,7 @@ def test_a_dashboard_engine_shows_remote_booths(site: tuple[Path, str]) -> None:
     clock = ScaledClock(speed=1.0)
     records = open_store(url, clock=clock, writer=True)
     engine = view.build_engine(clock, load_profile(None), stations, records)
-    seen: dict[str, object] = {}
+    seen: dict[str, Any] = {}
 
     async def watch() -> None:
         run = asyncio.create_task(engine.run())
@@ -281,5 +298,5 @@ def test_a_dashboard_engine_shows_remote_booths(site: tuple[Path, str]) -> None:
         hub.communicate(timeout=30)
     assert isinstance(seen["numbers"], float) and not math.isnan(seen["numbers"])
     assert seen["silent"] == ["Booths 3–4 not monitored — hub room-2 silent"]
-    state, spo2 = seen["booth-3"]  # type: ignore[misc]
+    state, spo2 = seen["booth-3"]
     assert state is DeviceState.LOST and math.isnan(spo2)

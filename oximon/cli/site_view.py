@@ -152,7 +152,7 @@ class SiteAlarms(AlarmManager):
     def _announce(self, now: float) -> list[EngineEvent]:
         """Remote alarms as events (raised, acknowledged, cleared), so every listener of
         this screen (the model, the speaker) hears a change made on a hub."""
-        views = {}
+        views: dict[tuple[str, str], AlarmView] = {}
         for booth in self.remote.booths:
             st = self.remote.state(booth)
             if st is not None:
@@ -160,14 +160,17 @@ class SiteAlarms(AlarmManager):
         out: list[EngineEvent] = []
         for key, v in views.items():
             old = self._shown.get(key)
-            common = {"t": now, "station": v.station, "condition": v.condition,
-                      "priority": v.priority, "technical": v.technical, "message": v.message,
-                      "raised_t": v.raised_t, "worst": v.worst}
             if old is None:
-                out.append(AlarmRaised(**common, value=v.value))  # type: ignore[arg-type]
+                out.append(AlarmRaised(t=now, station=v.station, condition=v.condition,
+                                       priority=v.priority, technical=v.technical,
+                                       message=v.message, raised_t=v.raised_t, worst=v.worst,
+                                       value=v.value))
             else:
                 if v.acknowledged and not old.acknowledged:
-                    out.append(AlarmAcknowledged(**common, by=v.acknowledged_by))  # type: ignore[arg-type]
+                    out.append(AlarmAcknowledged(
+                        t=now, station=v.station, condition=v.condition, priority=v.priority,
+                        technical=v.technical, message=v.message, raised_t=old.raised_t,
+                        worst=v.worst, by=v.acknowledged_by))
                 v = replace(v, raised_t=old.raised_t)  # the screen's order stays steady
             self._shown[key] = v
         for key in [k for k in self._shown if k not in views]:

@@ -122,7 +122,7 @@ class BoothState:
 
 def number(x: float) -> float | None:
     """A reading for JSON: None for NaN (no number is ever made up)."""
-    return None if x is None or math.isnan(x) else round(float(x), 1)
+    return None if math.isnan(x) else round(float(x), 1)
 
 
 @dataclass(frozen=True)

@@ -53,8 +53,8 @@ from oximon.store import episode, sessions, site_settings, validation
 from oximon.store.chain import canonical
 from oximon.store.db import open_engine, unavailable, writing
 from oximon.store.errors import IncidentError, StoreError
-from oximon.store.leases import BoothLeases
 from oximon.store.event_intake import AUTO, SYSTEM, AlarmLogEntry, read_event
+from oximon.store.leases import BoothLeases
 from oximon.store.location import Target, note_integrity, resolve
 from oximon.store.open_incidents import PRE_S, OpenIncidents
 from oximon.store.purge import PurgeJob, purge_step
