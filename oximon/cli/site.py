@@ -64,8 +64,6 @@ def run_status(args: argparse.Namespace) -> int:
     with _connect(url) as conn:
         try:
             snap = read_site(conn)
-        except psycopg.errors.UndefinedTable:
-            snap = SiteSnapshot()  # no hub has ever run: nothing is monitored
         except psycopg.Error as exc:
             raise RuntimeFailure(f"cannot read the site database: {exc}") from None
     for line in site_lines(config, snap):

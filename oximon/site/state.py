@@ -44,11 +44,8 @@ class RemoteAlarm:
 
     @property
     def state(self) -> str:
-        if self.acknowledged:
-            return "acknowledged"
-        if self.escalated:
-            return "escalated"
-        return "raised" if self.condition_active else "latched"
+        """As the alarm manager's own view names it (raised, latched, escalated...)."""
+        return self.view("", 0.0).state
 
     @classmethod
     def of(cls, view: AlarmView, now: float) -> RemoteAlarm:

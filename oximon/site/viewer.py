@@ -52,10 +52,14 @@ def read_booths(conn: psycopg.Connection) -> tuple[dict[str, BoothState], dict[s
 
 
 def read_site(conn: psycopg.Connection) -> SiteSnapshot:
-    """One consistent look at the site (one transaction)."""
-    with conn.transaction():
-        hubs = read_hubs(conn)
-        booths, ages = read_booths(conn)
+    """One consistent look at the site (one transaction); before any hub has run (no live
+    tables yet) an empty site: nothing is monitored."""
+    try:
+        with conn.transaction():
+            hubs = read_hubs(conn)
+            booths, ages = read_booths(conn)
+    except psycopg.errors.UndefinedTable:
+        return SiteSnapshot()
     return SiteSnapshot(booths, hubs, ages)
 
 
