@@ -161,14 +161,11 @@ def test_two_hubs_and_a_viewer(site: tuple[Path, str]) -> None:
         assert held == {"booth-3", "booth-4"}
     finally:
         watch.stop()
-        for proc in hubs.values():
+        for name, proc in hubs.items():
             if proc.poll() is None:
                 proc.kill()
-            proc.wait(10)
-            if proc.stdout:
-                proc.stdout.close()
-            if proc.stderr:
-                proc.stderr.close()
+            _, err = proc.communicate(timeout=10)
+            print(f"hub {name} (exit {proc.returncode}) said:\n{err}")  # shown on failure
 
 
 @pytest.mark.postgres

@@ -62,7 +62,10 @@ class BoothLeases:
     def __init__(self, engine: Engine, audit: Audit | None = None):
         self.engine = engine
         self.audit = audit
-        booth_leases.create(engine, checkfirst=True)
+        with engine.begin() as conn:  # two hubs starting at once: one creates the table
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("SELECT pg_advisory_xact_lock(17017, 1)")
+            booth_leases.create(conn, checkfirst=True)
 
     def claim(self, booths: Sequence[str], owner: str, host: str, session_id: str,
               ttl_s: float = 15.0, now_ts: float | None = None) -> list[Lease]:
