@@ -69,9 +69,12 @@ def oximon(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str
 
 
 def start_hub(config: Path, name: str, speed: str = "20") -> subprocess.Popen[str]:
+    """A hub process; what it says goes to a file beside the site file (a pipe nobody
+    reads could fill up and stop it)."""
+    log = open(config.parent / f"{name}.log", "a")  # noqa: SIM115 - the child keeps it
     return subprocess.Popen([sys.executable, "-m", "oximon", "hub", "--config", str(config),
                              "--name", name, "--speed", speed], cwd=ROOT, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                            stdout=subprocess.DEVNULL, stderr=log)
 
 
 @pytest.mark.postgres
@@ -164,8 +167,9 @@ def test_two_hubs_and_a_viewer(site: tuple[Path, str]) -> None:
         for name, proc in hubs.items():
             if proc.poll() is None:
                 proc.kill()
-            _, err = proc.communicate(timeout=10)
-            print(f"hub {name} (exit {proc.returncode}) said:\n{err}")  # shown on failure
+            proc.wait(10)
+            said = (config.parent / f"{name}.log").read_text()
+            print(f"hub {name} (exit {proc.returncode}) said:\n{said}")  # shown on failure
 
 
 @pytest.mark.postgres
@@ -194,7 +198,7 @@ def test_a_pause_from_any_screen_reaches_the_hub(site: tuple[Path, str]) -> None
     finally:
         watch.stop()
         hub.send_signal(signal.SIGTERM)
-        hub.communicate(timeout=30)
+        hub.wait(30)
 
 
 def test_bad_site_files_are_exit_2(tmp_path: Path) -> None:
@@ -296,7 +300,7 @@ def test_a_dashboard_engine_shows_remote_booths(site: tuple[Path, str]) -> None:
         view.stop()
         records.close()
         hub.send_signal(signal.SIGTERM)
-        hub.communicate(timeout=30)
+        hub.wait(30)
     assert isinstance(seen["numbers"], float) and not math.isnan(seen["numbers"])
     with psycopg.connect(url) as conn:
         actors = {r[0] for r in conn.execute("SELECT actor FROM alarm_log WHERE station = "
