@@ -133,10 +133,13 @@ def test_two_hubs_and_a_viewer(site: tuple[Path, str]) -> None:
                             s.ages.get("booth-3"), "Booth 3")
         assert (line.hub_alive, line.spo2, line.pr) == (False, None, None)
         assert line.alarm is not None and line.alarm["priority"] == "high"
-        assert line.alarm["message"] == "Booth 3 not monitored — hub room-2 silent"
+        assert line.alarm_words == "Booth 3 not monitored — hub room-2 silent"
+        assert set(line.alarm) == {"priority", "condition", "state", "acknowledged_by"}
         status = oximon("site", "status", "--config", str(config), "--json")
         assert status.returncode == 0, status.stderr
         rows = {r["booth"]: r for r in map(json.loads, status.stdout.splitlines())}
+        assert all(r["alarm"] is None or set(r["alarm"]) == {
+            "priority", "condition", "state", "acknowledged_by"} for r in rows.values())
         assert rows["booth-3"]["hub_alive"] is False and rows["booth-3"]["spo2"] is None
         assert rows["booth-2"]["hub_alive"] is True and rows["booth-2"]["spo2"] is not None
 
@@ -148,12 +151,25 @@ def test_two_hubs_and_a_viewer(site: tuple[Path, str]) -> None:
                  and snap().booths["booth-4"].run != old_run)
         with psycopg.connect(url) as conn:
             owners = {r[0]: r[1] for r in conn.execute("SELECT booth, owner FROM booth_leases")}
+            taken = {r[0]: json.loads(r[1]) for r in conn.execute(
+                "SELECT target, detail FROM audit_log WHERE action = 'lease.taken_over'")}
         assert owners == {"booth-1": "room-1", "booth-2": "room-1", "booth-3": "room-2",
                           "booth-4": "room-2"}
+        # The killed process's leases were taken over at once (its process is gone), audited.
+        assert set(taken) == {"booth-3", "booth-4"}
+        assert taken["booth-3"]["from_owner"] == taken["booth-3"]["to_owner"] == "room-2"
 
-        # A second process with a hub's name is refused (exit 2), the first keeps it.
+        # A second process with a hub's name, or another hub given the same booths, is
+        # refused (exit 2) naming the booth and who holds it; the first keeps them.
         twin = oximon("hub", "--config", str(config), "--name", "room-1")
-        assert twin.returncode == 2 and "hub room-1 is already running" in twin.stderr
+        assert twin.returncode == 2, twin.stderr
+        assert "booth-1 is monitored by" in twin.stderr and "hub room-1" in twin.stderr
+        copy = config.parent / "copy.toml"
+        copy.write_text(config.read_text().replace('hub = "room-1"', 'hub = "room-9"', 1))
+        thief = oximon("hub", "--config", str(copy), "--name", "room-9")
+        assert thief.returncode == 2, thief.stderr
+        assert "booth-1 is monitored by" in thief.stderr and "hub room-1" in thief.stderr
+        assert snap().hubs["room-1"].alive
 
         # SIGTERM: a clean stop, seen at once as "stopped", leases released.
         hubs["room-1"].send_signal(signal.SIGTERM)

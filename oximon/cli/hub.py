@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import socket
 import sys
 
@@ -21,13 +20,16 @@ import psycopg
 
 from oximon.alerts import WatchdogThread
 from oximon.cli.errors import RuntimeFailure, UsageError
+from oximon.cli.stop_signals import StopSignals
 from oximon.cli.wiring import (
     build_engine,
+    close_records,
     configured_stations,
     get_config,
     get_profile,
     open_records,
     positive_seconds,
+    report_carried_on,
     speed_arg,
 )
 from oximon.clock import ScaledClock
@@ -39,11 +41,8 @@ from oximon.site.hub import Audio, HubAlreadyRunning, HubLink, apply_command
 from oximon.site.schema import libpq_url
 from oximon.site.state import BoothState
 from oximon.store import StoreInputError
-from oximon.store.leases import LeaseConflict
 
 log = logging.getLogger("oximon.hub")
-
-LEASE_TTL_S = 15.0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -85,33 +84,33 @@ def run(args: argparse.Namespace) -> int:
     labels = {st.id: st.label for st, _ in stations}
     host = socket.gethostname()
     clock = ScaledClock(speed=args.speed, held=True)
-    records = open_records(config.db, clock)
+    records = open_records(config.db, clock, profile=profile)
+    # One claim, made by build_engine as for every monitoring run, under the hub's name:
+    # another live process with this name or these booths is exit 2 naming the booth and
+    # its computer; a hub killed with -9 is taken over at once (audited).
+    engine = build_engine(clock, profile, stations, records, owner=args.name)
+    report_carried_on(records, stations)
+    loop_box: list[asyncio.AbstractEventLoop] = []
+
+    def apply(cmd: Command) -> str:  # on the link's command thread
+        future = asyncio.run_coroutine_threadsafe(_on_loop(engine, cmd), loop_box[0])
+        result = future.result(timeout=10.0)
+        records.record_audit(f"site.{cmd.action}", cmd.booth, {
+            "from_host": cmd.from_host, "hub": args.name, "command": cmd.id,
+            "result": result}, cmd.by)
+        return result
+
+    link = HubLink(url, args.name, host, booths, apply)
+    _publish_on_events(engine, link, labels)
+    print(f"oximon: hub {args.name} on {host}: {', '.join(booths)}", file=sys.stderr,
+          flush=True)
+    stops = StopSignals(engine.request_stop)
     try:
-        try:
-            records.leases.claim(booths, owner=args.name, host=host,
-                                 session_id=records.session_id or "", ttl_s=LEASE_TTL_S)
-        except LeaseConflict as exc:
-            raise UsageError(f"hub {args.name}: {exc}") from None
-        engine = build_engine(clock, profile, stations, records)
-        loop_box: list[asyncio.AbstractEventLoop] = []
-
-        def apply(cmd: Command) -> str:  # on the link's command thread
-            future = asyncio.run_coroutine_threadsafe(_on_loop(engine, cmd), loop_box[0])
-            result = future.result(timeout=10.0)
-            records.record_audit(f"site.{cmd.action}", cmd.booth, {
-                "from_host": cmd.from_host, "hub": args.name, "command": cmd.id,
-                "result": result}, cmd.by)
-            return result
-
-        link = HubLink(url, args.name, host, booths, apply,
-                       renew=lambda: records.leases.renew(args.name))
-        _publish_on_events(engine, link, labels)
-        print(f"oximon: hub {args.name} on {host}: {', '.join(booths)}", file=sys.stderr,
-              flush=True)
-        asyncio.run(_serve(engine, link, labels, loop_box, args.duration))
-        records.leases.release(args.name)
+        asyncio.run(_serve(engine, link, labels, loop_box, stops, args.duration))
+    except KeyboardInterrupt:  # a second signal while stopping: stop now
+        pass
     finally:
-        records.close()
+        close_records(records, reason=stops.received or "")
     return 0
 
 
@@ -146,11 +145,20 @@ def _audio(engine: Engine) -> Audio:
 
 
 async def _serve(engine: Engine, link: HubLink, labels: dict[str, str],
-                 loop_box: list[asyncio.AbstractEventLoop], duration: float | None) -> None:
+                 loop_box: list[asyncio.AbstractEventLoop], stops: StopSignals,
+                 duration: float | None) -> None:
+    """Run the engine and the link; SIGTERM/SIGINT stop both cleanly (as `monitor`)."""
     loop = asyncio.get_running_loop()
     loop_box.append(loop)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, engine.request_stop)
+    stops.install()  # after asyncio.run's own SIGINT handler: ours stops cleanly
+    try:
+        await _serve_linked(engine, link, labels, loop, duration)
+    finally:
+        stops.restore()
+
+
+async def _serve_linked(engine: Engine, link: HubLink, labels: dict[str, str],
+                        loop: asyncio.AbstractEventLoop, duration: float | None) -> None:
     try:
         link.start()
     except HubAlreadyRunning as exc:

@@ -81,7 +81,7 @@ def _human(line: BoothStatus) -> str:
     alarm = ""
     if line.alarm is not None:
         who = f" by {line.alarm['acknowledged_by']}" if line.alarm["acknowledged_by"] else ""
-        alarm = (f"  {line.alarm['priority'].upper()} {line.alarm['message']} "
+        alarm = (f"  {line.alarm['priority'].upper()} {line.alarm_words} "
                  f"({line.alarm['state']}{who})")
     return f"{line.label:<12} {hub:<20} {nums}{alarm}"
 

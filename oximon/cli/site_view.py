@@ -12,14 +12,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
-from oximon.alarms import SYSTEM_STATION, AlarmView, Audible
+from oximon.alarms import SYSTEM_STATION, AlarmRequestError, AlarmView, Audible, RestoredAlarm
+from oximon.alerts.alarm_state import VITAL
 from oximon.alerts.manager import AlarmManager
 from oximon.cli.hub import site_url
 from oximon.clock import Clock
 from oximon.config import SiteConfig
 from oximon.engine import Engine
-from oximon.events import AlarmAcknowledged, AlarmCleared, AlarmRaised, EngineEvent
+from oximon.events import (
+    AlarmAcknowledged,
+    AlarmCleared,
+    AlarmEscalated,
+    AlarmRaised,
+    AlarmUpdated,
+    EngineEvent,
+)
 from oximon.ports import Source
 from oximon.profile import Profile
 from oximon.site.remote import LocalRecords, RemoteBooths, RemoteSource
@@ -73,16 +82,19 @@ class SiteView:
 
 class SiteAlarms(AlarmManager):
     """This screen's alarm manager (sound, watchdog, "records not saved" stay local) that
-    also shows each remote booth's alarms as its hub's alarm manager holds them, forwards
-    an acknowledgement or an audio pause to the owning hub, ignores what its own detectors
-    say about remote booths (the hub decides), and raises "Booths 5–8 not monitored — hub
-    room-2 silent" (high, technical) while a hub is not alive."""
+    also shows each remote booth's alarm as its hub's alarm manager holds it — one alarm
+    per booth episode with its priority, details and who acknowledged, plus any technical
+    alarm of its device — forwards what a person does (acknowledge, audio pause, a
+    logged response) to the owning hub, ignores what its own detectors say about remote
+    booths (the hub decides), and raises "Booths 5–8 not monitored — hub room-2 silent"
+    (high, technical) while a hub is not alive."""
 
     def __init__(self, profile: Profile, remote: RemoteBooths,
                  notify: Callable[..., None] | None = None):
         super().__init__(profile, notify)
         self.remote = remote
         self._shown: dict[tuple[str, str], AlarmView] = {}  # remote alarms last announced
+        self._silent: dict[str, bool] = {}  # hub -> its "not monitored" alarm is up
         self._started: float | None = None
 
     # -- what the detectors say: the hub decides for its own booths ------------------------
@@ -95,31 +107,67 @@ class SiteAlarms(AlarmManager):
         if station not in self.remote.booths:
             super().observe(station, sample)
 
+    def restore(self, alarms: list[RestoredAlarm], now: float) -> list[EngineEvent]:
+        """A remote booth's interrupted alarm is its hub's to restore."""
+        return super().restore([a for a in alarms if a.station not in self.remote.booths],
+                               now)
+
     # -- what a person does: a remote booth's alarm belongs to its hub ----------------------
     def acknowledge(self, now: float, station: str, condition: str | None = None,
                     by: str = "") -> list[EngineEvent]:
-        if station in self.remote.booths:
-            self.remote.send("acknowledge", by, station, condition)
-            return []
-        return super().acknowledge(now, station, condition, by)
+        if station not in self.remote.booths:
+            return super().acknowledge(now, station, condition, by)
+        if condition is not None and not any(
+                a.station == station and condition in (a.condition, *a.conditions)
+                for a in self._shown.values()):
+            raise AlarmRequestError(f"nothing to acknowledge at {station}: that alarm has "
+                                    "already cleared")
+        self.remote.send("acknowledge", by, station, condition)
+        return []  # the hub applies it; its publication brings the acknowledgement here
 
-    def pause_audio(self, now: float, by: str = "") -> list[EngineEvent]:
-        events = super().pause_audio(now, by)
-        if events:  # every hub records who paused; every screen shows it
-            self.remote.send("pause_audio", by)
+    def pause_audio(self, now: float, by: str = "", seconds: float | None = None
+                    ) -> list[EngineEvent]:
+        """Paused here (refused with words as on any screen), and on every hub: each
+        records who paused; every screen shows it."""
+        events = super().pause_audio(now, by, seconds)
+        self.remote.send("pause_audio", by, seconds=seconds)
         return events
+
+    def note_response(self, station: str, t: float) -> None:
+        if station in self.remote.booths:  # the hub's reminder waits again
+            self.remote.send("note_response", "", station)
+        else:
+            super().note_response(station, t)
+
+    def end_station(self, station: str, now: float, by: str = "", force: bool = False
+                    ) -> list[EngineEvent]:
+        """A remote booth's alarm ends on its hub, never here; leaving it (standby) is
+        refused the same way while its alarm is unacknowledged."""
+        if station not in self.remote.booths:
+            return super().end_station(station, now, by, force)
+        loud = [a for a in self._shown.values() if a.station == station and self._loud(a)]
+        if loud and not force:
+            raise AlarmRequestError(f"{station} still has an unacknowledged alarm "
+                                    f"({loud[0].details or loud[0].message}): acknowledge "
+                                    "it first")
+        return []
 
     # -- what the screen shows -------------------------------------------------------------
     def active_alarms(self) -> list[AlarmView]:
         return sorted(super().active_alarms() + list(self._shown.values()),
                       key=AlarmView.sort_key)
 
+    def _loud(self, alarm: AlarmView) -> bool:
+        """Sounds on its hub: unacknowledged and holding, or a latched high alarm."""
+        return not alarm.acknowledged and (
+            alarm.condition_active or (self.latch_high and alarm.priority >= Priority.HIGH))
+
     def audible(self) -> Audible | None:
         mine = super().audible()
         if self.paused_until is not None:
             return mine
         paused = {h for h, s in self.remote.watch.snapshot().hubs.items() if s.pause_left_s > 0}
-        loud = [a for a in self._shown.values() if not a.acknowledged
+        loud = [a for a in self._shown.values() if self._loud(a)
                 and self.remote.booths[a.station][0] not in paused]
         if not loud:
             return mine
@@ -134,7 +182,8 @@ class SiteAlarms(AlarmManager):
         return super().tick(now) + self._hub_alarms(now) + self._announce(now)
 
     def _hub_alarms(self, now: float) -> list[EngineEvent]:
-        """One high technical alarm per hub not alive, naming its booths."""
+        """One high technical alarm per hub not alive, naming its booths (raised when it
+        goes silent, its condition ended when it is back)."""
         out: list[EngineEvent] = []
         snap = self.remote.watch.snapshot()
         for hub, booths in self.remote.hubs().items():
@@ -142,6 +191,9 @@ class SiteAlarms(AlarmManager):
             silent = status is None or not status.alive
             if status is None and now - (self._started or now) < STARTUP_GRACE_S:
                 silent = False  # just started: give the hub its first heartbeat
+            if silent == self._silent.get(hub, False):
+                continue
+            self._silent[hub] = silent
             labels = [self.remote.booths[b][1] for b in booths]
             words = hub_alarm_words(hub, labels, status.why if status else "silent")
             out += super().on_condition(ConditionChange(
@@ -150,33 +202,53 @@ class SiteAlarms(AlarmManager):
         return out
 
     def _announce(self, now: float) -> list[EngineEvent]:
-        """Remote alarms as events (raised, acknowledged, cleared), so every listener of
-        this screen (the model, the speaker) hears a change made on a hub."""
+        """Remote alarms as events, so every listener of this screen (the model, the
+        speaker) hears a change made on a hub. A booth's vital-sign alarm is one alarm
+        (its identity: the booth) whichever condition it names first."""
         views: dict[tuple[str, str], AlarmView] = {}
         for booth in self.remote.booths:
             st = self.remote.state(booth)
             if st is not None:
-                views.update(((booth, a.condition), a.view(booth, now)) for a in st.alarms)
+                views.update(((booth, a.condition if a.technical else VITAL),
+                              a.view(booth, now)) for a in st.alarms)
         out: list[EngineEvent] = []
         for key, v in views.items():
             old = self._shown.get(key)
-            if old is None:
-                out.append(AlarmRaised(t=now, station=v.station, condition=v.condition,
-                                       priority=v.priority, technical=v.technical,
-                                       message=v.message, raised_t=v.raised_t, worst=v.worst,
-                                       value=v.value))
-            else:
-                if v.acknowledged and not old.acknowledged:
-                    out.append(AlarmAcknowledged(
-                        t=now, station=v.station, condition=v.condition, priority=v.priority,
-                        technical=v.technical, message=v.message, raised_t=old.raised_t,
-                        worst=v.worst, by=v.acknowledged_by))
+            if old is not None and v.priority <= old.priority and (
+                    v.acknowledged or not old.acknowledged):
                 v = replace(v, raised_t=old.raised_t)  # the screen's order stays steady
+            out += remote_changes(old, v, now)
             self._shown[key] = v
         for key in [k for k in self._shown if k not in views]:
             gone = self._shown.pop(key)
-            out.append(AlarmCleared(t=now, station=gone.station, condition=gone.condition,
-                                    priority=gone.priority, technical=gone.technical,
-                                    message=gone.message, raised_t=gone.raised_t,
-                                    worst=gone.worst))
+            out.append(AlarmCleared(t=now, **_fields(gone), by=gone.acknowledged_by))
         return out
+
+
+def _fields(v: AlarmView) -> dict[str, Any]:
+    return {"station": v.station, "condition": v.condition, "priority": v.priority,
+            "technical": v.technical, "message": v.message, "raised_t": round(v.raised_t, 3),
+            "worst": v.worst}
+
+
+def remote_changes(old: AlarmView | None, new: AlarmView, now: float) -> list[EngineEvent]:
+    """What changed in a remote alarm since this screen last showed it, as the events its
+    hub's manager gave: raised (or raised to a higher priority: it sounds), acknowledged,
+    sounding again (worse since acknowledged), escalated, its details changed."""
+    f = _fields(new)
+    if old is None:
+        return [AlarmRaised(t=now, **f, value=new.value)]
+    if new.priority > old.priority:
+        return [AlarmRaised(t=now, **f, value=new.value, from_priority=old.priority)]
+    out: list[EngineEvent] = []
+    if new.acknowledged and not old.acknowledged:
+        out.append(AlarmAcknowledged(t=now, **f, by=new.acknowledged_by))
+    elif old.acknowledged and not new.acknowledged:
+        out.append(AlarmUpdated(t=now, **f, reason=new.worse_since_ack or "sounds again",
+                                conditions=new.conditions, value=new.value, sounds=True))
+    elif new.conditions != old.conditions or new.details != old.details:
+        out.append(AlarmUpdated(t=now, **f, reason="conditions changed",
+                                conditions=new.conditions, value=new.value))
+    if new.escalated and not old.escalated:
+        out.append(AlarmEscalated(t=now, **f, unacknowledged_s=round(now - new.raised_t, 3)))
+    return out

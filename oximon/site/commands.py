@@ -1,4 +1,5 @@
-"""Acknowledgements and audio pauses from any screen, for the hub that owns the booth.
+"""Acknowledgements, audio pauses and logged responses from any screen, for the hub that
+owns the booth.
 
 A screen (or `oximon site ack`) inserts a row in `site_commands` and notifies the hubs;
 the owning hub's alarm manager applies it like a tap on its own screen (the alarm log
@@ -17,7 +18,7 @@ import psycopg
 from oximon.site.schema import COMMAND_CHANNEL
 
 STALE_S = 30.0
-ACTIONS = ("acknowledge", "pause_audio")
+ACTIONS = ("acknowledge", "pause_audio", "note_response")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,7 @@ class Command:
     by: str
     from_host: str
     waited_s: float  # since it was requested (database clock)
+    seconds: float | None = None  # an audio pause's length (None: the profile's maximum)
 
     @property
     def who(self) -> str:
@@ -38,15 +40,16 @@ class Command:
 
 
 def send(conn: psycopg.Connection, hub: str, action: str, by: str, from_host: str,
-         booth: str | None = None, condition: str | None = None) -> int:
+         booth: str | None = None, condition: str | None = None,
+         seconds: float | None = None) -> int:
     """Queue a command for `hub` and wake it; returns the command's id."""
     if action not in ACTIONS:
         raise ValueError(f"unknown site command {action!r}")
     with conn.transaction():
         row = conn.execute(
-            "INSERT INTO site_commands (hub, booth, action, condition, by, from_host) "
-            "VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-            (hub, booth, action, condition, by, from_host)).fetchone()
+            "INSERT INTO site_commands (hub, booth, action, condition, seconds, by, "
+            "from_host) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            (hub, booth, action, condition, seconds, by, from_host)).fetchone()
         conn.execute("SELECT pg_notify(%s, %s)", (COMMAND_CHANNEL, hub))
     assert row is not None
     return int(row[0])
@@ -70,10 +73,11 @@ def take_pending(conn: psycopg.Connection, hub: str) -> list[Command]:
     locked so a second process of the hub could not apply them twice)."""
     rows = conn.execute(
         "SELECT id, hub, booth, action, condition, by, from_host, "
-        "extract(epoch FROM now() - requested_at) FROM site_commands "
+        "extract(epoch FROM now() - requested_at), seconds FROM site_commands "
         "WHERE hub = %s AND applied_at IS NULL ORDER BY id FOR UPDATE SKIP LOCKED",
         (hub,)).fetchall()
-    return [Command(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], float(r[7])) for r in rows]
+    return [Command(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], float(r[7]),
+                    None if r[8] is None else float(r[8])) for r in rows]
 
 
 def mark_applied(conn: psycopg.Connection, command_id: int, result: str) -> None:

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import psycopg
 
-from oximon.alarms import AlarmView
+from oximon.alarms import AlarmRequestError, AlarmView
 from oximon.engine import Engine, StationLive
 from oximon.site import commands
 from oximon.site.commands import Command
@@ -62,11 +62,10 @@ class Audio:
 
 class HubLink:
     def __init__(self, url: str, hub: str, host: str, booths: Sequence[str],
-                 apply: Callable[[Command], str], renew: Callable[[], object] | None = None):
+                 apply: Callable[[Command], str]):
         self.url, self.hub, self.host = url, hub, host
         self.booths = list(booths)
         self.apply = apply
-        self.renew = renew  # the booth leases' heartbeat, called every few seconds
         self.run_id = secrets.token_hex(6)
         self._seq = itertools.count(1)
         self._queue: queue.Queue[list[BoothState] | Audio] = queue.Queue()
@@ -152,7 +151,6 @@ class HubLink:
     # -- the publisher thread -------------------------------------------------------------------
     def _publish_loop(self) -> None:
         next_beat = 0.0
-        next_renew = 0.0
         audio = Audio()
         while True:
             pending: dict[str, BoothState] = {}
@@ -173,12 +171,6 @@ class HubLink:
                 self._stop.wait(RETRY_S)
             elif beat:
                 next_beat = now + BEAT_S
-            if self.renew is not None and now >= next_renew:
-                next_renew = now + 5.0
-                try:
-                    self.renew()
-                except Exception as exc:  # the store says so itself; monitoring goes on
-                    log.warning("site: lease renewal failed: %s", exc)
             if self._stop.is_set() and self._queue.empty():
                 return
 
@@ -253,18 +245,27 @@ class HubLink:
 
 def apply_command(engine: Engine, cmd: Command) -> str:
     """Apply a screen's command through the engine, exactly as a tap on the hub's own screen
-    would be (the alarm log records `cmd.who`); returns what happened, in words."""
-    if cmd.action == "acknowledge":
-        assert cmd.booth is not None
-        before = [a for a in engine.alarms.active_alarms()
-                  if a.station == cmd.booth and not a.acknowledged
-                  and (cmd.condition is None or a.condition == cmd.condition)]
-        engine.acknowledge(cmd.booth, cmd.condition, by=cmd.who)
-        if not before:
-            return f"nothing to acknowledge on {cmd.booth}"
-        return f"acknowledged {', '.join(a.condition for a in before)} on {cmd.booth}"
-    if cmd.action == "pause_audio":
-        if engine.pause_audio(by=cmd.who):
+    would be (the alarm log records `cmd.who`); returns what happened, in words. What the
+    alarm manager refuses (an alarm already gone, a pause longer than the profile allows)
+    is "not applied: " and its words."""
+    try:
+        if cmd.action == "acknowledge":
+            assert cmd.booth is not None
+            before = [a for a in engine.alarms.active_alarms()
+                      if a.station == cmd.booth and not a.acknowledged
+                      and (cmd.condition is None or cmd.condition == a.condition
+                           or cmd.condition in a.conditions)]
+            engine.acknowledge(cmd.booth, cmd.condition, by=cmd.who)
+            if not before:
+                return f"nothing to acknowledge on {cmd.booth}"
+            return f"acknowledged {', '.join(a.condition for a in before)} on {cmd.booth}"
+        if cmd.action == "pause_audio":
+            engine.pause_audio(by=cmd.who, seconds=cmd.seconds)
             return "audio paused"
-        return "not applied: the alarm profile does not allow pausing audio"
+        if cmd.action == "note_response":
+            assert cmd.booth is not None
+            engine.response_logged(cmd.booth)
+            return f"response noted on {cmd.booth}"
+    except AlarmRequestError as exc:
+        return f"not applied: {exc}"
     return f"not applied: unknown action {cmd.action!r}"

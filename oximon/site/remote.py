@@ -7,11 +7,9 @@ oximon/cli/site_view.py):
 - `RemoteSource`: a Source per remote booth that turns the published state into the
   samples and device states the tile already draws. When the booth's hub is not alive it
   says LOST ("hub room-2 silent") and sends no number: the tile never keeps the last ones.
-- `SiteAlarms`: this screen's alarm manager (sound, watchdog and "records not saved" stay
-  local) that also shows each remote booth's alarms *as its hub's alarm manager holds
-  them*, forwards an acknowledgement or an audio pause to the owning hub, ignores what its
-  own detectors say about remote booths (the hub decides), and raises the high technical
-  alarm "Booths 5–8 not monitored — hub room-2 silent" when a hub is silent > 5 s.
+- `SiteAlarms`: this screen's alarm manager that also shows each remote booth's alarm
+  *as its hub's alarm manager holds it* and forwards what a person does to the owning hub
+  (see its docstring).
 Remote alarm changes are announced as events from `tick`, so every listener (the model,
 the speaker) hears them; `LocalRecords` keeps them, and remote readings, out of this
 screen's incident store (the hub records its own booths).
@@ -48,8 +46,8 @@ class RemoteBooths:
         self.booths = booths  # booth id -> (hub, label)
         self.watch = watch
         self.host = socket.gethostname()
-        self._out: queue.Queue[tuple[str, str, str, str | None, str | None] | None] = \
-            queue.Queue()
+        self._out: queue.Queue[tuple[str, str, str, str | None, str | None, float | None]
+                               | None] = queue.Queue()
         self._sender = threading.Thread(target=self._send_loop, name="site commands out",
                                         daemon=True)
 
@@ -82,19 +80,20 @@ class RemoteBooths:
         return st
 
     def send(self, action: str, by: str, booth: str | None = None,
-             condition: str | None = None) -> None:
+             condition: str | None = None, seconds: float | None = None) -> None:
+        """To the booth's hub, or (no booth: an audio pause) to every hub."""
         hubs = [self.booths[booth][0]] if booth is not None else sorted(self.hubs())
         for hub in hubs:
-            self._out.put((hub, action, by, booth, condition or None))
+            self._out.put((hub, action, by, booth, condition or None, seconds))
 
     def _send_loop(self) -> None:
         conn: psycopg.Connection | None = None
         while (item := self._out.get()) is not None:
-            hub, action, by, booth, condition = item
+            hub, action, by, booth, condition, seconds = item
             try:
                 if conn is None or conn.closed:
                     conn = connect(self.url, "dashboard commands")
-                commands.send(conn, hub, action, by, self.host, booth, condition)
+                commands.send(conn, hub, action, by, self.host, booth, condition, seconds)
             except psycopg.Error as exc:  # the hub's alarm keeps sounding: try again by hand
                 log.error("site: could not send %s to hub %s: %s", action, hub, exc)
                 conn = None

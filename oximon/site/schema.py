@@ -10,8 +10,8 @@ listens on the network.
   session advisory lock the hub's publishing connection holds for as long as it lives,
   so a killed hub is seen at once (its connection ends) and two hubs of one name cannot run.
 - `site_booths`: each booth's published state (oximon.site.state.BoothState as JSON).
-- `site_commands`: acknowledgements and audio pauses from any screen, applied by the
-  owning hub's alarm manager, which writes when and with what result.
+- `site_commands`: acknowledgements, audio pauses and logged responses from any screen,
+  applied by the owning hub's alarm manager, which writes when and with what result.
 """
 
 from __future__ import annotations
@@ -51,8 +51,9 @@ CREATE TABLE IF NOT EXISTS site_commands (
     id BIGSERIAL PRIMARY KEY,
     hub TEXT NOT NULL,
     booth TEXT,
-    action TEXT NOT NULL CHECK (action IN ('acknowledge', 'pause_audio')),
+    action TEXT NOT NULL CHECK (action IN ('acknowledge', 'pause_audio', 'note_response')),
     condition TEXT,
+    seconds REAL,
     by TEXT NOT NULL,
     from_host TEXT NOT NULL,
     requested_at TIMESTAMPTZ NOT NULL DEFAULT now(),

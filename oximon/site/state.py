@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from oximon.alarms import AlarmView
@@ -26,7 +26,11 @@ HUB_SILENT = "hub_silent"  # the condition of that alarm
 
 @dataclass(frozen=True)
 class RemoteAlarm:
-    """One alarm of a booth as its hub's alarm manager holds it (ages in hub seconds)."""
+    """One alarm of a booth as its hub's alarm manager holds it (ages in hub seconds).
+
+    A booth has one vital-sign alarm (its conditions combined: `conditions`, `details`,
+    its priority the highest of the episode) and maybe technical ones (a device fault);
+    `condition` is the one the screen names first."""
 
     condition: str
     priority: Priority
@@ -40,7 +44,15 @@ class RemoteAlarm:
     acknowledged: bool
     acknowledged_by: str
     acknowledged_age_s: float | None
-    escalated: bool
+    escalated_age_s: float | None = None
+    cleared_age_s: float | None = None  # since its condition ended (latched, or waiting)
+    conditions: tuple[str, ...] = ()
+    details: str = ""
+    worse_since_ack: str = ""
+
+    @property
+    def escalated(self) -> bool:
+        return self.escalated_age_s is not None
 
     @property
     def state(self) -> str:
@@ -49,30 +61,41 @@ class RemoteAlarm:
 
     @classmethod
     def of(cls, view: AlarmView, now: float) -> RemoteAlarm:
+        def age(t: float | None) -> float | None:
+            return None if t is None else round(now - t, 3)
         return cls(view.condition, view.priority, view.technical, view.message,
                    round(now - view.raised_t, 3), view.condition_active, view.value,
                    view.worst, view.worst_seen, view.acknowledged, view.acknowledged_by,
-                   None if view.acknowledged_t is None else round(now - view.acknowledged_t, 3),
-                   view.escalated)
+                   age(view.acknowledged_t), age(view.escalated_t),
+                   age(view.condition_cleared_t), tuple(view.conditions), view.details,
+                   view.worse_since_ack)
 
     def view(self, station: str, now: float) -> AlarmView:
         """The AlarmView a screen renders, its times moved onto the screen's clock `now`."""
+        def at(age: float | None) -> float | None:
+            return None if age is None else now - age
         return AlarmView(station, self.condition, self.priority, self.technical, self.message,
                          now - self.raised_age_s, self.condition_active,
-                         None if self.condition_active else now, self.value, self.worst,
+                         None if self.condition_active else (at(self.cleared_age_s) or now),
+                         self.value, self.worst,
                          None if not self.acknowledged else now - (self.acknowledged_age_s or 0),
-                         self.acknowledged_by, now if self.escalated else None,
-                         self.worst_seen)
+                         self.acknowledged_by, at(self.escalated_age_s), self.worst_seen,
+                         conditions=self.conditions, details=self.details,
+                         worse_since_ack=self.worse_since_ack)
 
     def to_dict(self) -> dict[str, Any]:
         d = dict(self.__dict__)
         d["priority"] = self.priority.label
+        d["conditions"] = list(self.conditions)
         return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RemoteAlarm:
-        values = dict(d)
+        """Keys this version does not know are ignored (a hub of a newer version)."""
+        names = {f.name for f in fields(cls)}
+        values = {k: v for k, v in d.items() if k in names}
         values["priority"] = Priority[str(d["priority"]).upper()]
+        values["conditions"] = tuple(d.get("conditions", ()))
         return cls(**values)
 
 
@@ -159,8 +182,9 @@ class BoothStatus:
     pr: float | None
     age_s: float | None
     device_state: str
-    alarm: dict[str, Any] | None
+    alarm: dict[str, Any] | None  # DESIGN.md: {priority, condition, state, acknowledged_by}
     label: str = ""
+    alarm_words: str = ""  # what the alarm says, for the human line
 
     def to_json(self) -> dict[str, Any]:
         return {"booth": self.booth, "hub": self.hub, "hub_alive": self.hub_alive,
@@ -210,15 +234,17 @@ def booth_status(booth: str, hub: str, state: BoothState | None, hub_status: Hub
         why = hub_status.why if hub_status is not None else "silent"
         return BoothStatus(booth, hub, False, None, None, row_age_s, DeviceState.LOST.value,
                            {"priority": Priority.HIGH.label, "condition": HUB_SILENT,
-                            "state": "raised", "acknowledged_by": "",
-                            "message": hub_alarm_words(hub, [label], why)}, label)
+                            "state": "raised", "acknowledged_by": ""}, label,
+                           hub_alarm_words(hub, [label], why))
     assert state is not None
     top = state.top_alarm()
     alarm = None if top is None else {
-        "priority": top.priority.label, "condition": top.condition, "state": top.state,
-        "acknowledged_by": top.acknowledged_by, "message": top.message}
+        "priority": top.priority.label, "condition": top.condition,
+        "state": "acknowledged" if top.acknowledged else "raised",
+        "acknowledged_by": top.acknowledged_by}
+    words = "" if top is None else (top.details or top.message)
     return BoothStatus(booth, hub, True, state.spo2, state.pr, row_age_s,
-                       state.device_state.value, alarm, label)
+                       state.device_state.value, alarm, label, words)
 
 
 def silent_hubs(config_hubs: dict[str, list[tuple[str, str]]],
