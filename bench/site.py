@@ -60,7 +60,7 @@ def viewer(url: str, seconds: float) -> None:
         st = watch.snapshot().booths.get(booth)
         if st is None:
             return
-        key = tuple((a.condition, a.state, a.acknowledged) for a in st.alarms)
+        key = tuple((a.condition, a.priority, a.state, a.conditions) for a in st.alarms)
         if booth in last and key != last[booth]:
             alarm_ms.append((watch.received_ts[booth] - st.sent_ts) * 1000)
         last[booth] = key

@@ -325,3 +325,55 @@ def test_a_dashboard_engine_shows_remote_booths(site: tuple[Path, str]) -> None:
     assert seen["silent"] == ["Booths 3–4 not monitored — hub room-2 silent"]
     state, spo2 = seen["booth-3"]
     assert state is DeviceState.LOST and math.isnan(spo2)
+
+
+def test_a_remote_booth_is_one_alarm_as_its_hub_holds_it() -> None:
+    """What a hub's manager holds (one alarm per booth episode) reaches a screen whole:
+    its conditions and details survive publication, a lead condition that changes is not
+    a new alarm, a priority rise is a raised event that sounds, an acknowledge says who."""
+    from oximon.alerts.manager import AlarmManager
+    from oximon.cli.site_view import remote_changes
+    from oximon.events import AlarmAcknowledged, AlarmRaised, AlarmUpdated
+    from oximon.profile import load_profile
+    from oximon.types import ConditionChange, Priority
+
+    hub = AlarmManager(load_profile(None))
+
+    def published(now: float) -> Any:
+        (view,) = [a for a in hub.active_alarms() if a.station == "booth-1"]
+        sent = json.loads(json.dumps(RemoteAlarm.of(view, now).to_dict()))
+        return RemoteAlarm.from_dict(sent).view("booth-1", 1000.0 + now)  # the screen's clock
+
+    hub.on_condition(ConditionChange("booth-1", "spo2_drop", True, 10.0, Priority.MEDIUM,
+                                     value=90.0))
+    first = published(11.0)
+    assert remote_changes(None, first, 1011.0)[0].state == "raised"
+    hub.on_condition(ConditionChange("booth-1", "pr_low", True, 12.0, Priority.MEDIUM,
+                                     value=45.0))
+    both = published(12.5)
+    assert both.conditions == ("spo2_drop", "pr_low") and "45/min" in both.details
+    (changed,) = remote_changes(first, both, 1012.5)
+    assert isinstance(changed, AlarmUpdated) and not changed.sounds
+    hub.on_condition(ConditionChange("booth-1", "spo2_severe", True, 13.0, Priority.HIGH,
+                                     value=76.0))
+    worse = published(13.5)
+    (rise,) = remote_changes(both, worse, 1013.5)
+    assert isinstance(rise, AlarmRaised) and rise.from_priority is Priority.MEDIUM
+    assert worse.priority is Priority.HIGH and worse.conditions[0] == "spo2_severe"
+    hub.acknowledge(14.0, "booth-1", by="Sam (at door-pc)")
+    seen = published(14.5)
+    (ack,) = remote_changes(worse, seen, 1014.5)
+    assert isinstance(ack, AlarmAcknowledged) and ack.by == "Sam (at door-pc)"
+    assert seen.acknowledged_t == pytest.approx(1014.0)
+    line = booth_status("booth-1", "room-1", _state_with(RemoteAlarm.of(
+        hub.active_alarms()[0], 14.5)), HubStatus("room-1", "pc", 0.5, True, False), 0.5)
+    assert line.alarm == {"priority": "high", "condition": "spo2_severe",
+                          "state": "acknowledged", "acknowledged_by": "Sam (at door-pc)"}
+
+
+def _state_with(alarm: RemoteAlarm) -> Any:
+    from oximon.site.state import BoothState
+    from oximon.types import DeviceState
+
+    return BoothState("booth-1", "room-1", "run", 1, "Booth 1", DeviceState.STREAMING, "",
+                      80.0, 44.0, 0.1, (alarm,))

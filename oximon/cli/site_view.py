@@ -18,6 +18,7 @@ from oximon.alarms import SYSTEM_STATION, AlarmRequestError, AlarmView, Audible,
 from oximon.alerts.alarm_state import VITAL
 from oximon.alerts.manager import AlarmManager
 from oximon.cli.hub import site_url
+from oximon.cli.wiring import all_simulated, claim_booths, restore_latched_alarms
 from oximon.clock import Clock
 from oximon.config import SiteConfig
 from oximon.engine import Engine
@@ -66,13 +67,19 @@ class SiteView:
 
     def build_engine(self, clock: Clock, profile: Profile,
                      stations: list[tuple[Station, Source | None]], records: Store) -> Engine:
+        """As `wiring.build_engine` for this computer's own booths (recorded, claimed,
+        their interrupted alarms restored); the remote ones are their hubs'."""
         remote = set(self.remote.booths)
         engine = Engine(clock, profile, lambda p: SiteAlarms(p, self.remote),
                         records=LocalRecords(records, remote))
+        local = [(st, src) for st, src in stations if st.id not in remote]
         for station, source in stations:
             engine.add_station(station, source)
             if station.id not in remote:
                 records.add_station(station)
+        claim_booths(records, [station.id for station, _ in local])
+        if local and not all_simulated(local):
+            restore_latched_alarms(engine, records)
         self.remote.start()
         return engine
 
