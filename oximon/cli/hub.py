@@ -19,6 +19,7 @@ import sys
 import psycopg
 
 from oximon.alerts import WatchdogThread
+from oximon.cli import COMMANDS
 from oximon.cli.errors import RuntimeFailure, UsageError
 from oximon.cli.stop_signals import StopSignals
 from oximon.cli.wiring import (
@@ -46,7 +47,7 @@ log = logging.getLogger("oximon.hub")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("hub", help="run this computer's booths of a site (headless)",
+    p = sub.add_parser("hub", help=COMMANDS["hub"],
                        description="Run the booths whose 'hub' is NAME in the site file, with "
                        "no screen, and publish them to every screen of the site through the "
                        "site's PostgreSQL ([site] db). Stops cleanly on SIGTERM.")

@@ -15,6 +15,7 @@ import sys
 
 import psycopg
 
+from oximon.cli import COMMANDS
 from oximon.cli.errors import RuntimeFailure, UsageError
 from oximon.cli.hub import site_url
 from oximon.cli.wiring import get_config
@@ -28,7 +29,7 @@ ACK_WAIT_S = 5.0
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("site", help="a site of several computers: status, acknowledge",
+    p = sub.add_parser("site", help=COMMANDS["site"],
                        description="Look at and act on a site whose booths run on hubs "
                        "('oximon hub'), through the site's PostgreSQL.")
     what = p.add_subparsers(dest="site_command", metavar="ACTION", required=True)
