@@ -16,6 +16,9 @@ is a `ConfigError` naming the file and the key. The file is written atomically a
     alias = "Booth 1"
     booth = "1"                     # optional: where it is (default: the id)
     source = "ble:AA:BB:CC:DD:EE:FF:berrymed"   # optional: a booth may have no device yet
+    hub = "room-1"                  # optional: the computer (`oximon hub --name`) that owns
+                                    # the device, on a site of several computers, whose
+                                    # [site] db is then PostgreSQL (see oximon.site)
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ class StationConfig:
     alias: str = ""
     source: str = ""  # a --source spec; empty when no device is assigned yet
     booth: str = ""  # the booth's number or name on the wall; empty: the id
+    hub: str = ""  # the hub (computer) that owns the device; empty: whoever opens the file
 
 
 @dataclass
@@ -55,6 +59,14 @@ class SiteConfig:
     real_names: bool = False
     stations: list[StationConfig] = field(default_factory=list)
     path: Path | None = None
+
+    def hubs(self) -> dict[str, list[StationConfig]]:
+        """Each hub named in the file and its booths, in file order."""
+        out: dict[str, list[StationConfig]] = {}
+        for s in self.stations:
+            if s.hub:
+                out.setdefault(s.hub, []).append(s)
+        return out
 
     def station(self, sid: str) -> StationConfig:
         for s in self.stations:
@@ -68,7 +80,8 @@ def default_config_path() -> Path:
 
 
 _SITE_KEYS: dict[str, type] = {"name": str, "profile": str, "db": str, "real_names": bool}
-_STATION_KEYS: dict[str, type] = {"id": str, "alias": str, "source": str, "booth": str}
+_STATION_KEYS: dict[str, type] = {"id": str, "alias": str, "source": str, "booth": str,
+                                  "hub": str}
 
 
 def _check(value: Any, kind: type, where: str) -> Any:
@@ -150,6 +163,8 @@ def config_to_dict(cfg: SiteConfig) -> dict[str, Any]:
             entry["booth"] = s.booth
         if s.source:
             entry["source"] = s.source
+        if s.hub:
+            entry["hub"] = s.hub
         stations.append(entry)
     return {"site": site, "stations": stations}
 

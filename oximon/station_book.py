@@ -30,9 +30,11 @@ class StationBook:
     def save(self, stations: Iterable[Station]) -> Path:
         """The running stations, in wall order, become the site's `[[stations]]`."""
         entries = []
+        hubs = {s.id: s.hub for s in self.config.stations}  # which computer owns each booth
         for st in stations:
             entries.append(StationConfig(st.id, alias=st.alias, source=self.specs.get(st.id, ""),
-                                         booth="" if st.booth == st.id else st.booth))
+                                         booth="" if st.booth == st.id else st.booth,
+                                         hub=hubs.get(st.id, "")))
         keep = {e.id for e in entries}
         self.specs = {sid: spec for sid, spec in self.specs.items() if sid in keep}
         self.config.stations = entries

@@ -44,3 +44,24 @@ def test_bad_config_names_file_and_key(tmp_path, text, words):
 def test_named_missing_file_is_an_error(tmp_path):
     with pytest.raises(ConfigError, match="no such configuration file"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_hub_per_station_round_trips(tmp_path):
+    p = tmp_path / "site.toml"
+    p.write_text("[site]\ndb = 'postgresql://hub@db/site'\n"
+                 "[[stations]]\nid = 'booth-1'\nhub = 'room-1'\n"
+                 "[[stations]]\nid = 'booth-2'\nhub = 'room-2'\n"
+                 "[[stations]]\nid = 'booth-3'\nhub = 'room-1'\n"
+                 "[[stations]]\nid = 'booth-4'\n")
+    cfg = load_config(p)
+    assert {h: [s.id for s in ss] for h, ss in cfg.hubs().items()} == {
+        "room-1": ["booth-1", "booth-3"], "room-2": ["booth-2"]}
+    again = load_config(save_config(cfg, tmp_path / "again.toml"))
+    assert [s.hub for s in again.stations] == ["room-1", "room-2", "room-1", ""]
+
+
+def test_hub_must_be_text(tmp_path):
+    p = tmp_path / "site.toml"
+    p.write_text("[[stations]]\nid = 'a'\nhub = 1\n")
+    with pytest.raises(ConfigError, match="stations\\[0\\]: key 'hub': expected text"):
+        load_config(p)

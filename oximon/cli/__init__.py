@@ -36,6 +36,8 @@ COMMANDS: dict[str, str] = {
     "incidents": "list, show, export or verify recorded incidents",
     "report": "the monthly report (PDF or CSV)",
     "review": "supervisor review: browse, replay, sign off incidents",
+    "hub": "run a hub's booths headless for a site of several computers",
+    "site": "a site's booths and hubs: status, acknowledge from a shell",
 }
 
 

@@ -84,10 +84,18 @@ def run(args: argparse.Namespace) -> int:
     from oximon.cli.dashboard_services import build_services
     from oximon.ui.dashboard import DashboardOptions
 
+    # A site of several computers: the hubs' booths on this screen too (oximon.cli.site_view).
+    site = None
+    if not specs and config.hubs():
+        from oximon.cli.site_view import SiteView
+
+        site = SiteView(config)
+        stations = site.stations(stations)
     clock = ScaledClock(speed=args.speed)
     records = open_records(args.db or config.db or None, clock, demo=all_simulated(stations),
                            profile=profile)
-    engine = build_engine(clock, profile, stations, records)
+    engine = (build_engine(clock, profile, stations, records) if site is None
+              else site.build_engine(clock, profile, stations, records))
     report_carried_on(records, stations)
 
     def start_alarm_outputs() -> None:
@@ -118,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
                              duration=args.duration, options=options,
                              on_start=start_alarm_outputs)
     finally:
+        if site is not None:
+            site.stop()
         stops.restore()
         close_records(records, reason=stops.received or "")
 

@@ -281,15 +281,18 @@ def close_records(records: Store, reason: str = "") -> None:
 
 def build_engine(clock: Clock, profile: Profile,
                  stations: Sequence[tuple[Station, Source | None]],
-                 records: Store | None = None, notify: Notifier | None = None) -> Engine:
-    """`notify` receives every escalated alarm (a second screen, a supervisor)."""
+                 records: Store | None = None, notify: Notifier | None = None,
+                 owner: str | None = None) -> Engine:
+    """`notify` receives every escalated alarm (a second screen, a supervisor); `owner`
+    names who holds the booths' leases for others to see (a site hub's name; default
+    this run's host:pid:session)."""
     engine = Engine(clock, profile, partial(AlarmManager, notify=notify), records=records)
     for station, source in stations:
         engine.add_station(station, source)
         if records is not None:
             records.add_station(station)
     if records is not None:
-        claim_booths(records, [station.id for station, _ in stations])
+        claim_booths(records, [station.id for station, _ in stations], owner)
     if records is not None and not all_simulated(stations):
         # Real people only: a simulated or replayed run starts a new simulated guest.
         restore_latched_alarms(engine, records)
@@ -312,11 +315,11 @@ def restore_latched_alarms(engine: Engine, records: Store) -> None:
         for a in kept if a["station"] in engine.stations])
 
 
-def claim_booths(records: Store, booths: list[str]) -> None:
+def claim_booths(records: Store, booths: list[str], owner: str | None = None) -> None:
     """This run's booth ids are its own on the store: another live computer or process
     monitoring one of them is exit 2 naming the booth and the other computer."""
     try:
-        records.claim_booths(booths)
+        records.claim_booths(booths, owner)
     except LeaseConflict as exc:
         records.close(reason="booth_conflict")
         raise UsageError(str(exc)) from None

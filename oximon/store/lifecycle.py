@@ -48,6 +48,7 @@ class StoreLifecycle:
     _book: OpenIncidents
     _lock: threading.RLock
     _booths: list[str]
+    _lease_name: str | None
     _busy_timeout_s: float
     _offline_start: bool
     _fixed: dict[str, float]
@@ -130,23 +131,24 @@ class StoreLifecycle:
         self._start_session(self._queue.session_id)
         if self._booths:
             try:
-                self.claim_booths(self._booths)
+                self.claim_booths(self._booths, self._lease_name)
             except StoreError as exc:  # monitoring goes on; the conflict is on record
                 log.error("booths not claimed after the store came back: %s", exc)
                 with self._lock:
                     self._queue.audit("lease.conflict", None, {"detail": str(exc)})
 
-    def claim_booths(self, booths: list[str]) -> None:
+    def claim_booths(self, booths: list[str], owner: str | None = None) -> None:
         """Claim this run's booth ids (all or nothing; LeaseConflict if another live
         session holds one); the writer renews the claim with every write and a clean stop
-        releases it."""
-        self._booths = list(booths)
+        releases it. `owner`: the name others see (a site hub's); default this run's
+        `host:pid:session`."""
+        self._booths, self._lease_name = list(booths), owner
         if self._queue.before_write is not None:
             return  # no database yet: claimed when it comes back (see _reconnect)
         sid = self._queue.session_id or secrets.token_hex(8)
-        owner = f"{sessions.host()}:{os.getpid()}:{sid}"
+        owner = owner or f"{sessions.host()}:{os.getpid()}:{sid}"
         self.leases.claim(booths, owner, sessions.host(), sid, ttl_s=self.lease_ttl_s)
-        self._queue.lease_owner = owner
+        self._queue.lease_owner, self._queue.lease_session = owner, sid
 
     # -- settings ----
     def _load_settings(self) -> None:

@@ -155,6 +155,7 @@ class Store(StoreReads, StoreLifecycle):
         self.leases = BoothLeases(self._wengine, target)
         self.lease_ttl_s = DEFAULT_TTL_S
         self._booths: list[str] = []
+        self._lease_name: str | None = None  # the owner others see (a hub), if named
         self.resume_gap_s = resume_gap_s
         self._busy_timeout_s = busy_timeout_s
         self._offline_start = offline is not None
@@ -276,7 +277,7 @@ class Store(StoreReads, StoreLifecycle):
         q.stop_writer(timeout)
         if q.lease_owner is not None and ok:
             try:
-                self.leases.release(q.lease_owner)
+                self.leases.release(q.lease_owner, q.lease_session)
             except StoreError as exc:  # it goes stale within the lease's ttl
                 log.warning("booth leases not released: %s", exc)
         with self._lock:

@@ -78,6 +78,7 @@ class WriteQueue:
         self.live: dict[str, Live] = {}  # by incident id
         self.session_id: str | None = None
         self.lease_owner: str | None = None  # booth leases this run renews with each write
+        self.lease_session: str | None = None  # ...those its own session claimed
         self.journal: Journal | None = None  # where a backlog that cannot be written goes
         self.journal_error = ""  # why even the journal could not be written
         # Run before a write while the store is not reachable yet (a run that started
@@ -286,7 +287,8 @@ class WriteQueue:
                                          session_id=self.session_id, now=self.time.now_ts(),
                                          real_now=time.time(), end_session=snap.end_session)
                     if self.lease_owner is not None:
-                        renew_rows(conn, self.lease_owner, time.time())
+                        renew_rows(conn, self.lease_owner, time.time(),
+                                   self.lease_session)
             except (SQLAlchemyError, OSError, StoreError) as exc:
                 error = exc
         backlog = None
