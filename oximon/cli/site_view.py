@@ -10,6 +10,7 @@ booth then has one alarm owner, which keeps monitoring when a screen is closed.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
@@ -33,7 +34,7 @@ from oximon.events import (
 from oximon.ports import Source
 from oximon.profile import Profile
 from oximon.site.remote import LocalRecords, RemoteBooths, RemoteSource
-from oximon.site.state import HUB_SILENT, hub_alarm_words
+from oximon.site.state import HUB_SILENT, BoothState, hub_alarm_words
 from oximon.site.viewer import SiteWatch
 from oximon.store import Store
 from oximon.types import ConditionChange, Priority, Sample, Station
@@ -103,6 +104,8 @@ class SiteAlarms(AlarmManager):
         self._shown: dict[tuple[str, str], AlarmView] = {}  # remote alarms last announced
         self._silent: dict[str, bool] = {}  # hub -> its "not monitored" alarm is up
         self._started: float | None = None
+        self._states: deque[tuple[str, BoothState | None]] = deque()  # heard, not yet shown
+        remote.watch.subscribe(self._heard)
 
     # -- what the detectors say: the hub decides for its own booths ------------------------
     def on_condition(self, change: ConditionChange) -> list[EngineEvent]:
@@ -208,16 +211,30 @@ class SiteAlarms(AlarmManager):
                 technical=True, message=words))
         return out
 
+    def _heard(self, what: str) -> None:
+        """On the watch's thread: each state a hub published, kept in order, so a change
+        that a newer one followed at once (acknowledged, then worse again) is still
+        announced here."""
+        if not what.startswith("hub:"):
+            self._states.append((what, self.remote.watch.snapshot().booths.get(what)))
+
     def _announce(self, now: float) -> list[EngineEvent]:
         """Remote alarms as events, so every listener of this screen (the model, the
-        speaker) hears a change made on a hub. A booth's vital-sign alarm is one alarm
+        speaker) hears each change made on a hub. A booth's vital-sign alarm is one alarm
         (its identity: the booth) whichever condition it names first."""
-        views: dict[tuple[str, str], AlarmView] = {}
-        for booth in self.remote.booths:
-            st = self.remote.state(booth)
-            if st is not None:
-                views.update(((booth, a.condition if a.technical else VITAL),
-                              a.view(booth, now)) for a in st.alarms)
+        out: list[EngineEvent] = []
+        while self._states:
+            booth, st = self._states.popleft()
+            hub = self.remote.booths.get(booth, ("", ""))[0]
+            if st is not None and st.hub == hub and self.remote.alive(hub):
+                out += self._changes(booth, st, now)
+        for booth in self.remote.booths:  # and as it stands now (a hub gone: its alarms go)
+            out += self._changes(booth, self.remote.state(booth), now)
+        return out
+
+    def _changes(self, booth: str, st: BoothState | None, now: float) -> list[EngineEvent]:
+        views = {} if st is None else {(booth, a.condition if a.technical else VITAL):
+                                       a.view(booth, now) for a in st.alarms}
         out: list[EngineEvent] = []
         for key, v in views.items():
             old = self._shown.get(key)
@@ -226,7 +243,7 @@ class SiteAlarms(AlarmManager):
                 v = replace(v, raised_t=old.raised_t)  # the screen's order stays steady
             out += remote_changes(old, v, now)
             self._shown[key] = v
-        for key in [k for k in self._shown if k not in views]:
+        for key in [k for k in self._shown if k[0] == booth and k not in views]:
             gone = self._shown.pop(key)
             out.append(AlarmCleared(t=now, **_fields(gone), by=gone.acknowledged_by))
         return out
