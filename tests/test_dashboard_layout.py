@@ -6,7 +6,7 @@ panel) sized for the screen — without the window ever growing past it."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QPoint, QRect
 
 from oximon.ui.dashboard import DashboardOptions
 from oximon.ui.style import HIGH_CONTRAST
@@ -38,8 +38,7 @@ def check_tiles(window, size) -> None:
         digits, unit = t.spo2.font().pixelSize(), t.spo2_unit.font().pixelSize()
         assert digits > unit and digits >= t.name.font().pixelSize()
         assert t.spo2.fontMetrics().horizontalAdvance("100") <= t.spo2.width()
-        margins = t.layout().contentsMargins()
-        assert min(margins.left(), margins.top()) > window.palette_.alarm_px
+        assert t.name.mapTo(t, QPoint(0, 0)).y() >= t.margin() > window.palette_.alarm_px
 
 
 @pytest.mark.parametrize("scale", [1.0, 1.5])
@@ -100,5 +99,5 @@ def test_high_contrast_alarm_border_leaves_the_name_clear(qtbot):
     alarming = [t for t in window.tiles.values() if t.border[1] > window.palette_.border_px]
     assert alarming
     for t in alarming:
-        assert t.border[1] < t.layout().contentsMargins().top()
-        assert t.name.geometry().top() >= t.border[1]
+        assert t.border[1] < t.margin()
+        assert t.name.mapTo(t, QPoint(0, 0)).y() >= t.border[1]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QRect, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -30,7 +30,7 @@ from oximon.alerts.manager import SYSTEM_STATION
 from oximon.alerts.watchdog import engine_stopped
 from oximon.station_book import StationBook
 from oximon.types import Priority, Station
-from oximon.ui.alarm_views import AlarmBanner, EscalationOverlay
+from oximon.ui.alarm_views import AlarmBanner, EscalationOverlay, format_countdown
 from oximon.ui.booth_settings import BoothSettingsDialog  # issue 12
 from oximon.ui.devices import DevicesDialog
 from oximon.ui.kiosk import KioskGuard
@@ -99,15 +99,17 @@ class DashboardWindow(QMainWindow):
         self.grid = self.wall.grid
         self.tiles: dict[str, StationTile] = self.wall.tiles
         body.addWidget(self.wall, 1)
+        # The response column lies over the wall's right side rather than squeezing it:
+        # the tiles keep their size and place whether a panel is open or not.
         self.response_column = ResponseColumn(
             model, lambda: self.services, self.options.by, lambda: self.palette_,
-            self.wall.lay_out, self._column_room)
+            self._place_column, self._column_room)
+        self.response_column.setParent(central)
         self.response = self.response_column.tabs
         self.timers = self.response_column.timers
         self.panels = self.response_column.panels
         self.finishing = self.response_column.finishing
         self.responders = self.response_column.responders
-        body.addWidget(self.response_column)
         outer.addLayout(body, 1)
         outer.addLayout(self._bottom_bar())
         self.setCentralWidget(central)
@@ -242,8 +244,8 @@ class DashboardWindow(QMainWindow):
         self.redraw()
 
     def _wall_area(self) -> tuple[int, int]:
-        """The area the grid's shape is chosen for: the wall *and* the response column,
-        so opening or closing a panel never moves a booth to another row or column."""
+        """The area the grid's shape is chosen for: the whole wall (the response column
+        lies over it), so opening or closing a panel never moves or shrinks a booth."""
         body = self._central.width() - 12
         w = body if body > 50 else self.width() - 20
         h = self.wall.height() if self.wall.height() > 50 else self.height() - 140
@@ -251,11 +253,29 @@ class DashboardWindow(QMainWindow):
 
     def _column_room(self) -> tuple[float, int, int]:
         """(text scale, window width, height left) the response column is sized for."""
-        return self.ui_scale(), self.width(), self.height() - self.banner.height() - 60
+        h = self.wall.height() if self.wall.height() > 50 else \
+            self.height() - self.banner.height() - 60
+        return self.ui_scale(), self.width(), h
+
+    def _place_column(self) -> None:
+        """The response column over the wall's right edge, its full height; the
+        escalation overlay stays above it."""
+        column = self.response_column
+        wall = self.wall.geometry()
+        width = min(column.width(), wall.width())
+        rect = QRect(wall.right() + 1 - width, wall.top(), width, wall.height())
+        if column.geometry() != rect:
+            column.setGeometry(rect)
+        if column.isVisible():
+            column.raise_()
+            if self.overlay.isVisible():
+                self.overlay.raise_()
+        self.wall.lay_out()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
         super().resizeEvent(event)
         self.overlay.setGeometry(self._central.rect())
+        QTimer.singleShot(0, self, self._place_column)
         if self._look != (self.palette_.name, self.ui_scale()):
             self.apply_look()  # a different screen size: rescale the chrome
         else:
@@ -268,13 +288,15 @@ class DashboardWindow(QMainWindow):
         self.model.advance(now)
         bands = self.model.band_limits()
         flash = {pr: (now * hz) % 1.0 < 0.5 for pr, hz in FLASH_HZ.items()}
+        left = self.model.audio_pause_left(now)
+        paused = "" if left is None else format_countdown(left)
         for sid, tile in self.tiles.items():
             view = self.model.views.get(sid)
             if view is None:
                 continue
             top = view.top_alarm()
             on = flash.get(top.priority, True) if top else True
-            tile.refresh(self.model.live(sid), view, now, on, bands)
+            tile.refresh(self.model.live(sid), view, now, on, bands, paused)
         alarms = self.model.all_alarms()
         on = flash.get(alarms[0].priority, True) if alarms else True
         stopped = engine_stopped(self.model.engine)

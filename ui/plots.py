@@ -216,3 +216,61 @@ class StatusIcons(QWidget):
                 p.setPen(self._colour)
                 p.drawText(QPointF(body.right() + 5, h / 2 + font.pixelSize() / 2.6), text)
         p.end()
+
+
+def draw_crossed_bell(p: QPainter, r: QRectF, colour: QColor) -> None:
+    """A bell with a stroke through it ("audio paused"), drawn rather than taken from a
+    font: the bundled fonts have no such glyph and an empty box says nothing."""
+    s = min(r.width(), r.height())
+    x, y = r.center().x() - s / 2, r.center().y() - s / 2
+    body = QPainterPath()
+    body.moveTo(x + 0.2 * s, y + 0.75 * s)
+    body.quadTo(x + 0.25 * s, y + 0.2 * s, x + 0.5 * s, y + 0.15 * s)
+    body.quadTo(x + 0.75 * s, y + 0.2 * s, x + 0.8 * s, y + 0.75 * s)
+    body.closeSubpath()
+    p.save()
+    p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+    p.setPen(QPen(colour, max(1.5, s / 12)))
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawPath(body)
+    p.drawEllipse(QPointF(x + 0.5 * s, y + 0.85 * s), s * 0.08, s * 0.08)
+    p.setPen(QPen(colour, max(2.0, s / 9)))
+    p.drawLine(QPointF(x + 0.1 * s, y + 0.92 * s), QPointF(x + 0.9 * s, y + 0.08 * s))
+    p.restore()
+
+
+class PausedBadge(QWidget):
+    """A crossed bell and the time left while audio is paused (shown on every tile)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._text = ""
+        self._colour = QColor("#ffffff")
+        self.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
+        self.hide()
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def set_left(self, text: str, colour: str) -> None:
+        """`text` the countdown ("1:32"); '' hides the badge."""
+        if (text, colour) != (self._text, self._colour.name()):
+            self._text, self._colour = text, QColor(colour)
+            self.setToolTip(f"Audio paused — sounds again in {text}" if text else "")
+            self.update()
+        if self.isVisible() != bool(text):
+            self.setVisible(bool(text))
+
+    def paintEvent(self, _event: QPaintEvent) -> None:
+        p = QPainter(self)
+        h = self.height()
+        draw_crossed_bell(p, QRectF(0, 0, h, h), self._colour)
+        font = QFont()
+        font.setPixelSize(max(9, int(h * 0.75)))
+        font.setBold(True)
+        p.setFont(font)
+        p.setPen(self._colour)
+        p.drawText(QRectF(h + 3, 0, self.width() - h - 3, h),
+                   int(Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft), self._text)
+        p.end()

@@ -59,7 +59,7 @@ class ResponseColumn(QWidget):
         if iid is None and kept is not None and kept.closed_by_system_t is not None:
             # oximon closed the record while it was being filled in: finish that one.
             self.tabs.setCurrentWidget(kept)
-            self.show()
+            self._reveal()
             return kept.incident_id
         if iid is None:
             iid = log.open_incident(sid, self.model.now(), reason, by=self.by)
@@ -90,7 +90,11 @@ class ResponseColumn(QWidget):
             self.tabs.addTab(panel, self.model.label(sid))
         self.tabs.setCurrentWidget(panel)
         self.fit()
+        self._reveal()
+
+    def _reveal(self) -> None:
         self.show()
+        self._relayout()  # placed over the wall, above the tiles
 
     def _closed(self, sid: str, iid: str) -> None:
         """A panel closed its record."""

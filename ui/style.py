@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from PySide6.QtGui import QFont, QFontMetrics
+
 from oximon.alerts.visual import ALARM_VISUALS
 from oximon.types import Priority
 
@@ -42,28 +44,47 @@ class Palette:
     priority: dict[Priority, str]
     border_px: int
     alarm_px: int  # an unacknowledged alarm's border (tile margins leave room for it)
+    # priority -> the flash's second shade: a flashing alarm alternates between its colour
+    # and this darker one of the same hue, so it never looks normal in either phase.
+    alarm_dim: dict[Priority, str]
 
 
 DARK = Palette(
     name="dark", bg="#0b0f12", tile_bg="#151b20", fg="#eceff1", dim="#90a4ae",
     border="#37474f", spo2="#ffffff", pr="#80d8ff", state="#ffd180", wave="#4fc3f7",
     trend="#e0e0e0",
-    bands={"normal": "#66bb6a", "watch": "#ffca28", "low": "#ff5252"},
+    # One colour per meaning: red is the low band and a high alarm, yellow the watch
+    # band and a medium alarm, cyan a low-priority notice.
+    bands={"normal": "#66bb6a", "watch": ALARM_VISUALS[Priority.MEDIUM].colour,
+           "low": ALARM_VISUALS[Priority.HIGH].colour},
     priority={p: v.colour for p, v in ALARM_VISUALS.items()},
-    border_px=3,
+    border_px=2,
     alarm_px=8,
+    alarm_dim={Priority.HIGH: "#a00020", Priority.MEDIUM: "#b89a00", Priority.LOW: "#0f9f9f",
+               Priority.NONE: "#37474f"},
 )
 
+# High contrast: pure black and white text, but an ordinary tile's border stays a thin grey
+# so that an alarm's thick coloured border is still the loudest thing on the wall.
 HIGH_CONTRAST = Palette(
     name="high contrast", bg="#000000", tile_bg="#000000", fg="#ffffff", dim="#ffffff",
-    border="#ffffff", spo2="#ffffff", pr="#ffffff", state="#ffff00", wave="#00ffff",
+    border="#8a8a8a", spo2="#ffffff", pr="#ffffff", state="#ffff00", wave="#00ffff",
     trend="#ffffff",
     bands={"normal": "#00ff00", "watch": "#ffff00", "low": "#ff3030"},
     priority={Priority.HIGH: "#ff0000", Priority.MEDIUM: "#ffff00", Priority.LOW: "#00ffff",
               Priority.NONE: "#ffffff"},
-    border_px=4,
+    border_px=2,
     alarm_px=10,
+    alarm_dim={Priority.HIGH: "#b00000", Priority.MEDIUM: "#b0b000", Priority.LOW: "#00a0a0",
+               Priority.NONE: "#8a8a8a"},
 )
+
+
+def missing_glyphs(text: str, font: QFont) -> str:
+    """The characters of `text` that `font` (and so the bundled fonts) cannot draw: an
+    empty box on the wall says nothing (the issue's alarm-clock glyph)."""
+    metrics = QFontMetrics(font)
+    return "".join(c for c in text if not c.isspace() and not metrics.inFontUcs4(ord(c)))
 
 
 def text_on(colour: str) -> str:

@@ -10,6 +10,7 @@ response panel for that station.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QRect, QRectF, Qt, Signal
@@ -25,12 +26,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from oximon.alarms import AlarmView
 from oximon.engine import StationLive
 from oximon.types import DeviceState, Priority
 from oximon.ui.elide import ElidedLabel
 from oximon.ui.model import StationView
-from oximon.ui.plots import StatusIcons, TrendView, WaveView
-from oximon.ui.style import BAND_WORDS, DARK, PRIORITY_WORDS, Palette, band_for
+from oximon.ui.plots import PausedBadge, StatusIcons, TrendView, WaveView
+from oximon.ui.style import BAND_WORDS, DARK, PRIORITY_WORDS, Palette, band_for, text_on
+
+
+def value_colour(p: Palette, alarms: list[AlarmView], which: str, otherwise: str) -> str:
+    """A number's colour: its alarm's colour while one of its conditions alarms (a low
+    SpO2 alarm makes the SpO2 red, a pulse alarm the pulse), else `otherwise`."""
+    hit = [a.priority for a in alarms if a.condition.startswith(which)]
+    return p.priority[max(hit)] if hit else otherwise
 
 
 def _label(name: str, align: Qt.AlignmentFlag | None = None) -> QLabel:
@@ -42,8 +51,6 @@ def _label(name: str, align: Qt.AlignmentFlag | None = None) -> QLabel:
 
 
 MIN_TILE_W, MIN_TILE_H = 96, 72
-UNITS_LONG = ("SpO₂\n%", "pulse\n/min")
-UNITS_SHORT = ("%", "/min")
 MIN_TEXT_PX = 10  # nothing on a tile is drawn smaller
 HEAD_GAP = 4
 ICON_EMS = 3.6  # the signal/battery icons' width, in text heights (with the percent)
@@ -87,6 +94,49 @@ class _Resizing(QWidget):
         self._on_resize(self.width(), self.height())
 
 
+# The tile's height budget, read from 3 m away: the SpO2 digits first (at least
+# DIGITS_OF_TILE of the tile's height), then the name and the alarm's words (TEXT_PX or
+# more when there is room), then the reading's age, and the wave and trend last.
+DIGITS_OF_TILE = 0.42
+TEXT_PX = 24
+MIN_GRAPH_H = 18
+DIGIT_FAMILY = "DejaVu Sans Condensed"  # narrower digits: "100" and the pulse fit 6 across
+
+
+@dataclass(frozen=True)
+class TilePlan:
+    """How a tile of a given size shares its height (pixels)."""
+
+    text: float  # the name and the alarm's words
+    head: int
+    middle: int
+    since: int  # 0: not shown
+    graphs: int  # 0: not shown
+    alarm: int
+
+
+def plan_tile(w: int, h: int, margin: int, text_scale: float = 1.0) -> TilePlan:
+    """Share a tile's height, digits first (see DIGITS_OF_TILE)."""
+    inner = h - 2 * margin - 4 * 2  # the layout's spacing between five rows
+    by_width = (w - 2 * margin - 8 - 2 * HEAD_GAP) / (_name_ems() + HEAD_EMS)
+    text = min(max(float(TEXT_PX), h * 0.115) * text_scale, 40.0 * text_scale, by_width)
+    middle = math.ceil(DIGITS_OF_TILE * h / 0.92)
+    head_k, alarm_k = 1.2, 1.3
+    if text * (head_k + alarm_k) + middle > inner:  # cramped: the text gives way first
+        text = (inner - middle) / (head_k + alarm_k)
+    text = max(float(MIN_TEXT_PX), text)
+    head, alarm = math.ceil(text * head_k), math.ceil(text * alarm_k)
+    rest = max(0, inner - head - alarm - middle)
+    since_h = math.ceil(max(MIN_TEXT_PX, text * 0.5) * 1.3)
+    since = since_h if rest >= since_h + MIN_GRAPH_H else 0  # the trend before the age
+    rest -= since
+    graphs = rest if rest >= MIN_GRAPH_H else 0
+    if graphs > 0.4 * h:  # a tall tile: the numbers take what the graphs do not need
+        graphs = int(0.4 * h)
+    middle += rest - graphs
+    return TilePlan(text, head, max(1, middle), since, graphs, alarm)
+
+
 class StationTile(QFrame):
     acknowledge_requested = Signal(str)
     respond_requested = Signal(str)
@@ -98,7 +148,10 @@ class StationTile(QFrame):
         self.text_scale = text_scale
         self._texts: dict[str, str] = {}
         self._border: tuple[str, int] = (palette.border, palette.border_px)
+        self._header: str | None = None  # the header's fill colour while an alarm calls
+        self._value_frame: tuple[str, str] | None = None  # ("spo2"/"pr", colour)
         self._alarm_unacked = False
+        self.plan: TilePlan | None = None
         # What the last fit was for (a fit runs again only when these change).
         self._head_key: tuple[str, str, int, int] | None = None
         self._words_key: tuple[str, int, int, float] | None = None
@@ -108,7 +161,7 @@ class StationTile(QFrame):
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
         self.setMinimumSize(MIN_TILE_W, MIN_TILE_H)
         # The tile paints its own background and border; its children stay see-through.
-        self.setStyleSheet("QLabel, QWidget#numbers, QWidget#middle "
+        self.setStyleSheet("QLabel, QWidget#numbers, QWidget#middle, QWidget#row "
                            "{ background: transparent; } "
                            "QPushButton { padding: 0px 8px; min-height: 0px; }")
 
@@ -117,12 +170,13 @@ class StationTile(QFrame):
         self.band = _label("band", Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self._band_full = ""  # the band's words; the label shows only the shape if cramped
         self.icons = StatusIcons()
-        self.spo2 = _label("spo2", Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.spo2_unit = _label("unit")
-        self.spo2_unit.setText("SpO₂\n%")
-        self.pr = _label("pr", Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.pr_unit = _label("unit")
-        self.pr_unit.setText("pulse\n/min")
+        right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+        self.spo2 = _label("spo2", right)
+        self.spo2_unit = _label("unit", Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.spo2_unit.setText("%")
+        self.pr = _label("pr", Qt.AlignmentFlag.AlignCenter)
+        self.pr_unit = _label("unit", Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.pr_unit.setText("pulse")
         self.words = _label("tileState", Qt.AlignmentFlag.AlignCenter)
         self.words.setWordWrap(True)
         self.since = ElidedLabel("")
@@ -132,8 +186,9 @@ class StationTile(QFrame):
         self.alarm = ElidedLabel("")
         self.alarm.setObjectName("alarm")
         self._alarm_text = ""
+        self.paused = PausedBadge()
         ignored = QSizePolicy.Policy.Ignored
-        for lab in (self.spo2, self.pr, self.words):
+        for lab in (self.spo2, self.pr, self.words, self.spo2_unit, self.pr_unit):
             lab.setSizePolicy(ignored, ignored)
         self.ack = QPushButton("Acknowledge")
         self.ack.setObjectName("primary")
@@ -143,7 +198,10 @@ class StationTile(QFrame):
         self.alarm.hide()
 
         self.band.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
-        head = QHBoxLayout()
+        self.head = QWidget()
+        self.head.setObjectName("row")
+        head = QHBoxLayout(self.head)
+        head.setContentsMargins(0, 0, 0, 0)
         head.setSpacing(HEAD_GAP)
         head.addWidget(self.name, 1)
         head.addWidget(self.band)
@@ -156,27 +214,38 @@ class StationTile(QFrame):
         row.addWidget(self.spo2, 100)
         row.addWidget(self.spo2_unit)
         row.addSpacing(8)
-        row.addWidget(self.pr, 62)
-        row.addWidget(self.pr_unit)
+        pulse = QVBoxLayout()  # the pulse beside, smaller, its word beneath
+        pulse.setContentsMargins(0, 0, 0, 0)
+        pulse.setSpacing(0)
+        pulse.addWidget(self.pr, 3)
+        pulse.addWidget(self.pr_unit, 1)
+        row.addLayout(pulse)
+        self._numbers_row = row
         self.middle = _Resizing(self._fit_middle)
         self.middle.setObjectName("middle")
-        self.middle.setSizePolicy(ignored, ignored)
+        self.middle.setSizePolicy(ignored, QSizePolicy.Policy.Fixed)  # its height: the plan
         self.stack = QStackedLayout(self.middle)
-        self.stack.setContentsMargins(0, 0, 0, 0)
         self.stack.addWidget(numbers)
         self.stack.addWidget(self.words)
-        alarm_row = QHBoxLayout()
+        self.graphs = QWidget()
+        self.graphs.setObjectName("row")
+        graphs = QHBoxLayout(self.graphs)
+        graphs.setContentsMargins(0, 0, 0, 0)
+        graphs.setSpacing(6)
+        graphs.addWidget(self.wave, 2)
+        graphs.addWidget(self.trend, 3)
+        # The alarm's row keeps its height with or without an alarm: nothing jumps.
+        self.alarm_row = QWidget()
+        self.alarm_row.setObjectName("row")
+        alarm_row = QHBoxLayout(self.alarm_row)
+        alarm_row.setContentsMargins(0, 0, 0, 0)
         alarm_row.addWidget(self.alarm, 1)
+        alarm_row.addWidget(self.paused)
         alarm_row.addWidget(self.ack)
-        layout = QVBoxLayout(self)
-        layout.setSpacing(2)
-        self._layout = layout
-        layout.addLayout(head)
-        layout.addWidget(self.middle, 5)
-        layout.addWidget(self.since)
-        layout.addWidget(self.wave, 2)
-        layout.addWidget(self.trend, 3)
-        layout.addLayout(alarm_row)
+        # No layout manager for the rows: `_place_rows` puts them where the plan says, so
+        # fitting the rows never feeds back into the wall's grid (tiles stay equal).
+        for row_widget in (self.head, self.middle, self.since, self.graphs, self.alarm_row):
+            row_widget.setParent(self)
         self.set_palette(palette)
 
     # -- look ------------------------------------------------------------------------------
@@ -184,60 +253,73 @@ class StationTile(QFrame):
         self.palette_ = palette
         if text_scale is not None:
             self.text_scale = text_scale
+        self.plan = None  # fit again
         self.wave.set_colour(palette.wave)
         self.trend.set_colour(palette.trend)
-        self.spo2.setStyleSheet(f"color: {palette.spo2}; background: transparent;")
-        self.pr.setStyleSheet(f"color: {palette.pr}; background: transparent;")
         self.words.setStyleSheet(f"color: {palette.state}; background: transparent;")
-        m = palette.alarm_px + 2  # an alarm border never covers the name or the numbers
-        self._layout.setContentsMargins(m + 2, m, m + 2, m)
         self._head_key = None
         self._texts.clear()
         self._fit_fonts()
         self.update()
+
+    def margin(self) -> int:
+        return self.palette_.alarm_px + 2
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit_fonts()
 
     @staticmethod
-    def _font(px: float, bold: bool = True) -> QFont:
-        f = QFont()
+    def _font(px: float, bold: bool = True, family: str | None = None) -> QFont:
+        f = QFont(family) if family else QFont()
         f.setPixelSize(max(9, int(px)))
         f.setBold(bold)
         return f
 
     def small_px(self) -> float:
-        """The tile's text size: follows its height and the text scale, but never more
-        than its rows and its header (a name, the band's shape, the icons) leave room for,
-        and never below MIN_TEXT_PX."""
-        m = self.palette_.alarm_px + 2
-        w, h = max(1, self.width() - 2 * m - 4), max(1, self.height() - 2 * m)
-        want = min(max(11.0, self.height() * 0.075), 30.0) * self.text_scale
-        by_height = h * 0.12  # name, 'since', alarm rows stay under about half the tile
-        by_width = (w - 2 * HEAD_GAP - 4) / (_name_ems() + HEAD_EMS)
-        return max(MIN_TEXT_PX, min(want, by_height, by_width))
+        """The tile's text size (name, alarm words): see `plan_tile`."""
+        return plan_tile(self.width(), self.height(), self.margin(), self.text_scale).text
 
     def _fit_fonts(self) -> None:
-        """Small text follows the tile's size (and the text scale); see small_px."""
-        small = self.small_px()
+        """Share the tile's height (`plan_tile`) and size the text to it."""
+        plan = plan_tile(self.width(), self.height(), self.margin(), self.text_scale)
+        self._place_rows(plan)
+        if plan == self.plan:
+            return
+        self.plan = plan
+        small = plan.text
         for lab in (self.name, self.band, self.alarm):
             lab.setFont(self._font(small))
-        self.since.setFont(self._font(max(MIN_TEXT_PX, small * 0.75), bold=False))
-        self._unit_px = max(MIN_TEXT_PX, small * 0.8)
-        for unit in (self.spo2_unit, self.pr_unit):
-            unit.setFont(self._font(self._unit_px, bold=False))
+        self.since.setFont(self._font(max(MIN_TEXT_PX, small * 0.5), bold=False))
+        self._unit_px = max(MIN_TEXT_PX, small * 0.6)
         self.icons.setFixedHeight(int(small))
-        self.ack.setFont(self._font(small * 0.9))
-        self.ack.setFixedHeight(int(small * 1.7))
+        self.paused.setFixedHeight(int(small))
+        self.paused.setFixedWidth(int(small * 3.4))
+        self.ack.setFont(self._font(small * 0.8))
+        self.ack.setFixedHeight(plan.alarm)
         # The alarm's words keep at least half the row: a short button when cramped.
         full = self.ack.fontMetrics().horizontalAdvance("Acknowledge") + 20
-        self.ack.setText("Acknowledge" if full <= 0.45 * self.width() else "Ack")
+        self.ack.setText("Acknowledge" if full <= 0.4 * self.width() else "Ack")
         self._alarm_text = ""  # re-elide at the new width
         self._head_key = None
         self._fit_head()
         self._words_key = None
         self._fit_middle(self.middle.width(), self.middle.height())
+
+    def _place_rows(self, plan: TilePlan) -> None:
+        """Name, numbers, reading age, graphs and the alarm's row, top to bottom; an alarm
+        border never covers them (the margin is wider than the thickest border)."""
+        m = self.margin()
+        x, w = m + 2, max(1, self.width() - 2 * (m + 2))
+        y = m
+        for widget, h in ((self.head, plan.head), (self.middle, plan.middle),
+                          (self.since, plan.since), (self.graphs, plan.graphs)):
+            if widget.isHidden() == (h > 0):
+                widget.setVisible(h > 0)
+            if h > 0:
+                widget.setGeometry(x, y, w, h)
+                y += h + 2
+        self.alarm_row.setGeometry(x, self.height() - m - plan.alarm, w, plan.alarm)
 
     def _fit_head(self) -> None:
         """Name and band share the header: the name keeps at least its first 8 letters
@@ -250,7 +332,7 @@ class StationTile(QFrame):
         self._head_key = key
         fm = self.name.fontMetrics()
         small = self.name.font().pixelSize()
-        m = self.palette_.alarm_px + 2
+        m = self.margin()
         room = self.width() - 2 * (m + 2) - 2 * HEAD_GAP  # name + band + icons
         name = self.name.text()
         name_w = fm.horizontalAdvance(name)
@@ -275,30 +357,38 @@ class StationTile(QFrame):
         self.band.setFixedWidth(band_w)
 
     def _fit_middle(self, w: int, h: int) -> None:
-        """The numbers fill the middle's height (or its width, whichever binds first); the
-        unit labels give way to the digits, never the other way round."""
-        per_px = QFontMetrics(self._font(100)).horizontalAdvance("100") / 100.0
+        """SpO2 fills the middle's height unless the width binds ("100", its "%" and the
+        pulse beside it, at 0.45–0.55 of its size); the pulse and the units give way to
+        the SpO2 digits, never the other way round."""
+        digits = QFontMetrics(self._font(100, family=DIGIT_FAMILY)).horizontalAdvance("100")
+        per_px = digits / 100.0
         unit_px = self._unit_px
-        units = UNITS_LONG
-        for _ in range(3):
-            fm = QFontMetrics(self._font(unit_px, bold=False))
-            room = sum(max(fm.horizontalAdvance(line) for line in u.split("\n"))
-                       for u in units)
-            digits = max(1.0, w - room - 24)  # the row's spacing and a little slack
-            big = max(MIN_TEXT_PX, min(h * 0.92, 0.95 * digits * (100 / 162) / per_px))
-            if unit_px <= big * 0.45:
+        unit_fm = QFontMetrics(self._font(unit_px, bold=False))
+        pct = unit_fm.horizontalAdvance("%") + 2
+        word = unit_fm.horizontalAdvance("pulse") + 2
+        spacing = 4 + 8 + 4
+        big = max(MIN_TEXT_PX, h * 0.92)
+        ratio = 0.55
+        while True:  # the largest SpO2 whose row fits, the pulse shrinking first
+            pr_w = max(per_px * big * ratio, word)
+            if per_px * big + pct + pr_w + spacing <= w or big <= MIN_TEXT_PX:
                 break
-            if units is UNITS_LONG:  # cramped: "%" and "/min" say it in less room
-                units = UNITS_SHORT
+            if ratio > 0.45:
+                ratio -= 0.05
             else:
-                unit_px = max(MIN_TEXT_PX, big * 0.4)
-        for unit, text in zip((self.spo2_unit, self.pr_unit), units, strict=True):
+                big -= 1
+        pr_px = max(MIN_TEXT_PX, big * ratio)
+        if unit_px > pr_px * 0.8:
+            unit_px = max(MIN_TEXT_PX, pr_px * 0.6)
+        for unit in (self.spo2_unit, self.pr_unit):
             if unit.font().pixelSize() != int(unit_px):
                 unit.setFont(self._font(unit_px, bold=False))
-            if unit.text() != text:
-                unit.setText(text)
-        self.spo2.setFont(self._font(big))
-        self.pr.setFont(self._font(big * 0.62))
+        self.spo2_unit.setFixedWidth(int(pct))
+        pr_col = int(max(per_px * pr_px + 4, word))
+        self.pr.setFixedWidth(pr_col)
+        self.pr_unit.setFixedWidth(pr_col)
+        self.spo2.setFont(self._font(big, family=DIGIT_FAMILY))
+        self.pr.setFont(self._font(pr_px, family=DIGIT_FAMILY))
         self._words_key = None
         self._fit_words()
 
@@ -310,7 +400,7 @@ class StationTile(QFrame):
         if key == self._words_key:
             return
         self._words_key = key
-        hi = int(max(MIN_TEXT_PX, min(44.0 * self.text_scale, h * 0.45)))
+        hi = int(max(MIN_TEXT_PX, min(48.0 * self.text_scale, h * 0.45)))
         lo = MIN_TEXT_PX
         rect = QRect(0, 0, max(1, w - 4), 10_000)
         flags = int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextWordWrap)
@@ -345,21 +435,27 @@ class StationTile(QFrame):
 
     # -- content ---------------------------------------------------------------------------
     def refresh(self, live: StationLive, view: StationView, now: float, flash_on: bool,
-                bands: tuple[float, float]) -> None:
-        """Redraw from current state (called from the dashboard's timer)."""
+                bands: tuple[float, float], audio_left: str = "") -> None:
+        """Redraw from current state (called from the dashboard's timer). `audio_left`:
+        the audio pause's countdown ('' when audio is not paused)."""
         p = self.palette_
         if self.name.text() != live.station.label:
             self.name.setText(live.station.label)
         last = live.last_valid_t
         fresh = last is not None and now - last <= STALE_AFTER_S
         showing = live.state.has_numbers and not math.isnan(live.spo2) and fresh
+        alarms = list(view.alarms.values())
         if showing:
             band = band_for(live.spo2, *bands)
             words, shape = BAND_WORDS[band]
             colour = p.bands[band]
+            spo2_colour = value_colour(p, alarms, "spo2",
+                                       colour if band != "normal" else p.spo2)
             self._set(self.spo2, "spo2", f"{live.spo2:.0f}",
-                      f"color: {colour if band != 'normal' else p.spo2}; background: transparent;")
-            self._set(self.pr, "pr", "--" if math.isnan(live.pr) else f"{live.pr:.0f}")
+                      f"color: {spo2_colour}; background: transparent;")
+            self._set(self.pr, "pr", "--" if math.isnan(live.pr) else f"{live.pr:.0f}",
+                      f"color: {value_colour(p, alarms, 'pr', p.pr)}; "
+                      "background: transparent;")
             self._set_band(f"{shape} {words}", f"color: {colour}; background: transparent;")
             if self.stack.currentIndex() != 0:
                 self.stack.setCurrentIndex(0)
@@ -386,8 +482,7 @@ class StationTile(QFrame):
             since = f"{live.booth} · {since}"
         self.since.setText(since)
         self._fit_head()
-        self.icons.set_values(live.signal, live.battery, p.fg)
-        self.icons.setToolTip(self.icons.describe())
+        self.paused.set_left(audio_left, p.fg)
 
         heard = live.last_sample_t
         if heard is not None and now - heard <= STALE_AFTER_S:
@@ -405,11 +500,20 @@ class StationTile(QFrame):
             markers = []
         self.trend.set_trend(view.trend_spo2.values(), view.trend_spo2.version, markers,
                              (view.markers_version, view.trend_last_s if markers else None))
-        self._refresh_alarm(live, view, flash_on)
+        self._refresh_alarm(live, view, flash_on, showing)
 
-    def _refresh_alarm(self, live: StationLive, view: StationView, flash_on: bool) -> None:
+    def _refresh_alarm(self, live: StationLive, view: StationView, flash_on: bool,
+                       showing: bool) -> None:
+        """How loud the tile is follows the alarm's priority, in every flash phase:
+        - high or medium, not acknowledged: the header filled and the border thick in the
+          alarm's colour, alternating with a darker shade of it (never the normal grey);
+        - acknowledged but still active: a steady border in its colour ("in response");
+        - low (battery): its icon and words only, the border stays ordinary.
+        The alarming number is framed in the alarm's colour."""
         p = self.palette_
         top = view.top_alarm()
+        header: str | None = None
+        frame: tuple[str, str] | None = None
         if top is None:
             if self._alarm_text:
                 self._alarm_text = ""
@@ -420,9 +524,24 @@ class StationTile(QFrame):
             if self.ack.isVisible():
                 self.ack.hide()
             self._set_border(p.border, p.border_px)
+            self._set_header(None, p.fg)
+            self._set_frame(None)
+            self.icons.set_values(live.signal, live.battery, p.fg)
+            self.icons.setToolTip(self.icons.describe())
             return
         words, shape, flashes = PRIORITY_WORDS[top.priority]
         colour = p.priority[top.priority]
+        lit = not flashes or flash_on
+        shade = colour if lit else p.alarm_dim[top.priority]
+        loud = top.priority >= Priority.MEDIUM
+        if loud and not top.acknowledged:
+            header = shade
+            self._set_border(shade, p.alarm_px)
+        elif loud:  # acknowledged, still active: in response
+            self._set_border(colour, max(p.border_px + 2, p.alarm_px // 2))
+        else:  # a notice: words and an icon, never a louder border than a person's alarm
+            self._set_border(p.border, p.border_px)
+        self._set_header(header, text_on(header) if header else p.fg)
         short = (top.message or top.condition).split(" — ")[0]
         parts = [f"{shape} {words.split()[0]}: {short}"]
         happened = top.what_happened(live)
@@ -431,7 +550,7 @@ class StationTile(QFrame):
         if top.latched:
             parts.append("ended, latched")
         if top.acknowledged:
-            parts.append("acknowledged")
+            parts.append("in response" if loud and not top.technical else "acknowledged")
         more = len(view.alarms) - 1
         if more:
             parts.append(f"+{more} more")
@@ -441,10 +560,31 @@ class StationTile(QFrame):
         self._alarm_unacked = not top.acknowledged
         if self.ack.isVisible() != self._alarm_unacked:
             self.ack.setVisible(self._alarm_unacked)
-        lit = not top.acknowledged and (not flashes or flash_on)
-        width = (p.alarm_px if top.priority >= Priority.MEDIUM else
-                 (p.alarm_px + p.border_px) // 2) if not top.acknowledged else p.border_px
-        self._set_border(colour if lit or top.acknowledged else p.border, width)
+        if showing:
+            for which in ("spo2", "pr"):
+                hit = [a for a in view.alarms.values() if a.condition.startswith(which)]
+                if hit and frame is None:
+                    frame = (which, p.priority[max(a.priority for a in hit)])
+        self._set_frame(frame)
+        self.icons.set_values(live.signal, live.battery, text_on(header) if header else p.fg)
+        self.icons.setToolTip(self.icons.describe())
+
+    def _set_header(self, fill: str | None, text: str) -> None:
+        """The header's fill (None: the tile's own background) and its text's colour."""
+        if fill != self._header:
+            self._header = fill
+            self.update()
+        style = f"color: {text}; background: transparent;"
+        if self._texts.get("name:style") != style:
+            self._texts["name:style"] = style
+            self.name.setStyleSheet(style)
+        if fill is not None:
+            self._set_band(self._band_full, style)
+
+    def _set_frame(self, frame: tuple[str, str] | None) -> None:
+        if frame != self._value_frame:
+            self._value_frame = frame
+            self.update()
 
     def _set_alarm_text(self, text: str, style: str) -> None:
         """One line, elided to fit (the banner and tooltip carry the whole sentence)."""
@@ -464,6 +604,11 @@ class StationTile(QFrame):
     def border(self) -> tuple[str, int]:
         return self._border
 
+    @property
+    def header_fill(self) -> str | None:
+        """The header's alarm colour right now (None: not filled)."""
+        return self._header
+
     def paintEvent(self, _event) -> None:
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
@@ -472,6 +617,30 @@ class StationTile(QFrame):
         p.setBrush(QColor(self.palette_.tile_bg))
         p.setPen(QPen(QColor(colour), width))
         p.drawRoundedRect(r, 8, 8)
+        if self._header is not None:
+            bottom = self.head.geometry().bottom() + 3
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(QColor(self._header))
+            p.drawRoundedRect(QRectF(0, 0, self.width(), bottom), 8, 8)
+            p.drawRect(QRectF(0, 8, self.width(), bottom - 8))
+        if self._value_frame is not None:
+            which, frame_colour = self._value_frame
+            label = self.spo2 if which == "spo2" else self.pr
+            fm = label.fontMetrics()
+            ink = fm.tightBoundingRect(label.text() or "0")
+            origin = label.mapTo(self, label.rect().topLeft())
+            left: float
+            if which == "spo2":  # right-aligned
+                left = origin.x() + label.width() - fm.horizontalAdvance(label.text())
+            else:
+                left = origin.x() + (label.width() - fm.horizontalAdvance(label.text())) / 2
+            top = origin.y() + (label.height() - ink.height()) / 2
+            box = QRectF(left - 6, top - 5, fm.horizontalAdvance(label.text()) + 10,
+                         ink.height() + 10)
+            pen = QPen(QColor(frame_colour), max(3.0, label.font().pixelSize() / 18))
+            p.setPen(pen)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            p.drawRoundedRect(box, 6, 6)
         p.end()
 
     # -- touch -----------------------------------------------------------------------------
