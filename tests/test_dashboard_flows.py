@@ -76,7 +76,12 @@ class Rig:
 
 def test_alarm_acknowledge_incident_actions_close(qtbot):
     log = FakeIncidentLog()
-    rig = Rig(qtbot, 3, log=log)
+    asked: list[str] = []
+
+    def confirm(_parent, _title: str, text: str) -> bool:
+        asked.append(text)
+        return True
+    rig = Rig(qtbot, 3, log=log, confirm=confirm)
     w = rig.window
     rig.run(10.0)
     assert "no alarms" in w.banner.detail.text()
@@ -128,6 +133,8 @@ def test_alarm_acknowledge_incident_actions_close(qtbot):
     panel.note.setPlainText("came round after one dose")
     rig.clock.set(200.0)
     qtbot.mouseClick(panel.close_button, Qt.MouseButton.LeftButton)
+    # SpO2 still reads 82 % and the alarm is active: the close is asked about first.
+    assert len(asked) == 1 and "82 %" in asked[0] and "high alarm" in asked[0]
     closes = [c for c in log.calls if c[0] == "close"]
     assert closes == [("close", "inc-1", 200.0, "breathing_on_own",
                        ["advised_no_use_2h"], "came round after one dose")]

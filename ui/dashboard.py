@@ -114,6 +114,7 @@ class DashboardWindow(QMainWindow):
         self.setCentralWidget(central)
         self.overlay = EscalationOverlay(central, self.palette_)
         self.overlay.acknowledge_requested.connect(self.acknowledge)
+        self.overlay.respond_requested.connect(self.respond_to)
 
         model.stations_changed.connect(self.rebuild_tiles)
         model.stations_changed.connect(self._save_stations)
@@ -174,6 +175,7 @@ class DashboardWindow(QMainWindow):
         self.shortcuts = []
         for key, slot in keys:
             sc = QShortcut(QKeySequence(key), self)
+            sc.setAutoRepeat(False)  # a held key acknowledges nothing twice
             sc.activated.connect(slot)
             self.shortcuts.append(sc)
         # While an escalated alarm covers the screen, Space/Enter acknowledge it from any
@@ -184,6 +186,7 @@ class DashboardWindow(QMainWindow):
         for key in ("Space", "Return", "Enter"):
             sc = QShortcut(QKeySequence(key), self)
             sc.setContext(Qt.ShortcutContext.ApplicationShortcut)
+            sc.setAutoRepeat(False)
             sc.setEnabled(False)
             sc.activated.connect(self.acknowledge_top)
             self._overlay_keys.append(sc)
@@ -362,20 +365,40 @@ class DashboardWindow(QMainWindow):
         vital_high = any(a.priority >= Priority.HIGH and not a.technical and not a.acknowledged
                          for a in view.alarms.values())
         self.model.acknowledge(sid, by=self.options.by)
-        if vital_high:  # a high alarm on a person: the response starts now
-            self.open_response(sid, reason="alarm")
+        if vital_high:  # a high alarm on a person: the response starts now (its panel
+            # opens; another booth's panel in front stays there, the new one announced)
+            self.response_column.open_response(sid, "alarm", switch=False)
         self.redraw()
 
     def acknowledge_top(self) -> None:
-        sid = self.overlay.station or next(
-            (a.station for a in self.model.all_alarms() if not a.acknowledged), None)
+        """Space/Enter. Under the escalation overlay only the booth it has shown for at
+        least a second (a second press meant for the booth before is ignored)."""
+        if self.overlay.isVisible():
+            if not self.overlay.ready(self.model.now()):
+                self._say("Look at the alarm on screen first: it can be acknowledged "
+                          "after a second.")
+                return
+            sid = self.overlay.station
+        else:
+            sid = self.banner.station or next(
+                (a.station for a in self.model.all_alarms() if not a.acknowledged), None)
         if sid is not None:
             self.acknowledge(sid)
 
     def respond_top(self) -> None:
+        """R: respond to the overlay's booth (once seen), else the banner's first."""
+        if self.overlay.isVisible():
+            if self.overlay.ready(self.model.now()) and self.overlay.station:
+                self.respond_to(self.overlay.station)
+            return
         alarms = self.model.all_alarms()
         if alarms:
             self.open_response(alarms[0].station)
+
+    def respond_to(self, sid: str) -> None:
+        """Respond from the overlay: acknowledge the booth and bring its panel to front."""
+        self.acknowledge(sid)
+        self.open_response(sid)
 
     def pause_audio(self) -> None:
         self.model.pause_audio(by=self.options.by)

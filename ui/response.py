@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -43,8 +44,10 @@ from oximon.response import (
     SignUndo,
     Toggle,
     action_words,
+    close_question,
     mmss,
 )
+from oximon.types import Priority
 from oximon.ui.model import DashboardModel
 from oximon.ui.response_form import (
     RecordSection,
@@ -91,47 +94,63 @@ class ResponsePanel(QWidget):
         self.buttons: dict[str, QPushButton] = {}
         self.scale = 1.0  # the dashboard sets it from the window and text size
         self._pacer_text = ""
-        self.warning = QLabel("Records are not being saved (no incident store) — "
-                              "write down what happened.")
+        self.warning = QLabel("Not saved (no incident store): write it down.")
         self.warning.setObjectName("warning")
         self.warning.setWordWrap(True)
         self.warning.setVisible(not saving)
         self.pacer = QLabel("")
         self.pacer.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.pacer.setWordWrap(True)
         self.pacer.setObjectName("pacer")
         self.naloxone = QLabel("")
         self.naloxone.setWordWrap(True)
         self.naloxone.setObjectName("dim")
         self.pacer.hide()  # shown while rescue breathing runs / after a dose
         self.naloxone.hide()
+        self._size_slots()
 
         content = QWidget()
         self.outer = scrolling(content)  # scrolls only if even the fitted text cannot fit
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.outer)
+        # Fixed slots, top to bottom: nothing a tap shows or hides moves a button.
         layout = QVBoxLayout(content)
         layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(4)
         layout.addLayout(self._head())
         layout.addLayout(self._who())
-        layout.addWidget(self.warning)
-        layout.addWidget(self.pacer)
-        layout.addWidget(self.naloxone)
+        timers = QHBoxLayout()  # pacer and naloxone countdown: one reserved row
+        timers.addWidget(self.pacer, 2)
+        timers.addWidget(self.naloxone, 3)
+        layout.addLayout(timers)
         layout.addLayout(self._actions())
         layout.addLayout(self._dose_row())
         self.saveme = saveme_box()
         layout.addWidget(self.saveme)
         layout.addWidget(self._below_the_fold(), 1)
+        layout.addWidget(self.form.closing)
+        layout.addWidget(self.warning)
+        for slot in (self.pacer, self.naloxone):
+            policy = slot.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            slot.setSizePolicy(policy)
         self.refresh(self.opened_t)
 
     # -- building --------------------------------------------------------------------------
     def _head(self) -> QHBoxLayout:
-        title = QLabel(f"Response — {self.model.label(self.station)}")
+        """The booth, its SpO2 and pulse now (whose panel this is, at a glance) and how
+        long the incident has been open."""
+        title = QLabel(self.model.label(self.station))
         title.setObjectName("h1")
+        self.live = QLabel("")  # the guest's SpO2 and pulse now
+        self.live.setObjectName("live")
         self.elapsed = QLabel("")
         self.elapsed.setObjectName("dim")
         head = QHBoxLayout()
-        head.addWidget(title, 1)
+        head.setSpacing(12)
+        head.addWidget(title)
+        head.addWidget(self.live, 1)
         head.addWidget(self.elapsed)
         return head
 
@@ -148,6 +167,7 @@ class ResponsePanel(QWidget):
         self.responder.currentTextChanged.connect(self._responder_chosen)
         who.addWidget(QLabel("Responding:"))
         who.addWidget(self.responder, 1)
+        self._discard_slot = who  # "opened by mistake" goes here, far from Close
         return who
 
     def _actions(self) -> QGridLayout:
@@ -171,6 +191,14 @@ class ResponsePanel(QWidget):
         self.undo_button.clicked.connect(self.undo_last)
         self.undo_button.hide()
         grid.addWidget(self.undo_button, 4, 1)
+        for b in [*self.buttons.values(), self.undo_button]:
+            # Equal halves whatever a label says; the undo's slot is kept while hidden.
+            policy = b.sizePolicy()
+            policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+            policy.setRetainSizeWhenHidden(True)
+            b.setSizePolicy(policy)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
         return grid
 
     def _dose_row(self) -> QHBoxLayout:
@@ -193,6 +221,7 @@ class ResponsePanel(QWidget):
         self.outcome_group, self.note, self.timeline = form.outcome_group, form.note, \
             form.timeline
         self.close_button, self.discard_button = form.close_button, form.discard_button
+        self._discard_slot.addWidget(self.discard_button)
         for sign, box in self.signs.items():
             box.toggled.connect(lambda on, s=sign: self._tap_sign(s, on))
         self.outcome_group.buttonToggled.connect(lambda *_: self._update_close())
@@ -230,8 +259,14 @@ class ResponsePanel(QWidget):
         if scale != self.scale:
             self.scale = scale
             self._pacer_text = "\0"  # restyle the pacer at the new size
+            self._size_slots()
             self._fit_buttons()
             self.refresh(self.model.now())
+
+    def _size_slots(self) -> None:
+        slot = round(2 * 15 * self.scale * 1.3 + 6)  # two lines, shown or not
+        self.pacer.setFixedHeight(slot)
+        self.naloxone.setFixedHeight(slot)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
@@ -341,7 +376,8 @@ class ResponsePanel(QWidget):
                 self.undo_button.hide()
             return
         words, left = can
-        text = f"↶ Undo {words} ({math.ceil(left - 1e-9)} s)"
+        text = f"↶ Undo ({math.ceil(left - 1e-9)} s)"
+        self.undo_button.setToolTip(f"Undo {words}")
         if self.undo_button.text() != text:
             self.undo_button.setText(text)
         if self.undo_button.isHidden():
@@ -411,9 +447,28 @@ class ResponsePanel(QWidget):
         self.close_button.setText("Close incident" if ok else
                                   "Close incident (choose an outcome first)")
 
+    def live_numbers(self) -> tuple[float | None, float | None]:
+        """The guest's SpO2 and pulse now (None: no reading)."""
+        live = self.model.engine.stations.get(self.station)
+        if live is None or not live.state.has_numbers:
+            return None, None
+        spo2 = None if math.isnan(live.spo2) else live.spo2
+        pr = None if math.isnan(live.pr) else live.pr
+        return spo2, pr
+
+    def high_alarm_active(self) -> bool:
+        view = self.model.views.get(self.station)
+        return view is not None and any(
+            a.priority >= Priority.HIGH and not a.technical and a.condition_active
+            for a in view.alarms.values())
+
     def close_incident(self) -> None:
         outcomes = self.selected_outcomes()
         if not outcomes:
+            return
+        low = self.model.band_limits()[0]
+        question = close_question(self.high_alarm_active(), self.live_numbers()[0], low)
+        if question and not self.confirm(self, "Close while the alarm is on?", question):
             return
         now = self._stop_toggles()
         if self.record.close(now, outcomes, self.form.aftercare_given(),
@@ -445,10 +500,30 @@ class ResponsePanel(QWidget):
         """(words, prompt): prompt is True once 5 minutes passed since the last dose."""
         return self.record.naloxone_text(now)
 
+    def _refresh_live(self) -> None:
+        spo2, pr = self.live_numbers()
+        low, watch = self.model.band_limits()
+        if spo2 is None:
+            text, colour = "SpO₂: no reading", "#ffd180"
+        else:
+            colour = "#ff1744" if spo2 < low else "#ffd600" if spo2 < watch else "#ffffff"
+            text = f"SpO₂ {spo2:.0f} %"
+        if pr is not None:
+            text += f"  ·  pulse {pr:.0f}"
+        if self.high_alarm_active():
+            text += "  ■ ALARM"
+        style = (f"color: {colour}; font-weight: bold; font-size: "
+                 f"{round(20 * self.scale)}px; background: transparent;")
+        if self.live.text() != text:
+            self.live.setText(text)
+        if self.live.styleSheet() != style:
+            self.live.setStyleSheet(style)
+
     def refresh(self, now: float) -> None:
         elapsed = f"open {mmss(now - self.opened_t)}"
         if self.elapsed.text() != elapsed:
             self.elapsed.setText(elapsed)
+        self._refresh_live()
         pacer = self.pacer_text(now)
         if pacer != self._pacer_text:
             self._pacer_text = pacer
@@ -456,8 +531,8 @@ class ResponsePanel(QWidget):
             self.pacer.setVisible(bool(pacer))
             self.pacer.setStyleSheet(
                 f"background: #00e5ff; color: #000; font-weight: bold; "
-                f"font-size: {round(26 * self.scale)}px;" if pacer.startswith("●") else
-                f"color: #00e5ff; font-weight: bold; font-size: {round(22 * self.scale)}px;")
+                f"font-size: {round(20 * self.scale)}px;" if pacer.startswith("●") else
+                f"color: #00e5ff; font-weight: bold; font-size: {round(18 * self.scale)}px;")
         self._refresh_undo(now)
         if self.responder.count() != len(self.responders.names) \
                 and not self._line().hasFocus():

@@ -47,13 +47,14 @@ def heading(text: str) -> QLabel:
 
 
 def saveme_box() -> QFrame:
-    """The SAVE ME steps (GUIDELINE.md), always in sight."""
+    """The SAVE ME steps (GUIDELINE.md), always in sight (the bold first letters spell
+    it, so no heading row is spent on it)."""
     saveme = QFrame()
     saveme.setObjectName("saveme")
+    saveme.setToolTip("SAVE ME")
     sm = QVBoxLayout(saveme)
-    sm.setContentsMargins(8, 4, 8, 4)
+    sm.setContentsMargins(8, 2, 8, 2)
     sm.setSpacing(0)
-    sm.addWidget(heading("SAVE ME"))
     for letter, word, what in SAVE_ME:
         lab = QLabel(f"<b>{letter}</b>&nbsp; <b>{word}</b> — {what}")
         lab.setObjectName("savemeStep")
@@ -63,7 +64,9 @@ def saveme_box() -> QFrame:
 
 
 class RecordSection(QScrollArea):
-    """Below the fold (scrolls): signs, outcome, aftercare, note, close, the timeline."""
+    """Below the fold (scrolls): signs, aftercare, note, the timeline. The outcome and
+    Close are in `closing`, which the panel keeps always in view (never scrolled away);
+    the discard button is the panel's to put far from Close."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -78,8 +81,6 @@ class RecordSection(QScrollArea):
             self.signs[sign] = box
             signs.addWidget(box, i // 2, i % 2)
         low.addLayout(signs)
-        low.addWidget(heading("Outcome (all that apply)"))
-        low.addLayout(self._outcomes())
         low.addWidget(heading("Aftercare"))
         self.aftercare: dict[str, QCheckBox] = {}
         for item, words in AFTERCARE_LABELS.items():
@@ -91,14 +92,6 @@ class RecordSection(QScrollArea):
         self.note.setPlaceholderText("Anything else (no names)")
         self.note.setFixedHeight(70)
         low.addWidget(self.note)
-        self.close_button = QPushButton("Close incident (choose an outcome first)")
-        self.close_button.setObjectName("action")
-        self.close_button.setEnabled(False)
-        low.addWidget(self.close_button)
-        self.discard_button = QPushButton("Opened by mistake — discard")
-        self.discard_button.setToolTip("Closes it as 'opened in error': kept in the log, "
-                                       "never counted in reports.")
-        low.addWidget(self.discard_button)
         low.addWidget(heading("Timeline"))
         self.timeline = QListWidget()
         self.timeline.setMinimumHeight(120)
@@ -107,23 +100,45 @@ class RecordSection(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setWidget(lower)
-        self.setMinimumHeight(90)
+        self.setMinimumHeight(40)
         # It takes what is left: its content's full height must not become the panel's.
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        self.closing = QWidget()
+        closing = QVBoxLayout(self.closing)
+        closing.setContentsMargins(0, 0, 0, 0)
+        closing.setSpacing(4)
+        closing.addLayout(self._outcomes())
+        self.close_button = QPushButton("Close incident (choose an outcome first)")
+        self.close_button.setObjectName("action")
+        self.close_button.setEnabled(False)
+        closing.addWidget(self.close_button)
+        self.discard_button = QPushButton("Opened by mistake…")
+        self.discard_button.setToolTip("Closes it as 'opened in error': kept in the log, "
+                                       "never counted in reports.")
 
     def _outcomes(self) -> QGridLayout:
+        """Outcome buttons; "died" on a row of its own at the far side, apart from
+        "left the site" (a slip between them would be a grave error)."""
         outcomes = QGridLayout()
+        outcomes.setSpacing(4)
         self.outcome_group = QButtonGroup(self)
         self.outcome_group.setExclusive(False)  # e.g. responsive and transported
         self.outcomes: dict[str, QPushButton] = {}
+        place = {"responsive": (0, 0), "breathing_on_own": (0, 1), "transported": (0, 2),
+                 "left_site": (1, 0), "died": (1, 2)}  # an empty cell between the two
         for i, (outcome, words) in enumerate(OUTCOME_LABELS.items()):
             b = QPushButton(words)
             b.setProperty("word", outcome)
             b.setCheckable(True)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             self.outcome_group.addButton(b)
             self.outcomes[outcome] = b
-            outcomes.addWidget(b, i // 3, i % 3)
+            row, col = place.get(outcome, (2 + i // 3, i % 3))
+            outcomes.addWidget(b, row, col)
+        for col in range(3):
+            outcomes.setColumnStretch(col, 1)
+        self.outcomes["died"].setObjectName("grave")
         return outcomes
 
     def selected_outcomes(self) -> list[str]:
