@@ -151,7 +151,7 @@ def test_pacer_and_naloxone_countdown_follow_the_engine_clock(qtbot):
     w.open_response("s1")
     panel = w.panels["s1"]
     assert panel.warning.isVisible()  # no store: says records are not being saved
-    assert "not being saved" in panel.warning.text()
+    assert "not saved" in panel.warning.text().lower()
     rig.clock.set(10.0)
     panel.tap_toggle(RESCUE)
     for t, words in ((10.2, "● BREATHE NOW ●"), (12.0, "next breath in 3 s"),
@@ -226,6 +226,8 @@ def test_escalated_alarm_takes_the_screen_until_acknowledged(qtbot):
     assert central is not None and w.overlay.geometry() == central.rect()
     assert "Booth 3" in w.overlay.title.text()
     assert "not acknowledged" in w.overlay.subtitle.text()
+    assert not w.overlay.ack.isEnabled()  # just shown: not yet
+    rig.run(41.0, {"s3": 80.0})
     qtbot.mouseClick(w.overlay.ack, Qt.MouseButton.LeftButton)  # by touch/click
     w.redraw()
     assert not w.overlay.isVisible()

@@ -186,13 +186,12 @@ class AlarmBanner(QFrame):
     def set_prompts(self, prompts: list[str]) -> None:
         """Second-dose prompts (with the booth), shown whatever tab or alarm is in front,
         in their own line (reserved: nothing moves when one comes)."""
-        text = "   ".join(f"Naloxone check — {p}" for p in prompts)
+        text = "   ".join(prompts)
         if text != self._prompts:
             self._prompts = text
             self.prompt.setObjectName("bannerPrompt" if text else "")
             self.prompt.setStyleSheet("")  # re-polish with the new name
-            if text:
-                self.prompt.setText(text)
+            self.prompt.setText(text)
 
     @property
     def station(self) -> str | None:

@@ -467,7 +467,10 @@ class ResponsePanel(QWidget):
         if not outcomes:
             return
         low = self.model.band_limits()[0]
-        question = close_question(self.high_alarm_active(), self.live_numbers()[0], low)
+        # (A record oximon already closed is being completed: the booth's alarm and
+        # numbers now belong to another episode, so there is nothing to ask.)
+        question = "" if self.closed_by_system_t is not None else \
+            close_question(self.high_alarm_active(), self.live_numbers()[0], low)
         if question and not self.confirm(self, "Close while the alarm is on?", question):
             return
         now = self._stop_toggles()

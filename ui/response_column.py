@@ -18,7 +18,7 @@ from oximon.ui.services import DashboardServices
 from oximon.ui.style import Palette, stylesheet
 
 PANEL_W, PANEL_H = 410, 640  # the response panel's width and height at scale 1
-MIN_SCALE = 0.75  # its text never smaller than this (14 px buttons at 1366×768)
+MIN_SCALE = 0.7  # its text never smaller than this (13 px buttons on a laptop)
 
 
 class ResponseColumn(QWidget):
@@ -196,7 +196,7 @@ class ResponseColumn(QWidget):
             for panel in self.all_panels():
                 panel.set_scale(scale)
 
-    def _check_panel_fit(self, tries: int = 4) -> None:
+    def _check_panel_fit(self, tries: int = 8) -> None:
         """If the panel's fixed part (actions, SAVE ME) still does not fit its height,
         take its text down until it does (the estimate above is only an estimate)."""
         panel = self.tabs.currentWidget()
@@ -225,8 +225,10 @@ class ResponseColumn(QWidget):
             panel.refresh(now)
             label = self.model.label(panel.station)
             words, due = panel.naloxone_text(now)
-            if due:
-                prompts.append(f"{label}: {words}")
+            if due:  # short enough for the banner's line
+                n = len(panel.naloxone_doses)
+                prompts.append(f"{label}: 5 minutes since naloxone dose {n} — "
+                               f"not awake? Give dose {n + 1}")
             if panel is front:
                 continue
             running = [x for x in (panel.pacer_text(now), "" if due else words) if x]

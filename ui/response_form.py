@@ -100,7 +100,7 @@ class RecordSection(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setWidget(lower)
-        self.setMinimumHeight(40)
+        self.setMinimumHeight(24)  # at least its first heading: it scrolls
         # It takes what is left: its content's full height must not become the panel's.
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         self.closing = QWidget()
