@@ -402,7 +402,7 @@ class EscalationOverlay(QWidget):
         live = model.engine.stations.get(top.station)
         what = " — ".join(x for x in (top.message or top.condition, top.what_happened(live))
                           if x)
-        self._set(self.what, what)
+        self._set(self.what, what.replace(" %", "\u00a0%").replace(" /min", "\u00a0/min"))
         ready = self.ready(now)
         for b in (self.ack, self.respond):
             if b.isEnabled() != ready:

@@ -40,6 +40,7 @@ class ResponseColumn(QWidget):
         self.finishing: dict[str, ResponsePanel] = {}
         self.responders = Responders(by)  # who responds, for this shift
         self.panel_scale: float | None = None
+        self._fitted_for: tuple[float, int, int] | None = None
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
         column.setSpacing(4)
@@ -170,7 +171,12 @@ class ResponseColumn(QWidget):
     def fit(self) -> None:
         """The column takes about a third of the window (more with large text, at most
         40 %); its text scale is what fits that width and the window's height."""
-        u, window_w, room_h = self._room()
+        room_key = self._room()
+        if room_key == self._fitted_for and self.panel_scale is not None:
+            QTimer.singleShot(0, self, self._relayout)
+            return  # same room: the scale found before stands (nothing moves)
+        self._fitted_for = room_key
+        u, window_w, room_h = room_key
         width = int(min(0.4 * window_w, max(0.3 * window_w, PANEL_W * u)))
         self.setFixedWidth(width)
         room = max(1, room_h)
@@ -182,6 +188,7 @@ class ResponseColumn(QWidget):
         if scale != self.panel_scale:
             self.panel_scale = scale
             if scale is None:
+                self._fitted_for = None  # restyle at the next fit
                 return
             palette = self._palette()
             # Opaque, with an edge: it lies over the wall's right side.
