@@ -55,9 +55,11 @@ def is_alarm_red(c: QColor) -> bool:
 
 def ink_height(image: QImage, rect: QRect, bright: int = 200) -> int:
     """Height of the near-white drawing (digits, names) inside `rect`, in pixels."""
+    def white(x: int, y: int) -> bool:
+        c = QColor(image.pixel(x, y))
+        return min(c.red(), c.green(), c.blue()) >= bright
     rows = [y for y in range(rect.top(), rect.bottom() + 1)
-            if any(min(QColor(image.pixel(x, y)).getRgb()[:3]) >= bright
-                   for x in range(rect.left(), rect.right() + 1, 1))]
+            if any(white(x, y) for x in range(rect.left(), rect.right() + 1))]
     return (rows[-1] - rows[0] + 1) if rows else 0
 
 

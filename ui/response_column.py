@@ -102,12 +102,12 @@ class ResponseColumn(QWidget):
             panel.set_scale(self.panel_scale or 1.0)
             panel.closed.connect(self._closed)
             self.panels[sid] = panel
+            had_front = self.tabs.count() > 0
             front = self.tabs.currentWidget()
             self.tabs.addTab(panel, self.model.label(sid))
-            if front is not None and front is not panel and not switch:
+            if had_front and not switch:
                 self.tabs.setCurrentWidget(front)
-        front = self.tabs.currentWidget()
-        if switch or front is None or front is panel or not self.isVisible():
+        if switch or self.tabs.currentWidget() is panel or not self.isVisible():
             self.tabs.setCurrentWidget(panel)
         elif sid not in self.announced:
             self.announced.append(sid)

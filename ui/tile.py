@@ -527,7 +527,7 @@ class StationTile(QFrame):
             self.icons.set_values(live.signal, live.battery, p.fg)
             self.icons.setToolTip(self.icons.describe())
             return
-        words, shape, flashes = PRIORITY_WORDS[top.priority]
+        _words, shape, flashes = PRIORITY_WORDS[top.priority]
         colour = p.priority[top.priority]
         lit = not flashes or flash_on
         shade = colour if lit else p.alarm_dim[top.priority]
@@ -541,7 +541,8 @@ class StationTile(QFrame):
             self._set_border(p.border, p.border_px)
         self._set_header(header, text_on(header) if header else p.fg)
         short = (top.message or top.condition).split(" — ")[0]
-        parts = [f"{shape} {words.split()[0]}: {short}"]
+        # The shape and the header's colour say the priority; the row says what it is.
+        parts = [f"{shape} {short}"]
         happened = top.what_happened(live)
         if happened:
             parts.append(happened)
@@ -627,6 +628,7 @@ class StationTile(QFrame):
             fm = label.fontMetrics()
             ink = fm.tightBoundingRect(label.text() or "0")
             origin = label.mapTo(self, label.rect().topLeft())
+            left: float
             if which == "spo2":  # right-aligned
                 left = origin.x() + label.width() - fm.horizontalAdvance(label.text())
             else:
