@@ -23,6 +23,7 @@ from oximon.types import Priority
 from oximon.ui.elide import ElidedLabel
 from oximon.ui.model import DashboardModel
 from oximon.ui.style import DARK, PRIORITY_WORDS, Palette, text_on
+from oximon.ui.tile_look import alarm_words
 
 
 def format_countdown(seconds: float) -> str:
@@ -31,17 +32,9 @@ def format_countdown(seconds: float) -> str:
 
 
 def alarm_sentence(model: DashboardModel, alarm: AlarmView) -> str:
-    live = model.engine.stations.get(alarm.station)
-    parts = [f"{model.label(alarm.station)}: {alarm.message or alarm.condition}"]
-    happened = alarm.what_happened(live)
-    if happened:
-        parts.append(happened)
-    if alarm.latched:
-        parts.append("condition ended — still needs acknowledging")
-    elif alarm.acknowledged:
-        parts.append("in response" if alarm.priority >= Priority.HIGH and not alarm.technical
-                     else "acknowledged")
-    return " — ".join(parts)
+    return alarm_words(f"{model.label(alarm.station)}: {alarm.message or alarm.condition}",
+                       alarm, model.engine.stations.get(alarm.station),
+                       "condition ended — still needs acknowledging")
 
 
 def live_spo2(model: DashboardModel, sid: str) -> str:

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -23,15 +22,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
 
 from oximon.ports import IncidentLog
 from oximon.response import (
-    BUTTON_ORDER,
     CPR,
     NALOXONE,
     OXYGEN,
@@ -47,11 +43,12 @@ from oximon.response import (
     close_question,
     mmss,
 )
-from oximon.types import Priority
 from oximon.ui.model import DashboardModel
 from oximon.ui.response_form import (
+    GuestNumbers,
     RecordSection,
-    action_button,
+    action_grid,
+    fit_button_font,
     saveme_box,
     scrolling,
 )
@@ -91,7 +88,6 @@ class ResponsePanel(QWidget):
         self.opened_t = model.now()
         self.record = ResponseRecord(incident_log, incident_id, self.opened_t,
                                      self.responders, warn=self._warn)
-        self.buttons: dict[str, QPushButton] = {}
         self.scale = 1.0  # the dashboard sets it from the window and text size
         self._pacer_text = ""
         self.warning = QLabel("Not saved (no incident store): write it down.")
@@ -143,8 +139,7 @@ class ResponsePanel(QWidget):
         long the incident has been open."""
         title = QLabel(self.model.label(self.station))
         title.setObjectName("h1")
-        self.live = QLabel("")  # the guest's SpO2 and pulse now
-        self.live.setObjectName("live")
+        self.live = GuestNumbers(self.model, self.station)  # SpO2 and pulse now
         self.elapsed = QLabel("")
         self.elapsed.setObjectName("dim")
         head = QHBoxLayout()
@@ -171,34 +166,14 @@ class ResponsePanel(QWidget):
         return who
 
     def _actions(self) -> QGridLayout:
-        grid = QGridLayout()
-        grid.setSpacing(6)
-        for action, (label, _) in SINGLE.items():
-            b = action_button(label)
-            b.clicked.connect(lambda _=False, a=action: self.tap(a))
-            self.buttons[action] = b
+        grid, self.buttons, self.undo_button = action_grid(self.record.naloxone_label())
+        for action in SINGLE:
+            self.buttons[action].clicked.connect(lambda _=False, a=action: self.tap(a))
         for toggle in TOGGLES:
-            b = action_button(toggle.on_label)
-            b.clicked.connect(lambda _=False, tg=toggle: self.tap_toggle(tg))
-            self.buttons[toggle.key] = b
-        b = action_button(self.record.naloxone_label())
-        b.clicked.connect(self.tap_naloxone)
-        self.buttons["naloxone"] = b
-        for i, key in enumerate(BUTTON_ORDER):
-            grid.addWidget(self.buttons[key], i // 2, i % 2)
-        self.undo_button = action_button("")
-        self.undo_button.setObjectName("undo")
+            self.buttons[toggle.key].clicked.connect(
+                lambda _=False, tg=toggle: self.tap_toggle(tg))
+        self.buttons["naloxone"].clicked.connect(self.tap_naloxone)
         self.undo_button.clicked.connect(self.undo_last)
-        self.undo_button.hide()
-        grid.addWidget(self.undo_button, 4, 1)
-        for b in [*self.buttons.values(), self.undo_button]:
-            # Equal halves whatever a label says; the undo's slot is kept while hidden.
-            policy = b.sizePolicy()
-            policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
-            policy.setRetainSizeWhenHidden(True)
-            b.setSizePolicy(policy)
-        grid.setColumnStretch(0, 1)
-        grid.setColumnStretch(1, 1)
         return grid
 
     def _dose_row(self) -> QHBoxLayout:
@@ -273,26 +248,9 @@ class ResponsePanel(QWidget):
         self._fit_buttons()
 
     def _fit_buttons(self) -> None:
-        """The action buttons' text as large as the scale asks, but every label whole in
-        its half of the panel ("Rescue breaths: start" is the longest)."""
-        col = (self.width() - 6 * 2 - 6) / 2 - 20  # two columns, padding and border
-        want = round(18 * self.scale)
-        labels = [b.text() for b in self.buttons.values()] + [RESCUE.off_label, CPR.on_label]
-        px = want
-        while px > 10:
-            font = QFont()
-            font.setPixelSize(px)
-            font.setBold(True)
-            metrics = QFontMetrics(font)
-            if max(metrics.horizontalAdvance(t) for t in labels) <= col:
-                break
-            px -= 1
-        font = QFont()
-        font.setPixelSize(px)
-        font.setBold(True)
-        for b in [*self.buttons.values(), self.undo_button]:
-            if b.font().pixelSize() != px:
-                b.setFont(font)
+        """The action buttons' text as large as the scale asks, every label whole."""
+        fit_button_font([*self.buttons.values(), self.undo_button], self.width(),
+                        self.scale, [RESCUE.off_label, CPR.on_label])
 
     # -- who -------------------------------------------------------------------------------
     @property
@@ -366,9 +324,6 @@ class ResponsePanel(QWidget):
         return f"{wall.astimezone().strftime('%H:%M:%S')} (+{mmss(t - self.opened_t)})"
 
     # -- undo ------------------------------------------------------------------------------
-    def undo_seconds_left(self, now: float) -> float:
-        return self.record.undo_seconds_left(now)
-
     def _refresh_undo(self, now: float) -> None:
         can = self.record.undoable(now)
         if can is None:
@@ -447,21 +402,6 @@ class ResponsePanel(QWidget):
         self.close_button.setText("Close incident" if ok else
                                   "Close incident (choose an outcome first)")
 
-    def live_numbers(self) -> tuple[float | None, float | None]:
-        """The guest's SpO2 and pulse now (None: no reading)."""
-        live = self.model.engine.stations.get(self.station)
-        if live is None or not live.state.has_numbers:
-            return None, None
-        spo2 = None if math.isnan(live.spo2) else live.spo2
-        pr = None if math.isnan(live.pr) else live.pr
-        return spo2, pr
-
-    def high_alarm_active(self) -> bool:
-        view = self.model.views.get(self.station)
-        return view is not None and any(
-            a.priority >= Priority.HIGH and not a.technical and a.condition_active
-            for a in view.alarms.values())
-
     def close_incident(self) -> None:
         outcomes = self.selected_outcomes()
         if not outcomes:
@@ -470,7 +410,7 @@ class ResponsePanel(QWidget):
         # (A record oximon already closed is being completed: the booth's alarm and
         # numbers now belong to another episode, so there is nothing to ask.)
         question = "" if self.closed_by_system_t is not None else \
-            close_question(self.high_alarm_active(), self.live_numbers()[0], low)
+            close_question(self.live.high_alarm_active(), self.live.numbers()[0], low)
         if question and not self.confirm(self, "Close while the alarm is on?", question):
             return
         now = self._stop_toggles()
@@ -503,30 +443,11 @@ class ResponsePanel(QWidget):
         """(words, prompt): prompt is True once 5 minutes passed since the last dose."""
         return self.record.naloxone_text(now)
 
-    def _refresh_live(self) -> None:
-        spo2, pr = self.live_numbers()
-        low, watch = self.model.band_limits()
-        if spo2 is None:
-            text, colour = "SpO₂: no reading", "#ffd180"
-        else:
-            colour = "#ff1744" if spo2 < low else "#ffd600" if spo2 < watch else "#ffffff"
-            text = f"SpO₂ {spo2:.0f} %"
-        if pr is not None:
-            text += f"  ·  pulse {pr:.0f}"
-        if self.high_alarm_active():
-            text += "  ■ ALARM"
-        style = (f"color: {colour}; font-weight: bold; font-size: "
-                 f"{round(20 * self.scale)}px; background: transparent;")
-        if self.live.text() != text:
-            self.live.setText(text)
-        if self.live.styleSheet() != style:
-            self.live.setStyleSheet(style)
-
     def refresh(self, now: float) -> None:
         elapsed = f"open {mmss(now - self.opened_t)}"
         if self.elapsed.text() != elapsed:
             self.elapsed.setText(elapsed)
-        self._refresh_live()
+        self.live.refresh(self.scale)
         pacer = self.pacer_text(now)
         if pacer != self._pacer_text:
             self._pacer_text = pacer

@@ -4,7 +4,10 @@ The panel (`oximon.ui.response`) wires them to its record."""
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -20,8 +23,74 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from oximon.response import SAVE_ME
+from oximon.response import BUTTON_ORDER, SAVE_ME, SINGLE, TOGGLES
+from oximon.types import Priority
+from oximon.ui.model import DashboardModel
 from oximon.vocabulary import AFTERCARE_LABELS, OUTCOME_LABELS, SIGN_LABELS
+
+
+class GuestNumbers(QLabel):
+    """The guest's SpO2 and pulse now, beside the booth's name at the panel's top (so the
+    panel always says whose it is and how they are)."""
+
+    def __init__(self, model: DashboardModel, station: str):
+        super().__init__("")
+        self.setObjectName("live")
+        self.model = model
+        self.station = station
+
+    def numbers(self) -> tuple[float | None, float | None]:
+        """SpO2 and pulse now (None: no reading)."""
+        live = self.model.engine.stations.get(self.station)
+        if live is None or not live.state.has_numbers:
+            return None, None
+        return (None if math.isnan(live.spo2) else live.spo2,
+                None if math.isnan(live.pr) else live.pr)
+
+    def high_alarm_active(self) -> bool:
+        view = self.model.views.get(self.station)
+        return view is not None and any(
+            a.priority >= Priority.HIGH and not a.technical and a.condition_active
+            for a in view.alarms.values())
+
+    def refresh(self, scale: float) -> None:
+        spo2, pr = self.numbers()
+        low, watch = self.model.band_limits()
+        if spo2 is None:
+            text, colour = "SpO₂: no reading", "#ffd180"
+        else:
+            colour = "#ff1744" if spo2 < low else "#ffd600" if spo2 < watch else "#ffffff"
+            text = f"SpO₂ {spo2:.0f} %"
+        if pr is not None:
+            text += f"  ·  pulse {pr:.0f}"
+        if self.high_alarm_active():
+            text += "  ■ ALARM"
+        style = (f"color: {colour}; font-weight: bold; font-size: {round(20 * scale)}px;"
+                 " background: transparent;")
+        if self.text() != text:
+            self.setText(text)
+        if self.styleSheet() != style:
+            self.setStyleSheet(style)
+
+
+def fit_button_font(buttons: list[QPushButton], panel_w: int, scale: float,
+                    also: list[str]) -> None:
+    """Bold text as large as `scale` asks, but every label (and the `also` labels a
+    toggle may show) whole in its half of the panel."""
+    col = (panel_w - 6 * 2 - 6) / 2 - 20  # two columns, padding and border
+    labels = [b.text() for b in buttons] + also
+    px = round(18 * scale)
+    font = QFont()
+    font.setBold(True)
+    while px > 10:
+        font.setPixelSize(px)
+        if max(QFontMetrics(font).horizontalAdvance(t) for t in labels) <= col:
+            break
+        px -= 1
+    font.setPixelSize(px)
+    for b in buttons:
+        if b.font().pixelSize() != px:
+            b.setFont(font)
 
 
 def scrolling(widget: QWidget) -> QScrollArea:
@@ -38,6 +107,31 @@ def action_button(label: str) -> QPushButton:
     b.setObjectName("action")
     b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
     return b
+
+
+def action_grid(naloxone_label: str) -> tuple[QGridLayout, dict[str, QPushButton],
+                                             QPushButton]:
+    """The one-tap actions, two to a row in BUTTON_ORDER, and the undo button's slot
+    (kept while hidden): equal halves whatever a label says, so nothing moves."""
+    grid = QGridLayout()
+    grid.setSpacing(6)
+    labels = {**{a: label for a, (label, _) in SINGLE.items()},
+              **{tg.key: tg.on_label for tg in TOGGLES}, "naloxone": naloxone_label}
+    buttons = {key: action_button(labels[key]) for key in BUTTON_ORDER}
+    for i, key in enumerate(BUTTON_ORDER):
+        grid.addWidget(buttons[key], i // 2, i % 2)
+    undo = action_button("")
+    undo.setObjectName("undo")
+    undo.hide()
+    grid.addWidget(undo, 4, 1)
+    for b in [*buttons.values(), undo]:
+        policy = b.sizePolicy()
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+        policy.setRetainSizeWhenHidden(True)
+        b.setSizePolicy(policy)
+    grid.setColumnStretch(0, 1)
+    grid.setColumnStretch(1, 1)
+    return grid, buttons, undo
 
 
 def heading(text: str) -> QLabel:
