@@ -1,8 +1,9 @@
 """Render the README's screenshots offscreen: `python docs/make_screenshots.py [OUT_DIR]`.
 
 Simulated oximeters are fed in virtual time (no waiting), so the pictures are the same on
-every run: the wall in a calm state, a 24-station wall, an escalated alarm, the response
-panel during a rescue, and the high-contrast look.
+every run: the wall in a calm state, a 24-station wall (and with the response panel open
+over it), a high alarm's flash-on and flash-off frames side by side, one and two booths
+escalated, the response panel during a rescue, and the high-contrast look.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import tempfile
 
+from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
 from oximon.cli.dashboard_services import build_services
@@ -79,6 +81,32 @@ def save(window, out: Path, name: str) -> None:
     print(f"wrote {path}")
 
 
+def at(window: DashboardWindow, driver: SimDriver, t: float) -> QImage:
+    """The window drawn at engine time `t` (a flash phase is a time, not a timer)."""
+    driver.clock.set(t)
+    settle(window)
+    return window.grab().toImage()
+
+
+def side_by_side(left: QImage, right: QImage, words: tuple[str, str]) -> QImage:
+    """Two frames next to each other, each captioned (the flash-on and flash-off look)."""
+    gap, caption = 16, 34
+    out = QImage(left.width() + gap + right.width(), max(left.height(), right.height())
+                 + caption, QImage.Format.Format_RGB32)
+    out.fill(QColor("#000000"))
+    p = QPainter(out)
+    font = QFont()
+    font.setPixelSize(22)
+    font.setBold(True)
+    p.setFont(font)
+    p.setPen(QColor("#ffffff"))
+    for x, image, text in ((0, left, words[0]), (left.width() + gap, right, words[1])):
+        p.drawImage(x, caption, image)
+        p.drawText(x + 8, 25, text)
+    p.end()
+    return out
+
+
 def main(out_dir: str = "docs/screenshots") -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     out = Path(out_dir)
@@ -97,8 +125,35 @@ def main(out_dir: str = "docs/screenshots") -> int:
     save(window, out, "wall-24.png")
     window.close()
 
+    # One high alarm (not yet escalated) beside a low-priority battery notice, in both
+    # phases of its flash: the high alarm is the loudest tile in each.
+    window, driver = make([*demo_specs(8)[:6], "sim:rapid-desat:7", "sim:normal:8"], 100.0)
+    t0 = driver.clock.now()
+    on = at(window, driver, t0 + 0.1)
+    off = at(window, driver, t0 + 0.35)
+    side_by_side(on, off, ("flash on", "flash off")).save(str(out / "flash-on-off.png"))
+    print(f"wrote {out / 'flash-on-off.png'}")
+    window.close()
+
+    # 24 booths with the response panel open, on a laptop: it lies over the wall.
+    window, driver = make(demo_specs(24), 88.0)
+    window.open_response(window.model.station_ids()[2])
+    panel = window.panels[window.model.station_ids()[2]]
+    panel.tap("stimulated")
+    panel.tap_toggle(RESCUE)
+    driver.run_to(95.0)
+    save(window, out, "wall-24-panel.png")
+    window.close()
+
+    # Two booths escalated: each with its live SpO2.
+    window, driver = make([*demo_specs(8)[:5], "sim:rapid-desat:6", "sim:rapid-desat:7",
+                           "sim:normal:8"], 140.0)
+    save(window, out, "escalated-two.png")
+    window.close()
+
     window, driver = make([*demo_specs(8)[:6], "sim:rapid-desat:7", "sim:normal:8"], 128.0)
     save(window, out, "escalated.png")
+    driver.run_to(driver.clock.now() + 1.0)  # on screen a second: it may be acknowledged
 
     # The response: acknowledge (opens the incident), then a rescue in progress.
     window.acknowledge_top()

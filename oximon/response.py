@@ -79,6 +79,22 @@ VOID_REASON = f"undone on the dashboard within {UNDO_S:g} s of the tap"
 LATE_REASON = "entered on the dashboard after oximon closed the record"
 
 
+def close_question(high_alarm_active: bool, spo2: float | None,
+                   low: float = 90.0) -> str:
+    """'' when closing needs no second thought; otherwise the question to ask first: a
+    record closed "responsive, breathing on own" while the booth still has a high alarm
+    or reads below the low limit is most likely closed too soon (or on the wrong booth)."""
+    reasons = []
+    if high_alarm_active:
+        reasons.append("this booth still has a high alarm")
+    if spo2 is not None and not math.isnan(spo2) and spo2 < low:
+        reasons.append(f"SpO2 reads {spo2:.0f} % now (below {low:.0f} %)")
+    if not reasons:
+        return ""
+    return (f"Close this incident although {' and '.join(reasons)}? Check the person "
+            "first: breathing, responsiveness.")
+
+
 def mmss(seconds: float) -> str:
     s = max(0, math.ceil(seconds - 1e-9))
     return f"{s // 60}:{s % 60:02d}"

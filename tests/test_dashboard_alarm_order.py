@@ -26,8 +26,10 @@ def test_vital_high_alarm_outranks_an_escalated_lost_device(qtbot):
     assert (top.station, top.technical) == ("s2", False)
     assert w.banner.station == "s2" and "Booth 2" in w.banner.detail.text()
     assert w.overlay.isVisible() and "Booth 2" in w.overlay.title.text()
-    assert w.overlay.others.text() == "Also waiting: Booth 1 (escalated)"
+    assert w.overlay.others.text() == "Also waiting:\n■ Booth 1 — escalated, SpO₂ no reading"
     assert "Booth 1: Lost device" in w.overlay.others.toolTip()
+    assert w.overlay.spo2.text() == "SpO₂ 78\u00a0%"  # its live number, on its own line
+    rig.run(101.0, {"s2": 78.0})  # Booth 2 on screen for a second before Space counts
     qtbot.keyClick(w, Qt.Key.Key_Space)  # acknowledges the person first
     w.redraw()
     assert rig.model.views["s2"].alarms["spo2_severe"].acknowledged
@@ -102,6 +104,7 @@ def test_escalation_comes_to_the_front_over_a_dialog_and_space_reaches_it(qtbot)
     dialog.show()
     dialog.windowHandle().requestActivate()
     qtbot.waitUntil(dialog.isActiveWindow)
+    rig.run(51.0, {"s2": 80.0})  # on screen for a second: now Space may acknowledge it
     qtbot.keyClick(dialog, Qt.Key.Key_Space)
     w.redraw()
     assert rig.model.views["s2"].alarms["spo2_severe"].acknowledged

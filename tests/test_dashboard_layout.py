@@ -53,7 +53,7 @@ def test_24_tiles_and_the_panel_at_laptop_and_wall_sizes(qtbot, size, scale):
     assert window.wall.shape[:2] == (4, 6)
     factor = min(size[0] / 1366, size[1] / 768)
     u = max(1.0, factor) * scale
-    assert window.banner.detail.font().pixelSize() == round(19 * u)
+    assert window.banner.detail.font().pixelSize() == round(18 * u)
     assert window.buttons["Devices"].font().pixelSize() >= min(round(15 * u), 11)
     bar = sum(b.width() for b in window.buttons.values())
     assert bar <= window.width() * 0.85

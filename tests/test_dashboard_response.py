@@ -38,7 +38,9 @@ class StoreRig(Rig):
         for i in range(n):
             self.engine.feed(f"s{i + 1}", StateChange(0.0, DeviceState.STREAMING, ""))
         self.log = self.store
-        self.window = build_window(self.engine, incident_log=self.store)
+        self.asked: list[str] = []  # questions put to the person (answered yes)
+        self.window = build_window(self.engine, incident_log=self.store,
+                                   confirm=self._yes)
         qtbot.addWidget(self.window)
         self.window.resize(1366, 768)
         self.window.show()
@@ -46,6 +48,10 @@ class StoreRig(Rig):
         self.window.windowHandle().requestActivate()
         qtbot.waitUntil(self.window.isActiveWindow)
         self.model = self.window.model
+
+    def _yes(self, _parent, _title: str, text: str) -> bool:
+        self.asked.append(text)
+        return True
 
     def record(self, iid: str):
         self.store.flush()
@@ -260,10 +266,12 @@ def test_second_dose_prompt_in_the_banner_and_timers_of_booths_behind_the_tab(qt
     w.response.setCurrentWidget(w.panels["s3"])
     rig.clock.set(303.0)  # 5 min since booth 1's dose
     w.redraw()
-    assert w.banner.prompt.isVisible()
+    assert w.banner.prompt.isVisible() and w.banner.prompt.fits()
     assert "Booth 1: 5 minutes since naloxone dose 1" in w.banner.prompt.text()
     assert "GIVE NALOXONE DOSE 2?" in w.timers.text()
     assert "no alarms" in w.banner.text() and "Booth 1: 5 minutes" in w.banner.text()
+    height = w.banner.height()
     w.panels["s1"].tap_naloxone()
     w.redraw()
-    assert not w.banner.prompt.isVisible()
+    assert "naloxone" not in w.banner.prompt.text().lower()  # its line is free again
+    assert w.banner.height() == height  # and the banner kept its height

@@ -154,3 +154,16 @@ def test_responders_are_remembered_for_the_shift() -> None:
     assert team.names == ["peer worker"]
     assert team.use("  J   D ") == "J D" and team.use("") == "J D"
     assert team.names == ["peer worker", "J D"]
+
+
+def test_closing_with_a_high_alarm_or_a_low_reading_is_asked_about_first():
+    from oximon.response import close_question
+
+    assert close_question(False, 96.0) == ""
+    assert close_question(False, None) == ""  # no reading: nothing to go on
+    assert "high alarm" in close_question(True, 95.0)
+    low = close_question(False, 80.0)
+    assert "80 %" in low and "below 90 %" in low
+    both = close_question(True, 84.0, low=88.0)
+    assert "high alarm" in both and "84 %" in both and "below 88 %" in both
+    assert close_question(False, 89.6, low=90.0) != ""

@@ -18,10 +18,7 @@ from PySide6.QtCore import QRect, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
-    QLabel,
     QMainWindow,
-    QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -32,7 +29,9 @@ from oximon.station_book import StationBook
 from oximon.types import Priority, Station
 from oximon.ui.alarm_views import AlarmBanner, EscalationOverlay, format_countdown
 from oximon.ui.booth_settings import BoothSettingsDialog  # issue 12
+from oximon.ui.bottom_bar import bottom_bar, fit_bottom_bar
 from oximon.ui.devices import DevicesDialog
+from oximon.ui.front import AlarmFront
 from oximon.ui.kiosk import KioskGuard
 from oximon.ui.model import DashboardModel
 from oximon.ui.response import ResponsePanel
@@ -50,11 +49,6 @@ __all__ = ["DashboardOptions", "DashboardWindow", "grid_shape"]
 
 BASE_SIZE = (1366, 768)  # the laptop screen every size is designed for first
 MAX_SIZE_FACTOR = 3.0
-BOTTOM_LABELS = {"Devices": "Devices  [D]", "Settings": "Settings  [S]",
-                 "Review incidents…": "Review incidents…  [V]",
-                 "High contrast": "High contrast  [H]", "A+": "A+", "A−": "A−",
-                 "Full screen": "Full screen  [F11]"}
-
 
 @dataclass
 class DashboardOptions:
@@ -79,7 +73,7 @@ class DashboardWindow(QMainWindow):
         self.palette_ = HIGH_CONTRAST if self.options.high_contrast else DARK
         self.dialog: DevicesDialog | SettingsDialog | None = None
         self._look: tuple[str, float] | None = None
-        self._hidden_dialog: QWidget | None = None
+        self.front = AlarmFront(self, lambda: self.dialog, lambda: self.review_window)
         self.setWindowTitle(title or "oximon")
 
         central = QWidget()
@@ -115,6 +109,7 @@ class DashboardWindow(QMainWindow):
         self.setCentralWidget(central)
         self.overlay = EscalationOverlay(central, self.palette_)
         self.overlay.acknowledge_requested.connect(self.acknowledge)
+        self.overlay.respond_requested.connect(self.respond_to)
 
         model.stations_changed.connect(self.rebuild_tiles)
         model.stations_changed.connect(self._save_stations)
@@ -138,24 +133,11 @@ class DashboardWindow(QMainWindow):
 
     # -- building --------------------------------------------------------------------------
     def _bottom_bar(self) -> QHBoxLayout:
-        bar = QHBoxLayout()
-        self.status = QLabel("")
-        self.status.setObjectName("dim")
-        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        bar.addWidget(self.status, 1)
-        self.buttons: dict[str, QPushButton] = {}
-        for text, slot in (("Devices  [D]", self.open_devices),
-                           ("Settings  [S]", self.open_settings),
-                           ("Review incidents…  [V]", self.open_review),
-                           ("High contrast  [H]", self.toggle_contrast),
-                           ("A+", lambda: self.scale_text(1.15)),
-                           ("A−", lambda: self.scale_text(1 / 1.15)),
-                           ("Full screen  [F11]", self.guard.toggle_full_screen)):
-            b = QPushButton(text)
-            b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            b.clicked.connect(slot)
-            bar.addWidget(b)
-            self.buttons[text.split("  ")[0]] = b
+        bar, self.status, self.buttons = bottom_bar({
+            "Devices": self.open_devices, "Settings": self.open_settings,
+            "Review incidents…": self.open_review, "High contrast": self.toggle_contrast,
+            "A+": lambda: self.scale_text(1.15), "A−": lambda: self.scale_text(1 / 1.15),
+            "Full screen": self.guard.toggle_full_screen})
         review = self.buttons["Review incidents…"]
         review.setEnabled(self.services.review is not None)
         if self.services.review is None:
@@ -176,6 +158,7 @@ class DashboardWindow(QMainWindow):
         self.shortcuts = []
         for key, slot in keys:
             sc = QShortcut(QKeySequence(key), self)
+            sc.setAutoRepeat(False)  # a held key acknowledges nothing twice
             sc.activated.connect(slot)
             self.shortcuts.append(sc)
         # While an escalated alarm covers the screen, Space/Enter acknowledge it from any
@@ -186,6 +169,7 @@ class DashboardWindow(QMainWindow):
         for key in ("Space", "Return", "Enter"):
             sc = QShortcut(QKeySequence(key), self)
             sc.setContext(Qt.ShortcutContext.ApplicationShortcut)
+            sc.setAutoRepeat(False)
             sc.setEnabled(False)
             sc.activated.connect(self.acknowledge_top)
             self._overlay_keys.append(sc)
@@ -222,22 +206,8 @@ class DashboardWindow(QMainWindow):
         self._fit_bottom_bar()
 
     def _fit_bottom_bar(self) -> None:
-        """The buttons keep to one row on any window: their key hints go first, then the
-        font shrinks (never below 11 px)."""
-        room = self.width() * 0.8
-        px = round(15 * self.ui_scale())
-        for short in (False, True):
-            for key, b in self.buttons.items():
-                b.setText(key if short else BOTTOM_LABELS[key])
-            for size in range(px, 10, -1):
-                font = QFont(self.font())
-                font.setPixelSize(size)
-                for b in self.buttons.values():
-                    b.setFont(font)
-                if sum(b.sizeHint().width() + 6 for b in self.buttons.values()) <= room:
-                    return
-                if not short:
-                    break  # try the short labels before a smaller font
+        fit_bottom_bar(self.buttons, self.font(), round(15 * self.ui_scale()),
+                       self.width() * 0.8)
 
     def rebuild_tiles(self) -> None:
         self.wall.rebuild(self.palette_, self.options.text_scale)
@@ -305,34 +275,17 @@ class DashboardWindow(QMainWindow):
         self.overlay.refresh(self.model, flash[Priority.HIGH])
         if self.overlay.isVisible() != was_up:
             self._overlay_changed(self.overlay.isVisible())
+        self.front.set(self.overlay.isVisible() or any(
+            a.priority >= Priority.HIGH and not a.acknowledged for a in alarms))
         self.banner.set_prompts(self.response_column.refresh(now))
         self._refresh_status(now)
 
     def _overlay_changed(self, up: bool) -> None:
-        """An escalation must be seen and acknowledged whatever window was in front: the
-        main window comes forward and takes the keyboard, a non-modal dialog steps aside
-        (and comes back once the alarm is acknowledged), the review window goes behind."""
+        """While an escalation covers the screen, Space/Enter reach it from any window."""
         for sc in self._ack_keys:
             sc.setEnabled(not up)
         for sc in self._overlay_keys:
             sc.setEnabled(up)
-        if not up:
-            dialog, self._hidden_dialog = self._hidden_dialog, None
-            if dialog is self.dialog and dialog is not None:
-                dialog.show()
-            return
-        dialog = self.dialog
-        if dialog is not None and dialog.isVisible() and not dialog.isModal():
-            dialog.hide()
-            self._hidden_dialog = dialog
-        if self.review_window is not None and self.review_window.isVisible():
-            self.review_window.lower()
-        if self.isMinimized():
-            self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
-        self.raise_()
-        self.activateWindow()
-        if self.windowHandle() is not None:
-            self.windowHandle().requestActivate()
 
     def _refresh_status(self, now: float) -> None:
         wall = self.model.clock.wall().astimezone().strftime("%H:%M:%S")
@@ -364,20 +317,40 @@ class DashboardWindow(QMainWindow):
         vital_high = any(a.priority >= Priority.HIGH and not a.technical and not a.acknowledged
                          for a in view.alarms.values())
         self.model.acknowledge(sid, by=self.options.by)
-        if vital_high:  # a high alarm on a person: the response starts now
-            self.open_response(sid, reason="alarm")
+        if vital_high:  # a high alarm on a person: the response starts now (its panel
+            # opens; another booth's panel in front stays there, the new one announced)
+            self.response_column.open_response(sid, "alarm", switch=False)
         self.redraw()
 
     def acknowledge_top(self) -> None:
-        sid = self.overlay.station or next(
-            (a.station for a in self.model.all_alarms() if not a.acknowledged), None)
+        """Space/Enter. Under the escalation overlay only the booth it has shown for at
+        least a second (a second press meant for the booth before is ignored)."""
+        if self.overlay.isVisible():
+            if not self.overlay.ready(self.model.now()):
+                self._say("Look at the alarm on screen first: it can be acknowledged "
+                          "after a second.")
+                return
+            sid = self.overlay.station
+        else:
+            sid = self.banner.station or next(
+                (a.station for a in self.model.all_alarms() if not a.acknowledged), None)
         if sid is not None:
             self.acknowledge(sid)
 
     def respond_top(self) -> None:
+        """R: respond to the overlay's booth (once seen), else the banner's first."""
+        if self.overlay.isVisible():
+            if self.overlay.ready(self.model.now()) and self.overlay.station:
+                self.respond_to(self.overlay.station)
+            return
         alarms = self.model.all_alarms()
         if alarms:
             self.open_response(alarms[0].station)
+
+    def respond_to(self, sid: str) -> None:
+        """Respond from the overlay: acknowledge the booth and bring its panel to front."""
+        self.acknowledge(sid)
+        self.open_response(sid)
 
     def pause_audio(self) -> None:
         self.model.pause_audio(by=self.options.by)

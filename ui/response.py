@@ -15,7 +15,6 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -23,14 +22,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from oximon.ports import IncidentLog
 from oximon.response import (
-    BUTTON_ORDER,
     CPR,
     NALOXONE,
     OXYGEN,
@@ -43,12 +40,15 @@ from oximon.response import (
     SignUndo,
     Toggle,
     action_words,
+    close_question,
     mmss,
 )
 from oximon.ui.model import DashboardModel
 from oximon.ui.response_form import (
+    GuestNumbers,
     RecordSection,
-    action_button,
+    action_grid,
+    fit_button_font,
     saveme_box,
     scrolling,
 )
@@ -88,50 +88,64 @@ class ResponsePanel(QWidget):
         self.opened_t = model.now()
         self.record = ResponseRecord(incident_log, incident_id, self.opened_t,
                                      self.responders, warn=self._warn)
-        self.buttons: dict[str, QPushButton] = {}
         self.scale = 1.0  # the dashboard sets it from the window and text size
         self._pacer_text = ""
-        self.warning = QLabel("Records are not being saved (no incident store) — "
-                              "write down what happened.")
+        self.warning = QLabel("Not saved (no incident store): write it down.")
         self.warning.setObjectName("warning")
         self.warning.setWordWrap(True)
         self.warning.setVisible(not saving)
         self.pacer = QLabel("")
         self.pacer.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.pacer.setWordWrap(True)
         self.pacer.setObjectName("pacer")
         self.naloxone = QLabel("")
         self.naloxone.setWordWrap(True)
         self.naloxone.setObjectName("dim")
         self.pacer.hide()  # shown while rescue breathing runs / after a dose
         self.naloxone.hide()
+        self._size_slots()
 
         content = QWidget()
         self.outer = scrolling(content)  # scrolls only if even the fitted text cannot fit
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.addWidget(self.outer)
+        # Fixed slots, top to bottom: nothing a tap shows or hides moves a button.
         layout = QVBoxLayout(content)
         layout.setContentsMargins(6, 6, 6, 6)
+        layout.setSpacing(4)
         layout.addLayout(self._head())
         layout.addLayout(self._who())
-        layout.addWidget(self.warning)
-        layout.addWidget(self.pacer)
-        layout.addWidget(self.naloxone)
+        timers = QHBoxLayout()  # pacer and naloxone countdown: one reserved row
+        timers.addWidget(self.pacer, 2)
+        timers.addWidget(self.naloxone, 3)
+        layout.addLayout(timers)
         layout.addLayout(self._actions())
         layout.addLayout(self._dose_row())
         self.saveme = saveme_box()
         layout.addWidget(self.saveme)
         layout.addWidget(self._below_the_fold(), 1)
+        layout.addWidget(self.form.closing)
+        layout.addWidget(self.warning)
+        for slot in (self.pacer, self.naloxone):
+            policy = slot.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            slot.setSizePolicy(policy)
         self.refresh(self.opened_t)
 
     # -- building --------------------------------------------------------------------------
     def _head(self) -> QHBoxLayout:
-        title = QLabel(f"Response — {self.model.label(self.station)}")
+        """The booth, its SpO2 and pulse now (whose panel this is, at a glance) and how
+        long the incident has been open."""
+        title = QLabel(self.model.label(self.station))
         title.setObjectName("h1")
+        self.live = GuestNumbers(self.model, self.station)  # SpO2 and pulse now
         self.elapsed = QLabel("")
         self.elapsed.setObjectName("dim")
         head = QHBoxLayout()
-        head.addWidget(title, 1)
+        head.setSpacing(12)
+        head.addWidget(title)
+        head.addWidget(self.live, 1)
         head.addWidget(self.elapsed)
         return head
 
@@ -148,29 +162,18 @@ class ResponsePanel(QWidget):
         self.responder.currentTextChanged.connect(self._responder_chosen)
         who.addWidget(QLabel("Responding:"))
         who.addWidget(self.responder, 1)
+        self._discard_slot = who  # "opened by mistake" goes here, far from Close
         return who
 
     def _actions(self) -> QGridLayout:
-        grid = QGridLayout()
-        grid.setSpacing(6)
-        for action, (label, _) in SINGLE.items():
-            b = action_button(label)
-            b.clicked.connect(lambda _=False, a=action: self.tap(a))
-            self.buttons[action] = b
+        grid, self.buttons, self.undo_button = action_grid(self.record.naloxone_label())
+        for action in SINGLE:
+            self.buttons[action].clicked.connect(lambda _=False, a=action: self.tap(a))
         for toggle in TOGGLES:
-            b = action_button(toggle.on_label)
-            b.clicked.connect(lambda _=False, tg=toggle: self.tap_toggle(tg))
-            self.buttons[toggle.key] = b
-        b = action_button(self.record.naloxone_label())
-        b.clicked.connect(self.tap_naloxone)
-        self.buttons["naloxone"] = b
-        for i, key in enumerate(BUTTON_ORDER):
-            grid.addWidget(self.buttons[key], i // 2, i % 2)
-        self.undo_button = action_button("")
-        self.undo_button.setObjectName("undo")
+            self.buttons[toggle.key].clicked.connect(
+                lambda _=False, tg=toggle: self.tap_toggle(tg))
+        self.buttons["naloxone"].clicked.connect(self.tap_naloxone)
         self.undo_button.clicked.connect(self.undo_last)
-        self.undo_button.hide()
-        grid.addWidget(self.undo_button, 4, 1)
         return grid
 
     def _dose_row(self) -> QHBoxLayout:
@@ -193,6 +196,7 @@ class ResponsePanel(QWidget):
         self.outcome_group, self.note, self.timeline = form.outcome_group, form.note, \
             form.timeline
         self.close_button, self.discard_button = form.close_button, form.discard_button
+        self._discard_slot.addWidget(self.discard_button)
         for sign, box in self.signs.items():
             box.toggled.connect(lambda on, s=sign: self._tap_sign(s, on))
         self.outcome_group.buttonToggled.connect(lambda *_: self._update_close())
@@ -230,34 +234,23 @@ class ResponsePanel(QWidget):
         if scale != self.scale:
             self.scale = scale
             self._pacer_text = "\0"  # restyle the pacer at the new size
+            self._size_slots()
             self._fit_buttons()
             self.refresh(self.model.now())
+
+    def _size_slots(self) -> None:
+        slot = round(2 * 15 * self.scale * 1.3 + 6)  # two lines, shown or not
+        self.pacer.setFixedHeight(slot)
+        self.naloxone.setFixedHeight(slot)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         self._fit_buttons()
 
     def _fit_buttons(self) -> None:
-        """The action buttons' text as large as the scale asks, but every label whole in
-        its half of the panel ("Rescue breaths: start" is the longest)."""
-        col = (self.width() - 6 * 2 - 6) / 2 - 20  # two columns, padding and border
-        want = round(18 * self.scale)
-        labels = [b.text() for b in self.buttons.values()] + [RESCUE.off_label, CPR.on_label]
-        px = want
-        while px > 10:
-            font = QFont()
-            font.setPixelSize(px)
-            font.setBold(True)
-            metrics = QFontMetrics(font)
-            if max(metrics.horizontalAdvance(t) for t in labels) <= col:
-                break
-            px -= 1
-        font = QFont()
-        font.setPixelSize(px)
-        font.setBold(True)
-        for b in [*self.buttons.values(), self.undo_button]:
-            if b.font().pixelSize() != px:
-                b.setFont(font)
+        """The action buttons' text as large as the scale asks, every label whole."""
+        fit_button_font([*self.buttons.values(), self.undo_button], self.width(),
+                        self.scale, [RESCUE.off_label, CPR.on_label])
 
     # -- who -------------------------------------------------------------------------------
     @property
@@ -331,9 +324,6 @@ class ResponsePanel(QWidget):
         return f"{wall.astimezone().strftime('%H:%M:%S')} (+{mmss(t - self.opened_t)})"
 
     # -- undo ------------------------------------------------------------------------------
-    def undo_seconds_left(self, now: float) -> float:
-        return self.record.undo_seconds_left(now)
-
     def _refresh_undo(self, now: float) -> None:
         can = self.record.undoable(now)
         if can is None:
@@ -341,7 +331,8 @@ class ResponsePanel(QWidget):
                 self.undo_button.hide()
             return
         words, left = can
-        text = f"↶ Undo {words} ({math.ceil(left - 1e-9)} s)"
+        text = f"↶ Undo ({math.ceil(left - 1e-9)} s)"
+        self.undo_button.setToolTip(f"Undo {words}")
         if self.undo_button.text() != text:
             self.undo_button.setText(text)
         if self.undo_button.isHidden():
@@ -415,6 +406,13 @@ class ResponsePanel(QWidget):
         outcomes = self.selected_outcomes()
         if not outcomes:
             return
+        low = self.model.band_limits()[0]
+        # (A record oximon already closed is being completed: the booth's alarm and
+        # numbers now belong to another episode, so there is nothing to ask.)
+        question = "" if self.closed_by_system_t is not None else \
+            close_question(self.live.high_alarm_active(), self.live.numbers()[0], low)
+        if question and not self.confirm(self, "Close while the alarm is on?", question):
+            return
         now = self._stop_toggles()
         if self.record.close(now, outcomes, self.form.aftercare_given(),
                              self.form.note_text(), self.by):
@@ -449,6 +447,7 @@ class ResponsePanel(QWidget):
         elapsed = f"open {mmss(now - self.opened_t)}"
         if self.elapsed.text() != elapsed:
             self.elapsed.setText(elapsed)
+        self.live.refresh(self.scale)
         pacer = self.pacer_text(now)
         if pacer != self._pacer_text:
             self._pacer_text = pacer
@@ -456,8 +455,8 @@ class ResponsePanel(QWidget):
             self.pacer.setVisible(bool(pacer))
             self.pacer.setStyleSheet(
                 f"background: #00e5ff; color: #000; font-weight: bold; "
-                f"font-size: {round(26 * self.scale)}px;" if pacer.startswith("●") else
-                f"color: #00e5ff; font-weight: bold; font-size: {round(22 * self.scale)}px;")
+                f"font-size: {round(20 * self.scale)}px;" if pacer.startswith("●") else
+                f"color: #00e5ff; font-weight: bold; font-size: {round(18 * self.scale)}px;")
         self._refresh_undo(now)
         if self.responder.count() != len(self.responders.names) \
                 and not self._line().hasFocus():

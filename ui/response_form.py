@@ -4,7 +4,10 @@ The panel (`oximon.ui.response`) wires them to its record."""
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -20,8 +23,74 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from oximon.response import SAVE_ME
+from oximon.response import BUTTON_ORDER, SAVE_ME, SINGLE, TOGGLES
+from oximon.types import Priority
+from oximon.ui.model import DashboardModel
 from oximon.vocabulary import AFTERCARE_LABELS, OUTCOME_LABELS, SIGN_LABELS
+
+
+class GuestNumbers(QLabel):
+    """The guest's SpO2 and pulse now, beside the booth's name at the panel's top (so the
+    panel always says whose it is and how they are)."""
+
+    def __init__(self, model: DashboardModel, station: str):
+        super().__init__("")
+        self.setObjectName("live")
+        self.model = model
+        self.station = station
+
+    def numbers(self) -> tuple[float | None, float | None]:
+        """SpO2 and pulse now (None: no reading)."""
+        live = self.model.engine.stations.get(self.station)
+        if live is None or not live.state.has_numbers:
+            return None, None
+        return (None if math.isnan(live.spo2) else live.spo2,
+                None if math.isnan(live.pr) else live.pr)
+
+    def high_alarm_active(self) -> bool:
+        view = self.model.views.get(self.station)
+        return view is not None and any(
+            a.priority >= Priority.HIGH and not a.technical and a.condition_active
+            for a in view.alarms.values())
+
+    def refresh(self, scale: float) -> None:
+        spo2, pr = self.numbers()
+        low, watch = self.model.band_limits()
+        if spo2 is None:
+            text, colour = "SpO₂: no reading", "#ffd180"
+        else:
+            colour = "#ff1744" if spo2 < low else "#ffd600" if spo2 < watch else "#ffffff"
+            text = f"SpO₂ {spo2:.0f} %"
+        if pr is not None:
+            text += f"  ·  pulse {pr:.0f}"
+        if self.high_alarm_active():
+            text += "  ■ ALARM"
+        style = (f"color: {colour}; font-weight: bold; font-size: {round(20 * scale)}px;"
+                 " background: transparent;")
+        if self.text() != text:
+            self.setText(text)
+        if self.styleSheet() != style:
+            self.setStyleSheet(style)
+
+
+def fit_button_font(buttons: list[QPushButton], panel_w: int, scale: float,
+                    also: list[str]) -> None:
+    """Bold text as large as `scale` asks, but every label (and the `also` labels a
+    toggle may show) whole in its half of the panel."""
+    col = (panel_w - 6 * 2 - 6) / 2 - 20  # two columns, padding and border
+    labels = [b.text() for b in buttons] + also
+    px = round(18 * scale)
+    font = QFont()
+    font.setBold(True)
+    while px > 10:
+        font.setPixelSize(px)
+        if max(QFontMetrics(font).horizontalAdvance(t) for t in labels) <= col:
+            break
+        px -= 1
+    font.setPixelSize(px)
+    for b in buttons:
+        if b.font().pixelSize() != px:
+            b.setFont(font)
 
 
 def scrolling(widget: QWidget) -> QScrollArea:
@@ -40,6 +109,31 @@ def action_button(label: str) -> QPushButton:
     return b
 
 
+def action_grid(naloxone_label: str) -> tuple[QGridLayout, dict[str, QPushButton],
+                                             QPushButton]:
+    """The one-tap actions, two to a row in BUTTON_ORDER, and the undo button's slot
+    (kept while hidden): equal halves whatever a label says, so nothing moves."""
+    grid = QGridLayout()
+    grid.setSpacing(6)
+    labels = {**{a: label for a, (label, _) in SINGLE.items()},
+              **{tg.key: tg.on_label for tg in TOGGLES}, "naloxone": naloxone_label}
+    buttons = {key: action_button(labels[key]) for key in BUTTON_ORDER}
+    for i, key in enumerate(BUTTON_ORDER):
+        grid.addWidget(buttons[key], i // 2, i % 2)
+    undo = action_button("")
+    undo.setObjectName("undo")
+    undo.hide()
+    grid.addWidget(undo, 4, 1)
+    for b in [*buttons.values(), undo]:
+        policy = b.sizePolicy()
+        policy.setHorizontalPolicy(QSizePolicy.Policy.Ignored)
+        policy.setRetainSizeWhenHidden(True)
+        b.setSizePolicy(policy)
+    grid.setColumnStretch(0, 1)
+    grid.setColumnStretch(1, 1)
+    return grid, buttons, undo
+
+
 def heading(text: str) -> QLabel:
     lab = QLabel(text)
     lab.setObjectName("h1")
@@ -47,13 +141,14 @@ def heading(text: str) -> QLabel:
 
 
 def saveme_box() -> QFrame:
-    """The SAVE ME steps (GUIDELINE.md), always in sight."""
+    """The SAVE ME steps (GUIDELINE.md), always in sight (the bold first letters spell
+    it, so no heading row is spent on it)."""
     saveme = QFrame()
     saveme.setObjectName("saveme")
+    saveme.setToolTip("SAVE ME")
     sm = QVBoxLayout(saveme)
-    sm.setContentsMargins(8, 4, 8, 4)
+    sm.setContentsMargins(8, 2, 8, 2)
     sm.setSpacing(0)
-    sm.addWidget(heading("SAVE ME"))
     for letter, word, what in SAVE_ME:
         lab = QLabel(f"<b>{letter}</b>&nbsp; <b>{word}</b> — {what}")
         lab.setObjectName("savemeStep")
@@ -63,7 +158,9 @@ def saveme_box() -> QFrame:
 
 
 class RecordSection(QScrollArea):
-    """Below the fold (scrolls): signs, outcome, aftercare, note, close, the timeline."""
+    """Below the fold (scrolls): signs, aftercare, note, the timeline. The outcome and
+    Close are in `closing`, which the panel keeps always in view (never scrolled away);
+    the discard button is the panel's to put far from Close."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -78,8 +175,6 @@ class RecordSection(QScrollArea):
             self.signs[sign] = box
             signs.addWidget(box, i // 2, i % 2)
         low.addLayout(signs)
-        low.addWidget(heading("Outcome (all that apply)"))
-        low.addLayout(self._outcomes())
         low.addWidget(heading("Aftercare"))
         self.aftercare: dict[str, QCheckBox] = {}
         for item, words in AFTERCARE_LABELS.items():
@@ -91,14 +186,6 @@ class RecordSection(QScrollArea):
         self.note.setPlaceholderText("Anything else (no names)")
         self.note.setFixedHeight(70)
         low.addWidget(self.note)
-        self.close_button = QPushButton("Close incident (choose an outcome first)")
-        self.close_button.setObjectName("action")
-        self.close_button.setEnabled(False)
-        low.addWidget(self.close_button)
-        self.discard_button = QPushButton("Opened by mistake — discard")
-        self.discard_button.setToolTip("Closes it as 'opened in error': kept in the log, "
-                                       "never counted in reports.")
-        low.addWidget(self.discard_button)
         low.addWidget(heading("Timeline"))
         self.timeline = QListWidget()
         self.timeline.setMinimumHeight(120)
@@ -107,23 +194,45 @@ class RecordSection(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setWidget(lower)
-        self.setMinimumHeight(90)
+        self.setMinimumHeight(24)  # at least its first heading: it scrolls
         # It takes what is left: its content's full height must not become the panel's.
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
+        self.closing = QWidget()
+        closing = QVBoxLayout(self.closing)
+        closing.setContentsMargins(0, 0, 0, 0)
+        closing.setSpacing(4)
+        closing.addLayout(self._outcomes())
+        self.close_button = QPushButton("Close incident (choose an outcome first)")
+        self.close_button.setObjectName("action")
+        self.close_button.setEnabled(False)
+        closing.addWidget(self.close_button)
+        self.discard_button = QPushButton("Opened by mistake…")
+        self.discard_button.setToolTip("Closes it as 'opened in error': kept in the log, "
+                                       "never counted in reports.")
 
     def _outcomes(self) -> QGridLayout:
+        """Outcome buttons; "died" on a row of its own at the far side, apart from
+        "left the site" (a slip between them would be a grave error)."""
         outcomes = QGridLayout()
+        outcomes.setSpacing(4)
         self.outcome_group = QButtonGroup(self)
         self.outcome_group.setExclusive(False)  # e.g. responsive and transported
         self.outcomes: dict[str, QPushButton] = {}
+        place = {"responsive": (0, 0), "breathing_on_own": (0, 1), "transported": (0, 2),
+                 "left_site": (1, 0), "died": (1, 2)}  # an empty cell between the two
         for i, (outcome, words) in enumerate(OUTCOME_LABELS.items()):
             b = QPushButton(words)
             b.setProperty("word", outcome)
             b.setCheckable(True)
             b.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            b.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Fixed)
             self.outcome_group.addButton(b)
             self.outcomes[outcome] = b
-            outcomes.addWidget(b, i // 3, i % 3)
+            row, col = place.get(outcome, (2 + i // 3, i % 3))
+            outcomes.addWidget(b, row, col)
+        for col in range(3):
+            outcomes.setColumnStretch(col, 1)
+        self.outcomes["died"].setObjectName("grave")
         return outcomes
 
     def selected_outcomes(self) -> list[str]:

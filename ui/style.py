@@ -114,8 +114,9 @@ QPushButton:pressed {{ background: #455a64; }}
 QPushButton:checked {{ background: #1565c0; border-color: #ffffff; }}
 QPushButton:disabled {{ color: #607d8b; border-color: #37474f; }}
 QPushButton#primary {{ background: #b71c1c; color: #ffffff; font-weight: bold; }}
-QPushButton#action {{ font-weight: bold; padding: 3px 6px;
-  min-height: {round(32 * scale)}px; }}
+QPushButton#action {{ font-weight: bold; padding: 2px 6px;
+  min-height: {round(28 * scale)}px; }}
+QPushButton#grave {{ border-color: #b0bec5; border-style: dashed; }}
 QLabel#savemeStep {{ font-size: {round(14 * scale)}px; }}
 QLabel#dim {{ color: {p.dim}; }}
 QLabel#warning {{ background: #ff6f00; color: #000000; padding: 4px; font-weight: bold; }}

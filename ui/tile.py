@@ -13,8 +13,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QRect, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -26,20 +26,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from oximon.alarms import AlarmView
 from oximon.engine import StationLive
-from oximon.types import DeviceState, Priority
+from oximon.types import DeviceState
 from oximon.ui.elide import ElidedLabel
 from oximon.ui.model import StationView
 from oximon.ui.plots import PausedBadge, StatusIcons, TrendView, WaveView
-from oximon.ui.style import BAND_WORDS, DARK, PRIORITY_WORDS, Palette, band_for, text_on
-
-
-def value_colour(p: Palette, alarms: list[AlarmView], which: str, otherwise: str) -> str:
-    """A number's colour: its alarm's colour while one of its conditions alarms (a low
-    SpO2 alarm makes the SpO2 red, a pulse alarm the pulse), else `otherwise`."""
-    hit = [a.priority for a in alarms if a.condition.startswith(which)]
-    return p.priority[max(hit)] if hit else otherwise
+from oximon.ui.style import BAND_WORDS, DARK, Palette, band_for
+from oximon.ui.tile_look import (
+    DIGIT_FAMILY,
+    MIN_TEXT_PX,
+    alarm_look,
+    font,
+    header_text,
+    number_sizes,
+    paint_tile,
+    value_colour,
+    words_px,
+)
 
 
 def _label(name: str, align: Qt.AlignmentFlag | None = None) -> QLabel:
@@ -51,7 +54,6 @@ def _label(name: str, align: Qt.AlignmentFlag | None = None) -> QLabel:
 
 
 MIN_TILE_W, MIN_TILE_H = 96, 72
-MIN_TEXT_PX = 10  # nothing on a tile is drawn smaller
 HEAD_GAP = 4
 ICON_EMS = 3.6  # the signal/battery icons' width, in text heights (with the percent)
 ICON_MIN_EMS = 2.2  # bars and battery outline only
@@ -100,7 +102,6 @@ class _Resizing(QWidget):
 DIGITS_OF_TILE = 0.42
 TEXT_PX = 24
 MIN_GRAPH_H = 18
-DIGIT_FAMILY = "DejaVu Sans Condensed"  # narrower digits: "100" and the pulse fit 6 across
 
 
 @dataclass(frozen=True)
@@ -147,9 +148,7 @@ class StationTile(QFrame):
         self.palette_ = palette
         self.text_scale = text_scale
         self._texts: dict[str, str] = {}
-        self._border: tuple[str, int] = (palette.border, palette.border_px)
-        self._header: str | None = None  # the header's fill colour while an alarm calls
-        self._value_frame: tuple[str, str] | None = None  # ("spo2"/"pr", colour)
+        self._look = alarm_look(palette, [], None, True, False)  # calm until refreshed
         self._alarm_unacked = False
         self.plan: TilePlan | None = None
         # What the last fit was for (a fit runs again only when these change).
@@ -269,13 +268,6 @@ class StationTile(QFrame):
         super().resizeEvent(event)
         self._fit_fonts()
 
-    @staticmethod
-    def _font(px: float, bold: bool = True, family: str | None = None) -> QFont:
-        f = QFont(family) if family else QFont()
-        f.setPixelSize(max(9, int(px)))
-        f.setBold(bold)
-        return f
-
     def small_px(self) -> float:
         """The tile's text size (name, alarm words): see `plan_tile`."""
         return plan_tile(self.width(), self.height(), self.margin(), self.text_scale).text
@@ -289,13 +281,13 @@ class StationTile(QFrame):
         self.plan = plan
         small = plan.text
         for lab in (self.name, self.band, self.alarm):
-            lab.setFont(self._font(small))
-        self.since.setFont(self._font(max(MIN_TEXT_PX, small * 0.5), bold=False))
+            lab.setFont(font(small))
+        self.since.setFont(font(max(MIN_TEXT_PX, small * 0.5), bold=False))
         self._unit_px = max(MIN_TEXT_PX, small * 0.6)
         self.icons.setFixedHeight(int(small))
         self.paused.setFixedHeight(int(small))
         self.paused.setFixedWidth(int(small * 3.4))
-        self.ack.setFont(self._font(small * 0.8))
+        self.ack.setFont(font(small * 0.8))
         self.ack.setFixedHeight(plan.alarm)
         # The alarm's words keep at least half the row: a short button when cramped.
         full = self.ack.fontMetrics().horizontalAdvance("Acknowledge") + 20
@@ -357,38 +349,16 @@ class StationTile(QFrame):
         self.band.setFixedWidth(band_w)
 
     def _fit_middle(self, w: int, h: int) -> None:
-        """SpO2 fills the middle's height unless the width binds ("100", its "%" and the
-        pulse beside it, at 0.45–0.55 of its size); the pulse and the units give way to
-        the SpO2 digits, never the other way round."""
-        digits = QFontMetrics(self._font(100, family=DIGIT_FAMILY)).horizontalAdvance("100")
-        per_px = digits / 100.0
-        unit_px = self._unit_px
-        unit_fm = QFontMetrics(self._font(unit_px, bold=False))
-        pct = unit_fm.horizontalAdvance("%") + 2
-        word = unit_fm.horizontalAdvance("pulse") + 2
-        spacing = 4 + 8 + 4
-        big = max(MIN_TEXT_PX, h * 0.92)
-        ratio = 0.55
-        while True:  # the largest SpO2 whose row fits, the pulse shrinking first
-            pr_w = max(per_px * big * ratio, word)
-            if per_px * big + pct + pr_w + spacing <= w or big <= MIN_TEXT_PX:
-                break
-            if ratio > 0.45:
-                ratio -= 0.05
-            else:
-                big -= 1
-        pr_px = max(MIN_TEXT_PX, big * ratio)
-        if unit_px > pr_px * 0.8:
-            unit_px = max(MIN_TEXT_PX, pr_px * 0.6)
+        """The numbers as large as the middle allows (`number_sizes`)."""
+        sizes = number_sizes(w, h, self._unit_px)
         for unit in (self.spo2_unit, self.pr_unit):
-            if unit.font().pixelSize() != int(unit_px):
-                unit.setFont(self._font(unit_px, bold=False))
-        self.spo2_unit.setFixedWidth(int(pct))
-        pr_col = int(max(per_px * pr_px + 4, word))
-        self.pr.setFixedWidth(pr_col)
-        self.pr_unit.setFixedWidth(pr_col)
-        self.spo2.setFont(self._font(big, family=DIGIT_FAMILY))
-        self.pr.setFont(self._font(pr_px, family=DIGIT_FAMILY))
+            if unit.font().pixelSize() != int(sizes.unit_px):
+                unit.setFont(font(sizes.unit_px, bold=False))
+        self.spo2_unit.setFixedWidth(sizes.pct_w)
+        self.pr.setFixedWidth(sizes.pr_w)
+        self.pr_unit.setFixedWidth(sizes.pr_w)
+        self.spo2.setFont(font(sizes.spo2_px, family=DIGIT_FAMILY))
+        self.pr.setFont(font(sizes.pr_px, family=DIGIT_FAMILY))
         self._words_key = None
         self._fit_words()
 
@@ -397,21 +367,9 @@ class StationTile(QFrame):
         text = self.words.text() or "No reading — check on the person"
         w, h = self.middle.width(), self.middle.height()
         key = (text, w, h, self.text_scale)
-        if key == self._words_key:
-            return
-        self._words_key = key
-        hi = int(max(MIN_TEXT_PX, min(48.0 * self.text_scale, h * 0.45)))
-        lo = MIN_TEXT_PX
-        rect = QRect(0, 0, max(1, w - 4), 10_000)
-        flags = int(Qt.AlignmentFlag.AlignCenter) | int(Qt.TextFlag.TextWordWrap)
-        while lo < hi:  # the largest size whose wrapped text fits the middle
-            mid = (lo + hi + 1) // 2
-            box = QFontMetrics(self._font(mid)).boundingRect(rect, flags, text)
-            if box.height() <= h and box.width() <= w - 4:
-                lo = mid
-            else:
-                hi = mid - 1
-        self.words.setFont(self._font(lo))
+        if key != self._words_key:
+            self._words_key = key
+            self.words.setFont(font(words_px(text, w, h, self.text_scale)))
 
     def _set_band(self, text: str, style: str | None) -> None:
         self._band_full = text
@@ -504,87 +462,27 @@ class StationTile(QFrame):
 
     def _refresh_alarm(self, live: StationLive, view: StationView, flash_on: bool,
                        showing: bool) -> None:
-        """How loud the tile is follows the alarm's priority, in every flash phase:
-        - high or medium, not acknowledged: the header filled and the border thick in the
-          alarm's colour, alternating with a darker shade of it (never the normal grey);
-        - acknowledged but still active: a steady border in its colour ("in response");
-        - low (battery): its icon and words only, the border stays ordinary.
-        The alarming number is framed in the alarm's colour."""
+        """Apply `alarm_look`: border, header, the number's frame, the alarm's row."""
         p = self.palette_
-        top = view.top_alarm()
-        header: str | None = None
-        frame: tuple[str, str] | None = None
-        if top is None:
-            if self._alarm_text:
-                self._alarm_text = ""
-                self.alarm.setText("")
-            if self.alarm.isVisible():
-                self.alarm.hide()
-            self._alarm_unacked = False
-            if self.ack.isVisible():
-                self.ack.hide()
-            self._set_border(p.border, p.border_px)
-            self._set_header(None, p.fg)
-            self._set_frame(None)
-            self.icons.set_values(live.signal, live.battery, p.fg)
-            self.icons.setToolTip(self.icons.describe())
-            return
-        words, shape, flashes = PRIORITY_WORDS[top.priority]
-        colour = p.priority[top.priority]
-        lit = not flashes or flash_on
-        shade = colour if lit else p.alarm_dim[top.priority]
-        loud = top.priority >= Priority.MEDIUM
-        if loud and not top.acknowledged:
-            header = shade
-            self._set_border(shade, p.alarm_px)
-        elif loud:  # acknowledged, still active: in response
-            self._set_border(colour, max(p.border_px + 2, p.alarm_px // 2))
-        else:  # a notice: words and an icon, never a louder border than a person's alarm
-            self._set_border(p.border, p.border_px)
-        self._set_header(header, text_on(header) if header else p.fg)
-        short = (top.message or top.condition).split(" — ")[0]
-        parts = [f"{shape} {words.split()[0]}: {short}"]
-        happened = top.what_happened(live)
-        if happened:
-            parts.append(happened)
-        if top.latched:
-            parts.append("ended, latched")
-        if top.acknowledged:
-            parts.append("in response" if loud and not top.technical else "acknowledged")
-        more = len(view.alarms) - 1
-        if more:
-            parts.append(f"+{more} more")
-        self._set_alarm_text(" — ".join(parts), f"color: {colour}; background: transparent;")
-        if not self.alarm.isVisible():
-            self.alarm.show()
-        self._alarm_unacked = not top.acknowledged
-        if self.ack.isVisible() != self._alarm_unacked:
-            self.ack.setVisible(self._alarm_unacked)
-        if showing:
-            for which in ("spo2", "pr"):
-                hit = [a for a in view.alarms.values() if a.condition.startswith(which)]
-                if hit and frame is None:
-                    frame = (which, p.priority[max(a.priority for a in hit)])
-        self._set_frame(frame)
-        self.icons.set_values(live.signal, live.battery, text_on(header) if header else p.fg)
-        self.icons.setToolTip(self.icons.describe())
-
-    def _set_header(self, fill: str | None, text: str) -> None:
-        """The header's fill (None: the tile's own background) and its text's colour."""
-        if fill != self._header:
-            self._header = fill
+        look = alarm_look(p, list(view.alarms.values()), live, flash_on, showing)
+        if look != self._look:
+            self._look = look
             self.update()
-        style = f"color: {text}; background: transparent;"
+        ink = header_text(p, look)
+        style = f"color: {ink}; background: transparent;"
         if self._texts.get("name:style") != style:
             self._texts["name:style"] = style
             self.name.setStyleSheet(style)
-        if fill is not None:
+        if look.header is not None:
             self._set_band(self._band_full, style)
-
-    def _set_frame(self, frame: tuple[str, str] | None) -> None:
-        if frame != self._value_frame:
-            self._value_frame = frame
-            self.update()
+        self._set_alarm_text(look.text, f"color: {look.colour}; background: transparent;")
+        if self.alarm.isVisible() != bool(look.text):
+            self.alarm.setVisible(bool(look.text))
+        self._alarm_unacked = look.unacked
+        if self.ack.isVisible() != look.unacked:
+            self.ack.setVisible(look.unacked)
+        self.icons.set_values(live.signal, live.battery, ink)
+        self.icons.setToolTip(self.icons.describe())
 
     def _set_alarm_text(self, text: str, style: str) -> None:
         """One line, elided to fit (the banner and tooltip carry the whole sentence)."""
@@ -595,52 +493,21 @@ class StationTile(QFrame):
             self._texts["alarm:style"] = style
             self.alarm.setStyleSheet(style)
 
-    def _set_border(self, colour: str, width: int) -> None:
-        if self._border != (colour, width):
-            self._border = (colour, width)
-            self.update()
-
     @property
     def border(self) -> tuple[str, int]:
-        return self._border
+        return self._look.border
 
     @property
     def header_fill(self) -> str | None:
         """The header's alarm colour right now (None: not filled)."""
-        return self._header
+        return self._look.header
 
     def paintEvent(self, _event) -> None:
         p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
-        colour, width = self._border
-        r = QRectF(self.rect()).adjusted(width / 2, width / 2, -width / 2, -width / 2)
-        p.setBrush(QColor(self.palette_.tile_bg))
-        p.setPen(QPen(QColor(colour), width))
-        p.drawRoundedRect(r, 8, 8)
-        if self._header is not None:
-            bottom = self.head.geometry().bottom() + 3
-            p.setPen(Qt.PenStyle.NoPen)
-            p.setBrush(QColor(self._header))
-            p.drawRoundedRect(QRectF(0, 0, self.width(), bottom), 8, 8)
-            p.drawRect(QRectF(0, 8, self.width(), bottom - 8))
-        if self._value_frame is not None:
-            which, frame_colour = self._value_frame
-            label = self.spo2 if which == "spo2" else self.pr
-            fm = label.fontMetrics()
-            ink = fm.tightBoundingRect(label.text() or "0")
-            origin = label.mapTo(self, label.rect().topLeft())
-            left: float
-            if which == "spo2":  # right-aligned
-                left = origin.x() + label.width() - fm.horizontalAdvance(label.text())
-            else:
-                left = origin.x() + (label.width() - fm.horizontalAdvance(label.text())) / 2
-            top = origin.y() + (label.height() - ink.height()) / 2
-            box = QRectF(left - 6, top - 5, fm.horizontalAdvance(label.text()) + 10,
-                         ink.height() + 10)
-            pen = QPen(QColor(frame_colour), max(3.0, label.font().pixelSize() / 18))
-            p.setPen(pen)
-            p.setBrush(Qt.BrushStyle.NoBrush)
-            p.drawRoundedRect(box, 6, 6)
+        frame = self._look.frame
+        label = None if frame is None else (self.spo2 if frame[0] == "spo2" else self.pr)
+        paint_tile(p, self, self.palette_.tile_bg, self._look,
+                   self.head.geometry().bottom(), label)
         p.end()
 
     # -- touch -----------------------------------------------------------------------------

@@ -24,7 +24,7 @@ def grid_shape(n: int, width: float = 16.0, height: float = 9.0) -> tuple[int, i
         aspect = (width / cols) / (height / rows)
         # Empty cells cost more than a tile a little off its best shape: 4 booths are
         # 2×2 (not 3+1), 16 are 4×4 (not 5+5+5+1) on a wide screen.
-        cost = abs(math.log(aspect / TILE_ASPECT)) + 1.5 * (rows * cols - n) / n
+        cost = abs(math.log(aspect / TILE_ASPECT)) + 2.0 * (rows * cols - n) / n
         if best is None or cost < best[0]:
             best = (cost, rows, cols)
     assert best is not None
