@@ -13,7 +13,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from oximon.alarms import AlarmView, worse
+from oximon.alarms import AcknowledgeMarks, AlarmView, worse
+from oximon.alarms import condition_unit as unit
 from oximon.alerts.visual import condition_words
 from oximon.types import Priority
 
@@ -30,14 +31,6 @@ def rank(condition: str, priority: Priority) -> tuple[int, int]:
     return (-int(priority), order)
 
 
-def unit(condition: str) -> str:
-    if condition.startswith("spo2"):
-        return "%"
-    if condition.startswith("pr"):
-        return "/min"
-    return ""
-
-
 @dataclass
 class Held:
     """One active condition of an alarm."""
@@ -48,7 +41,7 @@ class Held:
 
 
 @dataclass
-class Alarm:
+class Alarm(AcknowledgeMarks):
     """One alarm's mutable state. `condition` is its identity in events (the condition
     that gave it its priority: it changes only with a priority rise, so the incident log
     can pair raised and cleared); `lead` what the screen names first."""
@@ -78,14 +71,6 @@ class Alarm:
     below_since: float | None = None
     worse_text: str = ""
     last_reminder_t: float | None = None
-
-    @property
-    def acknowledged(self) -> bool:
-        return self.acknowledged_t is not None
-
-    @property
-    def escalated(self) -> bool:
-        return self.escalated_t is not None
 
     def conditions(self) -> tuple[str, ...]:
         """Active conditions, most urgent first."""

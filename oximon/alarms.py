@@ -28,6 +28,32 @@ def worse(condition: str, a: float | None, b: float | None) -> float | None:
     return max(a, b) if condition in WORST_IS_HIGHEST else min(a, b)
 
 
+def condition_unit(condition: str) -> str:
+    """The unit a condition's value is shown in ("%", "/min"; "" for a technical one)."""
+    if condition.startswith("spo2"):
+        return "%"
+    if condition.startswith("pr"):
+        return "/min"
+    return ""
+
+
+class AcknowledgeMarks:
+    """Acknowledged and escalated, read from their times: shared by the manager's mutable
+    alarm and the screen's frozen snapshot so the two can never disagree."""
+
+    __slots__ = ()
+    acknowledged_t: float | None
+    escalated_t: float | None
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.acknowledged_t is not None
+
+    @property
+    def escalated(self) -> bool:
+        return self.escalated_t is not None
+
+
 class AlarmRequestError(ValueError):
     """A person asked for something the alarm system cannot do (the message says why)."""
 
@@ -58,7 +84,7 @@ class LiveNumbers(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class AlarmView:
+class AlarmView(AcknowledgeMarks):
     """One active alarm as the screen shows it.
 
     `worst` is what the detectors reported (it goes into the alarm log); `worst_seen` the
@@ -87,14 +113,6 @@ class AlarmView:
     worse_since_ack: str = ""
 
     @property
-    def acknowledged(self) -> bool:
-        return self.acknowledged_t is not None
-
-    @property
-    def escalated(self) -> bool:
-        return self.escalated_t is not None
-
-    @property
     def latched(self) -> bool:
         """Condition gone, alarm kept until someone acknowledges it ("was 84 %")."""
         return not self.condition_active and not self.acknowledged
@@ -109,11 +127,7 @@ class AlarmView:
 
     @property
     def unit(self) -> str:
-        if self.condition.startswith("spo2"):
-            return "%"
-        if self.condition.startswith("pr"):
-            return "/min"
-        return ""
+        return condition_unit(self.condition)
 
     def what_happened(self, live: LiveNumbers | None) -> str:
         """'was 84 %, now 95 %' once latched ('lowest 84 %, now 86 %' while it holds) for a
