@@ -13,49 +13,30 @@ from __future__ import annotations
 
 import asyncio
 import heapq
-import itertools
 import random
 import secrets
 import sys
 import tempfile
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from unittest import mock
+
+from oximon.clock import ManualClock
 
 EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-class DiscreteEventClock:
-    """Virtual time that moves only when every task of the loop waits on it."""
+class DiscreteEventClock(ManualClock):
+    """Virtual time that moves only when every task of the loop waits on it: a
+    ManualClock that advances itself instead of waiting for a test to call `advance`."""
 
     def __init__(self, *args: object, **kwargs: object) -> None:
-        self._now = 0.0
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._seq = itertools.count()
+        super().__init__(0.0, EPOCH)
         self._advancer: asyncio.Handle | None = None
 
-    @property
-    def speed(self) -> float:
-        return 1.0
-
-    def now(self) -> float:
-        return self._now
-
-    def wall(self) -> datetime:
-        return EPOCH + timedelta(seconds=self._now)
-
-    def pace(self, until: float | None) -> None:
-        """A paced clock's hook: nothing to hold here, time moves only by sleeping."""
-
-    async def sleep_until(self, target: float) -> None:
-        await self.sleep(target - self._now)
-
     async def sleep(self, seconds: float) -> None:
-        loop = asyncio.get_running_loop()
-        fut: asyncio.Future[None] = loop.create_future()
-        heapq.heappush(self._sleepers, (self._now + max(0.0, seconds), next(self._seq), fut))
-        self._schedule(loop)
-        await fut
+        self._schedule(asyncio.get_running_loop())
+        await super().sleep(seconds)
 
     def _schedule(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._advancer is None:
