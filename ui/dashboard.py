@@ -323,19 +323,17 @@ class DashboardWindow(QMainWindow):
         self.redraw()
 
     def acknowledge_top(self) -> None:
-        """Space/Enter. Under the escalation overlay only the booth it has shown for at
-        least a second (a second press meant for the booth before is ignored)."""
-        if self.overlay.isVisible():
-            if not self.overlay.ready(self.model.now()):
-                self._say("Look at the alarm on screen first: it can be acknowledged "
-                          "after a second.")
-                return
-            sid = self.overlay.station
-        else:
-            sid = self.banner.station or next(
-                (a.station for a in self.model.all_alarms() if not a.acknowledged), None)
-        if sid is not None:
-            self.acknowledge(sid)
+        """Space/Enter: the booth the overlay (or, without one, the banner) has shown for
+        at least a second; a second press meant for the booth before is ignored."""
+        shown = self.overlay if self.overlay.isVisible() else self.banner
+        sid = shown.station
+        if sid is None:
+            return
+        if not shown.ready(self.model.now()):
+            self._say("Look at the alarm on screen first: it can be acknowledged "
+                      "after a second.")
+            return
+        self.acknowledge(sid)
 
     def respond_top(self) -> None:
         """R: respond to the overlay's booth (once seen), else the banner's first."""
