@@ -31,6 +31,7 @@ from oximon.ui.alarm_views import AlarmBanner, EscalationOverlay, format_countdo
 from oximon.ui.booth_settings import BoothSettingsDialog  # issue 12
 from oximon.ui.bottom_bar import bottom_bar, fit_bottom_bar
 from oximon.ui.devices import DevicesDialog
+from oximon.ui.dialog_fit import fit_dialog
 from oximon.ui.front import AlarmFront
 from oximon.ui.kiosk import KioskGuard
 from oximon.ui.model import DashboardModel
@@ -366,6 +367,7 @@ class DashboardWindow(QMainWindow):
                                self,
                                on_paired=self._paired)
         dialog.setStyleSheet(self.styleSheet())
+        fit_dialog(dialog)  # its content's size, never larger than the screen
         self.dialog = dialog
         dialog.show()
         return dialog
@@ -398,6 +400,7 @@ class DashboardWindow(QMainWindow):
             now=self.model.now, wall=self.model.clock.wall, save=self.services.save_profile,
             parent=self)
         dialog.setStyleSheet(self.styleSheet())
+        fit_dialog(dialog)  # its content's size, never larger than the screen
         self.dialog = dialog
         dialog.show()
         return dialog
@@ -407,6 +410,7 @@ class DashboardWindow(QMainWindow):
         dialog = BoothSettingsDialog(self.model.engine, self.services.session,
                                      self.services.audit, parent=self)
         dialog.setStyleSheet(self.styleSheet())
+        fit_dialog(dialog)  # its content's size, never larger than the screen
         self.booth_dialog = dialog
         dialog.show()
         return dialog
