@@ -67,7 +67,9 @@ def assert_table_unclipped(table: QTableWidget) -> None:
     header = table.horizontalHeader()
     assert table.horizontalScrollBar().maximum() == 0
     for c in range(table.columnCount()):
-        text = table.horizontalHeaderItem(c).text()
+        head = table.horizontalHeaderItem(c)
+        assert head is not None
+        text = head.text()
         need = header.fontMetrics().horizontalAdvance(text)
         assert header.sectionSize(c) >= need + 8, (text, header.sectionSize(c), need)
         for r in range(table.rowCount()):
@@ -91,8 +93,8 @@ def test_devices_dialog_shows_every_row_unclipped_within_the_screen(qtbot, lapto
     table = dialog.stations_table
     assert table.rowCount() == n
     assert inside(dialog, laptop)
-    assert "Drops this shift" in [table.horizontalHeaderItem(c).text()
-                                  for c in range(table.columnCount())]
+    heads = [table.horizontalHeaderItem(c) for c in range(table.columnCount())]
+    assert "Drops this shift" in [h.text() for h in heads if h is not None]
     assert_table_unclipped(table)
     rows_h = sum(table.rowHeight(r) for r in range(n))
     if n == 8:  # they fit: every row shown, no scrolling
