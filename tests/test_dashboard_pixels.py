@@ -13,7 +13,7 @@ from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QAbstractButton, QApplication, QLabel, QWidget
 
-from oximon.types import Flags, Sample
+from oximon.types import Flags, Priority, Sample
 from oximon.ui.alarm_views import ACK_AFTER_S
 from oximon.ui.response import CPR, OXYGEN, RESCUE
 from oximon.ui.style import DARK, missing_glyphs
@@ -297,3 +297,55 @@ def test_every_text_on_the_wall_is_drawable_by_the_bundled_fonts(qtbot):
     assert seen > 40
     assert w.tiles["s1"].paused.isVisible() and w.tiles["s2"].paused.text  # crossed bell
     assert not math.isnan(rig.engine.stations["s1"].spo2)
+
+
+def test_a_booth_under_the_panel_that_alarms_is_never_hidden(qtbot):
+    rig = Rig(qtbot, 24)
+    w = rig.window
+    rig.run(10.0)
+    w.open_response("s1")  # a response on booth 1 (left): the panel lies over the right
+    for _ in range(3):
+        settle(qtbot, w)
+    column = w.response_column.geometry()
+    hidden = rect_in(w, w.tiles["s6"])  # top right: under the panel
+    assert w.wall.shape[:2] == (4, 6) and hidden.intersects(column)
+    assert "s6" in w.wall.covered(column.width()) and "s1" not in w.wall.covered(
+        column.width())
+    rig.run(40.0, {"s6": 80.0})  # booth 6 falls while the panel is open
+    for _ in range(3):
+        settle(qtbot, w)
+    assert rig.model.views["s6"].top_alarm().priority >= Priority.HIGH
+    image = grab(w)
+    tile = w.tiles["s6"]
+    shown = rect_in(w, tile)
+    assert not shown.intersects(w.response_column.geometry())  # the wall made room
+    assert all(not rect_in(w, t).intersects(w.response_column.geometry())
+               for t in w.tiles.values())
+    head = rect_in(w, tile.head)  # its header filled in the alarm's red, on screen
+    reds = sum(is_alarm_red(QColor(image.pixel(x, y)))
+               for y in range(head.top(), head.bottom() + 1, 2)
+               for x in range(head.left(), head.right() + 1, 2))
+    assert reds >= 0.3 * (head.width() // 2) * (head.height() // 2), reds
+    assert w.panels["s1"] is w.response.currentWidget()  # the panel did not move or switch
+    assert "Booth 6" in w.banner.text()
+    # Once booth 6's alarm is over, the wall goes back to its full size under the panel.
+    w.acknowledge("s6")
+    rig.run(200.0)
+    for _ in range(3):
+        settle(qtbot, w)
+    assert not rig.model.views["s6"].alarms
+    assert w.wall.reserve == 0 and w.wall.shape[:2] == (4, 6)
+
+
+def test_a_low_battery_under_the_panel_does_not_move_the_wall(qtbot):
+    rig = Rig(qtbot, 24)
+    w = rig.window
+    rig.run(10.0)
+    w.open_response("s1")
+    for _ in range(3):
+        settle(qtbot, w)
+    feed(rig, 40.0, {}, {"s6": Flags.LOW_BATTERY})
+    for _ in range(2):
+        settle(qtbot, w)
+    assert rig.model.views["s6"].top_alarm().condition == "battery_low"
+    assert w.wall.reserve == 0 and w.wall.shape[:2] == (4, 6)

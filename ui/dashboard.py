@@ -268,6 +268,7 @@ class DashboardWindow(QMainWindow):
             top = view.top_alarm()
             on = flash.get(top.priority, True) if top else True
             tile.refresh(self.model.live(sid), view, now, on, bands, paused)
+        self._keep_alarms_in_sight()
         alarms = self.model.all_alarms()
         on = flash.get(alarms[0].priority, True) if alarms else True
         stopped = engine_stopped(self.model.engine)
@@ -280,6 +281,18 @@ class DashboardWindow(QMainWindow):
             a.priority >= Priority.HIGH and not a.acknowledged for a in alarms))
         self.banner.set_prompts(self.response_column.refresh(now))
         self._refresh_status(now)
+
+    def _keep_alarms_in_sight(self) -> None:
+        """The response panel lies over the wall's right columns; while a booth under it
+        has an alarm (medium or high: a person's, no reading, a lost device) the wall
+        reflows into the room left of the panel, so every alarming tile is on screen.
+        A low notice (battery) does not move the wall: the banner lists it."""
+        column = self.response_column
+        under = self.wall.covered(column.width()) if column.isVisible() else []
+        alarming = any(a.priority >= Priority.MEDIUM
+                       for sid in under if sid in self.model.views
+                       for a in self.model.views[sid].alarms.values())
+        self.wall.set_reserve(column.width() + self.wall.grid.spacing() if alarming else 0)
 
     def _overlay_changed(self, up: bool) -> None:
         """While an escalation covers the screen, Space/Enter reach it from any window."""

@@ -50,6 +50,9 @@ class TileWall(QWidget):
         self.tiles: dict[str, StationTile] = {}
         self.shape: tuple[int, int, int] | None = None  # rows, columns, tiles laid out
         self._order: list[str] | None = None
+        # Room kept free at the right for the response panel (0: the panel lies over the
+        # wall): only while a booth that would be under it alarms (see `covered`).
+        self.reserve = 0
 
     def rebuild(self, palette: Palette, text_scale: float) -> None:
         """A tile for each station (new ones made, gone ones removed), laid out."""
@@ -67,10 +70,36 @@ class TileWall(QWidget):
                 self.tiles[sid] = tile
         self.lay_out()
 
+    def _shape_for(self, n: int) -> tuple[int, int]:
+        w, h = self._area()
+        return grid_shape(n, max(1, w - self.reserve), h)
+
+    def covered(self, panel_w: int) -> list[str]:
+        """The stations whose tiles, laid out over the whole wall, lie at least partly
+        under a panel `panel_w` wide at its right edge."""
+        ids = self._ids()
+        if panel_w <= 0 or not ids:
+            return []
+        w, h = self._area()
+        _rows, cols = grid_shape(len(ids), w, h)
+        gap = self.grid.spacing()
+        tile_w = (w - gap * (cols - 1)) / cols
+        first = next((c for c in range(cols) if c * (tile_w + gap) + tile_w > w - panel_w),
+                     cols)
+        return [sid for i, sid in enumerate(ids) if i % cols >= first]
+
+    def set_reserve(self, px: int) -> None:
+        """Keep `px` free at the right (the tiles reflow into the rest), or give it back."""
+        if px == self.reserve:
+            return
+        self.reserve = px
+        self.grid.setContentsMargins(0, 0, px, 0)
+        self.shape = None
+        self.lay_out()
+
     def lay_out(self) -> None:
         ids = self._ids()
-        w, h = self._area()
-        rows, cols = grid_shape(len(ids), w, h)
+        rows, cols = self._shape_for(len(ids))
         if self.shape == (rows, cols, len(ids)) and all(
                 self.grid.indexOf(self.tiles[sid]) >= 0 for sid in ids) and \
                 self._order == ids:
@@ -101,6 +130,6 @@ class TileWall(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if self.tiles:
-            rows, cols = grid_shape(len(self.tiles), *self._area())
+            rows, cols = self._shape_for(len(self.tiles))
             if (rows, cols, len(self.tiles)) != self.shape:
                 self.lay_out_soon()
