@@ -93,11 +93,11 @@ def wanted_size(dialog: QDialog) -> QSize:
     return QSize(w, h)
 
 
-def frame_margins(dialog: QDialog) -> QMargins:
-    """The window frame around the dialog: the real one once shown, else a title bar's
+def frame_margins(window: QWidget) -> QMargins:
+    """The window frame around a window: the real one once shown, else a title bar's
     worth (the frame is the window manager's and unknown before the first show)."""
-    frame, inner = dialog.frameGeometry(), dialog.geometry()
-    if dialog.isVisible() and frame != inner:
+    frame, inner = window.frameGeometry(), window.geometry()
+    if window.isVisible() and frame != inner:
         return QMargins(inner.left() - frame.left(), inner.top() - frame.top(),
                         frame.right() - inner.right(), frame.bottom() - inner.bottom())
     return FRAME_GUESS

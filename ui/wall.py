@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QWidget
 
+from oximon.types import Priority
+from oximon.ui.model import StationView
 from oximon.ui.style import Palette
 from oximon.ui.tile import StationTile
 
@@ -87,6 +89,16 @@ class TileWall(QWidget):
         first = next((c for c in range(cols) if c * (tile_w + gap) + tile_w > w - panel_w),
                      cols)
         return [sid for i, sid in enumerate(ids) if i % cols >= first]
+
+    def make_room(self, panel_w: int, views: Mapping[str, StationView]) -> None:
+        """The response panel (`panel_w` wide, 0: none) lies over the right columns.
+        While a booth under it has an alarm (medium or high: a person's, no reading, a
+        lost device) the wall reflows into the room left of the panel, so every alarming
+        tile is on screen; a low notice (battery) does not move it: the banner lists it."""
+        alarming = any(a.priority >= Priority.MEDIUM
+                       for sid in self.covered(panel_w) if sid in views
+                       for a in views[sid].alarms.values())
+        self.set_reserve(panel_w + self.grid.spacing() if alarming else 0)
 
     def set_reserve(self, px: int) -> None:
         """Keep `px` free at the right (the tiles reflow into the rest), or give it back."""
