@@ -5,8 +5,10 @@ its padding), after every kind of action (Undo showing, toggles on)."""
 from __future__ import annotations
 
 import pytest
-from PySide6.QtWidgets import QAbstractButton, QCheckBox, QPushButton, QRadioButton
+from PySide6.QtCore import QPoint, QRect
+from PySide6.QtWidgets import QAbstractButton, QCheckBox, QPushButton, QRadioButton, QWidget
 
+from oximon.cli.wiring import demo_specs
 from oximon.ui.response import RESCUE
 from tests.test_dashboard_wall import settle, sim_window
 
@@ -14,8 +16,18 @@ PADDING = 2 * 8 + 2 * 2  # the column's QPushButton padding (8 px) and its 2 px 
 
 
 def clipped(panel) -> list[tuple[str, int, int]]:
-    """(text, text width, room) for every visible button whose words do not fit."""
+    """(text, text width, room) for every visible button whose words do not fit, in its
+    own rectangle or in the part of the panel that is on screen (its scroll area's
+    viewport: the panel's content never wider than its column)."""
     out = []
+    view = panel.outer.viewport()
+    seen = QRect(QPoint(0, 0), view.size())
+    for w in panel.outer.widget().findChildren(QWidget):
+        if w.isVisible() and w.width() > 0:
+            r = QRect(w.mapTo(view, QPoint(0, 0)), w.size())
+            if r.right() > seen.right():
+                out.append((type(w).__name__ + ":" + getattr(w, "text", str)(), r.right(),
+                            seen.right()))
     for b in panel.findChildren(QAbstractButton):
         if not b.isVisible() or not b.text():
             continue
@@ -52,4 +64,20 @@ def test_response_panel_words_fit_their_buttons_at_1366x768(qtbot, text_scale):
     for _ in range(3):
         settle(qtbot, window)
     assert panel.undo_button.isVisible()
+    assert clipped(panel) == []
+
+
+def test_the_panel_of_an_alarming_booth_is_never_wider_than_its_column(qtbot):
+    """The guest's numbers with '■ ALARM' beside the booth's name: the widest header."""
+    specs = [*demo_specs(8)[:6], "sim:rapid-desat:7", "sim:normal:8"]
+    window, driver = sim_window(qtbot, 8, (1366, 768), specs=specs)
+    driver.run_to(20.0)
+    sid = window.model.station_ids()[6]
+    window.open_response(sid)
+    driver.run_to(100.0)
+    for _ in range(4):
+        settle(qtbot, window)
+    panel = window.panels[sid]
+    panel.live.refresh(panel.scale)
+    assert "■ ALARM" in panel.live.text()
     assert clipped(panel) == []

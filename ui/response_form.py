@@ -38,6 +38,9 @@ class GuestNumbers(QLabel):
         self.setObjectName("live")
         self.model = model
         self.station = station
+        # It takes the room the booth's name and the clock leave, never more: its text
+        # gets smaller before the panel gets wider than its column.
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
     def numbers(self) -> tuple[float | None, float | None]:
         """SpO2 and pulse now (None: no reading)."""
@@ -53,6 +56,18 @@ class GuestNumbers(QLabel):
             a.priority >= Priority.HIGH and not a.technical and a.condition_active
             for a in view.alarms.values())
 
+    def _px(self, text: str, scale: float) -> int:
+        """20 px at scale 1, less if the words would not fit the label's width."""
+        font = QFont(self.font())
+        font.setBold(True)
+        px = round(20 * scale)
+        while px > 10 and self.width() > 40:
+            font.setPixelSize(px)
+            if QFontMetrics(font).horizontalAdvance(text) <= self.width() - 2:
+                break
+            px -= 1
+        return px
+
     def refresh(self, scale: float) -> None:
         spo2, pr = self.numbers()
         low, watch = self.model.band_limits()
@@ -65,7 +80,7 @@ class GuestNumbers(QLabel):
             text += f"  ·  pulse {pr:.0f}"
         if self.high_alarm_active():
             text += "  ■ ALARM"
-        style = (f"color: {colour}; font-weight: bold; font-size: {round(20 * scale)}px;"
+        style = (f"color: {colour}; font-weight: bold; font-size: {self._px(text, scale)}px;"
                  " background: transparent;")
         if self.text() != text:
             self.setText(text)
