@@ -89,6 +89,7 @@ class ResponsePanel(QWidget):
         self.record = ResponseRecord(incident_log, incident_id, self.opened_t,
                                      self.responders, warn=self._warn)
         self.scale = 1.0  # the dashboard sets it from the window and text size
+        self._fitted: tuple[float, int, int] | None = None  # what the buttons fit
         self._pacer_text = ""
         self.warning = QLabel("Not saved (no incident store): write it down.")
         self.warning.setObjectName("warning")
@@ -248,9 +249,17 @@ class ResponsePanel(QWidget):
         self._fit_buttons()
 
     def _fit_buttons(self) -> None:
-        """The action buttons' text as large as the scale asks, every label whole."""
-        fit_button_font([*self.buttons.values(), self.undo_button], self.width(),
-                        self.scale, [RESCUE.off_label, CPR.on_label])
+        """The buttons' words as large as the scale asks, every label whole in the
+        buttons as they are laid out (looked at each refresh: the layout settles after
+        the panel's own resize)."""
+        key = (self.scale, self.buttons["stimulated"].width(),
+               self.outcomes["responsive"].width())
+        if key == self._fitted:
+            return
+        self._fitted = key
+        fit_button_font([*self.buttons.values(), self.undo_button], round(18 * self.scale),
+                        [RESCUE.off_label, CPR.on_label])
+        fit_button_font(list(self.outcomes.values()), round(15 * self.scale), [])
 
     # -- who -------------------------------------------------------------------------------
     @property
@@ -448,6 +457,7 @@ class ResponsePanel(QWidget):
         if self.elapsed.text() != elapsed:
             self.elapsed.setText(elapsed)
         self.live.refresh(self.scale)
+        self._fit_buttons()
         pacer = self.pacer_text(now)
         if pacer != self._pacer_text:
             self._pacer_text = pacer

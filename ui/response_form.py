@@ -88,24 +88,30 @@ class GuestNumbers(QLabel):
             self.setStyleSheet(style)
 
 
-def fit_button_font(buttons: list[QPushButton], panel_w: int, scale: float,
-                    also: list[str]) -> None:
-    """Bold text as large as `scale` asks, but every label (and the `also` labels a
-    toggle may show) whole in its half of the panel."""
-    col = (panel_w - 6 * 2 - 6) / 2 - 20  # two columns, padding and border
-    labels = [b.text() for b in buttons] + also
-    px = round(18 * scale)
-    font = QFont()
+BUTTON_PAD = 2 * 8 + 2 * 2 + 2  # the column's QPushButton padding, its border, a pixel
+
+
+def fit_button_font(buttons: list[QPushButton], most_px: int, also: list[str]) -> None:
+    """Text as large as `most_px`, but every label (and the `also` labels a toggle may
+    show) whole inside the narrowest of the buttons, padding and border taken off. Set
+    as each button's own style (the column's style sheet would win over a font)."""
+    shown = [b for b in buttons if b.width() > BUTTON_PAD]
+    if not shown:
+        return
+    room = min(b.width() for b in shown) - BUTTON_PAD
+    font = QFont(shown[0].font())
     font.setBold(True)
+    labels = [b.text() for b in buttons] + also
+    px = most_px
     while px > 10:
         font.setPixelSize(px)
-        if max(QFontMetrics(font).horizontalAdvance(t) for t in labels) <= col:
+        if max(QFontMetrics(font).horizontalAdvance(t) for t in labels) <= room:
             break
         px -= 1
-    font.setPixelSize(px)
+    style = f"font-size: {px}px; font-weight: bold;"
     for b in buttons:
-        if b.font().pixelSize() != px:
-            b.setFont(font)
+        if b.styleSheet() != style:
+            b.setStyleSheet(style)
 
 
 def scrolling(widget: QWidget) -> QScrollArea:
