@@ -349,3 +349,18 @@ def test_a_low_battery_under_the_panel_does_not_move_the_wall(qtbot):
         settle(qtbot, w)
     assert rig.model.views["s6"].top_alarm().condition == "battery_low"
     assert w.wall.reserve == 0 and w.wall.shape[:2] == (4, 6)
+
+
+def test_a_recovered_number_is_not_framed_while_its_alarm_stays_in_response(qtbot):
+    rig = Rig(qtbot, 2)
+    w = rig.window
+    rig.run(10.0)
+    rig.run(40.0, {"s1": 82.0})
+    tile = w.tiles["s1"]
+    assert tile._look.frame is not None  # 82 %: the alarming number framed in red
+    w.acknowledge("s1")
+    rig.run(50.0, {"s1": 97.0})  # recovered; the alarm stays open (in response)
+    assert rig.model.views["s1"].alarms  # still active
+    assert tile._look.frame is None
+    image = grab(w)
+    assert loud_pixels(image, rect_in(w, tile.spo2)) < 20  # 97 in white, not alarm red

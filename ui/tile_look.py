@@ -31,8 +31,9 @@ def font(px: float, bold: bool = True, family: str | None = None) -> QFont:
 
 def value_colour(p: Palette, alarms: list[AlarmView], which: str, otherwise: str) -> str:
     """A number's colour: its alarm's colour while one of its conditions alarms (a low
-    SpO2 alarm makes the SpO2 red, a pulse alarm the pulse), else `otherwise`."""
-    hit = [a.priority for a in alarms if a.condition.startswith(which)]
+    SpO2 alarm makes the SpO2 red, a pulse alarm the pulse), else `otherwise` (an alarm
+    still open after its number recovered, e.g. in response, leaves the number plain)."""
+    hit = [a.priority for a in alarms if a.condition.startswith(which) and a.condition_active]
     return p.priority[max(hit)] if hit else otherwise
 
 
@@ -93,7 +94,8 @@ def alarm_look(p: Palette, alarms: list[AlarmView], live: LiveNumbers | None, fl
     frame = None
     if showing:
         for which in ("spo2", "pr"):
-            hit = [a.priority for a in alarms if a.condition.startswith(which)]
+            hit = [a.priority for a in alarms
+                   if a.condition.startswith(which) and a.condition_active]
             if hit:
                 frame = (which, p.priority[max(hit)])
                 break
