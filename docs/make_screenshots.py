@@ -204,6 +204,7 @@ def main(out_dir: str = "docs/screenshots") -> int:
     # Two booths escalated: each with its live SpO2.
     window, driver = make([*demo_specs(8)[:5], "sim:rapid-desat:6", "sim:rapid-desat:7",
                            "sim:normal:8"], 140.0)
+    driver.run_to(141.2)  # on screen a second: Acknowledge and Respond are live
     save(window, out, "escalated-two.png")
     window.close()
 

@@ -236,6 +236,7 @@ class ResponsePanel(QWidget):
             self.scale = scale
             self._pacer_text = "\0"  # restyle the pacer at the new size
             self._size_slots()
+            self.form.fit_min()
             self._fit_buttons()
             self.refresh(self.model.now())
 

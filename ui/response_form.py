@@ -188,7 +188,8 @@ class RecordSection(QScrollArea):
         lower = QWidget()
         low = QVBoxLayout(lower)
         low.setContentsMargins(0, 0, 0, 0)
-        low.addWidget(heading("Signs seen"))
+        self._first = heading("Signs seen")
+        low.addWidget(self._first)
         signs = QGridLayout()
         self.signs: dict[str, QCheckBox] = {}
         for i, (sign, words) in enumerate(SIGN_LABELS.items()):
@@ -215,7 +216,7 @@ class RecordSection(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setWidget(lower)
-        self.setMinimumHeight(24)  # at least its first heading: it scrolls
+        self.fit_min()  # at least its first heading, whole: the rest scrolls
         # It takes what is left: its content's full height must not become the panel's.
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         self.closing = QWidget()
@@ -230,6 +231,11 @@ class RecordSection(QScrollArea):
         self.discard_button = QPushButton("Opened by mistake…")
         self.discard_button.setToolTip("Closes it as 'opened in error': kept in the log, "
                                        "never counted in reports.")
+
+    def fit_min(self) -> None:
+        """Its first heading stays whole in view at any text size (never cut in half)."""
+        self._first.ensurePolished()
+        self.setMinimumHeight(max(24, self._first.sizeHint().height()))
 
     def _outcomes(self) -> QGridLayout:
         """Outcome buttons; "died" on a row of its own at the far side, apart from
