@@ -45,10 +45,10 @@ from oximon.response import (
 )
 from oximon.ui.model import DashboardModel
 from oximon.ui.response_form import (
+    ButtonFit,
     GuestNumbers,
     RecordSection,
     action_grid,
-    fit_button_font,
     saveme_box,
     scrolling,
 )
@@ -89,7 +89,6 @@ class ResponsePanel(QWidget):
         self.record = ResponseRecord(incident_log, incident_id, self.opened_t,
                                      self.responders, warn=self._warn)
         self.scale = 1.0  # the dashboard sets it from the window and text size
-        self._fitted: tuple[float, int, int] | None = None  # what the buttons fit
         self._pacer_text = ""
         self.warning = QLabel("Not saved (no incident store): write it down.")
         self.warning.setObjectName("warning")
@@ -126,6 +125,9 @@ class ResponsePanel(QWidget):
         self.saveme = saveme_box()
         layout.addWidget(self.saveme)
         layout.addWidget(self._below_the_fold(), 1)
+        self.fit_buttons = ButtonFit([*self.buttons.values(), self.undo_button],
+                                     list(self.outcomes.values()),
+                                     [RESCUE.off_label, CPR.on_label])
         layout.addWidget(self.form.closing)
         layout.addWidget(self.warning)
         for slot in (self.pacer, self.naloxone):
@@ -237,30 +239,12 @@ class ResponsePanel(QWidget):
             self._pacer_text = "\0"  # restyle the pacer at the new size
             self._size_slots()
             self.form.fit_min()
-            self._fit_buttons()
             self.refresh(self.model.now())
 
     def _size_slots(self) -> None:
         slot = round(2 * 15 * self.scale * 1.3 + 6)  # two lines, shown or not
         self.pacer.setFixedHeight(slot)
         self.naloxone.setFixedHeight(slot)
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._fit_buttons()
-
-    def _fit_buttons(self) -> None:
-        """The buttons' words as large as the scale asks, every label whole in the
-        buttons as they are laid out (looked at each refresh: the layout settles after
-        the panel's own resize)."""
-        key = (self.scale, self.buttons["stimulated"].width(),
-               self.outcomes["responsive"].width())
-        if key == self._fitted:
-            return
-        self._fitted = key
-        fit_button_font([*self.buttons.values(), self.undo_button], round(18 * self.scale),
-                        [RESCUE.off_label, CPR.on_label])
-        fit_button_font(list(self.outcomes.values()), round(15 * self.scale), [])
 
     # -- who -------------------------------------------------------------------------------
     @property
@@ -458,7 +442,7 @@ class ResponsePanel(QWidget):
         if self.elapsed.text() != elapsed:
             self.elapsed.setText(elapsed)
         self.live.refresh(self.scale)
-        self._fit_buttons()
+        self.fit_buttons(self.scale)  # the layout settles after a resize: looked at here
         pacer = self.pacer_text(now)
         if pacer != self._pacer_text:
             self._pacer_text = pacer

@@ -114,6 +114,25 @@ def fit_button_font(buttons: list[QPushButton], most_px: int, also: list[str]) -
             b.setStyleSheet(style)
 
 
+class ButtonFit:
+    """The panel's action and outcome buttons' words as large as the scale asks, every
+    label whole in the buttons as laid out: fitted again when the scale or the buttons'
+    widths changed (see `fit_button_font`)."""
+
+    def __init__(self, actions: list[QPushButton], outcomes: list[QPushButton],
+                 also: list[str]):
+        self.actions, self.outcomes, self.also = actions, outcomes, also
+        self._key: tuple[float, int, int] | None = None
+
+    def __call__(self, scale: float) -> None:
+        key = (scale, self.actions[0].width(), self.outcomes[0].width())
+        if key == self._key:
+            return
+        self._key = key
+        fit_button_font(self.actions, round(18 * scale), self.also)
+        fit_button_font(self.outcomes, round(15 * scale), [])
+
+
 def scrolling(widget: QWidget) -> QScrollArea:
     area = QScrollArea()
     area.setWidgetResizable(True)
