@@ -1,9 +1,21 @@
-"""Render the README's screenshots offscreen: `python docs/make_screenshots.py [OUT_DIR]`.
+"""Render the README's screenshots: `python docs/make_screenshots.py [OUT_DIR]`.
 
 Simulated oximeters are fed in virtual time (no waiting), so the pictures are the same on
 every run: the wall in a calm state, a 24-station wall (and with the response panel open
 over it), a high alarm's flash-on and flash-off frames side by side, one and two booths
-escalated, the response panel during a rescue, and the high-contrast look.
+escalated, the response panel during a rescue, the high-contrast look, and the settings
+and devices dialogs.
+
+Offscreen by default (each window grabbed by Qt). Under a real X server the window fills
+the screen and the whole screen is captured with ImageMagick, as a person would see it
+(real fonts, dialogs over the wall):
+
+    Xvfb :99 -screen 0 1366x768x24 &
+    DISPLAY=:99 QT_QPA_PLATFORM=xcb python docs/make_screenshots.py
+    Xvfb :98 -screen 0 1920x1080x24 &
+    DISPLAY=:98 QT_QPA_PLATFORM=xcb python docs/make_screenshots.py
+
+A screen other than 1366x768 adds its size to the file names (wall-24-1920x1080.png).
 """
 
 from __future__ import annotations
@@ -16,8 +28,10 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import subprocess
 import tempfile
 
+from PySide6.QtCore import QThread
 from PySide6.QtGui import QColor, QFont, QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
@@ -41,7 +55,42 @@ SIZE = (1366, 768)
 STORES: list[Store] = []  # closed at the end
 
 
-def make(specs: list[str], until: float, size: tuple[int, int] = SIZE,
+def on_x() -> bool:
+    app = QApplication.instance()
+    return app is not None and QApplication.platformName() == "xcb"
+
+
+def screen_size() -> tuple[int, int]:
+    if not on_x():
+        return SIZE
+    size = QApplication.primaryScreen().geometry().size()
+    return size.width(), size.height()
+
+
+def named(name: str) -> str:
+    """The file name, with the screen's size unless it is the 1366x768 laptop."""
+    size = screen_size()
+    if size == SIZE:
+        return name
+    stem, dot, ext = name.rpartition(".")
+    return f"{stem}-{size[0]}x{size[1]}{dot}{ext}"
+
+
+def capture(window, path: Path) -> None:
+    """The window as drawn: grabbed offscreen; under X the whole screen (dialogs over the
+    wall included), through ImageMagick's `import`."""
+    if not on_x():
+        window.grab().save(str(path))
+        return
+    app = QApplication.instance()
+    assert app is not None
+    for _ in range(10):  # let the X server draw what Qt sent
+        app.processEvents()
+        QThread.msleep(30)
+    subprocess.run(["import", "-window", "root", "-depth", "8", str(path)], check=True)
+
+
+def make(specs: list[str], until: float, size: tuple[int, int] | None = None,
          **options: Any) -> tuple[DashboardWindow, SimDriver]:
     """A window wired as `oximon dashboard` wires it — the real alarm manager, an incident
     store (SQLite in a throwaway folder), supervisor session and review — fed in virtual
@@ -58,7 +107,8 @@ def make(specs: list[str], until: float, size: tuple[int, int] = SIZE,
                               audit=StoreAuditSink(store))
     window = build_window(engine, services, title="oximon",
                           options=DashboardOptions(**options) if options else None)
-    window.resize(*size)
+    window.resize(*(size or screen_size()))
+    window.move(0, 0)
     window.show()
     driver = SimDriver(engine, clock)
     driver.run_to(until)
@@ -75,9 +125,10 @@ def settle(window: DashboardWindow) -> None:
 
 
 def save(window, out: Path, name: str) -> None:
-    settle(window)
-    path = out / name
-    window.grab().save(str(path))
+    if isinstance(window, DashboardWindow):
+        settle(window)
+    path = out / named(name)
+    capture(window, path)
     print(f"wrote {path}")
 
 
@@ -85,7 +136,12 @@ def at(window: DashboardWindow, driver: SimDriver, t: float) -> QImage:
     """The window drawn at engine time `t` (a flash phase is a time, not a timer)."""
     driver.clock.set(t)
     settle(window)
-    return window.grab().toImage()
+    if not on_x():
+        return window.grab().toImage()
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "frame.png"
+        capture(window, path)
+        return QImage(str(path)).convertToFormat(QImage.Format.Format_RGB32)
 
 
 def side_by_side(left: QImage, right: QImage, words: tuple[str, str]) -> QImage:
@@ -131,8 +187,8 @@ def main(out_dir: str = "docs/screenshots") -> int:
     t0 = driver.clock.now()
     on = at(window, driver, t0 + 0.1)
     off = at(window, driver, t0 + 0.35)
-    side_by_side(on, off, ("flash on", "flash off")).save(str(out / "flash-on-off.png"))
-    print(f"wrote {out / 'flash-on-off.png'}")
+    side_by_side(on, off, ("flash on", "flash off")).save(str(out / named("flash-on-off.png")))
+    print(f"wrote {out / named('flash-on-off.png')}")
     window.close()
 
     # 24 booths with the response panel open, on a laptop: it lies over the wall.
@@ -148,6 +204,7 @@ def main(out_dir: str = "docs/screenshots") -> int:
     # Two booths escalated: each with its live SpO2.
     window, driver = make([*demo_specs(8)[:5], "sim:rapid-desat:6", "sim:rapid-desat:7",
                            "sim:normal:8"], 140.0)
+    driver.run_to(141.2)  # on screen a second: Acknowledge and Respond are live
     save(window, out, "escalated-two.png")
     window.close()
 
@@ -172,6 +229,16 @@ def main(out_dir: str = "docs/screenshots") -> int:
     save(window, out, "response.png")
     window.toggle_contrast()
     save(window, out, "high-contrast.png")
+    window.close()
+
+    # The dialogs over a 24-booth wall, in the wall's look (offscreen: the dialog alone).
+    window, driver = make(demo_specs(24), 88.0)
+    for name, opener in (("settings.png", window.open_settings),
+                         ("devices.png", window.open_devices)):
+        dialog = opener()
+        settle(window)
+        save(dialog, out, name)
+        dialog.close()
     window.close()
     app.processEvents()
     for store in STORES:

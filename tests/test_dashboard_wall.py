@@ -29,10 +29,10 @@ from tests.eventkit import feed_as_source
 from tests.ui_fakes import build_window
 
 
-def sim_window(qtbot, n: int, size=(1366, 768), **seams):
+def sim_window(qtbot, n: int, size=(1366, 768), specs: list[str] | None = None, **seams):
     clock = ManualClock()
     engine = Engine(clock, load_profile(None), AlarmManager)
-    for station, source in open_sources(demo_specs(n)):
+    for station, source in open_sources(specs or demo_specs(n)):
         engine.add_station(station, source)
     window = build_window(engine, **seams)
     qtbot.addWidget(window)

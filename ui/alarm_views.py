@@ -114,6 +114,7 @@ def _font(px: int, bold: bool = True) -> QFont:
     return f
 
 
+ACK_AFTER_S = 1.0  # a booth must be on screen this long before Space acknowledges it
 BANNER_LINES = 3  # booths listed; more are counted on the last line
 
 
@@ -130,6 +131,11 @@ class AlarmBanner(QFrame):
         self.setObjectName("banner")
         self.palette_ = palette
         self._station: str | None = None
+        # What Space would acknowledge, and since when (engine time) it has been shown:
+        # like the overlay, the banner acknowledges only what was on screen ACK_AFTER_S.
+        self._shown: tuple[str, tuple[tuple[str, float], ...]] | None = None
+        self._since = 0.0
+        self._now = 0.0
         self._style = ""
         self.headline = QLabel("")
         # One line each, cut to fit: the banner keeps its height whatever happens.
@@ -191,13 +197,31 @@ class AlarmBanner(QFrame):
         """The booth Space and Acknowledge act on: the first one still waiting."""
         return self._station
 
+    def ready(self, now: float | None = None) -> bool:
+        """True once the booth Space acts on has been shown, with the same waiting
+        alarms, for ACK_AFTER_S: a second press or key repeat meant for the booth before
+        never acknowledges one that just took its place."""
+        now = self._now if now is None else now
+        return self._station is not None and now - self._since >= ACK_AFTER_S - 1e-9
+
     def _ack(self) -> None:
-        if self._station:
+        if self._station and self.ready():
             self.acknowledge_requested.emit(self._station)
 
     def _respond(self) -> None:
         if self._station:
             self.respond_requested.emit(self._station)
+
+    def _track(self, waiting: BoothAlarms | None, now: float) -> None:
+        """Restart the clock whenever what Space would acknowledge changes."""
+        self._now = now
+        shown = None if waiting is None else (waiting.station, tuple(
+            (a.condition, a.raised_t) for a in waiting.alarms if not a.acknowledged))
+        if shown != self._shown:
+            self._shown, self._since = shown, now
+        ready = self.ready(now)
+        if self.ack.isEnabled() != ready:
+            self.ack.setEnabled(ready)
 
     def refresh(self, model: DashboardModel, now: float, flash_on: bool,
                 stopped: str | None = None) -> None:
@@ -211,6 +235,7 @@ class AlarmBanner(QFrame):
                        bg, text_on(colour), f"3px solid {colour}")
             self.ack.setVisible(False)
             self.respond.setVisible(False)
+            self._track(None, now)
             return
         alarms = model.all_alarms()
         left = model.audio_pause_left(now)
@@ -221,6 +246,7 @@ class AlarmBanner(QFrame):
         self.pause.setEnabled(bool(alarms) or left is not None)
         if not alarms:
             self._station = None
+            self._track(None, now)
             self._show("", [f"All {len(model.views)} stations: no alarms"],
                        p.bg, p.bands["normal"], "none")
             self.ack.setVisible(False)
@@ -230,6 +256,7 @@ class AlarmBanner(QFrame):
         first = booths[0]
         waiting = next((b for b in booths if b.waiting), None)
         self._station = (waiting or first).station
+        self._track(waiting, now)
         top = first.top
         words, shape, flashes = PRIORITY_WORDS[first.priority]
         colour = p.priority[first.priority]
@@ -271,9 +298,6 @@ class AlarmBanner(QFrame):
         if style != self._style:  # a stylesheet change re-polishes: only when it changed
             self._style = style
             self.setStyleSheet(style)
-
-
-ACK_AFTER_S = 1.0  # the overlay must show a booth this long before it can be acknowledged
 
 
 class EscalationOverlay(QWidget):

@@ -42,13 +42,19 @@ def quiet_qt_messages() -> None:
 
 
 def place_on_screen(window: QWidget) -> None:
-    """Centre a window on its screen's free area and never let it be larger than that
-    area (a 1366x768 design opens in the middle of a 1920x1080 wall, and fits a smaller
-    laptop instead of spilling off it)."""
+    """Centre a window on its screen's free area and never let it, its title bar and
+    edges included, be larger than that area (a 1366x768 design opens in the middle of a
+    1920x1080 wall, and fits a smaller laptop instead of spilling off it)."""
+    from oximon.ui.dialog_fit import frame_margins
+
     free = window.screen().availableGeometry()  # the primary screen until it is shown
-    width, height = min(window.width(), free.width()), min(window.height(), free.height())
+    m = frame_margins(window)
+    fw, fh = m.left() + m.right(), m.top() + m.bottom()
+    width = min(window.width(), free.width() - fw)
+    height = min(window.height(), free.height() - fh)
     window.resize(width, height)
-    window.move(free.x() + (free.width() - width) // 2, free.y() + (free.height() - height) // 2)
+    window.move(free.x() + (free.width() - width - fw) // 2,
+                free.y() + (free.height() - height - fh) // 2)
 
 
 def build_window(engine: Engine, services: DashboardServices, title: str | None = None,
@@ -84,9 +90,9 @@ def run_dashboard(engine: Engine, services: DashboardServices, kiosk: bool = Fal
     if kiosk:
         window.setWindowFlag(Qt.WindowType.FramelessWindowHint, True)
         window.showFullScreen()
-    else:
-        place_on_screen(window)
-        window.show()
+    else:  # a window with a title bar: maximised, the window manager fits it exactly
+        place_on_screen(window)  # (its size when a person restores it)
+        window.showMaximized()
     closed = asyncio.Event()
     app.aboutToQuit.connect(closed.set)
     app.lastWindowClosed.connect(closed.set)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from oximon.booths import BOOTH_KEYS
 from oximon.engine import Engine
+from oximon.profile_words import section_title, words_for
 from oximon.supervisor import Permission, PermissionDenied, SupervisorSession
 
 AuditSink = Callable[[dict[str, Any]], None]
@@ -46,12 +47,15 @@ class BoothSettingsDialog(QDialog):
         self.editors: dict[str, QDoubleSpinBox] = {}
         form = QFormLayout()
         form.addRow("Booth", self.booth)
-        for key, words in BOOTH_KEYS.items():
+        for key in BOOTH_KEYS:
+            words = words_for(key)
             spin = QDoubleSpinBox()
             spin.setRange(*_RANGES[key])
             spin.setDecimals(0)
+            spin.setSuffix(f" {words.unit}")
+            spin.setToolTip(f"{words.meaning}\nProfile key: {key}")
             self.editors[key] = spin
-            form.addRow(words.capitalize(), spin)
+            form.addRow(f"{section_title(key.split('.')[0])}: {words.label.lower()}", spin)
         self.standby = QCheckBox("Standby (no guest: no \u201cno reading\u201d alarms; "
                                  "limits back to the site's)")
         form.addRow(self.standby)

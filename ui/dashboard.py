@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QRect, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QFont, QKeyEvent, QKeySequence, QResizeEvent, QShortcut
 from PySide6.QtWidgets import (
+    QDialog,
     QHBoxLayout,
     QMainWindow,
     QVBoxLayout,
@@ -29,8 +30,9 @@ from oximon.station_book import StationBook
 from oximon.types import Priority, Station
 from oximon.ui.alarm_views import AlarmBanner, EscalationOverlay, format_countdown
 from oximon.ui.booth_settings import BoothSettingsDialog  # issue 12
-from oximon.ui.bottom_bar import bottom_bar, fit_bottom_bar
+from oximon.ui.bottom_bar import StatusLine, bottom_bar, fit_bottom_bar, status_facts
 from oximon.ui.devices import DevicesDialog
+from oximon.ui.dialog_fit import fit_dialog
 from oximon.ui.front import AlarmFront
 from oximon.ui.kiosk import KioskGuard
 from oximon.ui.model import DashboardModel
@@ -138,6 +140,7 @@ class DashboardWindow(QMainWindow):
             "Review incidents…": self.open_review, "High contrast": self.toggle_contrast,
             "A+": lambda: self.scale_text(1.15), "A−": lambda: self.scale_text(1 / 1.15),
             "Full screen": self.guard.toggle_full_screen})
+        self.status_line = StatusLine(self.status)
         review = self.buttons["Review incidents…"]
         review.setEnabled(self.services.review is not None)
         if self.services.review is None:
@@ -200,14 +203,16 @@ class DashboardWindow(QMainWindow):
         status = QFont(self.font())
         status.setPixelSize(max(11, round(13 * u)))
         self.status.setFont(status)
+        self.status_line.show(self.status_line.label.text().split("\n")[0], self.model.now())
         self.wall.set_palette(p, self.options.text_scale)
         self.response_column.set_panel_scale(None)  # restyle the panels at the next fit
         self.response_column.fit()
         self._fit_bottom_bar()
 
     def _fit_bottom_bar(self) -> None:
+        """The status line keeps the width its words need; the buttons fit the rest."""
         fit_bottom_bar(self.buttons, self.font(), round(15 * self.ui_scale()),
-                       self.width() * 0.8)
+                       self.width() - 24 - self.status_line.needed)
 
     def rebuild_tiles(self) -> None:
         self.wall.rebuild(self.palette_, self.options.text_scale)
@@ -267,6 +272,8 @@ class DashboardWindow(QMainWindow):
             top = view.top_alarm()
             on = flash.get(top.priority, True) if top else True
             tile.refresh(self.model.live(sid), view, now, on, bands, paused)
+        column = self.response_column  # no alarming booth hidden under it
+        self.wall.make_room(column.width() if column.isVisible() else 0, self.model.views)
         alarms = self.model.all_alarms()
         on = flash.get(alarms[0].priority, True) if alarms else True
         stopped = engine_stopped(self.model.engine)
@@ -289,22 +296,15 @@ class DashboardWindow(QMainWindow):
 
     def _refresh_status(self, now: float) -> None:
         wall = self.model.clock.wall().astimezone().strftime("%H:%M:%S")
-        if not self.services.saving:
-            records = "records NOT saved (no incident store)"
-        elif self.services.incident_log.saving_ok:
-            records = "records saved"
-        else:
-            records = "records NOT being saved — see the alarm"
-        left = self.services.session.seconds_until_lock()  # looking also locks it on time
-        supervisor = "" if left is None else \
-            f" · supervisor mode (locks after {int(left) // 60}:{int(left) % 60:02d} idle)"
-        text = (f"{wall} · {len(self.tiles)} stations · {records}{supervisor} · Space "
-                "acknowledge · P pause audio · R respond · double-tap a tile to respond")
-        if self.status.text() != text:
-            self.status.setText(text)
+        facts = status_facts(wall, len(self.tiles), self.services.saving,
+                             self.services.incident_log.saving_ok,
+                             self.services.session.seconds_until_lock())  # locks on time
+        if self.status_line.show(facts, now):
+            self._fit_bottom_bar()
 
     def _say(self, text: str) -> None:
-        self.status.setText(text)
+        if self.status_line.say(text, self.model.now()):
+            self._fit_bottom_bar()
 
     # -- actions ---------------------------------------------------------------------------
     def acknowledge(self, sid: str) -> None:
@@ -323,19 +323,17 @@ class DashboardWindow(QMainWindow):
         self.redraw()
 
     def acknowledge_top(self) -> None:
-        """Space/Enter. Under the escalation overlay only the booth it has shown for at
-        least a second (a second press meant for the booth before is ignored)."""
-        if self.overlay.isVisible():
-            if not self.overlay.ready(self.model.now()):
-                self._say("Look at the alarm on screen first: it can be acknowledged "
-                          "after a second.")
-                return
-            sid = self.overlay.station
-        else:
-            sid = self.banner.station or next(
-                (a.station for a in self.model.all_alarms() if not a.acknowledged), None)
-        if sid is not None:
-            self.acknowledge(sid)
+        """Space/Enter: the booth the overlay (or, without one, the banner) has shown for
+        at least a second; a second press meant for the booth before is ignored."""
+        shown = self.overlay if self.overlay.isVisible() else self.banner
+        sid = shown.station
+        if sid is None:
+            return
+        if not shown.ready(self.model.now()):
+            self._say("Look at the alarm on screen first: it can be acknowledged "
+                      "after a second.")
+            return
+        self.acknowledge(sid)
 
     def respond_top(self) -> None:
         """R: respond to the overlay's booth (once seen), else the banner's first."""
@@ -363,13 +361,18 @@ class DashboardWindow(QMainWindow):
     def all_panels(self) -> list[ResponsePanel]:
         return self.response_column.all_panels()
 
+    def _show_dialog(self, dialog: QDialog) -> None:
+        """In the window's look, sized to its content, never larger than the screen."""
+        dialog.setStyleSheet(self.styleSheet())
+        fit_dialog(dialog)
+        dialog.show()
+
     def open_devices(self) -> DevicesDialog:
         dialog = DevicesDialog(self.model, self.services.discover, self.services.open_source,
                                self,
                                on_paired=self._paired)
-        dialog.setStyleSheet(self.styleSheet())
         self.dialog = dialog
-        dialog.show()
+        self._show_dialog(dialog)
         return dialog
 
     def _paired(self, station: Station, spec: str) -> None:
@@ -391,7 +394,7 @@ class DashboardWindow(QMainWindow):
             text = f"Could not save the site configuration ({exc}): changes last until exit."
             if isinstance(self.dialog, DevicesDialog):
                 self.dialog.say(text)
-            self.status.setText(text)
+            self._say(text)
 
     def open_settings(self) -> SettingsDialog:
         dialog = SettingsDialog(
@@ -399,18 +402,16 @@ class DashboardWindow(QMainWindow):
             audit=self.services.audit, apply=self.services.apply_profile,
             now=self.model.now, wall=self.model.clock.wall, save=self.services.save_profile,
             parent=self)
-        dialog.setStyleSheet(self.styleSheet())
         self.dialog = dialog
-        dialog.show()
+        self._show_dialog(dialog)
         return dialog
 
     def open_booth_settings(self) -> BoothSettingsDialog:
         """Issue 12: one booth's limits and standby (supervisor mode; audited)."""
         dialog = BoothSettingsDialog(self.model.engine, self.services.session,
                                      self.services.audit, parent=self)
-        dialog.setStyleSheet(self.styleSheet())
         self.booth_dialog = dialog
-        dialog.show()
+        self._show_dialog(dialog)
         return dialog
 
     def open_review(self):

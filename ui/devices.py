@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
@@ -40,6 +39,7 @@ from PySide6.QtWidgets import (
 from oximon.engine import Engine
 from oximon.ports import Source
 from oximon.types import Station
+from oximon.ui.dialog_fit import ContentTable, fit_dialog
 from oximon.ui.model import DashboardModel
 from oximon.ui.tile import format_age
 
@@ -106,12 +106,11 @@ class DevicesDialog(QDialog):
         self.found: list[FoundDevice] = []
         self._scan_task: asyncio.Future | None = None
         self._remove_armed: str | None = None
-        self.resize(1100, 640)
 
         # Pairing.
         self.scan_button = QPushButton("Scan for devices")
         self.scan_button.clicked.connect(self.scan)
-        self.found_table = self._table(("Device", "Kind", "Details"))
+        self.found_table = self._table(("Device", "Kind", "Details"), min_rows=2)
         self.booth = QLineEdit()
         self.booth.setPlaceholderText("booth number")
         self.alias = QLineEdit()
@@ -119,14 +118,15 @@ class DevicesDialog(QDialog):
         self.pair_button = QPushButton("Pair to this booth")
         self.pair_button.clicked.connect(self.pair_selected)
         pair = QGroupBox("Pair a device")
-        pl = QGridLayout(pair)
-        pl.addWidget(self.scan_button, 0, 0)
-        pl.addWidget(self.found_table, 1, 0, 1, 4)
-        pl.addWidget(QLabel("Booth"), 2, 0)
-        pl.addWidget(self.booth, 2, 1)
-        pl.addWidget(QLabel("Alias"), 2, 2)
-        pl.addWidget(self.alias, 2, 3)
-        pl.addWidget(self.pair_button, 3, 3)
+        pl = QGridLayout(pair)  # one row of controls under the scan's table: compact
+        pl.addWidget(self.found_table, 0, 0, 1, 6)
+        pl.addWidget(self.scan_button, 1, 0)
+        pl.addWidget(QLabel("Booth"), 1, 1)
+        pl.addWidget(self.booth, 1, 2)
+        pl.addWidget(QLabel("Alias"), 1, 3)
+        pl.addWidget(self.alias, 1, 4)
+        pl.addWidget(self.pair_button, 1, 5)
+        pl.setColumnStretch(4, 1)
 
         # Stations and their health.
         self.stations_table = self._table(self.COLUMNS)
@@ -158,8 +158,8 @@ class DevicesDialog(QDialog):
         bottom.addWidget(self.status, 1)
         bottom.addWidget(close)
         layout = QVBoxLayout(self)
-        layout.addWidget(pair, 2)
-        layout.addWidget(st, 3)
+        layout.addWidget(pair)
+        layout.addWidget(st, 1)  # every station's row: it gets the room left
         layout.addLayout(bottom)
 
         self._suggest_booth()
@@ -169,15 +169,8 @@ class DevicesDialog(QDialog):
         self.timer.start(1000)
 
     @staticmethod
-    def _table(columns: Sequence[str]) -> QTableWidget:
-        t = QTableWidget(0, len(columns))
-        t.setHorizontalHeaderLabels(list(columns))
-        t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        t.verticalHeader().setVisible(False)
-        t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        return t
+    def _table(columns: Sequence[str], min_rows: int = 3) -> QTableWidget:
+        return ContentTable(tuple(columns), min_rows)
 
     def say(self, text: str) -> None:
         self.status.setText(text)
@@ -358,7 +351,8 @@ class DevicesDialog(QDialog):
     def refresh(self) -> None:
         rows = self.health_rows()
         table = self.stations_table
-        if table.rowCount() != len(rows):
+        grew = table.rowCount() != len(rows)
+        if grew:
             table.setRowCount(len(rows))
         for i, row in enumerate(rows):
             for j, text in enumerate(row):
@@ -367,6 +361,8 @@ class DevicesDialog(QDialog):
                     table.setItem(i, j, QTableWidgetItem(text))
                 elif item.text() != text:
                     item.setText(text)
+        if grew and self.isVisible():
+            fit_dialog(self)  # a station came or went: the dialog follows its rows
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:

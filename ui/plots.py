@@ -199,7 +199,8 @@ class StatusIcons(QWidget):
                 p.setPen(QPen(QColor("#607d8b"), 1))
                 p.drawRect(r)
         x = 4 * (bar_w + 2) + 6
-        bw, bh = max(16, h), max(8, h * 0.55)
+        # The outline keeps to the width it was given (its nub included).
+        bw, bh = max(8, min(max(16, h), self.width() - x - 4)), max(8, h * 0.55)
         body = QRectF(x, (h - bh) / 2, bw, bh)
         p.setPen(QPen(self._colour, 1.5))
         p.drawRect(body)

@@ -45,10 +45,10 @@ from oximon.response import (
 )
 from oximon.ui.model import DashboardModel
 from oximon.ui.response_form import (
+    ButtonFit,
     GuestNumbers,
     RecordSection,
     action_grid,
-    fit_button_font,
     saveme_box,
     scrolling,
 )
@@ -125,6 +125,9 @@ class ResponsePanel(QWidget):
         self.saveme = saveme_box()
         layout.addWidget(self.saveme)
         layout.addWidget(self._below_the_fold(), 1)
+        self.fit_buttons = ButtonFit([*self.buttons.values(), self.undo_button],
+                                     list(self.outcomes.values()),
+                                     [RESCUE.off_label, CPR.on_label])
         layout.addWidget(self.form.closing)
         layout.addWidget(self.warning)
         for slot in (self.pacer, self.naloxone):
@@ -235,22 +238,13 @@ class ResponsePanel(QWidget):
             self.scale = scale
             self._pacer_text = "\0"  # restyle the pacer at the new size
             self._size_slots()
-            self._fit_buttons()
+            self.form.fit_min()
             self.refresh(self.model.now())
 
     def _size_slots(self) -> None:
         slot = round(2 * 15 * self.scale * 1.3 + 6)  # two lines, shown or not
         self.pacer.setFixedHeight(slot)
         self.naloxone.setFixedHeight(slot)
-
-    def resizeEvent(self, event) -> None:
-        super().resizeEvent(event)
-        self._fit_buttons()
-
-    def _fit_buttons(self) -> None:
-        """The action buttons' text as large as the scale asks, every label whole."""
-        fit_button_font([*self.buttons.values(), self.undo_button], self.width(),
-                        self.scale, [RESCUE.off_label, CPR.on_label])
 
     # -- who -------------------------------------------------------------------------------
     @property
@@ -448,6 +442,7 @@ class ResponsePanel(QWidget):
         if self.elapsed.text() != elapsed:
             self.elapsed.setText(elapsed)
         self.live.refresh(self.scale)
+        self.fit_buttons(self.scale)  # the layout settles after a resize: looked at here
         pacer = self.pacer_text(now)
         if pacer != self._pacer_text:
             self._pacer_text = pacer

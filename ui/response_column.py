@@ -243,7 +243,7 @@ class ResponseColumn(QWidget):
                 running.append(f"GIVE NALOXONE DOSE {len(panel.naloxone_doses) + 1}?")
             if running:
                 behind.append(f"<b>{label}</b>: {' · '.join(running)}")
-        news = [f"<b>New incident: {self.model.label(sid)}</b> — tap its tab to respond"
+        news = [f"<b>New incident: {self.model.label(sid)}</b> — tap its tab"
                 for sid in self.announced if sid in self.panels]
         lines = [*news, *behind]
         text = " · ".join(lines)  # one line (the tabs say the rest)

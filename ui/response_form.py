@@ -38,6 +38,9 @@ class GuestNumbers(QLabel):
         self.setObjectName("live")
         self.model = model
         self.station = station
+        # It takes the room the booth's name and the clock leave, never more: its text
+        # gets smaller before the panel gets wider than its column.
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
     def numbers(self) -> tuple[float | None, float | None]:
         """SpO2 and pulse now (None: no reading)."""
@@ -53,6 +56,18 @@ class GuestNumbers(QLabel):
             a.priority >= Priority.HIGH and not a.technical and a.condition_active
             for a in view.alarms.values())
 
+    def _px(self, text: str, scale: float) -> int:
+        """20 px at scale 1, less if the words would not fit the label's width."""
+        font = QFont(self.font())
+        font.setBold(True)
+        px = round(20 * scale)
+        while px > 10 and self.width() > 40:
+            font.setPixelSize(px)
+            if QFontMetrics(font).horizontalAdvance(text) <= self.width() - 2:
+                break
+            px -= 1
+        return px
+
     def refresh(self, scale: float) -> None:
         spo2, pr = self.numbers()
         low, watch = self.model.band_limits()
@@ -65,7 +80,7 @@ class GuestNumbers(QLabel):
             text += f"  ·  pulse {pr:.0f}"
         if self.high_alarm_active():
             text += "  ■ ALARM"
-        style = (f"color: {colour}; font-weight: bold; font-size: {round(20 * scale)}px;"
+        style = (f"color: {colour}; font-weight: bold; font-size: {self._px(text, scale)}px;"
                  " background: transparent;")
         if self.text() != text:
             self.setText(text)
@@ -73,24 +88,49 @@ class GuestNumbers(QLabel):
             self.setStyleSheet(style)
 
 
-def fit_button_font(buttons: list[QPushButton], panel_w: int, scale: float,
-                    also: list[str]) -> None:
-    """Bold text as large as `scale` asks, but every label (and the `also` labels a
-    toggle may show) whole in its half of the panel."""
-    col = (panel_w - 6 * 2 - 6) / 2 - 20  # two columns, padding and border
-    labels = [b.text() for b in buttons] + also
-    px = round(18 * scale)
-    font = QFont()
+BUTTON_PAD = 2 * 8 + 2 * 2 + 2  # the column's QPushButton padding, its border, a pixel
+
+
+def fit_button_font(buttons: list[QPushButton], most_px: int, also: list[str]) -> None:
+    """Text as large as `most_px`, but every label (and the `also` labels a toggle may
+    show) whole inside the narrowest of the buttons, padding and border taken off. Set
+    as each button's own style (the column's style sheet would win over a font)."""
+    shown = [b for b in buttons if b.width() > BUTTON_PAD]
+    if not shown:
+        return
+    room = min(b.width() for b in shown) - BUTTON_PAD
+    font = QFont(shown[0].font())
     font.setBold(True)
+    labels = [b.text() for b in buttons] + also
+    px = most_px
     while px > 10:
         font.setPixelSize(px)
-        if max(QFontMetrics(font).horizontalAdvance(t) for t in labels) <= col:
+        if max(QFontMetrics(font).horizontalAdvance(t) for t in labels) <= room:
             break
         px -= 1
-    font.setPixelSize(px)
+    style = f"font-size: {px}px; font-weight: bold;"
     for b in buttons:
-        if b.font().pixelSize() != px:
-            b.setFont(font)
+        if b.styleSheet() != style:
+            b.setStyleSheet(style)
+
+
+class ButtonFit:
+    """The panel's action and outcome buttons' words as large as the scale asks, every
+    label whole in the buttons as laid out: fitted again when the scale or the buttons'
+    widths changed (see `fit_button_font`)."""
+
+    def __init__(self, actions: list[QPushButton], outcomes: list[QPushButton],
+                 also: list[str]):
+        self.actions, self.outcomes, self.also = actions, outcomes, also
+        self._key: tuple[float, int, int] | None = None
+
+    def __call__(self, scale: float) -> None:
+        key = (scale, self.actions[0].width(), self.outcomes[0].width())
+        if key == self._key:
+            return
+        self._key = key
+        fit_button_font(self.actions, round(18 * scale), self.also)
+        fit_button_font(self.outcomes, round(15 * scale), [])
 
 
 def scrolling(widget: QWidget) -> QScrollArea:
@@ -167,7 +207,8 @@ class RecordSection(QScrollArea):
         lower = QWidget()
         low = QVBoxLayout(lower)
         low.setContentsMargins(0, 0, 0, 0)
-        low.addWidget(heading("Signs seen"))
+        self._first = heading("Signs seen")
+        low.addWidget(self._first)
         signs = QGridLayout()
         self.signs: dict[str, QCheckBox] = {}
         for i, (sign, words) in enumerate(SIGN_LABELS.items()):
@@ -194,7 +235,7 @@ class RecordSection(QScrollArea):
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setWidget(lower)
-        self.setMinimumHeight(24)  # at least its first heading: it scrolls
+        self.fit_min()  # at least its first heading, whole: the rest scrolls
         # It takes what is left: its content's full height must not become the panel's.
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Ignored)
         self.closing = QWidget()
@@ -209,6 +250,11 @@ class RecordSection(QScrollArea):
         self.discard_button = QPushButton("Opened by mistake…")
         self.discard_button.setToolTip("Closes it as 'opened in error': kept in the log, "
                                        "never counted in reports.")
+
+    def fit_min(self) -> None:
+        """Its first heading stays whole in view at any text size (never cut in half)."""
+        self._first.ensurePolished()
+        self.setMinimumHeight(max(24, self._first.sizeHint().height()))
 
     def _outcomes(self) -> QGridLayout:
         """Outcome buttons; "died" on a row of its own at the far side, apart from

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from oximon.profile import SCHEMA, Profile, ProfileError, Rule
+from oximon.profile_words import section_title, words_for
 from oximon.supervisor import Permission, PermissionDenied, SupervisorSession
 from oximon.types import Priority
 from oximon.ui.review.login import ensure_supervisor
@@ -95,7 +96,6 @@ class SettingsDialog(QDialog):
         self.login = login
         self.save_profile = save  # None: nothing is kept after oximon stops (the demo)
         self.editors: dict[str, QWidget] = {}
-        self.resize(700, 640)
 
         self.mode_note = QLabel("")
         self.mode_note.setWordWrap(True)
@@ -104,15 +104,13 @@ class SettingsDialog(QDialog):
 
         body = QWidget()
         form_box = QVBoxLayout(body)
+        self.labels: dict[str, QLabel] = {}  # dotted key -> its plain label
         for section, rules in SCHEMA.items():
-            group = QGroupBox(section.replace("_", " "))
+            group = QGroupBox(section_title(section))
             form = QFormLayout(group)
             for key, rule in rules.items():
                 dotted = f"{section}.{key}"
-                editor = self._editor(rule, profile.get(dotted))
-                editor.setObjectName(dotted)
-                self.editors[dotted] = editor
-                form.addRow(key.replace("_", " "), editor)
+                self._add_row(form, dotted, rule, profile.get(dotted))
             form_box.addWidget(group)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -145,6 +143,33 @@ class SettingsDialog(QDialog):
         self.lock_timer.start(1000)
         self._editable: bool | None = None
         self.refresh_mode()
+
+    def _add_row(self, form: QFormLayout, dotted: str, rule: Rule, value: Any) -> None:
+        """One setting: its plain label, the editor with its unit, and beneath them one
+        line saying what it does; the profile's key in the tooltip (for the file)."""
+        words = words_for(dotted)
+        editor = self._editor(rule, value)
+        editor.setObjectName(dotted)
+        self.editors[dotted] = editor
+        label = QLabel(words.label)
+        self.labels[dotted] = label
+        field = QWidget()
+        line = QHBoxLayout(field)
+        line.setContentsMargins(0, 0, 0, 0)
+        line.addWidget(editor)
+        if words.unit:
+            unit = QLabel(words.unit)
+            unit.setObjectName("unit")
+            line.addWidget(unit)
+        line.addStretch(1)
+        meaning = QLabel(words.meaning)
+        meaning.setObjectName("dim")
+        tip = f"{words.meaning}\nProfile key: {dotted}".strip()
+        for widget in (label, editor, meaning):
+            widget.setToolTip(tip)
+        form.addRow(label, field)
+        if words.meaning:
+            form.addRow("", meaning)
 
     @staticmethod
     def _editor(rule: Rule, value: Any) -> QWidget:

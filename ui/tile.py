@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QPainter
+from PySide6.QtGui import QFontMetrics, QPainter
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -35,6 +35,7 @@ from oximon.ui.style import BAND_WORDS, DARK, Palette, band_for
 from oximon.ui.tile_look import (
     DIGIT_FAMILY,
     MIN_TEXT_PX,
+    TEXT_FAMILY,
     alarm_look,
     font,
     header_text,
@@ -54,21 +55,20 @@ def _label(name: str, align: Qt.AlignmentFlag | None = None) -> QLabel:
 
 
 MIN_TILE_W, MIN_TILE_H = 96, 72
-HEAD_GAP = 4
+HEAD_GAP = 3
 ICON_EMS = 3.6  # the signal/battery icons' width, in text heights (with the percent)
 ICON_MIN_EMS = 2.2  # bars and battery outline only
 # The header's width in text heights besides the name: the band's shape and the icons.
-HEAD_EMS = 1.3 + ICON_MIN_EMS
+HEAD_EMS = 1.0 + ICON_MIN_EMS
 _NAME_EMS: list[float] = []
 
 
 def _name_ems() -> float:
-    """How many text heights "Booth 00" takes in bold (the name every tile must show)."""
+    """How many text heights "Booth 00" takes in bold condensed (the name every tile
+    must show)."""
     if not _NAME_EMS:
-        font = QFont()
-        font.setPixelSize(100)
-        font.setBold(True)
-        _NAME_EMS.append(QFontMetrics(font).horizontalAdvance("Booth 00") / 100.0)
+        _NAME_EMS.append(QFontMetrics(font(100, family=TEXT_FAMILY))
+                         .horizontalAdvance("Booth 00") / 100.0)
     return _NAME_EMS[0]
 
 # A number older than this is not shown (a device can go silent without saying so).
@@ -99,7 +99,7 @@ class _Resizing(QWidget):
 # The tile's height budget, read from 3 m away: the SpO2 digits first (at least
 # DIGITS_OF_TILE of the tile's height), then the name and the alarm's words (TEXT_PX or
 # more when there is room), then the reading's age, and the wave and trend last.
-DIGITS_OF_TILE = 0.42
+DIGITS_OF_TILE = 0.41
 TEXT_PX = 24
 MIN_GRAPH_H = 18
 
@@ -116,25 +116,31 @@ class TilePlan:
     alarm: int
 
 
+ROW_GAP = 2  # between the rows `_place_rows` stacks
+
+
 def plan_tile(w: int, h: int, margin: int, text_scale: float = 1.0) -> TilePlan:
-    """Share a tile's height, digits first (see DIGITS_OF_TILE)."""
-    inner = h - 2 * margin - 4 * 2  # the layout's spacing between five rows
-    by_width = (w - 2 * margin - 8 - 2 * HEAD_GAP) / (_name_ems() + HEAD_EMS)
+    """Share a tile's height, digits first (see DIGITS_OF_TILE). The reading's age and
+    the graphs are optional rows: each costs its gap only when it is shown."""
+    inner = h - 2 * margin - 2 * ROW_GAP  # header, numbers, the alarm's row
+    # The header's room, as `_place_rows` and `_fit_head` give it.
+    by_width = (w - 2 * (margin + 2) - 2 * HEAD_GAP) / (_name_ems() + HEAD_EMS)
     text = min(max(float(TEXT_PX), h * 0.115) * text_scale, 40.0 * text_scale, by_width)
     middle = math.ceil(DIGITS_OF_TILE * h / 0.92)
-    head_k, alarm_k = 1.2, 1.3
+    head_k, alarm_k = 1.15, 1.2  # a bold line's height is ~1.16 of its size
     if text * (head_k + alarm_k) + middle > inner:  # cramped: the text gives way first
         text = (inner - middle) / (head_k + alarm_k)
     text = max(float(MIN_TEXT_PX), text)
     head, alarm = math.ceil(text * head_k), math.ceil(text * alarm_k)
     rest = max(0, inner - head - alarm - middle)
     since_h = math.ceil(max(MIN_TEXT_PX, text * 0.5) * 1.3)
-    since = since_h if rest >= since_h + MIN_GRAPH_H else 0  # the trend before the age
-    rest -= since
-    graphs = rest if rest >= MIN_GRAPH_H else 0
+    # The trend before the age: the age only with room for the graphs too.
+    since = since_h if rest >= since_h + MIN_GRAPH_H + 2 * ROW_GAP else 0
+    rest -= since + (ROW_GAP if since else 0)
+    graphs = rest - ROW_GAP if rest - ROW_GAP >= MIN_GRAPH_H else 0
     if graphs > 0.4 * h:  # a tall tile: the numbers take what the graphs do not need
         graphs = int(0.4 * h)
-    middle += rest - graphs
+    middle += rest - graphs - (ROW_GAP if graphs else 0)
     return TilePlan(text, head, max(1, middle), since, graphs, alarm)
 
 
@@ -281,7 +287,7 @@ class StationTile(QFrame):
         self.plan = plan
         small = plan.text
         for lab in (self.name, self.band, self.alarm):
-            lab.setFont(font(small))
+            lab.setFont(font(small, family=TEXT_FAMILY))
         self.since.setFont(font(max(MIN_TEXT_PX, small * 0.5), bold=False))
         self._unit_px = max(MIN_TEXT_PX, small * 0.6)
         self.icons.setFixedHeight(int(small))
@@ -310,7 +316,7 @@ class StationTile(QFrame):
                 widget.setVisible(h > 0)
             if h > 0:
                 widget.setGeometry(x, y, w, h)
-                y += h + 2
+                y += h + ROW_GAP
         self.alarm_row.setGeometry(x, self.height() - m - plan.alarm, w, plan.alarm)
 
     def _fit_head(self) -> None:

@@ -17,6 +17,9 @@ from oximon.ui.style import PRIORITY_WORDS, Palette, text_on
 
 MIN_TEXT_PX = 10  # nothing on a tile is drawn smaller
 DIGIT_FAMILY = "DejaVu Sans Condensed"  # narrower digits: "100" and the pulse fit 6 across
+# The name and the alarm's words too: "Booth 24", its band and icons fit a laptop's 6
+# columns at 24 px.
+TEXT_FAMILY = DIGIT_FAMILY
 
 
 def font(px: float, bold: bool = True, family: str | None = None) -> QFont:
@@ -28,8 +31,9 @@ def font(px: float, bold: bool = True, family: str | None = None) -> QFont:
 
 def value_colour(p: Palette, alarms: list[AlarmView], which: str, otherwise: str) -> str:
     """A number's colour: its alarm's colour while one of its conditions alarms (a low
-    SpO2 alarm makes the SpO2 red, a pulse alarm the pulse), else `otherwise`."""
-    hit = [a.priority for a in alarms if a.condition.startswith(which)]
+    SpO2 alarm makes the SpO2 red, a pulse alarm the pulse), else `otherwise` (an alarm
+    still open after its number recovered, e.g. in response, leaves the number plain)."""
+    hit = [a.priority for a in alarms if a.condition.startswith(which) and a.condition_active]
     return p.priority[max(hit)] if hit else otherwise
 
 
@@ -90,7 +94,8 @@ def alarm_look(p: Palette, alarms: list[AlarmView], live: LiveNumbers | None, fl
     frame = None
     if showing:
         for which in ("spo2", "pr"):
-            hit = [a.priority for a in alarms if a.condition.startswith(which)]
+            hit = [a.priority for a in alarms
+                   if a.condition.startswith(which) and a.condition_active]
             if hit:
                 frame = (which, p.priority[max(hit)])
                 break
@@ -113,7 +118,7 @@ class NumberSizes:
 
 def number_sizes(w: int, h: int, unit_px: float) -> NumberSizes:
     """SpO2 fills the middle's height unless the width binds ("100", its "%" and the
-    pulse beside it, at 0.45–0.55 of its size); the pulse and the units give way to the
+    pulse beside it, at 0.40–0.55 of its size); the pulse and the units give way to the
     SpO2 digits, never the other way round."""
     per_px = QFontMetrics(font(100, family=DIGIT_FAMILY)).horizontalAdvance("100") / 100.0
     unit_fm = QFontMetrics(font(unit_px, bold=False))
@@ -126,8 +131,8 @@ def number_sizes(w: int, h: int, unit_px: float) -> NumberSizes:
         if per_px * big + pct + max(per_px * big * ratio, word) + spacing <= w \
                 or big <= MIN_TEXT_PX:
             break
-        if ratio > 0.45:
-            ratio -= 0.05
+        if ratio > 0.40 + 1e-9:
+            ratio = round(ratio - 0.05, 2)
         else:
             big -= 1
     pr_px = max(MIN_TEXT_PX, big * ratio)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QGridLayout, QWidget
 
+from oximon.types import Priority
+from oximon.ui.model import StationView
 from oximon.ui.style import Palette
 from oximon.ui.tile import StationTile
 
@@ -50,6 +52,9 @@ class TileWall(QWidget):
         self.tiles: dict[str, StationTile] = {}
         self.shape: tuple[int, int, int] | None = None  # rows, columns, tiles laid out
         self._order: list[str] | None = None
+        # Room kept free at the right for the response panel (0: the panel lies over the
+        # wall): only while a booth that would be under it alarms (see `covered`).
+        self.reserve = 0
 
     def rebuild(self, palette: Palette, text_scale: float) -> None:
         """A tile for each station (new ones made, gone ones removed), laid out."""
@@ -67,10 +72,46 @@ class TileWall(QWidget):
                 self.tiles[sid] = tile
         self.lay_out()
 
+    def _shape_for(self, n: int) -> tuple[int, int]:
+        w, h = self._area()
+        return grid_shape(n, max(1, w - self.reserve), h)
+
+    def covered(self, panel_w: int) -> list[str]:
+        """The stations whose tiles, laid out over the whole wall, lie at least partly
+        under a panel `panel_w` wide at its right edge."""
+        ids = self._ids()
+        if panel_w <= 0 or not ids:
+            return []
+        w, h = self._area()
+        _rows, cols = grid_shape(len(ids), w, h)
+        gap = self.grid.spacing()
+        tile_w = (w - gap * (cols - 1)) / cols
+        first = next((c for c in range(cols) if c * (tile_w + gap) + tile_w > w - panel_w),
+                     cols)
+        return [sid for i, sid in enumerate(ids) if i % cols >= first]
+
+    def make_room(self, panel_w: int, views: Mapping[str, StationView]) -> None:
+        """The response panel (`panel_w` wide, 0: none) lies over the right columns.
+        While a booth under it has an alarm (medium or high: a person's, no reading, a
+        lost device) the wall reflows into the room left of the panel, so every alarming
+        tile is on screen; a low notice (battery) does not move it: the banner lists it."""
+        alarming = any(a.priority >= Priority.MEDIUM
+                       for sid in self.covered(panel_w) if sid in views
+                       for a in views[sid].alarms.values())
+        self.set_reserve(panel_w + self.grid.spacing() if alarming else 0)
+
+    def set_reserve(self, px: int) -> None:
+        """Keep `px` free at the right (the tiles reflow into the rest), or give it back."""
+        if px == self.reserve:
+            return
+        self.reserve = px
+        self.grid.setContentsMargins(0, 0, px, 0)
+        self.shape = None
+        self.lay_out()
+
     def lay_out(self) -> None:
         ids = self._ids()
-        w, h = self._area()
-        rows, cols = grid_shape(len(ids), w, h)
+        rows, cols = self._shape_for(len(ids))
         if self.shape == (rows, cols, len(ids)) and all(
                 self.grid.indexOf(self.tiles[sid]) >= 0 for sid in ids) and \
                 self._order == ids:
@@ -101,6 +142,6 @@ class TileWall(QWidget):
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
         if self.tiles:
-            rows, cols = grid_shape(len(self.tiles), *self._area())
+            rows, cols = self._shape_for(len(self.tiles))
             if (rows, cols, len(self.tiles)) != self.shape:
                 self.lay_out_soon()
