@@ -164,8 +164,8 @@ class OpenIncidents:
                 if resume_gap_s <= 0:
                     live.closed, live.end_ts = True, now
                     self.by_station.pop(live.station, None)
-                    self.queue.events.append(interrupted_close(live.id, now,
-                                                               "monitoring stopped"))
+                    self.queue.events.append(interrupted_close(
+                        live.id, now, "monitoring stopped", self.time.now_t()))
                     self.closed_at_stop[live.id] = live.station
                     self.queue.audit("incident_closed", live.id, {
                         "outcome": [NOT_RECORDED], "auto": True, "interrupted": True})

@@ -99,7 +99,7 @@ class IncidentRecord:
     @property
     def compressed(self) -> bool:
         """Recorded by a run at another speed (`--speed`): its `t`s are virtual seconds."""
-        return bool(self.timeline) and float(self.timeline.get("speed", 1.0)) != 1.0
+        return self.timeline is not None and float(self.timeline.get("speed", 1.0)) != 1.0
 
     @property
     def virtual_s(self) -> float | None:

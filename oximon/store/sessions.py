@@ -94,10 +94,12 @@ INTERRUPTED_NOTE = ("interrupted: oximon stopped while this incident was open, s
                     "closed at the stop; a supervisor completes the outcome and signs it off")
 
 
-def interrupted_close(incident_id: str, at_ts: float, reason: str) -> Pending:
+def interrupted_close(incident_id: str, at_ts: float, reason: str,
+                      t: float | None = None) -> Pending:
     """The close of an incident a stop interrupted: outcome not recorded (a person
-    completes it), the whole trace sealed with its figures (nadir, time below)."""
-    return Pending(incident_id, "closed", at_ts, None, AUTO,
+    completes it), the whole trace sealed with its figures (nadir, time below). `t`: the
+    stopping run's engine time, when it is the one closing it."""
+    return Pending(incident_id, "closed", at_ts, t, AUTO,
                    {"outcome": [NOT_RECORDED], "aftercare": [], "note": INTERRUPTED_NOTE,
                     "auto": True, "interrupted": True, "reason": reason}, seal="full")
 
