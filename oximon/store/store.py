@@ -215,8 +215,7 @@ class Store(StoreReads, StoreLifecycle):
     def _now_ts(self) -> float:
         return self._time.now_ts()
 
-    def _wall(self, t: float) -> float:
-        """Engine seconds → UTC epoch seconds, through the clock's wall time."""
+    def _wall(self, t: float) -> float:  # engine seconds → recorded (timebase.py)
         return self._time.wall(t)
 
     # -- RecordSink (called in the engine's loop: memory only, never the database) ---------
