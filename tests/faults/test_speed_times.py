@@ -76,7 +76,7 @@ def test_a_compressed_run_stores_nothing_after_the_wall_clock(db_url):
         # Onset: the real moment of the alarm; its virtual second stays in `t`.
         assert abs(rec.opened_ts - (REAL0 + 115 / SPEED)) < 1e-3 and rec.opened_t == 115
         # Duration: 385 s of the scenario, 38.5 s of real time.
-        assert rec.virtual_s == 385
+        assert rec.virtual_s == 385 and rec.closed_ts is not None and rec.nadir_ts is not None
         assert abs((rec.closed_ts - rec.opened_ts) - 385 / SPEED) < 1e-3
         # Nadir and time below: one stored row per virtual second, as in live monitoring.
         assert rec.nadir == 78
@@ -102,7 +102,8 @@ def test_a_real_time_run_is_recorded_as_before(db_url):
         iid = _episode(rig)
         rec = incident(rig.store, iid)
         assert rec.opened_ts == rig.clock.wall().timestamp() - (500 - 115)  # epoch + 115 s
-        assert rec.closed_ts - rec.opened_ts == 385 and rec.virtual_s is None
+        assert rec.closed_ts is not None and rec.virtual_s is None
+        assert rec.closed_ts - rec.opened_ts == 385
         assert rec.timeline is None and rec.below90_s == 300
         with rig.store.engine.connect() as conn:
             opened = conn.execute(text("SELECT data FROM incident_events WHERE kind = 'opened'")
@@ -110,7 +111,7 @@ def test_a_real_time_run_is_recorded_as_before(db_url):
             session = conn.execute(text("SELECT speed, simulated FROM sessions WHERE id = :s"),
                                    {"s": rig.store.session_id}).one()
             assert conn.execute(text("SELECT timeline FROM incidents")).scalar() is None
-        assert "timeline" not in json.loads(opened)
+        assert opened is not None and "timeline" not in json.loads(opened)
         assert session.speed is None and not session.simulated
     finally:
         rig.close()
@@ -131,6 +132,7 @@ def test_a_run_after_a_compressed_run_is_not_pushed_into_the_future(db_url):
                                    {"s": again.store.session_id}).scalar()
             newest = conn.execute(text("SELECT max(ts) FROM readings WHERE ts < :r"),
                                   {"r": REAL0}).scalar()
+        assert started is not None and newest is not None
         assert started <= wall_now and newest <= wall_now
     finally:
         again.close()
