@@ -191,7 +191,7 @@ def test_a_restart_whose_clock_is_behind_the_records_dates_nothing_ahead_of_it(d
             started = conn.execute(text("SELECT started_ts FROM sessions WHERE id = :s"),
                                    {"s": b.store.session_id}).scalar()
         assert reason is not None and "behind" in reason
-        assert started is not None and started <= wall_now  # no offset carries a's stamps into b's run
+        assert started is not None and started <= wall_now  # no offset carries a's stamps
         assert b.store.verify()[2] == []
     finally:
         b.close()
