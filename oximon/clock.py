@@ -140,9 +140,13 @@ class RealClock(ScaledClock):
 
 
 class ManualClock:
-    """A clock for tests: `advance(dt)` moves time and wakes every sleeper that is due."""
+    """A clock for tests: `advance(dt)` moves time and wakes every sleeper that is due.
 
-    def __init__(self, start: float = 0.0, epoch: datetime | None = None):
+    `speed` stands in for a `--speed` run's clock (what it reports; time still moves only
+    by `advance`/`set`): a store on it records the real wall time, not `wall()`."""
+
+    def __init__(self, start: float = 0.0, epoch: datetime | None = None, speed: float = 1.0):
+        self._speed = float(speed)
         self._now = float(start)
         self._start = float(start)
         self._epoch = epoch or datetime(2026, 1, 1, tzinfo=UTC)
@@ -151,7 +155,7 @@ class ManualClock:
 
     @property
     def speed(self) -> float:
-        return 1.0
+        return self._speed
 
     def now(self) -> float:
         return self._now

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 from typing import IO
@@ -38,8 +39,11 @@ def replace_private(path: str | Path, text: str) -> Path:
 def open_private(path: str | Path, binary: bool = False) -> IO:
     """Open `path` for writing (truncated), private whether it is new or not."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with contextlib.suppress(OSError):  # not ours to change (e.g. /dev/stdout): write anyway
-        os.fchmod(fd, 0o600)
+    # Only a regular file is made private: `--output /dev/null` (or /dev/stdout) run as root
+    # would otherwise take every other account's /dev/null away.
+    if stat.S_ISREG(os.fstat(fd).st_mode):
+        with contextlib.suppress(OSError):  # not ours to change: write anyway
+            os.fchmod(fd, 0o600)
     if binary:
         return os.fdopen(fd, "wb")
     return os.fdopen(fd, "w", encoding="utf-8", newline="")

@@ -54,7 +54,7 @@ class Simulation:
     def open(cls, db: str, epoch: datetime, stations: list[Station],
              profile: Profile | None = None) -> Simulation:
         clock = ManualClock(start=0.0, epoch=epoch)
-        store = open_store(db, clock=clock, writer=True, create=True)
+        store = open_store(db, clock=clock, writer=True, create=True, simulated=True)
         profile = profile or Profile.default()
         alarms = AlarmManager(profile)
         engine = Engine(clock, profile, alarms, records=store)

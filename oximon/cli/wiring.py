@@ -162,7 +162,7 @@ def open_records(db: str | None, clock: Clock, demo: bool = False,
               "give --db to choose)", file=sys.stderr)
     try:
         records = open_store(db, clock=clock, writer=True, start_offline=True,
-                             resume_gap_s=resume_gap(profile))
+                             resume_gap_s=resume_gap(profile), simulated=demo)
     except StoreInputError as exc:
         raise UsageError(f"argument --db: {db_message(exc)}") from None
     except StoreUnavailable as exc:

@@ -22,13 +22,14 @@ from typing import Any
 from oximon.safe_text import csv_cell, terminal_text
 from oximon.store.query import IncidentSummary, Problem
 from oximon.store.record import IncidentRecord
+from oximon.store.timebase import describe, label
 
 CSV_COLUMNS = [
     "id", "station", "alias", "opened", "closed", "status", "interrupted", "reason",
     "naloxone_doses", "naloxone_times", "naloxone_detail", "called_911", "ehs_arrived",
     "outcome", "aftercare", "nadir_spo2", "nadir_time", "below_90_s", "below_85_s", "signs",
     "substance", "route", "responders", "completed_by", "debrief", "reviewed", "reviewed_by",
-    "amendments",
+    "amendments", "timeline",
 ]
 
 
@@ -68,7 +69,7 @@ def csv_row(rec: IncidentRecord) -> dict[str, Any]:
         "responders": ", ".join(rec.responders), "completed_by": rec.completed_by,
         "debrief": "yes" if rec.debrief else "no", "reviewed": "yes" if rec.reviewed else "no",
         "reviewed_by": rec.sign_offs[-1]["by"] if rec.sign_offs else "",
-        "amendments": len(rec.amendments),
+        "amendments": len(rec.amendments), "timeline": label(rec.timeline) or "",
     }
 
 
@@ -106,9 +107,13 @@ def _list_text(rows: list[IncidentSummary]) -> str:
         lines.append(f"{r.id:<28} {when(r.opened_ts):<25} {r.station:<10} {status:<7} "
                      f"{r.naloxone_doses:>5} {'yes' if r.called_911_ts else 'no':>3} "
                      f"{_num(r.nadir):>5} {(r.outcome or ''):<20} "
-                     f"{'yes' if r.reviewed else 'no'}")
+                     f"{'yes' if r.reviewed else 'no'}"
+                     f"{'  [' + r.timeline + ']' if r.timeline else ''}")
     if any(r.interrupted for r in rows):
         lines.append("* interrupted: oximon stopped while the incident was open")
+    if any(r.timeline for r in rows):
+        lines.append("[simulated ...]: not live monitoring (a simulator or a recording, or "
+                     "a run at another speed): not a person's record")
     return "\n".join(lines) + "\n"
 
 
@@ -122,7 +127,7 @@ def _record_text(rec: IncidentRecord) -> str:
            f"  status      {rec.status}{' (interrupted)' if rec.interrupted else ''}"
            f"{' — closed by oximon, outcome not recorded' if rec.auto_closed else ''}",
            f"  opened      {when(rec.opened_ts)}  ({rec.reason}, by {rec.opened_by})",
-           f"  closed      {when(rec.closed_ts)}",
+           f"  closed      {when(rec.closed_ts)}{_virtual(rec.virtual_s)}",
            f"  outcome     {', '.join(rec.outcome)}",
            f"  aftercare   {', '.join(rec.aftercare)}",
            f"  lowest SpO2 {_num(rec.nadir)} % at {when(rec.nadir_ts)}; below 90 %: "
@@ -135,17 +140,20 @@ def _record_text(rec: IncidentRecord) -> str:
            f"  substance   {rec.substance}  route {rec.route}",
            f"  responders  {', '.join(rec.responders)}; completed by {rec.completed_by}",
            f"  debrief     offered {_yn(rec.debrief_offered)}, held {_yn(rec.debrief_held)}"]
+    if rec.timeline:
+        out.insert(1, f"  RUN         {describe(rec.timeline)}")
     for g in rec.gaps:
         out.append(f"  GAP         {when(g['start'])} → {when(g['end'])}: {g['reason']}")
     out.append("  timeline")
-    timeline = [(a["ts"], f"alarm {a.get('condition')} {a.get('state')} ({a.get('priority')})")
+    timeline = [(a["ts"], a.get("t"),
+                 f"alarm {a.get('condition')} {a.get('state')} ({a.get('priority')})")
                 for a in rec.alarms]
-    timeline += [(a["ts"], f"{a['action']} {_details(a)}"
+    timeline += [(a["ts"], a.get("t"), f"{a['action']} {_details(a)}"
                   f"{' [voided by amendment]' if a.get('void') else ''}"
                   f"{' [added by amendment]' if a.get('amended') else ''} — {a['by']}")
                  for a in rec.actions]
-    for ts, text in sorted(timeline, key=lambda x: x[0]):
-        out.append(f"    {when(ts)}  {text}")
+    for ts, t, text in sorted(timeline, key=lambda x: x[0]):
+        out.append(f"    {when(ts)}{_offset(rec, t)}  {text}")
     for a in rec.amendments:
         out.append(f"  amendment   {when(a['ts'])} by {a['by']}: {a['reason']}")
         for key, new in a["changes"].items():
@@ -162,6 +170,26 @@ def _record_text(rec: IncidentRecord) -> str:
         out.append(f"  trace       {len(rec.trace)} seconds, {valid} with a reading, "
                    f"{gaps} gap(s) with no data")
     return "\n".join(out) + "\n"
+
+
+def _virtual(seconds: float | None) -> str:
+    """A compressed run's incident: its length in the scenario's (virtual) time."""
+    return "" if seconds is None else f"  (lasted {_clock(seconds)} of virtual time)"
+
+
+def _offset(rec: IncidentRecord, t: float | None) -> str:
+    """A compressed run's entry: its virtual offset from the incident's opening."""
+    if not rec.compressed:
+        return ""
+    if t is None or rec.opened_t is None:
+        return " " * 12
+    return f"  {_clock(t - rec.opened_t):>10}"
+
+
+def _clock(seconds: float) -> str:
+    sign = "-" if seconds < 0 else "+"
+    m, s = divmod(abs(round(seconds)), 60)
+    return f"{sign}{m}:{s:02d} v"
 
 
 def _value(value: Any) -> str:

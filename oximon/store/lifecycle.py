@@ -66,11 +66,8 @@ class StoreLifecycle:
         audits: list[dict[str, Any]] = []
         try:
             with self._wengine.begin() as conn:
-                offset = sessions.time_offset(conn, self._time.clock_wall())
-                if not self._offline_start:  # stamps already given keep their base
-                    self._time.offset = offset
                 now, real = self._time.now_ts(), time.time()
-                sessions.insert_session(conn, session_id, now, real)
+                sessions.insert_session(conn, session_id, now, real, self._time.timeline)
                 found = sessions.recover(
                     conn, session_id, now, self.stale_after_s,
                     lambda *a: audits.append(q.audit_entry(*a)), self.resume_gap_s)
@@ -86,7 +83,7 @@ class StoreLifecycle:
             sessions.OPEN_SESSIONS[session_id] = self
             q.audit("session_started", session_id,
                     {"host": socket.gethostname(), "pid": os.getpid(),
-                     "time_offset_s": round(self._time.offset, 3),
+                     **(self._time.timeline.marker() or {}),
                      **({"started_without_storage": self._offline_start}
                         if self._offline_start else {})})
 

@@ -96,6 +96,9 @@ class OpenIncidents:
         data: dict[str, Any] = {"station": station, "alias": st.label if st else station,
                                 "booth": st.booth if st else "", "reason": reason}
         data.update({k: v for k, v in (extra or {}).items() if v is not None})
+        marker = self.time.timeline.marker()
+        if marker is not None:  # not live monitoring: the chain says so
+            data["timeline"] = marker
         self.queue.events.append(Pending(iid, "opened", ts, t, by or AUTO, data))
         self.live[iid] = Live(iid, station, ts - PRE_S, t)
         self.by_station[station] = iid
@@ -161,8 +164,8 @@ class OpenIncidents:
                 if resume_gap_s <= 0:
                     live.closed, live.end_ts = True, now
                     self.by_station.pop(live.station, None)
-                    self.queue.events.append(interrupted_close(live.id, now,
-                                                               "monitoring stopped"))
+                    self.queue.events.append(interrupted_close(
+                        live.id, now, "monitoring stopped", self.time.now_t()))
                     self.closed_at_stop[live.id] = live.station
                     self.queue.audit("incident_closed", live.id, {
                         "outcome": [NOT_RECORDED], "auto": True, "interrupted": True})

@@ -80,6 +80,7 @@ class IncidentSummary:
     debrief: bool
     amendments: int
     session_id: str | None
+    timeline: str | None = None  # "simulated ×10"...: not live monitoring (None: live)
 
     def to_dict(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in fields(self)}

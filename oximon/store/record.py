@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # Stable words (IncidentLog's contract with the dashboard), defined once.
+from oximon.store.timebase import label
 from oximon.vocabulary import ACTIONS as ACTIONS
 from oximon.vocabulary import AFTERCARE as AFTERCARE
 from oximon.vocabulary import NOT_RECORDED as NOT_RECORDED
@@ -40,8 +41,13 @@ class IncidentRecord:
     reason: str = ""
     status: str = "open"
     opened_ts: float = 0.0
+    opened_t: float | None = None  # engine seconds (virtual in a compressed run)
     opened_by: str = ""
     closed_ts: float | None = None
+    closed_t: float | None = None
+    # None: live monitoring. Else the run's {"speed", "simulated"} (timebase.Timeline),
+    # written into the "opened" event, so the chain says a record was not live.
+    timeline: dict[str, Any] | None = None
     closed_by: str = ""
     auto_closed: bool = False
     outcome: list[str] = field(default_factory=list)
@@ -91,6 +97,18 @@ class IncidentRecord:
         return bool(self.sign_offs) and not self.amended_after_sign_off
 
     @property
+    def compressed(self) -> bool:
+        """Recorded by a run at another speed (`--speed`): its `t`s are virtual seconds."""
+        return self.timeline is not None and float(self.timeline.get("speed", 1.0)) != 1.0
+
+    @property
+    def virtual_s(self) -> float | None:
+        """A compressed run's incident: how long it lasted in the scenario's time."""
+        if not self.compressed or self.opened_t is None or self.closed_t is None:
+            return None
+        return round(self.closed_t - self.opened_t, 3)
+
+    @property
     def debrief(self) -> bool:
         return self.debrief_held or any(s.get("debrief") for s in self.sign_offs)
 
@@ -119,6 +137,7 @@ class IncidentRecord:
             "below85_s": self.below85_s, "reviewed": self.reviewed,
             "reviewed_by": last.get("by"), "reviewed_ts": last.get("ts"),
             "debrief": self.debrief, "amendments": len(self.amendments),
+            "timeline": label(self.timeline),
         }
 
 
@@ -126,7 +145,7 @@ class IncidentRecord:
 SUMMARY_CHECKED = ("station", "alias", "status", "reason", "opened_ts", "closed_ts", "outcome",
                    "interrupted", "naloxone_doses", "first_naloxone_ts", "called_911_ts",
                    "ehs_arrived_ts", "nadir", "nadir_ts", "below90_s", "below85_s", "reviewed",
-                   "reviewed_by", "reviewed_ts", "debrief", "amendments")
+                   "reviewed_by", "reviewed_ts", "debrief", "amendments", "timeline")
 
 
 @dataclass(frozen=True)
@@ -159,6 +178,7 @@ def _opened(rec: IncidentRecord, ev: StoredEvent) -> None:
     d = ev.data
     rec.station, rec.alias, rec.booth = d["station"], d.get("alias", ""), d.get("booth", "")
     rec.reason, rec.opened_ts, rec.opened_by = d.get("reason", ""), ev.ts, ev.actor
+    rec.opened_t, rec.timeline = ev.t, d.get("timeline")
 
 
 def _alarm(rec: IncidentRecord, ev: StoredEvent) -> None:
@@ -217,7 +237,7 @@ def _closed(rec: IncidentRecord, ev: StoredEvent) -> None:
     completing an incident oximon closed when the alarms went quiet) adds the outcome."""
     d = ev.data
     if rec.closed_ts is None:
-        rec.closed_ts = ev.ts
+        rec.closed_ts, rec.closed_t = ev.ts, ev.t
         for key in ("nadir", "nadir_ts", "below90_s", "below85_s", "trace_rows",
                     "trace_digest"):
             setattr(rec, key, d.get(key))

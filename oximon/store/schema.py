@@ -45,9 +45,14 @@ sessions = Table(
     Column("ended_ts", Double),
     Column("end_reason", String(32)),
     # Real (time.time) seconds of the last heartbeat: a restart measures the monitoring gap
-    # from it even when the recorded times ran faster (`--speed`).
+    # from it (older stores may hold stamps that ran ahead of it under `--speed`).
     Column("heartbeat_real_ts", Double),
     Column("anchor", Text),  # JSON {chain: [seq, hash]} at the last heartbeat
+    # A run that is not live monitoring: `speed` (virtual seconds per real second; NULL
+    # at 1) and `simulated` (every source a simulator or a recording). Its stamps are wall
+    # times all the same (timebase.py).
+    Column("speed", Double),
+    Column("simulated", Boolean, nullable=False, default=False, server_default=text("false")),
 )
 
 def _reading_values() -> list[Column]:
@@ -89,6 +94,9 @@ incidents = Table(
     Column("debrief", Boolean, nullable=False, default=False),
     Column("amendments", Integer, nullable=False, default=0),
     Column("session_id", String(32)),
+    # "simulated ×10" etc. for an incident of a run that was not live monitoring (from its
+    # "opened" event's `timeline`); NULL for live monitoring.
+    Column("timeline", String(32)),
     Index("ix_incidents_opened", "opened_ts"),
     Index("ix_incidents_station_opened", "station", "opened_ts"),
     Index("ix_incidents_status", "status"),

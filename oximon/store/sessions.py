@@ -1,8 +1,8 @@
 """Each monitoring run is a session with a heartbeat (written with every batch). A session
 that died (kill -9, power cut) is found by the next run: its open incidents are marked
 interrupted, with the gap recorded and the trace it left sealed, and wait for this run to
-see their station again ("orphans"). Recorded times continue from where the dead run
-stopped plus the real time that passed, so a gap is never negative."""
+see their station again ("orphans"). Recorded times are wall times (see `timebase`); a
+session also records its speed and whether its sources were all simulated."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from oximon.store import query
 from oximon.store.event_intake import AUTO
 from oximon.store.record import NOT_RECORDED, fold
 from oximon.store.schema import incident_trace, incidents, sessions
+from oximon.store.timebase import Timeline
 from oximon.store.writer import Pending
 
 STALE_AFTER_S = 60.0  # a session silent this long (wall seconds) on another host is dead
@@ -54,25 +55,13 @@ def host() -> str:
     return socket.gethostname()[:255]
 
 
-def time_offset(conn: Connection, clock_wall: float) -> float:
-    """Recorded times must run on from the last run on this machine: when its stamps are
-    ahead of this clock (it ran at `--speed`, or the clock stepped back), this run's
-    stamps start where it stopped plus the real time that has passed since."""
-    s = sessions.c
-    last = conn.execute(select(s.heartbeat_ts, s.heartbeat_real_ts)
-                        .where(s.host == host())
-                        .order_by(s.heartbeat_ts.desc()).limit(1)).first()
-    if last is None:
-        return 0.0
-    real_gap = max(0.0, time.time() - (last.heartbeat_real_ts or time.time()))
-    behind: float = last.heartbeat_ts + real_gap - clock_wall
-    return behind if behind > 1.0 else 0.0
-
-
-def insert_session(conn: Connection, session_id: str, now: float, real: float) -> None:
+def insert_session(conn: Connection, session_id: str, now: float, real: float,
+                   timeline: Timeline | None = None) -> None:
+    timeline = timeline or Timeline()
     conn.execute(insert(sessions).values(
         id=session_id, host=host(), pid=os.getpid(), started_ts=now, heartbeat_ts=now,
-        heartbeat_real_ts=real))
+        heartbeat_real_ts=real, speed=None if timeline.speed == 1.0 else timeline.speed,
+        simulated=timeline.simulated))
 
 
 def session_dead(row: Any, stale_after_s: float) -> bool:
@@ -105,10 +94,12 @@ INTERRUPTED_NOTE = ("interrupted: oximon stopped while this incident was open, s
                     "closed at the stop; a supervisor completes the outcome and signs it off")
 
 
-def interrupted_close(incident_id: str, at_ts: float, reason: str) -> Pending:
+def interrupted_close(incident_id: str, at_ts: float, reason: str,
+                      t: float | None = None) -> Pending:
     """The close of an incident a stop interrupted: outcome not recorded (a person
-    completes it), the whole trace sealed with its figures (nadir, time below)."""
-    return Pending(incident_id, "closed", at_ts, None, AUTO,
+    completes it), the whole trace sealed with its figures (nadir, time below). `t`: the
+    stopping run's engine time, when it is the one closing it."""
+    return Pending(incident_id, "closed", at_ts, t, AUTO,
                    {"outcome": [NOT_RECORDED], "aftercare": [], "note": INTERRUPTED_NOTE,
                     "auto": True, "interrupted": True, "reason": reason}, seal="full")
 
@@ -154,7 +145,11 @@ def recover(conn: Connection, session_id: str, now: float, stale_after_s: float,
         last = _last_trace_ts(conn, inc.id)
         run = ended.get(inc.session_id)
         real_stop = run.heartbeat_real_ts if run is not None else None
-        if resume_gap_s > 0 and real_stop is not None \
+        # Never resumed by a run whose clock is behind the incident's records (the clock
+        # stepped back, or an older oximon dated a --speed run ahead): carrying on would
+        # date its rows after this clock or slip them in among the old ones.
+        behind = last is not None and last > now
+        if resume_gap_s > 0 and real_stop is not None and not behind \
                 and real_now - real_stop <= resume_gap_s:
             sealed = last if inc.id in sealed_now else _sealed_to(conn, inc.id)
             out.orphans[inc.station] = Orphan(inc.id, inc.opened_ts, last, sealed)
@@ -165,7 +160,9 @@ def recover(conn: Connection, session_id: str, now: float, stale_after_s: float,
             out.events.append(Pending(inc.id, "trace_sealed", now, None, AUTO,
                                       {"by_session": session_id}, seal="segment",
                                       seal_from=_sealed_to(conn, inc.id)))
-        out.events.append(interrupted_close(inc.id, stop, "not resumed by the next run"))
+        out.events.append(interrupted_close(
+            inc.id, stop, "the next run's clock is behind its records" if behind
+            else "not resumed by the next run"))
         out.interrupted[inc.id] = inc.station
         audit("incident_closed", inc.id, {"outcome": [NOT_RECORDED], "auto": True,
                                           "interrupted": True})

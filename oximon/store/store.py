@@ -124,7 +124,8 @@ class Store(StoreReads, StoreLifecycle):
                  pages_checked: bool = False, threaded: bool | None = None,
                  monotonic: Callable[[], float] = time.monotonic,
                  resume_gap_s: float = 0.0, offline: StoreUnavailable | None = None,
-                 busy_timeout_s: float = 5.0):
+                 busy_timeout_s: float = 5.0, simulated: bool = False,
+                 real_time: Callable[[], float] = time.time):
         self.engine = engine
         self._wengine = writing(engine)
         self.target = target
@@ -140,7 +141,7 @@ class Store(StoreReads, StoreLifecycle):
         self.purge_batch = purge_batch
         self.alarm_priority = Priority.MEDIUM
         self._pages_checked = pages_checked
-        self._time = Timebase(clock)
+        self._time = Timebase(clock, real_time, simulated)
         self._queue = WriteQueue(
             self._wengine, target.label, self._time,
             threaded=writer if threaded is None else threaded, flush_every=flush_every,
@@ -214,8 +215,7 @@ class Store(StoreReads, StoreLifecycle):
     def _now_ts(self) -> float:
         return self._time.now_ts()
 
-    def _wall(self, t: float) -> float:
-        """Engine seconds → UTC epoch seconds, through the clock's wall time."""
+    def _wall(self, t: float) -> float:  # engine seconds → recorded (timebase.py)
         return self._time.wall(t)
 
     # -- RecordSink (called in the engine's loop: memory only, never the database) ---------

@@ -6,6 +6,7 @@ The store writes on a thread of its own; the rig waits for each write it asked f
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Any
 
 from oximon.clock import ManualClock
@@ -19,9 +20,10 @@ class Rig:
     """A writer store on a ManualClock with a fake monotonic clock, and helpers to feed it
     the way the engine does."""
 
-    def __init__(self, url: str, **options):
+    def __init__(self, url: str, epoch: datetime | None = None,
+                 clock: ManualClock | None = None, **options):
         self.url = url
-        self.clock = ManualClock(start=0.0)
+        self.clock = clock or ManualClock(start=0.0, epoch=epoch)
         self.mono = 0.0
         self.out: list[EngineEvent | ConditionChange] = []
         self.store: Store = open_store(url, clock=self.clock, writer=True,

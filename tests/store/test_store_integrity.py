@@ -4,6 +4,8 @@ run's incident is kept and marked interrupted — on every backend."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import Connection, event, text
 from sqlalchemy.exc import OperationalError
@@ -124,7 +126,8 @@ def test_a_crashed_run_within_the_resume_gap_is_resumed_with_the_gap(db_url):
     a.feed(30, 45, spo2=80)
     last_saved = a.store._wall(44)
     a.crash()  # the process dies: no close(), the session is left open
-    b = Rig(db_url, resume_gap_s=300)  # the profile lets a run resume within 5 min
+    # The profile lets a run resume within 5 min; the next run's clock starts 5 s on.
+    b = Rig(db_url, resume_gap_s=300, epoch=a.clock.wall() + timedelta(seconds=5))
     try:
         rec = incident(b.store, iid)
         assert rec.interrupted and rec.status == "open"
@@ -158,10 +161,13 @@ def test_postgres_connection_dropped_by_the_server_is_reopened(pg_url):
         rig.close()
 
 
-def test_a_restart_whose_clock_is_behind_the_records_keeps_time_running_forwards(db_url):
-    """A run at --speed stamps records ahead of the real clock; the run after a crash
-    starts with a clock behind them. Its gap must still run forwards, and its rows follow
-    the dead run's instead of slipping in among them."""
+def test_a_restart_whose_clock_is_behind_the_records_dates_nothing_ahead_of_it(db_url):
+    """The run after a crash starts with a clock behind the dead run's records (the clock
+    stepped back, or an older oximon dated a --speed run ahead). It never resumes that
+    incident (its rows would be dated ahead of its clock or slip in among the old ones):
+    the incident is closed as interrupted at its last record, and every stamp the new run
+    writes is its own clock's time (issue 14.9: an offset used to carry the dead run's
+    future stamps into every later run)."""
     a = Rig(db_url)
     a.feed(0, 30, spo2=95)
     a.alarm("raised", 30)
@@ -172,11 +178,20 @@ def test_a_restart_whose_clock_is_behind_the_records_keeps_time_running_forwards
     try:
         b.feed(0, 20, spo2=85)
         rec = incident(b.store, iid)
-        gap = rec.gaps[0]
-        assert gap["end"] > gap["start"] and 0 <= gap["real_s"] < 5
+        last_a = max(r["ts"] for r in trace(rec))
+        assert rec.status == "closed" and rec.interrupted and rec.closed_ts == last_a
         ts = [r["ts"] for r in trace(rec)]
         assert ts == sorted(ts) and len(ts) == len(set(ts))
-        assert sum(1 for r in trace(rec) if r.get("gap_before")) == 1
+        wall_now = b.clock.wall().timestamp()
+        assert last_a > wall_now + 30  # a's records really are ahead of b's clock
+        with b.store.engine.connect() as conn:
+            reason = conn.execute(text(
+                "SELECT data FROM incident_events WHERE incident_id = :i AND kind = 'closed'"),
+                {"i": iid}).scalar()
+            started = conn.execute(text("SELECT started_ts FROM sessions WHERE id = :s"),
+                                   {"s": b.store.session_id}).scalar()
+        assert reason is not None and "behind" in reason
+        assert started is not None and started <= wall_now  # no offset carries a's stamps
         assert b.store.verify()[2] == []
     finally:
         b.close()
