@@ -23,8 +23,7 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 
 class Screen:
     """Validity and artifact rejection: `q` (milli-percent, 0 where invalid), `valid`,
-    `inv` (invalid rows), `holes` (invalid or rejected), `hmask`, `hb` (holes before each
-    row), and the confirmed holds (`confirmed_first`, `confirmed_at`)."""
+    `inv` (invalid rows), `holes` (invalid or rejected), `hmask`, and the confirmed holds (`confirmed_first`, `confirmed_at`)."""
 
     def __init__(self, s: Settings, ax: Axis, sp: np.ndarray, bad: np.ndarray):
         self.s, self.ax, self.n = s, ax, ax.n
@@ -98,9 +97,6 @@ class Screen:
         hm = self.hmask = self.ws.get("hmask", n, np.bool_)
         hm.fill(False)
         hm[rows] = True
-        hb = self.hb = self.ws.get("hb", n + 1, np.int32)
-        hb[0] = 0
-        np.cumsum(hm, dtype=np.int32, out=hb[1:])
 
     def _replay(self, ca: np.ndarray, pa: np.ndarray) -> np.ndarray:
         """Run the ArtifactFilter from each candidate jump (sorted rows `ca`, previous
