@@ -155,8 +155,8 @@ class _Rows:
         n, tq, before = self.n, self.ax.tq, self.holes.before
         sizes = [r[2].size for r in rules]
         rows = np.concatenate([r[2] for r in rules])
-        which = np.repeat(np.arange(len(rules)), sizes)
-        pos = rows + which * (2 * n + 2)
+        # Rows of different rules never look consecutive: each rule's own row numbers.
+        pos = np.concatenate([r[2] + i * (2 * n + 2) for i, r in enumerate(rules)])
         first = np.cumsum(sizes) - sizes  # where each rule's rows begin
         # Runs of readings: consecutive rows, or rows with only holes between them.
         brk = np.flatnonzero(pos[1:] != pos[:-1] + 1) + 1
@@ -172,11 +172,13 @@ class _Rows:
         long_ = tr[1:] - tr[:-1] > gap
         long_[brk[real] - 1] = False
         gaps = np.flatnonzero(long_) + 1
-        w, sats = None, np.repeat([r[6] for r in rules], sizes)
-        if sats.any():  # the integrated delay: depth x ms since the reading before
-            w = self._sat_sums(rules, tr, gap)
+        w, sats = None, 0
+        if any(r[6] > 0 for r in rules):  # the integrated delay: depth x ms since the
+            w = self._sat_sums(rules, tr, first, gap)  # reading before
+            sats = np.repeat([r[6] for r in rules], sizes)
         off = int(tq[-1] - tq[0]) + max(r[4] for r in rules) + gap + 1
-        tr += which * off
+        for i in range(1, len(rules)):  # each rule's times after the rule before's
+            tr[first[i]:first[i] + sizes[i]] += i * off
         delays = np.repeat([r[4] for r in rules], sizes)
         raised, ended, _ = level_runs(None, tr, np.concatenate([r[3] for r in rules]),
                                       delays, gap, brk[real], gaps, w=w, sat=sats)
@@ -195,16 +197,26 @@ class _Rows:
     @staticmethod
     def _sat_sums(rules: list[tuple[str, Priority, np.ndarray, np.ndarray, int,
                                     np.ndarray | None, int]],
-                  tr: np.ndarray, gap: int) -> np.ndarray:
+                  tr: np.ndarray, first: np.ndarray, gap: int) -> np.ndarray:
         """The running sum (`level_runs`' w) of Level's integrated delay over the rules'
         rows side by side: each row's depth times the ms since the row before (its
         reading before: only holes lie between the rows of a run, and a run's first row
-        starts the sum afresh anyway), from the real row times, jittered or not. An
-        interval over max_gap restarts the delay, so it never counts: capped there, the
-        sum stays far inside int64 on any record."""
-        depth = np.concatenate([r[5] if r[5] is not None else np.zeros(r[2].size,
-                                dtype=np.int64) for r in rules])
-        return np.cumsum(integrand(depth, tr, gap + 1))
+        starts the sum afresh anyway), from the real row times, jittered or not. Only
+        differences within one rule's rows count, so a rule without the integrated
+        delay adds nothing and each rule's first row adds 0. An interval over max_gap
+        restarts the delay, so it never counts: capped there, the sum stays far inside
+        int64 on any record."""
+        parts, total = [], 0
+        for i, r in enumerate(rules):
+            size = r[2].size
+            if r[5] is None:
+                parts.append(np.full(size, total, dtype=np.int64))
+                continue
+            part = np.cumsum(integrand(r[5], tr[first[i]:first[i] + size], gap + 1))
+            part += total
+            total = int(part[-1]) if size else total
+            parts.append(part)
+        return np.concatenate(parts)
 
     def _next_acc(self, r: np.ndarray) -> np.ndarray:
         """The first accepted row at or after each row r (n or more: none)."""
