@@ -52,7 +52,8 @@ class Axis:
         self.rel = tq
         if n < 2:
             return
-        d = self.dt = ws.get("dt", n - 1, np.int64)
+        self._dt = ws.get("dt", n, np.int64)  # (one more: the weights, `weights`)
+        d = self.dt = self._dt[:n - 1]
         np.subtract(tq[1:], tq[:-1], out=d)
         lo, hi = int(d.min()), int(d.max())
         self.dmax, self.dmin = hi, lo
@@ -73,6 +74,10 @@ class Axis:
         int on a regular grid."""
         if self.step or self.n < 2:
             return min(self.step, cap_ms) if self.step else 0
+        if self.dmax <= cap_ms:  # no interval is capped: the intervals themselves
+            w = self._dt
+            w[-1] = w[-2]
+            return w
         w = scratch().get("w", self.n, np.int64)
         np.minimum(self.dt, cap_ms, out=w[:-1])
         w[-1] = w[-2]
