@@ -172,7 +172,7 @@ class _Rows:
         long_ = tr[1:] - tr[:-1] > gap
         long_[brk[real] - 1] = False
         gaps = np.flatnonzero(long_) + 1
-        w, sats = None, 0
+        w, sats = None, np.zeros(0, dtype=np.int64)
         if any(r[6] > 0 for r in rules):  # the integrated delay: depth x ms since the
             w = self._sat_sums(rules, tr, first, gap)  # reading before
             sats = np.repeat([r[6] for r in rules], sizes)

@@ -23,7 +23,8 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 
 class Screen:
     """Validity and artifact rejection: `q` (milli-percent, 0 where invalid), `valid`,
-    `inv` (invalid rows), `holes` (invalid or rejected), `hmask`, and the confirmed holds (`confirmed_first`, `confirmed_at`)."""
+    `inv` (invalid rows), `holes` (invalid or rejected), `hmask`, and the confirmed holds
+    (`confirmed_first`, `confirmed_at`)."""
 
     def __init__(self, s: Settings, ax: Axis, sp: np.ndarray, bad: np.ndarray):
         self.s, self.ax, self.n = s, ax, ax.n
