@@ -148,38 +148,47 @@ class _Rows:
 
     def _spo2_levels(self) -> None:
         """Level.update for every queued SpO2 rule at once: the rules' rows side by side,
-        their times far enough apart that no run or segment spans two rules."""
+        their times far enough apart that no run or segment spans two rules. (Its
+        arrays, a few times the rows below the recovery level, live in scratch buffers:
+        fresh ones of that size cost more in page faults than the work.)"""
         rules = self.spo2_rules
         if not rules:
             return
-        n, tq, before = self.n, self.ax.tq, self.holes.before
+        n, tq, before, ws = self.n, self.ax.tq, self.holes.before, self.ws
         sizes = [r[2].size for r in rules]
-        rows = np.concatenate([r[2] for r in rules])
-        # Rows of different rules never look consecutive: each rule's own row numbers.
-        pos = np.concatenate([r[2] + i * (2 * n + 2) for i, r in enumerate(rules)])
         first = np.cumsum(sizes) - sizes  # where each rule's rows begin
+        m = int(sum(sizes))
+        rows = np.concatenate([r[2] for r in rules], out=ws.get("lv_rows", m, np.int64))
+        pos = ws.get("lv_pos", m, np.int64)  # each rule's own row numbers, far apart
+        tr = np.take(tq, rows, out=ws.get("lv_tr", m, np.int64))
+        tr -= tq[0]
+        delays = ws.get("lv_delay", m, np.int64)
+        gap = self.s.gap_ms
+        off = int(tq[-1] - tq[0]) + max(r[4] for r in rules) + gap + 1
+        for i, r in enumerate(rules):
+            at = slice(first[i], first[i] + sizes[i])
+            np.add(r[2], i * (2 * n + 2), out=pos[at])
+            delays[at] = r[4]
         # Runs of readings: consecutive rows, or rows with only holes between them.
         brk = np.flatnonzero(pos[1:] != pos[:-1] + 1) + 1
         a, b = rows[brk - 1] + 1, rows[brk]
         real = (before(b) - before(a)) != (b - a)
-        boundary = np.zeros(rows.size + 1, dtype=bool)
+        boundary = np.zeros(m + 1, dtype=bool)
         boundary[first] = True
         real |= boundary[brk]
-        tr = tq[rows] - tq[0]
         # A gap longer than max_gap between two readings of a run restarts the delay
         # (where a new run starts anyway, it need not be said again).
-        gap = self.s.gap_ms
         long_ = tr[1:] - tr[:-1] > gap
         long_[brk[real] - 1] = False
         gaps = np.flatnonzero(long_) + 1
         w, sats = None, np.zeros(0, dtype=np.int64)
         if any(r[6] > 0 for r in rules):  # the integrated delay: depth x ms since the
             w = self._sat_sums(rules, tr, first, gap)  # reading before
-            sats = np.repeat([r[6] for r in rules], sizes)
-        off = int(tq[-1] - tq[0]) + max(r[4] for r in rules) + gap + 1
+            sats = ws.get("lv_sat", m, np.int64)
+            for i, r in enumerate(rules):
+                sats[first[i]:first[i] + sizes[i]] = r[6]
         for i in range(1, len(rules)):  # each rule's times after the rule before's
             tr[first[i]:first[i] + sizes[i]] += i * off
-        delays = np.repeat([r[4] for r in rules], sizes)
         raised, ended, _ = level_runs(None, tr, np.concatenate([r[3] for r in rules]),
                                       delays, gap, brk[real], gaps, w=w, sat=sats)
         if not raised.size:
@@ -194,9 +203,8 @@ class _Rows:
             if sel.any():
                 self.spans.append((name, priority, times[:k][sel], times[k:][sel]))
 
-    @staticmethod
-    def _sat_sums(rules: list[tuple[str, Priority, np.ndarray, np.ndarray, int,
-                                    np.ndarray | None, int]],
+    def _sat_sums(self, rules: list[tuple[str, Priority, np.ndarray, np.ndarray, int,
+                                          np.ndarray | None, int]],
                   tr: np.ndarray, first: np.ndarray, gap: int) -> np.ndarray:
         """The running sum (`level_runs`' w) of Level's integrated delay over the rules'
         rows side by side: each row's depth times the ms since the row before (its
@@ -206,17 +214,18 @@ class _Rows:
         delay adds nothing and each rule's first row adds 0. An interval over max_gap
         restarts the delay, so it never counts: capped there, the sum stays far inside
         int64 on any record."""
-        parts, total = [], 0
+        w = self.ws.get("lv_w", tr.size, np.int64)
+        total = 0
         for i, r in enumerate(rules):
-            size = r[2].size
+            part = w[first[i]:first[i] + r[2].size]
             if r[5] is None:
-                parts.append(np.full(size, total, dtype=np.int64))
-                continue
-            part = np.cumsum(integrand(r[5], tr[first[i]:first[i] + size], gap + 1))
-            part += total
-            total = int(part[-1]) if size else total
-            parts.append(part)
-        return np.concatenate(parts)
+                part.fill(total)
+            elif part.size:
+                np.cumsum(integrand(r[5], tr[first[i]:first[i] + part.size], gap + 1),
+                          out=part)
+                part += total
+                total = int(part[-1])
+        return w
 
     def _next_acc(self, r: np.ndarray) -> np.ndarray:
         """The first accepted row at or after each row r (n or more: none)."""
