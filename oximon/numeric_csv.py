@@ -49,9 +49,11 @@ def parse(data: bytes, k: int, words: int = -1, offset: int = 0) -> Cells | None
         return None
     a = np.frombuffer(data, dtype=np.uint8, count=end - offset, offset=offset)
     nl = a == NEWLINE
-    is_sep = a == COMMA
-    np.logical_or(is_sep, nl, out=is_sep)
-    ends = np.append(np.flatnonzero(is_sep), a.size)  # a separator after every cell
+    is_sep = np.empty(a.size + 1, dtype=bool)  # a separator after every cell: one past
+    is_sep[-1] = True  # the end for the last
+    np.equal(a, COMMA, out=is_sep[:-1])
+    np.logical_or(is_sep[:-1], nl, out=is_sep[:-1])
+    ends = np.flatnonzero(is_sep)
     rows = int(np.count_nonzero(nl)) + 1
     if ends.size != rows * k or not bool(nl[ends[k - 1:-1:k]].all()):
         return None  # some line has a different number of cells (or is empty)
