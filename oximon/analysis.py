@@ -14,7 +14,7 @@ turned into the result by `_result`. Pure numpy: no I/O.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import partial
 from itertools import repeat
 from operator import itemgetter
@@ -22,11 +22,11 @@ from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
+from oximon.codes import Flags, Priority
 from oximon.pipeline import grid, scratch, vector
 from oximon.pipeline.settings import INVALID_FLAGS, MS, T_LIMIT_S, Q, Settings
 from oximon.pipeline.vector import Findings, Spans, push
 from oximon.profile import Profile, load_profile
-from oximon.types import Flags, Priority
 
 
 class Event(NamedTuple):
@@ -142,7 +142,7 @@ def _cadence(s: Settings, t: np.ndarray) -> tuple[Settings, str | None]:
             f"(no data after {s.stale_s:g} s is 'stale', a gap over "
             f"{s.gap_ms / MS:g} s starts a new episode), so no alarms are simulated; "
             f"the metrics count each reading for up to {step_ms / MS:g} s")
-    return replace(s, gap_ms=max(s.gap_ms, step_ms)), note
+    return s._replace(gap_ms=max(s.gap_ms, step_ms)), note
 
 
 def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndarray,

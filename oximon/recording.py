@@ -23,13 +23,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import repeat
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
 
 from oximon import numeric_csv
+from oximon.codes import Flags
 from oximon.private_files import open_private
-from oximon.types import Flags, Sample
+
+if TYPE_CHECKING:
+    from oximon.types import Sample
 
 REQUIRED = ("time", "spo2", "pr")
 OPTIONAL = ("pi", "flags")
@@ -65,6 +68,8 @@ class Recording:
         return len(self.time)
 
     def samples(self, offset: float = 0.0) -> list[Sample]:
+        from oximon.types import Sample  # (here: reading a file for analysis needs none)
+
         out = []
         for i in range(len(self.time)):
             pi = float(self.pi[i])

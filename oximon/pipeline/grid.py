@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from oximon.codes import Flags, Priority
 from oximon.pipeline.averaging import HOLE, average
 from oximon.pipeline.axis import Axis, Holes, Window, ranges, union
 from oximon.pipeline.scratch import scratch
@@ -31,7 +32,6 @@ from oximon.pipeline.vector import (
     push,
 )
 from oximon.pipeline.vector import spans as vspans
-from oximon.types import Flags, Priority
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
