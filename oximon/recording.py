@@ -202,9 +202,10 @@ def _parse_numbers(p: Path, text: str, names: list[str]) -> Recording | None:
     flags = [Flags.NONE] * n
     codes = np.zeros(n, dtype=np.int64)
     if fj >= 0:
-        at = np.flatnonzero(cells.starts[fj::k] < cells.ends[fj::k])  # rows with words
+        starts, ends = cells.bounds(fj)
+        at = np.flatnonzero(starts < ends)  # rows with words
         if at.size:
-            a, b = cells.starts[fj::k][at].tolist(), cells.ends[fj::k][at].tolist()
+            a, b = starts[at].tolist(), ends[at].tolist()
             words = [raw[cut + 1 + i:cut + 1 + j].decode() for i, j in zip(a, b, strict=True)]
             try:
                 parsed = {w: Flags.parse(w) for w in set(words)}
