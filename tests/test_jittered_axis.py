@@ -149,8 +149,9 @@ def test_jittered_and_gridded_paths_agree_on_a_recording(tmp_path):
     with receive times (up to 0.2 s late, three decimals, as `--record` files carry).
     Read back from the files, the gridded one takes the grid's offsets and the jittered
     one the jittered axis (`Window.d` and its exceptions); under a profile whose spans sit
-    half a step off the grid they must agree on every alarm and event, row for row, and
-    each must report exactly what the reference implementation reports."""
+    half a step off the grid, and whose artifact bound does not weigh each jump's own
+    (jittered) interval, they must agree on every alarm and event, row for row, and each
+    must report exactly what the reference implementation reports."""
     from oximon.analysis import _analyze, _result
     from oximon.device_files import read_any
     from oximon.pipeline.settings import Settings
@@ -161,8 +162,8 @@ def test_jittered_and_gridded_paths_agree_on_a_recording(tmp_path):
             "spo2_drop.delay_s": 10.5, "spo2_drop.baseline_lag_s": 30.5,
             "pr_low.delay_s": 15.5, "pr_high.delay_s": 15.5, "validity.max_gap_s": 10.5,
             "no_reading.delay_s": 10.5, "stale_data.delay_s": 5.5, "artifact.hold_s": 3.5,
-            "events.min_duration_s": 9.5, "artifact.max_rate": 0.0}  # (a rate would weigh
-    prof = load_profile(None).with_overrides(half)  # each jump's own, jittered interval)
+            "events.min_duration_s": 9.5, "artifact.max_rate": 0.0}
+    prof = load_profile(None).with_overrides(half)
     rec = generate(21, 4 * 3600, dips=40, gaps=10, spikes=60, slow_falls=3)
     write_csv(tmp_path / "grid.csv", rec)
     rec.time = np.round(rec.time + np.random.default_rng(21).uniform(0, 0.2, rec.time.size), 3)
