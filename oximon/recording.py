@@ -189,9 +189,10 @@ def parse_numbers(p: Path, raw: bytes) -> Recording | None:
     return _parse_numbers(p, raw, names)
 
 
-def _parse_numbers(p: Path, raw: bytes, names: list[str]) -> Recording | None:
+def _parse_numbers(p: Path, data: str | bytes, names: list[str]) -> Recording | None:
     """The fastest reader: every cell a plain number, empty, or (the flags column) words,
     parsed over the bytes (`oximon.numeric_csv`); None for anything else."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
     if b"\r" in raw:
         raw = raw.replace(b"\r\n", b"\n")
     cut = raw.find(b"\n")
@@ -235,7 +236,7 @@ def _parse_fast(p: Path, text: str) -> Recording | None:
     names = _header(text)
     if names is None:
         return None
-    fastest = _parse_numbers(p, text.encode("utf-8"), names)
+    fastest = _parse_numbers(p, text, names)
     if fastest is not None:
         return fastest
     body = text.splitlines()[1:]
