@@ -14,7 +14,6 @@ turned into the result by `_result`. Pure numpy: no I/O.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 from functools import partial
 from itertools import repeat
 from operator import itemgetter
@@ -59,17 +58,40 @@ class AlarmSpan(NamedTuple):
                 "raised_s": self.raised_s, "cleared_s": self.cleared_s}
 
 
-@dataclass
 class AnalysisResult:
-    duration_s: float
-    valid_s: float
-    metrics: dict[str, float | None]
-    events: list[Event] = field(default_factory=list)
-    alarms: list[AlarmSpan] = field(default_factory=list)
-    averaging_delay_s: float = 0.0  # not in the JSON: shown in the human summary
-    # Why `alarms` is empty although the rules were not run (a recording too sparse for
-    # the live rules), else None.
-    note: str | None = None
+    """What `analyze` found. (A plain class, not a dataclass: `dataclasses` brings
+    `inspect` and its imports, ~5 ms of every `oximon analyze`.)"""
+
+    __slots__ = ("alarms", "averaging_delay_s", "duration_s", "events", "metrics", "note",
+                 "valid_s")
+
+    def __init__(self, duration_s: float, valid_s: float, metrics: dict[str, float | None],
+                 events: list[Event] | None = None, alarms: list[AlarmSpan] | None = None,
+                 averaging_delay_s: float = 0.0, note: str | None = None):
+        self.duration_s = duration_s
+        self.valid_s = valid_s
+        self.metrics = metrics
+        self.events: list[Event] = [] if events is None else events
+        self.alarms: list[AlarmSpan] = [] if alarms is None else alarms
+        self.averaging_delay_s = averaging_delay_s  # not in the JSON: the human summary's
+        # Why `alarms` is empty although the rules were not run (a recording too sparse for
+        # the live rules), else None.
+        self.note = note
+
+    def _fields(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _RESULT_FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AnalysisResult):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # (mutable, like the dataclass it was)
+
+    def __repr__(self) -> str:
+        return "AnalysisResult(" + ", ".join(
+            f"{name}={value!r}" for name, value in zip(_RESULT_FIELDS, self._fields(),
+                                                       strict=True)) + ")"
 
     def to_dict(self) -> dict[str, Any]:
         """Exactly the `oximon analyze --json` object of DESIGN.md."""
@@ -80,6 +102,8 @@ class AnalysisResult:
                 "note": self.note}
 
 
+_RESULT_FIELDS = ("duration_s", "valid_s", "metrics", "events", "alarms",
+                  "averaging_delay_s", "note")
 _METRICS = ("odi3", "odi4", "ct90", "ct85", "nadir", "mean_spo2", "hypoxic_burden")
 
 
