@@ -141,7 +141,7 @@ class Window:
     def _mostly_out(ax: Axis, g: int, span: int, inside: np.ufunc) -> bool:
         """Whether row r - g is out of row r's window for more than 1 row in 64 (on a
         sample of the rows: it only picks the cheaper offset, never a result)."""
-        rows = np.arange(g, ax.n, max(1, (ax.n - g) // 2048))
+        rows = np.arange(g, ax.n, max(1, (ax.n - g) // 512))
         if not rows.size:
             return False
         rel = ax.rel
