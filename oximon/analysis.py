@@ -14,24 +14,24 @@ turned into the result by `_result`. Pure numpy: no I/O.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from functools import partial
 from itertools import repeat
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
 import numpy as np
 
+from oximon.codes import Flags, Priority
 from oximon.pipeline import grid, scratch, vector
 from oximon.pipeline.settings import INVALID_FLAGS, MS, T_LIMIT_S, Q, Settings
 from oximon.pipeline.vector import Findings, Spans, push
 from oximon.profile import Profile, load_profile
-from oximon.types import Flags, Priority
 
 
-@dataclass(slots=True)
-class Event:
-    """A desaturation: SpO2 at least `events.points` below the baseline. (A plain slotted
-    record, not frozen: a day's analysis builds hundreds, and frozen ones cost 4x more.)"""
+class Event(NamedTuple):
+    """A desaturation: SpO2 at least `events.points` below the baseline. (A named tuple:
+    a day's analysis builds hundreds, made in C by `_records` at a fraction of the cost
+    of a dataclass's __init__.)"""
 
     kind: str
     start_s: float
@@ -45,8 +45,7 @@ class Event:
                 "nadir": self.nadir, "baseline": self.baseline, "depth": self.depth}
 
 
-@dataclass(slots=True)
-class AlarmSpan:
+class AlarmSpan(NamedTuple):
     """An alarm condition as the live engine would have raised and cleared it."""
 
     condition: str
@@ -59,17 +58,40 @@ class AlarmSpan:
                 "raised_s": self.raised_s, "cleared_s": self.cleared_s}
 
 
-@dataclass
 class AnalysisResult:
-    duration_s: float
-    valid_s: float
-    metrics: dict[str, float | None]
-    events: list[Event] = field(default_factory=list)
-    alarms: list[AlarmSpan] = field(default_factory=list)
-    averaging_delay_s: float = 0.0  # not in the JSON: shown in the human summary
-    # Why `alarms` is empty although the rules were not run (a recording too sparse for
-    # the live rules), else None.
-    note: str | None = None
+    """What `analyze` found. (A plain class, not a dataclass: `dataclasses` brings
+    `inspect` and its imports, ~5 ms of every `oximon analyze`.)"""
+
+    __slots__ = ("alarms", "averaging_delay_s", "duration_s", "events", "metrics", "note",
+                 "valid_s")
+
+    def __init__(self, duration_s: float, valid_s: float, metrics: dict[str, float | None],
+                 events: list[Event] | None = None, alarms: list[AlarmSpan] | None = None,
+                 averaging_delay_s: float = 0.0, note: str | None = None):
+        self.duration_s = duration_s
+        self.valid_s = valid_s
+        self.metrics = metrics
+        self.events: list[Event] = [] if events is None else events
+        self.alarms: list[AlarmSpan] = [] if alarms is None else alarms
+        self.averaging_delay_s = averaging_delay_s  # not in the JSON: the human summary's
+        # Why `alarms` is empty although the rules were not run (a recording too sparse for
+        # the live rules), else None.
+        self.note = note
+
+    def _fields(self) -> tuple[Any, ...]:
+        return tuple(getattr(self, name) for name in _RESULT_FIELDS)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, AnalysisResult):
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]  # (mutable, like the dataclass it was)
+
+    def __repr__(self) -> str:
+        return "AnalysisResult(" + ", ".join(
+            f"{name}={value!r}" for name, value in zip(_RESULT_FIELDS, self._fields(),
+                                                       strict=True)) + ")"
 
     def to_dict(self) -> dict[str, Any]:
         """Exactly the `oximon analyze --json` object of DESIGN.md."""
@@ -80,6 +102,8 @@ class AnalysisResult:
                 "note": self.note}
 
 
+_RESULT_FIELDS = ("duration_s", "valid_s", "metrics", "events", "alarms",
+                  "averaging_delay_s", "note")
 _METRICS = ("odi3", "odi4", "ct90", "ct85", "nadir", "mean_spo2", "hypoxic_burden")
 
 
@@ -142,7 +166,7 @@ def _cadence(s: Settings, t: np.ndarray) -> tuple[Settings, str | None]:
             f"(no data after {s.stale_s:g} s is 'stale', a gap over "
             f"{s.gap_ms / MS:g} s starts a new episode), so no alarms are simulated; "
             f"the metrics count each reading for up to {step_ms / MS:g} s")
-    return replace(s, gap_ms=max(s.gap_ms, step_ms)), note
+    return s._replace(gap_ms=max(s.gap_ms, step_ms)), note
 
 
 def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndarray,
@@ -304,7 +328,7 @@ def _result(s: Settings, f: Findings, note: str | None = None) -> AnalysisResult
         nadir = nadir_q / Q
         rounded = [np.round(a, 3) for a in (t0, t1, nadir, base, base - nadir)]
         depths = rounded[4]
-        events = list(map(Event, repeat("desaturation"), *(a.tolist() for a in rounded)))
+        events = _records(Event, repeat("desaturation"), *(a.tolist() for a in rounded))
         area_ms = float(np.sum((s0 * sw - n0 * sxw) / n0))
     alarms = [] if note else _alarms(f.spans)
     valid_ms = f.valid_ms
@@ -344,4 +368,13 @@ def _alarms(found: list[Spans]) -> list[AlarmSpan]:
     ol = order.tolist()
     pick = itemgetter(*ol) if len(ol) > 1 else (lambda seq: (seq[ol[0]],))
     ends = [None if c != c else c for c in cleared[order].tolist()]  # NaN: still active
-    return list(map(AlarmSpan, pick(names), pick(prios), raised[order].tolist(), ends))
+    return _records(AlarmSpan, pick(names), pick(prios), raised[order].tolist(), ends)
+
+
+_T = TypeVar("_T", bound=tuple[Any, ...])
+
+
+def _records(cls: type[_T], *columns: Any) -> list[_T]:
+    """Named tuples of `cls` from its columns, field by field, without a Python call
+    per record (`tuple.__new__` on zip's rows; a column may be endless, `repeat`)."""
+    return list(map(partial(tuple.__new__, cls), zip(*columns, strict=False)))

@@ -36,7 +36,13 @@ from pathlib import Path
 
 import numpy as np
 
-from oximon.recording import Recording, RecordingError, parse_text, read_bytes
+from oximon.recording import (
+    Recording,
+    RecordingError,
+    parse_numbers,
+    parse_text,
+    read_bytes,
+)
 
 VIATOM_HEADER = 40
 VIATOM_RECORD = 5
@@ -55,6 +61,9 @@ def parse_bytes(p: Path, data: bytes) -> Recording:
     for detect, parse in _FORMATS:
         if detect(data):
             return parse(p, data)
+    fast = parse_numbers(p, data)  # oximon's own CSV of plain numbers, from the bytes
+    if fast is not None:
+        return fast
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:

@@ -23,16 +23,38 @@ COMMA, NEWLINE, DOT, MINUS = 44, 10, 46, 45
 class Cells:
     """A body of `rows` lines of `k` cells: each column's values (`columns[j]`, NaN where a
     cell is empty), the cells that are not plain numbers (`odd`, flat indices row * k +
-    column), and where each cell's bytes lie (`starts`, `ends`, flat)."""
+    column), and where each cell's bytes end (`ends`, flat; `bounds(j)` gives a column's
+    starts and ends, `starts` all the starts)."""
 
-    def __init__(self, columns: np.ndarray, odd: np.ndarray, starts: np.ndarray,
-                 ends: np.ndarray):
-        self.columns, self.odd, self.starts, self.ends = columns, odd, starts, ends
+    def __init__(self, columns: np.ndarray, odd: np.ndarray, ends: np.ndarray):
+        self.columns, self.odd, self.ends = columns, odd, ends
 
     @property
     def values(self) -> np.ndarray:
         """rows x k."""
         return self.columns.T
+
+    @property
+    def starts(self) -> np.ndarray:
+        """Where each cell's bytes start (flat), the byte after the separator before it."""
+        starts = np.empty_like(self.ends)
+        starts[0] = 0
+        starts[1:] = self.ends[:-1] + 1
+        return starts
+
+    def bounds(self, j: int) -> tuple[np.ndarray, np.ndarray]:
+        """Column j's cells: where each starts and ends (int32 where the body allows):
+        built for the column alone (a copy of every cell's start would cost a 24 h file
+        ~3 MB of fresh memory, more in page faults than the work)."""
+        k, ends = self.columns.shape[0], self.ends
+        wide = np.int32 if ends[-1] < 2**31 - 32 else np.int64  # (+ a cell's length)
+        starts = np.empty(self.columns.shape[1], dtype=wide)
+        if j:
+            np.add(ends[j - 1::k], 1, out=starts, casting="unsafe")
+        else:
+            starts[0] = 0
+            np.add(ends[k - 1:-1:k], 1, out=starts[1:], casting="unsafe")
+        return starts, ends[j::k].astype(wide)
 
 
 def parse(data: bytes, k: int, words: int = -1, offset: int = 0) -> Cells | None:
@@ -49,20 +71,22 @@ def parse(data: bytes, k: int, words: int = -1, offset: int = 0) -> Cells | None
         return None
     a = np.frombuffer(data, dtype=np.uint8, count=end - offset, offset=offset)
     nl = a == NEWLINE
-    is_sep = a == COMMA
-    np.logical_or(is_sep, nl, out=is_sep)
-    ends = np.append(np.flatnonzero(is_sep), a.size)  # a separator after every cell
+    is_sep = np.empty(a.size + 1, dtype=bool)  # a separator after every cell: one past
+    is_sep[-1] = True  # the end for the last
+    np.equal(a, COMMA, out=is_sep[:-1])
+    np.logical_or(is_sep[:-1], nl, out=is_sep[:-1])
+    ends = np.flatnonzero(is_sep)
     rows = int(np.count_nonzero(nl)) + 1
     if ends.size != rows * k or not bool(nl[ends[k - 1:-1:k]].all()):
         return None  # some line has a different number of cells (or is empty)
-    starts = np.empty_like(ends)
-    starts[0] = 0
-    starts[1:] = ends[:-1] + 1
     columns = np.full((k, rows), np.nan)
+    cells = Cells(columns, _none(), ends)
     marks = (data.find(b".", offset, end) >= 0, data.find(b"-", offset, end) >= 0)
-    odd = [_column(a, starts[j::k], ends[j::k], columns[j], *marks) * k + j
+    odd = [_column(a, *cells.bounds(j), columns[j], *marks) * k + j
            for j in range(k) if j != words]
-    return Cells(columns, np.sort(np.concatenate(odd)) if odd else _none(), starts, ends)
+    if odd:
+        cells.odd = np.sort(np.concatenate(odd))
+    return cells
 
 
 def _none() -> np.ndarray:
@@ -74,8 +98,7 @@ def _column(a: np.ndarray, starts: np.ndarray, ends: np.ndarray, out: np.ndarray
     """One column's cells into `out` (NaN where empty or odd); returns the odd rows.
     Horner from each cell's first byte on, one pass per byte position, in exact integers
     (the dot and minus checks only when the body has any)."""
-    length = (ends - starts).astype(np.int32)
-    starts = starts.astype(np.int32 if a.size < 2**31 - 32 else np.int64)
+    length = np.subtract(ends, starts, dtype=np.int32, casting="unsafe")
     most = min(int(length.max()) if length.size else 0, 17)  # longer cells are odd
     # (int32 while a cell cannot hold 10 digits: half the bytes per pass)
     mant = np.zeros(ends.size, dtype=np.int32 if most <= 9 else np.int64)
@@ -83,9 +106,15 @@ def _column(a: np.ndarray, starts: np.ndarray, ends: np.ndarray, out: np.ndarray
     dot_at = np.full(ends.size, -1, dtype=np.int32)  # digits before the dot (-1: none)
     bad = length > 17
     sign: np.ndarray | None = None
+    # Where each cell's j-th byte is, in take's own index type, and that byte: buffers
+    # reused from byte to byte (fresh ones cost a 24 h file ~1,600 page faults).
+    at = starts.astype(np.intp)
+    digit = np.empty(ends.size, dtype=np.uint8)
     for j in range(most):
         here = length > j
-        digit = a.take(starts + j, mode="clip")  # (past the end: masked by `here`)
+        if j:
+            at += 1
+        a.take(at, out=digit, mode="clip")  # (past the end: masked by `here`)
         digit -= np.uint8(48)  # (wraps for the other bytes: >= 10)
         is_digit = digit < 10
         is_digit &= here

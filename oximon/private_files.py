@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import IO
 
@@ -21,6 +20,8 @@ from typing import IO
 def replace_private(path: str | Path, text: str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    import tempfile  # (here: readers of recordings, e.g. `oximon analyze`, never need it)
+
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
     try:
         os.fchmod(fd, 0o600)

@@ -11,13 +11,12 @@ from __future__ import annotations
 import functools
 import math
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from oximon import profile_floors as floors
+from oximon.codes import Priority
 from oximon.safe_files import UnsafeFile, load_toml
-from oximon.types import Priority
 
 DEFAULT_PROFILE_NAME = "bc-ops-default"
 
@@ -26,8 +25,7 @@ class ProfileError(ValueError):
     """A profile file is unreadable or one of its keys is wrong (message names both)."""
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(NamedTuple):
     """Schema entry: the type a key must have and the range it must fall in."""
 
     kind: type

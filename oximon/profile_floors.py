@@ -13,14 +13,12 @@ loader refuses a profile outside them with the file and the key named (exit 2).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
-from oximon.types import Priority
+from oximon.codes import Priority
 
 
-@dataclass(frozen=True)
-class Floor:
+class Floor(NamedTuple):
     """A bound on one key: `low`/`high` for numbers, `at_least` for priorities, `equals`
     for switches; `reason` is said when a profile is refused."""
 

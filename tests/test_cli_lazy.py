@@ -34,6 +34,20 @@ def test_analyze_loads_no_qt_store_or_sqlalchemy(tmp_path):
     assert not bad
 
 
+def test_analyze_imports_nothing_it_does_not_use(tmp_path):
+    """What `oximon analyze FILE` leaves out of its start (each a few ms, against a budget
+    of 1.5x python + numpy + reading the file): logging (it never logs), shutil and its
+    compressors (argparse's formatter sizes itself through it), tempfile, dataclasses and
+    the dataclass-heavy oximon.types (the batch path needs only Flags and Priority)."""
+    path = tmp_path / "r.csv"
+    write_csv(path, generate(1, 300))
+    mods = _loaded(f"from oximon.cli import main\nmain(['analyze', {str(path)!r}, '--json'])")
+    unused = {"logging", "shutil", "bz2", "lzma", "tempfile", "dataclasses", "threading",
+              "oximon.types"}
+    assert not unused & mods
+    assert {"numpy", "oximon.analysis", "oximon.codes"} <= mods  # (the check looks)
+
+
 def test_the_listing_matches_each_commands_own_help():
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))

@@ -142,3 +142,51 @@ def test_integrated_delay_across_a_huge_gap(jitter):
     batch = batch_alarms(analyze(t, spo2, pr, prof, flags=fl, judge_cadence=False))
     assert batch == stream_alarms(t, spo2, pr, fl, prof)
     assert sum(a[0] == "spo2_low" for a in batch) == 2
+
+
+def test_jittered_and_gridded_paths_agree_on_a_recording(tmp_path):
+    """One night written twice as oximon writes recordings: on the device's 1-s grid, and
+    with receive times (up to 0.2 s late, three decimals, as `--record` files carry).
+    Read back from the files, the gridded one takes the grid's offsets and the jittered
+    one the jittered axis (`Window.d` and its exceptions); under a profile whose spans sit
+    half a step off the grid, and whose artifact bound does not weigh each jump's own
+    (jittered) interval, they must agree on every alarm and event, row for row, and each
+    must report exactly what the reference implementation reports."""
+    from oximon.analysis import _analyze, _result
+    from oximon.device_files import read_any
+    from oximon.pipeline.settings import Settings
+    from tests.synthetic import write_csv
+
+    half = {"spo2_low.sat_seconds": 0.0, "averaging.window_s": 4.5,
+            "spo2_low.delay_s": 14.5, "spo2_severe.delay_s": 4.5,
+            "spo2_drop.delay_s": 10.5, "spo2_drop.baseline_lag_s": 30.5,
+            "pr_low.delay_s": 15.5, "pr_high.delay_s": 15.5, "validity.max_gap_s": 10.5,
+            "no_reading.delay_s": 10.5, "stale_data.delay_s": 5.5, "artifact.hold_s": 3.5,
+            "events.min_duration_s": 9.5, "artifact.max_rate": 0.0}
+    prof = load_profile(None).with_overrides(half)
+    rec = generate(21, 4 * 3600, dips=40, gaps=10, spikes=60, slow_falls=3)
+    write_csv(tmp_path / "grid.csv", rec)
+    rec.time = np.round(rec.time + np.random.default_rng(21).uniform(0, 0.2, rec.time.size), 3)
+    write_csv(tmp_path / "jitter.csv", rec)
+    results = {}
+    for name in ("grid", "jitter"):
+        r = read_any(tmp_path / f"{name}.csv")
+        assert (Axis(r.time).step == 1000) == (name == "grid")
+        results[name] = analyze(r.time, r.spo2, r.pr, prof, flags=r.flag_codes)
+        s = Settings.from_profile(prof)
+        with np.errstate(all="ignore"):
+            ref = _result(s, _analyze(s, r.time, r.spo2, r.pr, r.flag_codes))
+        assert results[name].to_dict() == ref.to_dict()
+    grid, jit = results["grid"], results["jitter"]
+
+    def alarms(r):
+        return [(a.condition, _row(a.raised_s), _row(a.cleared_s)) for a in r.alarms]
+
+    def events(r):
+        return [(_row(e.start_s), _row(e.end_s), e.nadir, e.baseline) for e in r.events]
+
+    assert alarms(jit) == alarms(grid) and len(grid.alarms) > 10
+    assert events(jit) == events(grid) and len(grid.events) > 10
+    assert jit.metrics["nadir"] == grid.metrics["nadir"]
+    for key in ("ct90", "mean_spo2", "odi3"):
+        assert jit.metrics[key] == pytest.approx(grid.metrics[key], rel=0.02)

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Iterable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from oximon.cli.errors import RuntimeFailure, UsageError
 
@@ -41,7 +40,46 @@ COMMANDS: dict[str, str] = {
 }
 
 
+# Commands that import no module that logs: their runs skip configuring `logging` (its
+# import is a few ms of `oximon analyze`'s start; tests/test_cli_lazy.py checks it).
+QUIET_COMMANDS = frozenset({"analyze"})
+
+
+def _width() -> int:
+    """The help's width as argparse's own formatter takes it (shutil.get_terminal_size),
+    without importing shutil: that import (bz2, lzma, fnmatch) would be paid by every
+    parser built, at each add_argument, not only when help is printed."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        stream = sys.__stdout__
+        try:
+            columns = os.get_terminal_size(stream.fileno()).columns if stream else 0
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return (columns or 80) - 2
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's formatter, its width from `_width` (for every oximon parser)."""
+
+    def __init__(self, prog: str, indent_increment: int = 2, max_help_position: int = 24,
+                 width: int | None = None):
+        super().__init__(prog, indent_increment, max_help_position,
+                         _width() if width is None else width)
+
+
+class RawDescriptionHelpFormatter(HelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """argparse's raw-description formatter, its width from `_width`."""
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:  # argparse's own exit 2, without the usage dump
         self.exit(2, f"oximon: {message}\n(see 'oximon {self.prog.split(' ', 1)[-1]} --help')\n"
                   if " " in self.prog else f"oximon: {message}\n")
@@ -92,8 +130,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser([command] if command else [])
     args = parser.parse_args(argv)
     debug = args.debug or os.environ.get("OXIMON_DEBUG") == "1"
-    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
-                        format="oximon: %(levelname)s %(name)s: %(message)s")
+    if debug or args.command not in QUIET_COMMANDS:
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
+                            format="oximon: %(levelname)s %(name)s: %(message)s")
     if args.command is None:
         args = build_parser(["dashboard"]).parse_args(["dashboard", "--demo", *argv])
     try:

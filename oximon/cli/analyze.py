@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from oximon.analysis import AnalysisResult, analyze
+from oximon.cli import RawDescriptionHelpFormatter
 from oximon.cli.errors import UsageError
 from oximon.device_files import read_any
 from oximon.profile import Profile, ProfileError, load_profile
@@ -55,7 +56,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        "index, time below 90/85 %, desaturation events, and the alarms the "
                        "live engine would have raised under the profile. Several files or "
                        "folders: one row per recording in --summary.",
-                       epilog=DEFINITIONS, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=DEFINITIONS, formatter_class=RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", metavar="PATH",
                    help="recording files, or folders to search for them")
     p.add_argument("--profile", metavar="NAME|FILE", help="alarm profile (TOML)")

@@ -25,10 +25,11 @@ def average(ws: Scratch, q: np.ndarray, win: Window, holes: Holes, hmask: np.nda
     o = win.o
     x = ws.get("x", n, np.int32)
     if o < n:
-        full_windows(ws, x, q, o + 1, median)
+        pairs = _pairs(ws, q) if median and o + 1 in (4, 5) else None
+        full_windows(ws, x, q, o + 1, median, pairs)
         if win.d is not None and o + 1 < n:  # rows whose window has one more row
             alt = ws.get("xalt", n, np.int32)
-            full_windows(ws, alt, q, o + 2, median)
+            full_windows(ws, alt, q, o + 2, median, pairs)
             np.subtract(alt, x, out=alt)  # x + d * (alt - x): no branches
             np.multiply(alt, win.d, out=alt)
             np.add(x, alt, out=x)
@@ -69,8 +70,10 @@ def _short_windows(q: np.ndarray, rows: np.ndarray, lo: np.ndarray, hm: np.ndarr
     return (srt[j, (cnt - 1) // 2].astype(np.int64) + srt[j, cnt // 2]) // 2
 
 
-def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool) -> None:
-    """x[r] = the average of q[r - m + 1 .. r], for r >= m - 1."""
+def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool,
+                 pairs: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+    """x[r] = the average of q[r - m + 1 .. r], for r >= m - 1 (`pairs`: `_pairs(q)`,
+    if already at hand)."""
     n = q.size
     o = m - 1
     if o >= n:
@@ -98,7 +101,7 @@ def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool
     elif m == 4:
         # Middle two of a, b, c, d: max(min(a, b), min(c, d)) and min(max(a, b),
         # max(c, d)); the pairs (r-3, r-2) and (r-1, r) are one pair array, shifted.
-        lo, hi = _pairs(ws, q)
+        lo, hi = pairs or _pairs(ws, q)
         tmp = ws.get("i4", n - 3, np.int32)
         np.maximum(lo[:-2], lo[2:], out=out)
         np.minimum(hi[:-2], hi[2:], out=tmp)
@@ -107,7 +110,7 @@ def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool
     elif m == 5:
         # med3(e, max(min(a, b), min(c, d)), min(max(a, b), max(c, d))), the pairs
         # (r-4, r-3) and (r-2, r-1) again one pair array, shifted.
-        lo, hi = _pairs(ws, q)
+        lo, hi = pairs or _pairs(ws, q)
         f = ws.get("i4", n - 4, np.int32)
         g = ws.get("i5", n - 4, np.int32)
         np.maximum(lo[:n - 4], lo[2:n - 2], out=f)

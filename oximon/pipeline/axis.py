@@ -48,14 +48,15 @@ class Axis:
         tq = self.tq = ws.get("tq", n, np.int64)
         np.copyto(tq, tqf, casting="unsafe")
         self.tq0 = int(tq[0]) if n else 0
-        self.step = self.dmax = self.dmed = 0
+        self.step = self.dmax = self.dmed = self.dmin = 0
         self.rel = tq
         if n < 2:
             return
-        d = self.dt = ws.get("dt", n - 1, np.int64)
+        self._dt = ws.get("dt", n, np.int64)  # (one more: the weights, `weights`)
+        d = self.dt = self._dt[:n - 1]
         np.subtract(tq[1:], tq[:-1], out=d)
         lo, hi = int(d.min()), int(d.max())
-        self.dmax = hi
+        self.dmax, self.dmin = hi, lo
         if lo == hi and lo > 0:
             self.step = self.dmed = lo
             return  # (windows on a grid are offsets: no times needed)
@@ -73,6 +74,10 @@ class Axis:
         int on a regular grid."""
         if self.step or self.n < 2:
             return min(self.step, cap_ms) if self.step else 0
+        if self.dmax <= cap_ms:  # no interval is capped: the intervals themselves
+            w = self._dt
+            w[-1] = w[-2]
+            return w
         w = scratch().get("w", self.n, np.int64)
         np.minimum(self.dt, cap_ms, out=w[:-1])
         w[-1] = w[-2]
@@ -101,46 +106,54 @@ class Window:
                 self.odd = np.arange(n, dtype=np.int64)
             return
         # The window reaches about g rows back; with jitter row r - g may or may not be
-        # in it. Take o (g, or g - 1 where r - g is often out) so that row r - o always
-        # is in it, r - o - 1 may be (d), and r - o - 2 never is; the rows where that is
-        # wrong are exceptions, found by binary search.
+        # in it. Take o (g, or g - 1 where r - g is often out: judged on a sample) so
+        # that row r - o is in it, r - o - 1 may be (d: one pass over the times), and
+        # r - o - 2 is not. Whether the first and last hold everywhere follows from d's
+        # own time differences and the shortest interval; only where that bound cannot
+        # tell are they checked row by row, and the rows where they fail are exceptions,
+        # found by binary search.
         g = max(0, (span - 1) // ax.dmed if strict else span // ax.dmed)
-        ws = scratch()
-        f = min(g + 2, n)
-        at_g = self._inside(ax, g, f, span, strict, ws.get("wg", max(n - f, 0), np.bool_))
-        o = self.o = g - 1 if g and np.count_nonzero(~at_g) > at_g.size // 64 else g
+        inside = np.less if strict else np.less_equal
+        o = self.o = g - 1 if g and self._mostly_out(ax, g, span, inside) else g
         f = self.first = min(o + 2, n)
         odd_parts = [np.arange(f, dtype=np.int64)]
         if f < n:
-            bad = ws.get("wbad", n - f, np.bool_)
+            ws = scratch()
             d = ws.get("wd" + str(span) + str(strict), n, np.bool_)
             d[:f] = False
-            if o == g:
-                np.logical_not(at_g, out=bad)
-                self._inside(ax, o + 1, f, span, strict, d[f:])
-            else:
-                np.logical_not(self._inside(ax, o, f, span, strict, bad), out=bad)
-                d[f + 1:] = at_g  # (at_g starts one row later)
-                gap = int(tq[f] - tq[f - o - 1])
-                d[f] = gap < span if strict else gap <= span
-            far = ws.get("wfar", n - f, np.bool_)
-            np.logical_or(bad, self._inside(ax, o + 2, f, span, strict, far), out=bad)
+            e = self._diff(ax, o + 1, f)  # how far back row r - o - 1 lies
+            inside(e, span, out=d[f:])
             if d.any():
                 self.d = d
-            if bad.any():
-                odd_parts.append(np.flatnonzero(bad) + f)
-        self.odd = np.concatenate(odd_parts) if len(odd_parts) > 1 else odd_parts[0]
+            lo_e, hi_e = int(e.min()), int(e.max())
+            out = ws.get("wbad", n - f, np.bool_)
+            if not inside(hi_e - ax.dmin, span):  # row r - o may be out somewhere
+                np.logical_not(inside(self._diff(ax, o, f), span, out=out), out=out)
+                odd_parts.append(np.flatnonzero(out) + f)
+            if inside(lo_e + ax.dmin, span):  # row r - o - 2 may be in somewhere
+                odd_parts.append(np.flatnonzero(inside(self._diff(ax, o + 2, f), span,
+                                                       out=out)) + f)
+        self.odd = union(*odd_parts) if len(odd_parts) > 1 else odd_parts[0]
         self.odd_lo = np.searchsorted(tq[:n], tq[self.odd] - span,
                                       side="right" if strict else "left").astype(np.int64)
 
     @staticmethod
-    def _inside(ax: Axis, k: int, f: int, span: int, strict: bool,
-                out: np.ndarray) -> np.ndarray:
-        """For rows f .. n - 1: whether row r - k is in r's window."""
+    def _mostly_out(ax: Axis, g: int, span: int, inside: np.ufunc) -> bool:
+        """Whether row r - g is out of row r's window for more than 1 row in 64 (on a
+        sample of the rows: it only picks the cheaper offset, never a result)."""
+        rows = np.arange(g, ax.n, max(1, (ax.n - g) // 512))
+        if not rows.size:
+            return False
+        rel = ax.rel
+        ok = inside(rel[rows] - rel[rows - g], span)
+        return bool(ok.size - np.count_nonzero(ok) > ok.size // 64)
+
+    @staticmethod
+    def _diff(ax: Axis, k: int, f: int) -> np.ndarray:
+        """For rows f .. n - 1: how many ms after row r - k row r comes."""
         tq, n = ax.rel, ax.n
         diff = scratch().get("wdiff" + tq.dtype.str, n - f, tq.dtype.type)
-        np.subtract(tq[f:], tq[f - k:n - k], out=diff)
-        return (np.less if strict else np.less_equal)(diff, span, out=out)
+        return np.subtract(tq[f:], tq[f - k:n - k], out=diff)
 
     def at(self, a: np.ndarray, out: np.ndarray) -> np.ndarray:
         """out[r] = a[lo[r]] for every row (a may be longer than n: a prefix array)."""

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from oximon.codes import Flags, Priority
 from oximon.pipeline.averaging import HOLE, average
 from oximon.pipeline.axis import Axis, Holes, Window, ranges, union
 from oximon.pipeline.scratch import scratch
@@ -31,7 +32,6 @@ from oximon.pipeline.vector import (
     push,
 )
 from oximon.pipeline.vector import spans as vspans
-from oximon.types import Flags, Priority
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -74,7 +74,7 @@ class _Rows:
     def run(self) -> Findings:
         s, n = self.s, self.n
         sc = self.sc = Screen(s, self.ax, self.sp, self.bad)
-        self.q, self.holes, self.hmask, self.hb = sc.q, sc.holes, sc.hmask, sc.hb
+        self.q, self.holes, self.hmask = sc.q, sc.holes, sc.hmask
         x = self.x = average(self.ws, sc.q, self.ax.window(s.avg_ms, True), sc.holes,
                              sc.hmask, s.avg_median)
         # -- SpO2 threshold rules: only rows below the recovery level can do anything ----
@@ -107,18 +107,6 @@ class _Rows:
         self._time_rules()
         self._metrics(f, w)
         return f
-
-    def _prefix(self, wide: type) -> np.ndarray:
-        """Prefix sums of the averaged readings (holes count 0) for the baseline. In int32
-        when every window's sum fits: the prefix sums then wrap around, but differences
-        of them are still exact (two's complement), and passes read half the bytes."""
-        x, rows = self.x, self.holes.rows
-        x[rows] = 0
-        c = self.ws.get("csum" + wide.__name__, self.n + 1, wide)
-        c[0] = 0
-        np.cumsum(x, dtype=wide, out=c[1:])
-        x[rows] = HOLE
-        return c
 
     def _metrics(self, f: Findings, w: np.ndarray | int) -> None:
         """Duration, valid time, mean, CT90/CT85 and nadir of the accepted readings (the
@@ -160,36 +148,47 @@ class _Rows:
 
     def _spo2_levels(self) -> None:
         """Level.update for every queued SpO2 rule at once: the rules' rows side by side,
-        their times far enough apart that no run or segment spans two rules."""
+        their times far enough apart that no run or segment spans two rules. (Its
+        arrays, a few times the rows below the recovery level, live in scratch buffers:
+        fresh ones of that size cost more in page faults than the work.)"""
         rules = self.spo2_rules
         if not rules:
             return
-        n, hb, tq = self.n, self.hb, self.ax.tq
+        n, tq, before, ws = self.n, self.ax.tq, self.holes.before, self.ws
         sizes = [r[2].size for r in rules]
-        rows = np.concatenate([r[2] for r in rules])
-        which = np.repeat(np.arange(len(rules)), sizes)
-        pos = rows + which * (2 * n + 2)
         first = np.cumsum(sizes) - sizes  # where each rule's rows begin
+        m = int(sum(sizes))
+        rows = np.concatenate([r[2] for r in rules], out=ws.get("lv_rows", m, np.int64))
+        pos = ws.get("lv_pos", m, np.int64)  # each rule's own row numbers, far apart
+        tr = np.take(tq, rows, out=ws.get("lv_tr", m, np.int64))
+        tr -= tq[0]
+        delays = ws.get("lv_delay", m, np.int64)
+        gap = self.s.gap_ms
+        off = int(tq[-1] - tq[0]) + max(r[4] for r in rules) + gap + 1
+        for i, r in enumerate(rules):
+            at = slice(first[i], first[i] + sizes[i])
+            np.add(r[2], i * (2 * n + 2), out=pos[at])
+            delays[at] = r[4]
         # Runs of readings: consecutive rows, or rows with only holes between them.
         brk = np.flatnonzero(pos[1:] != pos[:-1] + 1) + 1
         a, b = rows[brk - 1] + 1, rows[brk]
-        real = (hb[b] - hb[a]) != (b - a)
-        boundary = np.zeros(rows.size + 1, dtype=bool)
+        real = (before(b) - before(a)) != (b - a)
+        boundary = np.zeros(m + 1, dtype=bool)
         boundary[first] = True
         real |= boundary[brk]
-        tr = tq[rows] - tq[0]
         # A gap longer than max_gap between two readings of a run restarts the delay
         # (where a new run starts anyway, it need not be said again).
-        gap = self.s.gap_ms
         long_ = tr[1:] - tr[:-1] > gap
         long_[brk[real] - 1] = False
         gaps = np.flatnonzero(long_) + 1
-        w, sats = None, np.repeat([r[6] for r in rules], sizes)
-        if sats.any():  # the integrated delay: depth x ms since the reading before
-            w = self._sat_sums(rules, tr, gap)
-        off = int(tq[-1] - tq[0]) + max(r[4] for r in rules) + gap + 1
-        tr += which * off
-        delays = np.repeat([r[4] for r in rules], sizes)
+        w, sats = None, np.zeros(0, dtype=np.int64)
+        if any(r[6] > 0 for r in rules):  # the integrated delay: depth x ms since the
+            w = self._sat_sums(rules, tr, first, gap)  # reading before
+            sats = ws.get("lv_sat", m, np.int64)
+            for i, r in enumerate(rules):
+                sats[first[i]:first[i] + sizes[i]] = r[6]
+        for i in range(1, len(rules)):  # each rule's times after the rule before's
+            tr[first[i]:first[i] + sizes[i]] += i * off
         raised, ended, _ = level_runs(None, tr, np.concatenate([r[3] for r in rules]),
                                       delays, gap, brk[real], gaps, w=w, sat=sats)
         if not raised.size:
@@ -204,19 +203,29 @@ class _Rows:
             if sel.any():
                 self.spans.append((name, priority, times[:k][sel], times[k:][sel]))
 
-    @staticmethod
-    def _sat_sums(rules: list[tuple[str, Priority, np.ndarray, np.ndarray, int,
-                                    np.ndarray | None, int]],
-                  tr: np.ndarray, gap: int) -> np.ndarray:
+    def _sat_sums(self, rules: list[tuple[str, Priority, np.ndarray, np.ndarray, int,
+                                          np.ndarray | None, int]],
+                  tr: np.ndarray, first: np.ndarray, gap: int) -> np.ndarray:
         """The running sum (`level_runs`' w) of Level's integrated delay over the rules'
         rows side by side: each row's depth times the ms since the row before (its
         reading before: only holes lie between the rows of a run, and a run's first row
-        starts the sum afresh anyway), from the real row times, jittered or not. An
-        interval over max_gap restarts the delay, so it never counts: capped there, the
-        sum stays far inside int64 on any record."""
-        depth = np.concatenate([r[5] if r[5] is not None else np.zeros(r[2].size,
-                                dtype=np.int64) for r in rules])
-        return np.cumsum(integrand(depth, tr, gap + 1))
+        starts the sum afresh anyway), from the real row times, jittered or not. Only
+        differences within one rule's rows count, so a rule without the integrated
+        delay adds nothing and each rule's first row adds 0. An interval over max_gap
+        restarts the delay, so it never counts: capped there, the sum stays far inside
+        int64 on any record."""
+        w = self.ws.get("lv_w", tr.size, np.int64)
+        total = 0
+        for i, r in enumerate(rules):
+            part = w[first[i]:first[i] + r[2].size]
+            if r[5] is None:
+                part.fill(total)
+            elif part.size:
+                np.cumsum(integrand(r[5], tr[first[i]:first[i] + part.size], gap + 1),
+                          out=part)
+                part += total
+                total = int(part[-1])
+        return w
 
     def _next_acc(self, r: np.ndarray) -> np.ndarray:
         """The first accepted row at or after each row r (n or more: none)."""
@@ -263,36 +272,80 @@ class _Rows:
         """Baseline.update at every row as (total, count) (`self.total`, `self.cnt`).
         Returns the rows where some baseline rule or an event can hold."""
         s, n, ws, ax = self.s, self.n, self.ws, self.ax
-        cmin = min(s.drop_recover_q, s.event_points_q)
+        cmin = self.cmin = min(s.drop_recover_q, s.event_points_q)
         w_lo = ax.window(s.base_lag_ms + s.base_win_ms, False)  # window rows lo .. hi - 1
         w_hi = ax.window(s.base_lag_ms, False)
-        rows_max = w_lo.o + 2 - w_hi.o
-        # int32 where every product below fits (a 1 Hz record: 120 rows x 100 %).
-        small = (100 * Q + max(cmin, 0)) * max(rows_max, 1) < 2**31 and cmin > -Q
-        wide = np.int32 if small else np.int64
-        # Counts: accepted rows before hi less those before lo (kb: before each row).
-        kb = ws.get("kb", n + 1, np.int32)
-        np.subtract(ws.arange(n + 1, np.int32), self.hb, out=kb)  # (n < 2**31 rows)
-        cnt = self.cnt = w_hi.at(kb, ws.get("cnt", n, np.int32))
-        np.subtract(cnt, w_lo.at(kb, ws.get("ib", n, np.int32)), out=cnt)
-        # Sums: C[hi] - C[lo] (exact: the difference fits).
-        c = self._prefix(wide)
-        total = self.total = w_hi.at(c, ws.get("total" + wide.__name__, n, wide))
-        np.subtract(total, w_lo.at(c, ws.get("lb" + wide.__name__, n, wide)), out=total)
+        total, cnt = self.total, self.cnt = self._window_sums(w_lo, w_hi)
         # Known once the first accepted row in the window is `cover` old.
         holes = self.holes
         young = self._young(w_lo, s.base_lag_ms + s.base_win_ms // 2,
                             w_lo.runs_starting_in(holes.starts, holes.ends))
         cnt[young] = 0  # (count 0: unknown, wherever it is looked up)
         # Rows at least cmin below their baseline: total - x * count >= cmin * count, i.e.
-        # total >= (x + cmin) * count. (Holes may overflow in int32: they are dropped.)
-        y = ws.get("y" + wide.__name__, n, wide)
-        np.add(self.x, cmin, out=y, dtype=wide)
+        # total >= (x + cmin) * count.
+        y = ws.get("y" + self.wide.__name__, n, self.wide)
+        np.add(self.x, cmin, out=y, dtype=self.wide)
         np.multiply(y, cnt, out=y)
         mask = ws.get("b0", n, np.bool_)
         np.greater_equal(total, y, out=mask)
         cand = np.flatnonzero(mask)
         return cand[(self.x[cand] != HOLE) & (cnt[cand] > 0)]
+
+    def _window_sums(self, w_lo: Window, w_hi: Window) -> tuple[np.ndarray, np.ndarray]:
+        """Sum and count of the accepted readings in rows lo .. hi - 1 of every row's
+        window, from ONE prefix sum: each accepted reading adds x + 2**k (holes add 0),
+        so a difference of prefix sums holds the window's sum in its low k bits and its
+        count above them. Exact whenever that difference fits the dtype, whatever the
+        prefix sums do (two's complement): int32 for windows of up to a few hundred rows
+        (passes read half the bytes), else int64, else two prefix sums apart."""
+        n, ws, rows = self.n, self.ws, self.holes.rows
+        odd = union(w_lo.odd, w_hi.odd)  # the rows whose windows are not offsets
+        rows_max = w_lo.o + 1 - w_hi.o
+        if odd.size:
+            rows_max = max(rows_max, int((w_hi.lo_of(odd) - w_lo.lo_of(odd)).max()))
+        rows_max = max(rows_max, 1)
+        k = (rows_max * 100 * Q).bit_length()  # no window's sum reaches 2**k
+        wide = np.int32 if k + rows_max.bit_length() < 31 else np.int64
+        self.wide = np.int32 if (100 * Q + max(self.cmin, 0)) * rows_max < 2**31 \
+            and self.cmin > -Q and wide is np.int32 else np.int64
+        v = ws.get("v" + wide.__name__, n, wide)
+        total = ws.get("total" + wide.__name__, n, wide)
+        cnt = ws.get("cnt" + wide.__name__, n, wide)
+        if k + rows_max.bit_length() < 63:
+            np.add(self.x, wide(1 << k), out=v)  # (holes may wrap: they are set to 0)
+            v[rows] = 0
+            self._window_diff(v, w_lo, w_hi, odd, total)
+            np.right_shift(total, k, out=cnt)
+            np.bitwise_and(total, wide((1 << k) - 1), out=total)
+            return total, cnt
+        np.copyto(v, self.x)
+        v[rows] = 0
+        self._window_diff(v, w_lo, w_hi, odd, total)
+        v.fill(1)
+        v[rows] = 0
+        return total, self._window_diff(v, w_lo, w_hi, odd, cnt)
+
+    def _window_diff(self, v: np.ndarray, w_lo: Window, w_hi: Window, odd: np.ndarray,
+                     out: np.ndarray) -> np.ndarray:
+        """out[r] = the sum of v over rows lo .. hi - 1 of row r's window: c[hi] - c[lo]
+        for c the prefix sums of v, from shifted slices (where a jittered window has one
+        more row, c[r - o - 1] = c[r - o] - v[r - o - 1]), the odd rows one by one."""
+        n, ws = self.n, self.ws
+        c = ws.get("csum" + v.dtype.str, n + 1, v.dtype.type)
+        c[0] = 0
+        np.cumsum(v, out=c[1:])
+        f = max(w_lo.first, w_hi.first)
+        if f < n:
+            dst = out[f:]
+            np.subtract(c[f - w_hi.o:n - w_hi.o], c[f - w_lo.o:n - w_lo.o], out=dst)
+            for w, fix in ((w_hi, np.subtract), (w_lo, np.add)):
+                if w.d is not None:
+                    tmp = ws.get("wdiff" + v.dtype.str, n - f, v.dtype.type)
+                    np.multiply(v[f - w.o - 1:n - w.o - 1], w.d[f:], out=tmp)
+                    fix(dst, tmp, out=dst)
+        if odd.size:
+            out[odd] = c[w_hi.lo_of(odd)] - c[w_lo.lo_of(odd)]
+        return out
 
     def _deficit(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(total - x * count, count) at some rows: count times how far below its
@@ -306,7 +359,7 @@ class _Rows:
         if not ev.size:
             return
         tq = self.ax.tq
-        pos = ev - self.hb[ev]
+        pos = ev - self.holes.before(ev)
         start = np.ones(ev.size, dtype=bool)
         te = tq[ev]
         start[1:] = (pos[1:] != pos[:-1] + 1) | ((te[1:] - te[:-1]) > self.s.gap_ms)

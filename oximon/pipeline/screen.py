@@ -23,8 +23,8 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 
 class Screen:
     """Validity and artifact rejection: `q` (milli-percent, 0 where invalid), `valid`,
-    `inv` (invalid rows), `holes` (invalid or rejected), `hmask`, `hb` (holes before each
-    row), and the confirmed holds (`confirmed_first`, `confirmed_at`)."""
+    `inv` (invalid rows), `holes` (invalid or rejected), `hmask`, and the confirmed holds
+    (`confirmed_first`, `confirmed_at`)."""
 
     def __init__(self, s: Settings, ax: Axis, sp: np.ndarray, bad: np.ndarray):
         self.s, self.ax, self.n = s, ax, ax.n
@@ -64,18 +64,13 @@ class Screen:
         jump = self.ws.get("b0", n - 1, np.bool_)
         if ax.step:
             np.greater(d, int(self._bound(ax.step)) // MS, out=jump)  # |dq| * MS > bound
+            cand = np.flatnonzero(jump) + 1
         else:
-            # Past `cap` ms the bound exceeds any jump (100 % in milli-percent x MS), so the
-            # interval is capped there and the bound fits int32.
-            rate = max(self.s.art_rate_q, 1)
-            cap = min(-(-((100 * Q - min(self.s.art_step_q, 0)) * MS) // rate), DT_CAP_MS)
-            bound = self.ws.get("bound", n - 1, np.int32 if rate * cap < 2**30 else np.int64)
-            np.minimum(ax.dt, cap, out=bound, casting="unsafe")
-            np.multiply(bound, self.s.art_rate_q, out=bound)
-            np.add(bound, self.s.art_step_q * MS, out=bound)
-            np.floor_divide(bound, MS, out=bound)
-            np.greater(d, bound, out=jump)
-        cand = np.flatnonzero(jump) + 1
+            # The bound is at least the step (times never go back): only jumps past it
+            # are judged over their own interval.
+            np.greater(d, self.s.art_step_q if self.s.art_rate_q >= 0 else -1, out=jump)
+            cand = np.flatnonzero(jump)
+            cand = cand[d[cand].astype(np.int64) * MS > self._bound(ax.dt[cand])] + 1
         cand = cand[self.valid[cand] & self.valid[cand - 1]]
         prev = cand - 1
         if inv.rows.size:
@@ -98,9 +93,6 @@ class Screen:
         hm = self.hmask = self.ws.get("hmask", n, np.bool_)
         hm.fill(False)
         hm[rows] = True
-        hb = self.hb = self.ws.get("hb", n + 1, np.int32)
-        hb[0] = 0
-        np.cumsum(hm, dtype=np.int32, out=hb[1:])
 
     def _replay(self, ca: np.ndarray, pa: np.ndarray) -> np.ndarray:
         """Run the ArtifactFilter from each candidate jump (sorted rows `ca`, previous

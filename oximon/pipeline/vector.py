@@ -15,14 +15,14 @@ shared here (`level_runs`, `Findings`, ...). The tricks:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 
 from oximon import time_below as below
+from oximon.codes import Priority
 from oximon.pipeline.settings import DT_CAP_MS, MS, Q
 from oximon.pipeline.stages import ArtifactFilter
-from oximon.types import Priority
 
 BIG = np.int64(1) << np.int64(50)  # sorts after any SpO2 value
 CHUNK = 1 << 21  # elements of window values sorted at once (long windows at high rates)
@@ -51,23 +51,27 @@ def spans(name: str, priority: Priority, raised: list[float],
             np.array([np.nan if c is None else c for c in cleared], dtype=float))
 
 
-@dataclass
 class Findings:
     """What a batch path computed, in exact integers where sums are involved (SpO2 in
     milli-percent, time in ms), so the general and the regular-grid paths report identical
-    figures. `oximon.analysis` turns it into the result."""
+    figures. `oximon.analysis` turns it into the result. (A plain class: a dataclass
+    costs every `oximon analyze` its creation at import.)"""
 
-    spans: list[Spans] = field(default_factory=list)
-    duration: float = 0.0
-    valid_ms: int = 0  # observed time of the accepted readings
-    sum_xw: int = 0  # sum of accepted reading x weight (ms): the mean SpO2
-    b90: int = 0  # ms of accepted readings strictly below 90 (oximon.time_below)
-    b85: int = 0
-    nadir_q: int | None = None  # the lowest accepted reading (a device value)
-    # Candidate events (before the minimum duration): times of the first and last reading,
-    # baseline (sum, count) at the start, lowest reading, sum of weights (ms) and of
-    # reading x weight over the event (arrays, one entry per candidate).
-    events: tuple[np.ndarray, ...] | None = None
+    __slots__ = ("b85", "b90", "duration", "events", "nadir_q", "spans", "sum_xw",
+                 "valid_ms")
+
+    def __init__(self, spans: list[Spans] | None = None, duration: float = 0.0):
+        self.spans: list[Spans] = [] if spans is None else spans
+        self.duration = duration
+        self.valid_ms = 0  # observed time of the accepted readings
+        self.sum_xw = 0  # sum of accepted reading x weight (ms): the mean SpO2
+        self.b90 = 0  # ms of accepted readings strictly below 90 (oximon.time_below)
+        self.b85 = 0
+        self.nadir_q: int | None = None  # the lowest accepted reading (a device value)
+        # Candidate events (before the minimum duration): times of the first and last
+        # reading, baseline (sum, count) at the start, lowest reading, sum of weights (ms)
+        # and of reading x weight over the event (arrays, one entry per candidate).
+        self.events: tuple[np.ndarray, ...] | None = None
 
     def set_events(self, t0: np.ndarray, t1: np.ndarray, s0: np.ndarray, n0: np.ndarray,
                    nadir: np.ndarray, sw: np.ndarray, sxw: np.ndarray) -> None:
@@ -233,8 +237,7 @@ def average(q: np.ndarray, lo: np.ndarray, median: bool) -> np.ndarray:
     return med
 
 
-@dataclass
-class Episode:
+class Episode(NamedTuple):
     """One activation of a level rule, as indices into the readings it saw."""
 
     raised: int
