@@ -69,6 +69,20 @@ CONDITION_WORDS: dict[str, str] = {
 }
 
 
+# The fewest words that still say what is wrong, for a tile too narrow for the sentence.
+SHORT_WORDS: dict[str, str] = {
+    "spo2_low": "Low oxygen",
+    "spo2_severe": "Severe low",
+    "spo2_drop": "Dropping",
+    "no_reading": "No reading",
+    "lost_device": "Lost",
+    "device_not_found": "Not found",
+    "battery_low": "Battery",
+    "monitoring_stopped": "Stopped",
+    "sound_unavailable": "No sound",
+}
+
+
 def condition_words(condition: str) -> str:
     return CONDITION_WORDS.get(condition, condition.replace("_", " ").capitalize())
 

@@ -4,7 +4,9 @@ A plain QLabel asks the layout for its whole text's width; on a crowded wall (24
 response panel on a laptop, or large fonts) that pushes the window larger than the screen
 or clips words mid-letter. This one asks for nothing, shows as much as fits with an
 ellipsis where the cut is (the middle for names, so "Booth 24" never loses its number, the
-end for sentences), and keeps the whole text in `text()` and the tooltip.
+end for sentences), and keeps the whole text in `text()` and the tooltip. Given shorter
+wordings too (`set_texts`), it shows the longest one that fits whole before it cuts any:
+"Severe low" reads better on a small tile than "Severe low oxy…".
 """
 
 from __future__ import annotations
@@ -22,11 +24,18 @@ class ElidedLabel(QLabel):
         if align is not None:
             self.setAlignment(align)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._shorter: tuple[str, ...] = ()
 
     def setText(self, text: str) -> None:
-        if text != self.text():
+        self.set_texts(text)
+
+    def set_texts(self, text: str, *shorter: str) -> None:
+        """The whole text and, longest first, shorter wordings to fall back on."""
+        if text != self.text() or shorter != self._shorter:
+            self._shorter = shorter
             super().setText(text)
             self.setToolTip(text if text else "")
+            self.update()
 
     def minimumSizeHint(self) -> QSize:
         return QSize(0, self.fontMetrics().height())
@@ -37,8 +46,12 @@ class ElidedLabel(QLabel):
 
     def shown(self) -> str:
         """The text as drawn at the current width (what a person sees)."""
-        r = self.contentsRect()
-        return self.fontMetrics().elidedText(self.text(), self.mode, max(0, r.width()))
+        width = max(0, self.contentsRect().width())
+        fm = self.fontMetrics()
+        for wording in (self.text(), *self._shorter):
+            if fm.horizontalAdvance(wording) <= width:
+                return wording
+        return fm.elidedText((self.text(), *self._shorter)[-1], self.mode, width)
 
     def fits(self) -> bool:
         return self.shown() == self.text()

@@ -191,6 +191,7 @@ class StationTile(QFrame):
         self.alarm = ElidedLabel("")
         self.alarm.setObjectName("alarm")
         self._alarm_text = ""
+        self._alarm_shorter: tuple[str, ...] = ()
         self.paused = PausedBadge()
         ignored = QSizePolicy.Policy.Ignored
         for lab in (self.spo2, self.pr, self.words, self.spo2_unit, self.pr_unit):
@@ -481,7 +482,8 @@ class StationTile(QFrame):
             self.name.setStyleSheet(style)
         if look.header is not None:
             self._set_band(self._band_full, style)
-        self._set_alarm_text(look.text, f"color: {look.colour}; background: transparent;")
+        self._set_alarm_text(look.text, look.shorter,
+                             f"color: {look.colour}; background: transparent;")
         if self.alarm.isVisible() != bool(look.text):
             self.alarm.setVisible(bool(look.text))
         self._alarm_unacked = look.unacked
@@ -490,11 +492,12 @@ class StationTile(QFrame):
         self.icons.set_values(live.signal, live.battery, ink)
         self.icons.setToolTip(self.icons.describe())
 
-    def _set_alarm_text(self, text: str, style: str) -> None:
-        """One line, elided to fit (the banner and tooltip carry the whole sentence)."""
-        if text != self._alarm_text:
-            self._alarm_text = text
-            self.alarm.setText(text)
+    def _set_alarm_text(self, text: str, shorter: tuple[str, ...], style: str) -> None:
+        """One line: the longest wording that fits, cut only when none does (the banner
+        and tooltip carry the whole sentence)."""
+        if text != self._alarm_text or shorter != self._alarm_shorter:
+            self._alarm_text, self._alarm_shorter = text, shorter
+            self.alarm.set_texts(text, *shorter)
         if self._texts.get("alarm:style") != style:
             self._texts["alarm:style"] = style
             self.alarm.setStyleSheet(style)

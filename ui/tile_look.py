@@ -12,6 +12,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics, QPainter, QPen
 from PySide6.QtWidgets import QLabel, QWidget
 
 from oximon.alarms import AlarmView, LiveNumbers
+from oximon.alerts.visual import SHORT_WORDS
 from oximon.types import Priority
 from oximon.ui.style import PRIORITY_WORDS, Palette, text_on
 
@@ -62,6 +63,7 @@ class AlarmLook:
     text: str  # the alarm row's words ('' when no alarm)
     colour: str  # the words' colour
     unacked: bool
+    shorter: tuple[str, ...] = ()  # the row's fallbacks on a narrow tile, longest first
 
 
 def alarm_look(p: Palette, alarms: list[AlarmView], live: LiveNumbers | None, flash_on: bool,
@@ -87,10 +89,16 @@ def alarm_look(p: Palette, alarms: list[AlarmView], live: LiveNumbers | None, fl
     else:  # a notice: words and an icon, never a louder border than a person's alarm
         border = (p.border, p.border_px)
     # The shape and the header's colour say the priority; the row says what it is.
-    text = alarm_words(f"{shape} {(top.message or top.condition).split(' — ')[0]}", top,
-                       live, "ended, latched")
-    if len(alarms) > 1:
-        text += f" — +{len(alarms) - 1} more"
+    said = (top.message or top.condition).split(" — ")[0]
+    head = f"{shape} {said}"
+    text = alarm_words(head, top, live, "ended, latched")
+    more = f" +{len(alarms) - 1}" if len(alarms) > 1 else ""
+    if more:
+        text += f" — {more.strip()} more"
+    bare = SHORT_WORDS.get(top.condition, said)
+    short = f"{shape} {bare}"  # last, the words without the shape: the header shows it
+    shorter = tuple(dict.fromkeys(w for w in (head + more, short + more, short, bare)
+                                  if w != text))
     frame = None
     if showing:
         for which in ("spo2", "pr"):
@@ -99,7 +107,7 @@ def alarm_look(p: Palette, alarms: list[AlarmView], live: LiveNumbers | None, fl
             if hit:
                 frame = (which, p.priority[max(hit)])
                 break
-    return AlarmLook(border, header, frame, text, colour, not top.acknowledged)
+    return AlarmLook(border, header, frame, text, colour, not top.acknowledged, shorter)
 
 
 def header_text(p: Palette, look: AlarmLook) -> str:
