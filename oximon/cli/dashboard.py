@@ -117,7 +117,9 @@ def run(args: argparse.Namespace) -> int:
     options = DashboardOptions(high_contrast=args.high_contrast, site=config.name)
     stops = StopSignals(engine.request_stop).install()  # SIGTERM/SIGINT: a clean stop
     try:
-        services = build_services(engine, incident_log=records,
+        # A remote booth's responses go to its hub's incident (oximon.site.incidents).
+        services = build_services(engine, incident_log=records if site is None
+                                  else site.incident_log(records),
                                   **seams(engine, records, profile, config, demo,
                                           from_config=not specs))
         return run_dashboard(engine, services, kiosk=args.kiosk,

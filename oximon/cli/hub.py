@@ -37,11 +37,13 @@ from oximon.clock import ScaledClock
 from oximon.config import SiteConfig
 from oximon.engine import Engine
 from oximon.events import AlarmEvent, AudioPaused, AudioResumed, EngineEvent
+from oximon.incident_log import StoreIncidentLog
 from oximon.site.commands import Command
 from oximon.site.hub import Audio, HubAlreadyRunning, HubLink, apply_command
+from oximon.site.incidents import HubIncidents
 from oximon.site.schema import libpq_url
 from oximon.site.state import BoothState
-from oximon.store import StoreInputError
+from oximon.store import Store, StoreInputError
 
 log = logging.getLogger("oximon.hub")
 
@@ -93,8 +95,11 @@ def run(args: argparse.Namespace) -> int:
     report_carried_on(records, stations)
     loop_box: list[asyncio.AbstractEventLoop] = []
 
+    incidents = hub_incidents(engine, records, booths)
+
     def apply(cmd: Command) -> str:  # on the link's command thread
-        future = asyncio.run_coroutine_threadsafe(_on_loop(engine, cmd), loop_box[0])
+        future = asyncio.run_coroutine_threadsafe(_on_loop(engine, cmd, incidents),
+                                                  loop_box[0])
         result = future.result(timeout=10.0)
         records.record_audit(f"site.{cmd.action}", cmd.booth, {
             "from_host": cmd.from_host, "hub": args.name, "command": cmd.id,
@@ -115,8 +120,21 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _on_loop(engine: Engine, cmd: Command) -> str:
-    return apply_command(engine, cmd)
+async def _on_loop(engine: Engine, cmd: Command, incidents: HubIncidents) -> str:
+    return apply_command(engine, cmd, incidents)
+
+
+def hub_incidents(engine: Engine, records: Store, booths: list[str]) -> HubIncidents:
+    """Responses logged on other screens, into this hub's incidents of its booths."""
+    def station_of(iid: str) -> str | None:
+        for booth in booths:  # an open incident: known without reading the database
+            if records.current_incident(booth) == iid:
+                return booth
+        records.flush()
+        record = records.get_incident(iid, with_trace=False)
+        return None if record is None else record.station
+
+    return HubIncidents(StoreIncidentLog(records), engine.clock, station_of)
 
 
 def _publish_on_events(engine: Engine, link: HubLink, labels: dict[str, str]) -> None:

@@ -31,8 +31,10 @@ from oximon.events import (
     AlarmUpdated,
     EngineEvent,
 )
+from oximon.incident_log import StoreIncidentLog
 from oximon.ports import Source
 from oximon.profile import Profile
+from oximon.site.incidents import SiteIncidentLog
 from oximon.site.remote import LocalRecords, RemoteBooths, RemoteSource
 from oximon.site.state import HUB_SILENT, BoothState, hub_alarm_words
 from oximon.site.viewer import SiteWatch
@@ -83,6 +85,11 @@ class SiteView:
             restore_latched_alarms(engine, records)
         self.remote.start()
         return engine
+
+    def incident_log(self, records: Store) -> SiteIncidentLog:
+        """The screen's incident log: its own booths in its records, a remote booth's
+        responses in its hub's incident (one incident per episode, on the site's store)."""
+        return SiteIncidentLog(StoreIncidentLog(records), self.remote, set(self.remote.booths))
 
     def stop(self) -> None:
         self.remote.stop()

@@ -31,6 +31,7 @@ from oximon.alarms import AlarmRequestError, AlarmView
 from oximon.engine import Engine, StationLive
 from oximon.site import commands
 from oximon.site.commands import Command
+from oximon.site.incidents import HubIncidents
 from oximon.site.schema import (
     COMMAND_CHANNEL,
     LOCK_CLASS,
@@ -243,7 +244,7 @@ class HubLink:
                 self.commands_applied += 1
 
 
-def apply_command(engine: Engine, cmd: Command) -> str:
+def apply_command(engine: Engine, cmd: Command, incidents: HubIncidents | None = None) -> str:
     """Apply a screen's command through the engine, exactly as a tap on the hub's own screen
     would be (the alarm log records `cmd.who`); returns what happened, in words. What the
     alarm manager refuses (an alarm already gone, a pause longer than the profile allows)
@@ -262,6 +263,10 @@ def apply_command(engine: Engine, cmd: Command) -> str:
         if cmd.action == "pause_audio":
             engine.pause_audio(by=cmd.who, seconds=cmd.seconds)
             return "audio paused"
+        if cmd.action == "resume_audio":
+            return "audio resumed" if engine.resume_audio(by=cmd.who) else "was not paused"
+        if cmd.action == "incident" and incidents is not None:
+            return incidents.apply(cmd)
         if cmd.action == "note_response":
             assert cmd.booth is not None
             engine.response_logged(cmd.booth)

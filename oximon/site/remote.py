@@ -22,6 +22,7 @@ import queue
 import socket
 import threading
 from collections.abc import AsyncIterator
+from typing import Any
 
 import psycopg
 
@@ -50,6 +51,9 @@ class RemoteBooths:
                                | None] = queue.Queue()
         self._sender = threading.Thread(target=self._send_loop, name="site commands out",
                                         daemon=True)
+        self._request_lock = threading.Lock()
+        self._request_conn: psycopg.Connection | None = None
+        self.request_wait_s = 5.0
 
     def start(self) -> None:
         self.watch.start()
@@ -58,6 +62,9 @@ class RemoteBooths:
     def stop(self) -> None:
         self._out.put(None)
         self.watch.stop()
+        with self._request_lock:
+            if self._request_conn is not None:
+                self._request_conn.close()
 
     def hubs(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
@@ -85,6 +92,28 @@ class RemoteBooths:
         hubs = [self.booths[booth][0]] if booth is not None else sorted(self.hubs())
         for hub in hubs:
             self._out.put((hub, action, by, booth, condition or None, seconds))
+
+    def request(self, booth: str, action: str, by: str, payload: dict[str, Any]) -> str:
+        """Send a command to the booth's hub and wait for its answer (a response logged on
+        this screen: the panel says it is recorded only once the hub recorded it). Words
+        starting "not applied" when the hub is not running or did not answer in time."""
+        hub = self.booths[booth][0]
+        if not self.alive(hub):
+            return f"not applied: hub {hub} is not running (nothing was recorded)"
+        with self._request_lock:
+            try:
+                if self._request_conn is None or self._request_conn.closed:
+                    self._request_conn = connect(self.url, "dashboard requests")
+                cid = commands.send(self._request_conn, hub, action, by, self.host, booth,
+                                    payload=payload)
+                answer = commands.wait_result(self._request_conn, cid, self.request_wait_s)
+            except psycopg.Error as exc:
+                self._request_conn = None
+                return f"not applied: cannot reach the site database ({exc})"
+        if answer is None:
+            return (f"not applied: hub {hub} did not answer within {self.request_wait_s:g} s "
+                    "(it may still record it)")
+        return answer
 
     def _send_loop(self) -> None:
         conn: psycopg.Connection | None = None

@@ -1,0 +1,82 @@
+"""What the site tests share: a site file on a scratch PostgreSQL database, hub processes,
+`oximon` commands as processes, and a patient wait (the machine is shared)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from oximon.store.scratch import scratch_database
+
+PG_URL = os.environ.get("OXIMON_TEST_PG_URL")
+ROOT = Path(__file__).resolve().parents[1]
+T = TypeVar("T")
+FOUR_BOOTHS = [("room-1", "rapid-desat"), ("room-1", "normal"), ("room-2", "normal"),
+               ("room-2", "normal")]
+
+
+def wait_for(what: str, check: Callable[[], T | None], timeout: float = 60.0) -> T:
+    """Poll until `check` returns something truthy (generous: the machine is shared)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def site_text(url: str, booths: Sequence[tuple[str, str]] = FOUR_BOOTHS) -> str:
+    """A site file: booth-N ("Booth N") on hub and simulated scenario as given."""
+    lines = ["[site]", 'name = "Test site"', f'db = "{url}"']
+    for i, (hub, scenario) in enumerate(booths, 1):
+        lines += ["[[stations]]", f'id = "booth-{i}"', f'alias = "Booth {i}"',
+                  f'hub = "{hub}"', f'source = "sim:{scenario}:{i}"']
+    return "\n".join(lines) + "\n"
+
+
+@contextmanager
+def scratch_site(tmp_path: Path, booths: Sequence[tuple[str, str]] = FOUR_BOOTHS
+                 ) -> Iterator[tuple[Path, str]]:
+    """(site file, database URL) on a database of its own, dropped after."""
+    if not PG_URL:
+        pytest.skip("PostgreSQL not configured: eval \"$(bash .ci/start-postgres)\"")
+    with scratch_database(PG_URL, prefix="oximon_site") as url:
+        path = tmp_path / "site.toml"
+        path.write_text(site_text(url, booths))
+        yield path, url
+
+
+def oximon(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "oximon", *args], cwd=ROOT, text=True,
+                          capture_output=True, timeout=timeout)
+
+
+def start_hub(config: Path, name: str, speed: str = "20", *more: str) -> subprocess.Popen[str]:
+    """A hub process; what it says goes to a file beside the site file (a pipe nobody
+    reads could fill up and stop it)."""
+    log = open(config.parent / f"{name}.log", "a")  # noqa: SIM115 - the child keeps it
+    return subprocess.Popen([sys.executable, "-m", "oximon", "hub", "--config", str(config),
+                             "--name", name, "--speed", speed, *more], cwd=ROOT, text=True,
+                            stdout=subprocess.DEVNULL, stderr=log)
+
+
+def stop(proc: subprocess.Popen[str], log: Path | None = None) -> None:
+    """SIGTERM (a clean stop), kill if it hangs; print what it said (shown on failure)."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+    if log is not None and log.exists():
+        print(f"{log.name} (exit {proc.returncode}):\n{log.read_text()}")

@@ -1,0 +1,139 @@
+"""Responses logged on a viewer for a hub's booth land in the hub's incident (one incident
+per episode, on the site's store), and the hub's alarm manager holds back the reminder as
+it does for a response logged on its own screen; audio pauses and resumes from a viewer
+reach the hubs, with who. Real hub processes on a real PostgreSQL; the viewer is this
+process's dashboard engine and the incident log the dashboard's composition root builds."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from tests.sitekit import scratch_site, start_hub, stop, wait_for
+
+REMINDER_S = 30.0  # the profile's floor
+PROFILE = f"""
+[alarms]
+reminder_s = {REMINDER_S}
+realarm_step = 10.0
+"""
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    with scratch_site(tmp_path, [("room-1", "slow-desat"), ("room-1", "normal")]) as made:
+        (tmp_path / "profile.toml").write_text(PROFILE)
+        yield made
+
+
+class Viewer:
+    """A dashboard of the site on this computer, without its window: the engine, and the
+    services (the incident log) exactly as `oximon dashboard --config SITE` builds them."""
+
+    def __init__(self, config_path: Path, url: str, profile: Path | None = None):
+        from oximon.cli.dashboard_services import build_services
+        from oximon.cli.site_view import SiteView
+        from oximon.cli.wiring import configured_stations, get_config
+        from oximon.clock import ScaledClock
+        from oximon.profile import load_profile
+        from oximon.store import open_store
+
+        config = get_config(str(config_path))
+        self.view = SiteView(config)
+        stations = self.view.stations(configured_stations(config, waveform=False))
+        self.clock = ScaledClock(speed=1.0)
+        self.records = open_store(url, clock=self.clock, writer=True)
+        self.engine = self.view.build_engine(self.clock, load_profile(profile), stations,
+                                             self.records)
+        self.services = build_services(self.engine, incident_log=self.view.incident_log(
+            self.records), audit=lambda entry: None)
+
+    def close(self) -> None:
+        self.view.stop()
+        self.records.close()
+
+
+def rows(url: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+@pytest.mark.postgres
+def test_a_response_on_a_viewer_lands_in_the_hubs_incident(site: tuple[Path, str]) -> None:
+    config, url = site
+    hub = start_hub(config, "room-1", "10", "--profile", str(config.parent / "profile.toml"))
+    viewer = Viewer(config, url)
+    log, engine = viewer.services.incident_log, viewer.engine
+    seen: dict[str, Any] = {}
+
+    def high_alarm_at_its_lowest() -> bool:
+        st = viewer.view.remote.state("booth-1")
+        top = None if st is None else st.top_alarm()
+        assert hub.poll() is None, "the hub stopped"
+        return bool(top and top.priority.label == "high" and st and st.spo2 is not None
+                    and st.spo2 <= 80)
+
+    async def respond() -> None:
+        run = asyncio.create_task(engine.run())
+        try:
+            await asyncio.to_thread(wait_for, "booth-1's high alarm", high_alarm_at_its_lowest)
+            # The hub's store opened the booth's incident on the high alarm: the viewer's
+            # panel finds that one, and opening "by hand" gives that one too.
+            iid = await asyncio.to_thread(wait_for, "the hub's incident",
+                                          lambda: log.current_incident("booth-1"))
+            seen["iid"] = iid
+            seen["opened"] = await asyncio.to_thread(log.open_incident, "booth-1",
+                                                     engine.clock.now(), "manual", "Lee")
+            engine.acknowledge("booth-1", by="Lee")
+            await asyncio.to_thread(wait_for, "the acknowledgement", lambda: [
+                a for a in engine.alarms.active_alarms()
+                if a.station == "booth-1" and a.acknowledged])
+            await asyncio.sleep(1.0)  # a little hub time between the ack and the response
+            await asyncio.to_thread(log.record_action, iid, "stimulated", engine.clock.now(),
+                                    "Lee")
+            await asyncio.to_thread(log.record_action, iid, "oxygen_on", engine.clock.now(),
+                                    "Lee")
+            undo_t = engine.clock.now()
+            await asyncio.to_thread(log.record_action, iid, "airway", undo_t, "Lee")
+            await asyncio.to_thread(log.void_action, iid, "airway", undo_t, "Lee",
+                                    "tapped by mistake")
+            # The reminder comes REMINDER_S hub seconds after the last response: wait for it.
+            await asyncio.to_thread(wait_for, "the hub's reminder", lambda: rows(
+                url, "SELECT t FROM alarm_log WHERE station = 'booth-1' AND state = "
+                "'reminder'"), 90.0)
+        finally:
+            engine.request_stop()
+            await run
+
+    try:
+        asyncio.run(respond())
+    finally:
+        viewer.close()
+        stop(hub, config.parent / "room-1.log")
+    iid = seen["iid"]
+    assert seen["opened"] == iid
+    assert rows(url, "SELECT id FROM incidents WHERE station = 'booth-1'") == [(iid,)]
+    actions = rows(url, "SELECT t, actor, data FROM incident_events WHERE incident_id = %s "
+                   "AND kind = 'action' ORDER BY seq", iid)
+    said = [(json.loads(d)["action"], actor) for _, actor, d in actions]
+    assert [a for a, _ in said] == ["stimulated", "oxygen_on", "airway"]
+    assert all(actor.startswith("Lee (at ") for _, actor in said)
+    voids = rows(url, "SELECT data FROM incident_events WHERE incident_id = %s AND kind = "
+                 "'amendment'", iid)
+    assert len(voids) == 1 and "void_action" in voids[0][0]
+    # The hub's alarm manager: acknowledged at `ack`, a response logged at `last` (its
+    # time). Without the response the reminder would come at ack + REMINDER_S; it came
+    # REMINDER_S after the response instead.
+    (ack,) = rows(url, "SELECT t FROM alarm_log WHERE station = 'booth-1' AND state = "
+                  "'acknowledged'")
+    last = max(t for t, _, _ in actions)
+    first_reminder = min(t for (t,) in rows(url, "SELECT t FROM alarm_log WHERE station = "
+                                               "'booth-1' AND state = 'reminder'"))
+    assert last > ack[0] + 5.0
+    assert first_reminder >= last + REMINDER_S - 0.5
