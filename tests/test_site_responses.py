@@ -137,3 +137,60 @@ def test_a_response_on_a_viewer_lands_in_the_hubs_incident(site: tuple[Path, str
                                                "'booth-1' AND state = 'reminder'"))
     assert last > ack[0] + 5.0
     assert first_reminder >= last + REMINDER_S - 0.5
+
+
+@pytest.mark.postgres
+def test_pause_and_resume_from_a_viewer_reach_the_hub_and_every_screen(
+        site: tuple[Path, str]) -> None:
+    """Viewer A pauses, then resumes; the hub applies both (its alarm log says who), and
+    viewer B shows the pause and the resume with who did them."""
+    from oximon.events import AudioPaused, AudioResumed
+    from oximon.site.schema import connect
+    from oximon.site.viewer import read_site
+
+    config, url = site
+    hub = start_hub(config, "room-1", "1")
+    a, b = Viewer(config, url), Viewer(config, url)
+    heard: list[tuple[str, str]] = []  # what screen B heard
+    b.engine.subscribe(lambda e: heard.append((e.state, e.by))
+                       if isinstance(e, AudioPaused | AudioResumed) else None)
+
+    def hub_audio() -> tuple[str, float, str]:
+        with connect(url, "test") as conn:
+            h = read_site(conn).hubs["room-1"]
+        return h.paused_by, h.pause_left_s, h.resumed_by
+
+    async def both() -> None:
+        runs = [asyncio.create_task(v.engine.run()) for v in (a, b)]
+        try:
+            await asyncio.to_thread(wait_for, "room-1 alive", lambda: a.view.remote.alive(
+                "room-1") and b.view.remote.alive("room-1"))
+            a.engine.pause_audio(by="Ana")
+            paused = await asyncio.to_thread(wait_for, "the hub paused", lambda: (
+                h := hub_audio())[0] and h)
+            assert paused[0].startswith("Ana (at ") and paused[1] > 0
+            await asyncio.to_thread(wait_for, "screen B paused", lambda: b.engine.alarms
+                                    .pause_remaining(b.engine.clock.now()) > 0)
+            assert b.engine.alarms.paused_by.startswith("Ana (at ")
+            assert a.engine.resume_audio(by="Ana")
+            resumed = await asyncio.to_thread(wait_for, "the hub resumed", lambda: (
+                h := hub_audio())[2] and not h[0] and h)
+            assert resumed[2].startswith("Ana (at ")
+            await asyncio.to_thread(wait_for, "screen B resumed", lambda: b.engine.alarms
+                                    .pause_remaining(b.engine.clock.now()) == 0)
+        finally:
+            for v in (a, b):
+                v.engine.request_stop()
+            await asyncio.gather(*runs)
+
+    try:
+        asyncio.run(both())
+    finally:
+        a.close()
+        b.close()
+        stop(hub, config.parent / "room-1.log")
+    assert [s for s, _ in heard] == ["paused", "resumed"]
+    assert all(by.startswith("Ana (at ") for _, by in heard)
+    logged = rows(url, "SELECT state, actor FROM alarm_log WHERE kind = 'audio' ORDER BY seq")
+    hub_said = [(s, by) for s, by in logged if by.startswith("Ana (at ")]
+    assert [s for s, _ in hub_said][:2] == ["paused", "resumed"]

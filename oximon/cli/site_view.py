@@ -110,6 +110,7 @@ class SiteAlarms(AlarmManager):
         self.remote = remote
         self._shown: dict[tuple[str, str], AlarmView] = {}  # remote alarms last announced
         self._silent: dict[str, bool] = {}  # hub -> its "not monitored" alarm is up
+        self._paused_hubs: dict[str, bool] = {}  # hub -> its audio was paused
         self._started: float | None = None
         self._states: deque[tuple[str, BoothState | None]] = deque()  # heard, not yet shown
         remote.watch.subscribe(self._heard)
@@ -148,6 +149,12 @@ class SiteAlarms(AlarmManager):
         records who paused; every screen shows it."""
         events = super().pause_audio(now, by, seconds)
         self.remote.send("pause_audio", by, seconds=seconds)
+        return events
+
+    def resume_audio(self, now: float, by: str = "") -> list[EngineEvent]:
+        """Resumed here and on every hub (each records who)."""
+        events = super().resume_audio(now, by)
+        self.remote.send("resume_audio", by)
         return events
 
     def note_response(self, station: str, t: float) -> None:
@@ -196,7 +203,31 @@ class SiteAlarms(AlarmManager):
     def tick(self, now: float) -> list[EngineEvent]:
         if self._started is None:
             self._started = now
-        return super().tick(now) + self._hub_alarms(now) + self._announce(now)
+        return (super().tick(now) + self._hub_alarms(now) + self._hub_audio(now)
+                + self._announce(now))
+
+    def _hub_audio(self, now: float) -> list[EngineEvent]:
+        """A pause or resume made on another screen (or a hub's own) is shown here with
+        who: a hub newly paused pauses this screen for what is left of it; a hub's pause
+        ended (by hand, or by a new alarm there) ends this screen's, so nothing stays
+        silent here that sounds on the hub."""
+        out: list[EngineEvent] = []
+        hubs = self.remote.watch.snapshot().hubs
+        for hub in self.remote.hubs():
+            status = hubs.get(hub)
+            paused = status is not None and status.paused
+            was, self._paused_hubs[hub] = self._paused_hubs.get(hub, False), paused
+            if status is None or paused == was or not status.alive:
+                continue
+            if paused and self.paused_until is None:
+                try:
+                    out += super().pause_audio(now, status.paused_by,
+                                               min(status.pause_left_s, self.audio_pause_s))
+                except AlarmRequestError:  # this screen's profile allows no pause
+                    pass
+            elif not paused and self.paused_until is not None:
+                out += super().resume_audio(now, status.resumed_by or f"hub {hub}")
+        return out
 
     def _hub_alarms(self, now: float) -> list[EngineEvent]:
         """One high technical alarm per hub not alive, naming its booths (raised when it

@@ -59,6 +59,7 @@ class Audio:
 
     paused_by: str = ""
     left_s: float = 0.0
+    resumed_by: str = ""  # who ended the last pause by hand ("": none, or it ran out)
 
 
 class HubLink:
@@ -140,7 +141,8 @@ class HubLink:
                 "beat_at) VALUES (%s, %s, %s, %s, %s, %s, now(), now()) ON CONFLICT (hub) DO "
                 "UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid, run = EXCLUDED.run, "
                 "lock_key = EXCLUDED.lock_key, booths = EXCLUDED.booths, started_at = now(), "
-                "beat_at = now(), stopped_at = NULL, paused_by = '', pause_left_s = 0",
+                "beat_at = now(), stopped_at = NULL, paused_by = '', pause_left_s = 0, "
+                "resumed_by = ''",
                 (self.hub, self.host, os.getpid(), self.run_id, lock_key(self.hub),
                  json.dumps(self.booths)))
             conn.execute("SELECT pg_notify(%s, %s)", (STATE_CHANNEL, f"hub:{self.hub}"))
@@ -191,8 +193,9 @@ class HubLink:
                     conn.execute("SELECT pg_notify(%s, %s)", (STATE_CHANNEL, payload))
                 if audio is not None:
                     conn.execute("UPDATE site_hubs SET beat_at = now(), paused_by = %s, "
-                                 "pause_left_s = %s WHERE hub = %s AND run = %s",
-                                 (audio.paused_by, audio.left_s, self.hub, self.run_id))
+                                 "pause_left_s = %s, resumed_by = %s WHERE hub = %s AND "
+                                 "run = %s", (audio.paused_by, audio.left_s,
+                                              audio.resumed_by, self.hub, self.run_id))
             self.published += len(states)
             return True
         except HubAlreadyRunning as exc:  # another process took the name while we were away

@@ -158,6 +158,11 @@ class HubStatus:
     stopped: bool
     paused_by: str = ""
     pause_left_s: float = 0.0
+    resumed_by: str = ""  # who ended its last audio pause by hand
+
+    @property
+    def paused(self) -> bool:
+        return self.alive and self.pause_left_s > 0
 
     @property
     def alive(self) -> bool:
