@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import replace
 from typing import Any
 
@@ -220,11 +221,9 @@ class SiteAlarms(AlarmManager):
             if status is None or paused == was or not status.alive:
                 continue
             if paused and self.paused_until is None:
-                try:
+                with suppress(AlarmRequestError):  # this screen's profile allows no pause
                     out += super().pause_audio(now, status.paused_by,
                                                min(status.pause_left_s, self.audio_pause_s))
-                except AlarmRequestError:  # this screen's profile allows no pause
-                    pass
             elif not paused and self.paused_until is not None:
                 out += super().resume_audio(now, status.resumed_by or f"hub {hub}")
         return out
