@@ -229,8 +229,10 @@ class SiteAlarms(AlarmManager):
         return out
 
     def _hub_alarms(self, now: float) -> list[EngineEvent]:
-        """One high technical alarm per hub not alive, naming its booths (raised when it
-        goes silent, its condition ended when it is back)."""
+        """One high technical alarm per hub not alive, naming its booths: raised when it
+        goes silent, its words kept current while it is (stopped or silent, the booths'
+        names as their hub last published them), and gone when the hub is back — the
+        booths are monitored again, there is nothing left to latch."""
         out: list[EngineEvent] = []
         snap = self.remote.watch.snapshot()
         for hub, booths in self.remote.hubs().items():
@@ -238,15 +240,34 @@ class SiteAlarms(AlarmManager):
             silent = status is None or not status.alive
             if status is None and now - (self._started or now) < STARTUP_GRACE_S:
                 silent = False  # just started: give the hub its first heartbeat
-            if silent == self._silent.get(hub, False):
-                continue
-            self._silent[hub] = silent
-            labels = [self.remote.booths[b][1] for b in booths]
+            was, self._silent[hub] = self._silent.get(hub, False), silent
+            cond = f"{HUB_SILENT}:{hub}"
+            labels = [st.label if (st := snap.booths.get(b)) is not None and st.label
+                      else self.remote.booths[b][1] for b in booths]
             words = hub_alarm_words(hub, labels, status.why if status else "silent")
-            out += super().on_condition(ConditionChange(
-                SYSTEM_STATION, f"{HUB_SILENT}:{hub}", silent, now, Priority.HIGH,
-                technical=True, message=words))
+            if silent and not was:
+                out += super().on_condition(ConditionChange(
+                    SYSTEM_STATION, cond, True, now, Priority.HIGH, technical=True,
+                    message=words))
+            elif silent:
+                out += self._reword(cond, words, now)
+            elif was:
+                out += super().on_condition(ConditionChange(
+                    SYSTEM_STATION, cond, False, now, Priority.HIGH, technical=True))
+                latched = self._alarms.pop((SYSTEM_STATION, cond), None)
+                if latched is not None:
+                    out.append(self._cleared(latched, now, by=f"hub {hub} back"))
         return out
+
+    def _reword(self, condition: str, words: str, now: float) -> list[EngineEvent]:
+        """The hub's alarm says what is true now (its booths' names, stopped or silent)."""
+        alarm = self._alarms.get((SYSTEM_STATION, condition))
+        if alarm is None or alarm.message == words:
+            return []
+        alarm.message = words
+        if condition in alarm.held:
+            alarm.held[condition].message = words
+        return [self._updated(alarm, now, "hub words changed", None)]
 
     def _heard(self, what: str) -> None:
         """On the watch's thread: each state a hub published, kept in order, so a change

@@ -76,6 +76,11 @@ class RemoteBooths:
         status = self.watch.snapshot().hubs.get(hub)
         return status is not None and status.alive
 
+    def why(self, hub: str) -> str:
+        """Why a hub's booths are not monitored ("silent", "stopped")."""
+        status = self.watch.snapshot().hubs.get(hub)
+        return "silent" if status is None else status.why
+
     def state(self, booth: str) -> BoothState | None:
         """The booth's published state, only while its hub is alive and owns it."""
         snap = self.watch.snapshot()
@@ -148,7 +153,8 @@ class RemoteSource:
             st = self.remote.state(self.booth)
             now = clock.now()
             if st is None:
-                state = (DeviceState.LOST, f"hub {hub} silent — not monitored")
+                state = (DeviceState.LOST, f"not monitored — hub {hub} "
+                         f"{self.remote.why(hub)}")
             else:
                 state = (st.device_state, st.detail)
             if state != last:
