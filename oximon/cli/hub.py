@@ -104,13 +104,14 @@ async def _serve(engine: Engine, service: HubService, stops: StopSignals,
     """Run the engine and the link; SIGTERM/SIGINT stop both cleanly (as `monitor`)."""
     stops.install()  # after asyncio.run's own SIGINT handler: ours stops cleanly
     try:
-        await service.start()
+        await asyncio.to_thread(service.connect)
+        service.begin()
         watchdog = WatchdogThread(engine, asyncio.get_running_loop(),
                                   on_stall=lambda e: log.error("%s", e.words)).start()
         try:
             await engine.run(duration=duration)
         finally:
             watchdog.stop()
-            await service.stop()
+            await asyncio.to_thread(service.close)
     finally:
         stops.restore()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 
 import psycopg
 
@@ -37,12 +38,16 @@ class HubService:
         self.incidents = hub_incidents(engine, records, list(labels))
         self.link = HubLink(url, name, host, list(labels), self._apply)
         self.resumed_by = ""  # who ended the last audio pause by hand
+        self.hint = ""  # said after "hub NAME is already running" (what to do instead)
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = threading.Event()  # the engine's loop runs: commands can be applied
         self._publisher: asyncio.Task[None] | None = None
         engine.subscribe(self._heard)
 
     # -- commands from any screen (on the link's command thread) ---------------------------
     def _apply(self, cmd: Command) -> str:
+        if not self._ready.wait(10.0):  # the screen is still opening
+            raise RuntimeError(f"hub {self.name} is still starting")
         assert self._loop is not None
         future = asyncio.run_coroutine_threadsafe(self._on_loop(cmd), self._loop)
         result = future.result(timeout=10.0)
@@ -82,18 +87,22 @@ class HubService:
         return Audio(engine.alarms.paused_by if left > 0 else "", round(left, 1),
                      self.resumed_by)
 
-    # -- start and stop (on the engine's loop) -----------------------------------------------
-    async def start(self) -> None:
-        """Take the hub's name and start publishing: exit 2 when another process has the
-        name, exit 1 when the site database cannot be reached."""
-        self._loop = asyncio.get_running_loop()
+    # -- start and stop --------------------------------------------------------------------
+    def connect(self) -> None:
+        """Take the hub's name and start the link's threads: exit 2 when another process
+        has the name, exit 1 when the site database cannot be reached."""
         try:
-            await asyncio.to_thread(self.link.start)
+            self.link.start()
         except HubAlreadyRunning as exc:
-            raise UsageError(str(exc)) from None
+            raise UsageError(f"{exc}{self.hint}") from None
         except psycopg.Error as exc:
             raise RuntimeFailure(f"cannot reach the site database: "
                                  f"{str(exc).strip().splitlines()[0]}") from None
+
+    def begin(self) -> None:
+        """On the engine's loop, once it runs: apply commands, publish every second."""
+        self._loop = asyncio.get_running_loop()
+        self._ready.set()
         self._publisher = asyncio.create_task(self._every_second(), name="site publisher")
 
     async def _every_second(self) -> None:
@@ -102,12 +111,13 @@ class HubService:
             self.link.audio(self.audio())
             await asyncio.sleep(1.0)
 
-    async def stop(self) -> None:
-        """Publish the last state, say the hub stopped, close."""
+    def close(self) -> None:
+        """Publish the last state, say the hub stopped (every screen shows its booths as
+        not monitored at once), close."""
         if self._publisher is not None:
             self._publisher.cancel()
         self.link.publish([self.state(sid) for sid in self.labels])
-        await asyncio.to_thread(self.link.stop)
+        self.link.stop()
 
 
 def hub_incidents(engine: Engine, records: Store, booths: list[str]) -> HubIncidents:

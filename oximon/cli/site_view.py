@@ -3,13 +3,19 @@
 Booths whose `hub` is named in the site file run on that hub (`oximon hub`); here they
 are remote: `oximon.site.remote` turns their published state into a source per booth, and
 `SiteAlarms` (below) is this screen's alarm manager showing their alarms as their hub
-holds them. Booths with no hub run on this computer as before. Run a computer's own
-booths with `oximon hub` (a service) and its screen as a viewer of the whole site: each
-booth then has one alarm owner, which keeps monitoring when a screen is closed.
+holds them. Booths with no hub run on this computer as before.
+
+A dashboard on the computer named as a hub (`--hub NAME`, or the computer's host name is
+a hub's name in the file) is that hub: its booths run here as local booths, and
+`HubService` publishes them for every other screen exactly as `oximon hub` does
+(heartbeat, live state, commands from other screens applied here). Running the hub as a
+service and the screen as a viewer (`--no-hub`) stays the sturdier choice: the booths'
+alarm owner then keeps monitoring when the screen is closed.
 """
 
 from __future__ import annotations
 
+import socket
 from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
@@ -20,6 +26,7 @@ from oximon.alarms import SYSTEM_STATION, AlarmRequestError, AlarmView, Audible,
 from oximon.alerts.alarm_state import VITAL
 from oximon.alerts.manager import AlarmManager
 from oximon.cli.hub import site_url
+from oximon.cli.hub_service import HubService
 from oximon.cli.wiring import all_simulated, claim_booths, restore_latched_alarms
 from oximon.clock import Clock
 from oximon.config import SiteConfig
@@ -48,11 +55,13 @@ STARTUP_GRACE_S = 5.0  # a hub not seen yet is silent only after this (engine se
 class SiteView:
     """The remote booths of a site file, for one dashboard."""
 
-    def __init__(self, config: SiteConfig):
-        url = site_url(config)
-        booths = {s.id: (s.hub, s.alias or s.id) for s in config.stations if s.hub}
-        self.config = config
+    def __init__(self, config: SiteConfig, hub: str | None = None):
+        self.url = url = site_url(config)
+        booths = {s.id: (s.hub, s.alias or s.id) for s in config.stations
+                  if s.hub and s.hub != hub}
+        self.config, self.hub = config, hub
         self.remote = RemoteBooths(url, booths, SiteWatch(url, "dashboard"))
+        self.service: HubService | None = None
 
     def stations(self, local: list[tuple[Station, Source | None]]
                  ) -> list[tuple[Station, Source | None]]:
@@ -61,7 +70,7 @@ class SiteView:
         mine = {st.id: (st, src) for st, src in local}
         out: list[tuple[Station, Source | None]] = []
         for s in self.config.stations:
-            if s.hub:
+            if s.hub and s.hub != self.hub:
                 source = RemoteSource(self.remote, s.id)
                 out.append((Station(s.id, alias=s.alias or s.id, booth=s.booth or s.id,
                                     device=source.info), source))
@@ -81,11 +90,32 @@ class SiteView:
             engine.add_station(station, source)
             if station.id not in remote:
                 records.add_station(station)
-        claim_booths(records, [station.id for station, _ in local])
+        mine = [st for st, _ in local if self._hub_booth(st.id)]
+        if mine:  # under the hub's name, as `oximon hub` claims them
+            claim_booths(records, [st.id for st in mine], self.hub)
+        claim_booths(records, [st.id for st, _ in local if not self._hub_booth(st.id)])
         if local and not all_simulated(local):
             restore_latched_alarms(engine, records)
+        if self.hub is not None:
+            self.service = HubService(engine, records, self.url, self.hub,
+                                      socket.gethostname(), {st.id: st.label for st in mine})
+            self.service.hint = ("; to watch its booths from this screen, start the "
+                                 "dashboard with --no-hub")
+            try:
+                self.service.connect()
+            except BaseException:
+                records.close(reason="hub_conflict")
+                raise
         self.remote.start()
         return engine
+
+    def _hub_booth(self, sid: str) -> bool:
+        return any(s.id == sid and s.hub and s.hub == self.hub for s in self.config.stations)
+
+    def begin(self) -> None:
+        """On the dashboard's loop, once it runs: this computer's hub starts serving."""
+        if self.service is not None:
+            self.service.begin()
 
     def incident_log(self, records: Store) -> SiteIncidentLog:
         """The screen's incident log: its own booths in its records, a remote booth's
@@ -93,6 +123,8 @@ class SiteView:
         return SiteIncidentLog(StoreIncidentLog(records), self.remote, set(self.remote.booths))
 
     def stop(self) -> None:
+        if self.service is not None:
+            self.service.close()
         self.remote.stop()
 
 
