@@ -10,8 +10,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
+import psycopg
 import pytest
 
 from oximon.store.scratch import scratch_database
@@ -80,3 +81,35 @@ def stop(proc: subprocess.Popen[str], log: Path | None = None) -> None:
             proc.wait(10)
     if log is not None and log.exists():
         print(f"{log.name} (exit {proc.returncode}):\n{log.read_text()}")
+
+
+def rows(url: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+    with psycopg.connect(url) as conn:
+        return conn.execute(sql, args).fetchall()
+
+
+class Viewer:
+    """A dashboard of the site on this computer, without its window: the engine, and the
+    services (the incident log) exactly as `oximon dashboard --config SITE` builds them."""
+
+    def __init__(self, config_path: Path, url: str, profile: Path | None = None):
+        from oximon.cli.dashboard_services import build_services
+        from oximon.cli.site_view import SiteView
+        from oximon.cli.wiring import configured_stations, get_config
+        from oximon.clock import ScaledClock
+        from oximon.profile import load_profile
+        from oximon.store import open_store
+
+        config = get_config(str(config_path))
+        self.view = SiteView(config)
+        stations = self.view.stations(configured_stations(config, waveform=False))
+        self.clock = ScaledClock(speed=1.0)
+        self.records = open_store(url, clock=self.clock, writer=True)
+        self.engine = self.view.build_engine(self.clock, load_profile(profile), stations,
+                                             self.records)
+        self.services = build_services(self.engine, incident_log=self.view.incident_log(
+            self.records), audit=lambda entry: None)
+
+    def close(self) -> None:
+        self.view.stop()
+        self.records.close()

@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 
-from tests.sitekit import scratch_site, start_hub, stop, wait_for
+from tests.sitekit import Viewer, rows, scratch_site, start_hub, stop, wait_for
 
 REMINDER_S = 30.0  # the profile's floor
 PROFILE = f"""
@@ -30,38 +29,6 @@ def site(tmp_path: Path) -> Iterator[tuple[Path, str]]:
     with scratch_site(tmp_path, [("room-1", "slow-desat"), ("room-1", "normal")]) as made:
         (tmp_path / "profile.toml").write_text(PROFILE)
         yield made
-
-
-class Viewer:
-    """A dashboard of the site on this computer, without its window: the engine, and the
-    services (the incident log) exactly as `oximon dashboard --config SITE` builds them."""
-
-    def __init__(self, config_path: Path, url: str, profile: Path | None = None):
-        from oximon.cli.dashboard_services import build_services
-        from oximon.cli.site_view import SiteView
-        from oximon.cli.wiring import configured_stations, get_config
-        from oximon.clock import ScaledClock
-        from oximon.profile import load_profile
-        from oximon.store import open_store
-
-        config = get_config(str(config_path))
-        self.view = SiteView(config)
-        stations = self.view.stations(configured_stations(config, waveform=False))
-        self.clock = ScaledClock(speed=1.0)
-        self.records = open_store(url, clock=self.clock, writer=True)
-        self.engine = self.view.build_engine(self.clock, load_profile(profile), stations,
-                                             self.records)
-        self.services = build_services(self.engine, incident_log=self.view.incident_log(
-            self.records), audit=lambda entry: None)
-
-    def close(self) -> None:
-        self.view.stop()
-        self.records.close()
-
-
-def rows(url: str, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with psycopg.connect(url) as conn:
-        return conn.execute(sql, args).fetchall()
 
 
 @pytest.mark.postgres
@@ -192,5 +159,10 @@ def test_pause_and_resume_from_a_viewer_reach_the_hub_and_every_screen(
     assert [s for s, _ in heard] == ["paused", "resumed"]
     assert all(by.startswith("Ana (at ") for _, by in heard)
     logged = rows(url, "SELECT state, actor FROM alarm_log WHERE kind = 'audio' ORDER BY seq")
-    hub_said = [(s, by) for s, by in logged if by.startswith("Ana (at ")]
-    assert [s for s, _ in hub_said][:2] == ["paused", "resumed"]
+    # In the alarm log: screen A's own ("Ana"), and the hub's and screen B's, who say
+    # from which computer it came; the hub applied both commands.
+    assert [s for s, by in logged if by == "Ana"] == ["paused", "resumed"]
+    assert sorted(s for s, by in logged if by.startswith("Ana (at ")) == [
+        "paused", "paused", "resumed", "resumed"]
+    assert rows(url, "SELECT action, result FROM site_commands ORDER BY id") == [
+        ("pause_audio", "audio paused"), ("resume_audio", "audio resumed")]

@@ -93,7 +93,9 @@ class SiteView:
         mine = [st for st, _ in local if self._hub_booth(st.id)]
         if mine:  # under the hub's name, as `oximon hub` claims them
             claim_booths(records, [st.id for st in mine], self.hub)
-        claim_booths(records, [st.id for st, _ in local if not self._hub_booth(st.id)])
+        others = [st.id for st, _ in local if not self._hub_booth(st.id)]
+        if others:  # a screen that only watches claims nothing (and needs no right to)
+            claim_booths(records, others)
         if local and not all_simulated(local):
             restore_latched_alarms(engine, records)
         if self.hub is not None:
