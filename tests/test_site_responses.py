@@ -70,6 +70,13 @@ def test_a_response_on_a_viewer_lands_in_the_hubs_incident(site: tuple[Path, str
             await asyncio.to_thread(log.record_action, iid, "airway", undo_t, "Lee")
             await asyncio.to_thread(log.void_action, iid, "airway", undo_t, "Lee",
                                     "tapped by mistake")
+            # Every screen shows them: the hub publishes the incident's last responses
+            # (the undone one gone) and the booth's alarm on each screen says the last.
+            shown = await asyncio.to_thread(wait_for, "the responses on the screen", lambda: [
+                a.details for a in engine.alarms.active_alarms() if a.station == "booth-1"
+                and "last response: oxygen on — Lee (at " in a.details])
+            seen["details"] = shown[0]
+            seen["published"] = [w for w, _ in viewer.view.remote.state("booth-1").responses]
             # The reminder comes REMINDER_S hub seconds after the last response: wait for it.
             await asyncio.to_thread(wait_for, "the hub's reminder", lambda: rows(
                 url, "SELECT t FROM alarm_log WHERE station = 'booth-1' AND state = "
@@ -85,6 +92,8 @@ def test_a_response_on_a_viewer_lands_in_the_hubs_incident(site: tuple[Path, str
         stop(hub, config.parent / "room-1.log")
     iid = seen["iid"]
     assert seen["opened"] == iid
+    assert [w.split(" — ")[0] for w in seen["published"]] == ["stimulated", "oxygen on"]
+    assert seen["details"].startswith("Severe low oxygen")  # the alarm's own words first
     assert rows(url, "SELECT id FROM incidents WHERE station = 'booth-1'") == [(iid,)]
     actions = rows(url, "SELECT t, actor, data FROM incident_events WHERE incident_id = %s "
                    "AND kind = 'action' ORDER BY seq", iid)

@@ -19,10 +19,10 @@ import psycopg
 from oximon.cli.errors import RuntimeFailure, UsageError
 from oximon.engine import Engine
 from oximon.events import AlarmEvent, AudioPaused, AudioResumed, EngineEvent
-from oximon.incident_log import StoreIncidentLog
+from oximon.ports import IncidentLog
 from oximon.site.commands import Command
 from oximon.site.hub import Audio, HubAlreadyRunning, HubLink, apply_command
-from oximon.site.incidents import HubIncidents
+from oximon.site.incidents import HubIncidents, RememberingLog
 from oximon.site.state import BoothState
 from oximon.store import Store
 
@@ -35,7 +35,8 @@ class HubService:
     def __init__(self, engine: Engine, records: Store, url: str, name: str, host: str,
                  labels: dict[str, str]):
         self.engine, self.records, self.name, self.labels = engine, records, name, labels
-        self.incidents = hub_incidents(engine, records, list(labels))
+        self.log = RememberingLog(records)  # this hub's incidents, their last responses
+        self.incidents = hub_incidents(engine, records, list(labels), self.log)
         self.link = HubLink(url, name, host, list(labels), self._apply)
         self.resumed_by = ""  # who ended the last audio pause by hand
         self.hint = ""  # said after "hub NAME is already running" (what to do instead)
@@ -79,7 +80,8 @@ class HubService:
     def state(self, sid: str) -> BoothState:
         engine = self.engine
         return self.link.state_of(engine.stations[sid], engine.alarms.active_alarms(),
-                                  engine.clock.now(), self.labels[sid])
+                                  engine.clock.now(), self.labels[sid],
+                                  self.log.responses(sid))
 
     def audio(self) -> Audio:
         engine = self.engine
@@ -120,7 +122,8 @@ class HubService:
         self.link.stop()
 
 
-def hub_incidents(engine: Engine, records: Store, booths: list[str]) -> HubIncidents:
+def hub_incidents(engine: Engine, records: Store, booths: list[str], log: IncidentLog
+                  ) -> HubIncidents:
     """Responses logged on other screens, into this hub's incidents of its booths."""
     def station_of(iid: str) -> str | None:
         for booth in booths:  # an open incident: known without reading the database
@@ -130,4 +133,4 @@ def hub_incidents(engine: Engine, records: Store, booths: list[str]) -> HubIncid
         record = records.get_incident(iid, with_trace=False)
         return None if record is None else record.station
 
-    return HubIncidents(StoreIncidentLog(records), engine.clock, station_of)
+    return HubIncidents(log, engine.clock, station_of)

@@ -89,7 +89,8 @@ def _human(line: BoothStatus) -> str:
         who = f" by {line.alarm['acknowledged_by']}" if line.alarm["acknowledged_by"] else ""
         alarm = (f"  {line.alarm['priority'].upper()} {line.alarm_words} "
                  f"({line.alarm['state']}{who})")
-    return f"{line.label:<12} {hub:<20} {nums}{alarm}"
+    said = f"  last response: {line.responses[-1][0]}" if line.responses else ""
+    return f"{line.label:<12} {hub:<20} {nums}{alarm}{said}"
 
 
 def _n(x: float | None) -> str:

@@ -122,7 +122,8 @@ class SiteView:
     def incident_log(self, records: Store) -> SiteIncidentLog:
         """The screen's incident log: its own booths in its records, a remote booth's
         responses in its hub's incident (one incident per episode, on the site's store)."""
-        return SiteIncidentLog(StoreIncidentLog(records), self.remote, set(self.remote.booths))
+        local = self.service.log if self.service is not None else StoreIncidentLog(records)
+        return SiteIncidentLog(local, self.remote, set(self.remote.booths))
 
     def stop(self) -> None:
         if self.service is not None:
@@ -326,7 +327,8 @@ class SiteAlarms(AlarmManager):
 
     def _changes(self, booth: str, st: BoothState | None, now: float) -> list[EngineEvent]:
         views = {} if st is None else {(booth, a.condition if a.technical else VITAL):
-                                       a.view(booth, now) for a in st.alarms}
+                                       _with_responses(a.view(booth, now), st)
+                                       for a in st.alarms}
         out: list[EngineEvent] = []
         for key, v in views.items():
             old = self._shown.get(key)
@@ -339,6 +341,15 @@ class SiteAlarms(AlarmManager):
             gone = self._shown.pop(key)
             out.append(AlarmCleared(t=now, **_fields(gone), by=gone.acknowledged_by))
         return out
+
+
+def _with_responses(view: AlarmView, st: BoothState) -> AlarmView:
+    """A booth's alarm says the last response logged for it on any screen (its banner line
+    and its tile on every screen): "… · last response: stimulated — Lee (at door-pc)"."""
+    if view.technical or not st.responses:
+        return view
+    words = st.responses[-1][0]
+    return replace(view, details=f"{view.details or view.message} · last response: {words}")
 
 
 def _fields(v: AlarmView) -> dict[str, Any]:
@@ -363,7 +374,8 @@ def remote_changes(old: AlarmView | None, new: AlarmView, now: float) -> list[En
         out.append(AlarmUpdated(t=now, **f, reason=new.worse_since_ack or "sounds again",
                                 conditions=new.conditions, value=new.value, sounds=True))
     elif new.conditions != old.conditions or new.details != old.details:
-        out.append(AlarmUpdated(t=now, **f, reason="conditions changed",
+        reason = "conditions changed" if new.conditions != old.conditions else "details changed"
+        out.append(AlarmUpdated(t=now, **f, reason=reason,
                                 conditions=new.conditions, value=new.value))
     if new.escalated and not old.escalated:
         out.append(AlarmEscalated(t=now, **f, unacknowledged_s=round(now - new.raised_t, 3)))

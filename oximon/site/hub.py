@@ -31,7 +31,7 @@ from oximon.alarms import AlarmRequestError, AlarmView
 from oximon.engine import Engine, StationLive
 from oximon.site import commands
 from oximon.site.commands import Command
-from oximon.site.incidents import HubIncidents
+from oximon.site.incidents import HubIncidents, Response
 from oximon.site.schema import (
     COMMAND_CHANNEL,
     LOCK_CLASS,
@@ -88,14 +88,14 @@ class HubLink:
         self._queue.put(audio)
 
     def state_of(self, live: StationLive, alarms: Sequence[AlarmView], now: float,
-                 label: str) -> BoothState:
+                 label: str, responses: Sequence[Response] = ()) -> BoothState:
         """A booth's state to publish (`now`: engine time, for ages)."""
         since = None if live.last_valid_t is None else round(max(0.0, now - live.last_valid_t), 3)
         return BoothState(
             live.station.id, self.hub, self.run_id, self.next_seq(), label, live.state,
             live.state_detail, number(live.spo2), number(live.pr), since,
             tuple(RemoteAlarm.of(a, now) for a in alarms if a.station == live.station.id),
-            time.time())
+            time.time(), tuple((r.words(), round(max(0.0, now - r.t), 1)) for r in responses))
 
     # -- start and stop ------------------------------------------------------------------------
     def start(self) -> None:

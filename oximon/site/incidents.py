@@ -21,11 +21,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from oximon.clock import Clock
+from oximon.incident_log import StoreIncidentLog
 from oximon.ports import IncidentLog
+from oximon.response import action_words
 from oximon.site.commands import Command
+from oximon.store import Store
 from oximon.types import Station
 
 log = logging.getLogger(__name__)
@@ -128,6 +132,54 @@ class SiteIncidentLog:
     @property
     def saving_ok(self) -> bool:
         return self.local.saving_ok
+
+
+@dataclass(frozen=True)
+class Response:
+    """A response logged for a booth's open incident, as every screen shows it."""
+
+    action: str
+    details: dict[str, object]
+    by: str
+    t: float  # the hub's engine time
+
+    def words(self) -> str:
+        """'naloxone dose 1 (4 mg IN) — Lee (at door-pc)'."""
+        return f"{action_words(self.action, self.details)} — {self.by}" if self.by \
+            else action_words(self.action, self.details)
+
+
+class RememberingLog(StoreIncidentLog):
+    """The hub's incident log (its store), remembering the last responses of each incident
+    — tapped on its own screen or on any other — so the hub publishes them with the booth
+    and every screen shows them."""
+
+    KEEP = 3
+
+    def __init__(self, store: Store):
+        super().__init__(store)
+        self._recent: dict[str, list[Response]] = {}
+
+    def record_action(self, incident_id: str, action: str, t: float, by: str = "",
+                      details: dict[str, object] | None = None) -> None:
+        super().record_action(incident_id, action, t, by, details)
+        kept = self._recent.setdefault(incident_id, [])
+        kept.append(Response(action, dict(details or {}), by, t))
+        del kept[:-self.KEEP]
+
+    def void_action(self, incident_id: str, action: str, t: float, by: str = "",
+                    reason: str = "") -> None:
+        super().void_action(incident_id, action, t, by, reason)
+        kept = self._recent.get(incident_id, [])
+        for i in range(len(kept) - 1, -1, -1):
+            if kept[i].action == action and kept[i].t == t:
+                del kept[i]
+                break
+
+    def responses(self, booth: str) -> list[Response]:
+        """The last responses of the booth's open incident (none when it has none)."""
+        iid = self.current_incident(booth)
+        return list(self._recent.get(iid, ())) if iid is not None else []
 
 
 class HubIncidents:

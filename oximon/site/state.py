@@ -117,6 +117,8 @@ class BoothState:
     since_valid_s: float | None  # seconds since the last valid reading (None: never)
     alarms: tuple[RemoteAlarm, ...] = ()
     sent_ts: float = 0.0  # the hub's wall clock when sent (the latency bench reads it)
+    # the last responses logged for its open incident: (words, age in seconds), oldest first
+    responses: tuple[tuple[str, float], ...] = ()
 
     def top_alarm(self) -> RemoteAlarm | None:
         return self.alarms[0] if self.alarms else None
@@ -126,7 +128,8 @@ class BoothState:
                 "label": self.label, "device_state": self.device_state.value,
                 "detail": self.detail, "spo2": self.spo2, "pr": self.pr,
                 "since_valid_s": self.since_valid_s,
-                "alarms": [a.to_dict() for a in self.alarms], "sent_ts": self.sent_ts}
+                "alarms": [a.to_dict() for a in self.alarms], "sent_ts": self.sent_ts,
+                "responses": [{"words": w, "age_s": a} for w, a in self.responses]}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BoothState:
@@ -134,7 +137,8 @@ class BoothState:
                    str(d["label"]), DeviceState(d["device_state"]), str(d.get("detail", "")),
                    d.get("spo2"), d.get("pr"), d.get("since_valid_s"),
                    tuple(RemoteAlarm.from_dict(a) for a in d.get("alarms", ())),
-                   float(d.get("sent_ts", 0.0)))
+                   float(d.get("sent_ts", 0.0)),
+                   tuple((str(r["words"]), float(r["age_s"])) for r in d.get("responses", ())))
 
     def newer_than(self, other: BoothState | None) -> bool:
         return other is None or self.run != other.run or self.seq > other.seq
@@ -190,13 +194,15 @@ class BoothStatus:
     alarm: dict[str, Any] | None  # DESIGN.md: {priority, condition, state, acknowledged_by}
     label: str = ""
     alarm_words: str = ""  # what the alarm says, for the human line
+    responses: tuple[tuple[str, float], ...] = ()  # its open incident's last responses
 
     def to_json(self) -> dict[str, Any]:
         return {"booth": self.booth, "hub": self.hub, "hub_alive": self.hub_alive,
                 "spo2": None if self.spo2 is None else round(self.spo2),
                 "pr": None if self.pr is None else round(self.pr),
                 "age_s": None if self.age_s is None else round(self.age_s, 1),
-                "alarm": self.alarm}
+                "alarm": self.alarm,
+                "responses": [{"words": w, "age_s": a} for w, a in self.responses]}
 
 
 @dataclass
@@ -249,7 +255,7 @@ def booth_status(booth: str, hub: str, state: BoothState | None, hub_status: Hub
         "acknowledged_by": top.acknowledged_by}
     words = "" if top is None else (top.details or top.message)
     return BoothStatus(booth, hub, True, state.spo2, state.pr, row_age_s,
-                       state.device_state.value, alarm, label, words)
+                       state.device_state.value, alarm, label, words, state.responses)
 
 
 def silent_hubs(config_hubs: dict[str, list[tuple[str, str]]],
