@@ -2,7 +2,8 @@
 dashboard runs on) fed by a real hub process: the remote booth's tile shows its live
 numbers, its alarm is on its tile and the banner, Space acknowledges it from the window
 and the hub applies it (seen in `oximon site status --json`, another process); a response
-tapped on the panel that opens lands in the hub's incident."""
+tapped on the panel that opens lands in the hub's incident; P and Shift+P pause and resume
+the hub's audio."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.sitekit import Viewer, oximon, rows, scratch_site, start_hub, stop
+
+AUDIO = "('pause_audio', 'resume_audio')"
 
 
 @pytest.fixture
@@ -97,6 +100,14 @@ def test_a_viewer_window_shows_a_hubs_booth_and_acknowledges_it(qtbot, site) -> 
             panel.tap("stimulated")
             await until("the tile shows the acknowledgement", lambda: not window.tiles[
                 "booth-1"].ack.isVisible())
+            # P pauses the audio, Shift+P resumes it: here and on the hub.
+            qtbot.keyClick(window, Qt.Key.Key_P)
+            await until("paused here", lambda: viewer.engine.alarms.paused_by != "")
+            qtbot.keyClick(window, Qt.Key.Key_P, Qt.KeyboardModifier.ShiftModifier)
+            await until("resumed here", lambda: viewer.engine.alarms.paused_by == "")
+            await until("both applied by the hub", lambda: len(rows(
+                url, f"SELECT 1 FROM site_commands WHERE action IN {AUDIO} AND applied_at "
+                "IS NOT NULL")) == 2)
         finally:
             viewer.engine.request_stop()
             await run
@@ -125,3 +136,6 @@ def test_a_viewer_window_shows_a_hubs_booth_and_acknowledges_it(qtbot, site) -> 
     acted = rows(url, "SELECT data FROM incident_events WHERE incident_id = %s AND kind = "
                  "'action'", seen["incident"])
     assert [json.loads(d)["action"] for (d,) in acted] == ["stimulated"]
+    assert rows(url, f"SELECT action, result FROM site_commands WHERE action IN {AUDIO} "
+                "ORDER BY id") == [("pause_audio", "audio paused"),
+                                   ("resume_audio", "audio resumed")]

@@ -148,7 +148,6 @@ class DashboardWindow(QMainWindow):
         keys: list[tuple[str, Callable[[], object]]] = [
             ("Space", self.acknowledge_top), ("Return", self.acknowledge_top),
             ("Enter", self.acknowledge_top), ("P", self.pause_audio),
-            ("Shift+P", self.resume_audio),
             ("R", self.respond_top), ("D", self.open_devices), ("S", self.open_settings),
             ("V", self.open_review),
             ("B", self.open_booth_settings),  # issue 12: per-booth limits and standby
@@ -355,11 +354,6 @@ class DashboardWindow(QMainWindow):
 
     def pause_audio(self) -> None:
         self.model.pause_audio(by=self.options.by)
-        self.redraw()
-
-    def resume_audio(self) -> None:
-        """Sound again before the pause runs out (Shift+P): on a site, on every hub too."""
-        self.model.resume_audio(by=self.options.by)
         self.redraw()
 
     def open_response(self, sid: str, reason: str = "manual") -> str:
