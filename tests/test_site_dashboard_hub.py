@@ -63,7 +63,8 @@ def test_a_dashboard_on_a_hubs_computer_is_that_hub(site: tuple[Path, str]) -> N
             actors = {r[0] for r in conn.execute(
                 "SELECT actor FROM alarm_log WHERE station = 'booth-1' AND state = "
                 "'acknowledged'")}
-            owners = dict(conn.execute("SELECT booth, owner FROM booth_leases").fetchall())
+            owners: dict[str, str] = dict(conn.execute(
+                "SELECT booth, owner FROM booth_leases").fetchall())
         assert any(a.startswith("Sam (at ") for a in actors)
         assert owners["booth-1"] == owners["booth-2"] == "room-1"
         # The name is taken: `oximon hub --name room-1` elsewhere is refused (exit 2).

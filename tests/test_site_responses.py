@@ -76,7 +76,9 @@ def test_a_response_on_a_viewer_lands_in_the_hubs_incident(site: tuple[Path, str
                 a.details for a in engine.alarms.active_alarms() if a.station == "booth-1"
                 and "last response: oxygen on — Lee (at " in a.details])
             seen["details"] = shown[0]
-            seen["published"] = [w for w, _ in viewer.view.remote.state("booth-1").responses]
+            published = viewer.view.remote.state("booth-1")
+            assert published is not None
+            seen["published"] = [w for w, _ in published.responses]
             # The reminder comes REMINDER_S hub seconds after the last response: wait for it.
             await asyncio.to_thread(wait_for, "the hub's reminder", lambda: rows(
                 url, "SELECT t FROM alarm_log WHERE station = 'booth-1' AND state = "
@@ -144,14 +146,14 @@ def test_pause_and_resume_from_a_viewer_reach_the_hub_and_every_screen(
             a.engine.pause_audio(by="Ana")
             paused = await asyncio.to_thread(wait_for, "the hub paused", lambda: (
                 h := hub_audio())[0] and h)
-            assert paused[0].startswith("Ana (at ") and paused[1] > 0
+            assert str(paused[0]).startswith("Ana (at ") and float(paused[1]) > 0
             await asyncio.to_thread(wait_for, "screen B paused", lambda: b.engine.alarms
                                     .pause_remaining(b.engine.clock.now()) > 0)
             assert b.engine.alarms.paused_by.startswith("Ana (at ")
             assert a.engine.resume_audio(by="Ana")
-            resumed = await asyncio.to_thread(wait_for, "the hub resumed", lambda: (
+            resumed: Any = await asyncio.to_thread(wait_for, "the hub resumed", lambda: (
                 h := hub_audio())[2] and not h[0] and h)
-            assert resumed[2].startswith("Ana (at ")
+            assert str(resumed[2]).startswith("Ana (at ")
             await asyncio.to_thread(wait_for, "screen B resumed", lambda: b.engine.alarms
                                     .pause_remaining(b.engine.clock.now()) == 0)
         finally:

@@ -11,6 +11,7 @@ import asyncio
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PySide6.QtCore import Qt
@@ -57,7 +58,7 @@ def test_a_viewer_window_shows_a_hubs_booth_and_acknowledges_it(qtbot, site) -> 
     window.show()
     loop = qasync.QEventLoop(QApplication.instance())
     asyncio.set_event_loop(loop)
-    seen: dict[str, object] = {}
+    seen: dict[str, Any] = {}
 
     async def main() -> None:
         run = asyncio.create_task(viewer.engine.run())
@@ -120,7 +121,7 @@ def test_a_viewer_window_shows_a_hubs_booth_and_acknowledges_it(qtbot, site) -> 
         viewer.close()
         stop(hub, config.parent / "room-1.log")
         print(rows(url, "SELECT booth, action, by, result FROM site_commands"))  # on failure
-    spo2, pr = seen["numbers"]  # type: ignore[misc]
+    spo2, pr = seen["numbers"]
     assert 85 <= int(spo2) <= 100 and 40 <= int(pr) <= 140
     assert "HIGH" in str(seen["banner"]).upper() and "Booth 1" in str(seen["banner"])
     assert seen["tile"] and seen["ack visible"] is True
