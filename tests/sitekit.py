@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
@@ -113,3 +114,18 @@ class Viewer:
     def close(self) -> None:
         self.view.stop()
         self.records.close()
+
+
+def while_running(engines: Sequence[Any], body: Callable[[], Awaitable[None]]) -> None:
+    """Run the engines (the screens of a test) while `body` acts and checks; then stop
+    them, whatever happened."""
+    async def main() -> None:
+        runs = [asyncio.create_task(e.run()) for e in engines]
+        try:
+            await body()
+        finally:
+            for e in engines:
+                e.request_stop()
+            await asyncio.gather(*runs)
+
+    asyncio.run(main())

@@ -27,7 +27,7 @@ from oximon.site.state import (
     hub_alarm_words,
 )
 from oximon.site.viewer import SiteWatch
-from tests.sitekit import oximon, scratch_site, start_hub, wait_for
+from tests.sitekit import oximon, scratch_site, start_hub, wait_for, while_running
 
 
 @pytest.fixture
@@ -252,29 +252,24 @@ def test_a_dashboard_engine_shows_remote_booths(site: tuple[Path, str]) -> None:
                      and e.station == "booth-1" else None)
 
     async def watch() -> None:
-        run = asyncio.create_task(engine.run())
-        try:
-            # Tapped once the booth's one alarm is high (a rise in priority would make it
-            # sound again, unacknowledged, as on the hub's own screen).
-            await asyncio.to_thread(wait_for, "booth-1's high alarm on the screen", lambda: any(
-                a.station == "booth-1" and not a.acknowledged and a.priority is Priority.HIGH
-                for a in engine.alarms.active_alarms()))
-            seen["numbers"] = engine.stations["booth-2"].spo2
-            engine.acknowledge("booth-1", by="Lee")  # a tap on this screen
-            # The hub applies it, records it, and every screen shows who (heard as an
-            # acknowledgement: a worse reading since may have made it sound again).
-            await asyncio.to_thread(wait_for, "the hub's acknowledgement", lambda: any(
-                by.startswith("Lee (at ") for by in acks))
-            silent = await asyncio.to_thread(wait_for, "room-2 never started", lambda: [
-                a for a in engine.alarms.active_alarms() if a.station == SYSTEM_STATION])
-            seen["silent"] = [a.message for a in silent]
-            seen["booth-3"] = (engine.stations["booth-3"].state, engine.stations["booth-3"].spo2)
-        finally:
-            engine.request_stop()
-            await run
+        # Tapped once the booth's one alarm is high (a rise in priority would make it
+        # sound again, unacknowledged, as on the hub's own screen).
+        await asyncio.to_thread(wait_for, "booth-1's high alarm on the screen", lambda: any(
+            a.station == "booth-1" and not a.acknowledged and a.priority is Priority.HIGH
+            for a in engine.alarms.active_alarms()))
+        seen["numbers"] = engine.stations["booth-2"].spo2
+        engine.acknowledge("booth-1", by="Lee")  # a tap on this screen
+        # The hub applies it, records it, and every screen shows who (heard as an
+        # acknowledgement: a worse reading since may have made it sound again).
+        await asyncio.to_thread(wait_for, "the hub's acknowledgement", lambda: any(
+            by.startswith("Lee (at ") for by in acks))
+        silent = await asyncio.to_thread(wait_for, "room-2 never started", lambda: [
+            a for a in engine.alarms.active_alarms() if a.station == SYSTEM_STATION])
+        seen["silent"] = [a.message for a in silent]
+        seen["booth-3"] = (engine.stations["booth-3"].state, engine.stations["booth-3"].spo2)
 
     try:
-        asyncio.run(watch())
+        while_running([engine], watch)
     finally:
         view.stop()
         records.close()

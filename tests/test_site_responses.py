@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.sitekit import Viewer, rows, scratch_site, start_hub, stop, wait_for
+from tests.sitekit import Viewer, rows, scratch_site, start_hub, stop, wait_for, while_running
 
 REMINDER_S = 30.0  # the profile's floor
 PROFILE = f"""
@@ -47,48 +47,43 @@ def test_a_response_on_a_viewer_lands_in_the_hubs_incident(site: tuple[Path, str
                     and st.spo2 <= 80)
 
     async def respond() -> None:
-        run = asyncio.create_task(engine.run())
-        try:
-            await asyncio.to_thread(wait_for, "booth-1's high alarm", high_alarm_at_its_lowest)
-            # The hub's store opened the booth's incident on the high alarm: the viewer's
-            # panel finds that one, and opening "by hand" gives that one too.
-            iid = await asyncio.to_thread(wait_for, "the hub's incident",
-                                          lambda: log.current_incident("booth-1"))
-            seen["iid"] = iid
-            seen["opened"] = await asyncio.to_thread(log.open_incident, "booth-1",
-                                                     engine.clock.now(), "manual", "Lee")
-            engine.acknowledge("booth-1", by="Lee")
-            await asyncio.to_thread(wait_for, "the acknowledgement", lambda: [
-                a for a in engine.alarms.active_alarms()
-                if a.station == "booth-1" and a.acknowledged])
-            await asyncio.sleep(1.0)  # a little hub time between the ack and the response
-            await asyncio.to_thread(log.record_action, iid, "stimulated", engine.clock.now(),
-                                    "Lee")
-            await asyncio.to_thread(log.record_action, iid, "oxygen_on", engine.clock.now(),
-                                    "Lee")
-            undo_t = engine.clock.now()
-            await asyncio.to_thread(log.record_action, iid, "airway", undo_t, "Lee")
-            await asyncio.to_thread(log.void_action, iid, "airway", undo_t, "Lee",
-                                    "tapped by mistake")
-            # Every screen shows them: the hub publishes the incident's last responses
-            # (the undone one gone) and the booth's alarm on each screen says the last.
-            shown = await asyncio.to_thread(wait_for, "the responses on the screen", lambda: [
-                a.details for a in engine.alarms.active_alarms() if a.station == "booth-1"
-                and "last response: oxygen on — Lee (at " in a.details])
-            seen["details"] = shown[0]
-            published = viewer.view.remote.state("booth-1")
-            assert published is not None
-            seen["published"] = [w for w, _ in published.responses]
-            # The reminder comes REMINDER_S hub seconds after the last response: wait for it.
-            await asyncio.to_thread(wait_for, "the hub's reminder", lambda: rows(
-                url, "SELECT t FROM alarm_log WHERE station = 'booth-1' AND state = "
-                "'reminder'"), 90.0)
-        finally:
-            engine.request_stop()
-            await run
+        await asyncio.to_thread(wait_for, "booth-1's high alarm", high_alarm_at_its_lowest)
+        # The hub's store opened the booth's incident on the high alarm: the viewer's
+        # panel finds that one, and opening "by hand" gives that one too.
+        iid = await asyncio.to_thread(wait_for, "the hub's incident",
+                                      lambda: log.current_incident("booth-1"))
+        seen["iid"] = iid
+        seen["opened"] = await asyncio.to_thread(log.open_incident, "booth-1",
+                                                 engine.clock.now(), "manual", "Lee")
+        engine.acknowledge("booth-1", by="Lee")
+        await asyncio.to_thread(wait_for, "the acknowledgement", lambda: [
+            a for a in engine.alarms.active_alarms()
+            if a.station == "booth-1" and a.acknowledged])
+        await asyncio.sleep(1.0)  # a little hub time between the ack and the response
+        await asyncio.to_thread(log.record_action, iid, "stimulated", engine.clock.now(),
+                                "Lee")
+        await asyncio.to_thread(log.record_action, iid, "oxygen_on", engine.clock.now(),
+                                "Lee")
+        undo_t = engine.clock.now()
+        await asyncio.to_thread(log.record_action, iid, "airway", undo_t, "Lee")
+        await asyncio.to_thread(log.void_action, iid, "airway", undo_t, "Lee",
+                                "tapped by mistake")
+        # Every screen shows them: the hub publishes the incident's last responses
+        # (the undone one gone) and the booth's alarm on each screen says the last.
+        shown = await asyncio.to_thread(wait_for, "the responses on the screen", lambda: [
+            a.details for a in engine.alarms.active_alarms() if a.station == "booth-1"
+            and "last response: oxygen on — Lee (at " in a.details])
+        seen["details"] = shown[0]
+        published = viewer.view.remote.state("booth-1")
+        assert published is not None
+        seen["published"] = [w for w, _ in published.responses]
+        # The reminder comes REMINDER_S hub seconds after the last response: wait for it.
+        await asyncio.to_thread(wait_for, "the hub's reminder", lambda: rows(
+            url, "SELECT t FROM alarm_log WHERE station = 'booth-1' AND state = "
+            "'reminder'"), 90.0)
 
     try:
-        asyncio.run(respond())
+        while_running([engine], respond)
     finally:
         viewer.close()
         stop(hub, config.parent / "room-1.log")
@@ -139,30 +134,24 @@ def test_pause_and_resume_from_a_viewer_reach_the_hub_and_every_screen(
         return h.paused_by, h.pause_left_s, h.resumed_by
 
     async def both() -> None:
-        runs = [asyncio.create_task(v.engine.run()) for v in (a, b)]
-        try:
-            await asyncio.to_thread(wait_for, "room-1 alive", lambda: a.view.remote.alive(
-                "room-1") and b.view.remote.alive("room-1"))
-            a.engine.pause_audio(by="Ana")
-            paused = await asyncio.to_thread(wait_for, "the hub paused", lambda: (
-                h := hub_audio())[0] and h)
-            assert str(paused[0]).startswith("Ana (at ") and float(paused[1]) > 0
-            await asyncio.to_thread(wait_for, "screen B paused", lambda: b.engine.alarms
-                                    .pause_remaining(b.engine.clock.now()) > 0)
-            assert b.engine.alarms.paused_by.startswith("Ana (at ")
-            assert a.engine.resume_audio(by="Ana")
-            resumed: Any = await asyncio.to_thread(wait_for, "the hub resumed", lambda: (
-                h := hub_audio())[2] and not h[0] and h)
-            assert str(resumed[2]).startswith("Ana (at ")
-            await asyncio.to_thread(wait_for, "screen B resumed", lambda: b.engine.alarms
-                                    .pause_remaining(b.engine.clock.now()) == 0)
-        finally:
-            for v in (a, b):
-                v.engine.request_stop()
-            await asyncio.gather(*runs)
+        await asyncio.to_thread(wait_for, "room-1 alive", lambda: a.view.remote.alive(
+            "room-1") and b.view.remote.alive("room-1"))
+        a.engine.pause_audio(by="Ana")
+        paused = await asyncio.to_thread(wait_for, "the hub paused", lambda: (
+            h := hub_audio())[0] and h)
+        assert str(paused[0]).startswith("Ana (at ") and float(paused[1]) > 0
+        await asyncio.to_thread(wait_for, "screen B paused", lambda: b.engine.alarms
+                                .pause_remaining(b.engine.clock.now()) > 0)
+        assert b.engine.alarms.paused_by.startswith("Ana (at ")
+        assert a.engine.resume_audio(by="Ana")
+        resumed: Any = await asyncio.to_thread(wait_for, "the hub resumed", lambda: (
+            h := hub_audio())[2] and not h[0] and h)
+        assert str(resumed[2]).startswith("Ana (at ")
+        await asyncio.to_thread(wait_for, "screen B resumed", lambda: b.engine.alarms
+                                .pause_remaining(b.engine.clock.now()) == 0)
 
     try:
-        asyncio.run(both())
+        while_running([a.engine, b.engine], both)
     finally:
         a.close()
         b.close()

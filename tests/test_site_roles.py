@@ -25,6 +25,7 @@ from tests.sitekit import (
     start_hub,
     stop,
     wait_for,
+    while_running,
 )
 
 
@@ -86,33 +87,28 @@ def test_a_hub_and_a_viewer_do_their_jobs_as_the_documented_roles(
     seen: dict[str, object] = {}
 
     async def watch() -> None:
-        run = asyncio.create_task(engine.run())
-        try:
-            await asyncio.to_thread(wait_for, "booth-1's alarm on the viewer", lambda: [
-                a for a in engine.alarms.active_alarms() if a.station == "booth-1"])
-            iid = await asyncio.to_thread(wait_for, "the hub's incident",
-                                          lambda: log.current_incident("booth-1"))
-            await asyncio.to_thread(log.record_action, iid, "stimulated", engine.clock.now(),
-                                    "Lee")
-            seen["iid"] = iid
-            status = await asyncio.to_thread(oximon, "site", "status", "--config",
-                                             str(viewer_file), "--json")
-            assert status.returncode == 0, status.stderr
-            seen["status"] = {r["booth"]: r for r in map(json.loads,
-                                                           status.stdout.splitlines())}
-            ack = await asyncio.to_thread(oximon, "site", "ack", "booth-1", "--config",
-                                          str(viewer_file), "--by", "Sam")
-            assert ack.returncode == 0, ack.stderr
-            await asyncio.to_thread(wait_for, "room-2 silent on the viewer", lambda: [
-                a for a in engine.alarms.active_alarms() if a.condition == "hub_silent:room-2"])
-            await asyncio.sleep(2.0)  # the screen's writer saves its own rows
-            seen["saving"] = viewer.records.saving_ok
-        finally:
-            engine.request_stop()
-            await run
+        await asyncio.to_thread(wait_for, "booth-1's alarm on the viewer", lambda: [
+            a for a in engine.alarms.active_alarms() if a.station == "booth-1"])
+        iid = await asyncio.to_thread(wait_for, "the hub's incident",
+                                      lambda: log.current_incident("booth-1"))
+        await asyncio.to_thread(log.record_action, iid, "stimulated", engine.clock.now(),
+                                "Lee")
+        seen["iid"] = iid
+        status = await asyncio.to_thread(oximon, "site", "status", "--config",
+                                         str(viewer_file), "--json")
+        assert status.returncode == 0, status.stderr
+        seen["status"] = {r["booth"]: r for r in map(json.loads,
+                                                       status.stdout.splitlines())}
+        ack = await asyncio.to_thread(oximon, "site", "ack", "booth-1", "--config",
+                                      str(viewer_file), "--by", "Sam")
+        assert ack.returncode == 0, ack.stderr
+        await asyncio.to_thread(wait_for, "room-2 silent on the viewer", lambda: [
+            a for a in engine.alarms.active_alarms() if a.condition == "hub_silent:room-2"])
+        await asyncio.sleep(2.0)  # the screen's writer saves its own rows
+        seen["saving"] = viewer.records.saving_ok
 
     try:
-        asyncio.run(watch())
+        while_running([engine], watch)
     finally:
         viewer.close()
         stop(hub, hub_file.parent / "room-1.log")
