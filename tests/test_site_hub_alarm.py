@@ -98,3 +98,24 @@ def test_a_booth_of_a_hub_that_is_away_is_not_monitored_and_shows_no_number() ->
     lost = said[2]
     assert isinstance(lost, StateChange) and lost.state is DeviceState.LOST
     assert lost.detail == "not monitored — hub room-2 silent"
+
+
+def test_every_screen_says_the_last_response_once() -> None:
+    """On a hub's own screen its booth's alarm ends with the last response logged for it
+    (on any screen); published, another screen shows it once, not twice."""
+    from oximon.site.state import RemoteAlarm, with_last_response
+    from oximon.types import ConditionChange, Priority
+
+    alarms = SiteAlarms(load_profile(None), remote())
+    said = {"booth-1": "stimulated — Lee (at door-pc)"}
+    alarms.last_response = lambda b: said.get(b, "")
+    alarms.on_condition(ConditionChange("booth-1", "spo2_severe", True, 1.0, Priority.HIGH,
+                                        value=78.0))
+    (mine,) = [a for a in alarms.active_alarms() if a.station == "booth-1"]
+    assert mine.details.startswith("Severe low oxygen")
+    assert mine.details.endswith(" · last response: stimulated — Lee (at door-pc)")
+    said["booth-1"] = "oxygen on — Sam"
+    (mine,) = [a for a in alarms.active_alarms() if a.station == "booth-1"]
+    there = with_last_response(RemoteAlarm.of(mine, 2.0).view("booth-1", 50.0),
+                               "oxygen on — Sam")
+    assert there.details == mine.details and there.details.count("last response") == 1

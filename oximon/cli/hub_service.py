@@ -83,6 +83,11 @@ class HubService:
                                   engine.clock.now(), self.labels[sid],
                                   self.log.responses(sid))
 
+    def last_response(self, booth: str) -> str:
+        """The last response logged for the booth's open incident, on any screen ('')."""
+        said = self.log.responses(booth) if booth in self.labels else []
+        return said[-1].words() if said else ""
+
     def audio(self) -> Audio:
         engine = self.engine
         left = engine.alarms.pause_remaining(engine.clock.now()) / max(engine.clock.speed, 1e-9)
@@ -116,7 +121,7 @@ class HubService:
     def close(self) -> None:
         """Publish the last state, say the hub stopped (every screen shows its booths as
         not monitored at once), close."""
-        if self._publisher is not None:
+        if self._publisher is not None and not self._publisher.get_loop().is_closed():
             self._publisher.cancel()
         self.link.publish([self.state(sid) for sid in self.labels])
         self.link.stop()

@@ -44,7 +44,7 @@ from oximon.ports import Source
 from oximon.profile import Profile
 from oximon.site.incidents import SiteIncidentLog
 from oximon.site.remote import LocalRecords, RemoteBooths, RemoteSource
-from oximon.site.state import HUB_SILENT, BoothState, hub_alarm_words
+from oximon.site.state import HUB_SILENT, BoothState, hub_alarm_words, with_last_response
 from oximon.site.viewer import SiteWatch
 from oximon.store import Store
 from oximon.types import ConditionChange, Priority, Sample, Station
@@ -101,6 +101,8 @@ class SiteView:
         if self.hub is not None:
             self.service = HubService(engine, records, self.url, self.hub,
                                       socket.gethostname(), {st.id: st.label for st in mine})
+            assert isinstance(engine.alarms, SiteAlarms)
+            engine.alarms.last_response = self.service.last_response
             self.service.hint = ("; to watch its booths from this screen, start the "
                                  "dashboard with --no-hub")
             try:
@@ -147,6 +149,8 @@ class SiteAlarms(AlarmManager):
         self._shown: dict[tuple[str, str], AlarmView] = {}  # remote alarms last announced
         self._silent: dict[str, bool] = {}  # hub -> its "not monitored" alarm is up
         self._paused_hubs: dict[str, bool] = {}  # hub -> its audio was paused
+        # on a hub's own screen: the last response logged for one of its booths (words)
+        self.last_response: Callable[[str], str] | None = None
         self._started: float | None = None
         self._states: deque[tuple[str, BoothState | None]] = deque()  # heard, not yet shown
         remote.watch.subscribe(self._heard)
@@ -214,8 +218,10 @@ class SiteAlarms(AlarmManager):
 
     # -- what the screen shows -------------------------------------------------------------
     def active_alarms(self) -> list[AlarmView]:
-        return sorted(super().active_alarms() + list(self._shown.values()),
-                      key=AlarmView.sort_key)
+        mine = super().active_alarms()
+        if self.last_response is not None:  # this screen is a hub: its booths' too
+            mine = [with_last_response(a, self.last_response(a.station)) for a in mine]
+        return sorted(mine + list(self._shown.values()), key=AlarmView.sort_key)
 
     def _loud(self, alarm: AlarmView) -> bool:
         """Sounds on its hub: unacknowledged and holding, or a latched high alarm."""
@@ -327,7 +333,9 @@ class SiteAlarms(AlarmManager):
 
     def _changes(self, booth: str, st: BoothState | None, now: float) -> list[EngineEvent]:
         views = {} if st is None else {(booth, a.condition if a.technical else VITAL):
-                                       _with_responses(a.view(booth, now), st)
+                                       with_last_response(a.view(booth, now),
+                                                          st.responses[-1][0]
+                                                          if st.responses else "")
                                        for a in st.alarms}
         out: list[EngineEvent] = []
         for key, v in views.items():
@@ -341,15 +349,6 @@ class SiteAlarms(AlarmManager):
             gone = self._shown.pop(key)
             out.append(AlarmCleared(t=now, **_fields(gone), by=gone.acknowledged_by))
         return out
-
-
-def _with_responses(view: AlarmView, st: BoothState) -> AlarmView:
-    """A booth's alarm says the last response logged for it on any screen (its banner line
-    and its tile on every screen): "… · last response: stimulated — Lee (at door-pc)"."""
-    if view.technical or not st.responses:
-        return view
-    words = st.responses[-1][0]
-    return replace(view, details=f"{view.details or view.message} · last response: {words}")
 
 
 def _fields(v: AlarmView) -> dict[str, Any]:

@@ -206,7 +206,6 @@ class HubIncidents:
         iid = str(p.get("incident"))
         if self.station_of(iid) != booth:
             return f"not applied: incident {iid} is not one of {booth}"
-        self.log.current_incident(booth)  # the dashboard's noting log learns its booth
         if op == "record_action":
             self.log.record_action(iid, str(p["action"]), t, cmd.who, p.get("details") or {})
             self._times[(iid, str(p["action"]), float(p["screen_t"]))] = t

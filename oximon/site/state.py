@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from oximon.alarms import AlarmView
@@ -213,6 +213,18 @@ class SiteSnapshot:
     booths: dict[str, BoothState] = field(default_factory=dict)
     hubs: dict[str, HubStatus] = field(default_factory=dict)
     ages: dict[str, float] = field(default_factory=dict)
+
+
+LAST_RESPONSE = " · last response: "
+
+
+def with_last_response(view: AlarmView, words: str) -> AlarmView:
+    """A booth's alarm as every screen shows it once a response was logged for it, on any
+    screen: its own details, then "· last response: stimulated — Lee (at door-pc)"."""
+    if view.technical or not words:
+        return view
+    base = (view.details or view.message).split(LAST_RESPONSE)[0]
+    return replace(view, details=f"{base}{LAST_RESPONSE}{words}")
 
 
 def hub_alarm_words(hub: str, labels: Sequence[str], why: str = "silent") -> str:
