@@ -52,6 +52,8 @@ class HubService:
         assert self._loop is not None
         future = asyncio.run_coroutine_threadsafe(self._on_loop(cmd), self._loop)
         result = future.result(timeout=10.0)
+        if (cmd.payload or {}).get("op") == "current":
+            return result  # a screen asking which incident is open changes nothing
         self.records.record_audit(f"site.{cmd.action}", cmd.booth, {
             "from_host": cmd.from_host, "hub": self.name, "command": cmd.id,
             "result": result}, cmd.by)
