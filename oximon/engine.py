@@ -179,6 +179,12 @@ class Engine:
         self._publish(events)
         return bool(events)
 
+    def resume_audio(self, by: str = "") -> bool:
+        """End the audio pause by hand (False: it was not paused)."""
+        events = self.alarms.resume_audio(self.clock.now(), by)
+        self._publish(events)
+        return bool(events)
+
     def response_logged(self, station_id: str) -> None:
         """A person logged a response action for the booth (its reminder waits again)."""
         self.alarms.note_response(station_id, self.clock.now())

@@ -9,14 +9,11 @@ site ack` and `oximon site status` run as processes of their own."""
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import psycopg
 import pytest
@@ -30,51 +27,13 @@ from oximon.site.state import (
     hub_alarm_words,
 )
 from oximon.site.viewer import SiteWatch
-from oximon.store.scratch import scratch_database
-
-PG_URL = os.environ.get("OXIMON_TEST_PG_URL")
-ROOT = Path(__file__).resolve().parents[1]
-T = TypeVar("T")
-
-
-def wait_for(what: str, check: Callable[[], T | None], timeout: float = 60.0) -> T:
-    """Poll until `check` returns something truthy (generous: the machine is shared)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = check()
-        if got:
-            return got
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+from tests.sitekit import oximon, scratch_site, start_hub, wait_for, while_running
 
 
 @pytest.fixture
 def site(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    if not PG_URL:
-        pytest.skip("PostgreSQL not configured: eval \"$(bash .ci/start-postgres)\"")
-    with scratch_database(PG_URL, prefix="oximon_site") as url:
-        lines = ["[site]", 'name = "Test site"', f'db = "{url}"']
-        for i, (hub, scenario) in enumerate([("room-1", "rapid-desat"), ("room-1", "normal"),
-                                             ("room-2", "normal"), ("room-2", "normal")], 1):
-            lines += ["[[stations]]", f'id = "booth-{i}"', f'alias = "Booth {i}"',
-                      f'hub = "{hub}"', f'source = "sim:{scenario}:{i}"']
-        path = tmp_path / "site.toml"
-        path.write_text("\n".join(lines) + "\n")
-        yield path, url
-
-
-def oximon(*args: str, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "oximon", *args], cwd=ROOT, text=True,
-                          capture_output=True, timeout=timeout)
-
-
-def start_hub(config: Path, name: str, speed: str = "20") -> subprocess.Popen[str]:
-    """A hub process; what it says goes to a file beside the site file (a pipe nobody
-    reads could fill up and stop it)."""
-    log = open(config.parent / f"{name}.log", "a")  # noqa: SIM115 - the child keeps it
-    return subprocess.Popen([sys.executable, "-m", "oximon", "hub", "--config", str(config),
-                             "--name", name, "--speed", speed], cwd=ROOT, text=True,
-                            stdout=subprocess.DEVNULL, stderr=log)
+    with scratch_site(tmp_path) as made:
+        yield made
 
 
 @pytest.mark.postgres
@@ -293,29 +252,24 @@ def test_a_dashboard_engine_shows_remote_booths(site: tuple[Path, str]) -> None:
                      and e.station == "booth-1" else None)
 
     async def watch() -> None:
-        run = asyncio.create_task(engine.run())
-        try:
-            # Tapped once the booth's one alarm is high (a rise in priority would make it
-            # sound again, unacknowledged, as on the hub's own screen).
-            await asyncio.to_thread(wait_for, "booth-1's high alarm on the screen", lambda: any(
-                a.station == "booth-1" and not a.acknowledged and a.priority is Priority.HIGH
-                for a in engine.alarms.active_alarms()))
-            seen["numbers"] = engine.stations["booth-2"].spo2
-            engine.acknowledge("booth-1", by="Lee")  # a tap on this screen
-            # The hub applies it, records it, and every screen shows who (heard as an
-            # acknowledgement: a worse reading since may have made it sound again).
-            await asyncio.to_thread(wait_for, "the hub's acknowledgement", lambda: any(
-                by.startswith("Lee (at ") for by in acks))
-            silent = await asyncio.to_thread(wait_for, "room-2 never started", lambda: [
-                a for a in engine.alarms.active_alarms() if a.station == SYSTEM_STATION])
-            seen["silent"] = [a.message for a in silent]
-            seen["booth-3"] = (engine.stations["booth-3"].state, engine.stations["booth-3"].spo2)
-        finally:
-            engine.request_stop()
-            await run
+        # Tapped once the booth's one alarm is high (a rise in priority would make it
+        # sound again, unacknowledged, as on the hub's own screen).
+        await asyncio.to_thread(wait_for, "booth-1's high alarm on the screen", lambda: any(
+            a.station == "booth-1" and not a.acknowledged and a.priority is Priority.HIGH
+            for a in engine.alarms.active_alarms()))
+        seen["numbers"] = engine.stations["booth-2"].spo2
+        engine.acknowledge("booth-1", by="Lee")  # a tap on this screen
+        # The hub applies it, records it, and every screen shows who (heard as an
+        # acknowledgement: a worse reading since may have made it sound again).
+        await asyncio.to_thread(wait_for, "the hub's acknowledgement", lambda: any(
+            by.startswith("Lee (at ") for by in acks))
+        silent = await asyncio.to_thread(wait_for, "room-2 never started", lambda: [
+            a for a in engine.alarms.active_alarms() if a.station == SYSTEM_STATION])
+        seen["silent"] = [a.message for a in silent]
+        seen["booth-3"] = (engine.stations["booth-3"].state, engine.stations["booth-3"].spo2)
 
     try:
-        asyncio.run(watch())
+        while_running([engine], watch)
     finally:
         view.stop()
         records.close()

@@ -62,11 +62,14 @@ def build_window(engine: Engine, services: DashboardServices, title: str | None 
                  ) -> DashboardWindow:
     """The model and the window for an engine (no event loop started): the app and tests
     share this."""
+    from oximon.ui.audio_keys import add_resume_key
     from oximon.ui.dashboard import DashboardWindow
     from oximon.ui.model import DashboardModel
 
     model = DashboardModel(engine)
-    return DashboardWindow(model, services, title=title, kiosk=kiosk, options=options)
+    window = DashboardWindow(model, services, title=title, kiosk=kiosk, options=options)
+    add_resume_key(window)
+    return window
 
 
 def run_dashboard(engine: Engine, services: DashboardServices, kiosk: bool = False,

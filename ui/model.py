@@ -203,6 +203,10 @@ class DashboardModel(QObject):
         """False when the profile forbids pausing audio (the screen says so)."""
         return self.engine.pause_audio(by)
 
+    def resume_audio(self, by: str = "") -> bool:
+        """End the audio pause now (False: audio was not paused)."""
+        return self.engine.resume_audio(by)
+
     def add_marker(self, sid: str, t: float, short: str) -> None:
         view = self.views.get(sid)
         if view is not None:

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import socket
 
 from oximon.cli.errors import RuntimeFailure, UsageError
 from oximon.cli.stop_signals import StopSignals
@@ -26,6 +27,7 @@ from oximon.cli.wiring import (
     speed_arg,
 )
 from oximon.clock import ScaledClock
+from oximon.config import SiteConfig
 from oximon.ports import Source
 from oximon.store import StoreUnavailable
 from oximon.types import Station
@@ -43,6 +45,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--config", metavar="FILE", help="site configuration (TOML)")
     p.add_argument("--profile", metavar="NAME|FILE", help="alarm profile (TOML)")
     p.add_argument("--db", metavar="URL", help="incident store URL")
+    hub = p.add_mutually_exclusive_group()
+    hub.add_argument("--hub", metavar="NAME", help="with a site file: this computer is hub "
+                     "NAME (default: the hub named as this computer's host name, if any); "
+                     "its booths run here and are published for every other screen")
+    hub.add_argument("--no-hub", action="store_true",
+                     help="with a site file: only watch, even on a hub's computer (its "
+                     "booths run on 'oximon hub')")
     p.add_argument("--kiosk", action="store_true", help="full screen, no window frame")
     p.add_argument("--high-contrast", action="store_true", help="black and white, thick borders")
     p.add_argument("--duration", type=positive_seconds, default=None, help=argparse.SUPPRESS)
@@ -89,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
     if not specs and config.hubs():
         from oximon.cli.site_view import SiteView
 
-        site = SiteView(config)
+        site = SiteView(config, own_hub(config, args.hub, args.no_hub))
         stations = site.stations(stations)
     clock = ScaledClock(speed=args.speed)
     records = open_records(args.db or config.db or None, clock, demo=all_simulated(stations),
@@ -104,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
         from oximon.ui.sound import QtSoundSink
 
         attach_sound(engine, QtSoundSink())
+        if site is not None:
+            site.begin()  # this computer's hub (if it is one) serves from now on
         WatchdogThread(engine, asyncio.get_running_loop(),
                        on_stall=lambda e: logging.getLogger("oximon.watchdog").error(
                            "%s", e.words)).start()
@@ -117,7 +128,9 @@ def run(args: argparse.Namespace) -> int:
     options = DashboardOptions(high_contrast=args.high_contrast, site=config.name)
     stops = StopSignals(engine.request_stop).install()  # SIGTERM/SIGINT: a clean stop
     try:
-        services = build_services(engine, incident_log=records,
+        # A remote booth's responses go to its hub's incident (oximon.site.incidents).
+        services = build_services(engine, incident_log=records if site is None
+                                  else site.incident_log(records),
                                   **seams(engine, records, profile, config, demo,
                                           from_config=not specs))
         return run_dashboard(engine, services, kiosk=args.kiosk,
@@ -130,6 +143,21 @@ def run(args: argparse.Namespace) -> int:
             site.stop()
         stops.restore()
         close_records(records, reason=stops.received or "")
+
+
+def own_hub(config: SiteConfig, name: str | None, no_hub: bool) -> str | None:
+    """Which hub of the site this computer is: `--hub NAME` (exit 2 if the file names no
+    such hub), none with `--no-hub`, else the hub named as this computer's host name."""
+    hubs = config.hubs()
+    if no_hub:
+        return None
+    if name is not None:
+        if name not in hubs:
+            raise UsageError(f"argument --hub: {config.path} names no hub {name!r} "
+                             f"(hubs: {', '.join(sorted(hubs)) or 'none'})")
+        return name
+    host = socket.gethostname()
+    return host if host in hubs else None
 
 
 def seams(engine, records, profile, config, demo: bool, from_config: bool) -> dict:

@@ -16,11 +16,10 @@ import logging
 import socket
 import sys
 
-import psycopg
-
 from oximon.alerts import WatchdogThread
 from oximon.cli import COMMANDS
-from oximon.cli.errors import RuntimeFailure, UsageError
+from oximon.cli.errors import UsageError
+from oximon.cli.hub_service import HubService
 from oximon.cli.stop_signals import StopSignals
 from oximon.cli.wiring import (
     build_engine,
@@ -36,11 +35,7 @@ from oximon.cli.wiring import (
 from oximon.clock import ScaledClock
 from oximon.config import SiteConfig
 from oximon.engine import Engine
-from oximon.events import AlarmEvent, AudioPaused, AudioResumed, EngineEvent
-from oximon.site.commands import Command
-from oximon.site.hub import Audio, HubAlreadyRunning, HubLink, apply_command
 from oximon.site.schema import libpq_url
-from oximon.site.state import BoothState
 from oximon.store import StoreInputError
 
 log = logging.getLogger("oximon.hub")
@@ -91,23 +86,12 @@ def run(args: argparse.Namespace) -> int:
     # its computer; a hub killed with -9 is taken over at once (audited).
     engine = build_engine(clock, profile, stations, records, owner=args.name)
     report_carried_on(records, stations)
-    loop_box: list[asyncio.AbstractEventLoop] = []
-
-    def apply(cmd: Command) -> str:  # on the link's command thread
-        future = asyncio.run_coroutine_threadsafe(_on_loop(engine, cmd), loop_box[0])
-        result = future.result(timeout=10.0)
-        records.record_audit(f"site.{cmd.action}", cmd.booth, {
-            "from_host": cmd.from_host, "hub": args.name, "command": cmd.id,
-            "result": result}, cmd.by)
-        return result
-
-    link = HubLink(url, args.name, host, booths, apply)
-    _publish_on_events(engine, link, labels)
+    service = HubService(engine, records, url, args.name, host, labels)
     print(f"oximon: hub {args.name} on {host}: {', '.join(booths)}", file=sys.stderr,
           flush=True)
     stops = StopSignals(engine.request_stop)
     try:
-        asyncio.run(_serve(engine, link, labels, loop_box, stops, args.duration))
+        asyncio.run(_serve(engine, service, stops, args.duration))
     except KeyboardInterrupt:  # a second signal while stopping: stop now
         pass
     finally:
@@ -115,71 +99,19 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _on_loop(engine: Engine, cmd: Command) -> str:
-    return apply_command(engine, cmd)
-
-
-def _publish_on_events(engine: Engine, link: HubLink, labels: dict[str, str]) -> None:
-    """An alarm or device change of a booth is published at once (numbers wait for the
-    once-a-second publication); an audio pause or resume goes with the next heartbeat."""
-    def heard(event: EngineEvent) -> None:
-        if isinstance(event, AudioPaused | AudioResumed):
-            link.audio(_audio(engine))
-            return
-        station = event.station
-        if station in labels:
-            link.publish([_state(engine, link, labels, station)])
-        if isinstance(event, AlarmEvent):
-            log.info("%s %s %s %s", event.station, event.state, event.priority.label,
-                     event.condition)
-    engine.subscribe(heard)
-
-
-def _state(engine: Engine, link: HubLink, labels: dict[str, str], sid: str) -> BoothState:
-    return link.state_of(engine.stations[sid], engine.alarms.active_alarms(),
-                         engine.clock.now(), labels[sid])
-
-
-def _audio(engine: Engine) -> Audio:
-    left = engine.alarms.pause_remaining(engine.clock.now()) / max(engine.clock.speed, 1e-9)
-    return Audio(engine.alarms.paused_by if left > 0 else "", round(left, 1))
-
-
-async def _serve(engine: Engine, link: HubLink, labels: dict[str, str],
-                 loop_box: list[asyncio.AbstractEventLoop], stops: StopSignals,
+async def _serve(engine: Engine, service: HubService, stops: StopSignals,
                  duration: float | None) -> None:
     """Run the engine and the link; SIGTERM/SIGINT stop both cleanly (as `monitor`)."""
-    loop = asyncio.get_running_loop()
-    loop_box.append(loop)
     stops.install()  # after asyncio.run's own SIGINT handler: ours stops cleanly
     try:
-        await _serve_linked(engine, link, labels, loop, duration)
+        await asyncio.to_thread(service.connect)
+        service.begin()
+        watchdog = WatchdogThread(engine, asyncio.get_running_loop(),
+                                  on_stall=lambda e: log.error("%s", e.words)).start()
+        try:
+            await engine.run(duration=duration)
+        finally:
+            watchdog.stop()
+            await asyncio.to_thread(service.close)
     finally:
         stops.restore()
-
-
-async def _serve_linked(engine: Engine, link: HubLink, labels: dict[str, str],
-                        loop: asyncio.AbstractEventLoop, duration: float | None) -> None:
-    try:
-        link.start()
-    except HubAlreadyRunning as exc:
-        raise UsageError(str(exc)) from None
-    except psycopg.Error as exc:
-        raise RuntimeFailure(f"cannot reach the site database: "
-                             f"{str(exc).strip().splitlines()[0]}") from None
-    watchdog = WatchdogThread(engine, loop, on_stall=lambda e: log.error("%s", e.words)).start()
-
-    async def every_second() -> None:
-        while True:
-            link.publish([_state(engine, link, labels, sid) for sid in labels])
-            link.audio(_audio(engine))
-            await asyncio.sleep(1.0)
-
-    publisher = asyncio.create_task(every_second(), name="site publisher")
-    try:
-        await engine.run(duration=duration)
-    finally:
-        publisher.cancel()
-        watchdog.stop()
-        link.publish([_state(engine, link, labels, sid) for sid in labels])
-        await asyncio.to_thread(link.stop)

@@ -21,9 +21,10 @@ from oximon.cli.hub import site_url
 from oximon.cli.wiring import get_config
 from oximon.config import SiteConfig
 from oximon.site import commands
-from oximon.site.schema import connect
+from oximon.site.schema import connect, ensure_schema
 from oximon.site.state import BoothStatus, SiteSnapshot, booth_status
 from oximon.site.viewer import read_site
+from oximon.store import StoreInputError, StoreUnavailable, open_store
 
 ACK_WAIT_S = 5.0
 
@@ -42,6 +43,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     ack.add_argument("--config", required=True, metavar="SITE", help="site configuration")
     ack.add_argument("--by", required=True, metavar="NAME", help="who acknowledges (recorded)")
     ack.set_defaults(run=run_ack)
+    init = what.add_parser("init", help="make the site database's tables (once, with the "
+                           "owner's login: see the README's roles)")
+    init.add_argument("--config", required=True, metavar="SITE", help="site configuration")
+    init.set_defaults(run=run_init)
 
 
 def _connect(url: str) -> psycopg.Connection:
@@ -84,11 +89,31 @@ def _human(line: BoothStatus) -> str:
         who = f" by {line.alarm['acknowledged_by']}" if line.alarm["acknowledged_by"] else ""
         alarm = (f"  {line.alarm['priority'].upper()} {line.alarm_words} "
                  f"({line.alarm['state']}{who})")
-    return f"{line.label:<12} {hub:<20} {nums}{alarm}"
+    said = f"  last response: {line.responses[-1][0]}" if line.responses else ""
+    return f"{line.label:<12} {hub:<20} {nums}{alarm}{said}"
 
 
 def _n(x: float | None) -> str:
     return "--" if x is None else f"{x:.0f}"
+
+
+def run_init(args: argparse.Namespace) -> int:
+    """The incident store's tables (migrated to the newest revision) and the live tables,
+    made by the role that owns them, so hubs and screens need no right to change the
+    schema. Safe to run again (an upgrade brings both up to date)."""
+    config = get_config(args.config)
+    url = site_url(config)
+    try:
+        open_store(config.db, create=True).close()
+    except (StoreInputError, StoreUnavailable) as exc:
+        raise RuntimeFailure(f"cannot make the site's records: {exc}") from None
+    with _connect(url) as conn:
+        try:
+            ensure_schema(conn)
+        except psycopg.Error as exc:
+            raise RuntimeFailure(f"cannot make the site's live tables: {exc}") from None
+    print(f"{config.path}: site database ready (records and live tables)")
+    return 0
 
 
 def run_ack(args: argparse.Namespace) -> int:

@@ -10,15 +10,19 @@ may be gone, and an old tap must never silence a new alarm.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 
 from oximon.site.schema import COMMAND_CHANNEL
 
 STALE_S = 30.0
-ACTIONS = ("acknowledge", "pause_audio", "note_response")
+# "incident": a response logged on a screen, for the hub's incident of the booth (its
+# `payload` says what: see oximon.site.incidents).
+ACTIONS = ("acknowledge", "pause_audio", "resume_audio", "note_response", "incident")
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class Command:
     from_host: str
     waited_s: float  # since it was requested (database clock)
     seconds: float | None = None  # an audio pause's length (None: the profile's maximum)
+    payload: dict[str, Any] | None = None  # an incident command's what (JSON)
 
     @property
     def who(self) -> str:
@@ -41,15 +46,16 @@ class Command:
 
 def send(conn: psycopg.Connection, hub: str, action: str, by: str, from_host: str,
          booth: str | None = None, condition: str | None = None,
-         seconds: float | None = None) -> int:
+         seconds: float | None = None, payload: dict[str, Any] | None = None) -> int:
     """Queue a command for `hub` and wake it; returns the command's id."""
     if action not in ACTIONS:
         raise ValueError(f"unknown site command {action!r}")
     with conn.transaction():
         row = conn.execute(
             "INSERT INTO site_commands (hub, booth, action, condition, seconds, by, "
-            "from_host) VALUES (%s, %s, %s, %s, %s, %s, %s) RETURNING id",
-            (hub, booth, action, condition, seconds, by, from_host)).fetchone()
+            "from_host, payload) VALUES (%s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+            (hub, booth, action, condition, seconds, by, from_host,
+             None if payload is None else json.dumps(payload))).fetchone()
         conn.execute("SELECT pg_notify(%s, %s)", (COMMAND_CHANNEL, hub))
     assert row is not None
     return int(row[0])
@@ -73,11 +79,13 @@ def take_pending(conn: psycopg.Connection, hub: str) -> list[Command]:
     locked so a second process of the hub could not apply them twice)."""
     rows = conn.execute(
         "SELECT id, hub, booth, action, condition, by, from_host, "
-        "extract(epoch FROM now() - requested_at), seconds FROM site_commands "
+        "extract(epoch FROM now() - requested_at), seconds, payload FROM site_commands "
         "WHERE hub = %s AND applied_at IS NULL ORDER BY id FOR UPDATE SKIP LOCKED",
         (hub,)).fetchall()
     return [Command(int(r[0]), r[1], r[2], r[3], r[4], r[5], r[6], float(r[7]),
-                    None if r[8] is None else float(r[8])) for r in rows]
+                    None if r[8] is None else float(r[8]),
+                    r[9] if r[9] is None or isinstance(r[9], dict) else json.loads(r[9]))
+            for r in rows]
 
 
 def mark_applied(conn: psycopg.Connection, command_id: int, result: str) -> None:

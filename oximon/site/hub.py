@@ -31,6 +31,7 @@ from oximon.alarms import AlarmRequestError, AlarmView
 from oximon.engine import Engine, StationLive
 from oximon.site import commands
 from oximon.site.commands import Command
+from oximon.site.incidents import HubIncidents, Response
 from oximon.site.schema import (
     COMMAND_CHANNEL,
     LOCK_CLASS,
@@ -58,6 +59,7 @@ class Audio:
 
     paused_by: str = ""
     left_s: float = 0.0
+    resumed_by: str = ""  # who ended the last pause by hand ("": none, or it ran out)
 
 
 class HubLink:
@@ -86,14 +88,14 @@ class HubLink:
         self._queue.put(audio)
 
     def state_of(self, live: StationLive, alarms: Sequence[AlarmView], now: float,
-                 label: str) -> BoothState:
+                 label: str, responses: Sequence[Response] = ()) -> BoothState:
         """A booth's state to publish (`now`: engine time, for ages)."""
         since = None if live.last_valid_t is None else round(max(0.0, now - live.last_valid_t), 3)
         return BoothState(
             live.station.id, self.hub, self.run_id, self.next_seq(), label, live.state,
             live.state_detail, number(live.spo2), number(live.pr), since,
             tuple(RemoteAlarm.of(a, now) for a in alarms if a.station == live.station.id),
-            time.time())
+            time.time(), tuple((r.words(), round(max(0.0, now - r.t), 1)) for r in responses))
 
     # -- start and stop ------------------------------------------------------------------------
     def start(self) -> None:
@@ -139,7 +141,8 @@ class HubLink:
                 "beat_at) VALUES (%s, %s, %s, %s, %s, %s, now(), now()) ON CONFLICT (hub) DO "
                 "UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid, run = EXCLUDED.run, "
                 "lock_key = EXCLUDED.lock_key, booths = EXCLUDED.booths, started_at = now(), "
-                "beat_at = now(), stopped_at = NULL, paused_by = '', pause_left_s = 0",
+                "beat_at = now(), stopped_at = NULL, paused_by = '', pause_left_s = 0, "
+                "resumed_by = ''",
                 (self.hub, self.host, os.getpid(), self.run_id, lock_key(self.hub),
                  json.dumps(self.booths)))
             conn.execute("SELECT pg_notify(%s, %s)", (STATE_CHANNEL, f"hub:{self.hub}"))
@@ -190,8 +193,9 @@ class HubLink:
                     conn.execute("SELECT pg_notify(%s, %s)", (STATE_CHANNEL, payload))
                 if audio is not None:
                     conn.execute("UPDATE site_hubs SET beat_at = now(), paused_by = %s, "
-                                 "pause_left_s = %s WHERE hub = %s AND run = %s",
-                                 (audio.paused_by, audio.left_s, self.hub, self.run_id))
+                                 "pause_left_s = %s, resumed_by = %s WHERE hub = %s AND "
+                                 "run = %s", (audio.paused_by, audio.left_s,
+                                              audio.resumed_by, self.hub, self.run_id))
             self.published += len(states)
             return True
         except HubAlreadyRunning as exc:  # another process took the name while we were away
@@ -243,7 +247,7 @@ class HubLink:
                 self.commands_applied += 1
 
 
-def apply_command(engine: Engine, cmd: Command) -> str:
+def apply_command(engine: Engine, cmd: Command, incidents: HubIncidents | None = None) -> str:
     """Apply a screen's command through the engine, exactly as a tap on the hub's own screen
     would be (the alarm log records `cmd.who`); returns what happened, in words. What the
     alarm manager refuses (an alarm already gone, a pause longer than the profile allows)
@@ -262,6 +266,10 @@ def apply_command(engine: Engine, cmd: Command) -> str:
         if cmd.action == "pause_audio":
             engine.pause_audio(by=cmd.who, seconds=cmd.seconds)
             return "audio paused"
+        if cmd.action == "resume_audio":
+            return "audio resumed" if engine.resume_audio(by=cmd.who) else "was not paused"
+        if cmd.action == "incident" and incidents is not None:
+            return incidents.apply(cmd)
         if cmd.action == "note_response":
             assert cmd.booth is not None
             engine.response_logged(cmd.booth)

@@ -22,6 +22,7 @@ import queue
 import socket
 import threading
 from collections.abc import AsyncIterator
+from typing import Any
 
 import psycopg
 
@@ -50,6 +51,9 @@ class RemoteBooths:
                                | None] = queue.Queue()
         self._sender = threading.Thread(target=self._send_loop, name="site commands out",
                                         daemon=True)
+        self._request_lock = threading.Lock()
+        self._request_conn: psycopg.Connection | None = None
+        self.request_wait_s = 5.0
 
     def start(self) -> None:
         self.watch.start()
@@ -58,6 +62,9 @@ class RemoteBooths:
     def stop(self) -> None:
         self._out.put(None)
         self.watch.stop()
+        with self._request_lock:
+            if self._request_conn is not None:
+                self._request_conn.close()
 
     def hubs(self) -> dict[str, list[str]]:
         out: dict[str, list[str]] = {}
@@ -68,6 +75,11 @@ class RemoteBooths:
     def alive(self, hub: str) -> bool:
         status = self.watch.snapshot().hubs.get(hub)
         return status is not None and status.alive
+
+    def why(self, hub: str) -> str:
+        """Why a hub's booths are not monitored ("silent", "stopped")."""
+        status = self.watch.snapshot().hubs.get(hub)
+        return "silent" if status is None else status.why
 
     def state(self, booth: str) -> BoothState | None:
         """The booth's published state, only while its hub is alive and owns it."""
@@ -85,6 +97,28 @@ class RemoteBooths:
         hubs = [self.booths[booth][0]] if booth is not None else sorted(self.hubs())
         for hub in hubs:
             self._out.put((hub, action, by, booth, condition or None, seconds))
+
+    def request(self, booth: str, action: str, by: str, payload: dict[str, Any]) -> str:
+        """Send a command to the booth's hub and wait for its answer (a response logged on
+        this screen: the panel says it is recorded only once the hub recorded it). Words
+        starting "not applied" when the hub is not running or did not answer in time."""
+        hub = self.booths[booth][0]
+        if not self.alive(hub):
+            return f"not applied: hub {hub} is not running (nothing was recorded)"
+        with self._request_lock:
+            try:
+                if self._request_conn is None or self._request_conn.closed:
+                    self._request_conn = connect(self.url, "dashboard requests")
+                cid = commands.send(self._request_conn, hub, action, by, self.host, booth,
+                                    payload=payload)
+                answer = commands.wait_result(self._request_conn, cid, self.request_wait_s)
+            except psycopg.Error as exc:
+                self._request_conn = None
+                return f"not applied: cannot reach the site database ({exc})"
+        if answer is None:
+            return (f"not applied: hub {hub} did not answer within {self.request_wait_s:g} s "
+                    "(it may still record it)")
+        return answer
 
     def _send_loop(self) -> None:
         conn: psycopg.Connection | None = None
@@ -119,7 +153,8 @@ class RemoteSource:
             st = self.remote.state(self.booth)
             now = clock.now()
             if st is None:
-                state = (DeviceState.LOST, f"hub {hub} silent — not monitored")
+                state = (DeviceState.LOST, f"not monitored — hub {hub} "
+                         f"{self.remote.why(hub)}")
             else:
                 state = (st.device_state, st.detail)
             if state != last:

@@ -39,7 +39,8 @@ CREATE TABLE IF NOT EXISTS site_hubs (
     beat_at TIMESTAMPTZ NOT NULL,
     stopped_at TIMESTAMPTZ,
     paused_by TEXT NOT NULL DEFAULT '',
-    pause_left_s REAL NOT NULL DEFAULT 0
+    pause_left_s REAL NOT NULL DEFAULT 0,
+    resumed_by TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS site_booths (
     booth TEXT PRIMARY KEY,
@@ -51,9 +52,10 @@ CREATE TABLE IF NOT EXISTS site_commands (
     id BIGSERIAL PRIMARY KEY,
     hub TEXT NOT NULL,
     booth TEXT,
-    action TEXT NOT NULL CHECK (action IN ('acknowledge', 'pause_audio', 'note_response')),
+    action TEXT NOT NULL,
     condition TEXT,
     seconds REAL,
+    payload JSONB,
     by TEXT NOT NULL,
     from_host TEXT NOT NULL,
     requested_at TIMESTAMPTZ NOT NULL DEFAULT now(),
@@ -62,7 +64,18 @@ CREATE TABLE IF NOT EXISTS site_commands (
 );
 CREATE INDEX IF NOT EXISTS site_commands_pending ON site_commands (hub)
     WHERE applied_at IS NULL;
+-- made by an earlier version: its CHECK named three actions, and it had no payload
+ALTER TABLE site_commands DROP CONSTRAINT IF EXISTS site_commands_action_check;
+ALTER TABLE site_commands ADD COLUMN IF NOT EXISTS payload JSONB;
+ALTER TABLE site_hubs ADD COLUMN IF NOT EXISTS resumed_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE site_commands ADD CONSTRAINT site_commands_action_check CHECK (action IN (
+    'acknowledge', 'pause_audio', 'resume_audio', 'note_response', 'incident'));
 """
+# The newest columns: when they are there, the live tables are as this version makes them, and
+# a role with no right to change the schema (README, roles) runs without trying.
+CURRENT = ("SELECT count(*) FROM information_schema.columns WHERE table_schema = "
+           "current_schema() AND (table_name, column_name) IN (('site_commands', 'payload'), "
+           "('site_hubs', 'resumed_by'))")
 
 
 def libpq_url(db: str) -> str:
@@ -90,7 +103,10 @@ def connect(url: str, role: str, timeout_s: float = 5.0) -> psycopg.Connection:
 
 
 def ensure_schema(conn: psycopg.Connection) -> None:
-    """Create the live tables if missing (one creator at a time)."""
+    """Create (or bring up to date) the live tables if needed (one creator at a time)."""
+    row = conn.execute(CURRENT).fetchone()
+    if row is not None and row[0] == 2:
+        return
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s, 0)", (LOCK_CLASS,))
         conn.execute(DDL)

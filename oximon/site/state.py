@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from oximon.alarms import AlarmView
@@ -117,6 +117,8 @@ class BoothState:
     since_valid_s: float | None  # seconds since the last valid reading (None: never)
     alarms: tuple[RemoteAlarm, ...] = ()
     sent_ts: float = 0.0  # the hub's wall clock when sent (the latency bench reads it)
+    # the last responses logged for its open incident: (words, age in seconds), oldest first
+    responses: tuple[tuple[str, float], ...] = ()
 
     def top_alarm(self) -> RemoteAlarm | None:
         return self.alarms[0] if self.alarms else None
@@ -126,7 +128,8 @@ class BoothState:
                 "label": self.label, "device_state": self.device_state.value,
                 "detail": self.detail, "spo2": self.spo2, "pr": self.pr,
                 "since_valid_s": self.since_valid_s,
-                "alarms": [a.to_dict() for a in self.alarms], "sent_ts": self.sent_ts}
+                "alarms": [a.to_dict() for a in self.alarms], "sent_ts": self.sent_ts,
+                "responses": [{"words": w, "age_s": a} for w, a in self.responses]}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> BoothState:
@@ -134,7 +137,8 @@ class BoothState:
                    str(d["label"]), DeviceState(d["device_state"]), str(d.get("detail", "")),
                    d.get("spo2"), d.get("pr"), d.get("since_valid_s"),
                    tuple(RemoteAlarm.from_dict(a) for a in d.get("alarms", ())),
-                   float(d.get("sent_ts", 0.0)))
+                   float(d.get("sent_ts", 0.0)),
+                   tuple((str(r["words"]), float(r["age_s"])) for r in d.get("responses", ())))
 
     def newer_than(self, other: BoothState | None) -> bool:
         return other is None or self.run != other.run or self.seq > other.seq
@@ -158,6 +162,11 @@ class HubStatus:
     stopped: bool
     paused_by: str = ""
     pause_left_s: float = 0.0
+    resumed_by: str = ""  # who ended its last audio pause by hand
+
+    @property
+    def paused(self) -> bool:
+        return self.alive and self.pause_left_s > 0
 
     @property
     def alive(self) -> bool:
@@ -185,13 +194,15 @@ class BoothStatus:
     alarm: dict[str, Any] | None  # DESIGN.md: {priority, condition, state, acknowledged_by}
     label: str = ""
     alarm_words: str = ""  # what the alarm says, for the human line
+    responses: tuple[tuple[str, float], ...] = ()  # its open incident's last responses
 
     def to_json(self) -> dict[str, Any]:
         return {"booth": self.booth, "hub": self.hub, "hub_alive": self.hub_alive,
                 "spo2": None if self.spo2 is None else round(self.spo2),
                 "pr": None if self.pr is None else round(self.pr),
                 "age_s": None if self.age_s is None else round(self.age_s, 1),
-                "alarm": self.alarm}
+                "alarm": self.alarm,
+                "responses": [{"words": w, "age_s": a} for w, a in self.responses]}
 
 
 @dataclass
@@ -202,6 +213,18 @@ class SiteSnapshot:
     booths: dict[str, BoothState] = field(default_factory=dict)
     hubs: dict[str, HubStatus] = field(default_factory=dict)
     ages: dict[str, float] = field(default_factory=dict)
+
+
+LAST_RESPONSE = " · last response: "
+
+
+def with_last_response(view: AlarmView, words: str) -> AlarmView:
+    """A booth's alarm as every screen shows it once a response was logged for it, on any
+    screen: its own details, then "· last response: stimulated — Lee (at door-pc)"."""
+    if view.technical or not words:
+        return view
+    base = (view.details or view.message).split(LAST_RESPONSE)[0]
+    return replace(view, details=f"{base}{LAST_RESPONSE}{words}")
 
 
 def hub_alarm_words(hub: str, labels: Sequence[str], why: str = "silent") -> str:
@@ -244,7 +267,7 @@ def booth_status(booth: str, hub: str, state: BoothState | None, hub_status: Hub
         "acknowledged_by": top.acknowledged_by}
     words = "" if top is None else (top.details or top.message)
     return BoothStatus(booth, hub, True, state.spo2, state.pr, row_age_s,
-                       state.device_state.value, alarm, label, words)
+                       state.device_state.value, alarm, label, words, state.responses)
 
 
 def silent_hubs(config_hubs: dict[str, list[tuple[str, str]]],

@@ -32,7 +32,7 @@ SELECT h.hub, h.host, extract(epoch FROM now() - h.beat_at)::float8, h.stopped_a
                AND l.classid = %s AND l.objid = h.lock_key::oid AND l.objsubid = 2
                AND l.database = (SELECT oid FROM pg_database
                                  WHERE datname = current_database())),
-       h.paused_by, h.pause_left_s
+       h.paused_by, h.pause_left_s, h.resumed_by
 FROM site_hubs h
 """
 _BOOTHS = "SELECT state, extract(epoch FROM now() - published_at)::float8 FROM site_booths"
@@ -40,7 +40,7 @@ _BOOTHS = "SELECT state, extract(epoch FROM now() - published_at)::float8 FROM s
 
 def read_hubs(conn: psycopg.Connection) -> dict[str, HubStatus]:
     return {r[0]: HubStatus(r[0], r[1], float(r[2]), bool(r[4]), bool(r[3]), r[5],
-                            float(r[6])) for r in conn.execute(_HUBS, (LOCK_CLASS,))}
+                            float(r[6]), r[7]) for r in conn.execute(_HUBS, (LOCK_CLASS,))}
 
 
 def read_booths(conn: psycopg.Connection) -> tuple[dict[str, BoothState], dict[str, float]]:
