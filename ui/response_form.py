@@ -207,6 +207,7 @@ class RecordSection(QScrollArea):
         lower = QWidget()
         low = QVBoxLayout(lower)
         low.setContentsMargins(0, 0, 0, 0)
+        self._low = low
         self._first = heading("Signs seen")
         low.addWidget(self._first)
         signs = QGridLayout()
@@ -252,9 +253,13 @@ class RecordSection(QScrollArea):
                                        "never counted in reports.")
 
     def fit_min(self) -> None:
-        """Its first heading stays whole in view at any text size (never cut in half)."""
+        """Its first heading and first row of signs stay whole in view at any text size:
+        a strip narrower than a row showed check boxes cut in half."""
         self._first.ensurePolished()
-        self.setMinimumHeight(max(24, self._first.sizeHint().height()))
+        first_box = next(iter(self.signs.values()))
+        first_box.ensurePolished()
+        self.setMinimumHeight(max(24, self._first.sizeHint().height() + self._low.spacing()
+                                  + first_box.sizeHint().height() + 2))
 
     def _outcomes(self) -> QGridLayout:
         """Outcome buttons; "died" on a row of its own at the far side, apart from
