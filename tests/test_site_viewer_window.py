@@ -81,6 +81,8 @@ def test_a_viewer_window_shows_a_hubs_booth_and_acknowledges_it(qtbot, site) -> 
             seen["banner"] = window.banner.text()
             seen["tile"] = window.tiles["booth-1"].alarm.text()
             seen["ack visible"] = window.tiles["booth-1"].ack.isVisible()
+            # Space acknowledges only a booth on screen for a second (the wall's gate).
+            await until("on screen a second", lambda: window.banner.ready())
             qtbot.keyClick(window, Qt.Key.Key_Space)  # acknowledge by key, on this screen
             rec: dict[str, dict] = {}
 
