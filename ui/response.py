@@ -49,6 +49,7 @@ from oximon.ui.response_form import (
     GuestNumbers,
     RecordSection,
     action_grid,
+    one_line_px,
     saveme_box,
     scrolling,
 )
@@ -448,10 +449,12 @@ class ResponsePanel(QWidget):
             self._pacer_text = pacer
             self.pacer.setText(pacer)
             self.pacer.setVisible(bool(pacer))
+            px = one_line_px(self.pacer, pacer, round((20 if pacer.startswith("●") else 18)
+                                                      * self.scale))
             self.pacer.setStyleSheet(
-                f"background: #00e5ff; color: #000; font-weight: bold; "
-                f"font-size: {round(20 * self.scale)}px;" if pacer.startswith("●") else
-                f"color: #00e5ff; font-weight: bold; font-size: {round(18 * self.scale)}px;")
+                f"background: #00e5ff; color: #000; font-weight: bold; font-size: {px}px;"
+                if pacer.startswith("●") else
+                f"color: #00e5ff; font-weight: bold; font-size: {px}px;")
         self._refresh_undo(now)
         if self.responder.count() != len(self.responders.names) \
                 and not self._line().hasFocus():

@@ -114,6 +114,20 @@ def fit_button_font(buttons: list[QPushButton], most_px: int, also: list[str]) -
             b.setStyleSheet(style)
 
 
+def one_line_px(label: QWidget, text: str, px: int, floor: int = 11) -> int:
+    """The largest bold size up to `px` at which `text` fits the label's width on one line
+    (the pacer's "next breath in 3 s" wrapped its "s" onto a line of its own)."""
+    room = label.contentsRect().width() - 8
+    font = QFont(label.font())
+    font.setBold(True)
+    while px > floor:
+        font.setPixelSize(px)
+        if room <= 0 or QFontMetrics(font).horizontalAdvance(text) <= room:
+            break
+        px -= 1
+    return px
+
+
 class ButtonFit:
     """The panel's action and outcome buttons' words as large as the scale asks, every
     label whole in the buttons as laid out: fitted again when the scale or the buttons'
