@@ -21,6 +21,7 @@ from typing import IO, Any
 from oximon.analysis import AnalysisResult, analyze
 from oximon.cli import RawDescriptionHelpFormatter
 from oximon.cli.errors import UsageError
+from oximon.cli.heap import reuse_freed_memory
 from oximon.device_files import read_any
 from oximon.profile import Profile, ProfileError, load_profile
 from oximon.recording import RecordingError
@@ -72,6 +73,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    reuse_freed_memory()
     try:
         profile = load_profile(args.profile)
     except ProfileError as exc:
