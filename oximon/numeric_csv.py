@@ -18,6 +18,7 @@ import numpy as np
 
 _POW10 = 10.0 ** np.arange(16)
 COMMA, NEWLINE, DOT, MINUS = 44, 10, 46, 45
+SPAN = 1 << 18  # bytes of the body looked at at once when finding its separators
 
 
 class Cells:
@@ -70,15 +71,10 @@ def parse(data: bytes, k: int, words: int = -1, offset: int = 0) -> Cells | None
     if not data.isascii():
         return None
     a = np.frombuffer(data, dtype=np.uint8, count=end - offset, offset=offset)
-    nl = a == NEWLINE
-    is_sep = np.empty(a.size + 1, dtype=bool)  # a separator after every cell: one past
-    is_sep[-1] = True  # the end for the last
-    np.equal(a, COMMA, out=is_sep[:-1])
-    np.logical_or(is_sep[:-1], nl, out=is_sep[:-1])
-    ends = np.flatnonzero(is_sep)
-    rows = int(np.count_nonzero(nl)) + 1
-    if ends.size != rows * k or not bool(nl[ends[k - 1:-1:k]].all()):
+    ends = _cell_ends(data, a, offset, k)
+    if ends is None:
         return None  # some line has a different number of cells (or is empty)
+    rows = ends.size // k
     columns = np.full((k, rows), np.nan)
     cells = Cells(columns, _none(), ends)
     marks = (data.find(b".", offset, end) >= 0, data.find(b"-", offset, end) >= 0)
@@ -87,6 +83,39 @@ def parse(data: bytes, k: int, words: int = -1, offset: int = 0) -> Cells | None
     if odd:
         cells.odd = np.sort(np.concatenate(odd))
     return cells
+
+
+def _cell_ends(data: bytes, a: np.ndarray, offset: int, k: int) -> np.ndarray | None:
+    """Where each cell of the body `a` (= data[offset:], no trailing newline) ends: the
+    index of the comma or newline after it (the body's length for the last), int32 while
+    the body allows; None unless every line has exactly k cells. Scanned SPAN bytes at a
+    time into buffers reused from span to span: whole-body masks and an int64 index would
+    cost a 24 h file ~5 MB of fresh memory, more in page faults than the scan itself."""
+    n = a.size
+    rows = data.count(b"\n", offset, offset + n) + 1
+    count = rows * k
+    ends = np.empty(count, dtype=np.int32 if n < 2**31 - 32 else np.int64)
+    ends[-1] = n
+    sep = np.empty(min(n, SPAN), dtype=bool)
+    newline = np.empty(sep.size, dtype=bool)
+    got = 0
+    for lo in range(0, n, SPAN):
+        part = a[lo:lo + SPAN]
+        m = part.size
+        np.equal(part, COMMA, out=sep[:m])
+        np.equal(part, NEWLINE, out=newline[:m])
+        np.logical_or(sep[:m], newline[:m], out=sep[:m])
+        at = np.flatnonzero(sep[:m])
+        if got + at.size > count - 1:
+            return None
+        np.add(at, lo, out=ends[got:got + at.size], casting="unsafe")
+        got += at.size
+    if got != count - 1:
+        return None
+    # Every k-th end a newline: with as many ends as rows x k, each line has k cells.
+    if k > 1 and not bool((a[ends[k - 1:-1:k]] == NEWLINE).all()):
+        return None
+    return ends
 
 
 def _none() -> np.ndarray:
