@@ -129,6 +129,8 @@ def _column(a: np.ndarray, starts: np.ndarray, ends: np.ndarray, out: np.ndarray
     (the dot and minus checks only when the body has any)."""
     length = np.subtract(ends, starts, dtype=np.int32, casting="unsafe")
     most = min(int(length.max()) if length.size else 0, 17)  # longer cells are odd
+    if 4 <= most <= 8 and not dots and not minus and a.size >= 8:
+        return _short_integers(a, ends, length, out)
     # (int32 while a cell cannot hold 10 digits: half the bytes per pass)
     mant = np.zeros(ends.size, dtype=np.int32 if most <= 9 else np.int64)
     digits = np.zeros(ends.size, dtype=np.int32)
@@ -169,6 +171,57 @@ def _column(a: np.ndarray, starts: np.ndarray, ends: np.ndarray, out: np.ndarray
         out /= _POW10[np.minimum(frac, 15)]
     if sign is not None:
         out[sign] *= -1.0
+    out[length == 0] = np.nan
+    odd = np.flatnonzero(bad)
+    out[odd] = np.nan
+    return odd
+
+
+_ZEROS = np.uint64(0x3030303030303030)  # "00000000"
+_NINE_UP = np.uint64(0x7676767676767676)  # a byte over 9 plus this sets its top bit
+_TOPS = np.uint64(0x8080808080808080)
+_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
+_PAIRS = np.uint64(0x000000FF000000FF)
+
+
+def _short_integers(a: np.ndarray, ends: np.ndarray, length: np.ndarray,
+                    out: np.ndarray) -> np.ndarray:
+    """`_column` for a column of cells of at most 8 bytes in a body without dots or minus
+    signs (integer times, SpO2, pulse): each cell's 8 bytes ending at its end loaded as one
+    little-endian word, its bytes before the cell masked off, checked for digits and
+    turned into the number all at once, eight digits in three multiplications (Lemire's
+    SWAR conversion), instead of a dozen passes per byte position."""
+    word = np.ndarray((a.size - 7,), dtype="<u8", buffer=a, strides=(1,))  # (unaligned)
+    at = ends.astype(np.intp)
+    at -= 8
+    early = np.flatnonzero(at < 0).tolist()  # (the body's first cells: loaded below)
+    np.maximum(at, 0, out=at)
+    x = word[at].astype(np.uint64, copy=False)
+    for r in early:  # the first cell's bytes, as if preceded by zeros
+        e = int(ends[r])
+        x[r] = int.from_bytes(bytes(8 - e) + a[:e].tobytes(), "little")
+    # Two buffers for every step (fresh ones would cost page faults): x, and `at` reused.
+    tmp = at.view(np.uint64)
+    np.subtract(8, length, out=tmp, casting="unsafe")
+    tmp <<= np.uint64(3)
+    np.left_shift(_ALL, tmp, out=tmp)  # the cell's own bytes (a shift by 64 gives 0)
+    x ^= _ZEROS
+    x &= tmp  # (before the cell: zeros, read as leading zeros)
+    np.add(x, _NINE_UP, out=tmp)
+    tmp |= x
+    tmp &= _TOPS
+    bad = tmp != 0  # a byte that is not a digit
+    np.right_shift(x, np.uint64(8), out=tmp)
+    x *= np.uint64(10)  # (wraps like C's unsigned arithmetic: the algorithm allows it)
+    x += tmp  # each even byte now holds a two-digit number
+    np.right_shift(x, np.uint64(16), out=tmp)
+    tmp &= _PAIRS
+    tmp *= np.uint64(1 + (10000 << 32))
+    x &= _PAIRS
+    x *= np.uint64(100 + (1000000 << 32))
+    x += tmp
+    x >>= np.uint64(32)
+    np.copyto(out, x, casting="unsafe")  # (below 10 ** 8: exact)
     out[length == 0] = np.nan
     odd = np.flatnonzero(bad)
     out[odd] = np.nan

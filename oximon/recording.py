@@ -220,7 +220,10 @@ def _parse_numbers(p: Path, data: str | bytes, names: list[str]) -> Recording | 
         return None
     spo2 = _in_range(col["spo2"], 0.0, 100.0, 127.0)
     pr = _in_range(col["pr"], 0.0, 400.0, 255.0)
-    pi = _in_range(col["pi"], 0.0, 100.0, None) if "pi" in col else np.full(n, np.nan)
+    if "pi" in col:
+        pi = _in_range(col["pi"], 0.0, 100.0, None)
+    else:  # all NaN: the flags column's numbers (never parsed, NaN) if any, not a new array
+        pi = cells.columns[fj] if fj >= 0 else np.full(n, np.nan)
     if spo2 is None or pr is None or pi is None:
         return None
     flags = [Flags.NONE] * n
