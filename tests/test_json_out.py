@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -24,13 +25,15 @@ def test_the_text_is_jsons(obj):
 
 
 def test_hand_picked_values():
-    obj = {"é\n\"\\\u2028\x00": [0.1, -0.0, 1e300, 5e-324, math.nan, -math.inf, 2**70, True],
-           "n": None, "t": ("a", {})}
+    obj: dict[str, Any] = {
+        "é\n\"\\\u2028\x00": [0.1, -0.0, 1e300, 5e-324, math.nan, -math.inf, 2**70, True],
+        "n": None, "t": ("a", {})}
     assert dumps(obj) == json.dumps(obj, ensure_ascii=False)
 
 
 def test_what_it_does_not_write_itself_is_left_to_json():
-    for obj in ({1: "a", "b": 2}, {"x": {1.5: None}}, {"k": frozenset()}):
+    others: list[Any] = [{1: "a", "b": 2}, {"x": {1.5: None}}, {"k": frozenset()}]
+    for obj in others:
         try:
             want = json.dumps(obj, ensure_ascii=False)
         except TypeError:

@@ -3,14 +3,17 @@ TOML wins whenever the two differ."""
 
 from __future__ import annotations
 
+import runpy
 import tomllib
 import zlib
 from pathlib import Path
 
 from oximon import profile, profile_compiled
-from scripts.compile_default_profile import SOURCE, render
 
 ROOT = Path(__file__).resolve().parent.parent
+_SCRIPT = runpy.run_path(str(ROOT / "scripts" / "compile_default_profile.py"))
+SOURCE: Path = _SCRIPT["SOURCE"]
+render = _SCRIPT["render"]
 
 
 def test_the_compiled_module_is_up_to_date():
