@@ -4,34 +4,15 @@ everything else odd, like the general path."""
 
 from __future__ import annotations
 
-import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oximon import numeric_csv
+from tests.test_numeric_csv import _check  # (cell by cell against float(text))
 
 _int = st.text(alphabet="0123456789", min_size=1, max_size=8)
 _odd = st.sampled_from(["nan", " 5", "5 ", "1e5", "+5", "x", "12a4", "0x10", "é", "9/", ":9",
                         "1234567 ", "@", "~~~~~~~~", "99999999" + "9"])
 _cell = st.one_of(_int, _int, _odd, st.just(""))
-
-
-def _check(cells: list[str], k: int) -> None:
-    body = "\n".join(",".join(cells[i:i + k]) for i in range(0, len(cells), k)).encode()
-    got = numeric_csv.parse(body, k)
-    if not body.isascii():
-        assert got is None
-        return
-    assert got is not None
-    flat = got.values.ravel()
-    odd = set(got.odd.tolist())
-    for i, c in enumerate(cells):
-        if c == "":
-            assert np.isnan(flat[i]) and i not in odd
-        elif c.isdigit() and c.isascii() and len(c) <= 15:
-            assert i not in odd and flat[i] == float(c), c
-        else:
-            assert i in odd and np.isnan(flat[i]), c
 
 
 @settings(max_examples=400, deadline=None)
