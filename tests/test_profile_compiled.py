@@ -19,7 +19,8 @@ render = _SCRIPT["render"]
 def test_the_compiled_module_is_up_to_date():
     """Fails after an edit of the default profile until the script is re-run."""
     data = SOURCE.read_bytes()
-    assert (len(data), zlib.crc32(data)) == profile_compiled.FINGERPRINT
+    assert (len(data), zlib.crc32(data)) == profile_compiled.FINGERPRINT, \
+        "the default profile changed: run python scripts/compile_default_profile.py"
     assert tomllib.loads(data.decode("utf-8")) == profile_compiled.RAW
     assert (ROOT / "oximon" / "profile_compiled.py").read_text(encoding="utf-8") == render(data)
 
