@@ -88,9 +88,12 @@ class _Parser(argparse.ArgumentParser):
                   if " " in self.prog else f"oximon: {message}\n")
 
 
-def build_parser(load: Iterable[str] | None = None) -> argparse.ArgumentParser:
+def build_parser(load: Iterable[str] | None = None, *,
+                 others: bool = True) -> argparse.ArgumentParser:
     """The parser, with the commands in `load` (default: all) built by their modules; the
-    others are listed by name and help only (their modules are not imported)."""
+    others are listed by name and help only (their modules are not imported), or left out
+    (`others=False`: a command line that names its command needs no listing, and each
+    listed parser costs its construction)."""
     wanted = set(COMMANDS if load is None else load)
     parser = _Parser(prog="oximon", description="Watch pulse oximeters at overdose "
                      "prevention sites. Without a command, opens the demo dashboard.")
@@ -99,7 +102,7 @@ def build_parser(load: Iterable[str] | None = None) -> argparse.ArgumentParser:
     for name, text in COMMANDS.items():
         if name in wanted:
             importlib.import_module(f"oximon.cli.{name}").add_parser(sub)
-        else:
+        elif others:
             sub.add_parser(name, help=text, add_help=False)
     _accept_debug_anywhere(parser)
     return parser
@@ -134,7 +137,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     program = argv is None
     argv = list(sys.argv[1:] if argv is None else argv)
     command = _command_in(argv)
-    parser = build_parser([command] if command else [])
+    parser = build_parser([command], others=False) if command else build_parser([])
     args = parser.parse_args(argv)
     debug = args.debug or os.environ.get("OXIMON_DEBUG") == "1"
     if debug or args.command not in QUIET_COMMANDS:
