@@ -27,7 +27,6 @@ Viatom and CMS50 loaders; no code taken from them):
 
 from __future__ import annotations
 
-import csv
 import io
 import struct
 from collections.abc import Callable
@@ -205,6 +204,8 @@ def _vihealth_time(p: Path, line: int, text: str) -> tuple[str, datetime]:
 
 
 def _vihealth_csv(p: Path, text: str) -> Recording:
+    import csv  # (here: oximon's own CSV never needs it)
+
     rows = csv.reader(io.StringIO(text, newline=""))
     header = [h.strip() for h in next(rows)]
     fmt = ""

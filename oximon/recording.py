@@ -16,7 +16,6 @@ or names the file, line and column, as before.
 
 from __future__ import annotations
 
-import csv
 import io
 import math
 from datetime import datetime
@@ -131,6 +130,8 @@ def parse_text(p: Path, text: str) -> Recording:
     fast = _parse_fast(p, text)
     if fast is not None:
         return fast
+    import csv  # (here: files of plain numbers never need it)
+
     with io.StringIO(text, newline="") as handle:
         try:
             return _parse(p, handle)
@@ -189,7 +190,8 @@ def parse_numbers(p: Path, raw: bytes) -> Recording | None:
     file is not of that plain form, or not ASCII (then the readers of the text look)."""
     cut = raw.find(b"\n")
     try:
-        names = _header(raw[:len(raw) if cut < 0 else cut].decode("utf-8-sig"))
+        # (plain utf-8: `_header` drops a byte-order mark; the utf-8-sig codec is a module)
+        names = _header(raw[:len(raw) if cut < 0 else cut].decode("utf-8"))
     except UnicodeDecodeError:
         return None
     if names is None or b'"' in raw:
@@ -218,7 +220,10 @@ def _parse_numbers(p: Path, data: str | bytes, names: list[str]) -> Recording | 
         return None
     spo2 = _in_range(col["spo2"], 0.0, 100.0, 127.0)
     pr = _in_range(col["pr"], 0.0, 400.0, 255.0)
-    pi = _in_range(col["pi"], 0.0, 100.0, None) if "pi" in col else np.full(n, np.nan)
+    if "pi" in col:
+        pi = _in_range(col["pi"], 0.0, 100.0, None)
+    else:  # all NaN: the flags column's numbers (never parsed, NaN) if any, not a new array
+        pi = cells.columns[fj] if fj >= 0 else np.full(n, np.nan)
     if spo2 is None or pr is None or pi is None:
         return None
     flags = [Flags.NONE] * n
@@ -286,6 +291,8 @@ def _parse_fast(p: Path, text: str) -> Recording | None:
 
 
 def _parse(p: Path, handle: IO[str]) -> Recording:
+    import csv
+
     reader = csv.reader(handle)
     header = next(reader, None)
     if header is None:
@@ -371,6 +378,8 @@ class RecordingWriter:
 
     def __init__(self, path: str | Path, interval: float = 1.0, t0: float = 0.0):
         self.path = Path(path)
+        import csv
+
         self._file = open_private(self.path)
         self._csv = csv.writer(self._file)
         self._csv.writerow(COLUMNS)

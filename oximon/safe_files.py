@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import stat
 import sys
-import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -98,6 +97,8 @@ def load_toml(path: Path, text: str | None = None, *, max_depth: int = MAX_DEPTH
               ) -> dict[str, Any]:
     """Parse a TOML configuration file safely (see `read_text`); tomllib's own errors are
     returned to the caller as tomllib.TOMLDecodeError."""
+    import tomllib  # (here: importing this module must not cost its regexes)
+
     text = read_text(path) if text is None else text
     if nesting_depth(text) > max_depth:
         raise UnsafeFile(f"{path}: nested more than {max_depth} levels deep; not a "

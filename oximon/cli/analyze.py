@@ -10,8 +10,6 @@ if any was skipped). Only numpy and the analysis are imported: no Qt, store or S
 from __future__ import annotations
 
 import argparse
-import csv
-import json
 import os
 import sys
 from collections.abc import Iterator
@@ -21,7 +19,9 @@ from typing import IO, Any
 from oximon.analysis import AnalysisResult, analyze
 from oximon.cli import RawDescriptionHelpFormatter
 from oximon.cli.errors import UsageError
+from oximon.cli.heap import reuse_freed_memory
 from oximon.device_files import read_any
+from oximon.json_out import dumps
 from oximon.profile import Profile, ProfileError, load_profile
 from oximon.recording import RecordingError
 
@@ -72,6 +72,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    reuse_freed_memory()
     try:
         profile = load_profile(args.profile)
     except ProfileError as exc:
@@ -91,7 +92,7 @@ def _one(path: Path, profile: Profile, as_json: bool) -> int:
         raise UsageError(f"{path}: no readings (a header and no rows): nothing to analyse")
     result = analyze(rec.time, rec.spo2, rec.pr, profile, flags=rec.flag_codes)
     if as_json:
-        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+        sys.stdout.write(dumps(result.to_dict()) + "\n")
     else:
         sys.stdout.write(summary(str(path), profile.name, result))
     return 0
@@ -165,7 +166,7 @@ def _batch(files: list[Path], profile: Profile, args: argparse.Namespace) -> int
         _write_summary(args.summary, ordered)
     elif args.json:
         for row in ordered:
-            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
+            sys.stdout.write(dumps(row) + "\n")
     else:
         _write_rows(sys.stdout, ordered)
     print(f"oximon: {len(ordered)} of {len(names)} recordings analysed"
@@ -176,6 +177,8 @@ def _batch(files: list[Path], profile: Profile, args: argparse.Namespace) -> int
 
 
 def _write_rows(out: IO[str], rows: list[dict[str, Any]]) -> None:
+    import csv  # (here: one recording's run writes no CSV)
+
     w = csv.DictWriter(out, SUMMARY_COLUMNS, lineterminator="\n")
     w.writeheader()
     for row in rows:
