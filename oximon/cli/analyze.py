@@ -10,6 +10,7 @@ if any was skipped). Only numpy and the analysis are imported: no Qt, store or S
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -21,7 +22,6 @@ from oximon.cli import RawDescriptionHelpFormatter
 from oximon.cli.errors import UsageError
 from oximon.cli.heap import reuse_freed_memory
 from oximon.device_files import read_any
-from oximon.json_out import dumps
 from oximon.profile import Profile, ProfileError, load_profile
 from oximon.recording import RecordingError
 
@@ -92,7 +92,7 @@ def _one(path: Path, profile: Profile, as_json: bool) -> int:
         raise UsageError(f"{path}: no readings (a header and no rows): nothing to analyse")
     result = analyze(rec.time, rec.spo2, rec.pr, profile, flags=rec.flag_codes)
     if as_json:
-        sys.stdout.write(dumps(result.to_dict()) + "\n")
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
     else:
         sys.stdout.write(summary(str(path), profile.name, result))
     return 0
@@ -166,7 +166,7 @@ def _batch(files: list[Path], profile: Profile, args: argparse.Namespace) -> int
         _write_summary(args.summary, ordered)
     elif args.json:
         for row in ordered:
-            sys.stdout.write(dumps(row) + "\n")
+            sys.stdout.write(json.dumps(row, ensure_ascii=False) + "\n")
     else:
         _write_rows(sys.stdout, ordered)
     print(f"oximon: {len(ordered)} of {len(names)} recordings analysed"
