@@ -25,11 +25,11 @@ def average(ws: Scratch, q: np.ndarray, win: Window, holes: Holes, hmask: np.nda
     o = win.o
     x = ws.get("x", n, np.int32)
     if o < n:
-        pairs = _pairs(ws, q) if median and o + 1 in (4, 5) else None
-        full_windows(ws, x, q, o + 1, median, pairs)
+        quads = _quads(ws, q) if median and o + 1 in (4, 5) else None
+        full_windows(ws, x, q, o + 1, median, quads)
         if win.d is not None and o + 1 < n:  # rows whose window has one more row
             alt = ws.get("xalt", n, np.int32)
-            full_windows(ws, alt, q, o + 2, median, pairs)
+            full_windows(ws, alt, q, o + 2, median, quads)
             np.subtract(alt, x, out=alt)  # x + d * (alt - x): no branches
             np.multiply(alt, win.d, out=alt)
             np.add(x, alt, out=x)
@@ -71,9 +71,9 @@ def _short_windows(q: np.ndarray, rows: np.ndarray, lo: np.ndarray, hm: np.ndarr
 
 
 def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool,
-                 pairs: tuple[np.ndarray, np.ndarray] | None = None) -> None:
-    """x[r] = the average of q[r - m + 1 .. r], for r >= m - 1 (`pairs`: `_pairs(q)`,
-    if already at hand)."""
+                 quads: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+    """x[r] = the average of q[r - m + 1 .. r], for r >= m - 1 (`quads`: `_quads(q)`,
+    if already at hand: the jittered axis takes windows of 4 and of 5 from the same)."""
     n = q.size
     o = m - 1
     if o >= n:
@@ -100,26 +100,20 @@ def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool
         np.maximum(out, lo, out=out)
     elif m == 4:
         # Middle two of a, b, c, d: max(min(a, b), min(c, d)) and min(max(a, b),
-        # max(c, d)); the pairs (r-3, r-2) and (r-1, r) are one pair array, shifted.
-        lo, hi = pairs or _pairs(ws, q)
-        tmp = ws.get("i4", n - 3, np.int32)
-        np.maximum(lo[:-2], lo[2:], out=out)
-        np.minimum(hi[:-2], hi[2:], out=tmp)
-        np.add(out, tmp, out=out)
+        # max(c, d)) (`_quads`).
+        lo4, hi4 = quads or _quads(ws, q)
+        np.add(lo4, hi4, out=out)
         np.right_shift(out, 1, out=out)
     elif m == 5:
-        # med3(e, max(min(a, b), min(c, d)), min(max(a, b), max(c, d))), the pairs
-        # (r-4, r-3) and (r-2, r-1) again one pair array, shifted.
-        lo, hi = pairs or _pairs(ws, q)
-        f = ws.get("i4", n - 4, np.int32)
-        g = ws.get("i5", n - 4, np.int32)
-        np.maximum(lo[:n - 4], lo[2:n - 2], out=f)
-        np.minimum(hi[:n - 4], hi[2:n - 2], out=g)
+        # med3(e, the two middle ones of a, b, c, d): the quads of the row before.
+        lo4, hi4 = quads or _quads(ws, q)
+        f, g = lo4[:n - 4], hi4[:n - 4]
         e = q[4:]
+        tmp = ws.get("i6", n - 4, np.int32)
         np.maximum(e, f, out=out)  # max(e, f) ...
         np.minimum(out, g, out=out)  # ... min(max(e, f), g)
-        np.minimum(e, f, out=f)
-        np.maximum(out, f, out=out)
+        np.minimum(e, f, out=tmp)
+        np.maximum(out, tmp, out=out)
     elif m <= 8:  # a sorting network over shifted columns
         cols = [q[i:n - o + i] for i in range(m)]  # i = m - 1 is the current row
         for a, b in sorting_network(m):
@@ -134,11 +128,17 @@ def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool
             out[a:a + rows] = (srt[:, (m - 1) // 2] + srt[:, m // 2]) >> 1
 
 
-def _pairs(ws: Scratch, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """min and max of every pair of neighbouring readings (r - 1, r)."""
+def _quads(ws: Scratch, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two middle ones of every 4 neighbouring readings (r - 3 .. r, at r - 3):
+    max(min(a, b), min(c, d)) and min(max(a, b), max(c, d)), the pairs (a, b) and (c, d)
+    one array of neighbouring pairs, shifted."""
     n = q.size
     lo = ws.get("i2", n - 1, np.int32)
     hi = ws.get("i3", n - 1, np.int32)
     np.minimum(q[:-1], q[1:], out=lo)
     np.maximum(q[:-1], q[1:], out=hi)
-    return lo, hi
+    lo4 = ws.get("i4", n - 3, np.int32)
+    hi4 = ws.get("i5", n - 3, np.int32)
+    np.maximum(lo[:-2], lo[2:], out=lo4)
+    np.minimum(hi[:-2], hi[2:], out=hi4)
+    return lo4, hi4
