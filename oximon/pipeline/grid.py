@@ -36,34 +36,42 @@ from oximon.pipeline.vector import spans as vspans
 _EMPTY = np.zeros(0, dtype=np.int64)
 
 
-def run_sums(ws: Scratch, v: np.ndarray, m: int) -> np.ndarray:
-    """run[i] = v[i] + ... + v[i + m - 1] for i <= n - m, in v's dtype (wrapping, like a
-    prefix sum): by doubling, runs of 1, 2, 4, ... rows from the runs half as long, then
-    the runs of m's set bits side by side. ~log2(m) + popcount(m) shifted additions, each
-    a SIMD pass, where a prefix sum (np.cumsum) is one sequential pass ~10x as slow."""
-    n, dt = v.size, v.dtype.type
-    if m <= 1 or m > n:
-        return v if m == 1 else np.zeros(max(n - m + 1, 0), dtype=dt)
-    out = None  # runs of the bits of m taken so far, starting at each row
-    taken = 0  # their length
-    cur, p, level = v, 1, 0  # runs of p rows
+def run_sums(ws: Scratch, v: np.ndarray, m: int, out: np.ndarray, start: int = 0) -> None:
+    """out[i] = v[start + i] + ... + v[start + i + m - 1] (v long enough), in v's dtype
+    (wrapping, like a prefix sum). By doubling: runs of 1, 2, 4, ... rows from the runs
+    half as long, those of m's set bits added up as they come, the last addition into
+    `out`: ~log2(m) + popcount(m) shifted additions, each a SIMD pass, where a prefix
+    sum (np.cumsum) is one sequential pass ~10x as slow."""
+    size = out.size
+    if m <= 0:
+        out.fill(0)
+        return
+    used = size + m - 1
+    bufs = [ws.get("run" + str(i), used, v.dtype.type) for i in range(3)]
+    cur, ci = v[start:start + used], -1  # runs of `length` rows (ci: its buffer, -1: v)
+    acc, ai, taken = cur, -1, 0  # runs of the bits taken so far (`taken` rows)
+    length = 1
     while True:
-        if m & p:
-            size = n - (taken + p) + 1
-            if out is None:
-                out = ws.get("run_out", n, dt)[:size]
-                np.copyto(out, cur[:size])
+        if m & length:
+            if not taken:
+                acc, ai = cur, ci
             else:
-                np.add(out[:size], cur[taken:taken + size], out=out[:size])
-                out = out[:size]
-            taken += p
-        if 2 * p > m:
-            break
-        nxt = ws.get(f"run{level % 2}", n, dt)[:cur.size - p]
-        np.add(cur[:-p], cur[p:], out=nxt)
-        cur, p, level = nxt, 2 * p, level + 1
-    assert out is not None
-    return out
+                k = used - (taken + length) + 1
+                if taken + length == m:
+                    np.add(acc[:k], cur[taken:taken + k], out=out)
+                    return
+                if ai < 0:  # (acc is v itself: a buffer of its own)
+                    ai = 3 - ci if ci > 0 else 1
+                np.add(acc[:k], cur[taken:taken + k], out=bufs[ai][:k])
+                acc = bufs[ai][:k]
+            taken += length
+            if taken == m:  # (m a power of two)
+                np.copyto(out, acc[:size])
+                return
+        k = cur.size - length
+        ni = next(i for i in range(3) if i not in (ci, ai))
+        np.add(cur[:k], cur[length:length + k], out=bufs[ni][:k])
+        cur, ci, length = bufs[ni][:k], ni, 2 * length
 
 
 def in_order(t: np.ndarray) -> bool:
@@ -368,9 +376,7 @@ class _Rows:
         f = max(w_lo.first, w_hi.first)
         if f < n:
             dst = out[f:]
-            run = run_sums(ws, v, w_lo.o - w_hi.o)  # run[i] = v[i] + ... + v[i + L - 1]
-            start = f - w_lo.o
-            np.copyto(dst, run[start:start + n - f])
+            run_sums(ws, v, w_lo.o - w_hi.o, dst, f - w_lo.o)
             for w, fix in ((w_hi, np.subtract), (w_lo, np.add)):
                 if w.d is not None:
                     tmp = ws.get("wdiff" + v.dtype.str, n - f, v.dtype.type)
