@@ -47,7 +47,9 @@ def run_sums(ws: Scratch, v: np.ndarray, m: int, out: np.ndarray, start: int = 0
         out.fill(0)
         return
     used = size + m - 1
-    bufs = [ws.get("run" + str(i), used, v.dtype.type) for i in range(3)]
+    # (int32: the averaging's buffers, done with by now and likely still in cache)
+    pre = "i" if v.dtype == np.int32 else "run"
+    bufs = [ws.get(pre + str(i), used, v.dtype.type) for i in (2, 3, 4)]
     cur, ci = v[start:start + used], -1  # runs of `length` rows (ci: its buffer, -1: v)
     acc, ai, taken = cur, -1, 0  # runs of the bits taken so far (`taken` rows)
     length = 1
@@ -321,7 +323,7 @@ class _Rows:
         cnt[young] = 0  # (count 0: unknown, wherever it is looked up)
         # Rows at least cmin below their baseline: total - x * count >= cmin * count, i.e.
         # total >= (x + cmin) * count.
-        y = ws.get("y" + self.wide.__name__, n, self.wide)
+        y = ws.get("xalt" if self.wide is np.int32 else "y", n, self.wide)  # (see run_sums)
         np.add(self.x, cmin, out=y, dtype=self.wide)
         np.multiply(y, cnt, out=y)
         mask = ws.get("b0", n, np.bool_)
@@ -348,7 +350,7 @@ class _Rows:
         wide = np.int32 if top <= 2**31 else np.int64
         self.wide = np.int32 if (100 * Q + max(self.cmin, 0)) * rows_max < 2**31 \
             and self.cmin > -Q and wide is np.int32 else np.int64
-        v = ws.get("v" + wide.__name__, n, wide)
+        v = ws.get("i5" if wide is np.int32 else "v", n, wide)  # (see run_sums)
         total = ws.get("total" + wide.__name__, n, wide)
         cnt = ws.get("cnt" + wide.__name__, n, wide)
         if top <= 2**63:
