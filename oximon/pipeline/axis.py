@@ -73,9 +73,16 @@ class Axis:
     def weights(self, cap_ms: int) -> np.ndarray | int:
         """Milliseconds each row stands for: the time to the next row, capped at cap_ms
         (a gap is not observed time); the last row counts like the one before it. One
-        int on a regular grid."""
+        int on a regular grid; int32 where the times are (`rel`), else int64."""
         if self.step or self.n < 2:
             return min(self.step, cap_ms) if self.step else 0
+        if self.rel.dtype == np.int32:  # int32 from the int32 times: half the bytes
+            w = scratch().get("w32", self.n, np.int32)
+            np.subtract(self.rel[1:], self.rel[:-1], out=w[:-1])
+            if self.dmax > cap_ms:
+                np.minimum(w[:-1], cap_ms, out=w[:-1])
+            w[-1] = w[-2]
+            return w
         if self.dmax <= cap_ms:  # no interval is capped: the intervals themselves
             w = self._dt
             w[-1] = w[-2]

@@ -162,8 +162,19 @@ class _Rows:
             f.valid_ms = n_acc * w
             f.sum_xw = int(q.sum(dtype=np.int64)) * w
         else:
-            f.valid_ms = int(w.sum()) - int(w[holes.rows].sum())
-            f.sum_xw = int(np.dot(q, w))
+            hw = int(w[holes.rows].sum(dtype=np.int64))
+            if self.ax.dmax <= self.s.gap_ms:  # the weights are the intervals
+                f.valid_ms = int(self.ax.tq[-1] - self.ax.tq[0]) + last - hw
+            else:
+                f.valid_ms = int(w.sum(dtype=np.int64)) - hw
+            # Readings lie within [min(spo2_min, 0) - 1, 100] % (invalid rows are 0),
+            # weights within [0, min(dmax, max_gap)]: whether the products fit int32.
+            q_abs = max(100 * Q, abs(self.s.spo2_min_q) + 1)
+            if w.dtype == np.int32 and q_abs * min(self.ax.dmax, self.s.gap_ms) < 2**31:
+                qw = self.ws.get("i2", n, np.int32)  # (see run_sums)
+                f.sum_xw = int(np.multiply(q, w, out=qw).sum(dtype=np.int64))
+            else:
+                f.sum_xw = int(np.dot(q, w.astype(np.int64, copy=False)))
         q[holes.rows] = 100 * Q  # holes count nothing below 90, nor as the lowest
         f.nadir_q = int(q.min())
         mask = self.ws.get("b0", n, np.bool_)
@@ -174,7 +185,7 @@ class _Rows:
             f.b90, f.b85 = (int(np.count_nonzero(v < lim)) * w for lim in CT_LIMITS)
         else:
             wl = w[low]
-            f.b90, f.b85 = (int(wl[v < lim].sum()) for lim in CT_LIMITS)
+            f.b90, f.b85 = (int(wl[v < lim].sum(dtype=np.int64)) for lim in CT_LIMITS)
 
     # -- rules on sparse rows ------------------------------------------------------------------
     def _spo2_rule(self, name: str, priority: Priority, nr: np.ndarray, breach: np.ndarray,
@@ -414,7 +425,7 @@ class _Rows:
         if isinstance(w, int):
             sw, sxw = np.diff(push(first, ev.size)) * w, np.add.reduceat(xe, first) * w
         else:
-            we = w[ev]
+            we = w[ev].astype(np.int64)
             sw, sxw = np.add.reduceat(we, first), np.add.reduceat(xe * we, first)
         f.set_events(self.t[i0], self.t[i1], self.total[i0], self.cnt[i0].astype(np.int64),
                      np.minimum.reduceat(xe, first), sw, sxw)
