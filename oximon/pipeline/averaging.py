@@ -33,12 +33,13 @@ def average(ws: Scratch, q: np.ndarray, win: Window, holes: Holes, hmask: np.nda
             np.subtract(alt, x, out=alt)  # x + d * (alt - x): no branches
             np.multiply(alt, win.d, out=alt)
             np.add(x, alt, out=x)
-    # Rows whose window is not a plain run of rows: the odd ones, and those just after
-    # a hole (up to the longest window).
-    extra = o + 1 + (win.d is not None)
+    # Rows whose window is not a plain run of rows: the odd ones, and those whose window
+    # reaches back to a hole: the window of row end + k, lo = end + k - o (- d), holds
+    # the hole at `end` for k up to o (o + 1 where d).
+    reach = o + (win.d is not None)
     short = win.odd
-    if holes.rows.size:
-        near = (holes.ends[:, None] + np.arange(1, extra + 1)[None, :]).ravel()
+    if holes.rows.size and reach:
+        near = (holes.ends[:, None] + np.arange(1, reach + 1)[None, :]).ravel()
         short = union(short, near[near < n])
     if short.size:
         short = short[~hmask[short]]

@@ -415,10 +415,15 @@ class _Rows:
         if not ev.size:
             return
         tq = self.ax.tq
-        pos = ev - self.holes.before(ev)
         start = np.ones(ev.size, dtype=bool)
         te = tq[ev]
-        start[1:] = (pos[1:] != pos[:-1] + 1) | ((te[1:] - te[:-1]) > self.s.gap_ms)
+        np.greater(te[1:] - te[:-1], self.s.gap_ms, out=start[1:])
+        # Rows apart are consecutive readings when only holes lie between them (the
+        # rows of ev are never holes): looked up where they are apart, not everywhere.
+        apart = np.flatnonzero(ev[1:] != ev[:-1] + 1)
+        if apart.size:
+            a, b = ev[apart] + 1, ev[apart + 1]
+            start[apart + 1] |= (self.holes.before(b) - self.holes.before(a)) != (b - a)
         first = np.flatnonzero(start)
         i0, i1 = ev[first], ev[push(first[1:] - 1, ev.size - 1)]
         xe = self.q[ev].astype(np.int64)  # the readings (the event's nadir is one)
