@@ -34,6 +34,9 @@ from oximon.pipeline.vector import (
 from oximon.pipeline.vector import spans as vspans
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+# Rows per block of the baseline's passes: its dozen or so buffers of a block stay in
+# the core's cache between passes (each pass over a whole 24 h record would not).
+_BLOCK = 16384
 
 
 def run_sums(ws: Scratch, v: np.ndarray, m: int, out: np.ndarray, start: int = 0) -> None:
@@ -322,86 +325,102 @@ class _Rows:
     def _baseline(self) -> np.ndarray:
         """Baseline.update at every row as (total, count) (`self.total`, `self.cnt`).
         Returns the rows where some baseline rule or an event can hold."""
-        s, n, ws, ax = self.s, self.n, self.ws, self.ax
-        cmin = self.cmin = min(s.drop_recover_q, s.event_points_q)
+        s, ax = self.s, self.ax
+        self.cmin = min(s.drop_recover_q, s.event_points_q)
         w_lo = ax.window(s.base_lag_ms + s.base_win_ms, False)  # window rows lo .. hi - 1
         w_hi = ax.window(s.base_lag_ms, False)
-        total, cnt = self.total, self.cnt = self._window_sums(w_lo, w_hi)
+        mask = self._window_sums(w_lo, w_hi)
         # Known once the first accepted row in the window is `cover` old.
         holes = self.holes
         young = self._young(w_lo, s.base_lag_ms + s.base_win_ms // 2,
                             w_lo.runs_starting_in(holes.starts, holes.ends))
+        cnt = self.cnt
         cnt[young] = 0  # (count 0: unknown, wherever it is looked up)
-        # Rows at least cmin below their baseline: total - x * count >= cmin * count, i.e.
-        # total >= (x + cmin) * count.
-        y = ws.get("xalt" if self.wide is np.int32 else "y", n, self.wide)  # (see run_sums)
-        np.add(self.x, cmin, out=y, dtype=self.wide)
-        np.multiply(y, cnt, out=y)
-        mask = ws.get("b0", n, np.bool_)
-        np.greater_equal(total, y, out=mask)
         cand = np.flatnonzero(mask)
         return cand[(self.x[cand] != HOLE) & (cnt[cand] > 0)]
 
-    def _window_sums(self, w_lo: Window, w_hi: Window) -> tuple[np.ndarray, np.ndarray]:
+    def _window_sums(self, w_lo: Window, w_hi: Window) -> np.ndarray:
         """Sum and count of the accepted readings in rows lo .. hi - 1 of every row's
-        window, from ONE prefix sum: each accepted reading adds x + 2**k (holes add 0),
-        so a difference of prefix sums holds the window's sum in its low k bits and its
-        count above them. Exact whenever that difference fits the dtype, whatever the
-        prefix sums do (two's complement): int32 for windows of up to a few hundred rows
-        (passes read half the bytes), else int64, else two prefix sums apart."""
-        n, ws, rows = self.n, self.ws, self.holes.rows
+        window (`self.total`, `self.cnt`), and whether each row is at least cmin below
+        its baseline mean: total >= (x + cmin) * count (the candidates, before the rows
+        whose baseline is not known yet). Each accepted reading adds x + 2**k (holes add
+        0), so a window's sum of those holds its sum in the low k bits and its count
+        above them: exact whenever that packed value fits the dtype, whatever the sums
+        on the way do (two's complement): int32 for windows of up to a few hundred rows
+        (passes read half the bytes), else int64, else sums and counts apart. Done in
+        blocks of rows (`_BLOCK`), every pass over one block while it is in cache."""
+        n, ws, rows, cmin = self.n, self.ws, self.holes.rows, self.cmin
         odd = union(w_lo.odd, w_hi.odd)  # the rows whose windows are not offsets
+        odd_lo, odd_hi = w_lo.lo_of(odd), w_hi.lo_of(odd)
         rows_max = w_lo.o + 1 - w_hi.o
         if odd.size:
-            rows_max = max(rows_max, int((w_hi.lo_of(odd) - w_lo.lo_of(odd)).max()))
+            rows_max = max(rows_max, int((odd_hi - odd_lo).max()))
         rows_max = max(rows_max, 1)
         k = (rows_max * 100 * Q).bit_length()  # no window's sum reaches 2**k
         # A window's packed value, count * 2**k + sum, is below (rows_max + 1) * 2**k.
         top = (rows_max + 1) << k
         wide = np.int32 if top <= 2**31 else np.int64
-        self.wide = np.int32 if (100 * Q + max(self.cmin, 0)) * rows_max < 2**31 \
-            and self.cmin > -Q and wide is np.int32 else np.int64
+        self.wide = np.int32 if (100 * Q + max(cmin, 0)) * rows_max < 2**31 \
+            and cmin > -Q and wide is np.int32 else np.int64
         v = ws.get("i5" if wide is np.int32 else "v", n, wide)  # (see run_sums)
-        total = ws.get("total" + wide.__name__, n, wide)
-        cnt = ws.get("cnt" + wide.__name__, n, wide)
-        if top <= 2**63:
+        total = self.total = ws.get("total" + wide.__name__, n, wide)
+        cnt = self.cnt = ws.get("cnt" + wide.__name__, n, wide)
+        mask = ws.get("b0", n, np.bool_)
+        packed = top <= 2**63
+        if packed:
             np.add(self.x, wide(1 << k), out=v)  # (holes may wrap: they are set to 0)
-            v[rows] = 0
-            self._window_diff(v, w_lo, w_hi, odd, total)
-            np.right_shift(total, k, out=cnt)
-            np.bitwise_and(total, wide((1 << k) - 1), out=total)
-            return total, cnt
-        np.copyto(v, self.x)
+        else:
+            np.copyto(v, self.x)
         v[rows] = 0
-        self._window_diff(v, w_lo, w_hi, odd, total)
-        v.fill(1)
-        v[rows] = 0
-        return total, self._window_diff(v, w_lo, w_hi, odd, cnt)
-
-    def _window_diff(self, v: np.ndarray, w_lo: Window, w_hi: Window, odd: np.ndarray,
-                     out: np.ndarray) -> np.ndarray:
-        """out[r] = the sum of v over rows lo .. hi - 1 of row r's window. Where both ends
-        are offsets, that is a run of L = o_lo - o_hi rows ending at r - o_hi - 1
-        (`run_sums`; where a jittered window has one more row at either end, v there is
-        added or taken off); the odd rows one by one (`np.add.reduceat`). The sums wrap
-        like the prefix sums they replace: exact wherever the window's sum fits."""
-        n, ws = self.n, self.ws
         f = max(w_lo.first, w_hi.first)
-        if f < n:
-            dst = out[f:]
-            run_sums(ws, v, w_lo.o - w_hi.o, dst, f - w_lo.o)
-            for w, fix in ((w_hi, np.subtract), (w_lo, np.add)):
-                if w.d is not None:
-                    tmp = ws.get("wdiff" + v.dtype.str, n - f, v.dtype.type)
-                    np.multiply(v[f - w.o - 1:n - w.o - 1], w.d[f:], out=tmp)
-                    fix(dst, tmp, out=dst)
-        if odd.size:
-            lo, hi = w_lo.lo_of(odd), w_hi.lo_of(odd)
+        y = ws.get("xalt" if self.wide is np.int32 else "y", min(_BLOCK, n),
+                   self.wide)  # (see run_sums)
+        for a in range(f, n, _BLOCK):
+            b = min(a + _BLOCK, n)
+            t, c = total[a:b], cnt[a:b]
+            self._window_run(v, w_lo, w_hi, a, t)
+            if packed:
+                np.right_shift(t, k, out=c)
+                np.bitwise_and(t, wide((1 << k) - 1), out=t)
+            else:
+                v1 = ws.get("v1", n, wide)
+                if a == f:
+                    v1.fill(1)
+                    v1[rows] = 0
+                self._window_run(v1, w_lo, w_hi, a, c)
+            yb = y[:b - a]
+            np.add(self.x[a:b], cmin, out=yb, dtype=self.wide)
+            np.multiply(yb, c, out=yb)
+            np.greater_equal(t, yb, out=mask[a:b])
+        if odd.size:  # windows not made of offsets, one by one
             bounds = np.empty(2 * odd.size, dtype=np.int64)
-            bounds[0::2], bounds[1::2] = lo, np.minimum(hi, n - 1)
-            sums = np.add.reduceat(v[:n], bounds, dtype=v.dtype)[0::2]
-            out[odd] = np.where(hi > lo, sums, 0)
-        return out
+            bounds[0::2], bounds[1::2] = odd_lo, np.minimum(odd_hi, n - 1)
+            has = odd_hi > odd_lo
+            sums = np.where(has, np.add.reduceat(v[:n], bounds, dtype=wide)[0::2], 0)
+            if packed:
+                t_odd, c_odd = sums & ((1 << k) - 1), sums >> k
+            else:
+                t_odd, c_odd = sums, np.where(has, odd_hi - odd_lo - (
+                    self.holes.before(odd_hi) - self.holes.before(odd_lo)), 0)
+            total[odd], cnt[odd] = t_odd, c_odd
+            mask[odd] = t_odd.astype(np.int64) >= (self.x[odd].astype(np.int64) + cmin) \
+                * c_odd
+        return mask
+
+    def _window_run(self, v: np.ndarray, w_lo: Window, w_hi: Window, a: int,
+                    out: np.ndarray) -> None:
+        """out[i] = the sum of v over rows lo .. hi - 1 of row a + i's window, for rows
+        whose both ends are offsets: a run of L = o_lo - o_hi rows ending at r - o_hi - 1
+        (`run_sums`; where a jittered window has one more row at either end, v there is
+        added or taken off). The sums wrap like prefix sums: exact wherever the
+        window's sum fits."""
+        b = a + out.size
+        run_sums(self.ws, v, w_lo.o - w_hi.o, out, a - w_lo.o)
+        for w, fix in ((w_hi, np.subtract), (w_lo, np.add)):
+            if w.d is not None:
+                tmp = self.ws.get("wdiff" + v.dtype.str, out.size, v.dtype.type)
+                np.multiply(v[a - w.o - 1:b - w.o - 1], w.d[a:b], out=tmp)
+                fix(out, tmp, out=out)
 
     def _deficit(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(total - x * count, count) at some rows: count times how far below its
