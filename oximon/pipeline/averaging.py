@@ -2,8 +2,9 @@
 
 A window that holds no hole is a run of `m` rows (or m + 1 where the time axis jitters,
 `Window.d`): its median or mean comes from shifted slices of the readings (a sorting
-network for short windows). Windows that touch a hole, the start of the record or an odd
-stretch of the time axis are few and computed one by one, as a small matrix.
+network for short windows), a block of rows at a time (its passes run on data in
+cache). Windows that touch a hole, the start of the record or an odd stretch of the time
+axis are few and computed one by one, as a small matrix.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from oximon.pipeline.axis import Holes, Window, union
 from oximon.pipeline.scratch import Scratch
 from oximon.pipeline.vector import CHUNK, sorting_network
 
+# Rows per block: every pass of the averaging over a block while it is in cache.
+BLOCK = 16384
 HOLE = np.int32(1 << 30)  # the averaged value of a hole: above any threshold, never "low"
 
 
@@ -24,15 +27,21 @@ def average(ws: Scratch, q: np.ndarray, win: Window, holes: Holes, hmask: np.nda
     n = q.size
     o = win.o
     x = ws.get("x", n, np.int32)
-    if o < n:
-        quads = _quads(ws, q) if median and o + 1 in (4, 5) else None
-        full_windows(ws, x, q, o + 1, median, quads)
-        if win.d is not None and o + 1 < n:  # rows whose window has one more row
-            alt = ws.get("xalt", n, np.int32)
-            full_windows(ws, alt, q, o + 2, median, quads)
-            np.subtract(alt, x, out=alt)  # x + d * (alt - x): no branches
-            np.multiply(alt, win.d, out=alt)
-            np.add(x, alt, out=x)
+    d = win.d if o + 1 < n else None  # rows whose window has one more row
+    alt = ws.get("xalt", n, np.int32)
+    for a in range(o, n, BLOCK):  # rows a .. b - 1 (each written once: x is final)
+        b = min(a + BLOCK, n)
+        lo = max(a - o - 1, 0)  # the readings of the longer windows: lo .. b - 1
+        sh = a - o - lo  # (those of the shorter ones start sh later)
+        quads = _quads(ws, q[lo:b]) if median and o + 1 in (4, 5) else None
+        full_windows(ws, x[a - o:b], q[a - o:b], o + 1, median,
+                     quads and (quads[0][sh:], quads[1][sh:]))
+        if d is not None:
+            full_windows(ws, alt[lo:b], q[lo:b], o + 2, median, quads)
+            xb, ab = x[a:b], alt[a:b]  # x + d * (alt - x): no branches
+            np.subtract(ab, xb, out=ab)
+            np.multiply(ab, d[a:b], out=ab)
+            np.add(xb, ab, out=xb)
     # Rows whose window is not a plain run of rows: the odd ones, and those whose window
     # reaches back to a hole: the window of row end + k, lo = end + k - o (- d), holds
     # the hole at `end` for k up to o (o + 1 where d).
