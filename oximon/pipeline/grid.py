@@ -313,8 +313,8 @@ class _Rows:
             after = holes.ends + 1  # (n: no accepted reading after the run)
             c = np.searchsorted(ax.tq, ax.tq[np.minimum(after, n - 1)] + cover)
             parts.append(ranges(a, np.where(after < n, np.minimum(b, c), b)))
-        long_ = np.flatnonzero(ax.dt > win.span - cover) + 1 if not ax.step or \
-            ax.step > win.span - cover else _EMPTY
+        long_ = np.flatnonzero(ax.dt > win.span - cover) + 1 \
+            if ax.dmax > win.span - cover else _EMPTY  # (dmax: the longest interval)
         rows = union(win.odd, win.rows_starting_in(long_, long_))
         if rows.size:
             fa = holes.next_kept(win.lo_of(rows))
