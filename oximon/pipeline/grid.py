@@ -79,6 +79,22 @@ def run_sums(ws: Scratch, v: np.ndarray, m: int, out: np.ndarray, start: int = 0
         cur, ci, length = bufs[ni][:k], ni, 2 * length
 
 
+def window_run(ws: Scratch, v: np.ndarray, w_lo: Window, w_hi: Window, a: int,
+               out: np.ndarray) -> None:
+    """out[i] = the sum of v over rows lo .. hi - 1 of row a + i's window, for rows whose
+    both ends are offsets: a run of L = o_lo - o_hi rows ending at r - o_hi - 1
+    (`run_sums`; where a jittered window has one more row at either end, v there is
+    added or taken off). The sums wrap like prefix sums: exact wherever the window's
+    sum fits."""
+    b = a + out.size
+    run_sums(ws, v, w_lo.o - w_hi.o, out, a - w_lo.o)
+    for w, fix in ((w_hi, np.subtract), (w_lo, np.add)):
+        if w.d is not None:
+            tmp = ws.get("wdiff" + v.dtype.str, out.size, v.dtype.type)
+            np.multiply(v[a - w.o - 1:b - w.o - 1], w.d[a:b], out=tmp)
+            fix(out, tmp, out=out)
+
+
 def in_order(t: np.ndarray) -> bool:
     """Whether every time is usable and none goes back (then `vector.keep_rows` keeps
     every row): NaN and inf fail the comparisons, and in order the extremes are the ends."""
@@ -378,7 +394,7 @@ class _Rows:
         for a in range(f, n, _BLOCK):
             b = min(a + _BLOCK, n)
             t, c = total[a:b], cnt[a:b]
-            self._window_run(v, w_lo, w_hi, a, t)
+            window_run(ws, v, w_lo, w_hi, a, t)
             if packed:
                 np.right_shift(t, k, out=c)
                 np.bitwise_and(t, wide((1 << k) - 1), out=t)
@@ -387,7 +403,7 @@ class _Rows:
                 if a == f:
                     v1.fill(1)
                     v1[rows] = 0
-                self._window_run(v1, w_lo, w_hi, a, c)
+                window_run(ws, v1, w_lo, w_hi, a, c)
             yb = y[:b - a]
             np.add(self.x[a:b], cmin, out=yb, dtype=self.wide)
             np.multiply(yb, c, out=yb)
@@ -406,21 +422,6 @@ class _Rows:
             mask[odd] = t_odd.astype(np.int64) >= (self.x[odd].astype(np.int64) + cmin) \
                 * c_odd
         return mask
-
-    def _window_run(self, v: np.ndarray, w_lo: Window, w_hi: Window, a: int,
-                    out: np.ndarray) -> None:
-        """out[i] = the sum of v over rows lo .. hi - 1 of row a + i's window, for rows
-        whose both ends are offsets: a run of L = o_lo - o_hi rows ending at r - o_hi - 1
-        (`run_sums`; where a jittered window has one more row at either end, v there is
-        added or taken off). The sums wrap like prefix sums: exact wherever the
-        window's sum fits."""
-        b = a + out.size
-        run_sums(self.ws, v, w_lo.o - w_hi.o, out, a - w_lo.o)
-        for w, fix in ((w_hi, np.subtract), (w_lo, np.add)):
-            if w.d is not None:
-                tmp = self.ws.get("wdiff" + v.dtype.str, out.size, v.dtype.type)
-                np.multiply(v[a - w.o - 1:b - w.o - 1], w.d[a:b], out=tmp)
-                fix(out, tmp, out=out)
 
     def _deficit(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(total - x * count, count) at some rows: count times how far below its
