@@ -2,13 +2,15 @@
 
 The streaming rules are windows in time. On a regular grid a window is a fixed number of
 rows; on a recording with receive-time jitter it is one row more or less (`axis.Window`):
-either way windowed sums are differences of prefix sums at shifted slices, and the
-pipeline works on the rows themselves instead of compacted copies. The rows that are not
-accepted readings (invalid, or held back as artifacts: the "holes", `screen`) are handled
-apart: the windows they touch, and the rule states around them, are fixed up on those rows
-only. Full-length intermediates live in reusable scratch buffers (`scratch`), int32 where
-exact. The result is the `Findings` of `oximon.pipeline.vector`, proved against the
-streaming pipeline by the equivalence tests, sample for sample.
+either way windowed sums are run sums at shifted slices (`run_sums`, by doubling), and
+the pipeline works on the rows themselves instead of compacted copies. The rows that are
+not accepted readings (invalid, or held back as artifacts: the "holes", `screen`) are
+handled apart: the windows they touch, and the rule states around them, are fixed up on
+those rows only. Full-length intermediates live in reusable scratch buffers (`scratch`),
+int32 where exact; the longest chains of passes (baseline, averaging) run a block of rows
+at a time, so that each pass finds its data in cache. The result is the `Findings` of
+`oximon.pipeline.vector`, proved against the streaming pipeline by the equivalence tests,
+sample for sample.
 """
 
 from __future__ import annotations
