@@ -367,7 +367,10 @@ def _alarms(found: list[Spans]) -> list[AlarmSpan]:
         prios += [b[1]] * k
     ol = order.tolist()
     pick = itemgetter(*ol) if len(ol) > 1 else (lambda seq: (seq[ol[0]],))
-    ends = [None if c != c else c for c in cleared[order].tolist()]  # NaN: still active
+    cl = cleared[order]
+    ends: list[float | None] = cl.tolist()
+    for i in np.flatnonzero(cl != cl).tolist():  # NaN: still active (a few, at the end)
+        ends[i] = None
     return _records(AlarmSpan, pick(names), pick(prios), raised[order].tolist(), ends)
 
 

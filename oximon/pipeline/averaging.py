@@ -2,8 +2,9 @@
 
 A window that holds no hole is a run of `m` rows (or m + 1 where the time axis jitters,
 `Window.d`): its median or mean comes from shifted slices of the readings (a sorting
-network for short windows). Windows that touch a hole, the start of the record or an odd
-stretch of the time axis are few and computed one by one, as a small matrix.
+network for short windows), a block of rows at a time (its passes run on data in
+cache). Windows that touch a hole, the start of the record or an odd stretch of the time
+axis are few and computed one by one, as a small matrix.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from oximon.pipeline.axis import Holes, Window, union
 from oximon.pipeline.scratch import Scratch
 from oximon.pipeline.vector import CHUNK, sorting_network
 
+# Rows per block: every pass of the averaging over a block while it is in cache.
+BLOCK = 16384
 HOLE = np.int32(1 << 30)  # the averaged value of a hole: above any threshold, never "low"
 
 
@@ -24,21 +27,28 @@ def average(ws: Scratch, q: np.ndarray, win: Window, holes: Holes, hmask: np.nda
     n = q.size
     o = win.o
     x = ws.get("x", n, np.int32)
-    if o < n:
-        pairs = _pairs(ws, q) if median and o + 1 in (4, 5) else None
-        full_windows(ws, x, q, o + 1, median, pairs)
-        if win.d is not None and o + 1 < n:  # rows whose window has one more row
-            alt = ws.get("xalt", n, np.int32)
-            full_windows(ws, alt, q, o + 2, median, pairs)
-            np.subtract(alt, x, out=alt)  # x + d * (alt - x): no branches
-            np.multiply(alt, win.d, out=alt)
-            np.add(x, alt, out=x)
-    # Rows whose window is not a plain run of rows: the odd ones, and those just after
-    # a hole (up to the longest window).
-    extra = o + 1 + (win.d is not None)
+    d = win.d if o + 1 < n else None  # rows whose window has one more row
+    alt = ws.get("xalt", n, np.int32)
+    for a in range(o, n, BLOCK):  # rows a .. b - 1 (each written once: x is final)
+        b = min(a + BLOCK, n)
+        lo = max(a - o - 1, 0)  # the readings of the longer windows: lo .. b - 1
+        sh = a - o - lo  # (those of the shorter ones start sh later)
+        quads = _quads(ws, q[lo:b]) if median and o + 1 in (4, 5) else None
+        full_windows(ws, x[a - o:b], q[a - o:b], o + 1, median,
+                     quads and (quads[0][sh:], quads[1][sh:]))
+        if d is not None:
+            full_windows(ws, alt[lo:b], q[lo:b], o + 2, median, quads)
+            xb, ab = x[a:b], alt[a:b]  # x + d * (alt - x): no branches
+            np.subtract(ab, xb, out=ab)
+            np.multiply(ab, d[a:b], out=ab)
+            np.add(xb, ab, out=xb)
+    # Rows whose window is not a plain run of rows: the odd ones, and those whose window
+    # reaches back to a hole: the window of row end + k, lo = end + k - o (- d), holds
+    # the hole at `end` for k up to o (o + 1 where d).
+    reach = o + (win.d is not None)
     short = win.odd
-    if holes.rows.size:
-        near = (holes.ends[:, None] + np.arange(1, extra + 1)[None, :]).ravel()
+    if holes.rows.size and reach:
+        near = (holes.ends[:, None] + np.arange(1, reach + 1)[None, :]).ravel()
         short = union(short, near[near < n])
     if short.size:
         short = short[~hmask[short]]
@@ -71,9 +81,9 @@ def _short_windows(q: np.ndarray, rows: np.ndarray, lo: np.ndarray, hm: np.ndarr
 
 
 def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool,
-                 pairs: tuple[np.ndarray, np.ndarray] | None = None) -> None:
-    """x[r] = the average of q[r - m + 1 .. r], for r >= m - 1 (`pairs`: `_pairs(q)`,
-    if already at hand)."""
+                 quads: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+    """x[r] = the average of q[r - m + 1 .. r], for r >= m - 1 (`quads`: `_quads(q)`,
+    if already at hand: the jittered axis takes windows of 4 and of 5 from the same)."""
     n = q.size
     o = m - 1
     if o >= n:
@@ -100,26 +110,20 @@ def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool
         np.maximum(out, lo, out=out)
     elif m == 4:
         # Middle two of a, b, c, d: max(min(a, b), min(c, d)) and min(max(a, b),
-        # max(c, d)); the pairs (r-3, r-2) and (r-1, r) are one pair array, shifted.
-        lo, hi = pairs or _pairs(ws, q)
-        tmp = ws.get("i4", n - 3, np.int32)
-        np.maximum(lo[:-2], lo[2:], out=out)
-        np.minimum(hi[:-2], hi[2:], out=tmp)
-        np.add(out, tmp, out=out)
+        # max(c, d)) (`_quads`).
+        lo4, hi4 = quads or _quads(ws, q)
+        np.add(lo4, hi4, out=out)
         np.right_shift(out, 1, out=out)
     elif m == 5:
-        # med3(e, max(min(a, b), min(c, d)), min(max(a, b), max(c, d))), the pairs
-        # (r-4, r-3) and (r-2, r-1) again one pair array, shifted.
-        lo, hi = pairs or _pairs(ws, q)
-        f = ws.get("i4", n - 4, np.int32)
-        g = ws.get("i5", n - 4, np.int32)
-        np.maximum(lo[:n - 4], lo[2:n - 2], out=f)
-        np.minimum(hi[:n - 4], hi[2:n - 2], out=g)
+        # med3(e, the two middle ones of a, b, c, d): the quads of the row before.
+        lo4, hi4 = quads or _quads(ws, q)
+        f, g = lo4[:n - 4], hi4[:n - 4]
         e = q[4:]
+        tmp = ws.get("i6", n - 4, np.int32)
         np.maximum(e, f, out=out)  # max(e, f) ...
         np.minimum(out, g, out=out)  # ... min(max(e, f), g)
-        np.minimum(e, f, out=f)
-        np.maximum(out, f, out=out)
+        np.minimum(e, f, out=tmp)
+        np.maximum(out, tmp, out=out)
     elif m <= 8:  # a sorting network over shifted columns
         cols = [q[i:n - o + i] for i in range(m)]  # i = m - 1 is the current row
         for a, b in sorting_network(m):
@@ -134,11 +138,17 @@ def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool
             out[a:a + rows] = (srt[:, (m - 1) // 2] + srt[:, m // 2]) >> 1
 
 
-def _pairs(ws: Scratch, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """min and max of every pair of neighbouring readings (r - 1, r)."""
+def _quads(ws: Scratch, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two middle ones of every 4 neighbouring readings (r - 3 .. r, at r - 3):
+    max(min(a, b), min(c, d)) and min(max(a, b), max(c, d)), the pairs (a, b) and (c, d)
+    one array of neighbouring pairs, shifted."""
     n = q.size
     lo = ws.get("i2", n - 1, np.int32)
     hi = ws.get("i3", n - 1, np.int32)
     np.minimum(q[:-1], q[1:], out=lo)
     np.maximum(q[:-1], q[1:], out=hi)
-    return lo, hi
+    lo4 = ws.get("i4", n - 3, np.int32)
+    hi4 = ws.get("i5", n - 3, np.int32)
+    np.maximum(lo[:-2], lo[2:], out=lo4)
+    np.minimum(hi[:-2], hi[2:], out=hi4)
+    return lo4, hi4

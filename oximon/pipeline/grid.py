@@ -2,13 +2,15 @@
 
 The streaming rules are windows in time. On a regular grid a window is a fixed number of
 rows; on a recording with receive-time jitter it is one row more or less (`axis.Window`):
-either way windowed sums are differences of prefix sums at shifted slices, and the
-pipeline works on the rows themselves instead of compacted copies. The rows that are not
-accepted readings (invalid, or held back as artifacts: the "holes", `screen`) are handled
-apart: the windows they touch, and the rule states around them, are fixed up on those rows
-only. Full-length intermediates live in reusable scratch buffers (`scratch`), int32 where
-exact. The result is the `Findings` of `oximon.pipeline.vector`, proved against the
-streaming pipeline by the equivalence tests, sample for sample.
+either way windowed sums are run sums at shifted slices (`run_sums`, by doubling), and
+the pipeline works on the rows themselves instead of compacted copies. The rows that are
+not accepted readings (invalid, or held back as artifacts: the "holes", `screen`) are
+handled apart: the windows they touch, and the rule states around them, are fixed up on
+those rows only. Full-length intermediates live in reusable scratch buffers (`scratch`),
+int32 where exact; the longest chains of passes (baseline, averaging) run a block of rows
+at a time, so that each pass finds its data in cache. The result is the `Findings` of
+`oximon.pipeline.vector`, proved against the streaming pipeline by the equivalence tests,
+sample for sample.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 from oximon.codes import Flags, Priority
 from oximon.pipeline.averaging import HOLE, average
 from oximon.pipeline.axis import Axis, Holes, Window, ranges, union
-from oximon.pipeline.scratch import scratch
+from oximon.pipeline.scratch import Scratch, scratch
 from oximon.pipeline.screen import Screen
 from oximon.pipeline.settings import INVALID_FLAGS, MS, T_LIMIT_S, Q, Settings
 from oximon.pipeline.vector import (
@@ -34,6 +36,65 @@ from oximon.pipeline.vector import (
 from oximon.pipeline.vector import spans as vspans
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+# Rows per block of the baseline's passes: its dozen or so buffers of a block stay in
+# the core's cache between passes (each pass over a whole 24 h record would not).
+_BLOCK = 16384
+
+
+def run_sums(ws: Scratch, v: np.ndarray, m: int, out: np.ndarray, start: int = 0) -> None:
+    """out[i] = v[start + i] + ... + v[start + i + m - 1] (v long enough), in v's dtype
+    (wrapping, like a prefix sum). By doubling: runs of 1, 2, 4, ... rows from the runs
+    half as long, those of m's set bits added up as they come, the last addition into
+    `out`: ~log2(m) + popcount(m) shifted additions, each a SIMD pass, where a prefix
+    sum (np.cumsum) is one sequential pass ~10x as slow."""
+    size = out.size
+    if m <= 0:
+        out.fill(0)
+        return
+    used = size + m - 1
+    # (int32: the averaging's buffers, done with by now and likely still in cache)
+    pre = "i" if v.dtype == np.int32 else "run"
+    bufs = [ws.get(pre + str(i), used, v.dtype.type) for i in (2, 3, 4)]
+    cur, ci = v[start:start + used], -1  # runs of `length` rows (ci: its buffer, -1: v)
+    acc, ai, taken = cur, -1, 0  # runs of the bits taken so far (`taken` rows)
+    length = 1
+    while True:
+        if m & length:
+            if not taken:
+                acc, ai = cur, ci
+            else:
+                k = used - (taken + length) + 1
+                if taken + length == m:
+                    np.add(acc[:k], cur[taken:taken + k], out=out)
+                    return
+                if ai < 0:  # (acc is v itself: a buffer of its own)
+                    ai = 3 - ci if ci > 0 else 1
+                np.add(acc[:k], cur[taken:taken + k], out=bufs[ai][:k])
+                acc = bufs[ai][:k]
+            taken += length
+            if taken == m:  # (m a power of two)
+                np.copyto(out, acc[:size])
+                return
+        k = cur.size - length
+        ni = next(i for i in range(3) if i not in (ci, ai))
+        np.add(cur[:k], cur[length:length + k], out=bufs[ni][:k])
+        cur, ci, length = bufs[ni][:k], ni, 2 * length
+
+
+def window_run(ws: Scratch, v: np.ndarray, w_lo: Window, w_hi: Window, a: int,
+               out: np.ndarray) -> None:
+    """out[i] = the sum of v over rows lo .. hi - 1 of row a + i's window, for rows whose
+    both ends are offsets: a run of L = o_lo - o_hi rows ending at r - o_hi - 1
+    (`run_sums`; where a jittered window has one more row at either end, v there is
+    added or taken off). The sums wrap like prefix sums: exact wherever the window's
+    sum fits."""
+    b = a + out.size
+    run_sums(ws, v, w_lo.o - w_hi.o, out, a - w_lo.o)
+    for w, fix in ((w_hi, np.subtract), (w_lo, np.add)):
+        if w.d is not None:
+            tmp = ws.get("wdiff" + v.dtype.str, out.size, v.dtype.type)
+            np.multiply(v[a - w.o - 1:b - w.o - 1], w.d[a:b], out=tmp)
+            fix(out, tmp, out=out)
 
 
 def in_order(t: np.ndarray) -> bool:
@@ -122,8 +183,19 @@ class _Rows:
             f.valid_ms = n_acc * w
             f.sum_xw = int(q.sum(dtype=np.int64)) * w
         else:
-            f.valid_ms = int(w.sum()) - int(w[holes.rows].sum())
-            f.sum_xw = int(np.dot(q, w))
+            hw = int(w[holes.rows].sum(dtype=np.int64))
+            if self.ax.dmax <= self.s.gap_ms:  # the weights are the intervals
+                f.valid_ms = int(self.ax.tq[-1] - self.ax.tq[0]) + last - hw
+            else:
+                f.valid_ms = int(w.sum(dtype=np.int64)) - hw
+            # Readings lie within [min(spo2_min, 0) - 1, 100] % (invalid rows are 0),
+            # weights within [0, min(dmax, max_gap)]: whether the products fit int32.
+            q_abs = max(100 * Q, abs(self.s.spo2_min_q) + 1)
+            if w.dtype == np.int32 and q_abs * min(self.ax.dmax, self.s.gap_ms) < 2**31:
+                qw = self.ws.get("i2", n, np.int32)  # (see run_sums)
+                f.sum_xw = int(np.multiply(q, w, out=qw).sum(dtype=np.int64))
+            else:
+                f.sum_xw = int(np.dot(q, w.astype(np.int64, copy=False)))
         q[holes.rows] = 100 * Q  # holes count nothing below 90, nor as the lowest
         f.nadir_q = int(q.min())
         mask = self.ws.get("b0", n, np.bool_)
@@ -134,7 +206,7 @@ class _Rows:
             f.b90, f.b85 = (int(np.count_nonzero(v < lim)) * w for lim in CT_LIMITS)
         else:
             wl = w[low]
-            f.b90, f.b85 = (int(wl[v < lim].sum()) for lim in CT_LIMITS)
+            f.b90, f.b85 = (int(wl[v < lim].sum(dtype=np.int64)) for lim in CT_LIMITS)
 
     # -- rules on sparse rows ------------------------------------------------------------------
     def _spo2_rule(self, name: str, priority: Priority, nr: np.ndarray, breach: np.ndarray,
@@ -259,8 +331,8 @@ class _Rows:
             after = holes.ends + 1  # (n: no accepted reading after the run)
             c = np.searchsorted(ax.tq, ax.tq[np.minimum(after, n - 1)] + cover)
             parts.append(ranges(a, np.where(after < n, np.minimum(b, c), b)))
-        long_ = np.flatnonzero(ax.dt > win.span - cover) + 1 if not ax.step or \
-            ax.step > win.span - cover else _EMPTY
+        long_ = np.flatnonzero(ax.dt > win.span - cover) + 1 \
+            if ax.dmax > win.span - cover else _EMPTY  # (dmax: the longest interval)
         rows = union(win.odd, win.rows_starting_in(long_, long_))
         if rows.size:
             fa = holes.next_kept(win.lo_of(rows))
@@ -271,81 +343,87 @@ class _Rows:
     def _baseline(self) -> np.ndarray:
         """Baseline.update at every row as (total, count) (`self.total`, `self.cnt`).
         Returns the rows where some baseline rule or an event can hold."""
-        s, n, ws, ax = self.s, self.n, self.ws, self.ax
-        cmin = self.cmin = min(s.drop_recover_q, s.event_points_q)
+        s, ax = self.s, self.ax
+        self.cmin = min(s.drop_recover_q, s.event_points_q)
         w_lo = ax.window(s.base_lag_ms + s.base_win_ms, False)  # window rows lo .. hi - 1
         w_hi = ax.window(s.base_lag_ms, False)
-        total, cnt = self.total, self.cnt = self._window_sums(w_lo, w_hi)
+        mask = self._window_sums(w_lo, w_hi)
         # Known once the first accepted row in the window is `cover` old.
         holes = self.holes
         young = self._young(w_lo, s.base_lag_ms + s.base_win_ms // 2,
                             w_lo.runs_starting_in(holes.starts, holes.ends))
+        cnt = self.cnt
         cnt[young] = 0  # (count 0: unknown, wherever it is looked up)
-        # Rows at least cmin below their baseline: total - x * count >= cmin * count, i.e.
-        # total >= (x + cmin) * count.
-        y = ws.get("y" + self.wide.__name__, n, self.wide)
-        np.add(self.x, cmin, out=y, dtype=self.wide)
-        np.multiply(y, cnt, out=y)
-        mask = ws.get("b0", n, np.bool_)
-        np.greater_equal(total, y, out=mask)
         cand = np.flatnonzero(mask)
         return cand[(self.x[cand] != HOLE) & (cnt[cand] > 0)]
 
-    def _window_sums(self, w_lo: Window, w_hi: Window) -> tuple[np.ndarray, np.ndarray]:
+    def _window_sums(self, w_lo: Window, w_hi: Window) -> np.ndarray:
         """Sum and count of the accepted readings in rows lo .. hi - 1 of every row's
-        window, from ONE prefix sum: each accepted reading adds x + 2**k (holes add 0),
-        so a difference of prefix sums holds the window's sum in its low k bits and its
-        count above them. Exact whenever that difference fits the dtype, whatever the
-        prefix sums do (two's complement): int32 for windows of up to a few hundred rows
-        (passes read half the bytes), else int64, else two prefix sums apart."""
-        n, ws, rows = self.n, self.ws, self.holes.rows
+        window (`self.total`, `self.cnt`), and whether each row is at least cmin below
+        its baseline mean: total >= (x + cmin) * count (the candidates, before the rows
+        whose baseline is not known yet). Each accepted reading adds x + 2**k (holes add
+        0), so a window's sum of those holds its sum in the low k bits and its count
+        above them: exact whenever that packed value fits the dtype, whatever the sums
+        on the way do (two's complement): int32 for windows of up to a few hundred rows
+        (passes read half the bytes), else int64, else sums and counts apart. Done in
+        blocks of rows (`_BLOCK`), every pass over one block while it is in cache."""
+        n, ws, rows, cmin = self.n, self.ws, self.holes.rows, self.cmin
         odd = union(w_lo.odd, w_hi.odd)  # the rows whose windows are not offsets
+        odd_lo, odd_hi = w_lo.lo_of(odd), w_hi.lo_of(odd)
         rows_max = w_lo.o + 1 - w_hi.o
         if odd.size:
-            rows_max = max(rows_max, int((w_hi.lo_of(odd) - w_lo.lo_of(odd)).max()))
+            rows_max = max(rows_max, int((odd_hi - odd_lo).max()))
         rows_max = max(rows_max, 1)
         k = (rows_max * 100 * Q).bit_length()  # no window's sum reaches 2**k
-        wide = np.int32 if k + rows_max.bit_length() < 31 else np.int64
-        self.wide = np.int32 if (100 * Q + max(self.cmin, 0)) * rows_max < 2**31 \
-            and self.cmin > -Q and wide is np.int32 else np.int64
-        v = ws.get("v" + wide.__name__, n, wide)
-        total = ws.get("total" + wide.__name__, n, wide)
-        cnt = ws.get("cnt" + wide.__name__, n, wide)
-        if k + rows_max.bit_length() < 63:
+        # A window's packed value, count * 2**k + sum, is below (rows_max + 1) * 2**k.
+        top = (rows_max + 1) << k
+        wide = np.int32 if top <= 2**31 else np.int64
+        self.wide = np.int32 if (100 * Q + max(cmin, 0)) * rows_max < 2**31 \
+            and cmin > -Q and wide is np.int32 else np.int64
+        v = ws.get("i5" if wide is np.int32 else "v", n, wide)  # (see run_sums)
+        total = self.total = ws.get("total" + wide.__name__, n, wide)
+        cnt = self.cnt = ws.get("cnt" + wide.__name__, n, wide)
+        mask = ws.get("b0", n, np.bool_)
+        packed = top <= 2**63
+        if packed:
             np.add(self.x, wide(1 << k), out=v)  # (holes may wrap: they are set to 0)
-            v[rows] = 0
-            self._window_diff(v, w_lo, w_hi, odd, total)
-            np.right_shift(total, k, out=cnt)
-            np.bitwise_and(total, wide((1 << k) - 1), out=total)
-            return total, cnt
-        np.copyto(v, self.x)
+        else:
+            np.copyto(v, self.x)
         v[rows] = 0
-        self._window_diff(v, w_lo, w_hi, odd, total)
-        v.fill(1)
-        v[rows] = 0
-        return total, self._window_diff(v, w_lo, w_hi, odd, cnt)
-
-    def _window_diff(self, v: np.ndarray, w_lo: Window, w_hi: Window, odd: np.ndarray,
-                     out: np.ndarray) -> np.ndarray:
-        """out[r] = the sum of v over rows lo .. hi - 1 of row r's window: c[hi] - c[lo]
-        for c the prefix sums of v, from shifted slices (where a jittered window has one
-        more row, c[r - o - 1] = c[r - o] - v[r - o - 1]), the odd rows one by one."""
-        n, ws = self.n, self.ws
-        c = ws.get("csum" + v.dtype.str, n + 1, v.dtype.type)
-        c[0] = 0
-        np.cumsum(v, out=c[1:])
         f = max(w_lo.first, w_hi.first)
-        if f < n:
-            dst = out[f:]
-            np.subtract(c[f - w_hi.o:n - w_hi.o], c[f - w_lo.o:n - w_lo.o], out=dst)
-            for w, fix in ((w_hi, np.subtract), (w_lo, np.add)):
-                if w.d is not None:
-                    tmp = ws.get("wdiff" + v.dtype.str, n - f, v.dtype.type)
-                    np.multiply(v[f - w.o - 1:n - w.o - 1], w.d[f:], out=tmp)
-                    fix(dst, tmp, out=dst)
-        if odd.size:
-            out[odd] = c[w_hi.lo_of(odd)] - c[w_lo.lo_of(odd)]
-        return out
+        y = ws.get("xalt" if self.wide is np.int32 else "y", min(_BLOCK, n),
+                   self.wide)  # (see run_sums)
+        for a in range(f, n, _BLOCK):
+            b = min(a + _BLOCK, n)
+            t, c = total[a:b], cnt[a:b]
+            window_run(ws, v, w_lo, w_hi, a, t)
+            if packed:
+                np.right_shift(t, k, out=c)
+                np.bitwise_and(t, wide((1 << k) - 1), out=t)
+            else:
+                v1 = ws.get("v1", n, wide)
+                if a == f:
+                    v1.fill(1)
+                    v1[rows] = 0
+                window_run(ws, v1, w_lo, w_hi, a, c)
+            yb = y[:b - a]
+            np.add(self.x[a:b], cmin, out=yb, dtype=self.wide)
+            np.multiply(yb, c, out=yb)
+            np.greater_equal(t, yb, out=mask[a:b])
+        if odd.size:  # windows not made of offsets, one by one
+            bounds = np.empty(2 * odd.size, dtype=np.int64)
+            bounds[0::2], bounds[1::2] = odd_lo, np.minimum(odd_hi, n - 1)
+            has = odd_hi > odd_lo
+            sums = np.where(has, np.add.reduceat(v[:n], bounds, dtype=wide)[0::2], 0)
+            if packed:
+                t_odd, c_odd = sums & ((1 << k) - 1), sums >> k
+            else:
+                t_odd, c_odd = sums, np.where(has, odd_hi - odd_lo - (
+                    self.holes.before(odd_hi) - self.holes.before(odd_lo)), 0)
+            total[odd], cnt[odd] = t_odd, c_odd
+            mask[odd] = t_odd.astype(np.int64) >= (self.x[odd].astype(np.int64) + cmin) \
+                * c_odd
+        return mask
 
     def _deficit(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(total - x * count, count) at some rows: count times how far below its
@@ -359,17 +437,22 @@ class _Rows:
         if not ev.size:
             return
         tq = self.ax.tq
-        pos = ev - self.holes.before(ev)
         start = np.ones(ev.size, dtype=bool)
         te = tq[ev]
-        start[1:] = (pos[1:] != pos[:-1] + 1) | ((te[1:] - te[:-1]) > self.s.gap_ms)
+        np.greater(te[1:] - te[:-1], self.s.gap_ms, out=start[1:])
+        # Rows apart are consecutive readings when only holes lie between them (the
+        # rows of ev are never holes): looked up where they are apart, not everywhere.
+        apart = np.flatnonzero(ev[1:] != ev[:-1] + 1)
+        if apart.size:
+            a, b = ev[apart] + 1, ev[apart + 1]
+            start[apart + 1] |= (self.holes.before(b) - self.holes.before(a)) != (b - a)
         first = np.flatnonzero(start)
         i0, i1 = ev[first], ev[push(first[1:] - 1, ev.size - 1)]
         xe = self.q[ev].astype(np.int64)  # the readings (the event's nadir is one)
         if isinstance(w, int):
             sw, sxw = np.diff(push(first, ev.size)) * w, np.add.reduceat(xe, first) * w
         else:
-            we = w[ev]
+            we = w[ev].astype(np.int64)
             sw, sxw = np.add.reduceat(we, first), np.add.reduceat(xe * we, first)
         f.set_events(self.t[i0], self.t[i1], self.total[i0], self.cnt[i0].astype(np.int64),
                      np.minimum.reduceat(xe, first), sw, sxw)

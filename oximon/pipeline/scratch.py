@@ -4,7 +4,9 @@ Why: on this kind of machine most of the cost of a numpy pass over a 24 h record
 arithmetic but the kernel handing out fresh pages for every full-length temporary (a page
 fault per 4 KiB, several µs each in a VM). Batch analysis therefore writes its full-length
 intermediates into named buffers that live on between calls (one set per thread), so a
-second analysis of a record of similar length touches memory it already has.
+second analysis of a record of similar length touches memory it already has. A later
+stage may take over an earlier one's buffer by name once that one is done with it (the
+averaging's "i2".."i6", "xalt"): fewer distinct buffers, more of them still in cache.
 """
 
 from __future__ import annotations

@@ -1,0 +1,61 @@
+"""Batch analysis runs its baseline and averaging passes a block of rows at a time, and
+its baseline windows as run sums by doubling (`oximon.pipeline.grid.run_sums`): neither
+may change a figure. Blocks are made tiny here so that every record crosses many block
+boundaries, on every kind of time axis, and the fast path is held to the plain
+reference implementation (windows by binary search) to the figure."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from oximon.analysis import _analyze, _result, analyze
+from oximon.pipeline import averaging, grid
+from oximon.pipeline.scratch import scratch
+from oximon.pipeline.settings import Settings
+from oximon.profile import load_profile
+from tests.synthetic import generate
+
+
+def _axes(time: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    return {"grid": time,
+            "jitter": time + rng.uniform(0, 0.2, time.size),
+            "wide jitter": time + rng.uniform(0, 0.9, time.size),
+            "dropouts": time + rng.uniform(0, 0.3, time.size)
+            + np.cumsum(rng.random(time.size) < 0.003) * 31.0}
+
+
+@pytest.mark.parametrize("blocks", [(7, 5), (977, 1000), (16384, 16384)])
+@pytest.mark.parametrize("method", ["median", "mean"])
+def test_blocks_change_no_figure(monkeypatch, blocks, method):
+    monkeypatch.setattr(averaging, "BLOCK", blocks[0])
+    monkeypatch.setattr(grid, "_BLOCK", blocks[1])
+    prof = load_profile(None).with_overrides({"averaging.method": method})
+    s = Settings.from_profile(prof)
+    rng = np.random.default_rng(11)
+    rec = generate(11, 2500, dips=10, gaps=5, spikes=30, rapid=2)
+    spo2 = rec.spo2.copy()
+    spo2[rng.random(spo2.size) < 0.01] = np.nan
+    for name, t in _axes(rec.time, rng).items():
+        fast = analyze(t, spo2, rec.pr, prof, flags=rec.flags).to_dict()
+        with np.errstate(all="ignore"):
+            ref = _result(s, _analyze(s, t, spo2, rec.pr, rec.flags)).to_dict()
+        assert fast == ref, name
+        assert fast["events"] and fast["alarms"], name
+
+
+def test_run_sums_are_the_prefix_sum_differences():
+    """Every run length and start, in int32 where the sums wrap: as a prefix sum's
+    differences (which wrap the same way)."""
+    rng = np.random.default_rng(3)
+    for _ in range(400):
+        n = int(rng.integers(1, 200))
+        m = int(rng.integers(1, n + 1))
+        start = int(rng.integers(0, n - m + 1))
+        v = rng.integers(-2**31, 2**31 - 1, n).astype(np.int32)
+        c = np.concatenate([[0], np.cumsum(v, dtype=np.int64)])
+        size = n - start - m + 1
+        out = np.empty(size, dtype=np.int32)
+        grid.run_sums(scratch(), v, m, out, start)
+        assert (out == (c[start + m:start + m + size] - c[start:start + size])
+                .astype(np.int32)).all(), (n, m, start)
