@@ -291,14 +291,17 @@ def test_no_reading_prompts_a_look_at_the_person(qtbot):
     assert "No reading" in rig.window.banner.detail.text()
 
 
-@pytest.mark.parametrize("low,words,shape", [(97.0, "normal", "●"), (92.0, "watch", "▲"),
-                                             (87.0, "LOW", "■")])
+@pytest.mark.parametrize("low,words,shape", [(97.0, "normal", "●"), (92.0, "watch", "◆"),
+                                             (87.0, "LOW", "▼")])
 def test_band_in_words_shape_and_colour(qtbot, low, words, shape):
     rig = Rig(qtbot, 1)
     rig.run(3.0, {"s1": low})
     tile = rig.window.tiles["s1"]
     assert tile.band.text() == f"{shape} {words}"
-    band = {"●": "normal", "▲": "watch", "■": "low"}[shape]
+    band = {"●": "normal", "◆": "watch", "▼": "low"}[shape]
+    from oximon.alerts.visual import ALARM_VISUALS
+    alarm_shapes = {v.shape for p, v in ALARM_VISUALS.items() if p >= Priority.MEDIUM}
+    assert shape not in alarm_shapes  # an alarm's shape means only that alarm
     assert rig.window.palette_.bands[band] in tile.band.styleSheet()
 
 

@@ -14,10 +14,12 @@ from oximon.alerts.visual import ALARM_VISUALS
 from oximon.types import Priority
 
 # band -> (words, shape)
+# The SpO2 band's marks are shapes no alarm priority uses: a "■ LOW" band beside the name
+# read as a high alarm (■) and "▲ watch" as a medium one (▲) on a tile with neither.
 BAND_WORDS = {
     "normal": ("normal", "●"),
-    "watch": ("watch", "▲"),
-    "low": ("LOW", "■"),
+    "watch": ("watch", "◆"),
+    "low": ("LOW", "▼"),
 }
 
 # priority -> (words, shape, flashes), from alerts.visual (the source of truth).

@@ -342,7 +342,7 @@ class StationTile(QFrame):
         shown = band
         if band and typical + band_fm.horizontalAdvance(band) + icons > room:
             shape = band.split(" ")[0]
-            loud = not band.endswith("normal")  # "■ LOW" keeps its word if it can
+            loud = not band.endswith("normal")  # "▼ LOW" keeps its word if it can
             icons_min = int(small * ICON_MIN_EMS)
             if not (loud and name_min + band_fm.horizontalAdvance(band) + icons_min <= room):
                 shown = shape
