@@ -215,7 +215,10 @@ class ResponseColumn(QWidget):
         need = content.minimumSizeHint().height()
         have = panel.outer.viewport().height()
         scale = self.panel_scale or 1.0
-        if need <= have or scale <= MIN_SCALE:
+        if need <= have:
+            return
+        if scale <= MIN_SCALE:  # last resort: the record strip keeps only its heading
+            panel.form.fit_min(first_row=False)
             return
         self.set_panel_scale(round(max(MIN_SCALE, scale * have / need - 0.01), 2))
         if tries > 1:

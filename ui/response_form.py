@@ -266,14 +266,17 @@ class RecordSection(QScrollArea):
         self.discard_button.setToolTip("Closes it as 'opened in error': kept in the log, "
                                        "never counted in reports.")
 
-    def fit_min(self) -> None:
-        """Its first heading and first row of signs stay whole in view at any text size:
-        a strip narrower than a row showed check boxes cut in half."""
+    def fit_min(self, first_row: bool = True) -> None:
+        """Its first heading stays whole in view at any text size, and its first row of
+        signs too (a strip between the two drew check boxes cut in half) unless the panel
+        has no room left for that row at its smallest text (`first_row` False)."""
         self._first.ensurePolished()
-        first_box = next(iter(self.signs.values()))
-        first_box.ensurePolished()
-        self.setMinimumHeight(max(24, self._first.sizeHint().height() + self._low.spacing()
-                                  + first_box.sizeHint().height() + 2))
+        need = self._first.sizeHint().height()
+        if first_row:
+            first_box = next(iter(self.signs.values()))
+            first_box.ensurePolished()
+            need += self._low.spacing() + first_box.sizeHint().height() + 2
+        self.setMinimumHeight(max(24, need))
 
     def _outcomes(self) -> QGridLayout:
         """Outcome buttons; "died" on a row of its own at the far side, apart from
