@@ -70,7 +70,8 @@ class Screen:
             # are judged over their own interval.
             np.greater(d, self.s.art_step_q if self.s.art_rate_q >= 0 else -1, out=jump)
             cand = np.flatnonzero(jump)
-            cand = cand[d[cand].astype(np.int64) * MS > self._bound(ax.dt[cand])] + 1
+            dt = ax.dt[cand].astype(np.int64)  # (int32 where the times are)
+            cand = cand[d[cand].astype(np.int64) * MS > self._bound(dt)] + 1
         cand = cand[self.valid[cand] & self.valid[cand - 1]]
         prev = cand - 1
         if inv.rows.size:
