@@ -57,8 +57,7 @@ class Axis:
         # whole number of steps apart: no times needed there), found from the intervals.
         span, step0 = int(tq[-1]) - self.tq0, int(tq[1]) - self.tq0
         if span < 2**31 - 2**24 and not (step0 > 0 and span == step0 * (n - 1)):
-            self.rel = ws.get("rel", n, np.int32)
-            np.subtract(tq, self.tq0, out=self.rel, casting="unsafe")
+            self._set_rel(tq)
             # The intervals in int32 too (the weights' buffer: one more row, `weights`).
             self._dt = ws.get("w32", n, np.int32)
             d = self.dt = np.subtract(self.rel[1:], self.rel[:-1], out=self._dt[:n - 1])
@@ -75,8 +74,15 @@ class Axis:
         sample = d[::max(1, d.size // 2048)].copy()
         self.dmed = max(1, int(np.partition(sample, sample.size // 2)[sample.size // 2]))
         if span < 2**31 - 2**24 and self.rel is tq:  # (nearly a grid, after all)
-            self.rel = ws.get("rel", n, np.int32)
-            np.subtract(tq, self.tq0, out=self.rel, casting="unsafe")
+            self._set_rel(tq)
+
+    def _set_rel(self, tq: np.ndarray) -> None:
+        """`rel` = tq - tq0 in int32 (the caller knows it fits): both taken modulo 2**32
+        (int32 arithmetic wraps), exact since the difference fits; two int32 passes
+        cost less than one int64 subtraction cast to int32."""
+        rel = self.rel = scratch().get("rel", self.n, np.int32)
+        np.copyto(rel, tq, casting="unsafe")  # (the low 32 bits)
+        np.subtract(rel, np.int32((self.tq0 + 2**31) % 2**32 - 2**31), out=rel)
 
     def weights(self, cap_ms: int) -> np.ndarray | int:
         """Milliseconds each row stands for: the time to the next row, capped at cap_ms
