@@ -52,9 +52,18 @@ class Axis:
         self.rel = tq
         if n < 2:
             return
-        self._dt = ws.get("dt", n, np.int64)  # (one more: the weights, `weights`)
-        d = self.dt = self._dt[:n - 1]
-        np.subtract(tq[1:], tq[:-1], out=d)
+        # Times from the first row in int32 where they fit (under 24 days): the window
+        # passes read half the bytes. Not on what may be a grid (first and last rows a
+        # whole number of steps apart: no times needed there), found from the intervals.
+        span, step0 = int(tq[-1]) - self.tq0, int(tq[1]) - self.tq0
+        if span < 2**31 - 2**24 and not (step0 > 0 and span == step0 * (n - 1)):
+            self._set_rel(tq)
+            # The intervals in int32 too (the weights' buffer: one more row, `weights`).
+            self._dt = ws.get("w32", n, np.int32)
+            d = self.dt = np.subtract(self.rel[1:], self.rel[:-1], out=self._dt[:n - 1])
+        else:
+            self._dt = ws.get("dt", n, np.int64)  # (one more: the weights, `weights`)
+            d = self.dt = np.subtract(tq[1:], tq[:-1], out=self._dt[:n - 1])
         lo, hi = int(d.min()), int(d.max())
         self.dmax, self.dmin = hi, lo
         if lo == hi and lo > 0:
@@ -64,11 +73,16 @@ class Axis:
         # (np.partition: np.median's checks and mean cost several times the work.)
         sample = d[::max(1, d.size // 2048)].copy()
         self.dmed = max(1, int(np.partition(sample, sample.size // 2)[sample.size // 2]))
-        # Times from the first row in int32 where they fit (under 24 days): the window
-        # passes read half the bytes.
-        if int(tq[-1]) - self.tq0 < 2**31 - 2**24:
-            self.rel = ws.get("rel", n, np.int32)
-            np.subtract(tq, self.tq0, out=self.rel, casting="unsafe")
+        if span < 2**31 - 2**24 and self.rel is tq:  # (nearly a grid, after all)
+            self._set_rel(tq)
+
+    def _set_rel(self, tq: np.ndarray) -> None:
+        """`rel` = tq - tq0 in int32 (the caller knows it fits): both taken modulo 2**32
+        (int32 arithmetic wraps), exact since the difference fits; two int32 passes
+        cost less than one int64 subtraction cast to int32."""
+        rel = self.rel = scratch().get("rel", self.n, np.int32)
+        np.copyto(rel, tq, casting="unsafe")  # (the low 32 bits)
+        np.subtract(rel, np.int32((self.tq0 + 2**31) % 2**32 - 2**31), out=rel)
 
     def weights(self, cap_ms: int) -> np.ndarray | int:
         """Milliseconds each row stands for: the time to the next row, capped at cap_ms
@@ -76,19 +90,15 @@ class Axis:
         int on a regular grid; int32 where the times are (`rel`), else int64."""
         if self.step or self.n < 2:
             return min(self.step, cap_ms) if self.step else 0
-        if self.rel.dtype == np.int32:  # int32 from the int32 times: half the bytes
-            w = scratch().get("w32", self.n, np.int32)
-            np.subtract(self.rel[1:], self.rel[:-1], out=w[:-1])
-            if self.dmax > cap_ms:
-                np.minimum(w[:-1], cap_ms, out=w[:-1])
-            w[-1] = w[-2]
-            return w
+        d, buf = self.dt, self._dt  # (buf: one more row than the intervals)
+        if self.rel.dtype == np.int32 and d.dtype != np.int32:  # (nearly a grid: int32
+            buf = scratch().get("w32", self.n, np.int32)  # from the int32 times)
+            d = np.subtract(self.rel[1:], self.rel[:-1], out=buf[:-1])
         if self.dmax <= cap_ms:  # no interval is capped: the intervals themselves
-            w = self._dt
-            w[-1] = w[-2]
-            return w
-        w = scratch().get("w", self.n, np.int64)
-        np.minimum(self.dt, cap_ms, out=w[:-1])
+            buf[-1] = buf[-2]
+            return buf
+        w = scratch().get("w" + d.dtype.str, self.n, d.dtype.type)
+        np.minimum(d, cap_ms, out=w[:-1])
         w[-1] = w[-2]
         return w
 

@@ -28,12 +28,11 @@ from oximon.pipeline.vector import (
     Findings,
     Spans,
     battery_spans,
-    gap_episodes,
+    gap_spans,
     integrand,
     level_runs,
     push,
 )
-from oximon.pipeline.vector import spans as vspans
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 # Rows per block of the baseline's passes: its dozen or so buffers of a block stay in
@@ -497,15 +496,14 @@ class _Rows:
             since = np.where(inv.starts > 0, t[np.maximum(inv.starts - 1, 0)], t[0])
             until = t[np.minimum(inv.ends + 1, n - 1)]
             open_last = bool(inv.ends.size) and int(inv.ends[-1]) == n - 1
-            eps = gap_episodes(since, until, s.no_reading_s, open_last)
+            spans.append(gap_spans("no_reading", s.no_reading_priority, since, until,
+                                   s.no_reading_s, open_last))
         else:
             tv = t[self.sc.valid]
-            eps = gap_episodes(np.concatenate([t[:1], tv]), np.concatenate([tv, t[-1:]]),
-                               s.no_reading_s, True)
-        spans.append(vspans("no_reading", s.no_reading_priority, [e[0] for e in eps],
-                            [e[1] for e in eps]))
+            spans.append(gap_spans("no_reading", s.no_reading_priority,
+                                   np.concatenate([t[:1], tv]), np.concatenate([tv, t[-1:]]),
+                                   s.no_reading_s, True))
         if dmax + 2 >= s.stale_ms:
-            eps = gap_episodes(t[:-1], t[1:], s.stale_s, False)
-            spans.append(vspans("stale_data", s.stale_priority, [e[0] for e in eps],
-                                [e[1] for e in eps]))
+            spans.append(gap_spans("stale_data", s.stale_priority, t[:-1], t[1:], s.stale_s,
+                                   False))
         spans += battery_spans(t, self.low_batt, s.battery_priority)

@@ -70,7 +70,8 @@ class Screen:
             # are judged over their own interval.
             np.greater(d, self.s.art_step_q if self.s.art_rate_q >= 0 else -1, out=jump)
             cand = np.flatnonzero(jump)
-            cand = cand[d[cand].astype(np.int64) * MS > self._bound(ax.dt[cand])] + 1
+            dt = ax.dt[cand].astype(np.int64)  # (int32 where the times are)
+            cand = cand[d[cand].astype(np.int64) * MS > self._bound(dt)] + 1
         cand = cand[self.valid[cand] & self.valid[cand - 1]]
         prev = cand - 1
         if inv.rows.size:
@@ -147,20 +148,21 @@ class Screen:
         ("fast"): the row where it accepts again (k), and whether because the hold ran out
         (real)."""
         s, n, q, valid, tq = self.s, self.n, self.q, self.valid, self.ax.tq
-        rows = ca[:, None] + np.arange(h + 1)[None, :]
-        fast = rows[:, -1] < n
+        # One column per candidate, one line per row after it (passes and reductions
+        # along contiguous lines: across a short axis numpy is several times slower).
+        rows = ca[None, :] + np.arange(h + 1)[:, None]
+        fast = rows[-1] < n
         rows = np.minimum(rows, n - 1)
-        fast &= valid[rows].all(axis=1)
+        fast &= valid[rows].all(axis=0)
         tr = tq[rows]
         dt = np.empty(rows.shape, dtype=np.int64)
-        dt[:, 0] = tr[:, 0] - tq[pa]
-        dt[:, 1:] = tr[:, 1:] - tr[:, :-1]
-        within = (np.abs(q[rows].astype(np.int64) - q[pa][:, None]) * MS
-                  <= self._bound(dt))
-        stop = within | ((tr - tr[:, :1]) >= s.art_hold_ms)
-        fast &= stop.any(axis=1)
-        j = np.argmax(stop, axis=1)
-        return fast, ca + j, ~within[np.arange(ca.size), j]
+        np.subtract(tr[0], tq[pa], out=dt[0])
+        np.subtract(tr[1:], tr[:-1], out=dt[1:])
+        within = (np.abs(q[rows].astype(np.int64) - q[pa]) * MS <= self._bound(dt))
+        stop = within | ((tr - tr[0]) >= s.art_hold_ms)
+        fast &= stop.any(axis=0)
+        j = np.argmax(stop, axis=0)
+        return fast, ca + j, ~within[j, np.arange(ca.size)]
 
     def _replay_one(self, f: ArtifactFilter, c: int, p: int) -> tuple[int, bool, bool]:
         """The streaming filter from candidate c (previous accepted reading p): the row

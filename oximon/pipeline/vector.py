@@ -362,3 +362,15 @@ def gap_episodes(since: np.ndarray, until: np.ndarray, delay: float,
         cleared = None if (open_last and i == last) else float(until[i])
         out.append((s + delay, cleared, s))
     return out
+
+
+def gap_spans(name: str, priority: Priority, since: np.ndarray, until: np.ndarray,
+              delay: float, open_last: bool) -> Spans:
+    """`gap_episodes` as the rule's spans, in whole arrays (no Python object per
+    episode): the same float additions, so the same times."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        hit = np.flatnonzero((until - since) >= delay)
+    cleared = until[hit]
+    if open_last and hit.size and int(hit[-1]) == len(since) - 1:
+        cleared[-1] = np.nan  # (the record ended first)
+    return (name, priority, since[hit] + delay, cleared)
