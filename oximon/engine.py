@@ -93,6 +93,9 @@ class Engine:
         self._sample_listeners: list[SampleListener] = []
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._stopping = False
+        # A stop asked for before `run` began (SIGTERM while the window is still being
+        # built) must not be forgotten when it begins: it ran on, unstoppable, forever.
+        self._stop_requested = False
         # Heartbeat: real (monotonic) and engine time of the loop's last pass. A watchdog
         # thread and the UI compare it with the clock to notice a stalled or dead engine.
         self.heartbeat: float | None = None
@@ -344,8 +347,8 @@ class Engine:
     # -- the asyncio runner --------------------------------------------------------------
     async def run(self, duration: float | None = None) -> None:
         """Run every source and the ticker until `duration` engine seconds have passed or
-        every source has ended (whichever is first)."""
-        self._stopping = False
+        every source has ended (whichever is first), or a stop was requested."""
+        self._stopping = self._stop_requested
         self.running = True
         start = self.clock.now()
         # A paced clock (ScaledClock under --speed) lets virtual time run only as far as
@@ -369,6 +372,7 @@ class Engine:
             self.tick()
         finally:
             self.running = False
+            self._stop_requested = False
             self.clock.pace(None)
             await self.stop()
 
@@ -385,8 +389,10 @@ class Engine:
                                self.profile["stale_data"]["delay_s"] / 4))
 
     def request_stop(self) -> None:
-        """Ask `run()` to finish at its next tick (safe from a listener: no await)."""
+        """Ask `run()` to finish at its next tick, or at once if it has not begun yet
+        (safe from a listener or a signal handler: no await)."""
         self._stopping = True
+        self._stop_requested = True
 
     async def stop(self) -> None:
         self._stopping = True

@@ -161,3 +161,23 @@ def test_a_failing_listener_does_not_stop_monitoring():
     engine.subscribe(events.append)
     drive(engine, clock, "s1", "finger-out", 80)
     assert alarms(events)
+
+
+def test_a_stop_asked_for_before_the_run_began_is_not_forgotten():
+    """SIGTERM while the dashboard was still being built used to be lost: `run` cleared
+    the request and monitored on, and `systemctl stop` hung until it was killed."""
+    engine, clock, _events = make_engine()
+
+    async def main() -> None:
+        engine.request_stop()  # before run() begins
+        await asyncio.wait_for(engine.run(), timeout=5.0)  # ManualClock: no time passes
+        assert not engine.running
+        # A later run is not stopped by the old request.
+        task = asyncio.create_task(engine.run())
+        await asyncio.sleep(0)
+        assert engine.running and not task.done()
+        engine.request_stop()
+        await clock.advance(1.0)  # its next tick
+        await asyncio.wait_for(task, timeout=5.0)
+
+    asyncio.run(main())
