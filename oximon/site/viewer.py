@@ -143,6 +143,13 @@ class SiteWatch:
 
     def _poll(self, conn: psycopg.Connection) -> None:
         snap = read_site(conn)
+        # Notifications that reached the connection while it waited or ran that SELECT are
+        # queued by psycopg and are no newer than what it read: hear them first, in order.
+        # Applied after the snapshot they were dropped as old, and a state the snapshot
+        # superseded ("acknowledged by Lee", then at once "sounds again") went unheard.
+        for note in conn.notifies(timeout=0):
+            if not note.payload.startswith("hub:"):
+                self._heard(note.payload)
         changed: list[str] = []
         with self._lock:
             old = self._snap
