@@ -18,7 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from oximon.codes import Flags, Priority
-from oximon.pipeline.averaging import HOLE, average
+from oximon.pipeline.averaging import average
 from oximon.pipeline.axis import Axis, Holes, Window, ranges, union
 from oximon.pipeline.scratch import Scratch, scratch
 from oximon.pipeline.screen import Screen
@@ -45,7 +45,8 @@ def run_sums(ws: Scratch, v: np.ndarray, m: int, out: np.ndarray, start: int = 0
     (wrapping, like a prefix sum). By doubling: runs of 1, 2, 4, ... rows from the runs
     half as long, those of m's set bits added up as they come, the last addition into
     `out`: ~log2(m) + popcount(m) shifted additions, each a SIMD pass, where a prefix
-    sum (np.cumsum) is one sequential pass ~10x as slow."""
+    sum (np.cumsum) is one sequential pass ~10x as slow. (The additions are planned once
+    per m, `_run_plan`: a block's call is then only the passes themselves.)"""
     size = out.size
     if m <= 0:
         out.fill(0)
@@ -53,31 +54,55 @@ def run_sums(ws: Scratch, v: np.ndarray, m: int, out: np.ndarray, start: int = 0
     used = size + m - 1
     # (int32: the averaging's buffers, done with by now and likely still in cache)
     pre = "i" if v.dtype == np.int32 else "run"
-    bufs = [ws.get(pre + str(i), used, v.dtype.type) for i in (2, 3, 4)]
-    cur, ci = v[start:start + used], -1  # runs of `length` rows (ci: its buffer, -1: v)
-    acc, ai, taken = cur, -1, 0  # runs of the bits taken so far (`taken` rows)
-    length = 1
+    srcs = [ws.get(pre + str(i), used, v.dtype.type) for i in (2, 3, 4)]
+    srcs.append(v[start:start + used])  # (index -1: v itself)
+    for dst, a, ao, b, bo, shrink in _run_plan(m):
+        if dst < 0:  # the last step, into out
+            if bo < 0:  # (m a power of two: a copy)
+                np.copyto(out, srcs[a][:size])
+            else:
+                np.add(srcs[a][ao:ao + size], srcs[b][bo:bo + size], out=out)
+            return
+        k = used - shrink
+        np.add(srcs[a][ao:ao + k], srcs[b][bo:bo + k], out=srcs[dst][:k])
+
+
+_PLANS: dict[int, list[tuple[int, int, int, int, int, int]]] = {}
+
+
+def _run_plan(m: int) -> list[tuple[int, int, int, int, int, int]]:
+    """The additions of `run_sums` for runs of m rows: (dst, a, a_offset, b, b_offset,
+    shrink): buffers 0..2, -1 v's rows; each adds `used - shrink` rows (dst -1: the last,
+    into out, its size; b_offset -1: a copy). Three buffers suffice: the current runs,
+    the runs of the bits taken so far, and the next doubling."""
+    plan = _PLANS.get(m)
+    if plan is not None:
+        return plan
+    plan = []
+    ci, ai, taken, length = -1, -1, 0, 1
     while True:
         if m & length:
             if not taken:
-                acc, ai = cur, ci
+                ai = ci
             else:
-                k = used - (taken + length) + 1
                 if taken + length == m:
-                    np.add(acc[:k], cur[taken:taken + k], out=out)
-                    return
-                if ai < 0:  # (acc is v itself: a buffer of its own)
+                    plan.append((-1, ai, 0, ci, taken, 0))
+                    break
+                if ai < 0:  # (the runs taken so far are v itself: a buffer of their own)
                     ai = 3 - ci if ci > 0 else 1
-                np.add(acc[:k], cur[taken:taken + k], out=bufs[ai][:k])
-                acc = bufs[ai][:k]
+                    src = -1
+                else:
+                    src = ai
+                plan.append((ai, src, 0, ci, taken, taken + length - 1))
             taken += length
             if taken == m:  # (m a power of two)
-                np.copyto(out, acc[:size])
-                return
-        k = cur.size - length
+                plan.append((-1, ai, 0, ai, -1, 0))
+                break
         ni = next(i for i in range(3) if i not in (ci, ai))
-        np.add(cur[:k], cur[length:length + k], out=bufs[ni][:k])
-        cur, ci, length = bufs[ni][:k], ni, 2 * length
+        plan.append((ni, ci, 0, ci, length, 2 * length - 1))
+        ci, length = ni, 2 * length
+    _PLANS[m] = plan
+    return plan
 
 
 def window_run(ws: Scratch, v: np.ndarray, w_lo: Window, w_hi: Window, a: int,
@@ -351,10 +376,13 @@ class _Rows:
         holes = self.holes
         young = self._young(w_lo, s.base_lag_ms + s.base_win_ms // 2,
                             w_lo.runs_starting_in(holes.starts, holes.ends))
-        cnt = self.cnt
-        cnt[young] = 0  # (count 0: unknown, wherever it is looked up)
-        cand = np.flatnonzero(mask)
-        return cand[(self.x[cand] != HOLE) & (cnt[cand] > 0)]
+        self.cnt[young] = 0  # (count 0: unknown, wherever it is looked up)
+        # Neither a young row nor a hole is a candidate. (Every row whose window holds no
+        # accepted reading is young: its first accepted reading is at most lag old.)
+        # Two scatters of a few thousand rows, not a gather of every candidate.
+        mask[young] = False
+        mask[holes.rows] = False
+        return np.flatnonzero(mask)
 
     def _window_sums(self, w_lo: Window, w_hi: Window) -> np.ndarray:
         """Sum and count of the accepted readings in rows lo .. hi - 1 of every row's
