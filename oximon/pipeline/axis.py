@@ -113,6 +113,7 @@ class Window:
     def __init__(self, ax: Axis, span: int, strict: bool):
         n, tq, step = ax.n, ax.tq, ax.step
         self.n, self.tq, self.span, self.strict = n, tq, span, strict
+        self.step = step
         self.d: np.ndarray | None = None
         if step or n < 2:
             s = max(step, 1)
@@ -217,6 +218,9 @@ class Window:
         b[i] - 1 whose window starts in run i (a window's start only moves forward, so
         they are a range of rows, found from the times)."""
         tq, span = self.tq, self.span
+        if self.step:  # on a grid lo[r] = max(r - o, 0): no search
+            a = np.where(starts > 0, np.minimum(starts + self.o, self.n), 0)
+            return a, np.maximum(np.minimum(ends + self.o + 1, self.n), a)
         side: Literal["left", "right"] = "left" if self.strict else "right"
         before = tq[np.maximum(starts - 1, 0)] + span
         a = np.where(starts > 0, np.searchsorted(tq, before, side), 0)

@@ -353,7 +353,11 @@ class _Rows:
         parts = []
         if a.size:
             after = holes.ends + 1  # (n: no accepted reading after the run)
-            c = np.searchsorted(ax.tq, ax.tq[np.minimum(after, n - 1)] + cover)
+            at = np.minimum(after, n - 1)
+            if ax.step:  # (the first row at least `cover` after: no search on a grid)
+                c = np.minimum(at + -(-cover // ax.step), n)
+            else:
+                c = np.searchsorted(ax.tq, ax.tq[at] + cover)
             parts.append(ranges(a, np.where(after < n, np.minimum(b, c), b)))
         long_ = np.flatnonzero(ax.dt > win.span - cover) + 1 \
             if ax.dmax > win.span - cover else _EMPTY  # (dmax: the longest interval)
