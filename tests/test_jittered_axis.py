@@ -70,6 +70,32 @@ def test_the_jittered_axis_is_windowed_by_offsets_not_searches():
         assert np.array_equal(lo, exact)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_rows_whose_window_starts_in_a_run(seed):
+    """`Window.runs_starting_in` on a grid reads the rows off the offsets: the same rows
+    as the definition, a binary search on the times (and on jitter and dropouts)."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    step = [1000, 500, 1000, 250, 2000, 1000][seed]
+    t = (np.arange(n) * step + rng.uniform(0, [0, 200, 450, 100, 0, 999][seed], n)) / 1000
+    if seed % 2:
+        t += np.cumsum(rng.choice([0.0] * 80 + [3.0, 40.0, 400.0], n))  # dropouts
+    ax = Axis(np.sort(t))
+    assert bool(ax.step) == (seed in (0, 4))
+    starts = np.sort(rng.choice(np.arange(n - 5), 120, replace=False))
+    starts = starts[np.r_[True, np.diff(starts) > 3]]
+    ends = np.minimum(starts + rng.integers(0, 3, starts.size), n - 1)
+    starts[0], ends[-1] = 0, n - 1
+    for span, strict in ((4000, True), (30000, False), (150000, False), (10000, False)):
+        w = ax.window(span, strict)
+        side = "left" if strict else "right"
+        a = np.where(starts > 0, np.searchsorted(ax.tq, ax.tq[np.maximum(starts - 1, 0)]
+                                                 + span, side), 0)
+        b = np.maximum(np.searchsorted(ax.tq, ax.tq[ends] + span, side), a)
+        got = w.runs_starting_in(starts, ends)
+        assert np.array_equal(got[0], a) and np.array_equal(got[1], b)
+
+
 def _row(x: float | None) -> int | None:
     return None if x is None else math.floor(x)
 
