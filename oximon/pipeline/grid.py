@@ -131,6 +131,14 @@ def in_order(t: np.ndarray) -> bool:
                     and (t[1:] >= t[:-1]).all())
 
 
+def _prefix_union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`union` of two windows' odd rows, where both are the first rows of the record
+    (a grid's, and most jittered axes'): the longer of the two, without a sort."""
+    if a.size and b.size and a[-1] == a.size - 1 and b[-1] == b.size - 1:
+        return a if a.size >= b.size else b  # (sorted distinct from 0: 0 .. size - 1)
+    return union(a, b)
+
+
 def analyze_rows(s: Settings, t: np.ndarray, sp: np.ndarray, pr: np.ndarray,
                  fl: np.ndarray | None) -> Findings:
     """Findings for a record of at least two rows whose times are finite and never go
@@ -399,7 +407,7 @@ class _Rows:
         (passes read half the bytes), else int64, else sums and counts apart. Done in
         blocks of rows (`_BLOCK`), every pass over one block while it is in cache."""
         n, ws, rows, cmin = self.n, self.ws, self.holes.rows, self.cmin
-        odd = union(w_lo.odd, w_hi.odd)  # the rows whose windows are not offsets
+        odd = _prefix_union(w_lo.odd, w_hi.odd)  # the rows whose windows are not offsets
         odd_lo, odd_hi = w_lo.lo_of(odd), w_hi.lo_of(odd)
         rows_max = w_lo.o + 1 - w_hi.o
         if odd.size:
@@ -442,10 +450,18 @@ class _Rows:
             np.multiply(yb, c, out=yb)
             np.greater_equal(t, yb, out=mask[a:b])
         if odd.size:  # windows not made of offsets, one by one
-            bounds = np.empty(2 * odd.size, dtype=np.int64)
-            bounds[0::2], bounds[1::2] = odd_lo, np.minimum(odd_hi, n - 1)
             has = odd_hi > odd_lo
-            sums = np.where(has, np.add.reduceat(v[:n], bounds, dtype=wide)[0::2], 0)
+            top_row = int(odd_hi.max())
+            if top_row <= _BLOCK:  # (nearly always: the start of the record) by the
+                # prefix sums of those rows, wrapping like the run sums
+                pre = ws.get("pre" + wide.__name__, top_row + 1, wide)
+                pre[0] = 0
+                np.cumsum(v[:top_row], dtype=wide, out=pre[1:])
+                sums = pre[odd_hi] - pre[np.minimum(odd_lo, odd_hi)]
+            else:
+                bounds = np.empty(2 * odd.size, dtype=np.int64)
+                bounds[0::2], bounds[1::2] = odd_lo, np.minimum(odd_hi, n - 1)
+                sums = np.where(has, np.add.reduceat(v[:n], bounds, dtype=wide)[0::2], 0)
             if packed:
                 t_odd, c_odd = sums & ((1 << k) - 1), sums >> k
             else:
