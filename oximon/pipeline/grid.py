@@ -28,13 +28,15 @@ from oximon.pipeline.vector import (
     Findings,
     Spans,
     battery_spans,
+    first_raised,
     gap_spans,
-    integrand,
     level_runs,
     push,
+    segment_onsets,
 )
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+_ZERO = np.zeros(1, dtype=np.int64)
 # Rows per block of the baseline's passes: its dozen or so buffers of a block stay in
 # the core's cache between passes (each pass over a whole 24 h record would not).
 _BLOCK = 16384
@@ -144,7 +146,8 @@ class _Rows:
         nr_low = np.flatnonzero(mask)
         xv = x[nr_low]
         self._spo2_rule(low.name, low.priority, nr_low, xv < low.threshold, low.delay_ms,
-                        np.maximum(int(low.threshold) - xv.astype(np.int64), 0), low.sat)
+                        np.maximum(int(low.threshold) - xv, 0) if low.sat > 0 else None,
+                        low.sat)
         if severe.recover <= low.recover:
             nr = nr_low[xv < severe.recover]
         else:
@@ -154,15 +157,13 @@ class _Rows:
                         severe.delay_ms)
         # -- the baseline rules ---------------------------------------------------------------
         cand = self._baseline()
-        ddc, cc = self._deficit(cand)
-        keep = ddc >= s.drop_recover_q * cc
-        nr = cand[keep]
+        nr = self._below_base(cand, s.drop_recover_q)
         self._spo2_rule("spo2_drop", s.drop_priority, nr,
-                        ddc[keep] >= s.drop_points_q * cc[keep], s.drop_delay_ms)
+                        self._below_base(nr, s.drop_points_q, True), s.drop_delay_ms)
         self._spo2_levels()
         f = Findings(spans=self.spans)
         w = self.ax.weights(s.gap_ms)
-        self._events(f, cand[ddc >= s.event_points_q * cc], w)
+        self._events(f, self._below_base(cand, s.event_points_q), w)
         self._pulse()
         self._time_rules()
         self._metrics(f, w)
@@ -212,91 +213,130 @@ class _Rows:
                    delay: int, depth: np.ndarray | None = None, sat: int = 0) -> None:
         """A level rule over the accepted readings, given the rows where it is not
         recovered (sorted) and whether each breaches (and, for an integrated delay, each
-        row's depth below the threshold): queued, all solved in one go."""
+        row's depth below the threshold, int32): queued, all solved in one go."""
         if breach.any():
             self.spo2_rules.append((name, priority, nr, breach, delay,
                                     depth if sat > 0 else None, sat))
 
+    def _below_base(self, rows: np.ndarray, points: int, every: bool = False
+                    ) -> np.ndarray:
+        """Those of some candidate rows (known baseline: count > 0) whose reading is at
+        least `points` below its baseline mean, total >= (x + points) * count, in int64
+        (or whether each is, with `every`). The candidates are those at least cmin below
+        it (`_window_sums`' exact test), so at cmin all of them are."""
+        if points == self.cmin and not every:
+            return rows
+        y = np.add(self.x[rows], points, dtype=np.int64)
+        y *= self.cnt[rows]
+        ok = np.greater_equal(self.total[rows], y)
+        return ok if every else rows[ok]
+
     def _spo2_levels(self) -> None:
-        """Level.update for every queued SpO2 rule at once: the rules' rows side by side,
-        their times far enough apart that no run or segment spans two rules. (Its
-        arrays, a few times the rows below the recovery level, live in scratch buffers:
-        fresh ones of that size cost more in page faults than the work.)"""
+        """Level.update for every queued SpO2 rule at once (`vector.level_runs`' two
+        halves): the rules' rows side by side in one sorted array, `pos`, rule i's rows
+        offset by i * (2n + 2) (so no run spans two rules, and a row a rule's delay
+        after an onset maps into the rule's own rows). Past those few passes over the
+        rows, only small arrays: the runs' breaks (`_breaks`), the segments' onsets, and
+        from each onset three searches, for the first row the delay after it (on a grid,
+        arithmetic), its place in `pos` and the first breach from there, instead of the
+        times of every breach. (The arrays of the rows live in scratch buffers: fresh
+        ones of that size cost more in page faults than the work.)"""
         rules = self.spo2_rules
         if not rules:
             return
-        n, tq, before, ws = self.n, self.ax.tq, self.holes.before, self.ws
+        n, ws, kk = self.n, self.ws, 2 * self.n + 2
         sizes = [r[2].size for r in rules]
-        first = np.cumsum(sizes) - sizes  # where each rule's rows begin
-        m = int(sum(sizes))
-        rows = np.concatenate([r[2] for r in rules], out=ws.get("lv_rows", m, np.int64))
-        pos = ws.get("lv_pos", m, np.int64)  # each rule's own row numbers, far apart
-        tr = np.take(tq, rows, out=ws.get("lv_tr", m, np.int64))
-        tr -= tq[0]
-        delays = ws.get("lv_delay", m, np.int64)
-        gap = self.s.gap_ms
-        off = int(tq[-1] - tq[0]) + max(r[4] for r in rules) + gap + 1
+        first = [sum(sizes[:i]) for i in range(len(rules))]
+        m = sum(sizes)
+        pos = ws.get("lv_pos", m, np.int64)
         for i, r in enumerate(rules):
-            at = slice(first[i], first[i] + sizes[i])
-            np.add(r[2], i * (2 * n + 2), out=pos[at])
-            delays[at] = r[4]
-        # Runs of readings: consecutive rows, or rows with only holes between them.
-        brk = np.flatnonzero(pos[1:] != pos[:-1] + 1) + 1
-        a, b = rows[brk - 1] + 1, rows[brk]
-        real = (before(b) - before(a)) != (b - a)
-        boundary = np.zeros(m + 1, dtype=bool)
-        boundary[first] = True
-        real |= boundary[brk]
-        # A gap longer than max_gap between two readings of a run restarts the delay
-        # (where a new run starts anyway, it need not be said again).
-        long_ = tr[1:] - tr[:-1] > gap
-        long_[brk[real] - 1] = False
-        gaps = np.flatnonzero(long_) + 1
-        w, sats = None, np.zeros(0, dtype=np.int64)
-        if any(r[6] > 0 for r in rules):  # the integrated delay: depth x ms since the
-            w = self._sat_sums(rules, tr, first, gap)  # reading before
-            sats = ws.get("lv_sat", m, np.int64)
-            for i, r in enumerate(rules):
-                sats[first[i]:first[i] + sizes[i]] = r[6]
-        for i in range(1, len(rules)):  # each rule's times after the rule before's
-            tr[first[i]:first[i] + sizes[i]] += i * off
-        raised, ended, _ = level_runs(None, tr, np.concatenate([r[3] for r in rules]),
-                                      delays, gap, brk[real], gaps, w=w, sat=sats)
+            np.add(r[2], i * kk, out=pos[first[i]:first[i] + sizes[i]])
+        breach = np.concatenate([r[3] for r in rules], out=ws.get("lv_breach", m, np.bool_))
+        starts, gaps = self._breaks(pos)
+        b = np.flatnonzero(breach)
+        onset, seg_end = segment_onsets(b, starts, gaps, m)
+        p_on = pos[onset]
+        rule = p_on // kk
+        offset = rule * kk
+        delay = np.array([r[4] for r in rules], dtype=np.int64)[rule]
+        reach = self._reach(p_on - offset, delay)
+        k = np.searchsorted(b, np.searchsorted(pos, reach + offset))
+        for i, r in enumerate(rules):  # the integrated delay: depth x ms since the
+            if r[5] is None:  # reading before, summed (searched in the rule's rows)
+                continue
+            sel = np.flatnonzero(rule == i)
+            if sel.size:
+                w = self._sat_sum(r[2], r[5])
+                at = np.searchsorted(w, w[onset[sel] - first[i]] + r[6]) + first[i]
+                k[sel] = np.minimum(k[sel], np.searchsorted(b, at))
+        raised, ended, _ = first_raised(b, k, onset, seg_end, starts, m)
         if not raised.size:
             return
         k = raised.size
-        both = np.concatenate([rows[raised], self._next_acc(rows[ended] + 1)])
+        pr = pos[raised]
+        rule = pr // kk
+        offset = rule * kk
+        both = np.concatenate([pr - offset, self._next_acc(pos[ended] - offset + 1)])
         times = self.sc.known_t(np.minimum(both, n - 1))
         times[both >= n] = np.nan
-        rule = np.searchsorted(first, raised, side="right") - 1
         for i, (name, priority, *_) in enumerate(rules):
             sel = rule == i
             if sel.any():
                 self.spans.append((name, priority, times[:k][sel], times[k:][sel]))
 
-    def _sat_sums(self, rules: list[tuple[str, Priority, np.ndarray, np.ndarray, int,
-                                          np.ndarray | None, int]],
-                  tr: np.ndarray, first: np.ndarray, gap: int) -> np.ndarray:
-        """The running sum (`level_runs`' w) of Level's integrated delay over the rules'
-        rows side by side: each row's depth times the ms since the row before (its
-        reading before: only holes lie between the rows of a run, and a run's first row
-        starts the sum afresh anyway), from the real row times, jittered or not. Only
-        differences within one rule's rows count, so a rule without the integrated
-        delay adds nothing and each rule's first row adds 0. An interval over max_gap
-        restarts the delay, so it never counts: capped there, the sum stays far inside
-        int64 on any record."""
-        w = self.ws.get("lv_w", tr.size, np.int64)
-        total = 0
-        for i, r in enumerate(rules):
-            part = w[first[i]:first[i] + r[2].size]
-            if r[5] is None:
-                part.fill(total)
-            elif part.size:
-                np.cumsum(integrand(r[5], tr[first[i]:first[i] + part.size], gap + 1),
-                          out=part)
-                part += total
-                total = int(part[-1])
-        return w
+    def _reach(self, rows: np.ndarray, delay: np.ndarray) -> np.ndarray:
+        """The first row at least `delay` ms after each row (n: none)."""
+        step = self.ax.step
+        if step:  # tq = tq0 + row x step: at least ceil(delay / step) rows on
+            return np.minimum(rows - (-delay // step), self.n)
+        tq = self.ax.tq
+        return np.searchsorted(tq, tq[rows] + delay)
+
+    def _breaks(self, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Where runs of consecutive readings start in sorted rows `pos` (rows far apart,
+        more than n, are another rule's: `_spo2_levels`), and where, inside a run, an
+        interval over max_gap splits it (`vector.level_runs`' starts and gaps). Rows
+        apart are consecutive readings when only holes lie between them (the rows are
+        never holes): looked up where they are apart, not everywhere; an interval between
+        neighbouring rows is over max_gap only on an axis that has such intervals."""
+        n, kk, gap, ws, m = self.n, 2 * self.n + 2, self.s.gap_ms, self.ws, pos.size
+        nxt = np.add(pos[:-1], 1, out=ws.get("br_next", m - 1, np.int64))
+        brk = np.flatnonzero(np.not_equal(pos[1:], nxt, out=ws.get("br_ne", m - 1,
+                                                                      np.bool_))) + 1
+        a, b = pos[brk - 1] + 1, pos[brk]  # the rows between: a .. b - 1
+        new = b - a > n  # (another rule's rows)
+        a, b = a % kk, b % kk
+        before = self.holes.before
+        real = new | ((before(b) - before(a)) != (b - a))
+        across = ~real
+        tq = self.ax.tq
+        gaps = brk[across][tq[b[across]] - tq[a[across] - 1] > gap]
+        if self.ax.dmax > gap:  # neighbouring rows more than max_gap apart
+            long_ = np.flatnonzero(self.ax.dt > gap) + 1  # (the later row of each)
+            ll = (long_ + kk * np.arange(int(pos[-1]) // kk + 1)[:, None]).ravel()
+            p = np.searchsorted(pos, ll)
+            ok = (p > 0) & (p < m)
+            p, ll = p[ok], ll[ok]
+            p = p[(pos[p] == ll) & (pos[p - 1] == ll - 1)]
+            if p.size:
+                gaps = np.sort(np.concatenate([gaps, p]))
+        return brk[real], gaps
+
+    def _sat_sum(self, rows: np.ndarray, depth: np.ndarray) -> np.ndarray:
+        """The running sum of Level's integrated delay over a rule's rows: each row's
+        depth times the ms since the row before (its reading before: only holes lie
+        between the rows of a run, and a run's first row starts the sum afresh anyway);
+        0 for the first. An interval over max_gap restarts the delay, so it never
+        counts: capped there, the sum stays far inside int64 on any record."""
+        w = self.ws.get("lv_w", rows.size, np.int64)
+        if not rows.size:
+            return w
+        tr = np.take(self.ax.tq, rows, out=self.ws.get("lv_t", rows.size, np.int64))
+        w[0] = 0
+        np.subtract(tr[1:], tr[:-1], out=w[1:])
+        np.minimum(w, self.s.gap_ms + 1, out=w)
+        np.multiply(w, depth, out=w)
+        return np.cumsum(w, out=w)
 
     def _next_acc(self, r: np.ndarray) -> np.ndarray:
         """The first accepted row at or after each row r (n or more: none)."""
@@ -424,37 +464,26 @@ class _Rows:
                 * c_odd
         return mask
 
-    def _deficit(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(total - x * count, count) at some rows: count times how far below its
-        baseline mean each reading is (-1 and count 0 where the baseline is unknown)."""
-        c = self.cnt[rows].astype(np.int64)
-        return np.where(c > 0, self.total[rows] - self.x[rows] * c, -1), c
-
     def _events(self, f: Findings, ev: np.ndarray, w: np.ndarray | int) -> None:
         """Runs of consecutive accepted readings at least `events.points` below their
         baseline (split by a gap longer than max_gap)."""
         if not ev.size:
             return
-        tq = self.ax.tq
-        start = np.ones(ev.size, dtype=bool)
-        te = tq[ev]
-        np.greater(te[1:] - te[:-1], self.s.gap_ms, out=start[1:])
-        # Rows apart are consecutive readings when only holes lie between them (the
-        # rows of ev are never holes): looked up where they are apart, not everywhere.
-        apart = np.flatnonzero(ev[1:] != ev[:-1] + 1)
-        if apart.size:
-            a, b = ev[apart] + 1, ev[apart + 1]
-            start[apart + 1] |= (self.holes.before(b) - self.holes.before(a)) != (b - a)
-        first = np.flatnonzero(start)
+        starts, gaps = self._breaks(ev)
+        first = np.concatenate([_ZERO, starts, gaps])
+        if gaps.size:
+            first.sort()
         i0, i1 = ev[first], ev[push(first[1:] - 1, ev.size - 1)]
-        xe = self.q[ev].astype(np.int64)  # the readings (the event's nadir is one)
+        xe = self.q[ev]  # the readings, int32 (the event's nadir is one)
         if isinstance(w, int):
-            sw, sxw = np.diff(push(first, ev.size)) * w, np.add.reduceat(xe, first) * w
+            sw = np.diff(push(first, ev.size)) * w
+            sxw = np.add.reduceat(xe, first, dtype=np.int64) * w
         else:
-            we = w[ev].astype(np.int64)
-            sw, sxw = np.add.reduceat(we, first), np.add.reduceat(xe * we, first)
+            we = w[ev]
+            sw = np.add.reduceat(we, first, dtype=np.int64)
+            sxw = np.add.reduceat(np.multiply(xe, we, dtype=np.int64), first)
         f.set_events(self.t[i0], self.t[i1], self.total[i0], self.cnt[i0].astype(np.int64),
-                     np.minimum.reduceat(xe, first), sw, sxw)
+                     np.minimum.reduceat(xe, first).astype(np.int64), sw, sxw)
 
     # -- pulse rate and time rules -----------------------------------------------------------------
     def _pulse(self) -> None:

@@ -245,35 +245,43 @@ class Episode(NamedTuple):
     onset: int
 
 
-def level_runs(pos: np.ndarray | None, tqn: np.ndarray, breach: np.ndarray,
-               delay: int | np.ndarray,
-               gap: int, starts: np.ndarray | None = None, gaps: np.ndarray | None = None,
-               w: np.ndarray | None = None, sat: int | np.ndarray = 0
+def level_runs(pos: np.ndarray, tqn: np.ndarray, breach: np.ndarray, delay: int, gap: int,
+               w: np.ndarray | None = None, sat: int = 0
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Level.update, solved on the readings where a rule is *not recovered* (the only ones
     where anything can happen): `pos` their positions in the rule's stream of readings
     (consecutive = nothing recovered in between), `tqn` their times, `breach` whether each
     breaches. Returns (raise, end, onset) index arrays into these: the rule became active
     at `raise` (its delay counted from `onset`) and clears at the reading after `end` (the
-    last of its not-recovered run), if there is one. `starts` may give the runs' starts
-    (but the first) instead of `pos`, and `gaps` where the time gap splits a run; `delay`
-    may be one per reading (several rules solved side by side). With `w` (the running sum
-    of each reading's depth x time since the reading before: never decreasing) the rule
-    also becomes active at the first breach where w has grown by `sat` since the onset
-    (Level's integrated delay; `sat` one per reading, or one for all, 0 = none)."""
+    last of its not-recovered run), if there is one. With `w` (the running sum of each
+    reading's depth x time since the reading before: never decreasing) and `sat` > 0 the
+    rule also becomes active at the first breach where w has grown by `sat` since the
+    onset (Level's integrated delay). (`oximon.pipeline.grid` solves the SpO2 rules with
+    the same two halves, `segment_onsets` and `first_raised`, searching its own way.)"""
     b = np.flatnonzero(breach)
     if b.size == 0:
         return _NO_RUNS
     m = tqn.size
     # Runs of consecutive positions (nothing recovered in between); segments also split
-    # where the time gap is too long. The delay runs from the first breach in a segment.
-    if starts is None:
-        assert pos is not None
-        starts = np.flatnonzero(pos[1:] != pos[:-1] + 1) + 1
-    run_starts = starts
-    if gaps is None:
-        gaps = np.flatnonzero((tqn[1:] - tqn[:-1]) > gap) + 1
-    seg = np.concatenate([_ZERO, run_starts, gaps])
+    # where the time gap is too long.
+    starts = np.flatnonzero(pos[1:] != pos[:-1] + 1) + 1
+    gaps = np.flatnonzero((tqn[1:] - tqn[:-1]) > gap) + 1
+    onset, seg_end = segment_onsets(b, starts, gaps, m)
+    # The first breach at least `delay` after the onset, if still in the segment (times
+    # increase, so a search over all the breaches finds it).
+    k = np.searchsorted(tqn[b], tqn[onset] + delay)
+    if w is not None and sat > 0:
+        k = np.minimum(k, np.searchsorted(w[b], w[onset] + sat))
+    return first_raised(b, k, onset, seg_end, starts, m)
+
+
+def segment_onsets(b: np.ndarray, starts: np.ndarray, gaps: np.ndarray, m: int
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The onsets of `level_runs`' segments that hold a breach, and where each of those
+    segments ends (m readings; b the breaches; `starts` and `gaps` where runs start and
+    where a time gap splits one, either may hold the other's): the delay runs from the
+    first breach in a segment."""
+    seg = np.concatenate([_ZERO, starts, gaps])
     if gaps.size:
         seg.sort()
         seg = seg[np.concatenate((_TRUE, seg[1:] != seg[:-1]))]
@@ -281,18 +289,13 @@ def level_runs(pos: np.ndarray | None, tqn: np.ndarray, breach: np.ndarray,
     j = np.searchsorted(b, seg)  # the first breach at or after each segment's start
     has = j < b.size
     has[has] = b[j[has]] < seg_end[has]
-    onset, seg_end = b[j[has]], seg_end[has]
-    # The first breach at least `delay` after the onset, if still in the segment (times
-    # increase, so a search over all the breaches finds it).
-    k = np.searchsorted(tqn[b], tqn[onset] + (delay if isinstance(delay, int)
-                                              else delay[onset]))
-    if w is not None:
-        need = sat if isinstance(sat, int) else sat[onset]
-        if isinstance(need, int):
-            need = np.full(onset.size, need if need > 0 else NO_SAT, dtype=np.int64)
-        else:
-            need = np.where(need > 0, need, NO_SAT)
-        k = np.minimum(k, np.searchsorted(w[b], w[onset] + need))
+    return b[j[has]], seg_end[has]
+
+
+def first_raised(b: np.ndarray, k: np.ndarray, onset: np.ndarray, seg_end: np.ndarray,
+                 starts: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`level_runs`' answer from the index into the breaches b of each onset's first
+    breach that raises (b.size or beyond its segment: none)."""
     ok = k < b.size
     ok[ok] = b[k[ok]] < seg_end[ok]
     cand, onset = b[k[ok]], onset[ok]
@@ -300,7 +303,7 @@ def level_runs(pos: np.ndarray | None, tqn: np.ndarray, breach: np.ndarray,
         return _NO_RUNS
     # Once active, a rule stays so to the end of its run (a gap does not clear it), and
     # the next run starts afresh: so it is raised at the first candidate of each run.
-    run_starts = np.concatenate([_ZERO, run_starts])
+    run_starts = np.concatenate([_ZERO, starts])
     run = np.searchsorted(run_starts, cand, side="right") - 1
     firsts = np.ones(run.size, dtype=bool)
     np.not_equal(run[1:], run[:-1], out=firsts[1:])
@@ -310,7 +313,6 @@ def level_runs(pos: np.ndarray | None, tqn: np.ndarray, breach: np.ndarray,
 
 
 _ZERO = np.zeros(1, dtype=np.int64)
-NO_SAT = 1 << 60  # an integrated delay never reached (sums stay far below it)
 _NO_RUNS = (np.zeros(0, dtype=np.int64),) * 3
 
 
