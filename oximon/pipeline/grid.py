@@ -28,6 +28,7 @@ from oximon.pipeline.vector import (
     Findings,
     Spans,
     battery_spans,
+    first_at,
     first_raised,
     gap_spans,
     level_runs,
@@ -113,6 +114,30 @@ def analyze_rows(s: Settings, t: np.ndarray, sp: np.ndarray, pr: np.ndarray,
     """Findings for a record of at least two rows whose times are finite and never go
     back (`vector.keep_rows`)."""
     return _Rows(s, Axis(t), sp, pr, fl).run()
+
+
+def _runs_of(breach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The runs of True in a mask, first and last positions, with a last run m .. m
+    (`vector.first_at`'s breaches: far fewer runs than breaches to search)."""
+    m = breach.size
+    edge = np.flatnonzero(breach[1:] != breach[:-1]) + 1  # where a run starts or ends
+    if breach[0]:
+        edge = np.concatenate([_ZERO, edge])
+    if breach[-1]:
+        edge = push(edge, m)
+    return push(edge[0::2], m), push(edge[1::2] - 1, m)
+
+
+def _place(pos: np.ndarray, at: np.ndarray, d: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The first place in sorted distinct `pos` whose value is v or more (pos.size:
+    none), knowing pos[at] = v - d: most often at + d (no value skipped in between),
+    searched only where it is not."""
+    m = pos.size
+    g = np.minimum(at + d, m - 1)
+    miss = np.flatnonzero(pos[g] != v)
+    if miss.size:
+        g[miss] = np.searchsorted(pos, v[miss])
+    return g
 
 
 class _Rows:
@@ -253,14 +278,14 @@ class _Rows:
             np.add(r[2], i * kk, out=pos[first[i]:first[i] + sizes[i]])
         breach = np.concatenate([r[3] for r in rules], out=ws.get("lv_breach", m, np.bool_))
         starts, gaps = self._breaks(pos)
-        b = np.flatnonzero(breach)
-        onset, seg_end = segment_onsets(b, starts, gaps, m)
+        b0, b1 = _runs_of(breach)
+        onset, seg_end = segment_onsets(b0, b1, starts, gaps, m)
         p_on = pos[onset]
         rule = p_on // kk
         offset = rule * kk
-        delay = np.array([r[4] for r in rules], dtype=np.int64)[rule]
-        reach = self._reach(p_on - offset, delay)
-        k = np.searchsorted(b, np.searchsorted(pos, reach + offset))
+        row = p_on - offset
+        reach = self._reach(row, np.array([r[4] for r in rules], dtype=np.int64)[rule])
+        cand = first_at(b0, b1, _place(pos, onset, reach - row, reach + offset))
         for i, r in enumerate(rules):  # the integrated delay: depth x ms since the
             if r[5] is None:  # reading before, summed (searched in the rule's rows)
                 continue
@@ -268,8 +293,8 @@ class _Rows:
             if sel.size:
                 w = self._sat_sum(r[2], r[5])
                 at = np.searchsorted(w, w[onset[sel] - first[i]] + r[6]) + first[i]
-                k[sel] = np.minimum(k[sel], np.searchsorted(b, at))
-        raised, ended, _ = first_raised(b, k, onset, seg_end, starts, m)
+                cand[sel] = np.minimum(cand[sel], first_at(b0, b1, at))
+        raised, ended, _ = first_raised(cand, onset, seg_end, starts, m)
         if not raised.size:
             return
         k = raised.size
@@ -306,9 +331,11 @@ class _Rows:
         a, b = pos[brk - 1] + 1, pos[brk]  # the rows between: a .. b - 1
         new = b - a > n  # (another rule's rows)
         a, b = a % kk, b % kk
-        before = self.holes.before
-        real = new | ((before(b) - before(a)) != (b - a))
-        across = ~real
+        # (real: an accepted row between; where the row after is no hole, that one)
+        across = self.hmask[np.minimum(a, n - 1)] & ~new
+        if across.any():
+            across[across] = self.holes.next_kept(a[across]) >= b[across]
+        real = ~across
         tq = self.ax.tq
         gaps = brk[across][tq[b[across]] - tq[a[across] - 1] > gap]
         if self.ax.dmax > gap:  # neighbouring rows more than max_gap apart

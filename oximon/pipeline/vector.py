@@ -262,43 +262,48 @@ def level_runs(pos: np.ndarray, tqn: np.ndarray, breach: np.ndarray, delay: int,
     if b.size == 0:
         return _NO_RUNS
     m = tqn.size
+    b = push(b, m)  # (the breaches as runs of one, `first_at`)
     # Runs of consecutive positions (nothing recovered in between); segments also split
     # where the time gap is too long.
     starts = np.flatnonzero(pos[1:] != pos[:-1] + 1) + 1
     gaps = np.flatnonzero((tqn[1:] - tqn[:-1]) > gap) + 1
-    onset, seg_end = segment_onsets(b, starts, gaps, m)
+    onset, seg_end = segment_onsets(b, b, starts, gaps, m)
     # The first breach at least `delay` after the onset, if still in the segment (times
-    # increase, so a search over all the breaches finds it).
-    k = np.searchsorted(tqn[b], tqn[onset] + delay)
+    # increase: the first reading that late, then the first breach from there).
+    cand = first_at(b, b, np.searchsorted(tqn, tqn[onset] + delay))
     if w is not None and sat > 0:
-        k = np.minimum(k, np.searchsorted(w[b], w[onset] + sat))
-    return first_raised(b, k, onset, seg_end, starts, m)
+        cand = np.minimum(cand, first_at(b, b, np.searchsorted(w, w[onset] + sat)))
+    return first_raised(cand, onset, seg_end, starts, m)
 
 
-def segment_onsets(b: np.ndarray, starts: np.ndarray, gaps: np.ndarray, m: int
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def first_at(b0: np.ndarray, b1: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """The first breach at or after each position p (0 <= p <= m; m: none), the breaches
+    given as runs b0[i] .. b1[i] (sorted), the last run m .. m."""
+    return np.maximum(b0[np.searchsorted(b1, p)], p)
+
+
+def segment_onsets(b0: np.ndarray, b1: np.ndarray, starts: np.ndarray, gaps: np.ndarray,
+                   m: int) -> tuple[np.ndarray, np.ndarray]:
     """The onsets of `level_runs`' segments that hold a breach, and where each of those
-    segments ends (m readings; b the breaches; `starts` and `gaps` where runs start and
-    where a time gap splits one, either may hold the other's): the delay runs from the
-    first breach in a segment."""
+    segments ends (m readings; the breaches as runs, `first_at`; `starts` and `gaps`
+    where runs start and where a time gap splits one, either may hold the other's):
+    the delay runs from the first breach in a segment."""
     seg = np.concatenate([_ZERO, starts, gaps])
     if gaps.size:
         seg.sort()
         seg = seg[np.concatenate((_TRUE, seg[1:] != seg[:-1]))]
     seg_end = push(seg[1:], m)
-    j = np.searchsorted(b, seg)  # the first breach at or after each segment's start
-    has = j < b.size
-    has[has] = b[j[has]] < seg_end[has]
-    return b[j[has]], seg_end[has]
+    onset = first_at(b0, b1, seg)
+    has = onset < seg_end
+    return onset[has], seg_end[has]
 
 
-def first_raised(b: np.ndarray, k: np.ndarray, onset: np.ndarray, seg_end: np.ndarray,
+def first_raised(cand: np.ndarray, onset: np.ndarray, seg_end: np.ndarray,
                  starts: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`level_runs`' answer from the index into the breaches b of each onset's first
-    breach that raises (b.size or beyond its segment: none)."""
-    ok = k < b.size
-    ok[ok] = b[k[ok]] < seg_end[ok]
-    cand, onset = b[k[ok]], onset[ok]
+    """`level_runs`' answer from each onset's first breach that raises (`cand`; at or
+    beyond the segment's end: none)."""
+    ok = cand < seg_end
+    cand, onset = cand[ok], onset[ok]
     if cand.size == 0:
         return _NO_RUNS
     # Once active, a rule stays so to the end of its run (a gap does not clear it), and
