@@ -41,6 +41,8 @@ _ZERO = np.zeros(1, dtype=np.int64)
 # Rows per block of the baseline's passes: its dozen or so buffers of a block stay in
 # the core's cache between passes (each pass over a whole 24 h record would not).
 _BLOCK = 16384
+# Rows at most compared per row where a delay ends on a jittered axis (`_Rows._reach`).
+_PROBE = 16
 
 
 def run_sums(ws: Scratch, v: np.ndarray, m: int, out: np.ndarray, start: int = 0) -> None:
@@ -185,10 +187,11 @@ class _Rows:
         nr = self._below_base(cand, s.drop_recover_q)
         self._spo2_rule("spo2_drop", s.drop_priority, nr,
                         self._below_base(nr, s.drop_points_q, True), s.drop_delay_ms)
-        self._spo2_levels()
+        ev = self._below_base(cand, s.event_points_q)
+        known = self._spo2_levels(ev)
         f = Findings(spans=self.spans)
         w = self.ax.weights(s.gap_ms)
-        self._events(f, self._below_base(cand, s.event_points_q), w)
+        self._events(f, ev, w, known)
         self._pulse()
         self._time_rules()
         self._metrics(f, w)
@@ -256,7 +259,7 @@ class _Rows:
         ok = np.greater_equal(self.total[rows], y)
         return ok if every else rows[ok]
 
-    def _spo2_levels(self) -> None:
+    def _spo2_levels(self, ev: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """Level.update for every queued SpO2 rule at once (`vector.level_runs`' two
         halves): the rules' rows side by side in one sorted array, `pos`, rule i's rows
         offset by i * (2n + 2) (so no run spans two rules, and a row a rule's delay
@@ -265,10 +268,12 @@ class _Rows:
         from each onset three searches, for the first row the delay after it (on a grid,
         arithmetic), its place in `pos` and the first breach from there, instead of the
         times of every breach. (The arrays of the rows live in scratch buffers: fresh
-        ones of that size cost more in page faults than the work.)"""
+        ones of that size cost more in page faults than the work.) Returns the breaks
+        (`_breaks`) of a rule whose rows are `ev` (the events' rows, at the default
+        settings those of spo2_drop), if one is."""
         rules = self.spo2_rules
         if not rules:
-            return
+            return None
         n, ws, kk = self.n, self.ws, 2 * self.n + 2
         sizes = [r[2].size for r in rules]
         first = [sum(sizes[:i]) for i in range(len(rules))]
@@ -278,6 +283,12 @@ class _Rows:
             np.add(r[2], i * kk, out=pos[first[i]:first[i] + sizes[i]])
         breach = np.concatenate([r[3] for r in rules], out=ws.get("lv_breach", m, np.bool_))
         starts, gaps = self._breaks(pos)
+        known = None
+        for i, r in enumerate(rules):
+            if r[2] is ev:  # (its own breaks: those inside it, from its start)
+                lo, hi = first[i], first[i] + sizes[i]
+                known = (starts[(starts > lo) & (starts < hi)] - lo,
+                         gaps[(gaps > lo) & (gaps < hi)] - lo)
         b0, b1 = _runs_of(breach)
         onset, seg_end = segment_onsets(b0, b1, starts, gaps, m)
         p_on = pos[onset]
@@ -296,7 +307,7 @@ class _Rows:
                 cand[sel] = np.minimum(cand[sel], first_at(b0, b1, at))
         raised, ended, _ = first_raised(cand, onset, seg_end, starts, m)
         if not raised.size:
-            return
+            return known
         k = raised.size
         pr = pos[raised]
         rule = pr // kk
@@ -308,14 +319,25 @@ class _Rows:
             sel = rule == i
             if sel.any():
                 self.spans.append((name, priority, times[:k][sel], times[k:][sel]))
+        return known
 
     def _reach(self, rows: np.ndarray, delay: np.ndarray) -> np.ndarray:
-        """The first row at least `delay` ms after each row (n: none)."""
-        step = self.ax.step
-        if step:  # tq = tq0 + row x step: at least ceil(delay / step) rows on
-            return np.minimum(rows - (-delay // step), self.n)
-        tq = self.ax.tq
-        return np.searchsorted(tq, tq[rows] + delay)
+        """The first row at least `delay` ms after each row (n: none). On a grid, so
+        many steps on; else it lies between ceil(delay / dmax) and ceil(delay / dmin)
+        rows on: where those are a few rows (receive-time jitter), the times there are
+        compared, cheaper than a search through all the rows' times."""
+        ax, n = self.ax, self.n
+        if ax.step:  # tq = tq0 + row x step
+            return np.minimum(rows - (-delay // ax.step), n)
+        tq = ax.tq
+        end = tq[rows] + delay
+        if ax.dmin > 0 and rows.size:
+            lo = rows - (-delay // ax.dmax)
+            width = int((-(-delay // ax.dmin) - (-(-delay // ax.dmax))).max()) + 1
+            if width <= _PROBE:
+                at = np.minimum(lo[:, None] + np.arange(width), n - 1)
+                return np.minimum(lo + np.count_nonzero(tq[at] < end[:, None], axis=1), n)
+        return np.searchsorted(tq, end)
 
     def _breaks(self, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Where runs of consecutive readings start in sorted rows `pos` (rows far apart,
@@ -491,12 +513,13 @@ class _Rows:
                 * c_odd
         return mask
 
-    def _events(self, f: Findings, ev: np.ndarray, w: np.ndarray | int) -> None:
+    def _events(self, f: Findings, ev: np.ndarray, w: np.ndarray | int,
+                known: tuple[np.ndarray, np.ndarray] | None) -> None:
         """Runs of consecutive accepted readings at least `events.points` below their
-        baseline (split by a gap longer than max_gap)."""
+        baseline (split by a gap longer than max_gap): ev's `_breaks`, if not `known`."""
         if not ev.size:
             return
-        starts, gaps = self._breaks(ev)
+        starts, gaps = self._breaks(ev) if known is None else known
         first = np.concatenate([_ZERO, starts, gaps])
         if gaps.size:
             first.sort()
