@@ -176,11 +176,13 @@ class _Rows:
                         np.maximum(int(low.threshold) - xv, 0) if low.sat > 0 else None,
                         low.sat)
         if severe.recover <= low.recover:
-            nr = nr_low[xv < severe.recover]
+            sel = xv < severe.recover
+            nr, xs = nr_low[sel], xv[sel]
         else:
             np.less(x, severe.recover, out=mask)
             nr = np.flatnonzero(mask)
-        self._spo2_rule(severe.name, severe.priority, nr, x[nr] < severe.threshold,
+            xs = x[nr]
+        self._spo2_rule(severe.name, severe.priority, nr, xs < severe.threshold,
                         severe.delay_ms)
         # -- the baseline rules ---------------------------------------------------------------
         cand = self._baseline()
@@ -300,11 +302,11 @@ class _Rows:
         for i, r in enumerate(rules):  # the integrated delay: depth x ms since the
             if r[5] is None:  # reading before, summed (searched in the rule's rows)
                 continue
-            sel = np.flatnonzero(rule == i)
-            if sel.size:
+            sel = slice(*np.searchsorted(rule, (i, i + 1)))  # (onsets in rule order)
+            if sel.stop > sel.start:
                 w = self._sat_sum(r[2], r[5])
                 at = np.searchsorted(w, w[onset[sel] - first[i]] + r[6]) + first[i]
-                cand[sel] = np.minimum(cand[sel], first_at(b0, b1, at))
+                np.minimum(cand[sel], first_at(b0, b1, at), out=cand[sel])
         raised, ended, _ = first_raised(cand, onset, seg_end, starts, m)
         if not raised.size:
             return known
@@ -355,8 +357,9 @@ class _Rows:
         a, b = a % kk, b % kk
         # (real: an accepted row between; where the row after is no hole, that one)
         across = self.hmask[np.minimum(a, n - 1)] & ~new
-        if across.any():
-            across[across] = self.holes.next_kept(a[across]) >= b[across]
+        if across.any():  # (a hole: does its run of holes reach b?)
+            ends = self.holes.ends
+            across[across] = ends[np.searchsorted(ends, a[across])] + 1 >= b[across]
         real = ~across
         tq = self.ax.tq
         gaps = brk[across][tq[b[across]] - tq[a[across] - 1] > gap]
@@ -380,9 +383,13 @@ class _Rows:
         w = self.ws.get("lv_w", rows.size, np.int64)
         if not rows.size:
             return w
-        tr = np.take(self.ax.tq, rows, out=self.ws.get("lv_t", rows.size, np.int64))
         w[0] = 0
-        np.subtract(tr[1:], tr[:-1], out=w[1:])
+        if self.ax.step:  # (on a grid, rows apart x step)
+            np.subtract(rows[1:], rows[:-1], out=w[1:])
+            w *= self.ax.step
+        else:
+            tr = np.take(self.ax.tq, rows, out=self.ws.get("lv_t", rows.size, np.int64))
+            np.subtract(tr[1:], tr[:-1], out=w[1:])
         np.minimum(w, self.s.gap_ms + 1, out=w)
         np.multiply(w, depth, out=w)
         return np.cumsum(w, out=w)
@@ -541,9 +548,15 @@ class _Rows:
         mask = self.ws.get("b0", n, np.bool_)
         pholes: Holes | None = None
         for rule in (s.pr_low, s.pr_high):
+            # (fmin/fmax skip NaN, which is never beyond a level: nothing to do when
+            # no reading is, the usual case, found by one reduction)
             if rule.below:
+                if np.fmin.reduce(pr) >= rule.recover:
+                    continue
                 np.less(pr, rule.recover, out=mask)
             else:
+                if np.fmax.reduce(pr) <= rule.recover:
+                    continue
                 np.greater(pr, rule.recover, out=mask)
             nr = np.flatnonzero(mask)
             if nr.size:

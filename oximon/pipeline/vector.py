@@ -29,8 +29,6 @@ CHUNK = 1 << 21  # elements of window values sorted at once (long windows at hig
 # CT90 / CT85 (`oximon.time_below`): readings strictly below 90 / 85, in milli-percent.
 CT_LIMITS = below.limits_in(Q)  # (90000, 85000)
 
-_TRUE = np.ones(1, dtype=bool)
-
 
 def push(a: np.ndarray, v: int) -> np.ndarray:
     """a with v appended (np.append without its per-call overhead)."""
@@ -267,6 +265,7 @@ def level_runs(pos: np.ndarray, tqn: np.ndarray, breach: np.ndarray, delay: int,
     # where the time gap is too long.
     starts = np.flatnonzero(pos[1:] != pos[:-1] + 1) + 1
     gaps = np.flatnonzero((tqn[1:] - tqn[:-1]) > gap) + 1
+    gaps = gaps[pos[gaps] == pos[gaps - 1] + 1]  # (not where a run starts anyway)
     onset, seg_end = segment_onsets(b, b, starts, gaps, m)
     # The first breach at least `delay` after the onset, if still in the segment (times
     # increase: the first reading that late, then the first breach from there).
@@ -286,12 +285,11 @@ def segment_onsets(b0: np.ndarray, b1: np.ndarray, starts: np.ndarray, gaps: np.
                    m: int) -> tuple[np.ndarray, np.ndarray]:
     """The onsets of `level_runs`' segments that hold a breach, and where each of those
     segments ends (m readings; the breaches as runs, `first_at`; `starts` and `gaps`
-    where runs start and where a time gap splits one, either may hold the other's):
-    the delay runs from the first breach in a segment."""
+    where runs start and where a time gap splits one inside a run): the delay runs
+    from the first breach in a segment."""
     seg = np.concatenate([_ZERO, starts, gaps])
     if gaps.size:
         seg.sort()
-        seg = seg[np.concatenate((_TRUE, seg[1:] != seg[:-1]))]
     seg_end = push(seg[1:], m)
     onset = first_at(b0, b1, seg)
     has = onset < seg_end
