@@ -312,15 +312,15 @@ class _Rows:
             return known
         k = raised.size
         pr = pos[raised]
-        rule = pr // kk
-        offset = rule * kk
+        offset = pr // kk * kk
         both = np.concatenate([pr - offset, self._next_acc(pos[ended] - offset + 1)])
         times = self.sc.known_t(np.minimum(both, n - 1))
         times[both >= n] = np.nan
+        cut = np.searchsorted(raised, [*first, m]).tolist()  # (raised in rule order)
         for i, (name, priority, *_) in enumerate(rules):
-            sel = rule == i
-            if sel.any():
-                self.spans.append((name, priority, times[:k][sel], times[k:][sel]))
+            a, b = cut[i], cut[i + 1]
+            if b > a:
+                self.spans.append((name, priority, times[a:b], times[k + a:k + b]))
         return known
 
     def _reach(self, rows: np.ndarray, delay: np.ndarray) -> np.ndarray:
@@ -397,11 +397,10 @@ class _Rows:
     def _next_acc(self, r: np.ndarray) -> np.ndarray:
         """The first accepted row at or after each row r (n or more: none)."""
         n = self.n
-        hit = self.hmask[np.minimum(r, n - 1)] & (r < n)
-        if not hit.any():
-            return r
-        r = r.copy()
-        r[hit] = self.holes.next_kept(r[hit])
+        hit = np.flatnonzero(self.hmask[np.minimum(r, n - 1)] & (r < n))
+        if hit.size:  # (holes: the row after their run of holes)
+            ends, r = self.holes.ends, r.copy()
+            r[hit] = ends[np.searchsorted(ends, r[hit])] + 1
         return r
 
     def _add(self, name: str, priority: Priority, raised: np.ndarray,

@@ -183,9 +183,10 @@ class Screen:
         held back and then confirmed, the confirming reading's time."""
         t = self.ax.t[rows]
         cf = self.confirmed_first
-        if cf.size and rows.size:
-            j = np.searchsorted(cf, rows, side="right") - 1
-            jc = np.maximum(j, 0)
-            inside = (j >= 0) & (rows < self.confirmed_at[jc])
-            t = np.where(inside, self.ax.t[self.confirmed_at[jc]], t)
+        if cf.size and rows.size:  # (the hold that starts last at or before each row,
+            # if the row is before its confirmation; -1: none starts by then)
+            at = np.concatenate([[-1], self.confirmed_at])[np.searchsorted(cf, rows, "right")]
+            held = np.flatnonzero(rows < at)
+            if held.size:
+                t[held] = self.ax.t[at[held]]
         return t
