@@ -352,17 +352,21 @@ class _Rows:
         nxt = np.add(pos[:-1], 1, out=ws.get("br_next", m - 1, np.int64))
         brk = np.flatnonzero(np.not_equal(pos[1:], nxt, out=ws.get("br_ne", m - 1,
                                                                       np.bool_))) + 1
-        a, b = pos[brk - 1] + 1, pos[brk]  # the rows between: a .. b - 1
-        new = b - a > n  # (another rule's rows)
-        a, b = a % kk, b % kk
-        # (real: an accepted row between; where the row after is no hole, that one)
-        across = self.hmask[np.minimum(a, n - 1)] & ~new
-        if across.any():  # (a hole: does its run of holes reach b?)
+        a = pos[brk - 1] + 1
+        ra = a % kk  # the rows between are ra .. rb - 1 (rb beyond n: another rule's)
+        rb = pos[brk] - (a - ra)
+        # A row between is an accepted reading (a real break) unless the first, ra, is a
+        # hole whose run of holes reaches rb (ra is n only after the last row: no hole).
+        across = self.hmask[np.minimum(ra, n - 1)]
+        gaps = _EMPTY
+        if across.any():
+            i = np.flatnonzero(across)
             ends = self.holes.ends
-            across[across] = ends[np.searchsorted(ends, a[across])] + 1 >= b[across]
+            across[i] = ends[np.searchsorted(ends, ra[i])] + 1 >= rb[i]
+            i = i[across[i]]  # (a run goes on across holes: split if that takes too long)
+            tq = self.ax.tq
+            gaps = brk[i][tq[rb[i]] - tq[ra[i] - 1] > gap]
         real = ~across
-        tq = self.ax.tq
-        gaps = brk[across][tq[b[across]] - tq[a[across] - 1] > gap]
         if self.ax.dmax > gap:  # neighbouring rows more than max_gap apart
             long_ = np.flatnonzero(self.ax.dt > gap) + 1  # (the later row of each)
             ll = (long_ + kk * np.arange(int(pos[-1]) // kk + 1)[:, None]).ravel()
