@@ -297,7 +297,7 @@ class _Rows:
         rule = p_on // kk
         offset = rule * kk
         row = p_on - offset
-        reach = self._reach(row, np.array([r[4] for r in rules], dtype=np.int64)[rule])
+        reach = self._reach(row, rule, [r[4] for r in rules])
         cand = first_at(b0, b1, _place(pos, onset, reach - row, reach + offset))
         for i, r in enumerate(rules):  # the integrated delay: depth x ms since the
             if r[5] is None:  # reading before, summed (searched in the rule's rows)
@@ -323,20 +323,23 @@ class _Rows:
                 self.spans.append((name, priority, times[a:b], times[k + a:k + b]))
         return known
 
-    def _reach(self, rows: np.ndarray, delay: np.ndarray) -> np.ndarray:
-        """The first row at least `delay` ms after each row (n: none). On a grid, so
-        many steps on; else it lies between ceil(delay / dmax) and ceil(delay / dmin)
+    def _reach(self, rows: np.ndarray, which: np.ndarray, delays: list[int]
+               ) -> np.ndarray:
+        """The first row at least delays[which] ms after each row (n: none). On a grid,
+        so many steps on; else it lies between ceil(delay / dmax) and ceil(delay / dmin)
         rows on: where those are a few rows (receive-time jitter), the times there are
-        compared, cheaper than a search through all the rows' times."""
+        compared, cheaper than a search through all the rows' times (worked out once
+        per delay, not per row)."""
         ax, n = self.ax, self.n
         if ax.step:  # tq = tq0 + row x step
-            return np.minimum(rows - (-delay // ax.step), n)
+            return np.minimum(rows + np.array([-(-d // ax.step) for d in delays])[which], n)
         tq = ax.tq
-        end = tq[rows] + delay
-        if ax.dmin > 0 and rows.size:
-            lo = rows - (-delay // ax.dmax)
-            width = int((-(-delay // ax.dmin) - (-(-delay // ax.dmax))).max()) + 1
+        end = tq[rows] + np.array(delays)[which]
+        if ax.dmin > 0:
+            least = [-(-d // ax.dmax) for d in delays]
+            width = max(-(-d // ax.dmin) - k for d, k in zip(delays, least, strict=True)) + 1
             if width <= _PROBE:
+                lo = rows + np.array(least)[which]
                 at = np.minimum(lo[:, None] + np.arange(width), n - 1)
                 return np.minimum(lo + np.count_nonzero(tq[at] < end[:, None], axis=1), n)
         return np.searchsorted(tq, end)
