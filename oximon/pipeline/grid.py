@@ -536,10 +536,11 @@ class _Rows:
         first = np.concatenate([_ZERO, starts, gaps])
         if gaps.size:
             first.sort()
-        i0, i1 = ev[first], ev[push(first[1:] - 1, ev.size - 1)]
+        end = push(first[1:], ev.size)  # (each event's rows: first .. end - 1)
+        i0, i1 = ev[first], ev[end - 1]
         xe = self.q[ev]  # the readings, int32 (the event's nadir is one)
         if isinstance(w, int):
-            sw = np.diff(push(first, ev.size)) * w
+            sw = (end - first) * w
             sxw = np.add.reduceat(xe, first, dtype=np.int64) * w
         else:
             we = w[ev]

@@ -311,7 +311,7 @@ def first_raised(cand: np.ndarray, onset: np.ndarray, seg_end: np.ndarray,
     firsts = np.ones(run.size, dtype=bool)
     np.not_equal(run[1:], run[:-1], out=firsts[1:])
     run = run[firsts]
-    ends = push(run_starts[1:], m) - 1
+    ends = push(starts, m) - 1
     return cand[firsts], ends[run], onset[firsts]
 
 
