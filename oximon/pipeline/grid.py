@@ -340,8 +340,8 @@ class _Rows:
             width = max(-(-d // ax.dmin) - k for d, k in zip(delays, least, strict=True)) + 1
             if width <= _PROBE:
                 lo = rows + np.array(least)[which]
-                at = np.minimum(lo[:, None] + np.arange(width), n - 1)
-                return np.minimum(lo + np.count_nonzero(tq[at] < end[:, None], axis=1), n)
+                at = np.minimum(np.arange(width)[:, None] + lo, n - 1)  # (a row per offset:
+                return np.minimum(lo + (tq[at] < end).sum(axis=0), n)  # sums down columns)
         return np.searchsorted(tq, end)
 
     def _breaks(self, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
