@@ -20,6 +20,7 @@ import numpy as np
 from oximon.codes import Flags, Priority
 from oximon.pipeline.averaging import HOLE, average
 from oximon.pipeline.axis import Axis, Holes, Window, ranges, union
+from oximon.pipeline.levels import breaks, place, reach, runs_of, sat_sum
 from oximon.pipeline.scratch import Scratch, scratch
 from oximon.pipeline.screen import Screen
 from oximon.pipeline.settings import INVALID_FLAGS, MS, T_LIMIT_S, Q, Settings
@@ -41,8 +42,6 @@ _ZERO = np.zeros(1, dtype=np.int64)
 # Rows per block of the baseline's passes: its dozen or so buffers of a block stay in
 # the core's cache between passes (each pass over a whole 24 h record would not).
 _BLOCK = 16384
-# Rows at most compared per row where a delay ends on a jittered axis (`_Rows._reach`).
-_PROBE = 16
 
 
 def run_sums(ws: Scratch, v: np.ndarray, m: int, out: np.ndarray, start: int = 0) -> None:
@@ -116,30 +115,6 @@ def analyze_rows(s: Settings, t: np.ndarray, sp: np.ndarray, pr: np.ndarray,
     """Findings for a record of at least two rows whose times are finite and never go
     back (`vector.keep_rows`)."""
     return _Rows(s, Axis(t), sp, pr, fl).run()
-
-
-def _runs_of(breach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The runs of True in a mask, first and last positions, with a last run m .. m
-    (`vector.first_at`'s breaches: far fewer runs than breaches to search)."""
-    m = breach.size
-    edge = np.flatnonzero(breach[1:] != breach[:-1]) + 1  # where a run starts or ends
-    if breach[0]:
-        edge = np.concatenate([_ZERO, edge])
-    if breach[-1]:
-        edge = push(edge, m)
-    return push(edge[0::2], m), push(edge[1::2] - 1, m)
-
-
-def _place(pos: np.ndarray, at: np.ndarray, d: np.ndarray, v: np.ndarray) -> np.ndarray:
-    """The first place in sorted distinct `pos` whose value is v or more (pos.size:
-    none), knowing pos[at] = v - d: most often at + d (no value skipped in between),
-    searched only where it is not."""
-    m = pos.size
-    g = np.minimum(at + d, m - 1)
-    miss = np.flatnonzero(pos[g] != v)
-    if miss.size:
-        g[miss] = np.searchsorted(pos, v[miss])
-    return g
 
 
 class _Rows:
@@ -265,14 +240,15 @@ class _Rows:
         """Level.update for every queued SpO2 rule at once (`vector.level_runs`' two
         halves): the rules' rows side by side in one sorted array, `pos`, rule i's rows
         offset by i * (2n + 2) (so no run spans two rules, and a row a rule's delay
-        after an onset maps into the rule's own rows). Past those few passes over the
-        rows, only small arrays: the runs' breaks (`_breaks`), the segments' onsets, and
-        from each onset three searches, for the first row the delay after it (on a grid,
-        arithmetic), its place in `pos` and the first breach from there, instead of the
-        times of every breach. (The arrays of the rows live in scratch buffers: fresh
-        ones of that size cost more in page faults than the work.) Returns the breaks
-        (`_breaks`) of a rule whose rows are `ev` (the events' rows, at the default
-        settings those of spo2_drop), if one is."""
+        after an onset maps into the rule's own rows). Past a few passes over the rows
+        (`oximon.pipeline.levels`: their breaks; the runs of breaches; the integrated
+        delay's running sum over its own rule's rows), only small arrays: the segments'
+        onsets, and from each onset the first row the delay after it (`reach`), its
+        place in `pos` (`place`) and the first breach from there (`first_at`), instead
+        of the times of every breach. (The arrays of the rows live in scratch buffers:
+        fresh ones of that size cost more in page faults than the work.) Returns the
+        breaks of a rule whose rows are `ev` (the events' rows; at the default settings
+        spo2_drop's), if one is."""
         rules = self.spo2_rules
         if not rules:
             return None
@@ -284,27 +260,27 @@ class _Rows:
         for i, r in enumerate(rules):
             np.add(r[2], i * kk, out=pos[first[i]:first[i] + sizes[i]])
         breach = np.concatenate([r[3] for r in rules], out=ws.get("lv_breach", m, np.bool_))
-        starts, gaps = self._breaks(pos)
+        starts, gaps = breaks(pos, self.ax, self.holes, self.hmask, self.s.gap_ms)
         known = None
         for i, r in enumerate(rules):
             if r[2] is ev:  # (its own breaks: those inside it, from its start)
                 lo, hi = first[i], first[i] + sizes[i]
                 known = (starts[(starts > lo) & (starts < hi)] - lo,
                          gaps[(gaps > lo) & (gaps < hi)] - lo)
-        b0, b1 = _runs_of(breach)
+        b0, b1 = runs_of(breach)
         onset, seg_end = segment_onsets(b0, b1, starts, gaps, m)
         p_on = pos[onset]
         rule = p_on // kk
         offset = rule * kk
         row = p_on - offset
-        reach = self._reach(row, rule, [r[4] for r in rules])
-        cand = first_at(b0, b1, _place(pos, onset, reach - row, reach + offset))
+        end = reach(self.ax, row, rule, [r[4] for r in rules])
+        cand = first_at(b0, b1, place(pos, onset, end - row, end + offset))
         for i, r in enumerate(rules):  # the integrated delay: depth x ms since the
             if r[5] is None:  # reading before, summed (searched in the rule's rows)
                 continue
             sel = slice(*np.searchsorted(rule, (i, i + 1)))  # (onsets in rule order)
             if sel.stop > sel.start:
-                w = self._sat_sum(r[2], r[5])
+                w = sat_sum(self.ax, r[2], r[5], self.s.gap_ms)
                 at = np.searchsorted(w, w[onset[sel] - first[i]] + r[6]) + first[i]
                 np.minimum(cand[sel], first_at(b0, b1, at), out=cand[sel])
         raised, ended, _ = first_raised(cand, onset, seg_end, starts, m)
@@ -322,84 +298,6 @@ class _Rows:
             if b > a:
                 self.spans.append((name, priority, times[a:b], times[k + a:k + b]))
         return known
-
-    def _reach(self, rows: np.ndarray, which: np.ndarray, delays: list[int]
-               ) -> np.ndarray:
-        """The first row at least delays[which] ms after each row (n: none). On a grid,
-        so many steps on; else it lies between ceil(delay / dmax) and ceil(delay / dmin)
-        rows on: where those are a few rows (receive-time jitter), the times there are
-        compared, cheaper than a search through all the rows' times (worked out once
-        per delay, not per row)."""
-        ax, n = self.ax, self.n
-        if ax.step:  # tq = tq0 + row x step
-            return np.minimum(rows + np.array([-(-d // ax.step) for d in delays])[which], n)
-        tq = ax.tq
-        end = tq[rows] + np.array(delays)[which]
-        if ax.dmin > 0:
-            least = [-(-d // ax.dmax) for d in delays]
-            width = max(-(-d // ax.dmin) - k for d, k in zip(delays, least, strict=True)) + 1
-            if width <= _PROBE:
-                lo = rows + np.array(least)[which]
-                at = np.minimum(np.arange(width)[:, None] + lo, n - 1)  # (a row per offset:
-                return np.minimum(lo + (tq[at] < end).sum(axis=0), n)  # sums down columns)
-        return np.searchsorted(tq, end)
-
-    def _breaks(self, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Where runs of consecutive readings start in sorted rows `pos` (rows far apart,
-        more than n, are another rule's: `_spo2_levels`), and where, inside a run, an
-        interval over max_gap splits it (`vector.level_runs`' starts and gaps). Rows
-        apart are consecutive readings when only holes lie between them (the rows are
-        never holes): looked up where they are apart, not everywhere; an interval between
-        neighbouring rows is over max_gap only on an axis that has such intervals."""
-        n, kk, gap, ws, m = self.n, 2 * self.n + 2, self.s.gap_ms, self.ws, pos.size
-        nxt = np.add(pos[:-1], 1, out=ws.get("br_next", m - 1, np.int64))
-        brk = np.flatnonzero(np.not_equal(pos[1:], nxt, out=ws.get("br_ne", m - 1,
-                                                                      np.bool_))) + 1
-        a = pos[brk - 1] + 1
-        ra = a % kk  # the rows between are ra .. rb - 1 (rb beyond n: another rule's)
-        rb = pos[brk] - (a - ra)
-        # A row between is an accepted reading (a real break) unless the first, ra, is a
-        # hole whose run of holes reaches rb (ra is n only after the last row: no hole).
-        across = self.hmask[np.minimum(ra, n - 1)]
-        gaps = _EMPTY
-        if across.any():
-            i = np.flatnonzero(across)
-            ends = self.holes.ends
-            across[i] = ends[np.searchsorted(ends, ra[i])] + 1 >= rb[i]
-            i = i[across[i]]  # (a run goes on across holes: split if that takes too long)
-            tq = self.ax.tq
-            gaps = brk[i][tq[rb[i]] - tq[ra[i] - 1] > gap]
-        real = ~across
-        if self.ax.dmax > gap:  # neighbouring rows more than max_gap apart
-            long_ = np.flatnonzero(self.ax.dt > gap) + 1  # (the later row of each)
-            ll = (long_ + kk * np.arange(int(pos[-1]) // kk + 1)[:, None]).ravel()
-            p = np.searchsorted(pos, ll)
-            ok = (p > 0) & (p < m)
-            p, ll = p[ok], ll[ok]
-            p = p[(pos[p] == ll) & (pos[p - 1] == ll - 1)]
-            if p.size:
-                gaps = np.sort(np.concatenate([gaps, p]))
-        return brk[real], gaps
-
-    def _sat_sum(self, rows: np.ndarray, depth: np.ndarray) -> np.ndarray:
-        """The running sum of Level's integrated delay over a rule's rows: each row's
-        depth times the ms since the row before (its reading before: only holes lie
-        between the rows of a run, and a run's first row starts the sum afresh anyway);
-        0 for the first. An interval over max_gap restarts the delay, so it never
-        counts: capped there, the sum stays far inside int64 on any record."""
-        w = self.ws.get("lv_w", rows.size, np.int64)
-        if not rows.size:
-            return w
-        w[0] = 0
-        if self.ax.step:  # (on a grid, rows apart x step)
-            np.subtract(rows[1:], rows[:-1], out=w[1:])
-            w *= self.ax.step
-        else:
-            tr = np.take(self.ax.tq, rows, out=self.ws.get("lv_t", rows.size, np.int64))
-            np.subtract(tr[1:], tr[:-1], out=w[1:])
-        np.minimum(w, self.s.gap_ms + 1, out=w)
-        np.multiply(w, depth, out=w)
-        return np.cumsum(w, out=w)
 
     def _next_acc(self, r: np.ndarray) -> np.ndarray:
         """The first accepted row at or after each row r (n or more: none)."""
@@ -529,10 +427,11 @@ class _Rows:
     def _events(self, f: Findings, ev: np.ndarray, w: np.ndarray | int,
                 known: tuple[np.ndarray, np.ndarray] | None) -> None:
         """Runs of consecutive accepted readings at least `events.points` below their
-        baseline (split by a gap longer than max_gap): ev's `_breaks`, if not `known`."""
+        baseline (split by a gap longer than max_gap): ev's `levels.breaks`, if not `known`."""
         if not ev.size:
             return
-        starts, gaps = self._breaks(ev) if known is None else known
+        starts, gaps = known if known is not None else breaks(
+            ev, self.ax, self.holes, self.hmask, self.s.gap_ms)
         first = np.concatenate([_ZERO, starts, gaps])
         if gaps.size:
             first.sort()
