@@ -231,9 +231,14 @@ class _Rows:
         it (`_window_sums`' exact test), so at cmin all of them are."""
         if points == self.cmin and not every:
             return rows
-        y = np.add(self.x[rows], points, dtype=np.int64)
-        y *= self.cnt[rows]
-        ok = np.greater_equal(self.total[rows], y)
+        c, total = self.cnt[rows], self.total[rows]
+        # (in int32 where (x + points) x count fits: accepted readings' averages lie
+        # within the readings' range)
+        big = max(100 * Q, abs(self.s.spo2_min_q) + 1) + abs(points)
+        small = c.dtype == total.dtype == np.int32 and big * int(c.max(initial=0)) < 2**31
+        y = np.add(self.x[rows], points, dtype=np.int32 if small else np.int64)
+        y *= c
+        ok = np.greater_equal(total, y)
         return ok if every else rows[ok]
 
     def _spo2_levels(self, ev: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
