@@ -16,7 +16,7 @@ from oximon.pipeline.axis import Axis, Holes, union
 from oximon.pipeline.scratch import scratch
 from oximon.pipeline.settings import DT_CAP_MS, MS, Q, Settings
 from oximon.pipeline.stages import ArtifactFilter
-from oximon.pipeline.vector import CHUNK
+from oximon.pipeline.vector import CHUNK, push
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 
@@ -101,30 +101,21 @@ class Screen:
         s, ax = self.s, self.ax
         # Columns enough for the hold to run out at the usual interval (else: replayed).
         h = max(0, -(-s.art_hold_ms // max(ax.step or ax.dmed // 2, 1)))
-        fast = np.empty(ca.size, dtype=bool)
-        k = np.empty(ca.size, dtype=np.int64)
-        real = np.empty(ca.size, dtype=bool)
         block = max(1, CHUNK // (h + 1))
-        for a in range(0, ca.size, block):
-            fast[a:a + block], k[a:a + block], real[a:a + block] = self._holds(
-                ca[a:a + block], pa[a:a + block], h)
+        if ca.size <= block:
+            fast, k, real = self._holds(ca, pa, h)
+        else:
+            parts = [self._holds(ca[a:a + block], pa[a:a + block], h)
+                     for a in range(0, ca.size, block)]
+            fast, k, real = (np.concatenate(p) for p in zip(*parts, strict=True))
         # A candidate inside the span another one held back is not a fresh jump: follow
         # the chain of candidates that are.
-        nxt = np.searchsorted(ca, k, side="right").tolist()
-        fast_l, cand = fast.tolist(), ca.tolist()
-        live: list[int] = []
+        nxt = np.searchsorted(ca, k, side="right")
         slow: dict[int, tuple[int, bool]] = {}
-        f = ArtifactFilter(s.art_step_q, s.art_rate_q, s.art_hold_ms)
-        i, m = 0, len(cand)
-        while i < m:
-            live.append(i)
-            if fast_l[i]:
-                i = nxt[i]
-            else:
-                kk, done, is_real = self._replay_one(f, cand[i], int(pa[i]))
-                slow[i] = (kk, done and is_real)
-                i = bisect_right(cand, kk)
-        li = np.array(live, dtype=np.int64)
+        if fast.all():
+            li = _chained(nxt)
+        else:
+            li, slow = self._walk(ca, pa, fast, nxt)
         c_l, k_l, real_l = ca[li], k[li], real[li]
         if slow:
             at = np.searchsorted(li, list(slow))
@@ -142,27 +133,71 @@ class Screen:
         starts = np.cumsum(lengths) - lengths
         return np.arange(int(lengths.sum())) + np.repeat(c_r - starts, lengths)
 
+    def _walk(self, ca: np.ndarray, pa: np.ndarray, fast: np.ndarray, nxt: np.ndarray
+              ) -> tuple[np.ndarray, dict[int, tuple[int, bool]]]:
+        """The chain of fresh jumps (`_replay`) when some must be replayed: their indices,
+        and for those replayed, where the filter accepted again and whether for real."""
+        s = self.s
+        nxt_l, fast_l, cand = nxt.tolist(), fast.tolist(), ca.tolist()
+        live: list[int] = []
+        slow: dict[int, tuple[int, bool]] = {}
+        f = ArtifactFilter(s.art_step_q, s.art_rate_q, s.art_hold_ms)
+        i, m = 0, len(cand)
+        while i < m:
+            live.append(i)
+            if fast_l[i]:
+                i = nxt_l[i]
+            else:
+                kk, done, is_real = self._replay_one(f, cand[i], int(pa[i]))
+                slow[i] = (kk, done and is_real)
+                i = bisect_right(cand, kk)
+        return np.array(live, dtype=np.int64), slow
+
     def _holds(self, ca: np.ndarray, pa: np.ndarray,
                h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For candidates whose next rows are valid up to where the filter stops holding
         ("fast"): the row where it accepts again (k), and whether because the hold ran out
-        (real)."""
-        s, n, q, valid, tq = self.s, self.n, self.q, self.valid, self.ax.tq
+        (real). The candidate's own row is never within the bound (that made it one), so
+        only the h rows after it are judged, against its previous reading's level."""
+        n, q, m = self.n, self.q, ca.size
+        if not h:  # (no hold: the candidate's own row ends it, as real)
+            return np.ones(m, dtype=bool), ca, np.ones(m, dtype=bool)
         # One column per candidate, one line per row after it (passes and reductions
         # along contiguous lines: across a short axis numpy is several times slower).
-        rows = ca[None, :] + np.arange(h + 1)[:, None]
-        fast = rows[-1] < n
-        rows = np.minimum(rows, n - 1)
-        fast &= valid[rows].all(axis=0)
-        tr = tq[rows]
-        dt = np.empty(rows.shape, dtype=np.int64)
-        np.subtract(tr[0], tq[pa], out=dt[0])
-        np.subtract(tr[1:], tr[:-1], out=dt[1:])
-        within = (np.abs(q[rows].astype(np.int64) - q[pa]) * MS <= self._bound(dt))
-        stop = within | ((tr - tr[0]) >= s.art_hold_ms)
-        fast &= stop.any(axis=0)
-        j = np.argmax(stop, axis=0)
-        return fast, ca + j, ~within[j, np.arange(ca.size)]
+        rows = ca + scratch().arange(h + 1)[1:, None]
+        fast = None
+        if int(ca[-1]) + h >= n:  # (the record ends within some candidate's lines)
+            fast = rows[-1] < n
+            rows = np.minimum(rows, n - 1)
+        ok = self.valid[rows].all(axis=0)
+        fast = ok if fast is None else fast & ok
+        dq = q[rows]
+        np.subtract(dq, q[pa], out=dq)
+        np.abs(dq, out=dq)
+        if self.ax.step:  # one bound, and the hold runs out on the last line (`_replay`)
+            within = np.less_equal(dq, int(self._bound(self.ax.step)) // MS)
+            stop = within.copy()
+            stop[-1] = True
+        else:
+            tq = self.ax.tq
+            tr = tq[rows]
+            t0 = tq[ca]
+            dt = np.empty(rows.shape, dtype=np.int64)
+            np.subtract(tr[0], t0, out=dt[0])
+            np.subtract(tr[1:], tr[:-1], out=dt[1:])
+            if self.ax.dmax > DT_CAP_MS:
+                np.minimum(dt, DT_CAP_MS, out=dt)
+            np.multiply(dt, self.s.art_rate_q, out=dt)  # the bound (`_bound`), in place
+            np.add(dt, self.s.art_step_q * MS, out=dt)
+            np.multiply(dq, MS, out=dq)  # (fits: readings are within 0 .. 100 %)
+            within = np.less_equal(dq, dt)
+            np.subtract(tr, t0, out=tr)
+            stop = np.greater_equal(tr, self.s.art_hold_ms)
+            np.logical_or(stop, within, out=stop)
+        lead = np.argmax(stop, axis=0)  # the first line that stops the hold (or 0: none)
+        at = lead * m + scratch().arange(m)
+        fast &= stop.ravel()[at]  # (none: replayed)
+        return fast, ca + 1 + lead, ~within.ravel()[at]
 
     def _replay_one(self, f: ArtifactFilter, c: int, p: int) -> tuple[int, bool, bool]:
         """The streaming filter from candidate c (previous accepted reading p): the row
@@ -189,3 +224,28 @@ class Screen:
             inside = (j >= 0) & (rows < self.confirmed_at[jc])
             t = np.where(inside, self.ax.t[self.confirmed_at[jc]], t)
         return t
+
+
+def _chained(nxt: np.ndarray) -> np.ndarray:
+    """The candidates on the chain 0, nxt[0], nxt[nxt[0]], ... (nxt[i] > i: the first
+    candidate after i's held span), without a Python step per candidate. Where no earlier
+    span reaches past i (the running maximum of nxt), the chain lands on i: a fresh
+    start. The candidate after a start that is not one itself lies inside the start's
+    span. Only runs of three or more between starts (rare: a spike in a spike's span)
+    are walked."""
+    m = nxt.size
+    reach = np.maximum.accumulate(nxt)
+    live = np.empty(m, dtype=bool)
+    live[0] = True
+    np.less_equal(reach[:-1], scratch().arange(m + 1)[1:m], out=live[1:])
+    starts = np.flatnonzero(live)
+    ends = push(starts[1:], m)
+    long_ = np.flatnonzero(ends - starts >= 3)
+    if long_.size:
+        nl = nxt.tolist()
+        for a, e in zip(starts[long_].tolist(), ends[long_].tolist(), strict=True):
+            i = nl[a]
+            while i < e:
+                live[i] = True
+                i = nl[i]
+    return np.flatnonzero(live)
