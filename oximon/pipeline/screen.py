@@ -12,7 +12,7 @@ from bisect import bisect_right
 
 import numpy as np
 
-from oximon.pipeline.axis import Axis, Holes, union
+from oximon.pipeline.axis import Axis, Holes
 from oximon.pipeline.scratch import scratch
 from oximon.pipeline.settings import DT_CAP_MS, MS, Q, Settings
 from oximon.pipeline.stages import ArtifactFilter
@@ -88,8 +88,9 @@ class Screen:
         rows = inv.rows
         if cand.size:
             rej = self._replay(cand, prev)
-            if rej.size:
-                rows = union(rows, rej[self.valid[rej]])
+            if rej.size:  # (valid, so none of the invalid rows: both sorted, a stable
+                # sort of the two merges them)
+                rows = np.sort(np.concatenate((rows, rej[self.valid[rej]])), kind="stable")
         self.holes = Holes(rows, n)
         hm = self.hmask = self.ws.get("hmask", n, np.bool_)
         hm.fill(False)
