@@ -112,8 +112,7 @@ def analyze(time_s: Any, spo2: Any, pr: Any, profile: Profile | None = None, *,
     of `oximon.types.Flags`, optional) marks finger-out/searching rows and battery.
     `judge_cadence=False` simulates the live rules even on a recording too sparse for them
     (for tests that compare the rules themselves; users get the note instead)."""
-    profile = profile or load_profile(None)
-    s = Settings.from_profile(profile)
+    s = _settings(profile or load_profile(None))
     t_all = np.asarray(time_s, dtype=float).ravel()
     n_all = t_all.size
     sp_all = np.asarray(spo2, dtype=float).ravel()
@@ -139,6 +138,22 @@ def analyze(time_s: Any, spo2: Any, pr: Any, profile: Profile | None = None, *,
                              if fl is None else fl)
         scratch.release_if_large()
         return _result(s, found, note)
+
+
+# The last profile analysed with and its Settings (a profile is read-only: `Profile`).
+_last_settings: tuple[Profile, Settings] | None = None
+
+
+def _settings(profile: Profile) -> Settings:
+    """The profile's Settings, kept for the next call with the same profile (a batch of
+    records analysed with one profile: ~10 µs each otherwise)."""
+    global _last_settings
+    last = _last_settings
+    if last is not None and last[0] is profile:
+        return last[1]
+    s = Settings.from_profile(profile)
+    _last_settings = (profile, s)
+    return s
 
 
 def _cadence(s: Settings, t: np.ndarray) -> tuple[Settings, str | None]:
