@@ -100,8 +100,9 @@ class Screen:
         """Run the ArtifactFilter from each candidate jump (sorted rows `ca`, previous
         valid rows `pa`) until it accepts a reading again; returns the rows it rejected."""
         s, ax = self.s, self.ax
-        # Columns enough for the hold to run out at the usual interval (else: replayed).
-        h = max(0, -(-s.art_hold_ms // max(ax.step or ax.dmed // 2, 1)))
+        # Lines enough for the hold to run out at the shortest interval, or at half the
+        # usual one if some are shorter still (then some candidates are replayed).
+        h = max(0, -(-s.art_hold_ms // max(ax.dmin, ax.dmed // 2, 1)))
         block = max(1, CHUNK // (h + 1))
         if ca.size <= block:
             fast, k, real = self._holds(ca, pa, h)
