@@ -19,6 +19,7 @@ from oximon.pipeline.stages import ArtifactFilter
 from oximon.pipeline.vector import CHUNK, push
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+_BLOCK = 16384  # rows of readings turned into integers at once (`_validity`)
 
 
 class Screen:
@@ -33,6 +34,9 @@ class Screen:
         self._artifacts()
 
     def _validity(self, sp: np.ndarray, bad: np.ndarray) -> None:
+        """`valid` (within [spo2_min, 100] and not flagged), the invalid rows `inv`, and
+        `q`: the readings in milli-percent (rint, like the live pipeline), 0 where
+        invalid."""
         s, n, ws = self.s, self.n, self.ws
         valid = self.valid = ws.get("valid", n, np.bool_)
         tmp = ws.get("b0", n, np.bool_)
@@ -42,11 +46,15 @@ class Screen:
         valid[bad] = False
         np.logical_not(valid, out=tmp)
         self.inv = Holes(np.flatnonzero(tmp), n)
-        qf = ws.get("f0", n, np.float64)
-        np.multiply(sp, Q, out=qf)
-        np.rint(qf, out=qf)
         q = self.q = ws.get("q", n, np.int32)
-        np.copyto(q, qf, casting="unsafe")
+        # A block at a time: the float intermediate stays in the core's cache (a full
+        # buffer of it would go out to memory and back).
+        qf = ws.get("fq", min(n, _BLOCK), np.float64)
+        for a in range(0, n, _BLOCK):
+            fb = qf[:min(n - a, _BLOCK)]
+            np.multiply(sp[a:a + _BLOCK], Q, out=fb)
+            np.rint(fb, out=fb)
+            np.copyto(q[a:a + _BLOCK], fb, casting="unsafe")
         q[self.inv.rows] = 0
 
     def _bound(self, dt: np.ndarray | int) -> np.ndarray | int:
