@@ -66,20 +66,25 @@ class Screen:
         (or across a run of invalid rows: judged over the gap); the filter is replayed
         from each."""
         n, q, ax, inv = self.n, self.q, self.ax, self.inv
-        d = self.ws.get("i1", n, np.int32)[:n - 1]
-        np.subtract(q[1:], q[:-1], out=d)
-        np.abs(d, out=d)
-        jump = self.ws.get("b0", n - 1, np.bool_)
         if ax.step:
-            np.greater(d, int(self._bound(ax.step)) // MS, out=jump)  # |dq| * MS > bound
-            cand = np.flatnonzero(jump) + 1
+            lim = int(self._bound(ax.step)) // MS  # |dq| * MS > bound
         else:
             # The bound is at least the step (times never go back): only jumps past it
             # are judged over their own interval.
-            np.greater(d, self.s.art_step_q if self.s.art_rate_q >= 0 else -1, out=jump)
-            cand = np.flatnonzero(jump)
-            dt = ax.dt[cand].astype(np.int64)  # (int32 where the times are)
-            cand = cand[d[cand].astype(np.int64) * MS > self._bound(dt)] + 1
+            lim = self.s.art_step_q if self.s.art_rate_q >= 0 else -1
+        jump = self.ws.get("b0", n - 1, np.bool_)
+        # |dq| a block at a time, in a small buffer that stays in cache (see _validity)
+        db = self.ws.get("dq", min(n - 1, _BLOCK), np.int32)
+        for a in range(0, n - 1, _BLOCK):
+            b = min(a + _BLOCK, n - 1)
+            d = db[:b - a]
+            np.subtract(q[a + 1:b + 1], q[a:b], out=d)
+            np.abs(d, out=d)
+            np.greater(d, lim, out=jump[a:b])
+        cand = np.flatnonzero(jump) + 1
+        if not ax.step:
+            dq = np.abs(q[cand].astype(np.int64) - q[cand - 1])
+            cand = cand[dq * MS > self._bound(ax.dt[cand - 1].astype(np.int64))]
         cand = cand[self.valid[cand] & self.valid[cand - 1]]
         prev = cand - 1
         if inv.rows.size:
