@@ -16,7 +16,7 @@ from oximon.pipeline.axis import Axis, Holes
 from oximon.pipeline.scratch import scratch
 from oximon.pipeline.settings import DT_CAP_MS, MS, Q, Settings
 from oximon.pipeline.stages import ArtifactFilter
-from oximon.pipeline.vector import CHUNK, push
+from oximon.pipeline.vector import CHUNK
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 _BLOCK = 16384  # rows of readings turned into integers at once (`_validity`)
@@ -241,26 +241,15 @@ class Screen:
         return t
 
 
+
 def _chained(nxt: np.ndarray) -> np.ndarray:
     """The candidates on the chain 0, nxt[0], nxt[nxt[0]], ... (nxt[i] > i: the first
-    candidate after i's held span), without a Python step per candidate. Where no earlier
-    span reaches past i (the running maximum of nxt), the chain lands on i: a fresh
-    start. The candidate after a start that is not one itself lies inside the start's
-    span. Only runs of three or more between starts (rare: a spike in a spike's span)
-    are walked."""
-    m = nxt.size
-    reach = np.maximum.accumulate(nxt)
-    live = np.empty(m, dtype=bool)
-    live[0] = True
-    np.less_equal(reach[:-1], scratch().arange(m + 1)[1:m], out=live[1:])
-    starts = np.flatnonzero(live)
-    ends = push(starts[1:], m)
-    long_ = np.flatnonzero(ends - starts >= 3)
-    if long_.size:
-        nl = nxt.tolist()
-        for a, e in zip(starts[long_].tolist(), ends[long_].tolist(), strict=True):
-            i = nl[a]
-            while i < e:
-                live[i] = True
-                i = nl[i]
-    return np.flatnonzero(live)
+    candidate after i's held span). (A plain walk: a vectorised one, from the running
+    maximum of nxt, took half as long again in numpy calls on a day's ~500 candidates.)"""
+    nl = nxt.tolist()
+    live: list[int] = []
+    i, m = 0, len(nl)
+    while i < m:
+        live.append(i)
+        i = nl[i]
+    return np.array(live, dtype=np.int64)
