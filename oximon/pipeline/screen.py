@@ -12,7 +12,7 @@ from bisect import bisect_right
 
 import numpy as np
 
-from oximon.pipeline.axis import Axis, Holes
+from oximon.pipeline.axis import Axis, Holes, ranges
 from oximon.pipeline.scratch import scratch
 from oximon.pipeline.settings import DT_CAP_MS, MS, Q, Settings
 from oximon.pipeline.stages import ArtifactFilter
@@ -136,17 +136,25 @@ class Screen:
             at = np.searchsorted(li, list(slow))
             k_l[at] = [v[0] for v in slow.values()]
             real_l[at] = [v[1] for v in slow.values()]
-        held = k_l > c_l
-        conf = held & real_l
-        if conf.any():
-            self.confirmed_first, self.confirmed_at = c_l[conf], k_l[conf]
-        rej = held & ~real_l  # the jump returned, or the record ended while it was held
+        if slow or not h:  # (else each held its row at least: k > c)
+            held = k_l > c_l
+            real_l &= held
+            rej = held & ~real_l  # the jump returned, or the record ended while held
+        else:
+            rej = ~real_l
+        if real_l.any():
+            self.confirmed_first, self.confirmed_at = c_l[real_l], k_l[real_l]
         c_r, k_r = c_l[rej], k_l[rej]
         if not c_r.size:
             return _EMPTY
+        # The rows c .. k - 1 of each: a few, nearly always (then one column per row of
+        # the longest: fewer numpy calls than `ranges`)
         lengths = k_r - c_r
-        starts = np.cumsum(lengths) - lengths
-        return np.arange(int(lengths.sum())) + np.repeat(c_r - starts, lengths)
+        longest = int(lengths.max())
+        if longest > 64:
+            return ranges(c_r, k_r)
+        cols = scratch().arange(longest)
+        return (c_r[:, None] + cols)[cols < lengths[:, None]]
 
     def _walk(self, ca: np.ndarray, pa: np.ndarray, fast: np.ndarray, nxt: np.ndarray
               ) -> tuple[np.ndarray, dict[int, tuple[int, bool]]]:
@@ -239,7 +247,6 @@ class Screen:
             inside = (j >= 0) & (rows < self.confirmed_at[jc])
             t = np.where(inside, self.ax.t[self.confirmed_at[jc]], t)
         return t
-
 
 
 def _chained(nxt: np.ndarray) -> np.ndarray:
