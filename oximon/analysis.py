@@ -14,7 +14,6 @@ turned into the result by `_result`. Pure numpy: no I/O.
 from __future__ import annotations
 
 import math
-from functools import partial
 from itertools import repeat
 from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
@@ -113,8 +112,7 @@ def analyze(time_s: Any, spo2: Any, pr: Any, profile: Profile | None = None, *,
     of `oximon.types.Flags`, optional) marks finger-out/searching rows and battery.
     `judge_cadence=False` simulates the live rules even on a recording too sparse for them
     (for tests that compare the rules themselves; users get the note instead)."""
-    profile = profile or load_profile(None)
-    s = Settings.from_profile(profile)
+    s = _settings(profile or load_profile(None))
     t_all = np.asarray(time_s, dtype=float).ravel()
     n_all = t_all.size
     sp_all = np.asarray(spo2, dtype=float).ravel()
@@ -140,6 +138,22 @@ def analyze(time_s: Any, spo2: Any, pr: Any, profile: Profile | None = None, *,
                              if fl is None else fl)
         scratch.release_if_large()
         return _result(s, found, note)
+
+
+# The last profile analysed with and its Settings (a profile is read-only: `Profile`).
+_last_settings: tuple[Profile, Settings] | None = None
+
+
+def _settings(profile: Profile) -> Settings:
+    """The profile's Settings, kept for the next call with the same profile (a batch of
+    records analysed with one profile: ~10 µs each otherwise)."""
+    global _last_settings
+    last = _last_settings
+    if last is not None and last[0] is profile:
+        return last[1]
+    s = Settings.from_profile(profile)
+    _last_settings = (profile, s)
+    return s
 
 
 def _cadence(s: Settings, t: np.ndarray) -> tuple[Settings, str | None]:
@@ -326,9 +340,10 @@ def _result(s: Settings, f: Findings, note: str | None = None) -> AnalysisResult
         s0, n0 = s0.astype(float), n0.astype(float)
         base = s0 / n0 / Q
         nadir = nadir_q / Q
-        rounded = [np.round(a, 3) for a in (t0, t1, nadir, base, base - nadir)]
+        # (the columns rounded and turned into floats at once: one numpy call each)
+        rounded = np.round(np.stack((t0, t1, nadir, base, base - nadir)), 3)
         depths = rounded[4]
-        events = _records(Event, repeat("desaturation"), *(a.tolist() for a in rounded))
+        events = _records(Event, repeat("desaturation"), *rounded.tolist())
         area_ms = float(np.sum((s0 * sw - n0 * sxw) / n0))
     alarms = [] if note else _alarms(f.spans)
     valid_ms = f.valid_ms
@@ -352,14 +367,15 @@ def _result(s: Settings, f: Findings, note: str | None = None) -> AnalysisResult
 
 def _alarms(found: list[Spans]) -> list[AlarmSpan]:
     """All the rules' spans as AlarmSpans, in order of (raised, condition)."""
-    batches = [b for b in found if b[2].size]
+    # In order of condition (a stable sort): a stable sort of their times then breaks
+    # ties by condition, as a sort on both would.
+    batches = sorted((b for b in found if b[2].size), key=itemgetter(0))
     if not batches:
         return []
     raised = np.concatenate([b[2] for b in batches])
     cleared = np.concatenate([b[3] for b in batches])
-    rank = {name: i for i, name in enumerate(sorted({b[0] for b in batches}))}
     sizes = [b[2].size for b in batches]
-    order = np.lexsort((np.repeat([rank[b[0]] for b in batches], sizes), raised))
+    order = np.argsort(raised, kind="stable")
     names: list[str] = []
     prios: list[Priority] = []
     for b, k in zip(batches, sizes, strict=True):
@@ -379,5 +395,6 @@ _T = TypeVar("_T", bound=tuple[Any, ...])
 
 def _records(cls: type[_T], *columns: Any) -> list[_T]:
     """Named tuples of `cls` from its columns, field by field, without a Python call
-    per record (`tuple.__new__` on zip's rows; a column may be endless, `repeat`)."""
-    return list(map(partial(tuple.__new__, cls), zip(*columns, strict=False)))
+    per record (`tuple.__new__` on zip's rows; a column may be endless, `repeat`, but
+    not all of them)."""
+    return list(map(tuple.__new__, repeat(cls), zip(*columns, strict=False)))

@@ -23,6 +23,8 @@ from oximon.pipeline.vector import push
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 _TRUE = np.ones(1, dtype=bool)
+_ROUND = 1.5 * 2.0**52  # (see Axis)
+_ROUND_BITS = np.array(_ROUND).view(np.int64)
 
 
 def union(*arrays: np.ndarray) -> np.ndarray:
@@ -42,11 +44,16 @@ class Axis:
         n = self.n = t.size
         self.t = t
         ws = scratch()
-        tqf = ws.get("f0", n, np.float64)
-        np.multiply(t, MS, out=tqf)
-        np.rint(tqf, out=tqf)
+        # rint to int64 in two cheap passes (a float-to-int cast costs two), in tq's own
+        # buffer (one buffer less to pass through the cache): adding 1.5 * 2**52 rounds
+        # to a whole number, half to even like np.rint (one unit in the last place is 1
+        # there), which the low bits then hold: exact for |t| * MS < 2**51, which the
+        # times' limit T_LIMIT_S keeps (the caller's `keep_rows`).
         tq = self.tq = ws.get("tq", n, np.int64)
-        np.copyto(tq, tqf, casting="unsafe")
+        tqf = tq.view(np.float64)
+        np.multiply(t, MS, out=tqf)
+        np.add(tqf, _ROUND, out=tqf)
+        np.subtract(tq, _ROUND_BITS, out=tq)
         self.tq0 = int(tq[0]) if n else 0
         self.step = self.dmax = self.dmed = self.dmin = 0
         self.rel = tq
@@ -56,7 +63,8 @@ class Axis:
         # passes read half the bytes. Not on what may be a grid (first and last rows a
         # whole number of steps apart: no times needed there), found from the intervals.
         span, step0 = int(tq[-1]) - self.tq0, int(tq[1]) - self.tq0
-        if span < 2**31 - 2**24 and not (step0 > 0 and span == step0 * (n - 1)):
+        maybe_grid = step0 > 0 and span == step0 * (n - 1)
+        if span < 2**31 - 2**24 and not maybe_grid:
             self._set_rel(tq)
             # The intervals in int32 too (the weights' buffer: one more row, `weights`).
             self._dt = ws.get("w32", n, np.int32)
@@ -64,7 +72,10 @@ class Axis:
         else:
             self._dt = ws.get("dt", n, np.int64)  # (one more: the weights, `weights`)
             d = self.dt = np.subtract(tq[1:], tq[:-1], out=self._dt[:n - 1])
-        lo, hi = int(d.min()), int(d.max())
+        lo = int(d.min())
+        # The intervals add up to the span: on what may be a grid, none shorter than the
+        # step means every one is the step (no pass for the longest).
+        hi = lo if maybe_grid and lo == step0 else int(d.max())
         self.dmax, self.dmin = hi, lo
         if lo == hi and lo > 0:
             self.step = self.dmed = lo

@@ -20,6 +20,7 @@ import numpy as np
 from oximon.codes import Flags, Priority
 from oximon.pipeline.averaging import average
 from oximon.pipeline.axis import Axis, Holes, Window, ranges, union
+from oximon.pipeline.levels import breaks, place, reach, runs_of, sat_sum
 from oximon.pipeline.scratch import Scratch, scratch
 from oximon.pipeline.screen import Screen
 from oximon.pipeline.settings import INVALID_FLAGS, MS, T_LIMIT_S, Q, Settings
@@ -28,13 +29,16 @@ from oximon.pipeline.vector import (
     Findings,
     Spans,
     battery_spans,
+    first_at,
+    first_raised,
     gap_spans,
-    integrand,
     level_runs,
     push,
+    segment_onsets,
 )
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+_ZERO = np.zeros(1, dtype=np.int64)
 # Rows per block of the baseline's passes: its dozen or so buffers of a block stay in
 # the core's cache between passes (each pass over a whole 24 h record would not).
 _BLOCK = 16384
@@ -177,25 +181,27 @@ class _Rows:
         nr_low = np.flatnonzero(mask)
         xv = x[nr_low]
         self._spo2_rule(low.name, low.priority, nr_low, xv < low.threshold, low.delay_ms,
-                        np.maximum(int(low.threshold) - xv.astype(np.int64), 0), low.sat)
+                        np.maximum(int(low.threshold) - xv, 0) if low.sat > 0 else None,
+                        low.sat)
         if severe.recover <= low.recover:
-            nr = nr_low[xv < severe.recover]
+            sel = xv < severe.recover
+            nr, xs = nr_low[sel], xv[sel]
         else:
             np.less(x, severe.recover, out=mask)
             nr = np.flatnonzero(mask)
-        self._spo2_rule(severe.name, severe.priority, nr, x[nr] < severe.threshold,
+            xs = x[nr]
+        self._spo2_rule(severe.name, severe.priority, nr, xs < severe.threshold,
                         severe.delay_ms)
         # -- the baseline rules ---------------------------------------------------------------
         cand = self._baseline()
-        ddc, cc = self._deficit(cand)
-        keep = ddc >= s.drop_recover_q * cc
-        nr = cand[keep]
+        nr = self._below_base(cand, s.drop_recover_q)
         self._spo2_rule("spo2_drop", s.drop_priority, nr,
-                        ddc[keep] >= s.drop_points_q * cc[keep], s.drop_delay_ms)
-        self._spo2_levels()
+                        self._below_base(nr, s.drop_points_q, True), s.drop_delay_ms)
+        ev = self._below_base(cand, s.event_points_q)
+        known = self._spo2_levels(ev)
         f = Findings(spans=self.spans)
         w = self.ax.weights(s.gap_ms)
-        self._events(f, cand[ddc >= s.event_points_q * cc], w)
+        self._events(f, ev, w, known)
         self._pulse()
         self._time_rules()
         self._metrics(f, w)
@@ -245,100 +251,99 @@ class _Rows:
                    delay: int, depth: np.ndarray | None = None, sat: int = 0) -> None:
         """A level rule over the accepted readings, given the rows where it is not
         recovered (sorted) and whether each breaches (and, for an integrated delay, each
-        row's depth below the threshold): queued, all solved in one go."""
+        row's depth below the threshold, int32): queued, all solved in one go."""
         if breach.any():
             self.spo2_rules.append((name, priority, nr, breach, delay,
                                     depth if sat > 0 else None, sat))
 
-    def _spo2_levels(self) -> None:
-        """Level.update for every queued SpO2 rule at once: the rules' rows side by side,
-        their times far enough apart that no run or segment spans two rules. (Its
-        arrays, a few times the rows below the recovery level, live in scratch buffers:
-        fresh ones of that size cost more in page faults than the work.)"""
+    def _below_base(self, rows: np.ndarray, points: int, every: bool = False
+                    ) -> np.ndarray:
+        """Those of some candidate rows (known baseline: count > 0) whose reading is at
+        least `points` below its baseline mean, total >= (x + points) * count, in int64
+        (or whether each is, with `every`). The candidates are those at least cmin below
+        it (`_window_sums`' exact test), so at cmin all of them are."""
+        if points == self.cmin and not every:
+            return rows
+        c, total = self.cnt[rows], self.total[rows]
+        # (in int32 where (x + points) x count fits: accepted readings' averages lie
+        # within the readings' range)
+        big = max(100 * Q, abs(self.s.spo2_min_q) + 1) + abs(points)
+        small = c.dtype == total.dtype == np.int32 and big * int(c.max(initial=0)) < 2**31
+        y = np.add(self.x[rows], points, dtype=np.int32 if small else np.int64)
+        y *= c
+        ok = np.greater_equal(total, y)
+        return ok if every else rows[ok]
+
+    def _spo2_levels(self, ev: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """Level.update for every queued SpO2 rule at once (`vector.level_runs`' two
+        halves): the rules' rows side by side in one sorted array, `pos`, rule i's rows
+        offset by i * (2n + 2) (so no run spans two rules, and a row a rule's delay
+        after an onset maps into the rule's own rows). Past a few passes over the rows
+        (`oximon.pipeline.levels`: their breaks; the runs of breaches; the integrated
+        delay's running sum over its own rule's rows), only small arrays: the segments'
+        onsets, and from each onset the first row the delay after it (`reach`), its
+        place in `pos` (`place`) and the first breach from there (`first_at`), instead
+        of the times of every breach. (The arrays of the rows live in scratch buffers:
+        fresh ones of that size cost more in page faults than the work.) Returns the
+        breaks of a rule whose rows are `ev` (the events' rows; at the default settings
+        spo2_drop's), if one is."""
         rules = self.spo2_rules
         if not rules:
-            return
-        n, tq, before, ws = self.n, self.ax.tq, self.holes.before, self.ws
+            return None
+        n, ws, kk = self.n, self.ws, 2 * self.n + 2
         sizes = [r[2].size for r in rules]
-        first = np.cumsum(sizes) - sizes  # where each rule's rows begin
-        m = int(sum(sizes))
-        rows = np.concatenate([r[2] for r in rules], out=ws.get("lv_rows", m, np.int64))
-        pos = ws.get("lv_pos", m, np.int64)  # each rule's own row numbers, far apart
-        tr = np.take(tq, rows, out=ws.get("lv_tr", m, np.int64))
-        tr -= tq[0]
-        delays = ws.get("lv_delay", m, np.int64)
-        gap = self.s.gap_ms
-        off = int(tq[-1] - tq[0]) + max(r[4] for r in rules) + gap + 1
+        first = [sum(sizes[:i]) for i in range(len(rules))]
+        m = sum(sizes)
+        pos = ws.get("lv_pos", m, np.int64)
         for i, r in enumerate(rules):
-            at = slice(first[i], first[i] + sizes[i])
-            np.add(r[2], i * (2 * n + 2), out=pos[at])
-            delays[at] = r[4]
-        # Runs of readings: consecutive rows, or rows with only holes between them.
-        brk = np.flatnonzero(pos[1:] != pos[:-1] + 1) + 1
-        a, b = rows[brk - 1] + 1, rows[brk]
-        real = (before(b) - before(a)) != (b - a)
-        boundary = np.zeros(m + 1, dtype=bool)
-        boundary[first] = True
-        real |= boundary[brk]
-        # A gap longer than max_gap between two readings of a run restarts the delay
-        # (where a new run starts anyway, it need not be said again).
-        long_ = tr[1:] - tr[:-1] > gap
-        long_[brk[real] - 1] = False
-        gaps = np.flatnonzero(long_) + 1
-        w, sats = None, np.zeros(0, dtype=np.int64)
-        if any(r[6] > 0 for r in rules):  # the integrated delay: depth x ms since the
-            w = self._sat_sums(rules, tr, first, gap)  # reading before
-            sats = ws.get("lv_sat", m, np.int64)
-            for i, r in enumerate(rules):
-                sats[first[i]:first[i] + sizes[i]] = r[6]
-        for i in range(1, len(rules)):  # each rule's times after the rule before's
-            tr[first[i]:first[i] + sizes[i]] += i * off
-        raised, ended, _ = level_runs(None, tr, np.concatenate([r[3] for r in rules]),
-                                      delays, gap, brk[real], gaps, w=w, sat=sats)
+            np.add(r[2], i * kk, out=pos[first[i]:first[i] + sizes[i]])
+        breach = np.concatenate([r[3] for r in rules], out=ws.get("lv_breach", m, np.bool_))
+        starts, gaps = breaks(pos, self.ax, self.holes, self.hmask, self.s.gap_ms)
+        known = None
+        for i, r in enumerate(rules):
+            if r[2] is ev:  # (its own breaks: those inside it, from its start)
+                lo, hi = first[i], first[i] + sizes[i]
+                known = (starts[(starts > lo) & (starts < hi)] - lo,
+                         gaps[(gaps > lo) & (gaps < hi)] - lo)
+        b0, b1 = runs_of(breach)
+        onset, seg_end = segment_onsets(b0, b1, starts, gaps, m)
+        p_on = pos[onset]
+        rule = p_on // kk
+        offset = rule * kk
+        row = p_on - offset
+        end = reach(self.ax, row, rule, [r[4] for r in rules])
+        cand = first_at(b0, b1, place(pos, onset, end - row, end + offset))
+        for i, r in enumerate(rules):  # the integrated delay: depth x ms since the
+            if r[5] is None:  # reading before, summed (searched in the rule's rows)
+                continue
+            sel = slice(*np.searchsorted(rule, (i, i + 1)))  # (onsets in rule order)
+            if sel.stop > sel.start:
+                w = sat_sum(self.ax, r[2], r[5], self.s.gap_ms)
+                at = np.searchsorted(w, w[onset[sel] - first[i]] + r[6]) + first[i]
+                np.minimum(cand[sel], first_at(b0, b1, at), out=cand[sel])
+        raised, ended, _ = first_raised(cand, onset, seg_end, starts, m)
         if not raised.size:
-            return
+            return known
         k = raised.size
-        both = np.concatenate([rows[raised], self._next_acc(rows[ended] + 1)])
+        pr = pos[raised]
+        offset = pr // kk * kk
+        both = np.concatenate([pr - offset, self._next_acc(pos[ended] - offset + 1)])
         times = self.sc.known_t(np.minimum(both, n - 1))
         times[both >= n] = np.nan
-        rule = np.searchsorted(first, raised, side="right") - 1
+        cut = np.searchsorted(raised, [*first, m]).tolist()  # (raised in rule order)
         for i, (name, priority, *_) in enumerate(rules):
-            sel = rule == i
-            if sel.any():
-                self.spans.append((name, priority, times[:k][sel], times[k:][sel]))
-
-    def _sat_sums(self, rules: list[tuple[str, Priority, np.ndarray, np.ndarray, int,
-                                          np.ndarray | None, int]],
-                  tr: np.ndarray, first: np.ndarray, gap: int) -> np.ndarray:
-        """The running sum (`level_runs`' w) of Level's integrated delay over the rules'
-        rows side by side: each row's depth times the ms since the row before (its
-        reading before: only holes lie between the rows of a run, and a run's first row
-        starts the sum afresh anyway), from the real row times, jittered or not. Only
-        differences within one rule's rows count, so a rule without the integrated
-        delay adds nothing and each rule's first row adds 0. An interval over max_gap
-        restarts the delay, so it never counts: capped there, the sum stays far inside
-        int64 on any record."""
-        w = self.ws.get("lv_w", tr.size, np.int64)
-        total = 0
-        for i, r in enumerate(rules):
-            part = w[first[i]:first[i] + r[2].size]
-            if r[5] is None:
-                part.fill(total)
-            elif part.size:
-                np.cumsum(integrand(r[5], tr[first[i]:first[i] + part.size], gap + 1),
-                          out=part)
-                part += total
-                total = int(part[-1])
-        return w
+            a, b = cut[i], cut[i + 1]
+            if b > a:
+                self.spans.append((name, priority, times[a:b], times[k + a:k + b]))
+        return known
 
     def _next_acc(self, r: np.ndarray) -> np.ndarray:
         """The first accepted row at or after each row r (n or more: none)."""
         n = self.n
-        hit = self.hmask[np.minimum(r, n - 1)] & (r < n)
-        if not hit.any():
-            return r
-        r = r.copy()
-        r[hit] = self.holes.next_kept(r[hit])
+        hit = np.flatnonzero(self.hmask[np.minimum(r, n - 1)] & (r < n))
+        if hit.size:  # (holes: the row after their run of holes)
+            ends, r = self.holes.ends, r.copy()
+            r[hit] = ends[np.searchsorted(ends, r[hit])] + 1
         return r
 
     def _add(self, name: str, priority: Priority, raised: np.ndarray,
@@ -472,37 +477,29 @@ class _Rows:
                 * c_odd
         return mask
 
-    def _deficit(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(total - x * count, count) at some rows: count times how far below its
-        baseline mean each reading is (-1 and count 0 where the baseline is unknown)."""
-        c = self.cnt[rows].astype(np.int64)
-        return np.where(c > 0, self.total[rows] - self.x[rows] * c, -1), c
-
-    def _events(self, f: Findings, ev: np.ndarray, w: np.ndarray | int) -> None:
+    def _events(self, f: Findings, ev: np.ndarray, w: np.ndarray | int,
+                known: tuple[np.ndarray, np.ndarray] | None) -> None:
         """Runs of consecutive accepted readings at least `events.points` below their
-        baseline (split by a gap longer than max_gap)."""
+        baseline (split by a gap longer than max_gap): ev's `levels.breaks`, if not `known`."""
         if not ev.size:
             return
-        tq = self.ax.tq
-        start = np.ones(ev.size, dtype=bool)
-        te = tq[ev]
-        np.greater(te[1:] - te[:-1], self.s.gap_ms, out=start[1:])
-        # Rows apart are consecutive readings when only holes lie between them (the
-        # rows of ev are never holes): looked up where they are apart, not everywhere.
-        apart = np.flatnonzero(ev[1:] != ev[:-1] + 1)
-        if apart.size:
-            a, b = ev[apart] + 1, ev[apart + 1]
-            start[apart + 1] |= (self.holes.before(b) - self.holes.before(a)) != (b - a)
-        first = np.flatnonzero(start)
-        i0, i1 = ev[first], ev[push(first[1:] - 1, ev.size - 1)]
-        xe = self.q[ev].astype(np.int64)  # the readings (the event's nadir is one)
+        starts, gaps = known if known is not None else breaks(
+            ev, self.ax, self.holes, self.hmask, self.s.gap_ms)
+        first = np.concatenate([_ZERO, starts, gaps])
+        if gaps.size:
+            first.sort()
+        end = push(first[1:], ev.size)  # (each event's rows: first .. end - 1)
+        i0, i1 = ev[first], ev[end - 1]
+        xe = self.q[ev]  # the readings, int32 (the event's nadir is one)
         if isinstance(w, int):
-            sw, sxw = np.diff(push(first, ev.size)) * w, np.add.reduceat(xe, first) * w
+            sw = (end - first) * w
+            sxw = np.add.reduceat(xe, first, dtype=np.int64) * w
         else:
-            we = w[ev].astype(np.int64)
-            sw, sxw = np.add.reduceat(we, first), np.add.reduceat(xe * we, first)
+            we = w[ev]
+            sw = np.add.reduceat(we, first, dtype=np.int64)
+            sxw = np.add.reduceat(np.multiply(xe, we, dtype=np.int64), first)
         f.set_events(self.t[i0], self.t[i1], self.total[i0], self.cnt[i0].astype(np.int64),
-                     np.minimum.reduceat(xe, first), sw, sxw)
+                     np.minimum.reduceat(xe, first).astype(np.int64), sw, sxw)
 
     # -- pulse rate and time rules -----------------------------------------------------------------
     def _pulse(self) -> None:
@@ -510,9 +507,15 @@ class _Rows:
         mask = self.ws.get("b0", n, np.bool_)
         pholes: Holes | None = None
         for rule in (s.pr_low, s.pr_high):
+            # (fmin/fmax skip NaN, which is never beyond a level: nothing to do when
+            # no reading is, the usual case, found by one reduction)
             if rule.below:
+                if np.fmin.reduce(pr) >= rule.recover:
+                    continue
                 np.less(pr, rule.recover, out=mask)
             else:
+                if np.fmax.reduce(pr) <= rule.recover:
+                    continue
                 np.greater(pr, rule.recover, out=mask)
             nr = np.flatnonzero(mask)
             if nr.size:

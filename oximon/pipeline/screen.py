@@ -12,13 +12,14 @@ from bisect import bisect_right
 
 import numpy as np
 
-from oximon.pipeline.axis import Axis, Holes, union
+from oximon.pipeline.axis import Axis, Holes, ranges
 from oximon.pipeline.scratch import scratch
 from oximon.pipeline.settings import DT_CAP_MS, MS, Q, Settings
 from oximon.pipeline.stages import ArtifactFilter
 from oximon.pipeline.vector import CHUNK
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+_BLOCK = 16384  # rows of readings turned into integers at once (`_validity`)
 
 
 class Screen:
@@ -33,6 +34,9 @@ class Screen:
         self._artifacts()
 
     def _validity(self, sp: np.ndarray, bad: np.ndarray) -> None:
+        """`valid` (within [spo2_min, 100] and not flagged), the invalid rows `inv`, and
+        `q`: the readings in milli-percent (rint, like the live pipeline), 0 where
+        invalid."""
         s, n, ws = self.s, self.n, self.ws
         valid = self.valid = ws.get("valid", n, np.bool_)
         tmp = ws.get("b0", n, np.bool_)
@@ -42,11 +46,15 @@ class Screen:
         valid[bad] = False
         np.logical_not(valid, out=tmp)
         self.inv = Holes(np.flatnonzero(tmp), n)
-        qf = ws.get("f0", n, np.float64)
-        np.multiply(sp, Q, out=qf)
-        np.rint(qf, out=qf)
         q = self.q = ws.get("q", n, np.int32)
-        np.copyto(q, qf, casting="unsafe")
+        # A block at a time: the float intermediate stays in the core's cache (a full
+        # buffer of it would go out to memory and back).
+        qf = ws.get("fq", min(n, _BLOCK), np.float64)
+        for a in range(0, n, _BLOCK):
+            fb = qf[:min(n - a, _BLOCK)]
+            np.multiply(sp[a:a + _BLOCK], Q, out=fb)
+            np.rint(fb, out=fb)
+            np.copyto(q[a:a + _BLOCK], fb, casting="unsafe")
         q[self.inv.rows] = 0
 
     def _bound(self, dt: np.ndarray | int) -> np.ndarray | int:
@@ -58,20 +66,25 @@ class Screen:
         (or across a run of invalid rows: judged over the gap); the filter is replayed
         from each."""
         n, q, ax, inv = self.n, self.q, self.ax, self.inv
-        d = self.ws.get("i1", n, np.int32)[:n - 1]
-        np.subtract(q[1:], q[:-1], out=d)
-        np.abs(d, out=d)
-        jump = self.ws.get("b0", n - 1, np.bool_)
         if ax.step:
-            np.greater(d, int(self._bound(ax.step)) // MS, out=jump)  # |dq| * MS > bound
-            cand = np.flatnonzero(jump) + 1
+            lim = int(self._bound(ax.step)) // MS  # |dq| * MS > bound
         else:
             # The bound is at least the step (times never go back): only jumps past it
             # are judged over their own interval.
-            np.greater(d, self.s.art_step_q if self.s.art_rate_q >= 0 else -1, out=jump)
-            cand = np.flatnonzero(jump)
-            dt = ax.dt[cand].astype(np.int64)  # (int32 where the times are)
-            cand = cand[d[cand].astype(np.int64) * MS > self._bound(dt)] + 1
+            lim = self.s.art_step_q if self.s.art_rate_q >= 0 else -1
+        jump = self.ws.get("b0", n - 1, np.bool_)
+        # |dq| a block at a time, in a small buffer that stays in cache (see _validity)
+        db = self.ws.get("dq", min(n - 1, _BLOCK), np.int32)
+        for a in range(0, n - 1, _BLOCK):
+            b = min(a + _BLOCK, n - 1)
+            d = db[:b - a]
+            np.subtract(q[a + 1:b + 1], q[a:b], out=d)
+            np.abs(d, out=d)
+            np.greater(d, lim, out=jump[a:b])
+        cand = np.flatnonzero(jump) + 1
+        if not ax.step:
+            dq = np.abs(q[cand].astype(np.int64) - q[cand - 1])
+            cand = cand[dq * MS > self._bound(ax.dt[cand - 1].astype(np.int64))]
         cand = cand[self.valid[cand] & self.valid[cand - 1]]
         prev = cand - 1
         if inv.rows.size:
@@ -88,8 +101,9 @@ class Screen:
         rows = inv.rows
         if cand.size:
             rej = self._replay(cand, prev)
-            if rej.size:
-                rows = union(rows, rej[self.valid[rej]])
+            if rej.size:  # (valid, so none of the invalid rows: both sorted, a stable
+                # sort of the two merges them)
+                rows = np.sort(np.concatenate((rows, rej[self.valid[rej]])), kind="stable")
         self.holes = Holes(rows, n)
         hm = self.hmask = self.ws.get("hmask", n, np.bool_)
         hm.fill(False)
@@ -99,19 +113,55 @@ class Screen:
         """Run the ArtifactFilter from each candidate jump (sorted rows `ca`, previous
         valid rows `pa`) until it accepts a reading again; returns the rows it rejected."""
         s, ax = self.s, self.ax
-        # Columns enough for the hold to run out at the usual interval (else: replayed).
-        h = max(0, -(-s.art_hold_ms // max(ax.step or ax.dmed // 2, 1)))
-        fast = np.empty(ca.size, dtype=bool)
-        k = np.empty(ca.size, dtype=np.int64)
-        real = np.empty(ca.size, dtype=bool)
+        # Lines enough for the hold to run out at the shortest interval, or at half the
+        # usual one if some are shorter still (then some candidates are replayed).
+        h = max(0, -(-s.art_hold_ms // max(ax.dmin, ax.dmed // 2, 1)))
         block = max(1, CHUNK // (h + 1))
-        for a in range(0, ca.size, block):
-            fast[a:a + block], k[a:a + block], real[a:a + block] = self._holds(
-                ca[a:a + block], pa[a:a + block], h)
+        if ca.size <= block:
+            fast, k, real = self._holds(ca, pa, h)
+        else:
+            parts = [self._holds(ca[a:a + block], pa[a:a + block], h)
+                     for a in range(0, ca.size, block)]
+            fast, k, real = (np.concatenate(p) for p in zip(*parts, strict=True))
         # A candidate inside the span another one held back is not a fresh jump: follow
         # the chain of candidates that are.
-        nxt = np.searchsorted(ca, k, side="right").tolist()
-        fast_l, cand = fast.tolist(), ca.tolist()
+        nxt = np.searchsorted(ca, k, side="right")
+        slow: dict[int, tuple[int, bool]] = {}
+        if fast.all():
+            li = _chained(nxt)
+        else:
+            li, slow = self._walk(ca, pa, fast, nxt)
+        c_l, k_l, real_l = ca[li], k[li], real[li]
+        if slow:
+            at = np.searchsorted(li, list(slow))
+            k_l[at] = [v[0] for v in slow.values()]
+            real_l[at] = [v[1] for v in slow.values()]
+        if slow or not h:  # (else each held its row at least: k > c)
+            held = k_l > c_l
+            real_l &= held
+            rej = held & ~real_l  # the jump returned, or the record ended while held
+        else:
+            rej = ~real_l
+        if real_l.any():
+            self.confirmed_first, self.confirmed_at = c_l[real_l], k_l[real_l]
+        c_r, k_r = c_l[rej], k_l[rej]
+        if not c_r.size:
+            return _EMPTY
+        # The rows c .. k - 1 of each: a few, nearly always (then one column per row of
+        # the longest: fewer numpy calls than `ranges`)
+        lengths = k_r - c_r
+        longest = int(lengths.max())
+        if longest > 64:
+            return ranges(c_r, k_r)
+        cols = scratch().arange(longest)
+        return (c_r[:, None] + cols)[cols < lengths[:, None]]
+
+    def _walk(self, ca: np.ndarray, pa: np.ndarray, fast: np.ndarray, nxt: np.ndarray
+              ) -> tuple[np.ndarray, dict[int, tuple[int, bool]]]:
+        """The chain of fresh jumps (`_replay`) when some must be replayed: their indices,
+        and for those replayed, where the filter accepted again and whether for real."""
+        s = self.s
+        nxt_l, fast_l, cand = nxt.tolist(), fast.tolist(), ca.tolist()
         live: list[int] = []
         slow: dict[int, tuple[int, bool]] = {}
         f = ArtifactFilter(s.art_step_q, s.art_rate_q, s.art_hold_ms)
@@ -119,50 +169,58 @@ class Screen:
         while i < m:
             live.append(i)
             if fast_l[i]:
-                i = nxt[i]
+                i = nxt_l[i]
             else:
                 kk, done, is_real = self._replay_one(f, cand[i], int(pa[i]))
                 slow[i] = (kk, done and is_real)
                 i = bisect_right(cand, kk)
-        li = np.array(live, dtype=np.int64)
-        c_l, k_l, real_l = ca[li], k[li], real[li]
-        if slow:
-            at = np.searchsorted(li, list(slow))
-            k_l[at] = [v[0] for v in slow.values()]
-            real_l[at] = [v[1] for v in slow.values()]
-        held = k_l > c_l
-        conf = held & real_l
-        if conf.any():
-            self.confirmed_first, self.confirmed_at = c_l[conf], k_l[conf]
-        rej = held & ~real_l  # the jump returned, or the record ended while it was held
-        c_r, k_r = c_l[rej], k_l[rej]
-        if not c_r.size:
-            return _EMPTY
-        lengths = k_r - c_r
-        starts = np.cumsum(lengths) - lengths
-        return np.arange(int(lengths.sum())) + np.repeat(c_r - starts, lengths)
+        return np.array(live, dtype=np.int64), slow
 
     def _holds(self, ca: np.ndarray, pa: np.ndarray,
                h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For candidates whose next rows are valid up to where the filter stops holding
         ("fast"): the row where it accepts again (k), and whether because the hold ran out
-        (real)."""
-        s, n, q, valid, tq = self.s, self.n, self.q, self.valid, self.ax.tq
+        (real). The candidate's own row is never within the bound (that made it one), so
+        only the h rows after it are judged, against its previous reading's level."""
+        n, q, m = self.n, self.q, ca.size
+        if not h:  # (no hold: the candidate's own row ends it, as real)
+            return np.ones(m, dtype=bool), ca, np.ones(m, dtype=bool)
         # One column per candidate, one line per row after it (passes and reductions
         # along contiguous lines: across a short axis numpy is several times slower).
-        rows = ca[None, :] + np.arange(h + 1)[:, None]
-        fast = rows[-1] < n
-        rows = np.minimum(rows, n - 1)
-        fast &= valid[rows].all(axis=0)
-        tr = tq[rows]
-        dt = np.empty(rows.shape, dtype=np.int64)
-        np.subtract(tr[0], tq[pa], out=dt[0])
-        np.subtract(tr[1:], tr[:-1], out=dt[1:])
-        within = (np.abs(q[rows].astype(np.int64) - q[pa]) * MS <= self._bound(dt))
-        stop = within | ((tr - tr[0]) >= s.art_hold_ms)
-        fast &= stop.any(axis=0)
-        j = np.argmax(stop, axis=0)
-        return fast, ca + j, ~within[j, np.arange(ca.size)]
+        rows = ca + scratch().arange(h + 1)[1:, None]
+        fast = None
+        if int(ca[-1]) + h >= n:  # (the record ends within some candidate's lines)
+            fast = rows[-1] < n
+            rows = np.minimum(rows, n - 1)
+        ok = self.valid[rows].all(axis=0)
+        fast = ok if fast is None else fast & ok
+        dq = q[rows]
+        np.subtract(dq, q[pa], out=dq)
+        np.abs(dq, out=dq)
+        if self.ax.step:  # one bound, and the hold runs out on the last line (`_replay`)
+            within = np.less_equal(dq, int(self._bound(self.ax.step)) // MS)
+            stop = within.copy()
+            stop[-1] = True
+        else:
+            tq = self.ax.tq
+            tr = tq[rows]
+            t0 = tq[ca]
+            dt = np.empty(rows.shape, dtype=np.int64)
+            np.subtract(tr[0], t0, out=dt[0])
+            np.subtract(tr[1:], tr[:-1], out=dt[1:])
+            if self.ax.dmax > DT_CAP_MS:
+                np.minimum(dt, DT_CAP_MS, out=dt)
+            np.multiply(dt, self.s.art_rate_q, out=dt)  # the bound (`_bound`), in place
+            np.add(dt, self.s.art_step_q * MS, out=dt)
+            np.multiply(dq, MS, out=dq)  # (fits: readings are within 0 .. 100 %)
+            within = np.less_equal(dq, dt)
+            np.subtract(tr, t0, out=tr)
+            stop = np.greater_equal(tr, self.s.art_hold_ms)
+            np.logical_or(stop, within, out=stop)
+        lead = np.argmax(stop, axis=0)  # the first line that stops the hold (or 0: none)
+        at = lead * m + scratch().arange(m)
+        fast &= stop.ravel()[at]  # (none: replayed)
+        return fast, ca + 1 + lead, ~within.ravel()[at]
 
     def _replay_one(self, f: ArtifactFilter, c: int, p: int) -> tuple[int, bool, bool]:
         """The streaming filter from candidate c (previous accepted reading p): the row
@@ -183,9 +241,23 @@ class Screen:
         held back and then confirmed, the confirming reading's time."""
         t = self.ax.t[rows]
         cf = self.confirmed_first
-        if cf.size and rows.size:
-            j = np.searchsorted(cf, rows, side="right") - 1
-            jc = np.maximum(j, 0)
-            inside = (j >= 0) & (rows < self.confirmed_at[jc])
-            t = np.where(inside, self.ax.t[self.confirmed_at[jc]], t)
+        if cf.size and rows.size:  # (the hold that starts last at or before each row,
+            # if the row is before its confirmation; -1: none starts by then)
+            at = np.concatenate([[-1], self.confirmed_at])[np.searchsorted(cf, rows, "right")]
+            held = np.flatnonzero(rows < at)
+            if held.size:
+                t[held] = self.ax.t[at[held]]
         return t
+
+
+def _chained(nxt: np.ndarray) -> np.ndarray:
+    """The candidates on the chain 0, nxt[0], nxt[nxt[0]], ... (nxt[i] > i: the first
+    candidate after i's held span). (A plain walk: a vectorised one, from the running
+    maximum of nxt, took half as long again in numpy calls on a day's ~500 candidates.)"""
+    nl = nxt.tolist()
+    live: list[int] = []
+    i, m = 0, len(nl)
+    while i < m:
+        live.append(i)
+        i = nl[i]
+    return np.array(live, dtype=np.int64)

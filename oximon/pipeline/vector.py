@@ -29,8 +29,6 @@ CHUNK = 1 << 21  # elements of window values sorted at once (long windows at hig
 # CT90 / CT85 (`oximon.time_below`): readings strictly below 90 / 85, in milli-percent.
 CT_LIMITS = below.limits_in(Q)  # (90000, 85000)
 
-_TRUE = np.ones(1, dtype=bool)
-
 
 def push(a: np.ndarray, v: int) -> np.ndarray:
     """a with v appended (np.append without its per-call overhead)."""
@@ -245,72 +243,79 @@ class Episode(NamedTuple):
     onset: int
 
 
-def level_runs(pos: np.ndarray | None, tqn: np.ndarray, breach: np.ndarray,
-               delay: int | np.ndarray,
-               gap: int, starts: np.ndarray | None = None, gaps: np.ndarray | None = None,
-               w: np.ndarray | None = None, sat: int | np.ndarray = 0
+def level_runs(pos: np.ndarray, tqn: np.ndarray, breach: np.ndarray, delay: int, gap: int,
+               w: np.ndarray | None = None, sat: int = 0
                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Level.update, solved on the readings where a rule is *not recovered* (the only ones
     where anything can happen): `pos` their positions in the rule's stream of readings
     (consecutive = nothing recovered in between), `tqn` their times, `breach` whether each
     breaches. Returns (raise, end, onset) index arrays into these: the rule became active
     at `raise` (its delay counted from `onset`) and clears at the reading after `end` (the
-    last of its not-recovered run), if there is one. `starts` may give the runs' starts
-    (but the first) instead of `pos`, and `gaps` where the time gap splits a run; `delay`
-    may be one per reading (several rules solved side by side). With `w` (the running sum
-    of each reading's depth x time since the reading before: never decreasing) the rule
-    also becomes active at the first breach where w has grown by `sat` since the onset
-    (Level's integrated delay; `sat` one per reading, or one for all, 0 = none)."""
+    last of its not-recovered run), if there is one. With `w` (the running sum of each
+    reading's depth x time since the reading before: never decreasing) and `sat` > 0 the
+    rule also becomes active at the first breach where w has grown by `sat` since the
+    onset (Level's integrated delay). (`oximon.pipeline.grid` solves the SpO2 rules with
+    the same two halves, `segment_onsets` and `first_raised`, searching its own way.)"""
     b = np.flatnonzero(breach)
     if b.size == 0:
         return _NO_RUNS
     m = tqn.size
+    b = push(b, m)  # (the breaches as runs of one, `first_at`)
     # Runs of consecutive positions (nothing recovered in between); segments also split
-    # where the time gap is too long. The delay runs from the first breach in a segment.
-    if starts is None:
-        assert pos is not None
-        starts = np.flatnonzero(pos[1:] != pos[:-1] + 1) + 1
-    run_starts = starts
-    if gaps is None:
-        gaps = np.flatnonzero((tqn[1:] - tqn[:-1]) > gap) + 1
-    seg = np.concatenate([_ZERO, run_starts, gaps])
+    # where the time gap is too long.
+    starts = np.flatnonzero(pos[1:] != pos[:-1] + 1) + 1
+    gaps = np.flatnonzero((tqn[1:] - tqn[:-1]) > gap) + 1
+    gaps = gaps[pos[gaps] == pos[gaps - 1] + 1]  # (not where a run starts anyway)
+    onset, seg_end = segment_onsets(b, b, starts, gaps, m)
+    # The first breach at least `delay` after the onset, if still in the segment (times
+    # increase: the first reading that late, then the first breach from there).
+    cand = first_at(b, b, np.searchsorted(tqn, tqn[onset] + delay))
+    if w is not None and sat > 0:
+        cand = np.minimum(cand, first_at(b, b, np.searchsorted(w, w[onset] + sat)))
+    return first_raised(cand, onset, seg_end, starts, m)
+
+
+def first_at(b0: np.ndarray, b1: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """The first breach at or after each position p (0 <= p <= m; m: none), the breaches
+    given as runs b0[i] .. b1[i] (sorted), the last run m .. m."""
+    return np.maximum(b0[np.searchsorted(b1, p)], p)
+
+
+def segment_onsets(b0: np.ndarray, b1: np.ndarray, starts: np.ndarray, gaps: np.ndarray,
+                   m: int) -> tuple[np.ndarray, np.ndarray]:
+    """The onsets of `level_runs`' segments that hold a breach, and where each of those
+    segments ends (m readings; the breaches as runs, `first_at`; `starts` and `gaps`
+    where runs start and where a time gap splits one inside a run): the delay runs
+    from the first breach in a segment."""
+    seg = np.concatenate([_ZERO, starts, gaps])
     if gaps.size:
         seg.sort()
-        seg = seg[np.concatenate((_TRUE, seg[1:] != seg[:-1]))]
     seg_end = push(seg[1:], m)
-    j = np.searchsorted(b, seg)  # the first breach at or after each segment's start
-    has = j < b.size
-    has[has] = b[j[has]] < seg_end[has]
-    onset, seg_end = b[j[has]], seg_end[has]
-    # The first breach at least `delay` after the onset, if still in the segment (times
-    # increase, so a search over all the breaches finds it).
-    k = np.searchsorted(tqn[b], tqn[onset] + (delay if isinstance(delay, int)
-                                              else delay[onset]))
-    if w is not None:
-        need = sat if isinstance(sat, int) else sat[onset]
-        if isinstance(need, int):
-            need = np.full(onset.size, need if need > 0 else NO_SAT, dtype=np.int64)
-        else:
-            need = np.where(need > 0, need, NO_SAT)
-        k = np.minimum(k, np.searchsorted(w[b], w[onset] + need))
-    ok = k < b.size
-    ok[ok] = b[k[ok]] < seg_end[ok]
-    cand, onset = b[k[ok]], onset[ok]
+    onset = first_at(b0, b1, seg)
+    has = onset < seg_end
+    return onset[has], seg_end[has]
+
+
+def first_raised(cand: np.ndarray, onset: np.ndarray, seg_end: np.ndarray,
+                 starts: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`level_runs`' answer from each onset's first breach that raises (`cand`; at or
+    beyond the segment's end: none)."""
+    ok = cand < seg_end
+    cand, onset = cand[ok], onset[ok]
     if cand.size == 0:
         return _NO_RUNS
     # Once active, a rule stays so to the end of its run (a gap does not clear it), and
     # the next run starts afresh: so it is raised at the first candidate of each run.
-    run_starts = np.concatenate([_ZERO, run_starts])
+    run_starts = np.concatenate([_ZERO, starts])
     run = np.searchsorted(run_starts, cand, side="right") - 1
     firsts = np.ones(run.size, dtype=bool)
     np.not_equal(run[1:], run[:-1], out=firsts[1:])
     run = run[firsts]
-    ends = push(run_starts[1:], m) - 1
+    ends = push(starts, m) - 1
     return cand[firsts], ends[run], onset[firsts]
 
 
 _ZERO = np.zeros(1, dtype=np.int64)
-NO_SAT = 1 << 60  # an integrated delay never reached (sums stay far below it)
 _NO_RUNS = (np.zeros(0, dtype=np.int64),) * 3
 
 

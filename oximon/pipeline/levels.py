@@ -1,0 +1,128 @@
+"""The searches behind the SpO2 level rules of batch analysis (`oximon.pipeline.grid`).
+
+The rules are solved on the rows where they are not recovered, several rules side by side
+in one sorted array of rows (each rule's rows offset by a multiple of 2n + 2, so no run
+spans two rules). What a rule does is decided at a few hundred places on a 24 h record
+(where runs break, where segments start, where delays end): these helpers find them with
+a few passes over the rows and otherwise work on those small arrays, with lookups that
+avoid binary searches through long arrays where the usual case needs none.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from oximon.pipeline.axis import Axis, Holes
+from oximon.pipeline.scratch import scratch
+from oximon.pipeline.vector import push
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+_ZERO = np.zeros(1, dtype=np.int64)
+# Rows at most compared per row where a delay ends on a jittered axis (`reach`).
+_PROBE = 16
+
+
+def runs_of(breach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The runs of True in a mask, first and last positions, with a last run m .. m
+    (`vector.first_at`'s breaches: far fewer runs than breaches to search)."""
+    m = breach.size
+    edge = np.flatnonzero(breach[1:] != breach[:-1]) + 1  # where a run starts or ends
+    if breach[0]:
+        edge = np.concatenate([_ZERO, edge])
+    if breach[-1]:
+        edge = push(edge, m)
+    return push(edge[0::2], m), push(edge[1::2] - 1, m)
+
+
+def place(pos: np.ndarray, at: np.ndarray, d: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """The first place in sorted distinct `pos` whose value is v or more (pos.size:
+    none), knowing pos[at] = v - d: most often at + d (no value skipped in between),
+    searched only where it is not."""
+    m = pos.size
+    g = np.minimum(at + d, m - 1)
+    miss = np.flatnonzero(pos[g] != v)
+    if miss.size:
+        g[miss] = np.searchsorted(pos, v[miss])
+    return g
+
+
+def reach(ax: Axis, rows: np.ndarray, which: np.ndarray, delays: list[int]) -> np.ndarray:
+    """The first row at least delays[which] ms after each row (n: none). On a grid, so
+    many steps on; else it lies between ceil(delay / dmax) and ceil(delay / dmin) rows
+    on: where those are a few rows (receive-time jitter), the times there are compared,
+    cheaper than a search through all the rows' times, whose top levels are no longer in
+    cache by then (worked out once per delay, not per row)."""
+    n = ax.n
+    if ax.step:  # tq = tq0 + row x step
+        return np.minimum(rows + np.array([-(-d // ax.step) for d in delays])[which], n)
+    tq = ax.tq
+    end = tq[rows] + np.array(delays)[which]
+    if ax.dmin > 0:
+        least = [-(-d // ax.dmax) for d in delays]
+        width = max(-(-d // ax.dmin) - k for d, k in zip(delays, least, strict=True)) + 1
+        if width <= _PROBE:
+            lo = rows + np.array(least)[which]
+            at = np.minimum(np.arange(width)[:, None] + lo, n - 1)  # (a row per offset:
+            return np.minimum(lo + (tq[at] < end).sum(axis=0), n)  # sums down columns)
+    return np.searchsorted(tq, end)
+
+
+def breaks(pos: np.ndarray, ax: Axis, holes: Holes, hmask: np.ndarray, gap: int
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Where runs of consecutive readings start in sorted accepted rows `pos` (rows far
+    apart, more than n, are another rule's), and where, inside a run, an interval over
+    max_gap (`gap`) splits it (`vector.level_runs`' starts and gaps). Rows apart are
+    consecutive readings when only holes lie between them: looked up where they are
+    apart, not everywhere; an interval between neighbouring rows is over max_gap only
+    on an axis that has such intervals."""
+    n, kk, ws, m = ax.n, 2 * ax.n + 2, scratch(), pos.size
+    nxt = np.add(pos[:-1], 1, out=ws.get("br_next", m - 1, np.int64))
+    brk = np.flatnonzero(np.not_equal(pos[1:], nxt, out=ws.get("br_ne", m - 1,
+                                                                  np.bool_))) + 1
+    a = pos[brk - 1] + 1
+    ra = a % kk  # the rows between are ra .. rb - 1 (rb beyond n: another rule's)
+    rb = pos[brk] - (a - ra)
+    # A row between is an accepted reading (a real break) unless the first, ra, is a
+    # hole whose run of holes reaches rb (ra is n only after the last row: no hole).
+    across = hmask[np.minimum(ra, n - 1)]
+    gaps = _EMPTY
+    if across.any():
+        i = np.flatnonzero(across)
+        ends = holes.ends
+        across[i] = ends[np.searchsorted(ends, ra[i])] + 1 >= rb[i]
+        i = i[across[i]]  # (a run goes on across holes: split if that takes too long)
+        gaps = brk[i][ax.tq[rb[i]] - ax.tq[ra[i] - 1] > gap]
+    real = ~across
+    if ax.dmax > gap:  # neighbouring rows more than max_gap apart
+        long_ = np.flatnonzero(ax.dt > gap) + 1  # (the later row of each)
+        ll = (long_ + kk * np.arange(int(pos[-1]) // kk + 1)[:, None]).ravel()
+        p = np.searchsorted(pos, ll)
+        ok = (p > 0) & (p < m)
+        p, ll = p[ok], ll[ok]
+        p = p[(pos[p] == ll) & (pos[p - 1] == ll - 1)]
+        if p.size:
+            gaps = np.sort(np.concatenate([gaps, p]))
+    return brk[real], gaps
+
+
+def sat_sum(ax: Axis, rows: np.ndarray, depth: np.ndarray, gap: int) -> np.ndarray:
+    """The running sum of Level's integrated delay over a rule's rows: each row's depth
+    times the ms since the row before (its reading before: only holes lie between the
+    rows of a run, and a run's first row starts the sum afresh anyway); 0 for the first.
+    An interval over max_gap restarts the delay, so it never counts: capped there, the
+    sum stays far inside int64 on any record. (A scratch buffer: use it before the next
+    call.)"""
+    ws = scratch()
+    w = ws.get("lv_w", rows.size, np.int64)
+    if not rows.size:
+        return w
+    w[0] = 0
+    if ax.step:  # (on a grid, rows apart x step)
+        np.subtract(rows[1:], rows[:-1], out=w[1:])
+        w *= ax.step
+    else:
+        tr = np.take(ax.tq, rows, out=ws.get("lv_t", rows.size, np.int64))
+        np.subtract(tr[1:], tr[:-1], out=w[1:])
+    np.minimum(w, gap + 1, out=w)
+    np.multiply(w, depth, out=w)
+    return np.cumsum(w, out=w)
