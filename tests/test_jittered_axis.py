@@ -5,6 +5,7 @@ raises, and where the jitter cannot change a decision, what the gridded record r
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 import pytest
@@ -88,7 +89,7 @@ def test_rows_whose_window_starts_in_a_run(seed):
     starts[0], ends[-1] = 0, n - 1
     for span, strict in ((4000, True), (30000, False), (150000, False), (10000, False)):
         w = ax.window(span, strict)
-        side = "left" if strict else "right"
+        side: Literal["left", "right"] = "left" if strict else "right"
         a = np.where(starts > 0, np.searchsorted(ax.tq, ax.tq[np.maximum(starts - 1, 0)]
                                                  + span, side), 0)
         b = np.maximum(np.searchsorted(ax.tq, ax.tq[ends] + span, side), a)

@@ -135,6 +135,22 @@ def in_order(t: np.ndarray) -> bool:
                     and (t[1:] >= t[:-1]).all())
 
 
+def _sums_between(ws: Scratch, v: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                  has: np.ndarray) -> np.ndarray:
+    """v[lo] + ... + v[hi - 1] for a few windows (0 where empty: not `has`), in v's dtype
+    (wrapping like the run sums). Nearly always they are the first rows of the record:
+    a prefix sum of those few rows, not a reduceat over bounds."""
+    top_row = int(hi.max())
+    if top_row <= _BLOCK:
+        pre = ws.get("pre" + v.dtype.str, top_row + 1, v.dtype.type)
+        pre[0] = 0
+        np.cumsum(v[:top_row], dtype=v.dtype, out=pre[1:])
+        return pre[hi] - pre[np.minimum(lo, hi)]
+    bounds = np.empty(2 * lo.size, dtype=np.int64)
+    bounds[0::2], bounds[1::2] = lo, np.minimum(hi, v.size - 1)
+    return np.where(has, np.add.reduceat(v, bounds, dtype=v.dtype)[0::2], 0)
+
+
 def _prefix_union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """`union` of two windows' odd rows, where both are the first rows of the record
     (a grid's, and most jittered axes'): the longer of the two, without a sort."""
@@ -456,17 +472,7 @@ class _Rows:
             np.greater_equal(t, yb, out=mask[a:b])
         if odd.size:  # windows not made of offsets, one by one
             has = odd_hi > odd_lo
-            top_row = int(odd_hi.max())
-            if top_row <= _BLOCK:  # (nearly always: the start of the record) by the
-                # prefix sums of those rows, wrapping like the run sums
-                pre = ws.get("pre" + wide.__name__, top_row + 1, wide)
-                pre[0] = 0
-                np.cumsum(v[:top_row], dtype=wide, out=pre[1:])
-                sums = pre[odd_hi] - pre[np.minimum(odd_lo, odd_hi)]
-            else:
-                bounds = np.empty(2 * odd.size, dtype=np.int64)
-                bounds[0::2], bounds[1::2] = odd_lo, np.minimum(odd_hi, n - 1)
-                sums = np.where(has, np.add.reduceat(v[:n], bounds, dtype=wide)[0::2], 0)
+            sums = _sums_between(ws, v[:n], odd_lo, odd_hi, has)
             if packed:
                 t_odd, c_odd = sums & ((1 << k) - 1), sums >> k
             else:
