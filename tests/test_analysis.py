@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -81,3 +83,16 @@ def test_edge_arrays():
                  (np.arange(10.0), np.full(10, 96.0)), (np.full(5, 3.0), np.full(5, 90.0)),
                  (np.arange(1e6, 1e6 + 5), np.full(5, 1e300))]:
         json.dumps(analyze(t, s, s).to_dict(), allow_nan=False)
+
+
+@pytest.mark.parametrize("step", [151.0, 200.0, 40.0])
+def test_no_event_where_the_baseline_window_holds_no_reading(step):
+    """One reading every `step` s: the baseline's window (150 to 30 s back) can hold no
+    reading at all, even on a grid's first rows; such rows have no baseline, so no event
+    starts there (it once did, with a baseline of 0/0 = NaN)."""
+    n = 30
+    spo2 = np.where(np.arange(n) % 3 == 0, 80.0, 97.0)
+    for t in (np.arange(n) * step, np.arange(n) * step + 0.3 * (np.arange(n) % 2)):
+        r = analyze(t, spo2, np.full(n, 70.0))
+        json.dumps(r.to_dict(), allow_nan=False)
+        assert all(math.isfinite(e.baseline) for e in r.events)

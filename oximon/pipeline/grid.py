@@ -409,13 +409,11 @@ class _Rows:
         holes = self.holes
         young = self._young(w_lo, s.base_lag_ms + s.base_win_ms // 2,
                             w_lo.runs_starting_in(holes.starts, holes.ends))
-        self.cnt[young] = 0  # (count 0: unknown, wherever it is looked up)
-        # Neither a young row nor a hole is a candidate. (Every row whose window holds no
-        # accepted reading is young: its first accepted reading is at most lag old.)
-        # Two scatters of a few thousand rows, not a gather of every candidate.
-        mask[young] = False
-        mask[holes.rows] = False
-        return np.flatnonzero(mask)
+        cnt = self.cnt
+        cnt[young] = 0  # (count 0: unknown, wherever it is looked up)
+        mask[holes.rows] = False  # (a scatter of the few holes, not a gather at every
+        cand = np.flatnonzero(mask)  # candidate)
+        return cand[cnt[cand] > 0]
 
     def _window_sums(self, w_lo: Window, w_hi: Window) -> np.ndarray:
         """Sum and count of the accepted readings in rows lo .. hi - 1 of every row's
