@@ -11,8 +11,10 @@ desaturation and hypoxic-burden modules, used here, do not.) pobm has no time ax
 sees samples, so the gridded and the jittered record are the same input to it.
 Where the definitions agree the values are compared: pobm counts CT as readings <= the
 threshold, so its CT at 89 on whole-percent readings is oximon's CT90 (< 90); its CT at 90
-is shown too (the figure that disagrees with device summaries). Figures vary with the load
-on the machine: read the ratios.
+is shown too (the figure that disagrees with device summaries). Both tools are timed
+alike: WARMUP calls, then the median of RUNS (the first call in brackets). Figures vary with
+the load on the machine and with the host (10-15 % between quiet hours here): read the
+ratios. To compare two checkouts of oximon itself, use scripts/analysis_compare.py speed.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ if not REAL.exists():
     REAL = Path("/work/shared/real")
 
 # Runs inside pobm's venv: range check, 9-sample median, desaturations (ODI3), hypoxic
-# burden (CT), timed as one pipeline, 7 runs.
+# burden (CT), timed as one pipeline, as oximon is (WARMUP calls, then the median of RUNS).
 POBM_CODE = r"""
 import json, sys, time, warnings
 import numpy as np
