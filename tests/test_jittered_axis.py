@@ -73,8 +73,9 @@ def test_the_jittered_axis_is_windowed_by_offsets_not_searches():
 
 @pytest.mark.parametrize("seed", range(6))
 def test_rows_whose_window_starts_in_a_run(seed):
-    """`Window.runs_starting_in` on a grid reads the rows off the offsets: the same rows
-    as the definition, a binary search on the times (and on jitter and dropouts)."""
+    """`Window.runs_starting_in` reads the rows off the offsets (on jitter, the d mask;
+    searching only near odd rows): the same rows as the definition, a binary search on
+    the times, on a grid, with jitter and with dropouts."""
     rng = np.random.default_rng(seed)
     n = 3000
     step = [1000, 500, 1000, 250, 2000, 1000][seed]

@@ -227,16 +227,36 @@ class Window:
                          ) -> tuple[np.ndarray, np.ndarray]:
         """For runs of rows starts[i] .. ends[i] (sorted, disjoint): the rows a[i] ..
         b[i] - 1 whose window starts in run i (a window's start only moves forward, so
-        they are a range of rows, found from the times)."""
-        tq, span = self.tq, self.span
+        they are a range of rows)."""
         if self.step:  # on a grid lo[r] = max(r - o, 0): no search
             a = np.where(starts > 0, np.minimum(starts + self.o, self.n), 0)
             return a, np.maximum(np.minimum(ends + self.o + 1, self.n), a)
-        side: Literal["left", "right"] = "left" if self.strict else "right"
-        before = tq[np.maximum(starts - 1, 0)] + span
-        a = np.where(starts > 0, np.searchsorted(tq, before, side), 0)
-        b = np.maximum(np.searchsorted(tq, tq[ends] + span, side), a)
-        return a, b
+        a = self._first_starting_at(starts)
+        return a, np.maximum(self._first_starting_at(ends + 1), a)
+
+    def _first_starting_at(self, s: np.ndarray) -> np.ndarray:
+        """The first row whose window starts at row s or later, for each s >= 0 (n:
+        none). Away from the odd rows a window starts at lo[r] = r - o - d[r], which moves
+        on by 0 or 1 a row: so it is row s + o, or the next one where d holds there. Only
+        where an odd row is that near (the record's start, either side of a dropout) is
+        it searched in the times: a binary search per run through a day's times, whose
+        levels are no longer in cache by then, cost ~0.1 ms on a jittered day."""
+        n, o, f = self.n, self.o, self.first
+        g = s + o
+        r = g + self.d[np.minimum(g, n - 1)] if self.d is not None else g.copy()
+        near = (g - 1 < f) | (g + 1 >= n)  # (rows before `first` are all odd)
+        later = self.odd[f:]  # (the odd rows are 0 .. first - 1, then these)
+        if later.size:
+            j = np.minimum(np.searchsorted(later, g - 1), later.size - 1)
+            near |= (later[j] >= g - 1) & (later[j] <= g + 1)
+        i = np.flatnonzero(near)
+        if i.size:
+            side: Literal["left", "right"] = "left" if self.strict else "right"
+            si = s[i]
+            found = np.searchsorted(self.tq, self.tq[np.maximum(si - 1, 0)] + self.span,
+                                    side)
+            r[i] = np.where(si > 0, found, 0)
+        return r
 
     def rows_starting_in(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """The rows (sorted) whose window starts in one of the runs (`runs_starting_in`)."""

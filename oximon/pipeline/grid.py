@@ -385,8 +385,12 @@ class _Rows:
             at = np.minimum(after, n - 1)
             if ax.step:  # (the first row at least `cover` after: no search on a grid)
                 c = np.minimum(at + -(-cover // ax.step), n)
-            else:
-                c = np.searchsorted(ax.tq, ax.tq[at] + cover)
+            else:  # (searched only where one can be young: a row whose window starts
+                c = a.copy()  # in the run comes at least span after the row before it)
+                before = ax.tq[np.maximum(holes.starts - 1, 0)]
+                i = np.flatnonzero((ax.tq[at] - before > win.span - cover)
+                                   | (holes.starts == 0))
+                c[i] = np.searchsorted(ax.tq, ax.tq[at[i]] + cover)
             parts.append(ranges(a, np.where(after < n, np.minimum(b, c), b)))
         long_ = np.flatnonzero(ax.dt > win.span - cover) + 1 \
             if ax.dmax > win.span - cover else _EMPTY  # (dmax: the longest interval)
