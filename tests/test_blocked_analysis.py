@@ -1,5 +1,5 @@
 """Batch analysis runs its baseline and averaging passes a block of rows at a time, and
-its baseline windows as run sums by doubling (`oximon.pipeline.grid.run_sums`): neither
+its baseline windows as run sums by doubling (`oximon.pipeline.baseline.run_sums`): neither
 may change a figure. Blocks are made tiny here so that every record crosses many block
 boundaries, on every kind of time axis, and the fast path is held to the plain
 reference implementation (windows by binary search) to the figure."""
@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 
 from oximon.analysis import _analyze, _result, analyze
-from oximon.pipeline import averaging, grid
+from oximon.pipeline import averaging, baseline
+from oximon.pipeline.axis import Axis, Holes
 from oximon.pipeline.scratch import scratch
-from oximon.pipeline.settings import Settings
+from oximon.pipeline.settings import Q, Settings
 from oximon.profile import load_profile
 from tests.synthetic import generate
 
@@ -29,7 +30,7 @@ def _axes(time: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
 @pytest.mark.parametrize("method", ["median", "mean"])
 def test_blocks_change_no_figure(monkeypatch, blocks, method):
     monkeypatch.setattr(averaging, "BLOCK", blocks[0])
-    monkeypatch.setattr(grid, "_BLOCK", blocks[1])
+    monkeypatch.setattr(baseline, "BLOCK", blocks[1])
     prof = load_profile(None).with_overrides({"averaging.method": method})
     s = Settings.from_profile(prof)
     rng = np.random.default_rng(11)
@@ -56,6 +57,36 @@ def test_run_sums_are_the_prefix_sum_differences():
         c = np.concatenate([[0], np.cumsum(v, dtype=np.int64)])
         size = n - start - m + 1
         out = np.empty(size, dtype=np.int32)
-        grid.run_sums(scratch(), v, m, out, start)
+        baseline.run_sums(scratch(), v, m, out, start)
         assert (out == (c[start + m:start + m + size] - c[start:start + size])
                 .astype(np.int32)).all(), (n, m, start)
+
+
+@pytest.mark.parametrize("cmin", [3000, 40000, 17_000_000])
+@pytest.mark.parametrize("axis", ["grid", "jitter", "dropouts"])
+def test_baseline_window_sums_are_the_windows_sums(cmin, axis):
+    """`baseline.window_sums` against the definition, row by row (windows by binary
+    search on the times): the packed sums compared as they are (3 and 40 points), and
+    unpacked where (x + cmin) * count would not fit beside them (a huge cmin)."""
+    rng = np.random.default_rng(5)
+    n = 3000
+    t = _axes(np.arange(n, dtype=float), rng)[axis]
+    ax = Axis(t)
+    x = rng.integers(0, 100 * Q + 1, n).astype(np.int32)
+    holes = Holes(np.sort(rng.choice(n, 300, replace=False)), n)
+    w_lo, w_hi = ax.window(150_000, False), ax.window(30_000, False)
+    mask, base = baseline.window_sums(scratch(), x, holes, w_lo, w_hi, cmin)
+    lo = np.searchsorted(ax.tq, ax.tq - 150_000)
+    hi = np.searchsorted(ax.tq, ax.tq - 30_000)
+    ok = np.ones(n, dtype=bool)
+    ok[holes.rows] = False
+    pre_x = np.concatenate([[0], np.cumsum(np.where(ok, x, 0), dtype=np.int64)])
+    pre_n = np.concatenate([[0], np.cumsum(ok)])
+    total, cnt = pre_x[hi] - pre_x[lo], pre_n[hi] - pre_n[lo]
+    got_total, got_cnt = base.at(np.arange(n))
+    assert np.array_equal(got_total, total) and np.array_equal(got_cnt, cnt)
+    assert np.array_equal(mask, total >= (x.astype(np.int64) + cmin) * cnt)
+    assert np.array_equal(base.known(np.arange(n)), cnt > 0)
+    unknown = np.arange(0, n, 7)
+    base.forget(unknown)
+    assert not base.known(unknown).any() and not base.at(unknown)[1].any()

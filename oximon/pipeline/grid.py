@@ -20,8 +20,9 @@ import numpy as np
 from oximon.codes import Flags, Priority
 from oximon.pipeline.averaging import average
 from oximon.pipeline.axis import Axis, Holes, Window, ranges, union
+from oximon.pipeline.baseline import window_sums
 from oximon.pipeline.levels import breaks, place, reach, runs_of, sat_sum
-from oximon.pipeline.scratch import Scratch, scratch
+from oximon.pipeline.scratch import scratch
 from oximon.pipeline.screen import Screen
 from oximon.pipeline.settings import INVALID_FLAGS, MS, T_LIMIT_S, Q, Settings
 from oximon.pipeline.vector import (
@@ -39,90 +40,6 @@ from oximon.pipeline.vector import (
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 _ZERO = np.zeros(1, dtype=np.int64)
-# Rows per block of the baseline's passes: its dozen or so buffers of a block stay in
-# the core's cache between passes (each pass over a whole 24 h record would not).
-_BLOCK = 16384
-
-
-def run_sums(ws: Scratch, v: np.ndarray, m: int, out: np.ndarray, start: int = 0) -> None:
-    """out[i] = v[start + i] + ... + v[start + i + m - 1] (v long enough), in v's dtype
-    (wrapping, like a prefix sum). By doubling: runs of 1, 2, 4, ... rows from the runs
-    half as long, those of m's set bits added up as they come, the last addition into
-    `out`: ~log2(m) + popcount(m) shifted additions, each a SIMD pass, where a prefix
-    sum (np.cumsum) is one sequential pass ~10x as slow. (The additions are planned once
-    per m, `_run_plan`: a block's call is then only the passes themselves.)"""
-    size = out.size
-    if m <= 0:
-        out.fill(0)
-        return
-    used = size + m - 1
-    # (int32: the averaging's buffers, done with by now and likely still in cache)
-    pre = "i" if v.dtype == np.int32 else "run"
-    srcs = [ws.get(pre + str(i), used, v.dtype.type) for i in (2, 3, 4)]
-    srcs.append(v[start:start + used])  # (index -1: v itself)
-    for dst, a, ao, b, bo, shrink in _run_plan(m):
-        if dst < 0:  # the last step, into out
-            if bo < 0:  # (m a power of two: a copy)
-                np.copyto(out, srcs[a][:size])
-            else:
-                np.add(srcs[a][ao:ao + size], srcs[b][bo:bo + size], out=out)
-            return
-        k = used - shrink
-        np.add(srcs[a][ao:ao + k], srcs[b][bo:bo + k], out=srcs[dst][:k])
-
-
-_PLANS: dict[int, list[tuple[int, int, int, int, int, int]]] = {}
-
-
-def _run_plan(m: int) -> list[tuple[int, int, int, int, int, int]]:
-    """The additions of `run_sums` for runs of m rows: (dst, a, a_offset, b, b_offset,
-    shrink): buffers 0..2, -1 v's rows; each adds `used - shrink` rows (dst -1: the last,
-    into out, its size; b_offset -1: a copy). Three buffers suffice: the current runs,
-    the runs of the bits taken so far, and the next doubling."""
-    plan = _PLANS.get(m)
-    if plan is not None:
-        return plan
-    plan = []
-    ci, ai, taken, length = -1, -1, 0, 1
-    while True:
-        if m & length:
-            if not taken:
-                ai = ci
-            else:
-                if taken + length == m:
-                    plan.append((-1, ai, 0, ci, taken, 0))
-                    break
-                if ai < 0:  # (the runs taken so far are v itself: a buffer of their own)
-                    ai = 3 - ci if ci > 0 else 1
-                    src = -1
-                else:
-                    src = ai
-                plan.append((ai, src, 0, ci, taken, taken + length - 1))
-            taken += length
-            if taken == m:  # (m a power of two)
-                plan.append((-1, ai, 0, ai, -1, 0))
-                break
-        ni = next(i for i in range(3) if i not in (ci, ai))
-        plan.append((ni, ci, 0, ci, length, 2 * length - 1))
-        ci, length = ni, 2 * length
-    _PLANS[m] = plan
-    return plan
-
-
-def window_run(ws: Scratch, v: np.ndarray, w_lo: Window, w_hi: Window, a: int,
-               out: np.ndarray) -> None:
-    """out[i] = the sum of v over rows lo .. hi - 1 of row a + i's window, for rows whose
-    both ends are offsets: a run of L = o_lo - o_hi rows ending at r - o_hi - 1
-    (`run_sums`; where a jittered window has one more row at either end, v there is
-    added or taken off). The sums wrap like prefix sums: exact wherever the window's
-    sum fits."""
-    b = a + out.size
-    run_sums(ws, v, w_lo.o - w_hi.o, out, a - w_lo.o)
-    for w, fix in ((w_hi, np.subtract), (w_lo, np.add)):
-        if w.d is not None:
-            tmp = ws.get("wdiff" + v.dtype.str, out.size, v.dtype.type)
-            np.multiply(v[a - w.o - 1:b - w.o - 1], w.d[a:b], out=tmp)
-            fix(out, tmp, out=out)
 
 
 def in_order(t: np.ndarray) -> bool:
@@ -133,30 +50,6 @@ def in_order(t: np.ndarray) -> bool:
     with np.errstate(invalid="ignore"):
         return bool(abs(t[0]) <= T_LIMIT_S and abs(t[-1]) <= T_LIMIT_S
                     and (t[1:] >= t[:-1]).all())
-
-
-def _sums_between(ws: Scratch, v: np.ndarray, lo: np.ndarray, hi: np.ndarray,
-                  has: np.ndarray) -> np.ndarray:
-    """v[lo] + ... + v[hi - 1] for a few windows (0 where empty: not `has`), in v's dtype
-    (wrapping like the run sums). Nearly always they are the first rows of the record:
-    a prefix sum of those few rows, not a reduceat over bounds."""
-    top_row = int(hi.max())
-    if top_row <= _BLOCK:
-        pre = ws.get("pre" + v.dtype.str, top_row + 1, v.dtype.type)
-        pre[0] = 0
-        np.cumsum(v[:top_row], dtype=v.dtype, out=pre[1:])
-        return pre[hi] - pre[np.minimum(lo, hi)]
-    bounds = np.empty(2 * lo.size, dtype=np.int64)
-    bounds[0::2], bounds[1::2] = lo, np.minimum(hi, v.size - 1)
-    return np.where(has, np.add.reduceat(v, bounds, dtype=v.dtype)[0::2], 0)
-
-
-def _prefix_union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """`union` of two windows' odd rows, where both are the first rows of the record
-    (a grid's, and most jittered axes'): the longer of the two, without a sort."""
-    if a.size and b.size and a[-1] == a.size - 1 and b[-1] == b.size - 1:
-        return a if a.size >= b.size else b  # (sorted distinct from 0: 0 .. size - 1)
-    return union(a, b)
 
 
 def analyze_rows(s: Settings, t: np.ndarray, sp: np.ndarray, pr: np.ndarray,
@@ -277,10 +170,10 @@ class _Rows:
         """Those of some candidate rows (known baseline: count > 0) whose reading is at
         least `points` below its baseline mean, total >= (x + points) * count, in int64
         (or whether each is, with `every`). The candidates are those at least cmin below
-        it (`_window_sums`' exact test), so at cmin all of them are."""
+        it (`baseline.window_sums`' exact test), so at cmin all of them are."""
         if points == self.cmin and not every:
             return rows
-        c, total = self.cnt[rows], self.total[rows]
+        total, c = self.base.at(rows)
         # (in int32 where (x + points) x count fits: accepted readings' averages lie
         # within the readings' range)
         big = max(100 * Q, abs(self.s.spo2_min_q) + 1) + abs(points)
@@ -402,88 +295,22 @@ class _Rows:
         return union(*parts) if parts else _EMPTY
 
     def _baseline(self) -> np.ndarray:
-        """Baseline.update at every row as (total, count) (`self.total`, `self.cnt`).
+        """Baseline.update at every row (`self.base`).
         Returns the rows where some baseline rule or an event can hold."""
         s, ax = self.s, self.ax
         self.cmin = min(s.drop_recover_q, s.event_points_q)
         w_lo = ax.window(s.base_lag_ms + s.base_win_ms, False)  # window rows lo .. hi - 1
         w_hi = ax.window(s.base_lag_ms, False)
-        mask = self._window_sums(w_lo, w_hi)
+        mask, base = window_sums(self.ws, self.x, self.holes, w_lo, w_hi, self.cmin)
+        self.base = base
         # Known once the first accepted row in the window is `cover` old.
         holes = self.holes
         young = self._young(w_lo, s.base_lag_ms + s.base_win_ms // 2,
                             w_lo.runs_starting_in(holes.starts, holes.ends))
-        cnt = self.cnt
-        cnt[young] = 0  # (count 0: unknown, wherever it is looked up)
+        base.forget(young)  # (count 0: unknown, wherever it is looked up)
         mask[holes.rows] = False  # (a scatter of the few holes, not a gather at every
         cand = np.flatnonzero(mask)  # candidate)
-        return cand[cnt[cand] > 0]
-
-    def _window_sums(self, w_lo: Window, w_hi: Window) -> np.ndarray:
-        """Sum and count of the accepted readings in rows lo .. hi - 1 of every row's
-        window (`self.total`, `self.cnt`), and whether each row is at least cmin below
-        its baseline mean: total >= (x + cmin) * count (the candidates, before the rows
-        whose baseline is not known yet). Each accepted reading adds x + 2**k (holes add
-        0), so a window's sum of those holds its sum in the low k bits and its count
-        above them: exact whenever that packed value fits the dtype, whatever the sums
-        on the way do (two's complement): int32 for windows of up to a few hundred rows
-        (passes read half the bytes), else int64, else sums and counts apart. Done in
-        blocks of rows (`_BLOCK`), every pass over one block while it is in cache."""
-        n, ws, rows, cmin = self.n, self.ws, self.holes.rows, self.cmin
-        odd = _prefix_union(w_lo.odd, w_hi.odd)  # the rows whose windows are not offsets
-        odd_lo, odd_hi = w_lo.lo_of(odd), w_hi.lo_of(odd)
-        rows_max = w_lo.o + 1 - w_hi.o
-        if odd.size:
-            rows_max = max(rows_max, int((odd_hi - odd_lo).max()))
-        rows_max = max(rows_max, 1)
-        k = (rows_max * 100 * Q).bit_length()  # no window's sum reaches 2**k
-        # A window's packed value, count * 2**k + sum, is below (rows_max + 1) * 2**k.
-        top = (rows_max + 1) << k
-        wide = np.int32 if top <= 2**31 else np.int64
-        self.wide = np.int32 if (100 * Q + max(cmin, 0)) * rows_max < 2**31 \
-            and cmin > -Q and wide is np.int32 else np.int64
-        v = ws.get("i5" if wide is np.int32 else "v", n, wide)  # (see run_sums)
-        total = self.total = ws.get("total" + wide.__name__, n, wide)
-        cnt = self.cnt = ws.get("cnt" + wide.__name__, n, wide)
-        mask = ws.get("b0", n, np.bool_)
-        packed = top <= 2**63
-        if packed:
-            np.add(self.x, wide(1 << k), out=v)  # (holes may wrap: they are set to 0)
-        else:
-            np.copyto(v, self.x)
-        v[rows] = 0
-        f = max(w_lo.first, w_hi.first)
-        y = ws.get("xalt" if self.wide is np.int32 else "y", min(_BLOCK, n),
-                   self.wide)  # (see run_sums)
-        for a in range(f, n, _BLOCK):
-            b = min(a + _BLOCK, n)
-            t, c = total[a:b], cnt[a:b]
-            window_run(ws, v, w_lo, w_hi, a, t)
-            if packed:
-                np.right_shift(t, k, out=c)
-                np.bitwise_and(t, wide((1 << k) - 1), out=t)
-            else:
-                v1 = ws.get("v1", n, wide)
-                if a == f:
-                    v1.fill(1)
-                    v1[rows] = 0
-                window_run(ws, v1, w_lo, w_hi, a, c)
-            yb = y[:b - a]
-            np.add(self.x[a:b], cmin, out=yb, dtype=self.wide)
-            np.multiply(yb, c, out=yb)
-            np.greater_equal(t, yb, out=mask[a:b])
-        if odd.size:  # windows not made of offsets, one by one
-            has = odd_hi > odd_lo
-            sums = _sums_between(ws, v[:n], odd_lo, odd_hi, has)
-            if packed:
-                t_odd, c_odd = sums & ((1 << k) - 1), sums >> k
-            else:
-                t_odd, c_odd = sums, np.where(has, odd_hi - odd_lo - (
-                    self.holes.before(odd_hi) - self.holes.before(odd_lo)), 0)
-            total[odd], cnt[odd] = t_odd, c_odd
-            mask[odd] = t_odd.astype(np.int64) >= (self.x[odd].astype(np.int64) + cmin) \
-                * c_odd
-        return mask
+        return cand[base.known(cand)]
 
     def _events(self, f: Findings, ev: np.ndarray, w: np.ndarray | int,
                 known: tuple[np.ndarray, np.ndarray] | None) -> None:
@@ -506,7 +333,8 @@ class _Rows:
             we = w[ev]
             sw = np.add.reduceat(we, first, dtype=np.int64)
             sxw = np.add.reduceat(np.multiply(xe, we, dtype=np.int64), first)
-        f.set_events(self.t[i0], self.t[i1], self.total[i0], self.cnt[i0].astype(np.int64),
+        s0, n0 = self.base.at(i0)
+        f.set_events(self.t[i0], self.t[i1], s0, n0.astype(np.int64),
                      np.minimum.reduceat(xe, first).astype(np.int64), sw, sxw)
 
     # -- pulse rate and time rules -----------------------------------------------------------------

@@ -1,0 +1,235 @@
+"""The baseline's window sums for batch analysis (`oximon.pipeline.grid`).
+
+Every row's baseline is the mean of the accepted readings in a window of rows lo .. hi - 1
+(`axis.Window`s, rows as offsets). Its sums are run sums at shifted slices, by doubling
+(`run_sums`), a block of rows at a time, with the jittered axis's extra row at either end
+added or taken off (`window_run`). Each accepted reading adds x + 2**k (holes add 0), so
+a window's sum holds the readings' sum in its low k bits and their count above them: one
+pass of sums for both, exact whenever that packed value fits the dtype, whatever the sums
+on the way do (two's complement). The packed sums are kept as they are and unpacked only
+at the rows looked up (`Baseline`): a few thousand candidates, not every row.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from oximon.pipeline.axis import Holes, Window, union
+from oximon.pipeline.scratch import Scratch
+from oximon.pipeline.settings import Q
+
+# Rows per block of the baseline's passes: its dozen or so buffers of a block stay in
+# the core's cache between passes (each pass over a whole 24 h record would not).
+BLOCK = 16384
+
+
+class Baseline:
+    """Sum and count of the accepted readings in every row's window: packed
+    (count * 2**k + sum, `cnt` None) where that fits, else two arrays."""
+
+    def __init__(self, total: np.ndarray, cnt: np.ndarray | None, k: int):
+        self._total, self._cnt, self._k = total, cnt, k
+
+    def at(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(sum, count) at some rows, in the sums' dtype (count 0: not known)."""
+        v = self._total[rows]
+        if self._cnt is None:
+            return v & ((1 << self._k) - 1), v >> self._k
+        return v, self._cnt[rows]
+
+    def forget(self, rows: np.ndarray) -> None:
+        """Some rows' baselines are not known yet: count (and sum) 0."""
+        self._total[rows] = 0
+        if self._cnt is not None:
+            self._cnt[rows] = 0
+
+    def known(self, rows: np.ndarray) -> np.ndarray:
+        """Whether each row's baseline is known (its count > 0)."""
+        if self._cnt is None:
+            return self._total[rows] >= (1 << self._k)
+        return self._cnt[rows] > 0
+
+
+def window_sums(ws: Scratch, x: np.ndarray, holes: Holes, w_lo: Window, w_hi: Window,
+                cmin: int) -> tuple[np.ndarray, Baseline]:
+    """The baseline at every row (the accepted averaged readings x in rows lo .. hi - 1 of
+    its window: w_lo's lo .. w_hi's lo), and whether each row is at least cmin below its
+    baseline mean: sum >= (x + cmin) * count (the candidates, before the rows whose
+    baseline is not known yet). On the packed sums p that test is p >= (x + cmin + 2**k)
+    * count, where that product fits: then only the count is taken out of p (a block's
+    scratch), else sums and counts are unpacked (or, past int64, summed apart). Averages
+    lie within the readings' range, 0 .. 100 %."""
+    n, rows = x.size, holes.rows
+    odd = _prefix_union(w_lo.odd, w_hi.odd)  # the rows whose windows are not offsets
+    odd_lo, odd_hi = w_lo.lo_of(odd), w_hi.lo_of(odd)
+    rows_max = w_lo.o + 1 - w_hi.o
+    if odd.size:
+        rows_max = max(rows_max, int((odd_hi - odd_lo).max()))
+    rows_max = max(rows_max, 1)
+    k = (rows_max * 100 * Q).bit_length()  # no window's sum reaches 2**k
+    # A window's packed value, count * 2**k + sum, is below (rows_max + 1) * 2**k.
+    top = (rows_max + 1) << k
+    wide = np.int32 if top <= 2**31 else np.int64
+    packed = top <= 2**63
+    lift = (1 << k) + cmin  # (x + lift) * count, compared with the packed sums
+    if packed and cmin >= 0 and (lift + 100 * Q) * rows_max < (2**31 if wide is np.int32
+                                                                else 2**63):
+        ywide, cnt = wide, None
+    else:
+        lift = cmin
+        ywide = np.int32 if (100 * Q + max(cmin, 0)) * rows_max < 2**31 \
+            and cmin > -Q and wide is np.int32 else np.int64
+        cnt = ws.get("cnt" + wide.__name__, n, wide)
+    v = ws.get("i5" if wide is np.int32 else "v", n, wide)  # (see run_sums)
+    total = ws.get("total" + wide.__name__, n, wide)
+    mask = ws.get("b0", n, np.bool_)
+    if packed:
+        np.add(x, wide(1 << k), out=v)  # (holes may wrap: they are set to 0)
+    else:
+        np.copyto(v, x)
+    v[rows] = 0
+    f = max(w_lo.first, w_hi.first)
+    size = min(BLOCK, n)
+    y = ws.get("xalt" if ywide is np.int32 else "y", size, ywide)  # (see run_sums)
+    c_block = ws.get("base_c", size, wide)
+    for a in range(f, n, BLOCK):
+        b = min(a + BLOCK, n)
+        t = total[a:b]
+        window_run(ws, v, w_lo, w_hi, a, t)
+        if cnt is None:
+            c = c_block[:b - a]
+            np.right_shift(t, k, out=c)
+        elif packed:
+            c = cnt[a:b]
+            np.right_shift(t, k, out=c)
+            np.bitwise_and(t, wide((1 << k) - 1), out=t)
+        else:
+            c = cnt[a:b]
+            v1 = ws.get("v1", n, wide)
+            if a == f:
+                v1.fill(1)
+                v1[rows] = 0
+            window_run(ws, v1, w_lo, w_hi, a, c)
+        yb = y[:b - a]
+        np.add(x[a:b], lift, out=yb, dtype=ywide)
+        np.multiply(yb, c, out=yb)
+        np.greater_equal(t, yb, out=mask[a:b])
+    if odd.size:  # windows not made of offsets, one by one
+        has = odd_hi > odd_lo
+        sums = _sums_between(ws, v[:n], odd_lo, odd_hi, has)
+        if packed:
+            t_odd, c_odd = sums & ((1 << k) - 1), sums >> k
+        else:
+            t_odd, c_odd = sums, np.where(has, odd_hi - odd_lo - (
+                holes.before(odd_hi) - holes.before(odd_lo)), 0)
+        if cnt is None:
+            total[odd] = sums
+        else:
+            total[odd], cnt[odd] = t_odd, c_odd
+        mask[odd] = t_odd.astype(np.int64) >= (x[odd].astype(np.int64) + cmin) * c_odd
+    return mask, Baseline(total, cnt, k)
+
+
+def run_sums(ws: Scratch, v: np.ndarray, m: int, out: np.ndarray, start: int = 0) -> None:
+    """out[i] = v[start + i] + ... + v[start + i + m - 1] (v long enough), in v's dtype
+    (wrapping, like a prefix sum). By doubling: runs of 1, 2, 4, ... rows from the runs
+    half as long, those of m's set bits added up as they come, the last addition into
+    `out`: ~log2(m) + popcount(m) shifted additions, each a SIMD pass, where a prefix
+    sum (np.cumsum) is one sequential pass ~10x as slow. (The additions are planned once
+    per m, `_run_plan`: a block's call is then only the passes themselves.)"""
+    size = out.size
+    if m <= 0:
+        out.fill(0)
+        return
+    used = size + m - 1
+    # (int32: the averaging's buffers, done with by now and likely still in cache)
+    pre = "i" if v.dtype == np.int32 else "run"
+    srcs = [ws.get(pre + str(i), used, v.dtype.type) for i in (2, 3, 4)]
+    srcs.append(v[start:start + used])  # (index -1: v itself)
+    for dst, a, ao, b, bo, shrink in _run_plan(m):
+        if dst < 0:  # the last step, into out
+            if bo < 0:  # (m a power of two: a copy)
+                np.copyto(out, srcs[a][:size])
+            else:
+                np.add(srcs[a][ao:ao + size], srcs[b][bo:bo + size], out=out)
+            return
+        k = used - shrink
+        np.add(srcs[a][ao:ao + k], srcs[b][bo:bo + k], out=srcs[dst][:k])
+
+
+_PLANS: dict[int, list[tuple[int, int, int, int, int, int]]] = {}
+
+
+def _run_plan(m: int) -> list[tuple[int, int, int, int, int, int]]:
+    """The additions of `run_sums` for runs of m rows: (dst, a, a_offset, b, b_offset,
+    shrink): buffers 0..2, -1 v's rows; each adds `used - shrink` rows (dst -1: the last,
+    into out, its size; b_offset -1: a copy). Three buffers suffice: the current runs,
+    the runs of the bits taken so far, and the next doubling."""
+    plan = _PLANS.get(m)
+    if plan is not None:
+        return plan
+    plan = []
+    ci, ai, taken, length = -1, -1, 0, 1
+    while True:
+        if m & length:
+            if not taken:
+                ai = ci
+            else:
+                if taken + length == m:
+                    plan.append((-1, ai, 0, ci, taken, 0))
+                    break
+                if ai < 0:  # (the runs taken so far are v itself: a buffer of their own)
+                    ai = 3 - ci if ci > 0 else 1
+                    src = -1
+                else:
+                    src = ai
+                plan.append((ai, src, 0, ci, taken, taken + length - 1))
+            taken += length
+            if taken == m:  # (m a power of two)
+                plan.append((-1, ai, 0, ai, -1, 0))
+                break
+        ni = next(i for i in range(3) if i not in (ci, ai))
+        plan.append((ni, ci, 0, ci, length, 2 * length - 1))
+        ci, length = ni, 2 * length
+    _PLANS[m] = plan
+    return plan
+
+
+def window_run(ws: Scratch, v: np.ndarray, w_lo: Window, w_hi: Window, a: int,
+               out: np.ndarray) -> None:
+    """out[i] = the sum of v over rows lo .. hi - 1 of row a + i's window, for rows whose
+    both ends are offsets: a run of L = o_lo - o_hi rows ending at r - o_hi - 1
+    (`run_sums`; where a jittered window has one more row at either end, v there is
+    added or taken off). The sums wrap like prefix sums: exact wherever the window's
+    sum fits."""
+    b = a + out.size
+    run_sums(ws, v, w_lo.o - w_hi.o, out, a - w_lo.o)
+    for w, fix in ((w_hi, np.subtract), (w_lo, np.add)):
+        if w.d is not None:
+            tmp = ws.get("wdiff" + v.dtype.str, out.size, v.dtype.type)
+            np.multiply(v[a - w.o - 1:b - w.o - 1], w.d[a:b], out=tmp)
+            fix(out, tmp, out=out)
+
+
+def _sums_between(ws: Scratch, v: np.ndarray, lo: np.ndarray, hi: np.ndarray,
+                  has: np.ndarray) -> np.ndarray:
+    """v[lo] + ... + v[hi - 1] for a few windows (0 where empty: not `has`), in v's dtype
+    (wrapping like the run sums). Nearly always they are the first rows of the record:
+    a prefix sum of those few rows, not a reduceat over bounds."""
+    top_row = int(hi.max())
+    if top_row <= BLOCK:
+        pre = ws.get("pre" + v.dtype.str, top_row + 1, v.dtype.type)
+        pre[0] = 0
+        np.cumsum(v[:top_row], dtype=v.dtype, out=pre[1:])
+        return pre[hi] - pre[np.minimum(lo, hi)]
+    bounds = np.empty(2 * lo.size, dtype=np.int64)
+    bounds[0::2], bounds[1::2] = lo, np.minimum(hi, v.size - 1)
+    return np.where(has, np.add.reduceat(v, bounds, dtype=v.dtype)[0::2], 0)
+
+
+def _prefix_union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """`union` of two windows' odd rows, where both are the first rows of the record
+    (a grid's, and most jittered axes'): the longer of the two, without a sort."""
+    if a.size and b.size and a[-1] == a.size - 1 and b[-1] == b.size - 1:
+        return a if a.size >= b.size else b  # (sorted distinct from 0: 0 .. size - 1)
+    return union(a, b)
