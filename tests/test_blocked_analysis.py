@@ -47,15 +47,18 @@ def test_blocks_change_no_figure(monkeypatch, blocks, method):
 
 def test_run_sums_are_the_prefix_sum_differences():
     """Every run length and start, in int32 where the sums wrap: as a prefix sum's
-    differences (which wrap the same way)."""
+    differences (which wrap the same way); with rows to spare after the last run too
+    (where m = 2**a - 2**b, the run of 2**a less the one of 2**b reads them)."""
     rng = np.random.default_rng(3)
-    for _ in range(400):
-        n = int(rng.integers(1, 200))
+    for i in range(800):
+        n = int(rng.integers(1, 300))
         m = int(rng.integers(1, n + 1))
+        if i % 2:  # (2**a - 2**b)
+            m = max(1, min(n, (1 << int(rng.integers(2, 9))) - (1 << int(rng.integers(0, 3)))))
         start = int(rng.integers(0, n - m + 1))
         v = rng.integers(-2**31, 2**31 - 1, n).astype(np.int32)
         c = np.concatenate([[0], np.cumsum(v, dtype=np.int64)])
-        size = n - start - m + 1
+        size = int(rng.integers(1, n - start - m + 2))
         out = np.empty(size, dtype=np.int32)
         baseline.run_sums(scratch(), v, m, out, start)
         assert (out == (c[start + m:start + m + size] - c[start:start + size])

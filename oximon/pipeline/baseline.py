@@ -135,40 +135,72 @@ def run_sums(ws: Scratch, v: np.ndarray, m: int, out: np.ndarray, start: int = 0
     (wrapping, like a prefix sum). By doubling: runs of 1, 2, 4, ... rows from the runs
     half as long, those of m's set bits added up as they come, the last addition into
     `out`: ~log2(m) + popcount(m) shifted additions, each a SIMD pass, where a prefix
-    sum (np.cumsum) is one sequential pass ~10x as slow. (The additions are planned once
-    per m, `_run_plan`: a block's call is then only the passes themselves.)"""
+    sum (np.cumsum) is one sequential pass ~10x as slow. Where m is 2**a - 2**b (120 =
+    128 - 8: the default baseline window at 1 Hz) and v has the rows, a run of 2**a less
+    one of 2**b is one pass fewer. (The passes are planned once per m, `_run_plan`: a
+    block's call is then only the passes themselves.)"""
     size = out.size
     if m <= 0:
         out.fill(0)
         return
-    used = size + m - 1
+    plan, span = _run_plan(m, v.size - start - size + 1)
+    used = size + span - 1
     # (int32: the averaging's buffers, done with by now and likely still in cache)
     pre = "i" if v.dtype == np.int32 else "run"
     srcs = [ws.get(pre + str(i), used, v.dtype.type) for i in (2, 3, 4)]
     srcs.append(v[start:start + used])  # (index -1: v itself)
-    for dst, a, ao, b, bo, shrink in _run_plan(m):
-        if dst < 0:  # the last step, into out
-            if bo < 0:  # (m a power of two: a copy)
-                np.copyto(out, srcs[a][:size])
-            else:
-                np.add(srcs[a][ao:ao + size], srcs[b][bo:bo + size], out=out)
-            return
-        k = used - shrink
-        np.add(srcs[a][ao:ao + k], srcs[b][bo:bo + k], out=srcs[dst][:k])
+    for dst, a, ao, b, bo, shrink, op in plan:
+        k = size if dst < 0 else used - shrink
+        into = out if dst < 0 else srcs[dst][:k]
+        first = out if a == _OUT else srcs[a][ao:ao + k]
+        if bo < 0:  # (m a power of two: a copy)
+            np.copyto(into, first)
+        else:
+            op(first, srcs[b][bo:bo + k], out=into)
 
 
-_PLANS: dict[int, list[tuple[int, int, int, int, int, int]]] = {}
+_OUT = -2  # (`_run_plan`: the output itself as an operand)
+_Plan = list[tuple[int, int, int, int, int, int, np.ufunc]]
+_PLANS: dict[tuple[int, bool], tuple[_Plan, int]] = {}
 
 
-def _run_plan(m: int) -> list[tuple[int, int, int, int, int, int]]:
-    """The additions of `run_sums` for runs of m rows: (dst, a, a_offset, b, b_offset,
-    shrink): buffers 0..2, -1 v's rows; each adds `used - shrink` rows (dst -1: the last,
-    into out, its size; b_offset -1: a copy). Three buffers suffice: the current runs,
-    the runs of the bits taken so far, and the next doubling."""
-    plan = _PLANS.get(m)
-    if plan is not None:
-        return plan
-    plan = []
+def _run_plan(m: int, room: int) -> tuple[_Plan, int]:
+    """The passes of `run_sums` for runs of m rows, given how long a run v has room for
+    (`room` rows from each output row's start), and the run length they read (m, or
+    2**a for m = 2**a - 2**b). Each pass: (dst, a, a_offset, b, b_offset, shrink, op):
+    buffers 0..2, -1 v's rows, -2 the output; it computes `used - shrink` rows (dst -1:
+    into the output, its size; b_offset -1: a copy). Three buffers suffice."""
+    top = 1 << m.bit_length()  # (m = top - low, low a power of two, if that form)
+    low = top - m
+    gap = low > 0 and low & (low - 1) == 0 and 4 * low <= top and top <= room
+    key = (m, gap)
+    if key not in _PLANS:
+        bits = _bits_plan(m)
+        fewer = _gap_plan(top, low) if gap else bits
+        _PLANS[key] = (fewer, top) if len(fewer) < len(bits) else (bits, m)
+    return _PLANS[key]
+
+
+def _gap_plan(top: int, low: int) -> _Plan:
+    """Runs of top - low rows: doublings up to runs of top / 2 (those of `low` kept),
+    then two of those added into the output, and the run of `low` at its end taken off."""
+    plan: _Plan = []
+    ci, keep, length = -1, -1, 1  # (runs of `low` rows: v itself if low is 1)
+    while length < top // 2:
+        ni = next(i for i in range(3) if i not in (ci, keep))
+        plan.append((ni, ci, 0, ci, length, 2 * length - 1, np.add))
+        ci, length = ni, 2 * length
+        if length == low:
+            keep = ci
+    plan.append((-1, ci, 0, ci, length, 0, np.add))
+    plan.append((-1, _OUT, 0, keep, top - low, 0, np.subtract))
+    return plan
+
+
+def _bits_plan(m: int) -> _Plan:
+    """Runs of m rows from the runs of m's set bits, added up as the doublings reach
+    them: the current runs, the runs of the bits taken so far, and the next doubling."""
+    plan: _Plan = []
     ci, ai, taken, length = -1, -1, 0, 1
     while True:
         if m & length:
@@ -176,22 +208,21 @@ def _run_plan(m: int) -> list[tuple[int, int, int, int, int, int]]:
                 ai = ci
             else:
                 if taken + length == m:
-                    plan.append((-1, ai, 0, ci, taken, 0))
+                    plan.append((-1, ai, 0, ci, taken, 0, np.add))
                     break
                 if ai < 0:  # (the runs taken so far are v itself: a buffer of their own)
                     ai = 3 - ci if ci > 0 else 1
                     src = -1
                 else:
                     src = ai
-                plan.append((ai, src, 0, ci, taken, taken + length - 1))
+                plan.append((ai, src, 0, ci, taken, taken + length - 1, np.add))
             taken += length
             if taken == m:  # (m a power of two)
-                plan.append((-1, ai, 0, ai, -1, 0))
+                plan.append((-1, ai, 0, ai, -1, 0, np.add))
                 break
         ni = next(i for i in range(3) if i not in (ci, ai))
-        plan.append((ni, ci, 0, ci, length, 2 * length - 1))
+        plan.append((ni, ci, 0, ci, length, 2 * length - 1, np.add))
         ci, length = ni, 2 * length
-    _PLANS[m] = plan
     return plan
 
 
