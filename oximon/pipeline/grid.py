@@ -287,7 +287,7 @@ class _Rows:
             parts.append(ranges(a, np.where(after < n, np.minimum(b, c), b)))
         long_ = np.flatnonzero(ax.dt > win.span - cover) + 1 \
             if ax.dmax > win.span - cover else _EMPTY  # (dmax: the longest interval)
-        rows = union(win.odd, win.rows_starting_in(long_, long_))
+        rows = union(win.odd, win.rows_starting_in(long_, long_)) if long_.size else win.odd
         if rows.size:
             fa = holes.next_kept(win.lo_of(rows))
             young = (fa > rows) | (ax.tq[rows] - ax.tq[np.minimum(fa, n - 1)] < cover)
