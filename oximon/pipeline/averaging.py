@@ -29,20 +29,20 @@ def average(ws: Scratch, q: np.ndarray, win: Window, holes: Holes, hmask: np.nda
     o = win.o
     x = ws.get("x", n, np.int32)
     d = win.d if o + 1 < n else None  # rows whose window has one more row
-    alt = ws.get("xalt", n, np.int32)
-    for a in range(o, n, BLOCK):  # rows a .. b - 1 (each written once: x is final)
-        b = min(a + BLOCK, n)
-        lo = max(a - o - 1, 0)  # the readings of the longer windows: lo .. b - 1
-        sh = a - o - lo  # (those of the shorter ones start sh later)
-        quads = _quads(ws, q[lo:b]) if median and o + 1 in (4, 5) else None
-        full_windows(ws, x[a - o:b], q[a - o:b], o + 1, median,
-                     quads and (quads[0][sh:], quads[1][sh:]))
-        if d is not None:
-            full_windows(ws, alt[lo:b], q[lo:b], o + 2, median, quads)
-            xb, ab = x[a:b], alt[a:b]  # x + d * (alt - x): no branches
-            np.subtract(ab, xb, out=ab)
-            np.multiply(ab, d[a:b], out=ab)
-            np.add(xb, ab, out=xb)
+    if median and o == 3:  # (the default: 4 s at 1 Hz)
+        _four_or_five(ws, x, q, d)
+    else:
+        alt = ws.get("xalt", n, np.int32)
+        for a in range(o, n, BLOCK):  # rows a .. b - 1 (each written once: x is final)
+            b = min(a + BLOCK, n)
+            full_windows(ws, x[a - o:b], q[a - o:b], o + 1, median)
+            if d is not None:
+                lo = max(a - o - 1, 0)  # (the readings of the longer windows)
+                full_windows(ws, alt[lo:b], q[lo:b], o + 2, median)
+                xb, ab = x[a:b], alt[a:b]  # x + d * (alt - x): no branches
+                np.subtract(ab, xb, out=ab)
+                np.multiply(ab, d[a:b], out=ab)
+                np.add(xb, ab, out=xb)
     # Rows whose window is not a plain run of rows: those whose window reaches back to a
     # hole, and the odd ones (most of them the first rows: their own block).
     rest = _after_holes(x, q, win, holes, hmask, median)
@@ -165,10 +165,46 @@ def _short_windows(q: np.ndarray, rows: np.ndarray, lo: np.ndarray, hm: np.ndarr
     return (vals[(cnt - 1) // 2, j].astype(np.int64) + vals[cnt // 2, j]) // 2
 
 
-def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool,
-                 quads: tuple[np.ndarray, np.ndarray] | None = None) -> None:
-    """x[r] = the average of q[r - m + 1 .. r], for r >= m - 1 (`quads`: `_quads(q)`,
-    if already at hand: the jittered axis takes windows of 4 and of 5 from the same)."""
+def _four_or_five(ws: Scratch, x: np.ndarray, q: np.ndarray, d: np.ndarray | None) -> None:
+    """x[r] = the median of rows r - 3 .. r, or of r - 4 .. r where d, for r >= 3: both
+    from the two middle ones of every 4 neighbouring readings (`_quads`), a block at a
+    time, inlined: per block its 13 passes (6 on a grid) and nothing else (the calls of
+    `full_windows` cost the jittered day's averaging ~10 % more)."""
+    n = q.size
+    size = min(BLOCK + 4, n)
+    lo_, hi_, f_, g_, t_ = (ws.get(k, size, np.int32) for k in ("i2", "i3", "i4", "i5", "i6"))
+    mn, mx = np.minimum, np.maximum
+    for a in range(3, n, BLOCK):  # rows a .. b - 1, from readings s .. b - 1
+        b = min(a + BLOCK, n)
+        s = max(a - 4, 0)
+        qs = q[s:b]
+        k = b - s
+        lo, hi = lo_[:k - 1], hi_[:k - 1]
+        mn(qs[:-1], qs[1:], out=lo)
+        mx(qs[:-1], qs[1:], out=hi)
+        f, g = f_[:k - 3], g_[:k - 3]  # the middle two of rows s + i .. s + i + 3
+        mx(lo[:-2], lo[2:], out=f)
+        mn(hi[:-2], hi[2:], out=g)
+        xb = x[a:b]
+        np.add(f[a - 3 - s:], g[a - 3 - s:], out=xb)
+        np.right_shift(xb, 1, out=xb)
+        if d is None or k < 5:
+            continue
+        # Rows s + 4 .. b - 1: med3(the row, the middle two of the 4 rows before), then
+        # x + d * (that - x): no branches. (Row 3 of the first block: d is False.)
+        e, f, g, t, u = q[s + 4:b], f[:k - 4], g[:k - 4], t_[:k - 4], lo[:k - 4]
+        mx(e, f, out=t)  # max(e, f) ...
+        mn(t, g, out=t)  # ... min(max(e, f), g)
+        mn(e, f, out=u)
+        mx(t, u, out=t)
+        xb = x[s + 4:b]
+        np.subtract(t, xb, out=t)
+        np.multiply(t, d[s + 4:b], out=t)
+        np.add(xb, t, out=xb)
+
+
+def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool) -> None:
+    """x[r] = the average of q[r - m + 1 .. r], for r >= m - 1."""
     n = q.size
     o = m - 1
     if o >= n:
@@ -196,12 +232,12 @@ def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool
     elif m == 4:
         # Middle two of a, b, c, d: max(min(a, b), min(c, d)) and min(max(a, b),
         # max(c, d)) (`_quads`).
-        lo4, hi4 = quads or _quads(ws, q)
+        lo4, hi4 = _quads(ws, q)
         np.add(lo4, hi4, out=out)
         np.right_shift(out, 1, out=out)
     elif m == 5:
         # med3(e, the two middle ones of a, b, c, d): the quads of the row before.
-        lo4, hi4 = quads or _quads(ws, q)
+        lo4, hi4 = _quads(ws, q)
         f, g = lo4[:n - 4], hi4[:n - 4]
         e = q[4:]
         tmp = ws.get("i6", n - 4, np.int32)
