@@ -3,8 +3,9 @@
 A window that holds no hole is a run of `m` rows (or m + 1 where the time axis jitters,
 `Window.d`): its median or mean comes from shifted slices of the readings (a sorting
 network for short windows), a block of rows at a time (its passes run on data in
-cache). Windows that touch a hole, the start of the record or an odd stretch of the time
-axis are few and computed one by one, as a small matrix.
+cache). Windows that touch a hole or the start of the record are few: a small block of
+rows per run of holes gives them all (`_after_holes`); the rare windows of an odd stretch
+of the time axis are computed one by one.
 """
 
 from __future__ import annotations
@@ -28,34 +29,119 @@ def average(ws: Scratch, q: np.ndarray, win: Window, holes: Holes, hmask: np.nda
     o = win.o
     x = ws.get("x", n, np.int32)
     d = win.d if o + 1 < n else None  # rows whose window has one more row
-    alt = ws.get("xalt", n, np.int32)
-    for a in range(o, n, BLOCK):  # rows a .. b - 1 (each written once: x is final)
-        b = min(a + BLOCK, n)
-        lo = max(a - o - 1, 0)  # the readings of the longer windows: lo .. b - 1
-        sh = a - o - lo  # (those of the shorter ones start sh later)
-        quads = _quads(ws, q[lo:b]) if median and o + 1 in (4, 5) else None
-        full_windows(ws, x[a - o:b], q[a - o:b], o + 1, median,
-                     quads and (quads[0][sh:], quads[1][sh:]))
-        if d is not None:
-            full_windows(ws, alt[lo:b], q[lo:b], o + 2, median, quads)
-            xb, ab = x[a:b], alt[a:b]  # x + d * (alt - x): no branches
-            np.subtract(ab, xb, out=ab)
-            np.multiply(ab, d[a:b], out=ab)
-            np.add(xb, ab, out=xb)
-    # Rows whose window is not a plain run of rows: the odd ones, and those whose window
-    # reaches back to a hole: the window of row end + k, lo = end + k - o (- d), holds
-    # the hole at `end` for k up to o (o + 1 where d).
-    reach = o + (win.d is not None)
-    short = win.odd
-    if holes.rows.size and reach:
-        near = (holes.ends[:, None] + np.arange(1, reach + 1)[None, :]).ravel()
-        short = union(short, near[near < n])
-    if short.size:
-        short = short[~hmask[short]]
-    if short.size:
-        x[short] = _short_windows(q, short, win.lo_of(short), hmask, median)
+    if median and o == 3:  # (the default: 4 s at 1 Hz)
+        _four_or_five(ws, x, q, d)
+    else:
+        alt = ws.get("xalt", n, np.int32)
+        for a in range(o, n, BLOCK):  # rows a .. b - 1 (each written once: x is final)
+            b = min(a + BLOCK, n)
+            full_windows(ws, x[a - o:b], q[a - o:b], o + 1, median)
+            if d is not None:
+                lo = max(a - o - 1, 0)  # (the readings of the longer windows)
+                full_windows(ws, alt[lo:b], q[lo:b], o + 2, median)
+                xb, ab = x[a:b], alt[a:b]  # x + d * (alt - x): no branches
+                np.subtract(ab, xb, out=ab)
+                np.multiply(ab, d[a:b], out=ab)
+                np.add(xb, ab, out=xb)
+    # Rows whose window is not a plain run of rows: those whose window reaches back to a
+    # hole, and the odd ones (most of them the first rows: their own block).
+    rest = _after_holes(x, q, win, holes, hmask, median)
+    if rest.size:
+        rest = rest[~hmask[rest]]
+    if rest.size:
+        x[rest] = _short_windows(q, rest, win.lo_of(rest), hmask, median)
     x[holes.rows] = HOLE
     return x
+
+
+def _after_holes(x: np.ndarray, q: np.ndarray, win: Window, holes: Holes, hm: np.ndarray,
+                 median: bool) -> np.ndarray:
+    """x at the `reach` rows after each run of holes (the window of row end + k, lo =
+    end + k - o (- d), holds the hole at `end` for k up to o, o + 1 where d) and at the
+    first rows (as if after holes up to row -1, where their window starts at row 0).
+    Returns the rows left to `_short_windows` (the odd rows other than the first ones, the
+    rows after a run too near the end of the record).
+
+    Why a block per run: the rows of run i's windows are rows end - m + 2 .. end + reach,
+    so one gather of those few rows per run, and shifted lines of it, give every window's
+    m slots as contiguous lines (slot j of row end + 1 + k is row end - m + 2 + j + k),
+    where gathering each slot by its own index costs a full-size index matrix and ~3x
+    the time (~1,150 rows on a jittered day, ~4 % of its analysis)."""
+    o, d, n = win.o, win.d, q.size
+    m = o + 1 + (d is not None)  # the longest plain window's rows
+    reach = m - 1
+    odd, ends = win.odd, holes.ends
+    # The first rows' windows are rows 0 .. r (odd rows ascending, their lo too).
+    start = bool(reach) and odd.size >= reach and int(odd[reach - 1]) == reach - 1 \
+        and int(win.odd_lo[reach - 1]) == 0
+    rest = odd[reach:] if start else odd
+    cut = int(np.searchsorted(ends, n - reach))  # runs whose rows after reach the end
+    if cut < ends.size and reach:
+        near = (ends[cut:, None] + np.arange(1, reach + 1)).ravel()
+        rest = union(rest, near[near < n])
+    if not reach or not (cut or start):
+        return rest
+    e = np.concatenate((_BEFORE, ends[:cut])) if start else ends[:cut]
+    idx = e + _slots(m, reach)  # (W, R): line w holds row end - m + 2 + w of each run
+    qt, ht = q[idx], hm[idx]
+    if start:  # (rows before row 0: missing)
+        ht[:m - 1, 0] = True
+    if cut and ends[0] < m - 2:  # runs whose first slots lie before row 0
+        neg = int(np.searchsorted(e, m - 2))
+        np.logical_or(ht[:, :neg], idx[:, :neg] < 0, out=ht[:, :neg])
+    np.putmask(qt, ht, HOLE)
+    r, k = e.size, reach * e.size
+    v = np.ndarray((m, reach, r), np.int32, qt, 0, (4 * r, 4 * r, 4)).copy().reshape(m, k)
+    rows = idx[m - 1:].ravel()  # the rows, k = line * r + run
+    if d is not None:  # slot 0 (row r - o - 1) is in the window only where d
+        np.putmask(v[0], ~d[rows], HOLE)
+    ok = v < HOLE  # (missing slots: HOLE, above any reading)
+    c = np.add.reduce(ok.view(np.int8), axis=0, dtype=np.int8).astype(np.intp)
+    if not median:  # (c is 0 only at a hole's row, which HOLE then overwrites)
+        x[rows] = np.where(ok, v, 0).sum(axis=0, dtype=np.int64) // np.maximum(c, 1)
+        return rest
+    if m > 8:
+        v.sort(axis=0)
+    else:
+        _sort_lines(v)
+    c -= 1  # the middle slots (c - 1) // 2 and c // 2, in the flattened lines (c = 0
+    # only at a hole's row: slot -1 // 2, a valid index, and HOLE then overwrites it)
+    at = c >> 1
+    at *= k
+    at += np.arange(k)
+    a = v.take(at)
+    c &= 1
+    c *= k
+    at += c
+    x[rows] = (a + v.take(at)) >> 1
+    return rest
+
+
+_BEFORE = np.array([-1], dtype=np.int64)
+_SLOTS: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _slots(m: int, reach: int) -> np.ndarray:
+    """Offsets from a run's end of the rows its windows read (a column, per shape)."""
+    col = _SLOTS.get((m, reach))
+    if col is None:
+        col = _SLOTS[(m, reach)] = np.arange(2 - m, reach + 1, dtype=np.int64)[:, None]
+    return col
+
+
+def _sort_lines(v: np.ndarray) -> None:
+    """Sort each column of v (m lines, m small) in place: an odd-even transposition
+    network, each round's comparators as two strided views of the lines (3 calls a
+    round, where one pair of calls per comparator costs ~1.5x as many)."""
+    m = v.shape[0]
+    tmp = np.empty((m // 2, v.shape[1]), dtype=v.dtype)
+    for i in range(m):
+        s = i % 2
+        p = (m - s) // 2
+        a, b, t = v[s:s + 2 * p:2], v[s + 1:s + 2 * p:2], tmp[:p]
+        np.minimum(a, b, out=t)
+        np.maximum(a, b, out=b)
+        np.copyto(a, t)
 
 
 def _short_windows(q: np.ndarray, rows: np.ndarray, lo: np.ndarray, hm: np.ndarray,
@@ -75,17 +161,50 @@ def _short_windows(q: np.ndarray, rows: np.ndarray, lo: np.ndarray, hm: np.ndarr
     if m > 8:
         srt = np.sort(vals.T, axis=1)
         return (srt[j, (cnt - 1) // 2].astype(np.int64) + srt[j, cnt // 2]) // 2
-    lines = list(vals)  # a sorting network over the lines: cheaper than np.sort
-    for a, b in sorting_network(m):
-        lines[a], lines[b] = np.minimum(lines[a], lines[b]), np.maximum(lines[a], lines[b])
-    srt = np.stack(lines)
-    return (srt[(cnt - 1) // 2, j].astype(np.int64) + srt[cnt // 2, j]) // 2
+    _sort_lines(vals)  # (cheaper than np.sort)
+    return (vals[(cnt - 1) // 2, j].astype(np.int64) + vals[cnt // 2, j]) // 2
 
 
-def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool,
-                 quads: tuple[np.ndarray, np.ndarray] | None = None) -> None:
-    """x[r] = the average of q[r - m + 1 .. r], for r >= m - 1 (`quads`: `_quads(q)`,
-    if already at hand: the jittered axis takes windows of 4 and of 5 from the same)."""
+def _four_or_five(ws: Scratch, x: np.ndarray, q: np.ndarray, d: np.ndarray | None) -> None:
+    """x[r] = the median of rows r - 3 .. r, or of r - 4 .. r where d, for r >= 3: both
+    from the two middle ones of every 4 neighbouring readings (`_quads`), a block at a
+    time, inlined: per block its 13 passes (6 on a grid) and nothing else (the calls of
+    `full_windows` cost the jittered day's averaging ~10 % more)."""
+    n = q.size
+    size = min(BLOCK + 4, n)
+    lo_, hi_, f_, g_, t_ = (ws.get(k, size, np.int32) for k in ("i2", "i3", "i4", "i5", "i6"))
+    mn, mx = np.minimum, np.maximum
+    for a in range(3, n, BLOCK):  # rows a .. b - 1, from readings s .. b - 1
+        b = min(a + BLOCK, n)
+        s = max(a - 4, 0)
+        qs = q[s:b]
+        k = b - s
+        lo, hi = lo_[:k - 1], hi_[:k - 1]
+        mn(qs[:-1], qs[1:], out=lo)
+        mx(qs[:-1], qs[1:], out=hi)
+        f, g = f_[:k - 3], g_[:k - 3]  # the middle two of rows s + i .. s + i + 3
+        mx(lo[:-2], lo[2:], out=f)
+        mn(hi[:-2], hi[2:], out=g)
+        xb = x[a:b]
+        np.add(f[a - 3 - s:], g[a - 3 - s:], out=xb)
+        np.right_shift(xb, 1, out=xb)
+        if d is None or k < 5:
+            continue
+        # Rows s + 4 .. b - 1: med3(the row, the middle two of the 4 rows before), then
+        # x + d * (that - x): no branches. (Row 3 of the first block: d is False.)
+        e, f, g, t, u = q[s + 4:b], f[:k - 4], g[:k - 4], t_[:k - 4], lo[:k - 4]
+        mx(e, f, out=t)  # max(e, f) ...
+        mn(t, g, out=t)  # ... min(max(e, f), g)
+        mn(e, f, out=u)
+        mx(t, u, out=t)
+        xb = x[s + 4:b]
+        np.subtract(t, xb, out=t)
+        np.multiply(t, d[s + 4:b], out=t)
+        np.add(xb, t, out=xb)
+
+
+def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool) -> None:
+    """x[r] = the average of q[r - m + 1 .. r], for r >= m - 1."""
     n = q.size
     o = m - 1
     if o >= n:
@@ -113,12 +232,12 @@ def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool
     elif m == 4:
         # Middle two of a, b, c, d: max(min(a, b), min(c, d)) and min(max(a, b),
         # max(c, d)) (`_quads`).
-        lo4, hi4 = quads or _quads(ws, q)
+        lo4, hi4 = _quads(ws, q)
         np.add(lo4, hi4, out=out)
         np.right_shift(out, 1, out=out)
     elif m == 5:
         # med3(e, the two middle ones of a, b, c, d): the quads of the row before.
-        lo4, hi4 = quads or _quads(ws, q)
+        lo4, hi4 = _quads(ws, q)
         f, g = lo4[:n - 4], hi4[:n - 4]
         e = q[4:]
         tmp = ws.get("i6", n - 4, np.int32)

@@ -146,7 +146,9 @@ class Window:
         g = max(0, (span - 1) // ax.dmed if strict else span // ax.dmed)
         inside = np.less if strict else np.less_equal
         o = self.o = g - 1 if g and self._mostly_out(ax, g, span, inside) else g
-        f = self.first = min(o + 2, n)
+        # From row o + 1 on, row r - o - 1 exists (rows before: their window may reach
+        # before the record, exceptions); row r - o - 2 from row o + 2 on.
+        f = self.first = min(o + 1, n)
         odd_parts = [np.arange(f, dtype=np.int64)]
         if f < n:
             ws = scratch()
@@ -161,9 +163,9 @@ class Window:
             if not inside(hi_e - ax.dmin, span):  # row r - o may be out somewhere
                 np.logical_not(inside(self._diff(ax, o, f), span, out=out), out=out)
                 odd_parts.append(np.flatnonzero(out) + f)
-            if inside(lo_e + ax.dmin, span):  # row r - o - 2 may be in somewhere
-                odd_parts.append(np.flatnonzero(inside(self._diff(ax, o + 2, f), span,
-                                                       out=out)) + f)
+            if f + 1 < n and inside(lo_e + ax.dmin, span):  # row r - o - 2 may be in
+                two = inside(self._diff(ax, o + 2, f + 1), span, out=out[1:])
+                odd_parts.append(np.flatnonzero(two) + (f + 1))
         self.odd = union(*odd_parts) if len(odd_parts) > 1 else odd_parts[0]
         self.odd_lo = np.searchsorted(tq[:n], tq[self.odd] - span,
                                       side="right" if strict else "left").astype(np.int64)

@@ -66,12 +66,13 @@ class Screen:
         (or across a run of invalid rows: judged over the gap); the filter is replayed
         from each."""
         n, q, ax, inv = self.n, self.q, self.ax, self.inv
-        if ax.step:
-            lim = int(self._bound(ax.step)) // MS  # |dq| * MS > bound
-        else:
-            # The bound is at least the step (times never go back): only jumps past it
-            # are judged over their own interval.
-            lim = self.s.art_step_q if self.s.art_rate_q >= 0 else -1
+        # |dq| * MS > bound: the bound is linear in the (capped) interval, so over the
+        # record's intervals it is least at the shortest or the longest: a jump past
+        # that is a candidate. On a grid that is every interval's bound; on other axes
+        # `_holds` judges each candidate's own row over its own interval.
+        s = self.s
+        lim = self.lim = min(s.art_step_q * MS + s.art_rate_q * min(d, DT_CAP_MS)
+                             for d in (ax.dmin, ax.dmax)) // MS
         jump = self.ws.get("b0", n - 1, np.bool_)
         # |dq| a block at a time, in a small buffer that stays in cache (see _validity)
         db = self.ws.get("dq", min(n - 1, _BLOCK), np.int32)
@@ -82,9 +83,6 @@ class Screen:
             np.abs(d, out=d)
             np.greater(d, lim, out=jump[a:b])
         cand = np.flatnonzero(jump) + 1
-        if not ax.step:
-            dq = np.abs(q[cand].astype(np.int64) - q[cand - 1])
-            cand = cand[dq * MS > self._bound(ax.dt[cand - 1].astype(np.int64))]
         cand = cand[self.valid[cand] & self.valid[cand - 1]]
         prev = cand - 1
         if inv.rows.size:
@@ -136,7 +134,7 @@ class Screen:
             at = np.searchsorted(li, list(slow))
             k_l[at] = [v[0] for v in slow.values()]
             real_l[at] = [v[1] for v in slow.values()]
-        if slow or not h:  # (else each held its row at least: k > c)
+        if slow or not h or not ax.step:  # (else each held its row at least: k > c)
             held = k_l > c_l
             real_l &= held
             rej = held & ~real_l  # the jump returned, or the record ended while held
@@ -180,14 +178,17 @@ class Screen:
                h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """For candidates whose next rows are valid up to where the filter stops holding
         ("fast"): the row where it accepts again (k), and whether because the hold ran out
-        (real). The candidate's own row is never within the bound (that made it one), so
-        only the h rows after it are judged, against its previous reading's level."""
-        n, q, m = self.n, self.q, ca.size
+        (real). On a grid the candidate's own row is never within the bound (that made it
+        one), so only the h rows after it are judged, against its previous reading's
+        level; on other axes its own row is judged too, over its own interval (then k is
+        the candidate itself where that is within)."""
+        n, q, m, ax = self.n, self.q, ca.size, self.ax
         if not h:  # (no hold: the candidate's own row ends it, as real)
             return np.ones(m, dtype=bool), ca, np.ones(m, dtype=bool)
-        # One column per candidate, one line per row after it (passes and reductions
-        # along contiguous lines: across a short axis numpy is several times slower).
-        rows = ca + scratch().arange(h + 1)[1:, None]
+        # One column per candidate, one line per row (passes and reductions along
+        # contiguous lines: across a short axis numpy is several times slower).
+        first = 1 if ax.step else 0
+        rows = ca + scratch().arange(h + 1)[first:, None]
         fast = None
         if int(ca[-1]) + h >= n:  # (the record ends within some candidate's lines)
             fast = rows[-1] < n
@@ -197,30 +198,34 @@ class Screen:
         dq = q[rows]
         np.subtract(dq, q[pa], out=dq)
         np.abs(dq, out=dq)
-        if self.ax.step:  # one bound, and the hold runs out on the last line (`_replay`)
-            within = np.less_equal(dq, int(self._bound(self.ax.step)) // MS)
+        if ax.step:  # one bound, and the hold runs out on the last line (`_replay`)
+            within = np.less_equal(dq, self.lim)
             stop = within.copy()
             stop[-1] = True
         else:
-            tq = self.ax.tq
+            # The times int32 where they are (`Axis.rel`), like the readings: no casts.
+            # The bound in int32 too: an interval longer than `full` has a bound past any
+            # difference of readings (0 .. 100 %), as has `full` itself.
+            s, tq = self.s, ax.rel
+            full = DT_CAP_MS
+            if s.art_rate_q > 0:
+                full = min(full, -(-(100 * Q * MS - s.art_step_q * MS) // s.art_rate_q))
             tr = tq[rows]
-            t0 = tq[ca]
-            dt = np.empty(rows.shape, dtype=np.int64)
-            np.subtract(tr[0], t0, out=dt[0])
+            dt = np.empty(rows.shape, dtype=tq.dtype)
+            np.subtract(tr[0], tq[pa], out=dt[0])
             np.subtract(tr[1:], tr[:-1], out=dt[1:])
-            if self.ax.dmax > DT_CAP_MS:
-                np.minimum(dt, DT_CAP_MS, out=dt)
-            np.multiply(dt, self.s.art_rate_q, out=dt)  # the bound (`_bound`), in place
-            np.add(dt, self.s.art_step_q * MS, out=dt)
+            np.minimum(dt, max(full, 0), out=dt)
+            np.multiply(dt, s.art_rate_q, out=dt)  # the bound (`_bound`), in place
+            np.add(dt, s.art_step_q * MS, out=dt)
             np.multiply(dq, MS, out=dq)  # (fits: readings are within 0 .. 100 %)
             within = np.less_equal(dq, dt)
-            np.subtract(tr, t0, out=tr)
-            stop = np.greater_equal(tr, self.s.art_hold_ms)
+            np.subtract(tr, tr[0].copy(), out=tr)  # (a copy: numpy would copy all of tr)
+            stop = np.greater_equal(tr, s.art_hold_ms)
             np.logical_or(stop, within, out=stop)
         lead = np.argmax(stop, axis=0)  # the first line that stops the hold (or 0: none)
         at = lead * m + scratch().arange(m)
         fast &= stop.ravel()[at]  # (none: replayed)
-        return fast, ca + 1 + lead, ~within.ravel()[at]
+        return fast, ca + first + lead, ~within.ravel()[at]
 
     def _replay_one(self, f: ArtifactFilter, c: int, p: int) -> tuple[int, bool, bool]:
         """The streaming filter from candidate c (previous accepted reading p): the row
