@@ -19,7 +19,6 @@ import numpy as np
 
 from oximon.pipeline.scratch import scratch
 from oximon.pipeline.settings import MS
-from oximon.pipeline.vector import push
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 _TRUE = np.ones(1, dtype=bool)
@@ -283,10 +282,10 @@ class Holes:
     def __init__(self, rows: np.ndarray, n: int):
         self.rows = rows
         self.n = n
-        if rows.size:
-            brk = np.flatnonzero(rows[1:] != rows[:-1] + 1)
-            self.starts = rows[np.concatenate(([0], brk + 1))]
-            self.ends = rows[push(brk, rows.size - 1)]
+        if rows.size:  # (where a row does not follow the one before, a run breaks)
+            brk = rows[1:] != rows[:-1] + 1
+            self.starts = np.concatenate((rows[:1], rows[1:][brk]))
+            self.ends = np.concatenate((rows[:-1][brk], rows[-1:]))
         else:
             self.starts = self.ends = _EMPTY
 

@@ -67,7 +67,8 @@ class _Rows:
         self.ws = scratch()
         self.bad = self.low_batt = _EMPTY
         if fl is not None:
-            nz = np.flatnonzero(fl != 0)  # (on a bool mask: 10x faster than on ints)
+            # (on a bool mask: 10x faster than on ints; "b0" is free until the Screen)
+            nz = np.not_equal(fl, 0, out=self.ws.get("b0", self.n, np.bool_)).nonzero()[0]
             if nz.size:
                 f = fl[nz]
                 self.bad = nz[(f & INVALID_FLAGS) != 0]

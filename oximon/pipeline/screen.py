@@ -44,8 +44,10 @@ class Screen:
         np.less_equal(sp, 100.0, out=tmp)
         np.logical_and(valid, tmp, out=valid)
         valid[bad] = False
-        np.logical_not(valid, out=tmp)
-        self.inv = Holes(np.flatnonzero(tmp), n)
+        # (the invalid rows' mask is the start of `hmask`: `_artifacts` adds the rest)
+        hm = self.hmask = ws.get("hmask", n, np.bool_)
+        np.logical_not(valid, out=hm)
+        self.inv = Holes(np.flatnonzero(hm), n)
         q = self.q = ws.get("q", n, np.int32)
         # A block at a time: the float intermediate stays in the core's cache (a full
         # buffer of it would go out to memory and back).
@@ -101,11 +103,10 @@ class Screen:
             rej = self._replay(cand, prev)
             if rej.size:  # (valid, so none of the invalid rows: both sorted, a stable
                 # sort of the two merges them)
-                rows = np.sort(np.concatenate((rows, rej[self.valid[rej]])), kind="stable")
+                rej = rej[self.valid[rej]]
+                rows = np.sort(np.concatenate((rows, rej)), kind="stable")
+                self.hmask[rej] = True
         self.holes = Holes(rows, n)
-        hm = self.hmask = self.ws.get("hmask", n, np.bool_)
-        hm.fill(False)
-        hm[rows] = True
 
     def _replay(self, ca: np.ndarray, pa: np.ndarray) -> np.ndarray:
         """Run the ArtifactFilter from each candidate jump (sorted rows `ca`, previous
