@@ -52,6 +52,17 @@ def in_order(t: np.ndarray) -> bool:
                     and (t[1:] >= t[:-1]).all())
 
 
+def _event_sums(xe: np.ndarray, we: np.ndarray, first: np.ndarray, w_max: int,
+                q_abs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each event's sum of weights and of reading x weight (readings `xe` within
+    +-q_abs, int32; weights `we` within [0, w_max]; each event's rows from `first`),
+    in int32 where that cannot overflow: the casts to int64 on the way cost more than
+    the sums themselves. (The products' sums in int64: an event may be long.)"""
+    sw = np.add.reduceat(we, first, dtype=np.int64 if w_max * we.size >= 2**31 else we.dtype)
+    xw = np.multiply(xe, we, dtype=np.int32 if q_abs * w_max < 2**31 else np.int64)
+    return sw, np.add.reduceat(xw.astype(np.int64, copy=False), first)
+
+
 def analyze_rows(s: Settings, t: np.ndarray, sp: np.ndarray, pr: np.ndarray,
                  fl: np.ndarray | None) -> Findings:
     """Findings for a record of at least two rows whose times are finite and never go
@@ -145,11 +156,11 @@ class _Rows:
             else:
                 f.sum_xw = int(np.dot(q, w.astype(np.int64, copy=False)))
         q[holes.rows] = 100 * Q  # holes count nothing below 90, nor as the lowest
-        f.nadir_q = int(q.min())
         mask = self.ws.get("b0", n, np.bool_)
         np.less(q, max(CT_LIMITS), out=mask)
         low = np.flatnonzero(mask)  # the few that count at all
         v = q[low]
+        f.nadir_q = int(v.min() if v.size else q.min())  # (the lowest is among them)
         if isinstance(w, int):
             f.b90, f.b85 = (int(np.count_nonzero(v < lim)) * w for lim in CT_LIMITS)
         else:
@@ -331,12 +342,10 @@ class _Rows:
             sw = (end - first) * w
             sxw = np.add.reduceat(xe, first, dtype=np.int64) * w
         else:
-            we = w[ev]
-            sw = np.add.reduceat(we, first, dtype=np.int64)
-            sxw = np.add.reduceat(np.multiply(xe, we, dtype=np.int64), first)
+            sw, sxw = _event_sums(xe, w[ev], first, min(self.ax.dmax, self.s.gap_ms),
+                                  max(100 * Q, abs(self.s.spo2_min_q) + 1))
         s0, n0 = self.base.at(i0)
-        f.set_events(self.t[i0], self.t[i1], s0, n0.astype(np.int64),
-                     np.minimum.reduceat(xe, first).astype(np.int64), sw, sxw)
+        f.set_events(self.t[i0], self.t[i1], s0, n0, np.minimum.reduceat(xe, first), sw, sxw)
 
     # -- pulse rate and time rules -----------------------------------------------------------------
     def _pulse(self) -> None:
