@@ -212,8 +212,17 @@ class Window:
         return self.at(scratch().arange(self.n + 1), np.empty(self.n, dtype=np.int64))
 
     def lo_of(self, rows: np.ndarray) -> np.ndarray:
-        """lo at some rows (sorted): cheap for a few."""
+        """lo at some rows (sorted, distinct): cheap for a few."""
+        odd, k = self.odd, rows.size
         lo = rows - self.o
+        if k and int(rows[-1]) == k - 1 and odd.size and int(odd[-1]) == odd.size - 1:
+            # Rows 0 .. k - 1 and odd rows 0 .. f - 1 (nearly always: the first rows):
+            # slices, no search.
+            if self.d is not None:
+                lo -= self.d[:k]
+            f = min(odd.size, k)
+            lo[:f] = self.odd_lo[:f]
+            return np.maximum(lo, 0)
         if self.d is not None:
             lo -= self.d[rows]
         if self.odd.size:
