@@ -21,8 +21,8 @@ from oximon.pipeline.vector import push
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 _TRUE = np.ones(1, dtype=bool)
+_BLOCK = 16384  # rows of times rounded at once (`Axis`)
 _ROUND = 1.5 * 2.0**52  # (see Axis)
-_ROUND_BITS = np.array(_ROUND).view(np.int64)
 
 
 def union(*arrays: np.ndarray) -> np.ndarray:
@@ -35,45 +35,60 @@ def union(*arrays: np.ndarray) -> np.ndarray:
 
 class Axis:
     """Row times of a record whose times never go back: `t` (s) and `tq` (int ms, as the
-    streaming pipeline rounds them); `step` the grid step in ms if every row is exactly
-    one step after the one before, else 0; `dmax` the longest interval (ms)."""
+    streaming pipeline rounds them, from some origin: only their differences, and
+    searches among them, mean anything); `step` the grid step in ms if every row is
+    exactly one step after the one before, else 0; `dmax` the longest interval (ms).
+
+    tq is int32 where the record spans under 2**31 - 2**24 ms (24 days), from its first
+    row's ms made even: any duration of the rules (a few hours at most by the profile's
+    limits, under 2**24 ms) added to a time keeps it in int32, where numpy keeps such
+    sums (no cast of the whole array), and the window passes and searches read half the
+    bytes. Else int64. (`rel`: the same array, the name the window passes know it by.)"""
 
     def __init__(self, t: np.ndarray):
         n = self.n = t.size
         self.t = t
+        self.step = self.dmax = self.dmed = self.dmin = self.span = 0
         ws = scratch()
-        # rint to int64 in two cheap passes (a float-to-int cast costs two), in tq's own
-        # buffer (one buffer less to pass through the cache): adding 1.5 * 2**52 rounds
-        # to a whole number, half to even like np.rint (one unit in the last place is 1
-        # there), which the low bits then hold: exact for |t| * MS < 2**51, which the
-        # times' limit T_LIMIT_S keeps (the caller's `keep_rows`).
-        tq = self.tq = ws.get("tq", n, np.int64)
-        tqf = tq.view(np.float64)
-        np.multiply(t, MS, out=tqf)
-        np.add(tqf, _ROUND, out=tqf)
-        np.subtract(tq, _ROUND_BITS, out=tq)
-        self.tq0 = int(tq[0]) if n else 0
-        self.step = self.dmax = self.dmed = self.dmin = 0
-        self.rel = tq
+        # rint in two cheap float passes (a float-to-int cast costs two): adding
+        # 1.5 * 2**52 rounds to a whole number, half to even like np.rint (one unit in
+        # the last place is 1 there), which the low bits then hold: exact for |t| * MS
+        # < 2**51, which the times' limit T_LIMIT_S keeps (the caller's `keep_rows`).
+        # The float's bits are rint(t * MS) + the constant's bits: times from another
+        # origin, as good as any. The first and last rows' (the same float arithmetic,
+        # in Python) choose int32 or int64.
+        f0, fz = (float(t[0]) * MS + _ROUND, float(t[-1]) * MS + _ROUND) if n else (0, 0)
+        span = self.span = int(fz - f0)
+        if span < 2**31 - 2**24:
+            # Adding instead an even whole number _ROUND - e (e: the first row's ms, made
+            # even) rounds alike (x + C has x's fraction, and C even keeps which of its
+            # neighbours is even) to _ROUND + rint(x) - e, whose low 32 bits are the
+            # times from e: one cast takes them. A block of rows at a time, in a small
+            # float buffer that stays in cache.
+            e = int(f0 - _ROUND)
+            c = _ROUND - (e - (e & 1))
+            tq = self.tq = self.rel = ws.get("rel", n, np.int32)
+            fb = ws.get("tqb", min(n, _BLOCK), np.float64)
+            for a in range(0, n, _BLOCK):
+                b = min(a + _BLOCK, n)
+                f = fb[:b - a]
+                np.multiply(t[a:b], MS, out=f)
+                np.add(f, c, out=f)
+                np.copyto(tq[a:b], f.view(np.int64), casting="unsafe")  # (the low 32 bits)
+        else:
+            tq = self.tq = self.rel = ws.get("tq", n, np.float64).view(np.int64)
+            tqf = tq.view(np.float64)
+            np.multiply(t, MS, out=tqf)
+            np.add(tqf, _ROUND, out=tqf)
         if n < 2:
             return
-        # Times from the first row in int32 where they fit (under 24 days): the window
-        # passes read half the bytes. Not on what may be a grid (first and last rows a
-        # whole number of steps apart: no times needed there), found from the intervals.
-        span, step0 = int(tq[-1]) - self.tq0, int(tq[1]) - self.tq0
-        maybe_grid = step0 > 0 and span == step0 * (n - 1)
-        if span < 2**31 - 2**24 and not maybe_grid:
-            self._set_rel(tq)
-            # The intervals in int32 too (the weights' buffer: one more row, `weights`).
-            self._dt = ws.get("w32", n, np.int32)
-            d = self.dt = np.subtract(self.rel[1:], self.rel[:-1], out=self._dt[:n - 1])
-        else:
-            self._dt = ws.get("dt", n, np.int64)  # (one more: the weights, `weights`)
-            d = self.dt = np.subtract(tq[1:], tq[:-1], out=self._dt[:n - 1])
+        # The intervals (in a buffer of one more row: the weights, `weights`).
+        self._dt = ws.get("dt" + tq.dtype.str, n, tq.dtype.type)
+        d = self.dt = np.subtract(tq[1:], tq[:-1], out=self._dt[:n - 1])
         lo = int(d.min())
-        # The intervals add up to the span: on what may be a grid, none shorter than the
-        # step means every one is the step (no pass for the longest).
-        hi = lo if maybe_grid and lo == step0 else int(d.max())
+        # The intervals add up to the span: if the first and last rows are a whole number
+        # of the shortest apart, every one is the shortest (no pass for the longest).
+        hi = lo if lo > 0 and span == lo * (n - 1) else int(d.max())
         self.dmax, self.dmin = hi, lo
         if lo == hi and lo > 0:
             self.step = self.dmed = lo
@@ -82,27 +97,14 @@ class Axis:
         # (np.partition: np.median's checks and mean cost several times the work.)
         sample = d[::max(1, d.size // 2048)].copy()
         self.dmed = max(1, int(np.partition(sample, sample.size // 2)[sample.size // 2]))
-        if span < 2**31 - 2**24 and self.rel is tq:  # (nearly a grid, after all)
-            self._set_rel(tq)
-
-    def _set_rel(self, tq: np.ndarray) -> None:
-        """`rel` = tq - tq0 in int32 (the caller knows it fits): both taken modulo 2**32
-        (int32 arithmetic wraps), exact since the difference fits; two int32 passes
-        cost less than one int64 subtraction cast to int32."""
-        rel = self.rel = scratch().get("rel", self.n, np.int32)
-        np.copyto(rel, tq, casting="unsafe")  # (the low 32 bits)
-        np.subtract(rel, np.int32((self.tq0 + 2**31) % 2**32 - 2**31), out=rel)
 
     def weights(self, cap_ms: int) -> np.ndarray | int:
         """Milliseconds each row stands for: the time to the next row, capped at cap_ms
         (a gap is not observed time); the last row counts like the one before it. One
-        int on a regular grid; int32 where the times are (`rel`), else int64."""
+        int on a regular grid; else in tq's dtype."""
         if self.step or self.n < 2:
             return min(self.step, cap_ms) if self.step else 0
         d, buf = self.dt, self._dt  # (buf: one more row than the intervals)
-        if self.rel.dtype == np.int32 and d.dtype != np.int32:  # (nearly a grid: int32
-            buf = scratch().get("w32", self.n, np.int32)  # from the int32 times)
-            d = np.subtract(self.rel[1:], self.rel[:-1], out=buf[:-1])
         if self.dmax <= cap_ms:  # no interval is capped: the intervals themselves
             buf[-1] = buf[-2]
             return buf

@@ -144,7 +144,7 @@ class _Rows:
         else:
             hw = int(w[holes.rows].sum(dtype=np.int64))
             if self.ax.dmax <= self.s.gap_ms:  # the weights are the intervals
-                f.valid_ms = int(self.ax.tq[-1] - self.ax.tq[0]) + last - hw
+                f.valid_ms = self.ax.span + last - hw
             else:
                 f.valid_ms = int(w.sum(dtype=np.int64)) - hw
             # Readings lie within [min(spo2_min, 0) - 1, 100] % (invalid rows are 0),

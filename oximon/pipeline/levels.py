@@ -55,8 +55,8 @@ def reach(ax: Axis, rows: np.ndarray, which: np.ndarray, delays: list[int]) -> n
     n = ax.n
     if ax.step:  # tq = tq0 + row x step
         return np.minimum(rows + np.array([-(-d // ax.step) for d in delays])[which], n)
-    tq = ax.tq
-    end = tq[rows] + np.array(delays)[which]
+    tq = ax.tq  # (int32 or int64, `Axis`: the delays in its dtype keep the search from
+    end = tq[rows] + np.array(delays, dtype=tq.dtype)[which]  # casting all of it)
     if ax.dmin > 0:
         least = [-(-d // ax.dmax) for d in delays]
         width = max(-(-d // ax.dmin) - k for d, k in zip(delays, least, strict=True)) + 1
@@ -121,7 +121,8 @@ def sat_sum(ax: Axis, rows: np.ndarray, depth: np.ndarray, gap: int) -> np.ndarr
         np.subtract(rows[1:], rows[:-1], out=w[1:])
         w *= ax.step
     else:
-        tr = np.take(ax.tq, rows, out=ws.get("lv_t", rows.size, np.int64))
+        tq = ax.tq  # (the differences fit its dtype)
+        tr = np.take(tq, rows, out=ws.get("lv_t" + tq.dtype.str, rows.size, tq.dtype.type))
         np.subtract(tr[1:], tr[:-1], out=w[1:])
     np.minimum(w, gap + 1, out=w)
     np.multiply(w, depth, out=w)

@@ -92,7 +92,7 @@ class Screen:
             ok = (after < n) & (inv.starts > 0)
             after, before = after[ok], inv.starts[ok] - 1
             big = (np.abs(q[after].astype(np.int64) - q[before]) * MS
-                   > self._bound(ax.tq[after] - ax.tq[before]))
+                   > self._bound(ax.tq[after] - ax.tq[before].astype(np.int64)))
             cand = np.concatenate([cand, after[big]])
             prev = np.concatenate([prev, before[big]])
             order = np.argsort(cand, kind="stable")
