@@ -218,3 +218,26 @@ def test_jittered_and_gridded_paths_agree_on_a_recording(tmp_path):
     assert jit.metrics["nadir"] == grid.metrics["nadir"]
     for key in ("ct90", "mean_spo2", "odi3"):
         assert jit.metrics[key] == pytest.approx(grid.metrics[key], rel=0.02)
+
+
+@settings(max_examples=300, deadline=None)
+@given(first_ms=st.integers(-10**15 + 1, 10**15 - 2**32),
+       steps=st.lists(st.sampled_from([0, 0.5, 1, 1.5, 999.5, 1000, 1000.4999, 1000.5,
+                                       3e5, 2**31 - 2**24 - 1.5, 2**31]),
+                      min_size=1, max_size=40),
+       frac=st.sampled_from([0.0, 0.5, 0.4999999, 0.5000001]))
+def test_axis_times_are_the_live_pipelines_rounding(first_ms, steps, frac):
+    """tq (int32 under 24 days, from an even origin; int64 beyond) differs between rows
+    exactly as np.rint(t * 1000) does, half-ms times and the 24-day edge included, and
+    int32 times leave room for any of the rules' durations."""
+    t = (first_ms + frac + np.concatenate([[0.0], np.cumsum(steps)])) / 1000.0
+    t = np.maximum.accumulate(t)  # (division may make neighbours go back by a rounding)
+    ref = np.rint(t * 1000).astype(np.int64)
+    ax = Axis(t)
+    tq = ax.tq.astype(np.int64)
+    assert np.array_equal(tq - tq[0], ref - ref[0])
+    assert ax.span == ref[-1] - ref[0]
+    assert np.array_equal(ax.dt, np.diff(ref))
+    assert (ax.tq.dtype == np.int32) == (ax.span < 2**31 - 2**24)
+    if ax.tq.dtype == np.int32:
+        assert tq.min() >= 0 and tq.max() + 2**24 <= 2**31
