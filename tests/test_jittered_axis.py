@@ -71,6 +71,41 @@ def test_the_jittered_axis_is_windowed_by_offsets_not_searches():
         assert np.array_equal(lo, exact)
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_every_window_is_the_binary_search(seed):
+    """However the offset o is picked (row r - k nearly always in, often out, always
+    either; bounds or row-by-row checks), lo, lo_of and runs_starting_in are the binary
+    search's, on axes with jitter, dropouts, clock drift and equal times."""
+    rng = np.random.default_rng(seed)
+    for n in (2, 7, 300, 3000):
+        step = [1.0, 0.5, 0.25, 2.0, 1.0, 0.037, 1.0, 0.5][seed]
+        t = np.arange(n) * step + rng.uniform(0, [0.05, 0.2, 0.45, 0.9, 1.5][n % 5] * step, n)
+        if seed % 4 == 1:
+            t += np.cumsum(rng.choice([0.0] * 80 + [3.0, 40.0, 400.0], n))  # dropouts
+        elif seed % 4 == 2:
+            t *= 1.0 + rng.uniform(-0.01, 0.01)  # a clock that drifts
+        elif seed % 4 == 3:
+            t = np.round(t, 1)  # equal times
+        ax = Axis(np.maximum.accumulate(t))
+        for span in (1, 999, 1000, 1001, 4000, 4500, 30000, int(rng.integers(1, 200000))):
+            for strict in (True, False):
+                w = ax.window(span, strict)
+                exact = np.searchsorted(ax.tq, ax.tq - span, "right" if strict else "left")
+                assert np.array_equal(w.lo(), exact)
+                rows = np.unique(rng.integers(0, n, 12))
+                assert np.array_equal(w.lo_of(rows), exact[rows])
+                k = int(rng.integers(1, n + 1))
+                assert np.array_equal(w.lo_of(np.arange(k)), exact[:k])
+                starts = np.unique(rng.integers(0, n, 1 + n // 20))
+                ends = np.minimum(starts, n - 1)
+                side: Literal["left", "right"] = "left" if strict else "right"
+                a = np.where(starts > 0, np.searchsorted(
+                    ax.tq, ax.tq[np.maximum(starts - 1, 0)] + span, side), 0)
+                b = np.maximum(np.searchsorted(ax.tq, ax.tq[ends] + span, side), a)
+                got = w.runs_starting_in(starts, ends)
+                assert np.array_equal(got[0], a) and np.array_equal(got[1], b)
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_rows_whose_window_starts_in_a_run(seed):
     """`Window.runs_starting_in` reads the rows off the offsets (on jitter, the d mask;

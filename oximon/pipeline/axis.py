@@ -13,6 +13,8 @@ every time axis, as fast as the grid where the axis is nearly one.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from oximon.pipeline.scratch import scratch
@@ -134,50 +136,76 @@ class Window:
                 self.odd_lo = np.zeros(n, dtype=np.int64)
                 self.odd = np.arange(n, dtype=np.int64)
             return
-        # The window reaches about g rows back; with jitter row r - g may or may not be
-        # in it. Take o (g, or g - 1 where r - g is often out: judged on a sample) so
-        # that row r - o is in it, r - o - 1 may be (d: one pass over the times), and
-        # r - o - 2 is not. Whether the first and last hold everywhere follows from d's
-        # own time differences and the shortest interval; only where that bound cannot
-        # tell are they checked row by row, and the rows where they fail are exceptions,
-        # found by binary search.
-        g = max(0, (span - 1) // ax.dmed if strict else span // ax.dmed)
+        # The window reaches about k usual intervals back (k the nearest whole number);
+        # with jitter row r - k may or may not be in it. Take o (k - 1 where r - k is
+        # often out, else k) so that row r - o is in it, r - o - 1 may be (d), and
+        # r - o - 2 is not. One pass of the time differences to row r - k tells which
+        # (and is d's, for k - 1); whether the rest holds everywhere follows from their
+        # extremes and the shortest interval; only where that bound cannot tell is it
+        # checked row by row, and the rows where it fails are exceptions, found by
+        # binary search.
         inside = np.less if strict else np.less_equal
-        o = self.o = g - 1 if g and self._mostly_out(ax, g, span, inside) else g
+        within = operator.lt if strict else operator.le  # (on ints: a ufunc costs µs)
+        ws = scratch()
+        mask = ws.get("wd" + str(span) + str(strict), n, np.bool_)
+        k = (2 * span + ax.dmed) // (2 * ax.dmed)
+        o, in_ok, known = k, False, False  # (known: lo_e, hi_e bound e for o + 1)
+        lo_e = hi_e = 0
+        odd_parts = [_EMPTY]
+        if 0 < k < n:
+            e = self._diff(ax, k, k)  # rows k .. n - 1: how far back row r - k lies
+            lo_e, hi_e = int(e.min()), int(e.max())
+            mixed = within(lo_e, span) and not within(hi_e, span)
+            often = not within(lo_e, span)  # (all out)
+            if mixed:  # (a sample of the rows picks o: it only picks, never a result)
+                inside(e, span, out=mask[k:])
+                some = mask[k::max(1, (n - k) // 1024)]
+                often = some.size - int(np.count_nonzero(some)) > some.size // 64
+            if often:  # r - k often out: o = k - 1, d where it is in
+                o, known = k - 1, True
+                if mixed:
+                    mask[:k] = False
+                    self.d = mask
+            else:  # r - k nearly always in: o = k, the rows where it is not are odd
+                o, in_ok = k, True
+                if mixed:
+                    bad = ws.get("wbad", n - k, np.bool_)
+                    odd_parts.append(np.flatnonzero(np.logical_not(mask[k:], out=bad)) + k)
+                # Row r - k - 1 lies at least the shortest interval further back.
+                lo_e += ax.dmin
+                known = not within(lo_e, span)  # (all out: no d, no pass)
+        self.o = o
         # From row o + 1 on, row r - o - 1 exists (rows before: their window may reach
         # before the record, exceptions); row r - o - 2 from row o + 2 on.
         f = self.first = min(o + 1, n)
-        odd_parts = [np.arange(f, dtype=np.int64)]
+        odd_parts[0] = ws.arange(f)  # (read only, like every `odd`)
         if f < n:
-            ws = scratch()
-            d = ws.get("wd" + str(span) + str(strict), n, np.bool_)
-            d[:f] = False
-            e = self._diff(ax, o + 1, f)  # how far back row r - o - 1 lies
-            inside(e, span, out=d[f:])
-            if d.any():
-                self.d = d
-            lo_e, hi_e = int(e.min()), int(e.max())
+            if not known:
+                e = self._diff(ax, o + 1, f)  # how far back row r - o - 1 lies
+                lo_e = int(e.min())
+                hi_e = lo_e if in_ok else int(e.max())
+                if within(lo_e, span):  # (else d would be all False)
+                    mask[:f] = False
+                    inside(e, span, out=mask[f:])
+                    self.d = mask
             out = ws.get("wbad", n - f, np.bool_)
-            if not inside(hi_e - ax.dmin, span):  # row r - o may be out somewhere
+            if not in_ok and not within(hi_e - ax.dmin, span):  # row r - o may be out
                 np.logical_not(inside(self._diff(ax, o, f), span, out=out), out=out)
                 odd_parts.append(np.flatnonzero(out) + f)
-            if f + 1 < n and inside(lo_e + ax.dmin, span):  # row r - o - 2 may be in
+            if f + 1 < n and within(lo_e + ax.dmin, span):  # row r - o - 2 may be in
                 two = inside(self._diff(ax, o + 2, f + 1), span, out=out[1:])
                 odd_parts.append(np.flatnonzero(two) + (f + 1))
-        self.odd = union(*odd_parts) if len(odd_parts) > 1 else odd_parts[0]
-        self.odd_lo = np.searchsorted(tq[:n], tq[self.odd] - span,
-                                      side="right" if strict else "left").astype(np.int64)
-
-    @staticmethod
-    def _mostly_out(ax: Axis, g: int, span: int, inside: np.ufunc) -> bool:
-        """Whether row r - g is out of row r's window for more than 1 row in 64 (on a
-        sample of the rows: it only picks the cheaper offset, never a result)."""
-        rows = np.arange(g, ax.n, max(1, (ax.n - g) // 512))
-        if not rows.size:
-            return False
-        rel = ax.rel
-        ok = inside(rel[rows] - rel[rows - g], span)
-        return bool(ok.size - np.count_nonzero(ok) > ok.size // 64)
+        if len(odd_parts) > 1:
+            odd = self.odd = union(*odd_parts)
+            at = tq[odd]
+        else:  # (nearly always: only the first rows, a slice)
+            odd = self.odd = odd_parts[0]
+            at = tq[:f]
+        # A window starts at or before its row (but for a strict empty one, span 0):
+        # searched among the rows up to the last odd one (a few first rows, nearly
+        # always: in cache, where the whole day's times cost a miss per step).
+        top = int(odd[-1]) + 1 if odd.size and (span > 0 or not strict) else n
+        self.odd_lo = np.searchsorted(tq[:top], at - span, side="right" if strict else "left")
 
     @staticmethod
     def _diff(ax: Axis, k: int, f: int) -> np.ndarray:
