@@ -106,6 +106,24 @@ def test_every_window_is_the_binary_search(seed):
                 assert np.array_equal(got[0], a) and np.array_equal(got[1], b)
 
 
+@pytest.mark.parametrize("axis", ["grid", "jitter", "equal times"])
+def test_an_averaging_window_of_zero_averages_each_reading_alone(axis):
+    """averaging.window_s = 0 is a valid profile: the live averager keeps the current
+    reading (its window (t, t] holds no other), so batch analysis must too (it crashed:
+    a strict window of span 0 holds no row at all)."""
+    rec = generate(3, 3000, dips=10, gaps=6, spikes=20)
+    late = np.random.default_rng(1).uniform(0, 0.3, rec.time.size)
+    t = {"grid": rec.time, "jitter": rec.time + late,
+         "equal times": np.round(rec.time + late, 0)}[axis]
+    assert np.array_equal(Axis(t).window(0, True).lo(), np.arange(t.size))
+    for method in ("median", "mean"):
+        prof = load_profile(None).with_overrides({"averaging.window_s": 0.0,
+                                                  "averaging.method": method})
+        batch = batch_alarms(analyze(t, rec.spo2, rec.pr, prof, flags=rec.flags))
+        assert batch == stream_alarms(t, rec.spo2, rec.pr, rec.flags, prof)
+        assert any(a[0] == "spo2_low" for a in batch)
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_rows_whose_window_starts_in_a_run(seed):
     """`Window.runs_starting_in` reads the rows off the offsets (on jitter, the d mask;

@@ -119,13 +119,18 @@ class Axis:
 
 
 class Window:
-    """lo[r] = r - o - d[r] (d None: all 0), except at rows `odd` where it is `odd_lo`."""
+    """lo[r] = r - o - d[r] (d None: all 0), except at rows `odd` where it is `odd_lo`.
+    (A strict window of span 0 holds row r itself: lo[r] = r.)"""
 
     def __init__(self, ax: Axis, span: int, strict: bool):
         n, tq, step = ax.n, ax.tq, ax.step
         self.n, self.tq, self.span, self.strict = n, tq, span, strict
         self.step = step
         self.d: np.ndarray | None = None
+        if strict and span <= 0:  # (no time is after a row's own: the row itself, as
+            self.o = self.first = 0  # the live averager's current reading always counts)
+            self.odd = self.odd_lo = _EMPTY
+            return
         if step or n < 2:
             s = max(step, 1)
             o = self.o = (span - 1) // s if strict else span // s
@@ -201,10 +206,10 @@ class Window:
         else:  # (nearly always: only the first rows, a slice)
             odd = self.odd = odd_parts[0]
             at = tq[:f]
-        # A window starts at or before its row (but for a strict empty one, span 0):
-        # searched among the rows up to the last odd one (a few first rows, nearly
-        # always: in cache, where the whole day's times cost a miss per step).
-        top = int(odd[-1]) + 1 if odd.size and (span > 0 or not strict) else n
+        # A window starts at or before its row: searched among the rows up to the last
+        # odd one (a few first rows, nearly always: in cache, where the whole day's
+        # times cost a miss per step).
+        top = int(odd[-1]) + 1 if odd.size else n
         self.odd_lo = np.searchsorted(tq[:top], at - span, side="right" if strict else "left")
 
     @staticmethod
