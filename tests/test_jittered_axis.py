@@ -71,6 +71,19 @@ def test_the_jittered_axis_is_windowed_by_offsets_not_searches():
         assert np.array_equal(lo, exact)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_a_usual_interval_a_few_ms_off_still_gives_offsets(seed):
+    """The usual interval is a sample's median: at 2 Hz with 0-225 ms of jitter it may be
+    503 ms, so 150 s is "298" of them where row r - 300 is the edge. The window must
+    still find that edge (its exceptions only the first rows), not leave every row
+    whose row r - 300 is out to the binary search."""
+    rng = np.random.default_rng(seed)
+    ax = Axis(np.arange(86400) * 0.5 + rng.uniform(0, 0.225, 86400))
+    for span, strict in ((150000, False), (30000, False), (4000, True)):
+        w = ax.window(span, strict)
+        assert w.d is not None and w.odd.size == w.first
+
+
 @pytest.mark.parametrize("seed", range(8))
 def test_every_window_is_the_binary_search(seed):
     """However the offset o is picked (row r - k nearly always in, often out, always

@@ -142,57 +142,41 @@ class Window:
                 self.odd = np.arange(n, dtype=np.int64)
             return
         # The window reaches about k usual intervals back (k the nearest whole number);
-        # with jitter row r - k may or may not be in it. Take o (k - 1 where r - k is
-        # often out, else k) so that row r - o is in it, r - o - 1 may be (d), and
-        # r - o - 2 is not. One pass of the time differences to row r - k tells which
-        # (and is d's, for k - 1); whether the rest holds everywhere follows from their
-        # extremes and the shortest interval; only where that bound cannot tell is it
-        # checked row by row, and the rows where it fails are exceptions, found by
-        # binary search.
+        # with jitter row r - k may or may not be in it. Take o = k - 1 so that row
+        # r - o is in it, r - o - 1 may be (d: where it is) and r - o - 2 is not. One
+        # pass of the time differences to row r - k gives d; its extremes and the
+        # shortest interval tell whether the rest holds everywhere. (Where r - k is
+        # always in, or always out and r - k + 1 may be out too, k was a row off: the
+        # usual interval is a sample's median. Then one row further, or nearer, at most
+        # twice.) Only where the bound cannot tell is it checked row by row, and the
+        # rows where it fails are exceptions, found by binary search.
         inside = np.less if strict else np.less_equal
         within = operator.lt if strict else operator.le  # (on ints: a ufunc costs µs)
         ws = scratch()
-        mask = ws.get("wd" + str(span) + str(strict), n, np.bool_)
-        k = (2 * span + ax.dmed) // (2 * ax.dmed)
-        o, in_ok, known = k, False, False  # (known: lo_e, hi_e bound e for o + 1)
-        lo_e = hi_e = 0
+        k = max(1, (2 * span + ax.dmed) // (2 * ax.dmed))
+        in_ok = k == 1  # row r - o is in everywhere (row r itself: span > 0 if strict)
         odd_parts = [_EMPTY]
-        if 0 < k < n:
-            e = self._diff(ax, k, k)  # rows k .. n - 1: how far back row r - k lies
-            lo_e, hi_e = int(e.min()), int(e.max())
-            mixed = within(lo_e, span) and not within(hi_e, span)
-            often = not within(lo_e, span)  # (all out)
-            if mixed:  # (a sample of the rows picks o: it only picks, never a result)
-                inside(e, span, out=mask[k:])
-                some = mask[k::max(1, (n - k) // 1024)]
-                often = some.size - int(np.count_nonzero(some)) > some.size // 64
-            if often:  # r - k often out: o = k - 1, d where it is in
-                o, known = k - 1, True
-                if mixed:
-                    mask[:k] = False
-                    self.d = mask
-            else:  # r - k nearly always in: o = k, the rows where it is not are odd
-                o, in_ok = k, True
-                if mixed:
-                    bad = ws.get("wbad", n - k, np.bool_)
-                    odd_parts.append(np.flatnonzero(np.logical_not(mask[k:], out=bad)) + k)
-                # Row r - k - 1 lies at least the shortest interval further back.
-                lo_e += ax.dmin
-                known = not within(lo_e, span)  # (all out: no d, no pass)
-        self.o = o
-        # From row o + 1 on, row r - o - 1 exists (rows before: their window may reach
-        # before the record, exceptions); row r - o - 2 from row o + 2 on.
-        f = self.first = min(o + 1, n)
-        odd_parts[0] = ws.arange(f)  # (read only, like every `odd`)
-        if f < n:
-            if not known:
-                e = self._diff(ax, o + 1, f)  # how far back row r - o - 1 lies
-                lo_e = int(e.min())
-                hi_e = lo_e if in_ok else int(e.max())
-                if within(lo_e, span):  # (else d would be all False)
-                    mask[:f] = False
-                    inside(e, span, out=mask[f:])
-                    self.d = mask
+        if k < n:
+            for tries in range(3):
+                e = self._diff(ax, k, k)  # rows k .. n - 1: how far back row r - k lies
+                lo_e, hi_e = int(e.min()), int(e.max())
+                if within(hi_e, span) and k + 1 < n:  # always in
+                    move = 1
+                elif not (in_ok or within(lo_e, span) or within(hi_e - ax.dmin, span)):
+                    move = -1  # always out, and row r - k + 1 may be out too
+                else:
+                    break
+                if tries == 2:
+                    break
+                k += move
+                in_ok = move > 0 or k == 1
+            o = self.o = k - 1
+            f = self.first = k  # (from row o + 1 on, row r - o - 1 exists: rows before
+            # may reach before the record, exceptions; row r - o - 2 from row o + 2 on)
+            if within(lo_e, span):  # (else d would be all False)
+                d = self.d = ws.get("wd" + str(span) + str(strict), n, np.bool_)
+                d[:f] = False
+                inside(e, span, out=d[f:])
             out = ws.get("wbad", n - f, np.bool_)
             if not in_ok and not within(hi_e - ax.dmin, span):  # row r - o may be out
                 np.logical_not(inside(self._diff(ax, o, f), span, out=out), out=out)
@@ -200,6 +184,10 @@ class Window:
             if f + 1 < n and within(lo_e + ax.dmin, span):  # row r - o - 2 may be in
                 two = inside(self._diff(ax, o + 2, f + 1), span, out=out[1:])
                 odd_parts.append(np.flatnonzero(two) + (f + 1))
+        else:  # (no row reaches k rows back)
+            self.o, f = k, n
+            self.first = f
+        odd_parts[0] = ws.arange(f)  # (read only, like every `odd`)
         if len(odd_parts) > 1:
             odd = self.odd = union(*odd_parts)
             at = tq[odd]
