@@ -188,10 +188,14 @@ class Window:
             self.o, f = k, n
             self.first = f
         odd_parts[0] = ws.arange(f)  # (read only, like every `odd`)
+        if len(odd_parts) == 1 and (not f or within(int(tq[f - 1]) - int(tq[0]), span)):
+            # Only the first rows, and every one's window reaches row 0 (nearly always).
+            self.odd, self.odd_lo = odd_parts[0], np.zeros(f, dtype=np.int64)
+            return
         if len(odd_parts) > 1:
             odd = self.odd = union(*odd_parts)
             at = tq[odd]
-        else:  # (nearly always: only the first rows, a slice)
+        else:  # (only the first rows, a slice)
             odd = self.odd = odd_parts[0]
             at = tq[:f]
         # A window starts at or before its row: searched among the rows up to the last
