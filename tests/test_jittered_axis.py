@@ -72,6 +72,72 @@ def test_the_jittered_axis_is_windowed_by_offsets_not_searches():
 
 
 @pytest.mark.parametrize("seed", range(6))
+def test_a_usual_interval_a_few_ms_off_still_gives_offsets(seed):
+    """The usual interval is a sample's median: at 2 Hz with 0-225 ms of jitter it may be
+    503 ms, so 150 s is "298" of them where row r - 300 is the edge. The window must
+    still find that edge (its exceptions only the first rows), not leave every row
+    whose row r - 300 is out to the binary search."""
+    rng = np.random.default_rng(seed)
+    ax = Axis(np.arange(86400) * 0.5 + rng.uniform(0, 0.225, 86400))
+    for span, strict in ((150000, False), (30000, False), (4000, True)):
+        w = ax.window(span, strict)
+        assert w.d is not None and w.odd.size == w.first
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_every_window_is_the_binary_search(seed):
+    """However the offset o is picked (row r - k nearly always in, often out, always
+    either; bounds or row-by-row checks), lo, lo_of and runs_starting_in are the binary
+    search's, on axes with jitter, dropouts, clock drift and equal times."""
+    rng = np.random.default_rng(seed)
+    for n in (2, 7, 300, 3000):
+        step = [1.0, 0.5, 0.25, 2.0, 1.0, 0.037, 1.0, 0.5][seed]
+        t = np.arange(n) * step + rng.uniform(0, [0.05, 0.2, 0.45, 0.9, 1.5][n % 5] * step, n)
+        if seed % 4 == 1:
+            t += np.cumsum(rng.choice([0.0] * 80 + [3.0, 40.0, 400.0], n))  # dropouts
+        elif seed % 4 == 2:
+            t *= 1.0 + rng.uniform(-0.01, 0.01)  # a clock that drifts
+        elif seed % 4 == 3:
+            t = np.round(t, 1)  # equal times
+        ax = Axis(np.maximum.accumulate(t))
+        for span in (1, 999, 1000, 1001, 4000, 4500, 30000, int(rng.integers(1, 200000))):
+            for strict in (True, False):
+                w = ax.window(span, strict)
+                exact = np.searchsorted(ax.tq, ax.tq - span, "right" if strict else "left")
+                assert np.array_equal(w.lo(), exact)
+                rows = np.unique(rng.integers(0, n, 12))
+                assert np.array_equal(w.lo_of(rows), exact[rows])
+                k = int(rng.integers(1, n + 1))
+                assert np.array_equal(w.lo_of(np.arange(k)), exact[:k])
+                starts = np.unique(rng.integers(0, n, 1 + n // 20))
+                ends = np.minimum(starts, n - 1)
+                side: Literal["left", "right"] = "left" if strict else "right"
+                a = np.where(starts > 0, np.searchsorted(
+                    ax.tq, ax.tq[np.maximum(starts - 1, 0)] + span, side), 0)
+                b = np.maximum(np.searchsorted(ax.tq, ax.tq[ends] + span, side), a)
+                got = w.runs_starting_in(starts, ends)
+                assert np.array_equal(got[0], a) and np.array_equal(got[1], b)
+
+
+@pytest.mark.parametrize("axis", ["grid", "jitter", "equal times"])
+def test_an_averaging_window_of_zero_averages_each_reading_alone(axis):
+    """averaging.window_s = 0 is a valid profile: the live averager keeps the current
+    reading (its window (t, t] holds no other), so batch analysis must too (it crashed:
+    a strict window of span 0 holds no row at all)."""
+    rec = generate(3, 3000, dips=10, gaps=6, spikes=20)
+    late = np.random.default_rng(1).uniform(0, 0.3, rec.time.size)
+    t = {"grid": rec.time, "jitter": rec.time + late,
+         "equal times": np.round(rec.time + late, 0)}[axis]
+    assert np.array_equal(Axis(t).window(0, True).lo(), np.arange(t.size))
+    for method in ("median", "mean"):
+        prof = load_profile(None).with_overrides({"averaging.window_s": 0.0,
+                                                  "averaging.method": method})
+        batch = batch_alarms(analyze(t, rec.spo2, rec.pr, prof, flags=rec.flags))
+        assert batch == stream_alarms(t, rec.spo2, rec.pr, rec.flags, prof)
+        assert any(a[0] == "spo2_low" for a in batch)
+
+
+@pytest.mark.parametrize("seed", range(6))
 def test_rows_whose_window_starts_in_a_run(seed):
     """`Window.runs_starting_in` reads the rows off the offsets (on jitter, the d mask;
     searching only near odd rows): the same rows as the definition, a binary search on

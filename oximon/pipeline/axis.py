@@ -13,6 +13,8 @@ every time axis, as fast as the grid where the axis is nearly one.
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 from oximon.pipeline.scratch import scratch
@@ -119,13 +121,18 @@ class Axis:
 
 
 class Window:
-    """lo[r] = r - o - d[r] (d None: all 0), except at rows `odd` where it is `odd_lo`."""
+    """lo[r] = r - o - d[r] (d None: all 0), except at rows `odd` where it is `odd_lo`.
+    (A strict window of span 0 holds row r itself: lo[r] = r.)"""
 
     def __init__(self, ax: Axis, span: int, strict: bool):
         n, tq, step = ax.n, ax.tq, ax.step
         self.n, self.tq, self.span, self.strict = n, tq, span, strict
         self.step = step
         self.d: np.ndarray | None = None
+        if strict and span <= 0:  # (no time is after a row's own: the row itself, as
+            self.o = self.first = 0  # the live averager's current reading always counts)
+            self.odd = self.odd_lo = _EMPTY
+            return
         if step or n < 2:
             s = max(step, 1)
             o = self.o = (span - 1) // s if strict else span // s
@@ -136,50 +143,68 @@ class Window:
                 self.odd_lo = np.zeros(n, dtype=np.int64)
                 self.odd = np.arange(n, dtype=np.int64)
             return
-        # The window reaches about g rows back; with jitter row r - g may or may not be
-        # in it. Take o (g, or g - 1 where r - g is often out: judged on a sample) so
-        # that row r - o is in it, r - o - 1 may be (d: one pass over the times), and
-        # r - o - 2 is not. Whether the first and last hold everywhere follows from d's
-        # own time differences and the shortest interval; only where that bound cannot
-        # tell are they checked row by row, and the rows where they fail are exceptions,
-        # found by binary search.
-        g = max(0, (span - 1) // ax.dmed if strict else span // ax.dmed)
+        # The window reaches about k usual intervals back (k the nearest whole number);
+        # with jitter row r - k may or may not be in it. Take o = k - 1 so that row
+        # r - o is in it, r - o - 1 may be (d: where it is) and r - o - 2 is not. One
+        # pass of the time differences to row r - k gives d; its extremes and the
+        # shortest interval tell whether the rest holds everywhere. (Where r - k is
+        # always in, or always out and r - k + 1 may be out too, k was a row off: the
+        # usual interval is a sample's median. Then one row further, or nearer, at most
+        # twice.) Only where the bound cannot tell is it checked row by row, and the
+        # rows where it fails are exceptions, found by binary search.
         inside = np.less if strict else np.less_equal
-        o = self.o = g - 1 if g and self._mostly_out(ax, g, span, inside) else g
-        # From row o + 1 on, row r - o - 1 exists (rows before: their window may reach
-        # before the record, exceptions); row r - o - 2 from row o + 2 on.
-        f = self.first = min(o + 1, n)
-        odd_parts = [np.arange(f, dtype=np.int64)]
-        if f < n:
-            ws = scratch()
-            d = ws.get("wd" + str(span) + str(strict), n, np.bool_)
-            d[:f] = False
-            e = self._diff(ax, o + 1, f)  # how far back row r - o - 1 lies
-            inside(e, span, out=d[f:])
-            if d.any():
-                self.d = d
-            lo_e, hi_e = int(e.min()), int(e.max())
+        within = operator.lt if strict else operator.le  # (on ints: a ufunc costs µs)
+        ws = scratch()
+        k = max(1, (2 * span + ax.dmed) // (2 * ax.dmed))
+        in_ok = k == 1  # row r - o is in everywhere (row r itself: span > 0 if strict)
+        odd_parts = [_EMPTY]
+        if k < n:
+            for tries in range(3):
+                e = self._diff(ax, k, k)  # rows k .. n - 1: how far back row r - k lies
+                lo_e, hi_e = int(e.min()), int(e.max())
+                if within(hi_e, span) and k + 1 < n:  # always in
+                    move = 1
+                elif not (in_ok or within(lo_e, span) or within(hi_e - ax.dmin, span)):
+                    move = -1  # always out, and row r - k + 1 may be out too
+                else:
+                    break
+                if tries == 2:
+                    break
+                k += move
+                in_ok = move > 0 or k == 1
+            o = self.o = k - 1
+            f = self.first = k  # (from row o + 1 on, row r - o - 1 exists: rows before
+            # may reach before the record, exceptions; row r - o - 2 from row o + 2 on)
+            if within(lo_e, span):  # (else d would be all False)
+                d = self.d = ws.get("wd" + str(span) + str(strict), n, np.bool_)
+                d[:f] = False
+                inside(e, span, out=d[f:])
             out = ws.get("wbad", n - f, np.bool_)
-            if not inside(hi_e - ax.dmin, span):  # row r - o may be out somewhere
+            if not in_ok and not within(hi_e - ax.dmin, span):  # row r - o may be out
                 np.logical_not(inside(self._diff(ax, o, f), span, out=out), out=out)
                 odd_parts.append(np.flatnonzero(out) + f)
-            if f + 1 < n and inside(lo_e + ax.dmin, span):  # row r - o - 2 may be in
+            if f + 1 < n and within(lo_e + ax.dmin, span):  # row r - o - 2 may be in
                 two = inside(self._diff(ax, o + 2, f + 1), span, out=out[1:])
                 odd_parts.append(np.flatnonzero(two) + (f + 1))
-        self.odd = union(*odd_parts) if len(odd_parts) > 1 else odd_parts[0]
-        self.odd_lo = np.searchsorted(tq[:n], tq[self.odd] - span,
-                                      side="right" if strict else "left").astype(np.int64)
-
-    @staticmethod
-    def _mostly_out(ax: Axis, g: int, span: int, inside: np.ufunc) -> bool:
-        """Whether row r - g is out of row r's window for more than 1 row in 64 (on a
-        sample of the rows: it only picks the cheaper offset, never a result)."""
-        rows = np.arange(g, ax.n, max(1, (ax.n - g) // 512))
-        if not rows.size:
-            return False
-        rel = ax.rel
-        ok = inside(rel[rows] - rel[rows - g], span)
-        return bool(ok.size - np.count_nonzero(ok) > ok.size // 64)
+        else:  # (no row reaches k rows back)
+            self.o, f = k, n
+            self.first = f
+        odd_parts[0] = ws.arange(f)  # (read only, like every `odd`)
+        if len(odd_parts) == 1 and (not f or within(int(tq[f - 1]) - int(tq[0]), span)):
+            # Only the first rows, and every one's window reaches row 0 (nearly always).
+            self.odd, self.odd_lo = odd_parts[0], np.zeros(f, dtype=np.int64)
+            return
+        if len(odd_parts) > 1:
+            odd = self.odd = union(*odd_parts)
+            at = tq[odd]
+        else:  # (only the first rows, a slice)
+            odd = self.odd = odd_parts[0]
+            at = tq[:f]
+        # A window starts at or before its row: searched among the rows up to the last
+        # odd one (a few first rows, nearly always: in cache, where the whole day's
+        # times cost a miss per step).
+        top = int(odd[-1]) + 1 if odd.size else n
+        self.odd_lo = np.searchsorted(tq[:top], at - span, side="right" if strict else "left")
 
     @staticmethod
     def _diff(ax: Axis, k: int, f: int) -> np.ndarray:
