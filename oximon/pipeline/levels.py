@@ -55,16 +55,16 @@ def reach(ax: Axis, rows: np.ndarray, which: np.ndarray, delays: list[int]) -> n
     n = ax.n
     if ax.step:  # tq = tq0 + row x step
         return np.minimum(rows + np.array([-(-d // ax.step) for d in delays])[which], n)
-    tq = ax.tq
-    end = tq[rows] + np.array(delays)[which]
     if ax.dmin > 0:
         least = [-(-d // ax.dmax) for d in delays]
         width = max(-(-d // ax.dmin) - k for d, k in zip(delays, least, strict=True)) + 1
-        if width <= _PROBE:
+        if width <= _PROBE:  # (on the int32 times where there are: half the bytes)
+            rel = ax.rel
+            end = rel[rows] + np.array(delays)[which]  # (int64)
             lo = rows + np.array(least)[which]
             at = np.minimum(np.arange(width)[:, None] + lo, n - 1)  # (a row per offset:
-            return np.minimum(lo + (tq[at] < end).sum(axis=0), n)  # sums down columns)
-    return np.searchsorted(tq, end)
+            return np.minimum(lo + (rel[at] < end).sum(axis=0), n)  # sums down columns)
+    return np.searchsorted(ax.tq, ax.tq[rows] + np.array(delays)[which])
 
 
 def breaks(pos: np.ndarray, ax: Axis, holes: Holes, hmask: np.ndarray, gap: int
@@ -91,7 +91,7 @@ def breaks(pos: np.ndarray, ax: Axis, holes: Holes, hmask: np.ndarray, gap: int
         ends = holes.ends
         across[i] = ends[np.searchsorted(ends, ra[i])] + 1 >= rb[i]
         i = i[across[i]]  # (a run goes on across holes: split if that takes too long)
-        gaps = brk[i][ax.tq[rb[i]] - ax.tq[ra[i] - 1] > gap]
+        gaps = brk[i][ax.rel[rb[i]] - ax.rel[ra[i] - 1] > gap]  # (int32 if it fits)
     real = ~across
     if ax.dmax > gap:  # neighbouring rows more than max_gap apart
         long_ = np.flatnonzero(ax.dt > gap) + 1  # (the later row of each)
@@ -125,10 +125,9 @@ def sat_reach(ax: Axis, rows: np.ndarray, x: np.ndarray, level: int, o: np.ndarr
     # places (a repeated last row adds 0 ms, and any place past it is past g), terms
     # never negative, ms capped like `_sat_sum`'s: searched from each row's start.
     r = rows[np.minimum(o[:, None] + np.arange(width), rows.size - 1)]
-    tr = r * ax.step if ax.step else ax.tq[r]
-    term = np.subtract(tr[:, 1:], tr[:, :-1])
-    np.minimum(term, gap + 1, out=term)
-    term *= np.maximum(level - x[r[:, 1:]], 0)
+    tr = r * ax.step if ax.step else ax.rel[r]  # (int32 where the times fit)
+    term = np.minimum(tr[:, 1:] - tr[:, :-1], gap + 1)
+    term = np.multiply(term, np.maximum(level - x[r[:, 1:]], 0), dtype=np.int64)
     c = np.cumsum(term.ravel())
     k = width - 1  # (row i's places from c[i x k] on: search from the sum before)
     return np.minimum(np.searchsorted(c, c[::k] - term[:, 0] + sat)
