@@ -197,11 +197,11 @@ class _Rows:
         halves): the rules' rows side by side in one sorted array, `pos`, rule i's rows
         offset by i * (2n + 2) (so no run spans two rules, and a row a rule's delay
         after an onset maps into the rule's own rows). Past a few passes over the rows
-        (`oximon.pipeline.levels`: their breaks; the runs of breaches; the integrated
-        delay's running sum over its own rule's rows), only small arrays: the segments'
-        onsets, and from each onset the first row the delay after it (`reach`), its
-        place in `pos` (`place`) and the first breach from there (`first_at`), instead
-        of the times of every breach. (The arrays of the rows live in scratch buffers:
+        (`oximon.pipeline.levels`: their breaks; the runs of breaches), only small
+        arrays: the segments' onsets, and from each onset the first row the delay after
+        it (`reach`), its place in `pos` (`place`), the place where the integrated
+        delay's sum from the onset gets there sooner (`sat_reach`), and the first breach
+        from there (`first_at`), instead of the times of every breach. (The arrays of the rows live in scratch buffers:
         fresh ones of that size cost more in page faults than the work.) Returns the
         breaks of a rule whose rows are `ev` (the events' rows; at the default settings
         spo2_drop's), if one is."""
