@@ -201,10 +201,10 @@ class _Rows:
         arrays: the segments' onsets, and from each onset the first row the delay after
         it (`reach`), its place in `pos` (`place`), the place where the integrated
         delay's sum from the onset gets there sooner (`sat_reach`), and the first breach
-        from there (`first_at`), instead of the times of every breach. (The arrays of the rows live in scratch buffers:
-        fresh ones of that size cost more in page faults than the work.) Returns the
-        breaks of a rule whose rows are `ev` (the events' rows; at the default settings
-        spo2_drop's), if one is."""
+        from there (`first_at`), instead of the times of every breach. (`pos` and the
+        breaches live in scratch buffers: fresh ones of that size cost more in page
+        faults than the work.) Returns the breaks of a rule whose rows are `ev` (the
+        events' rows; at the default settings spo2_drop's), if one is."""
         rules = self.spo2_rules
         if not rules:
             return None
