@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from oximon.analysis import _analyze, _result, analyze
-from oximon.pipeline import averaging, baseline
+from oximon.pipeline import averaging, baseline, levels
 from oximon.pipeline.axis import Axis, Holes
 from oximon.pipeline.scratch import scratch
 from oximon.pipeline.settings import Q, Settings
@@ -93,3 +93,24 @@ def test_baseline_window_sums_are_the_windows_sums(cmin, axis):
     unknown = np.arange(0, n, 7)
     base.forget(unknown)
     assert not base.known(unknown).any() and not base.at(unknown)[1].any()
+
+
+@pytest.mark.parametrize("axis", ["grid", "jitter", "dropouts"])
+def test_integrated_delay_ends_are_the_running_sums_search(axis):
+    """`levels.sat_reach` against the definition: from each onset o, the first place p
+    where depth x ms since the row before (capped at max_gap + 1), summed over the
+    rule's rows o + 1 .. p, reaches sat, or g if that comes first. Few onsets a few
+    places from g take the rows side by side; many far from g, one running sum."""
+    rng = np.random.default_rng(11)
+    n = 3000
+    ax = Axis(_axes(np.arange(n, dtype=float), rng)[axis])
+    x = rng.integers(80 * Q, 95 * Q, n).astype(np.int32)
+    rows = np.sort(rng.choice(n, 1500, replace=False))
+    level, sat, gap = 90 * Q, 25 * Q * 1000, 10_000
+    depth = np.maximum(level - x[rows].astype(np.int64), 0)
+    w = np.cumsum(np.r_[0, np.minimum(np.diff(ax.tq[rows]), gap + 1) * depth[1:]])
+    for count, far in ((40, 12), (1400, 60)):
+        o = np.sort(rng.choice(rows.size, count, replace=False))
+        g = np.minimum(o + rng.integers(0, far, count), rows.size)
+        want = np.minimum(np.searchsorted(w, w[o] + sat), g)
+        assert np.array_equal(levels.sat_reach(ax, rows, x, level, o, g, sat, gap), want)

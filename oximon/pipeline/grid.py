@@ -21,7 +21,7 @@ from oximon.codes import Flags, Priority
 from oximon.pipeline.averaging import average
 from oximon.pipeline.axis import Axis, Holes, Window, ranges, union
 from oximon.pipeline.baseline import window_sums
-from oximon.pipeline.levels import breaks, place, reach, runs_of, sat_sum
+from oximon.pipeline.levels import breaks, place, reach, runs_of, sat_reach
 from oximon.pipeline.scratch import scratch
 from oximon.pipeline.screen import Screen
 from oximon.pipeline.settings import INVALID_FLAGS, MS, T_LIMIT_S, Q, Settings
@@ -31,11 +31,9 @@ from oximon.pipeline.vector import (
     Spans,
     battery_spans,
     first_at,
-    first_raised,
     gap_spans,
     level_runs,
     push,
-    segment_onsets,
 )
 
 _EMPTY = np.zeros(0, dtype=np.int64)
@@ -87,7 +85,7 @@ class _Rows:
         self.sp = sp
         self.spans: list[Spans] = []
         self.spo2_rules: list[tuple[str, Priority, np.ndarray, np.ndarray, int,
-                                    np.ndarray | None, int]] = []
+                                    int | None, int]] = []
 
     def run(self) -> Findings:
         s, n = self.s, self.n
@@ -102,8 +100,7 @@ class _Rows:
         nr_low = np.flatnonzero(mask)
         xv = x[nr_low]
         self._spo2_rule(low.name, low.priority, nr_low, xv < low.threshold, low.delay_ms,
-                        np.maximum(int(low.threshold) - xv, 0) if low.sat > 0 else None,
-                        low.sat)
+                        int(low.threshold), low.sat)
         if severe.recover <= low.recover:
             sel = xv < severe.recover
             nr, xs = nr_low[sel], xv[sel]
@@ -169,13 +166,13 @@ class _Rows:
 
     # -- rules on sparse rows ------------------------------------------------------------------
     def _spo2_rule(self, name: str, priority: Priority, nr: np.ndarray, breach: np.ndarray,
-                   delay: int, depth: np.ndarray | None = None, sat: int = 0) -> None:
+                   delay: int, level: int | None = None, sat: int = 0) -> None:
         """A level rule over the accepted readings, given the rows where it is not
-        recovered (sorted) and whether each breaches (and, for an integrated delay, each
-        row's depth below the threshold, int32): queued, all solved in one go."""
+        recovered (sorted) and whether each breaches (and, for an integrated delay, the
+        level the depth is counted below): queued, all solved in one go."""
         if breach.any():
             self.spo2_rules.append((name, priority, nr, breach, delay,
-                                    depth if sat > 0 else None, sat))
+                                    level if sat > 0 else None, sat))
 
     def _below_base(self, rows: np.ndarray, points: int, every: bool = False
                     ) -> np.ndarray:
@@ -200,14 +197,14 @@ class _Rows:
         halves): the rules' rows side by side in one sorted array, `pos`, rule i's rows
         offset by i * (2n + 2) (so no run spans two rules, and a row a rule's delay
         after an onset maps into the rule's own rows). Past a few passes over the rows
-        (`oximon.pipeline.levels`: their breaks; the runs of breaches; the integrated
-        delay's running sum over its own rule's rows), only small arrays: the segments'
-        onsets, and from each onset the first row the delay after it (`reach`), its
-        place in `pos` (`place`) and the first breach from there (`first_at`), instead
-        of the times of every breach. (The arrays of the rows live in scratch buffers:
-        fresh ones of that size cost more in page faults than the work.) Returns the
-        breaks of a rule whose rows are `ev` (the events' rows; at the default settings
-        spo2_drop's), if one is."""
+        (`oximon.pipeline.levels`: their breaks; the runs of breaches), only small
+        arrays: the segments' onsets, and from each onset the first row the delay after
+        it (`reach`), its place in `pos` (`place`), the place where the integrated
+        delay's sum from the onset gets there sooner (`sat_reach`), and the first breach
+        from there (`first_at`), instead of the times of every breach. (`pos` and the
+        breaches live in scratch buffers: fresh ones of that size cost more in page
+        faults than the work.) Returns the breaks of a rule whose rows are `ev` (the
+        events' rows; at the default settings spo2_drop's), if one is."""
         rules = self.spo2_rules
         if not rules:
             return None
@@ -218,37 +215,56 @@ class _Rows:
         pos = ws.get("lv_pos", m, np.int64)
         for i, r in enumerate(rules):
             np.add(r[2], i * kk, out=pos[first[i]:first[i] + sizes[i]])
-        breach = np.concatenate([r[3] for r in rules], out=ws.get("lv_breach", m, np.bool_))
+        pad = ws.get("lv_breach", m + 3, np.bool_)
+        np.concatenate([r[3] for r in rules], out=pad[1:m + 1])
+        b0, b1 = runs_of(pad)
         starts, gaps = breaks(pos, self.ax, self.holes, self.hmask, self.s.gap_ms)
         known = None
         for i, r in enumerate(rules):
             if r[2] is ev:  # (its own breaks: those inside it, from its start)
-                lo, hi = first[i], first[i] + sizes[i]
-                known = (starts[(starts > lo) & (starts < hi)] - lo,
-                         gaps[(gaps > lo) & (gaps < hi)] - lo)
-        b0, b1 = runs_of(breach)
-        onset, seg_end = segment_onsets(b0, b1, starts, gaps, m)
+                lo, hi = first[i] + 1, first[i] + sizes[i]
+                a, b = np.searchsorted(starts, (lo, hi)).tolist()
+                c, d = np.searchsorted(gaps, (lo, hi)).tolist() if gaps.size else (0, 0)
+                known = (starts[a:b] - (lo - 1), gaps[c:d] - (lo - 1))
+        # The segments (split where a run starts or an interval is over max_gap) that
+        # hold a breach: the delay runs from the first breach in each, the onset.
+        cut = np.concatenate([_ZERO, starts, gaps, (m,)])
+        if gaps.size:
+            cut.sort()
+        onset = first_at(b0, b1, cut[:-1])
+        has = onset < cut[1:]
+        onset, seg_end = onset[has], cut[1:][has]
         p_on = pos[onset]
         rule = p_on // kk
         offset = rule * kk
         row = p_on - offset
         end = reach(self.ax, row, rule, [r[4] for r in rules])
-        cand = first_at(b0, b1, place(pos, onset, end - row, end + offset))
+        at = place(pos, onset, end - row, end + offset)
         for i, r in enumerate(rules):  # the integrated delay: depth x ms since the
-            if r[5] is None:  # reading before, summed (searched in the rule's rows)
+            if r[5] is None:  # reading before, summed (in the rule's rows)
                 continue
             sel = slice(*np.searchsorted(rule, (i, i + 1)))  # (onsets in rule order)
             if sel.stop > sel.start:
-                w = sat_sum(self.ax, r[2], r[5], self.s.gap_ms)
-                at = np.searchsorted(w, w[onset[sel] - first[i]] + r[6]) + first[i]
-                np.minimum(cand[sel], first_at(b0, b1, at), out=cand[sel])
-        raised, ended, _ = first_raised(cand, onset, seg_end, starts, m)
+                at[sel] = sat_reach(self.ax, r[2], self.x, r[5], onset[sel] - first[i],
+                                    at[sel] - first[i], r[6], self.s.gap_ms) + first[i]
+        raised = first_at(b0, b1, at)  # (the first breach once the delay is over)
+        raised = raised[raised < seg_end]
         if not raised.size:
             return known
+        # Once active, a rule stays so to the end of its run (a gap does not clear it),
+        # and the next run starts afresh: raised at the first candidate of each run (one
+        # at most where no gap splits a run). The run's end: the place before the next.
+        run = np.searchsorted(starts, raised, side="right")
+        if gaps.size:
+            keep = np.empty(run.size, dtype=np.bool_)
+            keep[0] = True
+            np.not_equal(run[1:], run[:-1], out=keep[1:])
+            raised, run = raised[keep], run[keep]
         k = raised.size
         pr = pos[raised]
         offset = pr // kk * kk
-        both = np.concatenate([pr - offset, self._next_acc(pos[ended] - offset + 1)])
+        both = np.concatenate([pr - offset,
+                               self._next_acc(pos[push(starts, m)[run] - 1] - offset + 1)])
         times = self.sc.known_t(np.minimum(both, n - 1))
         times[both >= n] = np.nan
         cut = np.searchsorted(raised, [*first, m]).tolist()  # (raised in rule order)

@@ -13,8 +13,6 @@ from __future__ import annotations
 import numpy as np
 
 from oximon.pipeline.axis import Axis, Holes
-from oximon.pipeline.scratch import scratch
-from oximon.pipeline.vector import push
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 _ZERO = np.zeros(1, dtype=np.int64)
@@ -22,16 +20,17 @@ _ZERO = np.zeros(1, dtype=np.int64)
 _PROBE = 16
 
 
-def runs_of(breach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The runs of True in a mask, first and last positions, with a last run m .. m
-    (`vector.first_at`'s breaches: far fewer runs than breaches to search)."""
-    m = breach.size
-    edge = np.flatnonzero(breach[1:] != breach[:-1]) + 1  # where a run starts or ends
-    if breach[0]:
-        edge = np.concatenate([_ZERO, edge])
-    if breach[-1]:
-        edge = push(edge, m)
-    return push(edge[0::2], m), push(edge[1::2] - 1, m)
+def runs_of(pad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The runs of True in a mask of m places, first and last places, and a run from m on
+    (`vector.first_at`'s breaches: far fewer runs than breaches to search). `pad` holds
+    the mask at 1 .. m, with a place before it and two after, set here: a False on each
+    side makes every run start and end at an edge, and a True after the mask the run from
+    m (joined to a run that reaches m - 1: nothing changes for `first_at`)."""
+    m = pad.size - 3
+    pad[0] = pad[m + 2] = False
+    pad[m + 1] = True
+    edge = np.flatnonzero(pad[1:] != pad[:-1])  # (place e: pad[e + 1] is the other)
+    return edge[0::2], edge[1::2] - 1
 
 
 def place(pos: np.ndarray, at: np.ndarray, d: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -75,10 +74,10 @@ def breaks(pos: np.ndarray, ax: Axis, holes: Holes, hmask: np.ndarray, gap: int
     consecutive readings when only holes lie between them: looked up where they are
     apart, not everywhere; an interval between neighbouring rows is over max_gap only
     on an axis that has such intervals."""
-    n, kk, ws, m = ax.n, 2 * ax.n + 2, scratch(), pos.size
-    nxt = np.add(pos[:-1], 1, out=ws.get("br_next", m - 1, np.int64))
-    brk = np.flatnonzero(np.not_equal(pos[1:], nxt, out=ws.get("br_ne", m - 1,
-                                                                  np.bool_))) + 1
+    n, kk, m = ax.n, 2 * ax.n + 2, pos.size
+    # (in fresh temporaries: memory the heap has just had back is likely in cache; a
+    # buffer of their own, kept between calls, measured slower: more to keep in cache)
+    brk = np.flatnonzero(pos[1:] != pos[:-1] + 1) + 1
     a = pos[brk - 1] + 1
     ra = a % kk  # the rows between are ra .. rb - 1 (rb beyond n: another rule's)
     rb = pos[brk] - (a - ra)
@@ -91,7 +90,7 @@ def breaks(pos: np.ndarray, ax: Axis, holes: Holes, hmask: np.ndarray, gap: int
         ends = holes.ends
         across[i] = ends[np.searchsorted(ends, ra[i])] + 1 >= rb[i]
         i = i[across[i]]  # (a run goes on across holes: split if that takes too long)
-        gaps = brk[i][ax.tq[rb[i]] - ax.tq[ra[i] - 1] > gap]
+        gaps = brk[i][ax.rel[rb[i]] - ax.rel[ra[i] - 1] > gap]  # (int32 if it fits)
     real = ~across
     if ax.dmax > gap:  # neighbouring rows more than max_gap apart
         long_ = np.flatnonzero(ax.dt > gap) + 1  # (the later row of each)
@@ -105,24 +104,47 @@ def breaks(pos: np.ndarray, ax: Axis, holes: Holes, hmask: np.ndarray, gap: int
     return brk[real], gaps
 
 
-def sat_sum(ax: Axis, rows: np.ndarray, depth: np.ndarray, gap: int) -> np.ndarray:
+def sat_reach(ax: Axis, rows: np.ndarray, x: np.ndarray, level: int, o: np.ndarray,
+              g: np.ndarray, sat: int, gap: int) -> np.ndarray:
+    """Where Level's integrated delay ends, if before the plain delay's end: from each
+    onset o (a place in a rule's rows, sorted), the first place p where the rows' depth
+    below `level` (readings x) x ms since the reading before, summed over o + 1 .. p,
+    reaches `sat`, or g (the plain delay's first place) if that comes first. The sum
+    matters only from an onset to g, a few rows on at usual rates: summed there, a row
+    of places per step on (the sums run down the columns), not over all the rule's
+    rows. Within a segment no interval is over max_gap; past its end (an interval over
+    max_gap, or a row recovered) the place is too late to raise, whatever the sum."""
+    width = int((g - o).max(initial=0))
+    if width <= 1:
+        return g
+    if o.size * width > rows.size:  # (the delay spans many rows: sum them all once)
+        w = _sat_sum(ax, rows, np.maximum(level - x[rows], 0), gap)
+        return np.minimum(np.searchsorted(w, w[o] + sat), g)
+    # The sums of all onsets' rows in one running sum: each onset's row of width - 1
+    # places (a repeated last row adds 0 ms, and any place past it is past g), terms
+    # never negative, ms capped like `_sat_sum`'s: searched from each row's start.
+    r = rows[np.minimum(o[:, None] + np.arange(width), rows.size - 1)]
+    tr = r * ax.step if ax.step else ax.rel[r]  # (int32 where the times fit)
+    term = np.minimum(tr[:, 1:] - tr[:, :-1], gap + 1)
+    term = np.multiply(term, np.maximum(level - x[r[:, 1:]], 0), dtype=np.int64)
+    c = np.cumsum(term.ravel())
+    k = width - 1  # (row i's places from c[i x k] on: search from the sum before)
+    return np.minimum(np.searchsorted(c, c[::k] - term[:, 0] + sat)
+                      - np.arange(0, c.size, k) + o + 1, g)
+
+
+def _sat_sum(ax: Axis, rows: np.ndarray, depth: np.ndarray, gap: int) -> np.ndarray:
     """The running sum of Level's integrated delay over a rule's rows: each row's depth
     times the ms since the row before (its reading before: only holes lie between the
     rows of a run, and a run's first row starts the sum afresh anyway); 0 for the first.
     An interval over max_gap restarts the delay, so it never counts: capped there, the
-    sum stays far inside int64 on any record. (A scratch buffer: use it before the next
-    call.)"""
-    ws = scratch()
-    w = ws.get("lv_w", rows.size, np.int64)
-    if not rows.size:
-        return w
-    w[0] = 0
+    sum stays far inside int64 on any record."""
+    w = np.zeros(rows.size, dtype=np.int64)
     if ax.step:  # (on a grid, rows apart x step)
         np.subtract(rows[1:], rows[:-1], out=w[1:])
         w *= ax.step
     else:
-        tq = ax.tq  # (the differences fit its dtype)
-        tr = np.take(tq, rows, out=ws.get("lv_t" + tq.dtype.str, rows.size, tq.dtype.type))
+        tr = ax.tq[rows]
         np.subtract(tr[1:], tr[:-1], out=w[1:])
     np.minimum(w, gap + 1, out=w)
     np.multiply(w, depth, out=w)
