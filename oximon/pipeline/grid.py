@@ -400,23 +400,26 @@ class _Rows:
             self._add(rule.name, rule.priority, nr[raised], pholes.next_kept(nr[ended] + 1))
 
     def _time_rules(self) -> None:
-        s, t, n, spans = self.s, self.t, self.n, self.spans
-        dmax = self.ax.dmax
-        # Float row times may differ from the ms axis by a rounding: decide on the ms
-        # only when it is clearly on one side of the delay, else look at every interval.
-        if dmax + 2 < s.no_reading_ms:
-            inv = self.sc.inv  # only runs of invalid rows can last that long
-            since = np.where(inv.starts > 0, t[np.maximum(inv.starts - 1, 0)], t[0])
-            until = t[np.minimum(inv.ends + 1, n - 1)]
-            open_last = bool(inv.ends.size) and int(inv.ends[-1]) == n - 1
-            spans.append(gap_spans("no_reading", s.no_reading_priority, since, until,
-                                   s.no_reading_s, open_last))
-        else:
-            tv = t[self.sc.valid]
-            spans.append(gap_spans("no_reading", s.no_reading_priority,
-                                   np.concatenate([t[:1], tv]), np.concatenate([tv, t[-1:]]),
-                                   s.no_reading_s, True))
-        if dmax + 2 >= s.stale_ms:
-            spans.append(gap_spans("stale_data", s.stale_priority, t[:-1], t[1:], s.stale_s,
-                                   False))
+        s, t, n, spans, ax = self.s, self.t, self.n, self.spans, self.ax
+        # Float row times may differ from the ms axis by a rounding (< 2 ms): an interval
+        # shorter than that in ms is surely shorter than the delay; only the others (a
+        # few, but every row on an axis that short) are judged on the float times.
+        inv = self.sc.inv  # a wait for a valid reading: across a run of invalid rows, ..
+        since = np.where(inv.starts > 0, t[np.maximum(inv.starts - 1, 0)], t[0])
+        until = t[np.minimum(inv.ends + 1, n - 1)]
+        open_last = bool(inv.ends.size) and int(inv.ends[-1]) == n - 1
+        if ax.dmax + 2 >= s.no_reading_ms:  # .. or between neighbouring valid readings
+            far = np.flatnonzero(ax.dt >= s.no_reading_ms - 2)
+            far = far[self.sc.valid[far] & self.sc.valid[far + 1]]
+            if far.size:
+                at = np.concatenate([inv.starts - 1, far])
+                order = np.argsort(at, kind="stable")
+                since = np.concatenate([since, t[far]])[order]
+                until = np.concatenate([until, t[far + 1]])[order]
+        spans.append(gap_spans("no_reading", s.no_reading_priority, since, until,
+                               s.no_reading_s, open_last))
+        if ax.dmax + 2 >= s.stale_ms:
+            far = np.flatnonzero(ax.dt >= s.stale_ms - 2)
+            spans.append(gap_spans("stale_data", s.stale_priority, t[far], t[far + 1],
+                                   s.stale_s, False))
         spans += battery_spans(t, self.low_batt, s.battery_priority)
