@@ -66,7 +66,7 @@ def test_run_sums_are_the_prefix_sum_differences():
 
 
 @pytest.mark.parametrize("cmin", [3000, 40000, 17_000_000])
-@pytest.mark.parametrize("axis", ["grid", "jitter", "dropouts"])
+@pytest.mark.parametrize("axis", ["grid", "jitter", "wide jitter", "dropouts"])
 def test_baseline_window_sums_are_the_windows_sums(cmin, axis):
     """`baseline.window_sums` against the definition, row by row (windows by binary
     search on the times): the packed sums compared as they are (3 and 40 points), and
@@ -95,7 +95,7 @@ def test_baseline_window_sums_are_the_windows_sums(cmin, axis):
     assert not base.known(unknown).any() and not base.at(unknown)[1].any()
 
 
-@pytest.mark.parametrize("axis", ["grid", "jitter", "dropouts"])
+@pytest.mark.parametrize("axis", ["grid", "jitter", "wide jitter", "dropouts"])
 def test_integrated_delay_ends_are_the_running_sums_search(axis):
     """`levels.sat_reach` against the definition: from each onset o, the first place p
     where depth x ms since the row before (capped at max_gap + 1), summed over the

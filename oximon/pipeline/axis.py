@@ -129,6 +129,7 @@ class Window:
         self.n, self.tq, self.span, self.strict = n, tq, span, strict
         self.step = step
         self.d: np.ndarray | None = None
+        self._every: np.ndarray | None = None  # (every row's lo, where many are odd)
         if strict and span <= 0:  # (no time is after a row's own: the row itself, as
             self.o = self.first = 0  # the live averager's current reading always counts)
             self.odd = self.odd_lo = _EMPTY
@@ -250,6 +251,10 @@ class Window:
             f = min(odd.size, k)
             lo[:f] = self.odd_lo[:f]
             return np.maximum(lo, 0)
+        if odd.size > self.n >> 6:  # (many odd rows: an irregular record's dropouts,
+            if self._every is None:  # where a search per row among them cost ~1 ms)
+                self._every = self.lo()
+            return self._every[rows]
         if self.d is not None:
             lo -= self.d[rows]
         if self.odd.size:

@@ -60,7 +60,7 @@ def window_sums(ws: Scratch, x: np.ndarray, holes: Holes, w_lo: Window, w_hi: Wi
     scratch), else sums and counts are unpacked (or, past int64, summed apart). Averages
     lie within the readings' range, 0 .. 100 %."""
     n, rows = x.size, holes.rows
-    odd = _prefix_union(w_lo.odd, w_hi.odd)  # the rows whose windows are not offsets
+    odd = _prefix_union(w_lo.odd, w_hi.odd, n)  # the rows whose windows are not offsets
     odd_lo, odd_hi = w_lo.lo_of(odd), w_hi.lo_of(odd)
     rows_max = w_lo.o + 1 - w_hi.o
     if odd.size:
@@ -257,9 +257,15 @@ def _sums_between(ws: Scratch, v: np.ndarray, lo: np.ndarray, hi: np.ndarray
     return pre[hi] - pre[np.minimum(lo, hi)]
 
 
-def _prefix_union(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """`union` of two windows' odd rows, where both are the first rows of the record
-    (a grid's, and most jittered axes'): the longer of the two, without a sort."""
+def _prefix_union(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    """`union` of two windows' odd rows (of n): where both are the first rows of the
+    record (a grid's, and most jittered axes'), the longer of the two, without a sort;
+    where they are many (an irregular record's dropouts), from a mask of the rows."""
     if a.size and b.size and a[-1] == a.size - 1 and b[-1] == b.size - 1:
         return a if a.size >= b.size else b  # (sorted distinct from 0: 0 .. size - 1)
+    if a.size + b.size > n >> 6:
+        mask = np.zeros(n, dtype=bool)
+        mask[a] = True
+        mask[b] = True
+        return np.flatnonzero(mask)
     return union(a, b)
