@@ -251,7 +251,7 @@ class Window:
             f = min(odd.size, k)
             lo[:f] = self.odd_lo[:f]
             return np.maximum(lo, 0)
-        if odd.size > self.n >> 6:  # (many odd rows: an irregular record's dropouts,
+        if odd.size > self.n >> 5:  # (many odd rows: an irregular record's dropouts,
             if self._every is None:  # where a search per row among them cost ~1 ms)
                 self._every = self.lo()
             return self._every[rows]
