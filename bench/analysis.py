@@ -117,17 +117,25 @@ def _pobm(spo2: np.ndarray) -> dict[str, float] | None:
 def side_by_side() -> None:
     profile = load_profile(None)
     rec = generate(24, 86400.0, slow_falls=12, dips=200, rapid=6, gaps=60, spikes=300)
-    jitter = rec.time + np.random.default_rng(1).uniform(0.0, 0.2, rec.time.size)
+    rng = np.random.default_rng(1)
+    jitter = rec.time + rng.uniform(0.0, 0.2, rec.time.size)
+    # Irregular axes (no pobm figure of their own: pobm sees the same samples): receive
+    # times jittered by up to 0.9 s, and ten dropouts of 31 s in the day.
+    wide = rec.time + rng.uniform(0.0, 0.9, rec.time.size)
+    drops = np.zeros(rec.time.size)
+    drops[np.sort(rng.choice(np.arange(200, rec.time.size), 10, replace=False))] = 31.0
     print(f"24 h at 1 Hz ({rec.time.size} rows), each tool timed alike: median of {RUNS} "
           f"calls after {WARMUP} (first call in brackets), same run:")
     ms, first = {}, {}
-    for name, t in (("gridded", rec.time), ("jittered 0-200 ms", jitter)):
+    for name, t in (("gridded", rec.time), ("jittered 0-200 ms", jitter),
+                    ("jittered 0-900 ms", wide), ("0-200 ms, 10 dropouts", jitter
+                                                   + np.cumsum(drops))):
         ms[name], first[name] = _median_ms(lambda t=t: analyze(t, rec.spo2, rec.pr, profile,
                                                                flags=rec.flags))
     res = analyze(rec.time, rec.spo2, rec.pr, profile, flags=rec.flags)
     pobm = _pobm(rec.spo2)
     for name, m in ms.items():
-        line = (f"  oximon analyze(), {name:<18}: {m:6.2f} ms [{first[name]:5.1f}] "
+        line = (f"  oximon analyze(), {name:<21}: {m:6.2f} ms [{first[name]:5.1f}] "
                 f"({m / ms['gridded']:.2f}x gridded)")
         if pobm:
             line += (f"   pobm {pobm['ms']:6.1f} ms [{pobm['first_ms']:5.1f}]   "
