@@ -38,7 +38,7 @@ from oximon.analysis import analyze  # noqa: E402 (after the path set-up)
 from oximon.pipeline import StationPipeline  # noqa: E402 (after the path set-up)
 from oximon.profile import load_profile  # noqa: E402 (after the path set-up)
 from oximon.types import Flags, Sample  # noqa: E402 (after the path set-up)
-from tests.synthetic import generate, write_csv  # noqa: E402 (after the path set-up)
+from tests.synthetic import bench_axes, generate, write_csv  # noqa: E402 (after the path set-up)
 
 POBM_PY = ROOT / "bench" / ".venv-pobm" / "bin" / "python"
 REAL = ROOT.parent.parent / "shared" / "real"
@@ -117,19 +117,11 @@ def _pobm(spo2: np.ndarray) -> dict[str, float] | None:
 def side_by_side() -> None:
     profile = load_profile(None)
     rec = generate(24, 86400.0, slow_falls=12, dips=200, rapid=6, gaps=60, spikes=300)
-    rng = np.random.default_rng(1)
-    jitter = rec.time + rng.uniform(0.0, 0.2, rec.time.size)
-    # Irregular axes (no pobm figure of their own: pobm sees the same samples): receive
-    # times jittered by up to 0.9 s, and ten dropouts of 31 s in the day.
-    wide = rec.time + rng.uniform(0.0, 0.9, rec.time.size)
-    drops = np.zeros(rec.time.size)
-    drops[np.sort(rng.choice(np.arange(200, rec.time.size), 10, replace=False))] = 31.0
     print(f"24 h at 1 Hz ({rec.time.size} rows), each tool timed alike: median of {RUNS} "
           f"calls after {WARMUP} (first call in brackets), same run:")
     ms, first = {}, {}
-    for name, t in (("gridded", rec.time), ("jittered 0-200 ms", jitter),
-                    ("jittered 0-900 ms", wide), ("0-200 ms, 10 dropouts", jitter
-                                                   + np.cumsum(drops))):
+    # (the irregular axes have no pobm figure of their own: pobm sees the same samples)
+    for name, t in bench_axes(rec.time).items():
         ms[name], first[name] = _median_ms(lambda t=t: analyze(t, rec.spo2, rec.pr, profile,
                                                                flags=rec.flags))
     res = analyze(rec.time, rec.spo2, rec.pr, profile, flags=rec.flags)

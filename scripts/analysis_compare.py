@@ -12,7 +12,8 @@ recordings in ../shared/real (read in place, never copied). It prints how many d
 exits 1 if any does. Speed work on analysis must keep this at 0.
 
 `speed` times this tree (A) and OTHER_TREE (B) in one process, calls interleaved, on the
-bench's 24 h record, gridded and jittered: the other tree's package is copied under the
+bench's 24 h record on its four time axes (`tests.synthetic.bench_axes`: gridded,
+jittered 0-200 ms and 0-900 ms, dropouts): the other tree's package is copied under the
 name `oximonb`. Interleaving in one process keeps the machine's drift out of the ratio
 (two identical trees measure within ~2 %); separate processes drift by 5-10 % on a
 shared machine. The absolute figures are higher than `bench/analysis.py`'s (two sets of
@@ -153,8 +154,6 @@ def _copy_as(src: Path, dst: Path, name: str) -> None:
 
 
 def speed(other: Path, calls: int) -> int:
-    import numpy as np
-
     sys.path.insert(0, str(ROOT))
     tmp = Path(tempfile.mkdtemp())
     try:
@@ -165,13 +164,12 @@ def speed(other: Path, calls: int) -> int:
 
         import oximon.analysis as a
         from oximon.profile import load_profile
-        from tests.synthetic import generate
+        from tests.synthetic import bench_axes, generate
 
         pa, pb = load_profile(None), bprofile.load_profile(None)
         rec = generate(24, 86400.0, slow_falls=12, dips=200, rapid=6, gaps=60, spikes=300)
-        jit = rec.time + np.random.default_rng(1).uniform(0.0, 0.2, rec.time.size)
         print(f"A = {ROOT}, B = {other}: median of {calls} interleaved calls each")
-        for name, t in (("gridded", rec.time), ("jittered 0-200 ms", jit)):
+        for name, t in bench_axes(rec.time).items():
             args = (t, rec.spo2, rec.pr)
             same_result = (a.analyze(*args, pa, flags=rec.flags).to_dict()
                            == b.analyze(*args, pb, flags=rec.flags).to_dict())
@@ -184,7 +182,7 @@ def speed(other: Path, calls: int) -> int:
                     if i >= 10:
                         times[key].append(time.perf_counter() - t0)
             ma, mb = (statistics.median(times[k]) * 1e3 for k in "AB")
-            print(f"  {name:<18} A {ma:6.3f} ms   B {mb:6.3f} ms   A/B {ma / mb:.3f}"
+            print(f"  {name:<21} A {ma:6.3f} ms   B {mb:6.3f} ms   A/B {ma / mb:.3f}"
                   f"   (same figures: {same_result})")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -127,3 +127,17 @@ def write_csv(path, rec: Synthetic) -> None:
             p = "" if np.isnan(rec.pr[i]) else f"{rec.pr[i]:g}"
             f = "|".join(Flags(int(rec.flags[i])).names())
             fh.write(f"{rec.time[i]:g},{s},{p},{f}\n")
+
+
+def bench_axes(t: np.ndarray) -> dict[str, np.ndarray]:
+    """The time axes batch analysis is benchmarked on (`bench/analysis.py`,
+    `scripts/analysis_compare.py speed`), from one gridded axis: as it is; receive-time
+    jitter of 0-200 ms (oximon's own `--record` files); jitter up to 0.9 s; and 0-200 ms
+    with ten dropouts of 31 s in the day (a finger-clip or radio outage)."""
+    rng = np.random.default_rng(1)
+    jitter = t + rng.uniform(0.0, 0.2, t.size)
+    wide = t + rng.uniform(0.0, 0.9, t.size)
+    drops = np.zeros(t.size)
+    drops[np.sort(rng.choice(np.arange(200, t.size), 10, replace=False))] = 31.0
+    return {"gridded": t, "jittered 0-200 ms": jitter, "jittered 0-900 ms": wide,
+            "0-200 ms, 10 dropouts": jitter + np.cumsum(drops)}
