@@ -84,17 +84,19 @@ def test_a_usual_interval_a_few_ms_off_still_gives_offsets(seed):
         assert w.d is not None and w.odd.size == w.first
 
 
-@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("seed", range(12))
 def test_every_window_is_the_binary_search(seed):
     """However the offset o is picked (row r - k nearly always in, often out, always
-    either; bounds or row-by-row checks), lo, lo_of and runs_starting_in are the binary
-    search's, on axes with jitter, dropouts, clock drift and equal times."""
+    either; bounds or row-by-row checks; rows after a long interval left out of the
+    bounds, few or many of them), lo, lo_of and runs_starting_in are the binary search's,
+    on axes with jitter, dropouts, clock drift and equal times."""
     rng = np.random.default_rng(seed)
     for n in (2, 7, 300, 3000):
-        step = [1.0, 0.5, 0.25, 2.0, 1.0, 0.037, 1.0, 0.5][seed]
+        step = [1.0, 0.5, 0.25, 2.0, 1.0, 0.037, 1.0, 0.5, 0.25, 0.5, 1.0, 2.0][seed]
         t = np.arange(n) * step + rng.uniform(0, [0.05, 0.2, 0.45, 0.9, 1.5][n % 5] * step, n)
-        if seed % 4 == 1:
-            t += np.cumsum(rng.choice([0.0] * 80 + [3.0, 40.0, 400.0], n))  # dropouts
+        if seed % 4 == 1:  # dropouts, rare to one every ~7 rows
+            often = [80, 50, 20][seed // 4]
+            t += np.cumsum(rng.choice([0.0] * often + [3.0, 12.0, 40.0, 400.0], n))
         elif seed % 4 == 2:
             t *= 1.0 + rng.uniform(-0.01, 0.01)  # a clock that drifts
         elif seed % 4 == 3:
@@ -117,6 +119,24 @@ def test_every_window_is_the_binary_search(seed):
                 b = np.maximum(np.searchsorted(ax.tq, ax.tq[ends] + span, side), a)
                 got = w.runs_starting_in(starts, ends)
                 assert np.array_equal(got[0], a) and np.array_equal(got[1], b)
+
+
+@pytest.mark.parametrize("dropouts", [1, 10, 120, 125, 134, 143, 250, 600])
+def test_windows_on_a_grid_with_dropouts_are_the_binary_search(dropouts):
+    """A grid with dropouts: whether the rows after each long interval are left out of
+    the bounds (`axis._extremes`) depends on how many there are for k rows back, and the
+    offset may move back and forth between a k where they are and one where they are
+    not: every row's window must still be the binary search's."""
+    rng = np.random.default_rng(dropouts)
+    n = 4000
+    jump = np.zeros(n)
+    jump[rng.choice(np.arange(1, n), dropouts, replace=False)] = rng.choice([3.0, 12.0],
+                                                                           dropouts)
+    ax = Axis(np.arange(n) * 0.5 + np.cumsum(jump))
+    for span in (2000, 3000, 4000, 4500, 30000, 150000):
+        for strict in (True, False):
+            exact = np.searchsorted(ax.tq, ax.tq - span, "right" if strict else "left")
+            assert np.array_equal(ax.window(span, strict).lo(), exact)
 
 
 @pytest.mark.parametrize("axis", ["grid", "jitter", "equal times"])

@@ -14,6 +14,7 @@ every time axis, as fast as the grid where the axis is nearly one.
 from __future__ import annotations
 
 import operator
+from typing import Literal
 
 import numpy as np
 
@@ -50,7 +51,8 @@ class Axis:
     def __init__(self, t: np.ndarray):
         n = self.n = t.size
         self.t = t
-        self.step = self.dmax = self.dmed = self.dmin = self.span = 0
+        self.step = self.dmax = self.dmed = self.dmin = self.span = self.long_ms = 0
+        self._long: np.ndarray | None = None
         ws = scratch()
         # rint in two cheap float passes (a float-to-int cast costs two): adding
         # 1.5 * 2**52 rounds to a whole number, half to even like np.rint (one unit in
@@ -99,6 +101,21 @@ class Axis:
         # (np.partition: np.median's checks and mean cost several times the work.)
         sample = d[::max(1, d.size // 2048)].copy()
         self.dmed = max(1, int(np.partition(sample, sample.size // 2)[sample.size // 2]))
+        self.long_ms = 2 * self.dmed
+
+    def long_after(self, x: int) -> np.ndarray:
+        """The intervals longer than x ms (index i: from row i to row i + 1), sorted.
+        Intervals over `long_ms` (twice the usual one: dropouts) are found in one pass,
+        the first time they are asked for, and every rule asking for longer ones (a gap,
+        a stale reading, a window: seconds) filters those few instead of passing over
+        every interval again. (None is longer than dmax: no pass at all.)"""
+        if self.dmax <= x or self.n < 2:
+            return _EMPTY
+        if x < self.long_ms:
+            return np.flatnonzero(self.dt > x)
+        if self._long is None:
+            self._long = np.flatnonzero(self.dt > self.long_ms)
+        return self._long if x == self.long_ms else self._long[self.dt[self._long] > x]
 
     def weights(self, cap_ms: int) -> np.ndarray | int:
         """Milliseconds each row stands for: the time to the next row, capped at cap_ms
@@ -158,11 +175,13 @@ class Window:
         ws = scratch()
         k = max(1, (2 * span + ax.dmed) // (2 * ax.dmed))
         in_ok = k == 1  # row r - o is in everywhere (row r itself: span > 0 if strict)
+        in_apart = False  # (in_ok shown only on the rows that span no long interval)
         odd_parts = [_EMPTY]
+        across = None
         if k < n:
             for tries in range(3):
                 e = self._diff(ax, k, k)  # rows k .. n - 1: how far back row r - k lies
-                lo_e, hi_e = int(e.min()), int(e.max())
+                lo_e, hi_e, across = _extremes(ax, e, k)
                 if within(hi_e, span) and k + 1 < n:  # always in
                     move = 1
                 elif not (in_ok or within(lo_e, span) or within(hi_e - ax.dmin, span)):
@@ -173,6 +192,9 @@ class Window:
                     break
                 k += move
                 in_ok = move > 0 or k == 1
+                in_apart = move > 0 and across is not None
+            if in_apart and across is None:  # (row r - o was shown in only on the rows
+                in_ok = k == 1  # spanning no long interval: now all rows count)
             o = self.o = k - 1
             f = self.first = k  # (from row o + 1 on, row r - o - 1 exists: rows before
             # may reach before the record, exceptions; row r - o - 2 from row o + 2 on)
@@ -187,6 +209,8 @@ class Window:
             if f + 1 < n and within(lo_e + ax.dmin, span):  # row r - o - 2 may be in
                 two = inside(self._diff(ax, o + 2, f + 1), span, out=out[1:])
                 odd_parts.append(np.flatnonzero(two) + (f + 1))
+            if across is not None:  # (rows whose k rows back span a long interval)
+                odd_parts.append(across)
         else:  # (no row reaches k rows back)
             self.o, f = k, n
             self.first = f
@@ -194,6 +218,16 @@ class Window:
         if len(odd_parts) == 1 and (not f or within(int(tq[f - 1]) - int(tq[0]), span)):
             # Only the first rows, and every one's window reaches row 0 (nearly always).
             self.odd, self.odd_lo = odd_parts[0], np.zeros(f, dtype=np.int64)
+            return
+        side: Literal["left", "right"] = "right" if strict else "left"
+        if len(odd_parts) == 2 and across is not None and (
+                not f or within(int(tq[f - 1]) - int(tq[0]), span)):
+            # The first rows (their windows reach row 0) and the rows after long
+            # intervals (searched): in order already.
+            self.odd = np.concatenate(odd_parts)
+            lo = self.odd_lo = np.empty(self.odd.size, dtype=np.int64)
+            lo[:f] = 0
+            lo[f:] = np.searchsorted(tq[:int(across[-1]) + 1], tq[across] - span, side)
             return
         if len(odd_parts) > 1:
             odd = self.odd = union(*odd_parts)
@@ -205,7 +239,7 @@ class Window:
         # odd one (a few first rows, nearly always: in cache, where the whole day's
         # times cost a miss per step).
         top = int(odd[-1]) + 1 if odd.size else n
-        self.odd_lo = np.searchsorted(tq[:top], at - span, side="right" if strict else "left")
+        self.odd_lo = np.searchsorted(tq[:top], at - span, side)
 
     @staticmethod
     def _diff(ax: Axis, k: int, f: int) -> np.ndarray:
@@ -305,6 +339,30 @@ class Window:
         if not starts.size:
             return _EMPTY
         return ranges(*self.runs_starting_in(starts, ends))
+
+
+def _extremes(ax: Axis, e: np.ndarray, k: int) -> tuple[int, int, np.ndarray | None]:
+    """The least and greatest of e (rows k .. n - 1: how far back row r - k lies) over
+    the rows whose k rows back span no long interval (`Axis.long_after`), and the rows
+    that do (sorted), if any. Why: after a dropout, k rows back reach further back in
+    time for k rows; counted in the extremes, they would make every row suspect (a pass
+    of time differences to find the few odd ones). Left out, they are odd rows
+    themselves, whose window start is searched. (e is overwritten there.)"""
+    n = ax.n
+    long_ = ax.long_after(ax.long_ms) if ax.long_ms else _EMPTY
+    if not long_.size or long_.size * k > n >> 2:  # (none, or too many to leave out)
+        return int(e.min()), int(e.max()), None
+    a, b = np.maximum(long_ + 1, k), np.minimum(long_ + k + 1, n)  # rows i + 1 .. i + k
+    apart = a[1:] > b[:-1]  # (runs that overlap merged: b only grows)
+    if not apart.all():
+        a, b = a[np.concatenate((_TRUE, apart))], b[np.concatenate((apart, _TRUE))]
+    # A row that spans none: before the first run, or right after it.
+    other = k if int(a[0]) > k else int(b[0])
+    if other >= n:
+        return int(e.min()), int(e.max()), None
+    across = ranges(a, b)
+    e[across - k] = e[other - k]  # (a value among the others': extremes unchanged)
+    return int(e.min()), int(e.max()), across
 
 
 def ranges(a: np.ndarray, b: np.ndarray) -> np.ndarray:
