@@ -121,6 +121,27 @@ def test_every_window_is_the_binary_search(seed):
                 assert np.array_equal(got[0], a) and np.array_equal(got[1], b)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_reach_bounds_hold_for_every_row(seed):
+    """`Axis.reach_bounds(m)` bounds tq[r] - tq[r - m] at every row (what lets a window
+    skip its row-by-row checks), whatever the mean interval's fraction of a ms, clock
+    drift or jitter; and says nothing (0, inf) where a dropout is."""
+    rng = np.random.default_rng(seed)
+    n = [3000, 86400, 500, 20000, 4, 7000][seed]
+    step = [1.0, 1.0, 0.5, 1.0005, 0.25, 0.9997][seed]
+    t = np.arange(n) * step + rng.uniform(0, [0.9, 0.2, 0.45, 0.9, 0.1, 0.6][seed] * step, n)
+    ax = Axis(np.maximum.accumulate(t))
+    for m in (1, 2, 3, 5, 29, 31, 149, 151, 256):
+        if m >= n:
+            continue
+        lo, hi = ax.reach_bounds(m)
+        back = ax.tq[m:] - ax.tq[:-m]
+        assert lo <= back.min() and back.max() <= hi
+        assert hi - lo < 2 * (0.9 * step * 1000 + 260)  # (useful: about the jitter)
+    t[n // 2:] += 30.0  # a dropout
+    assert Axis(t).reach_bounds(3) == (0, np.inf)
+
+
 @pytest.mark.parametrize("dropouts", [1, 10, 120, 125, 134, 143, 250, 600])
 def test_windows_on_a_grid_with_dropouts_are_the_binary_search(dropouts):
     """A grid with dropouts: whether the rows after each long interval are left out of

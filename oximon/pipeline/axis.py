@@ -26,6 +26,7 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 _TRUE = np.ones(1, dtype=bool)
 _BLOCK = 16384  # rows of times rounded at once (`Axis`)
 _ROUND = 1.5 * 2.0**52  # (see Axis)
+_PAIR_BLOCK = 256  # rows per block of `Axis.reach_bounds`
 
 
 def union(*arrays: np.ndarray) -> np.ndarray:
@@ -53,6 +54,9 @@ class Axis:
         self.t = t
         self.step = self.dmax = self.dmed = self.dmin = self.span = self.long_ms = 0
         self._long: np.ndarray | None = None
+        self._jitter: int | None = None
+        self._per_row = 0
+        self.usual = 1.0  # (ms: `dmed`, or the mean interval where none is long)
         ws = scratch()
         # rint in two cheap float passes (a float-to-int cast costs two): adding
         # 1.5 * 2**52 rounds to a whole number, half to even like np.rint (one unit in
@@ -100,8 +104,13 @@ class Axis:
         # The usual interval, from a sample of them (a full median costs ~1 ms).
         # (np.partition: np.median's checks and mean cost several times the work.)
         sample = d[::max(1, d.size // 2048)].copy()
-        self.dmed = max(1, int(np.partition(sample, sample.size // 2)[sample.size // 2]))
+        mid = int(np.partition(sample, sample.size // 2)[sample.size // 2])
+        self.dmed = self.usual = max(1, mid)
         self.long_ms = 2 * self.dmed
+        # The usual interval to count a window's rows by: the mean where no interval is
+        # long (exact, where a sample's median is a few ms off under wide jitter).
+        if hi <= self.long_ms and span >= n - 1:
+            self.usual = span / (n - 1)
 
     def long_after(self, x: int) -> np.ndarray:
         """The intervals longer than x ms (index i: from row i to row i + 1), sorted.
@@ -116,6 +125,34 @@ class Axis:
         if self._long is None:
             self._long = np.flatnonzero(self.dt > self.long_ms)
         return self._long if x == self.long_ms else self._long[self.dt[self._long] > x]
+
+    def reach_bounds(self, m: int) -> tuple[int, int | float]:
+        """Bounds (ms) of how far back row r - m lies, for every row, from the jitter
+        about a whole number of ms per row, T (no long interval: else (0, inf)): with
+        j[r] = tq[r] - r x T, tq[r] - tq[r - m] = m x T + j[r] - j[r - m], and rows m <=
+        B apart lie in one block of B rows or two neighbouring ones, so j's range over any
+        two neighbouring blocks bounds the difference. Where jitter is wide (up to most
+        of an interval), this settles what the shortest and longest interval alone cannot:
+        two int32 passes and a reduceat, once, instead of a pass of time differences per
+        window. (T is the mean interval rounded: j drifts by up to B / 2 ms a block pair.)"""
+        if self._jitter is None:
+            self._jitter = -1
+            n, tq = self.n, self.tq
+            # (int32 times whose rows x T stay int32; no dropout to widen the range)
+            if n > 2 and tq.dtype == np.int32 and self.span + n < 2**30 \
+                    and not self.long_after(self.long_ms).size:
+                self._per_row = round(self.span / (n - 1))
+                j = scratch().get("jitter", n, np.int32)
+                np.multiply(scratch().arange(n, np.int32), self._per_row, out=j)
+                np.subtract(tq, j, out=j)
+                cut = scratch().arange(-(-n // _PAIR_BLOCK)) * _PAIR_BLOCK
+                lo, hi = np.minimum.reduceat(j, cut), np.maximum.reduceat(j, cut)
+                if lo.size > 1:
+                    lo, hi = np.minimum(lo[1:], lo[:-1]), np.maximum(hi[1:], hi[:-1])
+                self._jitter = int((hi - lo).max())
+        if self._jitter < 0 or m > _PAIR_BLOCK:
+            return 0, np.inf
+        return m * self._per_row - self._jitter, m * self._per_row + self._jitter
 
     def weights(self, cap_ms: int) -> np.ndarray | int:
         """Milliseconds each row stands for: the time to the next row, capped at cap_ms
@@ -173,7 +210,7 @@ class Window:
         inside = np.less if strict else np.less_equal
         within = operator.lt if strict else operator.le  # (on ints: a ufunc costs µs)
         ws = scratch()
-        k = max(1, (2 * span + ax.dmed) // (2 * ax.dmed))
+        k = max(1, int(span / ax.usual + 0.5))
         in_ok = k == 1  # row r - o is in everywhere (row r itself: span > 0 if strict)
         in_apart = False  # (in_ok shown only on the rows that span no long interval)
         odd_parts = [_EMPTY]
@@ -203,10 +240,12 @@ class Window:
                 d[:f] = False
                 inside(e, span, out=d[f:])
             out = ws.get("wbad", n - f, np.bool_)
-            if not in_ok and not within(hi_e - ax.dmin, span):  # row r - o may be out
+            if not (in_ok or within(hi_e - ax.dmin, span)
+                    or within(ax.reach_bounds(o)[1], span)):  # row r - o may be out
                 np.logical_not(inside(self._diff(ax, o, f), span, out=out), out=out)
                 odd_parts.append(np.flatnonzero(out) + f)
-            if f + 1 < n and within(lo_e + ax.dmin, span):  # row r - o - 2 may be in
+            if (f + 1 < n and within(lo_e + ax.dmin, span)
+                    and within(ax.reach_bounds(o + 2)[0], span)):  # row r - o - 2 may be in
                 two = inside(self._diff(ax, o + 2, f + 1), span, out=out[1:])
                 odd_parts.append(np.flatnonzero(two) + (f + 1))
             if across is not None:  # (rows whose k rows back span a long interval)
