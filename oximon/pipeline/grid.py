@@ -408,8 +408,8 @@ class _Rows:
         since = np.where(inv.starts > 0, t[np.maximum(inv.starts - 1, 0)], t[0])
         until = t[np.minimum(inv.ends + 1, n - 1)]
         open_last = bool(inv.ends.size) and int(inv.ends[-1]) == n - 1
-        if ax.dmax + 2 >= s.no_reading_ms:  # .. or between neighbouring valid readings
-            far = np.flatnonzero(ax.dt >= s.no_reading_ms - 2)
+        far = ax.long_after(s.no_reading_ms - 3)  # .. or between neighbouring valid
+        if far.size:  # readings (intervals >= no_reading - 2 ms: ints)
             far = far[self.sc.valid[far] & self.sc.valid[far + 1]]
             if far.size:
                 at = np.concatenate([inv.starts - 1, far])
@@ -418,8 +418,8 @@ class _Rows:
                 until = np.concatenate([until, t[far + 1]])[order]
         spans.append(gap_spans("no_reading", s.no_reading_priority, since, until,
                                s.no_reading_s, open_last))
-        if ax.dmax + 2 >= s.stale_ms:
-            far = np.flatnonzero(ax.dt >= s.stale_ms - 2)
+        far = ax.long_after(s.stale_ms - 3)
+        if far.size:
             spans.append(gap_spans("stale_data", s.stale_priority, t[far], t[far + 1],
                                    s.stale_s, False))
         spans += battery_spans(t, self.low_batt, s.battery_priority)
