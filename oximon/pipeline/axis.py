@@ -314,8 +314,11 @@ class Window:
         return self.at(scratch().arange(self.n + 1), np.empty(self.n, dtype=np.int64))
 
     def lo_of(self, rows: np.ndarray) -> np.ndarray:
-        """lo at some rows (sorted, distinct): cheap for a few."""
+        """lo at some rows (sorted, distinct): cheap for a few. (Read only: it may be
+        odd_lo itself.)"""
         odd, k = self.odd, rows.size
+        if k == odd.size and (rows is odd or np.array_equal(rows, odd)):
+            return self.odd_lo  # (the odd rows themselves: a baseline's, after dropouts)
         lo = rows - self.o
         if k and int(rows[-1]) == k - 1 and odd.size and int(odd[-1]) == odd.size - 1:
             # Rows 0 .. k - 1 and odd rows 0 .. f - 1 (nearly always: the first rows):
