@@ -397,14 +397,22 @@ def _extremes(ax: Axis, e: np.ndarray, k: int) -> tuple[int, int, np.ndarray | N
         return int(e.min()), int(e.max()), None
     a, b = np.maximum(long_ + 1, k), np.minimum(long_ + k + 1, n)  # rows i + 1 .. i + k
     apart = a[1:] > b[:-1]  # (runs that overlap merged: b only grows)
+    whole = int(long_[0]) + 1 >= k and int(long_[-1]) + k < n  # (none cut short)
     if not apart.all():
+        whole = False
         a, b = a[np.concatenate((_TRUE, apart))], b[np.concatenate((apart, _TRUE))]
     # A row that spans none: before the first run, or right after it.
     other = k if int(a[0]) > k else int(b[0])
     if other >= n:
         return int(e.min()), int(e.max()), None
-    across = ranges(a, b)
-    e[across - k] = e[other - k]  # (a value among the others': extremes unchanged)
+    # (runs of k rows each: one broadcast sum)
+    across = (a[:, None] + scratch().arange(k)).ravel() if whole else ranges(a, b)
+    v = e[other - k]  # (a value among the others': extremes unchanged)
+    if a.size <= 16:  # (a slice each: cheaper than an index of their rows)
+        for i, j in zip(a.tolist(), b.tolist(), strict=True):
+            e[i - k:j - k] = v
+    else:
+        e[across - k] = v
     return int(e.min()), int(e.max()), across
 
 
