@@ -121,25 +121,36 @@ def test_every_window_is_the_binary_search(seed):
                 assert np.array_equal(got[0], a) and np.array_equal(got[1], b)
 
 
-@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("seed", range(8))
 def test_reach_bounds_hold_for_every_row(seed):
-    """`Axis.reach_bounds(m)` bounds tq[r] - tq[r - m] at every row (what lets a window
-    skip its row-by-row checks), whatever the mean interval's fraction of a ms, clock
-    drift or jitter; and says nothing (0, inf) where a dropout is."""
+    """`Axis.reach().bounds(m)` bounds tq[r] - tq[r - m] at every row whose m rows back
+    span no long interval, and from below at every row (what lets a window skip its
+    row-by-row checks), whatever the mean interval's fraction of a ms, clock drift,
+    jitter or dropouts; and stays about as wide as the jitter."""
     rng = np.random.default_rng(seed)
-    n = [3000, 86400, 500, 20000, 4, 7000][seed]
-    step = [1.0, 1.0, 0.5, 1.0005, 0.25, 0.9997][seed]
-    t = np.arange(n) * step + rng.uniform(0, [0.9, 0.2, 0.45, 0.9, 0.1, 0.6][seed] * step, n)
+    n = [3000, 86400, 500, 20000, 4, 7000, 5000, 3000][seed]
+    step = [1.0, 1.0, 0.5, 1.0005, 0.25, 0.9997, 1.0, 0.25][seed]
+    spread = [0.9, 0.2, 0.45, 0.9, 0.1, 0.6, 0.2, 0.45][seed] * step
+    t = np.arange(n) * step + rng.uniform(0, spread, n)
+    if seed >= 6:  # dropouts of 3-400 s
+        t += np.cumsum(rng.choice([0.0] * 200 + [3.0, 31.0, 400.0], n))
     ax = Axis(np.maximum.accumulate(t))
-    for m in (1, 2, 3, 5, 29, 31, 149, 151, 256):
+    reach = ax.reach()
+    assert reach is not None
+    long_ = ax.long_after(ax.long_ms)
+    for m in (1, 2, 3, 5, 29, 31, 149, 151, 256, 257, 600):
         if m >= n:
             continue
-        lo, hi = ax.reach_bounds(m)
+        lo, hi = reach.bounds(m)
         back = ax.tq[m:] - ax.tq[:-m]
-        assert lo <= back.min() and back.max() <= hi
-        assert hi - lo < 2 * (0.9 * step * 1000 + 260)  # (useful: about the jitter)
-    t[n // 2:] += 30.0  # a dropout
-    assert Axis(t).reach_bounds(3) == (0, np.inf)
+        spans = np.zeros(n + 1, dtype=np.int64)  # rows whose m rows back span a long one
+        np.add.at(spans, long_ + 1, 1)
+        np.add.at(spans, np.minimum(long_ + m + 1, n), -1)
+        clear = np.cumsum(spans)[m:n] == 0
+        assert lo <= back.min()
+        assert not clear.any() or back[clear].max() <= hi
+        # (useful: about the jitter, and T's fraction of a ms over c + 1 blocks)
+        assert hi - lo <= 2 * (spread * 1000 + 2 + -(-m // 256) * 256)
 
 
 @pytest.mark.parametrize("dropouts", [1, 10, 120, 125, 134, 143, 250, 600])

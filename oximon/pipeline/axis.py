@@ -14,10 +14,12 @@ every time axis, as fast as the grid where the axis is nearly one.
 from __future__ import annotations
 
 import operator
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
 
+from oximon.pipeline.reach import Reach
 from oximon.pipeline.scratch import scratch
 from oximon.pipeline.settings import MS
 from oximon.pipeline.vector import push
@@ -26,7 +28,6 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 _TRUE = np.ones(1, dtype=bool)
 _BLOCK = 16384  # rows of times rounded at once (`Axis`)
 _ROUND = 1.5 * 2.0**52  # (see Axis)
-_PAIR_BLOCK = 256  # rows per block of `Axis.reach_bounds`
 
 
 def union(*arrays: np.ndarray) -> np.ndarray:
@@ -54,8 +55,8 @@ class Axis:
         self.t = t
         self.step = self.dmax = self.dmed = self.dmin = self.span = self.long_ms = 0
         self._long: np.ndarray | None = None
-        self._jitter: int | None = None
-        self._per_row = 0
+        self._reach: Reach | None = None
+        self._reach_made = False
         self.usual = 1.0  # (ms: `dmed`, or the mean interval where none is long)
         ws = scratch()
         # rint in two cheap float passes (a float-to-int cast costs two): adding
@@ -126,33 +127,12 @@ class Axis:
             self._long = np.flatnonzero(self.dt > self.long_ms)
         return self._long if x == self.long_ms else self._long[self.dt[self._long] > x]
 
-    def reach_bounds(self, m: int) -> tuple[int, int | float]:
-        """Bounds (ms) of how far back row r - m lies, for every row, from the jitter
-        about a whole number of ms per row, T (no long interval: else (0, inf)): with
-        j[r] = tq[r] - r x T, tq[r] - tq[r - m] = m x T + j[r] - j[r - m], and rows m <=
-        B apart lie in one block of B rows or two neighbouring ones, so j's range over any
-        two neighbouring blocks bounds the difference. Where jitter is wide (up to most
-        of an interval), this settles what the shortest and longest interval alone cannot:
-        two int32 passes and a reduceat, once, instead of a pass of time differences per
-        window. (T is the mean interval rounded: j drifts by up to B / 2 ms a block pair.)"""
-        if self._jitter is None:
-            self._jitter = -1
-            n, tq = self.n, self.tq
-            # (int32 times whose rows x T stay int32; no dropout to widen the range)
-            if n > 2 and tq.dtype == np.int32 and self.span + n < 2**30 \
-                    and not self.long_after(self.long_ms).size:
-                self._per_row = round(self.span / (n - 1))
-                j = scratch().get("jitter", n, np.int32)
-                np.multiply(scratch().arange(n, np.int32), self._per_row, out=j)
-                np.subtract(tq, j, out=j)
-                cut = scratch().arange(-(-n // _PAIR_BLOCK)) * _PAIR_BLOCK
-                lo, hi = np.minimum.reduceat(j, cut), np.maximum.reduceat(j, cut)
-                if lo.size > 1:
-                    lo, hi = np.minimum(lo[1:], lo[:-1]), np.maximum(hi[1:], hi[:-1])
-                self._jitter = int((hi - lo).max())
-        if self._jitter < 0 or m > _PAIR_BLOCK:
-            return 0, np.inf
-        return m * self._per_row - self._jitter, m * self._per_row + self._jitter
+    def reach(self) -> Reach | None:
+        """Bounds of how far back row r - m lies (`oximon.pipeline.reach`), made the
+        first time a window asks for them."""
+        if not self._reach_made:
+            self._reach, self._reach_made = Reach.of(self), True
+        return self._reach
 
     def weights(self, cap_ms: int) -> np.ndarray | int:
         """Milliseconds each row stands for: the time to the next row, capped at cap_ms
@@ -201,85 +181,99 @@ class Window:
             return
         # The window reaches about k usual intervals back (k the nearest whole number);
         # with jitter row r - k may or may not be in it. Take o = k - 1 so that row
-        # r - o is in it, r - o - 1 may be (d: where it is) and r - o - 2 is not. One
-        # pass of the time differences to row r - k gives d; its extremes and the
-        # shortest interval tell whether the rest holds everywhere. (Where r - k is
-        # always in, or always out and r - k + 1 may be out too, k was a row off: the
-        # usual interval is a sample's median. Then one row further, or nearer, at most
-        # twice.) Only where the bound cannot tell is it checked row by row, and the
-        # rows where it fails are exceptions, found by binary search.
-        inside = np.less if strict else np.less_equal
-        within = operator.lt if strict else operator.le  # (on ints: a ufunc costs µs)
-        ws = scratch()
+        # r - o is in it, r - o - 1 may be (d: where it is) and r - o - 2 is not: one
+        # pass of the time differences to row r - k gives d. Whether the rest holds
+        # everywhere is told by that pass's extremes and the shortest interval, or else
+        # by the axis's bounds (`Axis.reach`: wide jitter), or else row by row: the rows
+        # where it fails are exceptions (`odd`), found by binary search, as are the rows
+        # whose k rows back span a long interval (a dropout: `_runs_across`).
+        self.inside = np.less if strict else np.less_equal
+        self.within = operator.lt if strict else operator.le  # (ints: a ufunc costs µs)
         k = max(1, int(span / ax.usual + 0.5))
+        if k >= n:  # (no row reaches k rows back)
+            self.o, self.first = k, n
+            parts: list[np.ndarray] = []
+            across = None
+        else:
+            parts, across = self._by_passes(ax, k)
+        self._exceptions(parts, across)
+
+    def _by_passes(self, ax: Axis, k: int) -> tuple[list[np.ndarray], np.ndarray | None]:
+        """The offsets from passes of time differences: to row r - k (d), and where its
+        extremes and the shortest interval (or the axis's bounds) cannot tell, to rows
+        r - k + 1 and r - k - 1.
+        (Where r - k is always in, or always out and r - k + 1 may be out too, k was a
+        row off: then one row further, or nearer, at most twice.) Returns the odd rows
+        found (other than the first rows) and the rows after long intervals."""
+        n, span, inside, within, ws = self.n, self.span, self.inside, self.within, scratch()
         in_ok = k == 1  # row r - o is in everywhere (row r itself: span > 0 if strict)
         in_apart = False  # (in_ok shown only on the rows that span no long interval)
-        odd_parts = [_EMPTY]
-        across = None
-        if k < n:
-            for tries in range(3):
-                e = self._diff(ax, k, k)  # rows k .. n - 1: how far back row r - k lies
-                lo_e, hi_e, across = _extremes(ax, e, k)
-                if within(hi_e, span) and k + 1 < n:  # always in
-                    move = 1
-                elif not (in_ok or within(lo_e, span) or within(hi_e - ax.dmin, span)):
-                    move = -1  # always out, and row r - k + 1 may be out too
-                else:
-                    break
-                if tries == 2:
-                    break
-                k += move
-                in_ok = move > 0 or k == 1
-                in_apart = move > 0 and across is not None
-            if in_apart and across is None:  # (row r - o was shown in only on the rows
-                in_ok = k == 1  # spanning no long interval: now all rows count)
-            o = self.o = k - 1
-            f = self.first = k  # (from row o + 1 on, row r - o - 1 exists: rows before
-            # may reach before the record, exceptions; row r - o - 2 from row o + 2 on)
-            if within(lo_e, span):  # (else d would be all False)
-                d = self.d = ws.get("wd" + str(span) + str(strict), n, np.bool_)
-                d[:f] = False
-                inside(e, span, out=d[f:])
-            out = ws.get("wbad", n - f, np.bool_)
-            if not (in_ok or within(hi_e - ax.dmin, span)
-                    or within(ax.reach_bounds(o)[1], span)):  # row r - o may be out
-                np.logical_not(inside(self._diff(ax, o, f), span, out=out), out=out)
-                odd_parts.append(np.flatnonzero(out) + f)
-            if (f + 1 < n and within(lo_e + ax.dmin, span)
-                    and within(ax.reach_bounds(o + 2)[0], span)):  # row r - o - 2 may be in
-                two = inside(self._diff(ax, o + 2, f + 1), span, out=out[1:])
-                odd_parts.append(np.flatnonzero(two) + (f + 1))
-            if across is not None:  # (rows whose k rows back span a long interval)
-                odd_parts.append(across)
-        else:  # (no row reaches k rows back)
-            self.o, f = k, n
-            self.first = f
-        odd_parts[0] = ws.arange(f)  # (read only, like every `odd`)
-        if len(odd_parts) == 1 and (not f or within(int(tq[f - 1]) - int(tq[0]), span)):
+        for tries in range(3):
+            e = self._diff(ax, k, k)  # rows k .. n - 1: how far back row r - k lies
+            lo_e, hi_e, across = _extremes(ax, e, k)
+            if within(hi_e, span) and k + 1 < n:  # always in
+                move = 1
+            elif not (in_ok or within(lo_e, span) or within(hi_e - ax.dmin, span)):
+                move = -1  # always out, and row r - k + 1 may be out too
+            else:
+                break
+            if tries == 2:
+                break
+            k += move
+            in_ok = move > 0 or k == 1
+            in_apart = move > 0 and across is not None
+        if in_apart and across is None:  # (row r - o was shown in only on the rows
+            in_ok = k == 1  # spanning no long interval: now all rows count)
+        o = self.o = k - 1
+        f = self.first = k  # (from row o + 1 on, row r - o - 1 exists: rows before
+        # may reach before the record, exceptions; row r - o - 2 from row o + 2 on)
+        if within(lo_e, span):  # (else d would be all False)
+            d = self.d = ws.get("wd" + str(span) + str(self.strict), n, np.bool_)
+            d[:f] = False
+            inside(e, span, out=d[f:])
+        parts = []
+        out = ws.get("wbad", n - f, np.bool_)
+        # (the axis's bounds, asked for only where the cheap ones fail: their upper
+        # bounds hold only where no long interval is spanned, their lower ones at every
+        # row)
+        usable = across is not None or not ax.long_after(ax.long_ms).size
+        if not (in_ok or within(hi_e - ax.dmin, span)
+                or (usable and _bound(ax, o, 1, within, span))):  # row r - o may be out
+            np.logical_not(inside(self._diff(ax, o, f), span, out=out), out=out)
+            parts.append(np.flatnonzero(out) + f)
+        if (f + 1 < n and within(lo_e + ax.dmin, span)
+                and _bound(ax, o + 2, 0, within, span)):
+            two = inside(self._diff(ax, o + 2, f + 1), span, out=out[1:])  # row r - o - 2
+            parts.append(np.flatnonzero(two) + (f + 1))  # may be in
+        if across is not None and across.size:  # (rows whose k rows back span a long
+            parts.append(across)  # interval)
+        return parts, across
+
+    def _exceptions(self, parts: list[np.ndarray], across: np.ndarray | None) -> None:
+        """`odd` and `odd_lo`: the first rows (whose windows may reach before row 0) and
+        the odd rows found (`parts`; `across`: the rows after long intervals, if any)."""
+        f, n, tq, span, within = self.first, self.n, self.tq, self.span, self.within
+        first = scratch().arange(f)  # (read only, like every `odd`)
+        reach_0 = not f or within(int(tq[min(f, n) - 1]) - int(tq[0]), span)
+        if not parts and reach_0:
             # Only the first rows, and every one's window reaches row 0 (nearly always).
-            self.odd, self.odd_lo = odd_parts[0], np.zeros(f, dtype=np.int64)
+            self.odd, self.odd_lo = first, np.zeros(f, dtype=np.int64)
             return
-        side: Literal["left", "right"] = "right" if strict else "left"
-        if len(odd_parts) == 2 and across is not None and (
-                not f or within(int(tq[f - 1]) - int(tq[0]), span)):
+        side: Literal["left", "right"] = "right" if self.strict else "left"
+        if len(parts) == 1 and parts[0] is across and reach_0:
             # The first rows (their windows reach row 0) and the rows after long
             # intervals (searched): in order already.
-            self.odd = np.concatenate(odd_parts)
+            self.odd = np.concatenate((first, across))
             lo = self.odd_lo = np.empty(self.odd.size, dtype=np.int64)
             lo[:f] = 0
             lo[f:] = np.searchsorted(tq[:int(across[-1]) + 1], tq[across] - span, side)
             return
-        if len(odd_parts) > 1:
-            odd = self.odd = union(*odd_parts)
-            at = tq[odd]
-        else:  # (only the first rows, a slice)
-            odd = self.odd = odd_parts[0]
-            at = tq[:f]
+        odd = self.odd = union(first, *parts) if parts else first
         # A window starts at or before its row: searched among the rows up to the last
         # odd one (a few first rows, nearly always: in cache, where the whole day's
         # times cost a miss per step).
         top = int(odd[-1]) + 1 if odd.size else n
-        self.odd_lo = np.searchsorted(tq[:top], at - span, side)
+        self.odd_lo = np.searchsorted(tq[:top], tq[odd] - span, side)
 
     @staticmethod
     def _diff(ax: Axis, k: int, f: int) -> np.ndarray:
@@ -384,29 +378,53 @@ class Window:
         return ranges(*self.runs_starting_in(starts, ends))
 
 
-def _extremes(ax: Axis, e: np.ndarray, k: int) -> tuple[int, int, np.ndarray | None]:
-    """The least and greatest of e (rows k .. n - 1: how far back row r - k lies) over
-    the rows whose k rows back span no long interval (`Axis.long_after`), and the rows
-    that do (sorted), if any. Why: after a dropout, k rows back reach further back in
-    time for k rows; counted in the extremes, they would make every row suspect (a pass
-    of time differences to find the few odd ones). Left out, they are odd rows
-    themselves, whose window start is searched. (e is overwritten there.)"""
+def _runs_across(ax: Axis, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The rows whose k rows back span a long interval (`Axis.long_after`): sorted, and
+    as runs a[i] .. b[i] - 1 (empty: no long interval); None where they are too many to
+    treat apart (over a quarter of the rows). Why: after a dropout, k rows back reach
+    further back in time for k rows; they are odd rows, whose window start is searched,
+    and are left out of whatever bounds the others."""
     n = ax.n
     long_ = ax.long_after(ax.long_ms) if ax.long_ms else _EMPTY
-    if not long_.size or long_.size * k > n >> 2:  # (none, or too many to leave out)
-        return int(e.min()), int(e.max()), None
+    if not long_.size:
+        return _EMPTY, _EMPTY, _EMPTY
+    if long_.size * k > n >> 2:
+        return None
     a, b = np.maximum(long_ + 1, k), np.minimum(long_ + k + 1, n)  # rows i + 1 .. i + k
     apart = a[1:] > b[:-1]  # (runs that overlap merged: b only grows)
     whole = int(long_[0]) + 1 >= k and int(long_[-1]) + k < n  # (none cut short)
     if not apart.all():
         whole = False
         a, b = a[np.concatenate((_TRUE, apart))], b[np.concatenate((apart, _TRUE))]
-    # A row that spans none: before the first run, or right after it.
-    other = k if int(a[0]) > k else int(b[0])
-    if other >= n:
-        return int(e.min()), int(e.max()), None
     # (runs of k rows each: one broadcast sum)
     across = (a[:, None] + scratch().arange(k)).ravel() if whole else ranges(a, b)
+    return across, a, b
+
+
+def _bound(ax: Axis, m: int, side: int, within: Callable[[int, int], bool], span: int
+           ) -> bool:
+    """Whether `Axis.reach`'s least (side 0) or greatest (1) reach of m rows back is
+    within the span (no bounds: the least is, the greatest is not)."""
+    reach = ax.reach()
+    if reach is None:
+        return side == 0
+    return within(reach.bounds(m)[side], span)
+
+
+def _extremes(ax: Axis, e: np.ndarray, k: int) -> tuple[int, int, np.ndarray | None]:
+    """The least and greatest of e (rows k .. n - 1: how far back row r - k lies) over
+    the rows whose k rows back span no long interval, and those rows (`_runs_across`;
+    None: too many, counted in). Counted in the extremes, they would make every row
+    suspect (a pass of time differences to find the few odd ones). (e is overwritten
+    there.)"""
+    runs = _runs_across(ax, k)
+    if runs is None or not runs[0].size:
+        return int(e.min()), int(e.max()), None if runs is None else runs[0]
+    across, a, b = runs
+    # A row that spans none: before the first run, or right after it.
+    other = k if int(a[0]) > k else int(b[0])
+    if other >= ax.n:
+        return int(e.min()), int(e.max()), None
     v = e[other - k]  # (a value among the others': extremes unchanged)
     if a.size <= 2:  # (a slice each: ~1 us, an index of their rows ~5 us)
         for i, j in zip(a.tolist(), b.tolist(), strict=True):
