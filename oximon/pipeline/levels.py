@@ -120,17 +120,20 @@ def sat_reach(ax: Axis, rows: np.ndarray, x: np.ndarray, level: int, o: np.ndarr
     if o.size * width > rows.size:  # (the delay spans many rows: sum them all once)
         w = _sat_sum(ax, rows, np.maximum(level - x[rows], 0), gap)
         return np.minimum(np.searchsorted(w, w[o] + sat), g)
-    # The sums of all onsets' rows in one running sum: each onset's row of width - 1
-    # places (a repeated last row adds 0 ms, and any place past it is past g), terms
-    # never negative, ms capped like `_sat_sum`'s: searched from each row's start.
-    r = rows[np.minimum(o[:, None] + np.arange(width), rows.size - 1)]
+    # Each onset's sums side by side, a column per onset and a row per place from o + 1
+    # (a repeated last row adds 0 ms, and any place past it is past g), summed down the
+    # columns; terms never negative, ms capped like `_sat_sum`'s: the places before the
+    # sum reaches `sat` are those where it is still below.
+    at = np.arange(width)[:, None] + o
+    if int(o[-1]) + width > rows.size:  # (o sorted)
+        np.minimum(at, rows.size - 1, out=at)
+    r = rows[at]
     tr = r * ax.step if ax.step else ax.rel[r]  # (int32 where the times fit)
-    term = np.minimum(tr[:, 1:] - tr[:, :-1], gap + 1)
-    term = np.multiply(term, np.maximum(level - x[r[:, 1:]], 0), dtype=np.int64)
-    c = np.cumsum(term.ravel())
-    k = width - 1  # (row i's places from c[i x k] on: search from the sum before)
-    return np.minimum(np.searchsorted(c, c[::k] - term[:, 0] + sat)
-                      - np.arange(0, c.size, k) + o + 1, g)
+    term = np.minimum(tr[1:] - tr[:-1], gap + 1)
+    depth = np.subtract(level, x[r[1:]])
+    term = np.multiply(term, np.maximum(depth, 0, out=depth), dtype=np.int64)
+    below = np.cumsum(term, axis=0, out=term) < sat
+    return np.minimum(below.sum(axis=0) + o + 1, g)
 
 
 def _sat_sum(ax: Axis, rows: np.ndarray, depth: np.ndarray, gap: int) -> np.ndarray:
