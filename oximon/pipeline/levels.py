@@ -16,8 +16,8 @@ from oximon.pipeline.axis import Axis, Holes
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 _ZERO = np.zeros(1, dtype=np.int64)
-# Rows at most compared per row where a delay ends on a jittered axis (`reach`).
-_PROBE = 16
+# The rows compared where a delay ends on an irregular axis (`reach`), around the guess.
+_AROUND = np.arange(-1, 2)[:, None]
 
 
 def runs_of(pad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -47,23 +47,26 @@ def place(pos: np.ndarray, at: np.ndarray, d: np.ndarray, v: np.ndarray) -> np.n
 
 def reach(ax: Axis, rows: np.ndarray, which: np.ndarray, delays: list[int]) -> np.ndarray:
     """The first row at least delays[which] ms after each row (n: none). On a grid, so
-    many steps on; else it lies between ceil(delay / dmax) and ceil(delay / dmin) rows
-    on: where those are a few rows (receive-time jitter), the times there are compared,
-    cheaper than a search through all the rows' times, whose top levels are no longer in
-    cache by then (worked out once per delay, not per row)."""
+    many steps on; else, at usual rates, k or k + 1 rows on (k: the delay in usual
+    intervals, rounded, at least 1): rows k - 1 .. k + 1 on are compared, and the answer
+    is k or k + 1 on wherever the first is before it and the last not. Only elsewhere
+    (near a dropout, a change of rate) is it searched among all the rows' times, whose
+    top levels are no longer in cache by then. (Per delay, not per row: the k.)"""
     n = ax.n
     if ax.step:  # tq = tq0 + row x step
         return np.minimum(rows + np.array([-(-d // ax.step) for d in delays])[which], n)
-    tq = ax.tq  # (int32 or int64, `Axis`: the delays in its dtype keep the search from
-    end = tq[rows] + np.array(delays, dtype=tq.dtype)[which]  # casting all of it)
-    if ax.dmin > 0:
-        least = [-(-d // ax.dmax) for d in delays]
-        width = max(-(-d // ax.dmin) - k for d, k in zip(delays, least, strict=True)) + 1
-        if width <= _PROBE:
-            lo = rows + np.array(least)[which]
-            at = np.minimum(np.arange(width)[:, None] + lo, n - 1)  # (a row per offset:
-            return np.minimum(lo + (tq[at] < end).sum(axis=0), n)  # sums down columns)
-    return np.searchsorted(tq, end)
+    tq, dmed = ax.tq, ax.dmed  # (int32 or int64, `Axis`: the delays in its dtype keep
+    end = tq[rows] + np.array(delays, dtype=tq.dtype)[which]  # the search from casting tq)
+    k = rows + np.array([max(1, (2 * d + dmed) // (2 * dmed)) for d in delays])[which]
+    # (k at most n - 2: where that is too soon, the search; if n is 2, row k - 1 = -1
+    # is the last, and row k + 1 too: a search.)
+    np.minimum(k, n - 2, out=k)
+    t = tq[k + _AROUND] < end  # (rows k - 1, k, k + 1 on)
+    miss = np.flatnonzero(t[2] >= t[0])  # (row k - 1 on not before, or row k + 1 before)
+    k = k + t[1]
+    if miss.size:
+        k[miss] = np.searchsorted(tq, end[miss])
+    return k
 
 
 def breaks(pos: np.ndarray, ax: Axis, holes: Holes, hmask: np.ndarray, gap: int
