@@ -192,7 +192,7 @@ class _Rows:
         ok = np.greater_equal(total, y)
         return ok if every else rows[ok]
 
-    def _spo2_levels(self, ev: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    def _spo2_levels(self, ev: np.ndarray) -> np.ndarray | None:
         """Level.update for every queued SpO2 rule at once (`vector.level_runs`' two
         halves): the rules' rows side by side in one sorted array, `pos`, rule i's rows
         offset by i * (2n + 2) (so no run spans two rules, and a row a rule's delay
@@ -203,8 +203,9 @@ class _Rows:
         delay's sum from the onset gets there sooner (`sat_reach`), and the first breach
         from there (`first_at`), instead of the times of every breach. (`pos` and the
         breaches live in scratch buffers: fresh ones of that size cost more in page
-        faults than the work.) Returns the breaks of a rule whose rows are `ev` (the
-        events' rows; at the default settings spo2_drop's), if one is."""
+        faults than the work.) Returns the segments of a rule whose rows are `ev` (the
+        events' rows; at the default settings spo2_drop's), if one is: their first places
+        in it, and its size (`_events`)."""
         rules = self.spo2_rules
         if not rules:
             return None
@@ -219,18 +220,17 @@ class _Rows:
         np.concatenate([r[3] for r in rules], out=pad[1:m + 1])
         b0, b1 = runs_of(pad)
         starts, gaps = breaks(pos, self.ax, self.holes, self.hmask, self.s.gap_ms)
-        known = None
-        for i, r in enumerate(rules):
-            if r[2] is ev:  # (its own breaks: those inside it, from its start)
-                lo, hi = first[i] + 1, first[i] + sizes[i]
-                a, b = np.searchsorted(starts, (lo, hi)).tolist()
-                c, d = np.searchsorted(gaps, (lo, hi)).tolist() if gaps.size else (0, 0)
-                known = (starts[a:b] - (lo - 1), gaps[c:d] - (lo - 1))
         # The segments (split where a run starts or an interval is over max_gap) that
         # hold a breach: the delay runs from the first breach in each, the onset.
         cut = np.concatenate([_ZERO, starts, gaps, (m,)])
         if gaps.size:
             cut.sort()
+        known = None
+        for i, r in enumerate(rules):
+            if r[2] is ev:  # (its own segments, from its start: a rule's first and
+                # last places + 1 are cuts, as no run spans two rules)
+                a, b = np.searchsorted(cut, (first[i], first[i] + sizes[i])).tolist()
+                known = cut[a:b + 1] - first[i]
         onset = first_at(b0, b1, cut[:-1])
         has = onset < cut[1:]
         onset, seg_end = onset[has], cut[1:][has]
@@ -341,17 +341,18 @@ class _Rows:
         return cand[base.known(cand)]
 
     def _events(self, f: Findings, ev: np.ndarray, w: np.ndarray | int,
-                known: tuple[np.ndarray, np.ndarray] | None) -> None:
+                known: np.ndarray | None) -> None:
         """Runs of consecutive accepted readings at least `events.points` below their
-        baseline (split by a gap longer than max_gap): ev's `levels.breaks`, if not `known`."""
+        baseline (split by a gap longer than max_gap): from ev's `levels.breaks`, if not
+        `known` (each event's first place in ev, then ev.size)."""
         if not ev.size:
             return
-        starts, gaps = known if known is not None else breaks(
-            ev, self.ax, self.holes, self.hmask, self.s.gap_ms)
-        first = np.concatenate([_ZERO, starts, gaps])
-        if gaps.size:
-            first.sort()
-        end = push(first[1:], ev.size)  # (each event's rows: first .. end - 1)
+        if known is None:
+            starts, gaps = breaks(ev, self.ax, self.holes, self.hmask, self.s.gap_ms)
+            known = np.concatenate([_ZERO, starts, gaps, (ev.size,)])
+            if gaps.size:
+                known.sort()
+        first, end = known[:-1], known[1:]  # (each event's rows: first .. end - 1)
         i0, i1 = ev[first], ev[end - 1]
         xe = self.q[ev]  # the readings, int32 (the event's nadir is one)
         if isinstance(w, int):

@@ -16,8 +16,8 @@ from oximon.pipeline.axis import Axis, Holes
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 _ZERO = np.zeros(1, dtype=np.int64)
-# Rows at most compared per row where a delay ends on a jittered axis (`reach`).
-_PROBE = 16
+# The rows compared where a delay ends on an irregular axis (`reach`), around the guess.
+_AROUND = np.arange(-1, 2)[:, None]
 
 
 def runs_of(pad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -47,23 +47,26 @@ def place(pos: np.ndarray, at: np.ndarray, d: np.ndarray, v: np.ndarray) -> np.n
 
 def reach(ax: Axis, rows: np.ndarray, which: np.ndarray, delays: list[int]) -> np.ndarray:
     """The first row at least delays[which] ms after each row (n: none). On a grid, so
-    many steps on; else it lies between ceil(delay / dmax) and ceil(delay / dmin) rows
-    on: where those are a few rows (receive-time jitter), the times there are compared,
-    cheaper than a search through all the rows' times, whose top levels are no longer in
-    cache by then (worked out once per delay, not per row)."""
+    many steps on; else, at usual rates, k or k + 1 rows on (k: the delay in usual
+    intervals, rounded, at least 1): rows k - 1 .. k + 1 on are compared, and the answer
+    is k or k + 1 on wherever the first is before it and the last not. Only elsewhere
+    (near a dropout, a change of rate) is it searched among all the rows' times, whose
+    top levels are no longer in cache by then. (Per delay, not per row: the k.)"""
     n = ax.n
     if ax.step:  # tq = tq0 + row x step
         return np.minimum(rows + np.array([-(-d // ax.step) for d in delays])[which], n)
-    tq = ax.tq  # (int32 or int64, `Axis`: the delays in its dtype keep the search from
-    end = tq[rows] + np.array(delays, dtype=tq.dtype)[which]  # casting all of it)
-    if ax.dmin > 0:
-        least = [-(-d // ax.dmax) for d in delays]
-        width = max(-(-d // ax.dmin) - k for d, k in zip(delays, least, strict=True)) + 1
-        if width <= _PROBE:
-            lo = rows + np.array(least)[which]
-            at = np.minimum(np.arange(width)[:, None] + lo, n - 1)  # (a row per offset:
-            return np.minimum(lo + (tq[at] < end).sum(axis=0), n)  # sums down columns)
-    return np.searchsorted(tq, end)
+    tq, dmed = ax.tq, ax.dmed  # (int32 or int64, `Axis`: the delays in its dtype keep
+    end = tq[rows] + np.array(delays, dtype=tq.dtype)[which]  # the search from casting tq)
+    k = rows + np.array([max(1, (2 * d + dmed) // (2 * dmed)) for d in delays])[which]
+    # (k at most n - 2: where that is too soon, the search; if n is 2, row k - 1 = -1
+    # is the last, and row k + 1 too: a search.)
+    np.minimum(k, n - 2, out=k)
+    t = tq[k + _AROUND] < end  # (rows k - 1, k, k + 1 on)
+    miss = np.flatnonzero(t[2] >= t[0])  # (row k - 1 on not before, or row k + 1 before)
+    k = k + t[1]
+    if miss.size:
+        k[miss] = np.searchsorted(tq, end[miss])
+    return k
 
 
 def breaks(pos: np.ndarray, ax: Axis, holes: Holes, hmask: np.ndarray, gap: int
@@ -93,7 +96,7 @@ def breaks(pos: np.ndarray, ax: Axis, holes: Holes, hmask: np.ndarray, gap: int
         gaps = brk[i][ax.rel[rb[i]] - ax.rel[ra[i] - 1] > gap]  # (int32 if it fits)
     real = ~across
     if ax.dmax > gap:  # neighbouring rows more than max_gap apart
-        long_ = np.flatnonzero(ax.dt > gap) + 1  # (the later row of each)
+        long_ = long_intervals(ax, gap) + 1  # (the later row of each)
         ll = (long_ + kk * np.arange(int(pos[-1]) // kk + 1)[:, None]).ravel()
         p = np.searchsorted(pos, ll)
         ok = (p > 0) & (p < m)
@@ -102,6 +105,13 @@ def breaks(pos: np.ndarray, ax: Axis, holes: Holes, hmask: np.ndarray, gap: int
         if p.size:
             gaps = np.sort(np.concatenate([gaps, p]))
     return brk[real], gaps
+
+
+def long_intervals(ax: Axis, x: int) -> np.ndarray:
+    """The rows i whose interval to the next, ax.dt[i], is over x ms (a few: dropouts),
+    on an axis whose longest interval is over x. (One pass over the day's intervals:
+    where the axis knows its long intervals, take them from there.)"""
+    return np.flatnonzero(ax.dt > x)
 
 
 def sat_reach(ax: Axis, rows: np.ndarray, x: np.ndarray, level: int, o: np.ndarray,
@@ -120,17 +130,20 @@ def sat_reach(ax: Axis, rows: np.ndarray, x: np.ndarray, level: int, o: np.ndarr
     if o.size * width > rows.size:  # (the delay spans many rows: sum them all once)
         w = _sat_sum(ax, rows, np.maximum(level - x[rows], 0), gap)
         return np.minimum(np.searchsorted(w, w[o] + sat), g)
-    # The sums of all onsets' rows in one running sum: each onset's row of width - 1
-    # places (a repeated last row adds 0 ms, and any place past it is past g), terms
-    # never negative, ms capped like `_sat_sum`'s: searched from each row's start.
-    r = rows[np.minimum(o[:, None] + np.arange(width), rows.size - 1)]
+    # Each onset's sums side by side, a column per onset and a row per place from o + 1
+    # (a repeated last row adds 0 ms, and any place past it is past g), summed down the
+    # columns; terms never negative, ms capped like `_sat_sum`'s: the places before the
+    # sum reaches `sat` are those where it is still below.
+    at = np.arange(width)[:, None] + o
+    if int(o[-1]) + width > rows.size:  # (o sorted)
+        np.minimum(at, rows.size - 1, out=at)
+    r = rows[at]
     tr = r * ax.step if ax.step else ax.rel[r]  # (int32 where the times fit)
-    term = np.minimum(tr[:, 1:] - tr[:, :-1], gap + 1)
-    term = np.multiply(term, np.maximum(level - x[r[:, 1:]], 0), dtype=np.int64)
-    c = np.cumsum(term.ravel())
-    k = width - 1  # (row i's places from c[i x k] on: search from the sum before)
-    return np.minimum(np.searchsorted(c, c[::k] - term[:, 0] + sat)
-                      - np.arange(0, c.size, k) + o + 1, g)
+    term = np.minimum(tr[1:] - tr[:-1], gap + 1)
+    depth = np.subtract(level, x[r[1:]])
+    term = np.multiply(term, np.maximum(depth, 0, out=depth), dtype=np.int64)
+    below = np.cumsum(term, axis=0, out=term) < sat
+    return np.minimum(below.sum(axis=0) + o + 1, g)
 
 
 def _sat_sum(ax: Axis, rows: np.ndarray, depth: np.ndarray, gap: int) -> np.ndarray:
