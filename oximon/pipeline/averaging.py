@@ -57,16 +57,20 @@ def average(ws: Scratch, q: np.ndarray, win: Window, holes: Holes, hmask: np.nda
 def _after_holes(x: np.ndarray, q: np.ndarray, win: Window, holes: Holes, hm: np.ndarray,
                  median: bool) -> np.ndarray:
     """x at the `reach` rows after each run of holes (the window of row end + k, lo =
-    end + k - o (- d), holds the hole at `end` for k up to o, o + 1 where d) and at the
-    first rows (as if after holes up to row -1, where their window starts at row 0).
-    Returns the rows left to `_short_windows` (the odd rows other than the first ones, the
-    rows after a run too near the end of the record).
+    end + k - o (- d), holds the hole at `end` for k up to o, o + 1 where d), at the
+    first rows (as if after holes up to row -1, where their window starts at row 0) and
+    at the odd rows whose window is a plain one cut short (lo >= r - o: after a dropout,
+    the rows whose window starts after it). Returns the rows left to `_short_windows`
+    (other odd rows, the rows after a run too near the end of the record).
 
     Why a block per run: the rows of run i's windows are rows end - m + 2 .. end + reach,
     so one gather of those few rows per run, and shifted lines of it, give every window's
     m slots as contiguous lines (slot j of row end + 1 + k is row end - m + 2 + j + k),
     where gathering each slot by its own index costs a full-size index matrix and ~3x
-    the time (~1,150 rows on a jittered day, ~4 % of its analysis)."""
+    the time (~1,150 rows on a jittered day, ~4 % of its analysis). An odd row r is a
+    column of its own (end r - reach: r is its last line) whose slots before its lo are
+    masked: its window shares the block's passes (one by one, they cost a dropout's day
+    ~40 calls more)."""
     o, d, n = win.o, win.d, q.size
     m = o + 1 + (d is not None)  # the longest plain window's rows
     reach = m - 1
@@ -74,21 +78,33 @@ def _after_holes(x: np.ndarray, q: np.ndarray, win: Window, holes: Holes, hm: np
     # The first rows' windows are rows 0 .. r (odd rows ascending, their lo too).
     start = bool(reach) and odd.size >= reach and int(odd[reach - 1]) == reach - 1 \
         and int(win.odd_lo[reach - 1]) == 0
-    rest = odd[reach:] if start else odd
+    rest, floor = (odd[reach:], win.odd_lo[reach:]) if start else (odd, win.odd_lo)
+    own = _EMPTY
+    if rest.size and reach:  # odd rows whose window is a plain one cut short
+        cut_short = floor >= rest - o
+        if not start:  # (rows before `reach`: their column's slots would lie before row 0)
+            cut_short &= rest >= reach
+        if cut_short.all():
+            own, rest = rest, _EMPTY
+        else:
+            own, floor, rest = rest[cut_short], floor[cut_short], rest[~cut_short]
     cut = int(np.searchsorted(ends, n - reach))  # runs whose rows after reach the end
     if cut < ends.size and reach:
         near = (ends[cut:, None] + np.arange(1, reach + 1)).ravel()
         rest = union(rest, near[near < n])
-    if not reach or not (cut or start):
+    if not reach or not (cut or start or own.size):
         return rest
-    e = np.concatenate((_BEFORE, ends[:cut])) if start else ends[:cut]
+    h = cut + start  # columns of runs (the first rows': column 0), then odd rows'
+    e = np.concatenate((_BEFORE, ends[:cut], own - reach) if start else (ends[:cut], own - reach))
     idx = e + _slots(m, reach)  # (W, R): line w holds row end - m + 2 + w of each run
     qt, ht = q[idx], hm[idx]
     if start:  # (rows before row 0: missing)
         ht[:m - 1, 0] = True
     if cut and ends[0] < m - 2:  # runs whose first slots lie before row 0
-        neg = int(np.searchsorted(e, m - 2))
+        neg = int(np.searchsorted(e[:h], m - 2))
         np.logical_or(ht[:, :neg], idx[:, :neg] < 0, out=ht[:, :neg])
+    if own.size:  # (an odd row's slots before its lo: missing)
+        np.logical_or(ht[:, h:], idx[:, h:] < floor, out=ht[:, h:])
     np.putmask(qt, ht, HOLE)
     r, k = e.size, reach * e.size
     v = np.ndarray((m, reach, r), np.int32, qt, 0, (4 * r, 4 * r, 4)).copy().reshape(m, k)
@@ -98,7 +114,8 @@ def _after_holes(x: np.ndarray, q: np.ndarray, win: Window, holes: Holes, hm: np
     ok = v < HOLE  # (missing slots: HOLE, above any reading)
     c = np.add.reduce(ok.view(np.int8), axis=0, dtype=np.int8).astype(np.intp)
     if not median:  # (c is 0 only at a hole's row, which HOLE then overwrites)
-        x[rows] = np.where(ok, v, 0).sum(axis=0, dtype=np.int64) // np.maximum(c, 1)
+        _put(x, rows, np.where(ok, v, 0).sum(axis=0, dtype=np.int64) // np.maximum(c, 1),
+             h, own)
         return rest
     if m > 8:
         v.sort(axis=0)
@@ -113,11 +130,24 @@ def _after_holes(x: np.ndarray, q: np.ndarray, win: Window, holes: Holes, hm: np
     c &= 1
     c *= k
     at += c
-    x[rows] = (a + v.take(at)) >> 1
+    _put(x, rows, (a + v.take(at)) >> 1, h, own)
     return rest
 
 
+def _put(x: np.ndarray, rows: np.ndarray, val: np.ndarray, h: int, own: np.ndarray) -> None:
+    """x at the block's rows (line by line, a column per run): every line of the first h
+    columns (runs), the last line of the others (odd rows: their other lines are rows
+    whose window may start elsewhere)."""
+    if not own.size:
+        x[rows] = val
+        return
+    r = h + own.size
+    x[rows.reshape(-1, r)[:, :h]] = val.reshape(-1, r)[:, :h]
+    x[own] = val[-own.size:]
+
+
 _BEFORE = np.array([-1], dtype=np.int64)
+_EMPTY = np.zeros(0, dtype=np.int64)
 _SLOTS: dict[tuple[int, int], np.ndarray] = {}
 
 
