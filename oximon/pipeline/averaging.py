@@ -145,13 +145,13 @@ def _after_holes(x: np.ndarray, q: np.ndarray, win: Window, holes: Holes, hm: np
 def _put(x: np.ndarray, rows: np.ndarray, val: np.ndarray, h: int, own: np.ndarray) -> None:
     """x at the block's rows (line by line, a column per run): every line of the first h
     columns (runs), the last line of the others (odd rows: their other lines are rows
-    whose window may start elsewhere)."""
-    if not own.size:
-        x[rows] = val
-        return
-    r = h + own.size
-    x[rows.reshape(-1, r)[:, :h]] = val.reshape(-1, r)[:, :h]
-    x[own] = val[-own.size:]
+    whose window may start elsewhere, so they write the odd row, which its last line
+    then writes again: a 2-D index of the runs' columns alone costs ~3x)."""
+    if own.size:
+        rows.reshape(-1, h + own.size)[:-1, h:] = own
+    x[rows] = val
+    if own.size:
+        x[own] = val[-own.size:]
 
 
 _BEFORE = np.array([-1], dtype=np.int64)
