@@ -14,7 +14,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from oximon.pipeline.axis import Holes, Window, union
-from oximon.pipeline.scratch import Scratch
+from oximon.pipeline.scratch import Scratch, scratch
 from oximon.pipeline.vector import CHUNK, sorting_network
 
 # Rows per block: every pass of the averaging over a block while it is in cache.
@@ -27,7 +27,7 @@ def average(ws: Scratch, q: np.ndarray, win: Window, holes: Holes, hmask: np.nda
     """The averaged readings (int32, milli-percent); HOLE at the holes."""
     n = q.size
     o = win.o
-    x = ws.get("x", n, np.int32)
+    x = _aligned(ws, "x", n, 3)  # (row 3, where the blocks start: on a cache line)
     d = win.d if o + 1 < n else None  # rows whose window has one more row
     if median and o == 3:  # (the default: 4 s at 1 Hz)
         _four_or_five(ws, x, q, d)
@@ -57,16 +57,20 @@ def average(ws: Scratch, q: np.ndarray, win: Window, holes: Holes, hmask: np.nda
 def _after_holes(x: np.ndarray, q: np.ndarray, win: Window, holes: Holes, hm: np.ndarray,
                  median: bool) -> np.ndarray:
     """x at the `reach` rows after each run of holes (the window of row end + k, lo =
-    end + k - o (- d), holds the hole at `end` for k up to o, o + 1 where d) and at the
-    first rows (as if after holes up to row -1, where their window starts at row 0).
-    Returns the rows left to `_short_windows` (the odd rows other than the first ones, the
-    rows after a run too near the end of the record).
+    end + k - o (- d), holds the hole at `end` for k up to o, o + 1 where d), at the
+    first rows (as if after holes up to row -1, where their window starts at row 0) and
+    at the odd rows whose window is a plain one cut short (lo >= r - o: after a dropout,
+    the rows whose window starts after it). Returns the rows left to `_short_windows`
+    (other odd rows, the rows after a run too near the end of the record).
 
     Why a block per run: the rows of run i's windows are rows end - m + 2 .. end + reach,
     so one gather of those few rows per run, and shifted lines of it, give every window's
     m slots as contiguous lines (slot j of row end + 1 + k is row end - m + 2 + j + k),
     where gathering each slot by its own index costs a full-size index matrix and ~3x
-    the time (~1,150 rows on a jittered day, ~4 % of its analysis)."""
+    the time (~1,150 rows on a jittered day, ~4 % of its analysis). An odd row r is a
+    column of its own (end r - reach: r is its last line) whose slots before its lo are
+    masked: its window shares the block's passes (one by one, they cost a dropout's day
+    ~40 calls more)."""
     o, d, n = win.o, win.d, q.size
     m = o + 1 + (d is not None)  # the longest plain window's rows
     reach = m - 1
@@ -74,31 +78,52 @@ def _after_holes(x: np.ndarray, q: np.ndarray, win: Window, holes: Holes, hm: np
     # The first rows' windows are rows 0 .. r (odd rows ascending, their lo too).
     start = bool(reach) and odd.size >= reach and int(odd[reach - 1]) == reach - 1 \
         and int(win.odd_lo[reach - 1]) == 0
-    rest = odd[reach:] if start else odd
+    rest, floor = (odd[reach:], win.odd_lo[reach:]) if start else (odd, win.odd_lo)
+    own = _EMPTY
+    if rest.size and reach:  # odd rows whose window is a plain one cut short
+        cut_short = floor >= rest - o
+        if not start:  # (rows before `reach`: their column's slots would lie before row 0)
+            cut_short &= rest >= reach
+        if cut_short.all():
+            own, rest = rest, _EMPTY
+        else:
+            own, floor, rest = rest[cut_short], floor[cut_short], rest[~cut_short]
     cut = int(np.searchsorted(ends, n - reach))  # runs whose rows after reach the end
     if cut < ends.size and reach:
         near = (ends[cut:, None] + np.arange(1, reach + 1)).ravel()
         rest = union(rest, near[near < n])
-    if not reach or not (cut or start):
+    if not reach or not (cut or start or own.size):
         return rest
-    e = np.concatenate((_BEFORE, ends[:cut])) if start else ends[:cut]
+    h = cut + start  # columns of runs (the first rows': column 0), then odd rows'
+    parts = (_BEFORE, ends[:cut]) if start else (ends[:cut],)
+    e = np.concatenate((*parts, own - reach) if own.size else parts)
     idx = e + _slots(m, reach)  # (W, R): line w holds row end - m + 2 + w of each run
     qt, ht = q[idx], hm[idx]
     if start:  # (rows before row 0: missing)
         ht[:m - 1, 0] = True
     if cut and ends[0] < m - 2:  # runs whose first slots lie before row 0
-        neg = int(np.searchsorted(e, m - 2))
+        neg = int(np.searchsorted(e[:h], m - 2))
         np.logical_or(ht[:, :neg], idx[:, :neg] < 0, out=ht[:, :neg])
+    if own.size:  # (an odd row's slots before its lo: missing)
+        np.logical_or(ht[:, h:], idx[:, h:] < floor, out=ht[:, h:])
     np.putmask(qt, ht, HOLE)
     r, k = e.size, reach * e.size
-    v = np.ndarray((m, reach, r), np.int32, qt, 0, (4 * r, 4 * r, 4)).copy().reshape(m, k)
+    plan = _plan(m) if median else None
+    lines = np.empty((m + (plan is not None), k), np.int32)  # (+ a spare line: `_middles`)
+    v = lines[:m]
+    v.reshape(m, reach, r)[...] = np.ndarray((m, reach, r), np.int32, qt, 0,
+                                             (4 * r, 4 * r, 4))
     rows = idx[m - 1:].ravel()  # the rows, k = line * r + run
     if d is not None:  # slot 0 (row r - o - 1) is in the window only where d
         np.putmask(v[0], ~d[rows], HOLE)
     ok = v < HOLE  # (missing slots: HOLE, above any reading)
     c = np.add.reduce(ok.view(np.int8), axis=0, dtype=np.int8).astype(np.intp)
     if not median:  # (c is 0 only at a hole's row, which HOLE then overwrites)
-        x[rows] = np.where(ok, v, 0).sum(axis=0, dtype=np.int64) // np.maximum(c, 1)
+        _put(x, rows, np.where(ok, v, 0).sum(axis=0, dtype=np.int64) // np.maximum(c, 1),
+             h, own)
+        return rest
+    if plan is not None:
+        _put(x, rows, _middles(lines, c, plan), h, own)
         return rest
     if m > 8:
         v.sort(axis=0)
@@ -113,11 +138,24 @@ def _after_holes(x: np.ndarray, q: np.ndarray, win: Window, holes: Holes, hm: np
     c &= 1
     c *= k
     at += c
-    x[rows] = (a + v.take(at)) >> 1
+    _put(x, rows, (a + v.take(at)) >> 1, h, own)
     return rest
 
 
+def _put(x: np.ndarray, rows: np.ndarray, val: np.ndarray, h: int, own: np.ndarray) -> None:
+    """x at the block's rows (line by line, a column per run): every line of the first h
+    columns (runs), the last line of the others (odd rows: their other lines are rows
+    whose window may start elsewhere, so they write the odd row, which its last line
+    then writes again: a 2-D index of the runs' columns alone costs ~3x)."""
+    if own.size:
+        rows.reshape(-1, h + own.size)[:-1, h:] = own
+    x[rows] = val
+    if own.size:
+        x[own] = val[-own.size:]
+
+
 _BEFORE = np.array([-1], dtype=np.int64)
+_EMPTY = np.zeros(0, dtype=np.int64)
 _SLOTS: dict[tuple[int, int], np.ndarray] = {}
 
 
@@ -127,6 +165,64 @@ def _slots(m: int, reach: int) -> np.ndarray:
     if col is None:
         col = _SLOTS[(m, reach)] = np.arange(2 - m, reach + 1, dtype=np.int64)[:, None]
     return col
+
+
+# Comparator networks that leave the three smallest of m lines, sorted, in lines 0 .. 2
+# (the middle slots of up to 5 present ones; fewest comparators, by exhaustive search
+# over 0/1 inputs): for the usual windows, 4 and 5 rows (4 s at 1 Hz, on a grid or not).
+_NETS = {4: ((0, 1), (2, 3), (0, 2), (1, 3), (1, 2)),
+         5: ((0, 1), (0, 2), (1, 2), (2, 3), (2, 4), (0, 2), (1, 4), (1, 2))}
+_PLANS: dict[int, tuple[tuple[tuple[bool, int, int, int], ...], np.ndarray] | None] = {}
+
+
+def _plan(m: int) -> tuple[tuple[tuple[bool, int, int, int], ...], np.ndarray] | None:
+    """`_NETS[m]` as passes over m + 1 lines (max?, line, line, out): a comparator's min
+    goes to a free line and its max stays in place (two calls, no copy back), an output
+    nothing reads is not computed; and which line holds slot (c - 1) // 2 and c // 2
+    after it, for c = 0 .. m. None: no network for m."""
+    if m in _PLANS:
+        return _PLANS[m]
+    net = _NETS.get(m)
+    if net is None:
+        _PLANS[m] = None
+        return None
+    line, free, steps = list(range(m)), m, []
+    for at, (i, j) in enumerate(net):
+        read = {w for comp in net[at + 1:] for w in comp} | {0, 1, 2}
+        a, b = line[i], line[j]
+        if i in read:
+            steps.append((False, a, b, free if j in read else a))
+            if j in read:
+                line[i], free = free, a
+        if j in read:
+            steps.append((True, a, b, b))
+    c = np.arange(m + 1)
+    where = np.array([line[0], line[1], line[2]], dtype=np.intp)
+    _PLANS[m] = plan = tuple(steps), np.stack((where[np.maximum(c - 1, 0) // 2],
+                                               where[c // 2]))
+    return plan
+
+
+def _middles(lines: np.ndarray, c: np.ndarray,
+             plan: tuple[tuple[tuple[bool, int, int, int], ...], np.ndarray]) -> np.ndarray:
+    """(slot (c - 1) // 2 + slot c // 2) // 2 of each column's sorted slots (missing ones,
+    HOLE, sort last): the network on 1-D lines (two calls a comparator, ~40 % less time
+    than the transposition network's strided rounds), then one gather per middle slot."""
+    steps, where = plan
+    ln = list(lines)
+    mn, mx = np.minimum, np.maximum
+    for is_max, a, b, out in steps:
+        (mx if is_max else mn)(ln[a], ln[b], out=ln[out])
+    k = lines.shape[1]
+    at = where * k
+    ar = scratch().arange(k)
+    lo, hi = at[0].take(c), at[1].take(c)
+    lo += ar
+    hi += ar
+    mid = lines.take(lo)
+    mid += lines.take(hi)
+    mid >>= 1
+    return mid
 
 
 def _sort_lines(v: np.ndarray) -> None:
@@ -172,7 +268,7 @@ def _four_or_five(ws: Scratch, x: np.ndarray, q: np.ndarray, d: np.ndarray | Non
     `full_windows` cost the jittered day's averaging ~10 % more)."""
     n = q.size
     size = min(BLOCK + 4, n)
-    lo_, hi_, f_, g_, t_ = (ws.get(k, size, np.int32) for k in ("i2", "i3", "i4", "i5", "i6"))
+    lo_, hi_, f_, g_, t_ = (_aligned(ws, k, size) for k in ("i2", "i3", "i4", "i5", "i6"))
     mn, mx = np.minimum, np.maximum
     for a in range(3, n, BLOCK):  # rows a .. b - 1, from readings s .. b - 1
         b = min(a + BLOCK, n)
@@ -201,6 +297,23 @@ def _four_or_five(ws: Scratch, x: np.ndarray, q: np.ndarray, d: np.ndarray | Non
         np.subtract(t, xb, out=t)
         np.multiply(t, d[s + 4:b], out=t)
         np.add(xb, t, out=xb)
+
+
+_OFFSET: dict[int, int] = {}  # (a buffer's id: elements to its first 64-byte boundary)
+
+
+def _aligned(ws: Scratch, name: str, n: int, at: int = 0) -> np.ndarray:
+    """ws's int32 buffer `name`, n elements from where element `at` of it lies on a
+    64-byte boundary (a cache line: numpy's wide passes store ~15 % faster there)."""
+    buf = ws.get(name, n + 16, np.int32)
+    base = buf.base if buf.base is not None else buf
+    off = _OFFSET.get(id(base))
+    if off is None:  # (an id reused by a later buffer: only a slower pass, same figures)
+        if len(_OFFSET) > 64:
+            _OFFSET.clear()
+        off = _OFFSET[id(base)] = (-base.__array_interface__["data"][0] % 64) // 4
+    off = (off - at) % 16
+    return buf[off:off + n]
 
 
 def full_windows(ws: Scratch, x: np.ndarray, q: np.ndarray, m: int, median: bool) -> None:
