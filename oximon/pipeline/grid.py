@@ -20,7 +20,7 @@ import numpy as np
 from oximon.codes import Flags, Priority
 from oximon.pipeline.averaging import average
 from oximon.pipeline.axis import Axis, Holes, Window, ranges, union
-from oximon.pipeline.baseline import window_sums
+from oximon.pipeline.baseline import lo_over, window_sums
 from oximon.pipeline.levels import breaks, place, reach, runs_of, sat_reach
 from oximon.pipeline.scratch import scratch
 from oximon.pipeline.screen import Screen
@@ -315,9 +315,13 @@ class _Rows:
             parts.append(ranges(a, np.where(after < n, np.minimum(b, c), b)))
         long_ = np.flatnonzero(ax.dt > win.span - cover) + 1 \
             if ax.dmax > win.span - cover else _EMPTY  # (dmax: the longest interval)
-        rows = union(win.odd, win.rows_starting_in(long_, long_)) if long_.size else win.odd
+        if long_.size:  # (rows holding all the odd ones: no search per row for lo)
+            rows = union(win.odd, win.rows_starting_in(long_, long_))
+            lo = lo_over(win, rows, np.searchsorted(rows, win.odd))
+        else:
+            rows, lo = win.odd, win.odd_lo
         if rows.size:
-            fa = holes.next_kept(win.lo_of(rows))
+            fa = holes.next_kept(lo)
             young = (fa > rows) | (ax.tq[rows] - ax.tq[np.minimum(fa, n - 1)] < cover)
             parts.append(rows[young])
         return union(*parts) if parts else _EMPTY
