@@ -253,6 +253,12 @@ def _sums_between(ws: Scratch, v: np.ndarray, lo: np.ndarray, hi: np.ndarray
     first rows: one short stretch. After each dropout of an irregular record they are
     ~a window's rows, a few hundred rows of stretch a dropout, where a prefix sum over
     the whole day cost ~0.2 ms and summing each window apart ~1 ms."""
+    s = int(lo[0])
+    if int(lo[-1]) == s and int(hi[0]) >= s:  # (all from one row: nearly always the
+        pre = ws.get("pre" + v.dtype.str, int(hi[-1]) - s + 1, v.dtype.type)  # first
+        pre[0] = 0  # rows, from row 0; none empty)
+        np.cumsum(v[s:s + pre.size - 1], dtype=v.dtype, out=pre[1:])
+        return pre[hi - s if s else hi]
     lo = np.minimum(lo, hi)
     brk = np.flatnonzero(lo[1:] > hi[:-1]) + 1  # (a window past the ends of all before
     first = np.concatenate((_ZERO, brk))  # it starts a stretch)
