@@ -340,8 +340,18 @@ class _Rows:
         young = self._young(w_lo, s.base_lag_ms + s.base_win_ms // 2,
                             w_lo.runs_starting_in(holes.starts, holes.ends))
         base.forget(young)  # (count 0: unknown, wherever it is looked up)
-        mask[holes.rows] = False  # (a scatter of the few holes, not a gather at every
-        cand = np.flatnonzero(mask)  # candidate)
+        mask[holes.rows] = False  # (scatters of the few holes and young rows, not a
+        if s.base_win_ms >= 2:  # gather at every candidate)
+            # A row whose window holds no accepted reading has none `cover` old (the lag
+            # and at least 1 ms): the first one after its window's start is at or after
+            # the lag's start. `_young` finds it, unless its window starts at row 0 (the
+            # record's start: no interval before it, maybe no odd row), where it is a
+            # row within the lag of the first: those rows are unknown too.
+            mask[young] = False
+            tq = ax.tq
+            mask[:int(np.searchsorted(tq, tq[0] + s.base_lag_ms, "right"))] = False
+            return np.flatnonzero(mask)
+        cand = np.flatnonzero(mask)
         return cand[base.known(cand)]
 
     def _events(self, f: Findings, ev: np.ndarray, w: np.ndarray | int,
