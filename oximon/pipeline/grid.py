@@ -290,41 +290,49 @@ class _Rows:
             ct = np.where(cleared < n, self.t[np.minimum(cleared, n - 1)], np.nan)
             self.spans.append((name, priority, self.t[raised], ct))
 
-    def _young(self, win: Window, cover: int, runs: tuple[np.ndarray, np.ndarray]
-               ) -> np.ndarray:
+    def _young(self, win: Window, cover: int) -> list[np.ndarray]:
         """Rows whose window holds no accepted reading at least `cover` old (the first
-        accepted one in it is too recent). Only rows whose window starts oddly can be:
-        in a run of holes (`runs`: the rows a .. b - 1 whose window starts in each run;
-        the first accepted reading is the one after the run, so the young ones are a
-        range too), at the start of the record, or just after an interval longer than
-        span - cover (elsewhere the start lies within that of span ago)."""
-        ax, holes, n = self.ax, self.holes, self.n
-        a, b = runs
+        accepted one in it is too recent), in a few arrays (unsorted, maybe repeated).
+        Only rows whose window starts oddly can be: in a run of holes (the rows whose
+        window starts in it follow the row before the run by more than span, so only a
+        run whose next accepted reading is more than span - cover after that row, or
+        one at the record's start, can have any; then the first accepted reading is
+        the one after the run, and its young rows are a range), at the start of the
+        record, or just after an interval longer than span - cover (elsewhere the start
+        lies within that of span ago)."""
+        ax, holes, n, tq = self.ax, self.holes, self.n, self.ax.tq
         parts = []
-        if a.size:
-            after = holes.ends + 1  # (n: no accepted reading after the run)
+        if holes.starts.size:
+            starts, after = holes.starts, holes.ends + 1  # (n: none after the run)
             at = np.minimum(after, n - 1)
-            if ax.step:  # (the first row at least `cover` after: no search on a grid)
-                c = np.minimum(at + -(-cover // ax.step), n)
-            else:  # (searched only where one can be young: a row whose window starts
-                c = a.copy()  # in the run comes at least span after the row before it)
-                before = ax.tq[np.maximum(holes.starts - 1, 0)]
-                i = np.flatnonzero((ax.tq[at] - before > win.span - cover)
-                                   | (holes.starts == 0))
-                c[i] = np.searchsorted(ax.tq, ax.tq[at[i]] + cover)
-            parts.append(ranges(a, np.where(after < n, np.minimum(b, c), b)))
+            i = np.flatnonzero((tq[at] - tq[np.maximum(starts - 1, 0)] > win.span - cover)
+                               | (starts == 0))
+            if i.size:
+                a, b = win.runs_starting_in(starts[i], holes.ends[i])
+                at, after = at[i], after[i]
+                if ax.step:  # (the first row at least `cover` after: no search on a grid)
+                    c = np.minimum(at + -(-cover // ax.step), n)
+                else:
+                    c = np.searchsorted(tq, tq[at] + cover)
+                parts.append(ranges(a, np.where(after < n, np.minimum(b, c), b)))
         long_ = np.flatnonzero(ax.dt > win.span - cover) + 1 \
             if ax.dmax > win.span - cover else _EMPTY  # (dmax: the longest interval)
         if long_.size:  # (rows holding all the odd ones: no search per row for lo)
             rows = union(win.odd, win.rows_starting_in(long_, long_))
-            lo = lo_over(win, rows, np.searchsorted(rows, win.odd))
+            fa = lo_over(win, rows, np.searchsorted(rows, win.odd))
         else:
-            rows, lo = win.odd, win.odd_lo
-        if rows.size:
-            fa = holes.next_kept(lo)
-            young = (fa > rows) | (ax.tq[rows] - ax.tq[np.minimum(fa, n - 1)] < cover)
+            rows, fa = win.odd, win.odd_lo
+        if rows.size:  # (fa: the first accepted row from the window's start, n: none)
+            hit = np.flatnonzero(self.hmask[fa])
+            if hit.size:
+                fa = fa.copy()
+                fa[hit] = holes.ends[np.searchsorted(holes.ends, fa[hit])] + 1
+            # (if it comes after the row, its time is at least the row's: young too)
+            young = tq[rows] - tq[np.minimum(fa, n - 1)] < cover
+            if cover <= 0:
+                young |= fa > rows
             parts.append(rows[young])
-        return union(*parts) if parts else _EMPTY
+        return parts
 
     def _baseline(self) -> np.ndarray:
         """Baseline.update at every row (`self.base`).
@@ -337,9 +345,9 @@ class _Rows:
         self.base = base
         # Known once the first accepted row in the window is `cover` old.
         holes = self.holes
-        young = self._young(w_lo, s.base_lag_ms + s.base_win_ms // 2,
-                            w_lo.runs_starting_in(holes.starts, holes.ends))
-        base.forget(young)  # (count 0: unknown, wherever it is looked up)
+        young = self._young(w_lo, s.base_lag_ms + s.base_win_ms // 2)
+        for rows in young:
+            base.forget(rows)  # (count 0: unknown, wherever it is looked up)
         mask[holes.rows] = False  # (scatters of the few holes and young rows, not a
         if s.base_win_ms >= 2:  # gather at every candidate)
             # A row whose window holds no accepted reading has none `cover` old (the lag
@@ -347,7 +355,8 @@ class _Rows:
             # the lag's start. `_young` finds it, unless its window starts at row 0 (the
             # record's start: no interval before it, maybe no odd row), where it is a
             # row within the lag of the first: those rows are unknown too.
-            mask[young] = False
+            for rows in young:
+                mask[rows] = False
             tq = ax.tq
             mask[:int(np.searchsorted(tq, tq[0] + s.base_lag_ms, "right"))] = False
             return np.flatnonzero(mask)
