@@ -260,17 +260,26 @@ def _sums_between(ws: Scratch, v: np.ndarray, lo: np.ndarray, hi: np.ndarray
         np.cumsum(v[s:s + pre.size - 1], dtype=v.dtype, out=pre[1:])
         return pre[hi - s if s else hi]
     lo = np.minimum(lo, hi)
-    brk = np.flatnonzero(lo[1:] > hi[:-1]) + 1  # (a window past the ends of all before
-    first = np.concatenate((_ZERO, brk))  # it starts a stretch)
-    s_lo, s_hi = lo[first], hi[np.append(brk - 1, lo.size - 1)]
-    length = s_hi - s_lo
-    total = int(length.sum())
+    # (a window past the ends of all before it starts a stretch: windows edge[j] ..
+    # edge[j + 1] - 1 are stretch j's, its rows s_lo[j] .. s_hi[j] - 1)
+    brk = np.flatnonzero(lo[1:] > hi[:-1])
+    edge = np.empty(brk.size + 2, dtype=np.int64)
+    edge[0], edge[-1] = 0, lo.size
+    np.add(brk, 1, out=edge[1:-1])
+    s_lo, s_hi = lo[edge[:-1]], hi[edge[1:] - 1]
+    # Row r of stretch j is at place r - s_hi[j] + (the rows of the stretches up to j).
+    shift = np.cumsum(s_hi - s_lo)
+    total = int(shift[-1])
+    shift -= s_hi
     pre = ws.get("pre" + v.dtype.str, total + 1, v.dtype.type)
     pre[0] = 0
-    rows = ranges(s_lo, s_hi) if first.size > 1 else np.arange(s_lo[0], s_hi[0])
-    np.cumsum(v[rows], dtype=v.dtype, out=pre[1:])
-    # Row r of stretch j is at place r - s_lo[j] + (the rows of the stretches before).
-    shift = np.repeat(np.cumsum(length) - length - s_lo, np.diff(np.append(first, lo.size)))
+    if brk.size < 64:  # (a slice a stretch: cheaper than gathering the rows)
+        ends = s_hi.tolist()
+        rows = np.concatenate([v[a:ends[j]] for j, a in enumerate(s_lo.tolist())])
+    else:
+        rows = v[ranges(s_lo, s_hi)]
+    np.cumsum(rows, dtype=v.dtype, out=pre[1:])
+    shift = np.repeat(shift, np.diff(edge))
     return pre[hi + shift] - pre[lo + shift]
 
 
