@@ -61,7 +61,11 @@ def window_sums(ws: Scratch, x: np.ndarray, holes: Holes, w_lo: Window, w_hi: Wi
     scratch), else sums and counts are unpacked (or, past int64, summed apart). Averages
     lie within the readings' range, 0 .. 100 %."""
     n, rows = x.size, holes.rows
-    odd, odd_lo, odd_hi = odd_ends(w_lo, w_hi, n)  # the rows whose windows are not offsets
+    # Rows before `first` whose windows all reach row 0 (nearly always) are summed with
+    # the rest, from P rows of zeros before v: their offsets' windows start there.
+    pad = _from_row_0(w_lo) and _from_row_0(w_hi)
+    odd, odd_lo, odd_hi = odd_ends(w_lo, w_hi, n, pad)  # (the rows whose windows are
+    p = max(w_lo.o, w_hi.o) + 1 if pad else 0  # not offsets, the first ones apart)
     rows_max = w_lo.o + 1 - w_hi.o
     if odd.size:
         rows_max = max(rows_max, int((odd_hi - odd_lo).max()))
@@ -80,7 +84,9 @@ def window_sums(ws: Scratch, x: np.ndarray, holes: Holes, w_lo: Window, w_hi: Wi
         ywide = np.int32 if (100 * Q + max(cmin, 0)) * rows_max < 2**31 \
             and cmin > -Q and wide is np.int32 else np.int64
         cnt = ws.get("cnt" + wide.__name__, n, wide)
-    v = ws.get("i5" if wide is np.int32 else "v", n, wide)  # (see run_sums)
+    vp = ws.get("i5" if wide is np.int32 else "v", n + p, wide)  # (see run_sums)
+    vp[:p] = 0
+    v = vp[p:]
     total = ws.get("total" + wide.__name__, n, wide)
     mask = ws.get("b0", n, np.bool_)
     if packed:
@@ -88,14 +94,14 @@ def window_sums(ws: Scratch, x: np.ndarray, holes: Holes, w_lo: Window, w_hi: Wi
     else:
         np.copyto(v, x)
     v[rows] = 0
-    f = max(w_lo.first, w_hi.first)
+    f = 0 if pad else max(w_lo.first, w_hi.first)
     size = min(BLOCK, n)
     y = ws.get("xalt" if ywide is np.int32 else "y", size, ywide)  # (see run_sums)
     c_block = ws.get("base_c", size, wide)
     for a in range(f, n, BLOCK):
         b = min(a + BLOCK, n)
         t = total[a:b]
-        window_run(ws, v, w_lo, w_hi, a, t)
+        window_run(ws, vp, w_lo, w_hi, a, t, p)
         if cnt is None:
             c = c_block[:b - a]
             np.right_shift(t, k, out=c)
@@ -105,11 +111,13 @@ def window_sums(ws: Scratch, x: np.ndarray, holes: Holes, w_lo: Window, w_hi: Wi
             np.bitwise_and(t, wide((1 << k) - 1), out=t)
         else:
             c = cnt[a:b]
-            v1 = ws.get("v1", n, wide)
+            v1p = ws.get("v1", n + p, wide)
             if a == f:
+                v1p[:p] = 0
+                v1 = v1p[p:]
                 v1.fill(1)
                 v1[rows] = 0
-            window_run(ws, v1, w_lo, w_hi, a, c)
+            window_run(ws, v1p, w_lo, w_hi, a, c, p)
         yb = y[:b - a]
         np.add(x[a:b], lift, out=yb, dtype=ywide)
         np.multiply(yb, c, out=yb)
@@ -229,18 +237,18 @@ def _bits_plan(m: int) -> _Plan:
 
 
 def window_run(ws: Scratch, v: np.ndarray, w_lo: Window, w_hi: Window, a: int,
-               out: np.ndarray) -> None:
+               out: np.ndarray, p: int = 0) -> None:
     """out[i] = the sum of v over rows lo .. hi - 1 of row a + i's window, for rows whose
     both ends are offsets: a run of L = o_lo - o_hi rows ending at r - o_hi - 1
     (`run_sums`; where a jittered window has one more row at either end, v there is
     added or taken off). The sums wrap like prefix sums: exact wherever the window's
-    sum fits."""
+    sum fits. (Row r is v[p + r]: p rows before row 0 that the offsets may reach.)"""
     b = a + out.size
-    run_sums(ws, v, w_lo.o - w_hi.o, out, a - w_lo.o)
+    run_sums(ws, v, w_lo.o - w_hi.o, out, p + a - w_lo.o)
     for w, fix in ((w_hi, np.subtract), (w_lo, np.add)):
         if w.d is not None:
             tmp = ws.get("wdiff" + v.dtype.str, out.size, v.dtype.type)
-            np.multiply(v[a - w.o - 1:b - w.o - 1], w.d[a:b], out=tmp)
+            np.multiply(v[p + a - w.o - 1:p + b - w.o - 1], w.d[a:b], out=tmp)
             fix(out, tmp, out=out)
 
 
@@ -283,7 +291,16 @@ def _sums_between(ws: Scratch, v: np.ndarray, lo: np.ndarray, hi: np.ndarray
     return pre[hi + shift] - pre[lo + shift]
 
 
-def odd_ends(w_lo: Window, w_hi: Window, n: int
+def _from_row_0(w: Window) -> bool:
+    """Whether w's odd rows start with its first rows, 0 .. first - 1, whose windows all
+    start at row 0, and the offsets there, r - o - d[r], are at most 0 (so that over
+    zeros before row 0 they sum as from row 0)."""
+    f = w.first
+    return not f or (f <= w.o + 1 and w.odd.size >= f and int(w.odd[f - 1]) == f - 1
+                     and int(w.odd_lo[f - 1]) == 0)
+
+
+def odd_ends(w_lo: Window, w_hi: Window, n: int, pad: bool = False
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The rows where either window is not offsets (the `union` of their odd rows, of
     n), and each window's lo at those rows. Nearly always both windows' odd rows are the
@@ -292,18 +309,24 @@ def odd_ends(w_lo: Window, w_hi: Window, n: int
     other's: then those, found by a search of the fewer among the more. Else from a mask
     of the rows. Either way each window's odd rows are at known places in the union: its
     lo there is its `odd_lo`, elsewhere r - o - d[r] (`lo_over`), with no search per row
-    (`Window.lo_of`'s, among ~1,800 odd rows, cost ~0.05 ms on a day with ten dropouts)."""
-    a, b = w_lo.odd, w_hi.odd
-    if a.size and b.size and a[-1] == a.size - 1 and b[-1] == b.size - 1:
+    (`Window.lo_of`'s, among ~1,800 odd rows, cost ~0.05 ms on a day with ten dropouts).
+    With `pad`, the odd rows past each window's first rows (`_from_row_0`)."""
+    a, b, a_lo, b_lo = w_lo.odd, w_hi.odd, w_lo.odd_lo, w_hi.odd_lo
+    if pad:
+        a, a_lo = a[w_lo.first:], a_lo[w_lo.first:]
+        b, b_lo = b[w_hi.first:], b_lo[w_hi.first:]
+        if not (a.size or b.size):
+            return a, a_lo, b_lo
+    elif a.size and b.size and a[-1] == a.size - 1 and b[-1] == b.size - 1:
         if a.size >= b.size:  # (sorted distinct from 0: 0 .. size - 1)
             return a, w_lo.odd_lo, w_hi.lo_of(a)
         return b, w_lo.lo_of(b), w_hi.odd_lo
     at = _places(b, a) if b.size <= a.size else None
     if at is not None:
-        return a, w_lo.odd_lo, lo_over(w_hi, a, at)
+        return a, a_lo, lo_over(w_hi, a, at, b_lo)
     at = _places(a, b) if a.size <= b.size else None
     if at is not None:
-        return b, lo_over(w_lo, b, at), w_hi.odd_lo
+        return b, lo_over(w_lo, b, at, a_lo), b_lo
     if a.size + b.size > n >> 6:
         mask = np.zeros(n, dtype=bool)
         mask[a] = True
@@ -311,8 +334,8 @@ def odd_ends(w_lo: Window, w_hi: Window, n: int
         odd = np.flatnonzero(mask)
     else:
         odd = union(a, b)
-    return (odd, lo_over(w_lo, odd, np.searchsorted(odd, a)),
-            lo_over(w_hi, odd, np.searchsorted(odd, b)))
+    return (odd, lo_over(w_lo, odd, np.searchsorted(odd, a), a_lo),
+            lo_over(w_hi, odd, np.searchsorted(odd, b), b_lo))
 
 
 def _places(sub: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
@@ -324,11 +347,13 @@ def _places(sub: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
     return at
 
 
-def lo_over(w: Window, rows: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """w's lo at some rows (sorted, distinct) that hold all its odd rows, at places `at`:
-    r - o - d[r], and odd_lo at the odd ones."""
+def lo_over(w: Window, rows: np.ndarray, at: np.ndarray,
+            odd_lo: np.ndarray | None = None) -> np.ndarray:
+    """w's lo at some rows (sorted, distinct) that hold all its odd rows (or those of
+    them whose lo is odd_lo), at places `at`: r - o - d[r] (at least 0), and odd_lo at
+    the odd ones."""
     lo = rows - w.o
     if w.d is not None:
         lo -= w.d[rows]
-    lo[at] = w.odd_lo
+    lo[at] = w.odd_lo if odd_lo is None else odd_lo
     return np.maximum(lo, 0, out=lo)
