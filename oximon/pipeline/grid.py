@@ -299,21 +299,23 @@ class _Rows:
         one at the record's start, can have any; then the first accepted reading is
         the one after the run, and its young rows are a range), at the start of the
         record, or just after an interval longer than span - cover (elsewhere the start
-        lies within that of span ago)."""
+        lies within that of span ago). (win: not strict, the baseline's.)"""
         ax, holes, n, tq = self.ax, self.holes, self.n, self.ax.tq
         parts = []
         if holes.starts.size:
             starts, after = holes.starts, holes.ends + 1  # (n: none after the run)
             at = np.minimum(after, n - 1)
-            i = np.flatnonzero((tq[at] - tq[np.maximum(starts - 1, 0)] > win.span - cover)
-                               | (starts == 0))
-            if i.size:
-                a, b = win.runs_starting_in(starts[i], holes.ends[i])
+            before = tq[np.maximum(starts - 1, 0)]
+            i = np.flatnonzero((tq[at] - before > win.span - cover) | (starts == 0))
+            if i.size:  # (win is not strict: row r's window starts in the run s .. e
+                # if tq[s - 1] < tq[r] - span <= tq[e]; young before the first row at
+                # least `cover` after the first accepted row after the run)
+                k, span = i.size, win.span
                 at, after = at[i], after[i]
-                if ax.step:  # (the first row at least `cover` after: no search on a grid)
-                    c = np.minimum(at + -(-cover // ax.step), n)
-                else:
-                    c = np.searchsorted(tq, tq[at] + cover)
+                r = np.searchsorted(tq, np.concatenate((
+                    before[i] + span, tq[holes.ends[i]] + span, tq[at] + (cover - 1))),
+                    "right")
+                a, b, c = np.where(starts[i] > 0, r[:k], 0), r[k:2 * k], r[2 * k:]
                 parts.append(ranges(a, np.where(after < n, np.minimum(b, c), b)))
         long_ = np.flatnonzero(ax.dt > win.span - cover) + 1 \
             if ax.dmax > win.span - cover else _EMPTY  # (dmax: the longest interval)
