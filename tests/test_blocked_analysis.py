@@ -95,6 +95,26 @@ def test_baseline_window_sums_are_the_windows_sums(cmin, axis):
     assert not base.known(unknown).any() and not base.at(unknown)[1].any()
 
 
+@pytest.mark.parametrize("spans", [(150_000, 30_000), (30_000, 150_000), (45_000, 44_500)])
+@pytest.mark.parametrize("axis", ["grid", "jitter", "wide jitter", "dropouts"])
+def test_odd_ends_are_the_windows_starts(axis, spans):
+    """`baseline.odd_ends`: the union of two windows' odd rows (past their first rows,
+    with `pad`) and each window's first row there, against binary search on the times,
+    whichever window's odd rows hold the other's, or neither."""
+    rng = np.random.default_rng(7)
+    n = 3000
+    ax = Axis(_axes(np.arange(n, dtype=float), rng)[axis])
+    w_lo, w_hi = ax.window(spans[0], False), ax.window(spans[1], False)
+    for pad in (False, True):
+        odd, lo, hi = baseline.odd_ends(w_lo, w_hi, n, pad)
+        a, b = w_lo.odd, w_hi.odd
+        if pad:
+            a, b = a[w_lo.first:], b[w_hi.first:]
+        assert np.array_equal(odd, np.union1d(a, b)), pad
+        assert np.array_equal(lo, np.searchsorted(ax.tq, ax.tq[odd] - spans[0])), pad
+        assert np.array_equal(hi, np.searchsorted(ax.tq, ax.tq[odd] - spans[1])), pad
+
+
 @pytest.mark.parametrize("axis", ["grid", "jitter", "wide jitter", "dropouts"])
 def test_integrated_delay_ends_are_the_running_sums_search(axis):
     """`levels.sat_reach` against the definition: from each onset o, the first place p

@@ -20,7 +20,7 @@ import numpy as np
 from oximon.codes import Flags, Priority
 from oximon.pipeline.averaging import average
 from oximon.pipeline.axis import Axis, Holes, Window, ranges, union
-from oximon.pipeline.baseline import window_sums
+from oximon.pipeline.baseline import lo_over, window_sums
 from oximon.pipeline.levels import breaks, place, reach, runs_of, sat_reach
 from oximon.pipeline.scratch import scratch
 from oximon.pipeline.screen import Screen
@@ -290,37 +290,51 @@ class _Rows:
             ct = np.where(cleared < n, self.t[np.minimum(cleared, n - 1)], np.nan)
             self.spans.append((name, priority, self.t[raised], ct))
 
-    def _young(self, win: Window, cover: int, runs: tuple[np.ndarray, np.ndarray]
-               ) -> np.ndarray:
+    def _young(self, win: Window, cover: int) -> list[np.ndarray]:
         """Rows whose window holds no accepted reading at least `cover` old (the first
-        accepted one in it is too recent). Only rows whose window starts oddly can be:
-        in a run of holes (`runs`: the rows a .. b - 1 whose window starts in each run;
-        the first accepted reading is the one after the run, so the young ones are a
-        range too), at the start of the record, or just after an interval longer than
-        span - cover (elsewhere the start lies within that of span ago)."""
-        ax, holes, n = self.ax, self.holes, self.n
-        a, b = runs
+        accepted one in it is too recent), in a few arrays (unsorted, maybe repeated).
+        Only rows whose window starts oddly can be: in a run of holes (the rows whose
+        window starts in it follow the row before the run by more than span, so only a
+        run whose next accepted reading is more than span - cover after that row, or
+        one at the record's start, can have any; then the first accepted reading is
+        the one after the run, and its young rows are a range), at the start of the
+        record, or just after an interval longer than span - cover (elsewhere the start
+        lies within that of span ago). (win: not strict, the baseline's.)"""
+        ax, holes, n, tq = self.ax, self.holes, self.n, self.ax.tq
         parts = []
-        if a.size:
-            after = holes.ends + 1  # (n: no accepted reading after the run)
+        if holes.starts.size:
+            starts, after = holes.starts, holes.ends + 1  # (n: none after the run)
             at = np.minimum(after, n - 1)
-            if ax.step:  # (the first row at least `cover` after: no search on a grid)
-                c = np.minimum(at + -(-cover // ax.step), n)
-            else:  # (searched only where one can be young: a row whose window starts
-                c = a.copy()  # in the run comes at least span after the row before it)
-                before = ax.tq[np.maximum(holes.starts - 1, 0)]
-                i = np.flatnonzero((ax.tq[at] - before > win.span - cover)
-                                   | (holes.starts == 0))
-                c[i] = np.searchsorted(ax.tq, ax.tq[at[i]] + cover)
-            parts.append(ranges(a, np.where(after < n, np.minimum(b, c), b)))
+            before = tq[np.maximum(starts - 1, 0)]
+            i = np.flatnonzero((tq[at] - before > win.span - cover) | (starts == 0))
+            if i.size:  # (win is not strict: row r's window starts in the run s .. e
+                # if tq[s - 1] < tq[r] - span <= tq[e]; young before the first row at
+                # least `cover` after the first accepted row after the run)
+                k, span = i.size, win.span
+                at, after = at[i], after[i]
+                r = np.searchsorted(tq, np.concatenate((
+                    before[i] + span, tq[holes.ends[i]] + span, tq[at] + (cover - 1))),
+                    "right")
+                a, b, c = np.where(starts[i] > 0, r[:k], 0), r[k:2 * k], r[2 * k:]
+                parts.append(ranges(a, np.where(after < n, np.minimum(b, c), b)))
         long_ = np.flatnonzero(ax.dt > win.span - cover) + 1 \
             if ax.dmax > win.span - cover else _EMPTY  # (dmax: the longest interval)
-        rows = union(win.odd, win.rows_starting_in(long_, long_)) if long_.size else win.odd
-        if rows.size:
-            fa = holes.next_kept(win.lo_of(rows))
-            young = (fa > rows) | (ax.tq[rows] - ax.tq[np.minimum(fa, n - 1)] < cover)
+        if long_.size:  # (rows holding all the odd ones: no search per row for lo)
+            rows = union(win.odd, win.rows_starting_in(long_, long_))
+            fa = lo_over(win, rows, np.searchsorted(rows, win.odd))
+        else:
+            rows, fa = win.odd, win.odd_lo
+        if rows.size:  # (fa: the first accepted row from the window's start, n: none)
+            hit = np.flatnonzero(self.hmask[fa])
+            if hit.size:
+                fa = fa.copy()
+                fa[hit] = holes.ends[np.searchsorted(holes.ends, fa[hit])] + 1
+            # (if it comes after the row, its time is at least the row's: young too)
+            young = tq[rows] - tq[np.minimum(fa, n - 1)] < cover
+            if cover <= 0:
+                young |= fa > rows
             parts.append(rows[young])
-        return union(*parts) if parts else _EMPTY
+        return parts
 
     def _baseline(self) -> np.ndarray:
         """Baseline.update at every row (`self.base`).
@@ -333,11 +347,22 @@ class _Rows:
         self.base = base
         # Known once the first accepted row in the window is `cover` old.
         holes = self.holes
-        young = self._young(w_lo, s.base_lag_ms + s.base_win_ms // 2,
-                            w_lo.runs_starting_in(holes.starts, holes.ends))
-        base.forget(young)  # (count 0: unknown, wherever it is looked up)
-        mask[holes.rows] = False  # (a scatter of the few holes, not a gather at every
-        cand = np.flatnonzero(mask)  # candidate)
+        young = self._young(w_lo, s.base_lag_ms + s.base_win_ms // 2)
+        for rows in young:
+            base.forget(rows)  # (count 0: unknown, wherever it is looked up)
+        mask[holes.rows] = False  # (scatters of the few holes and young rows, not a
+        if s.base_win_ms >= 2:  # gather at every candidate)
+            # A row whose window holds no accepted reading has none `cover` old (the lag
+            # and at least 1 ms): the first one after its window's start is at or after
+            # the lag's start. `_young` finds it, unless its window starts at row 0 (the
+            # record's start: no interval before it, maybe no odd row), where it is a
+            # row within the lag of the first: those rows are unknown too.
+            for rows in young:
+                mask[rows] = False
+            tq = ax.tq
+            mask[:int(np.searchsorted(tq, tq[0] + s.base_lag_ms, "right"))] = False
+            return np.flatnonzero(mask)
+        cand = np.flatnonzero(mask)
         return cand[base.known(cand)]
 
     def _events(self, f: Findings, ev: np.ndarray, w: np.ndarray | int,
