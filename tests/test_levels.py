@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oximon.pipeline.axis import Axis
-from oximon.pipeline.levels import long_intervals, reach, sat_reach
+from oximon.pipeline.levels import reach, sat_reach
 
 _axes = st.sampled_from(["grid", "jitter", "wide", "dropouts", "rate change", "ties"])
 
@@ -72,9 +72,3 @@ def test_sat_reach_is_where_the_running_sum_gets_there(kind, n, seed, onsets, sa
                 break
             p += 1
         assert got[i] == min(p, gi), (i, oi, gi)
-
-
-def test_long_intervals_are_those_over_the_limit():
-    ax = Axis(np.array([0.0, 1.0, 32.5, 33.5, 50.0, 50.2]))
-    assert long_intervals(ax, 10_000).tolist() == [1, 3]
-    assert long_intervals(ax, 16_500).tolist() == [1]

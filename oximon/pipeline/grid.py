@@ -317,8 +317,7 @@ class _Rows:
                     "right")
                 a, b, c = np.where(starts[i] > 0, r[:k], 0), r[k:2 * k], r[2 * k:]
                 parts.append(ranges(a, np.where(after < n, np.minimum(b, c), b)))
-        long_ = np.flatnonzero(ax.dt > win.span - cover) + 1 \
-            if ax.dmax > win.span - cover else _EMPTY  # (dmax: the longest interval)
+        long_ = ax.long_after(win.span - cover) + 1
         if long_.size:  # (rows holding all the odd ones: no search per row for lo)
             rows = union(win.odd, win.rows_starting_in(long_, long_))
             fa = lo_over(win, rows, np.searchsorted(rows, win.odd))

@@ -96,7 +96,7 @@ def breaks(pos: np.ndarray, ax: Axis, holes: Holes, hmask: np.ndarray, gap: int
         gaps = brk[i][ax.rel[rb[i]] - ax.rel[ra[i] - 1] > gap]  # (int32 if it fits)
     real = ~across
     if ax.dmax > gap:  # neighbouring rows more than max_gap apart
-        long_ = long_intervals(ax, gap) + 1  # (the later row of each)
+        long_ = ax.long_after(gap) + 1  # (the later row of each)
         ll = (long_ + kk * np.arange(int(pos[-1]) // kk + 1)[:, None]).ravel()
         p = np.searchsorted(pos, ll)
         ok = (p > 0) & (p < m)
@@ -105,13 +105,6 @@ def breaks(pos: np.ndarray, ax: Axis, holes: Holes, hmask: np.ndarray, gap: int
         if p.size:
             gaps = np.sort(np.concatenate([gaps, p]))
     return brk[real], gaps
-
-
-def long_intervals(ax: Axis, x: int) -> np.ndarray:
-    """The rows i whose interval to the next, ax.dt[i], is over x ms (a few: dropouts),
-    on an axis whose longest interval is over x. (One pass over the day's intervals:
-    where the axis knows its long intervals, take them from there.)"""
-    return np.flatnonzero(ax.dt > x)
 
 
 def sat_reach(ax: Axis, rows: np.ndarray, x: np.ndarray, level: int, o: np.ndarray,
