@@ -359,3 +359,22 @@ def test_axis_times_are_the_live_pipelines_rounding(first_ms, steps, frac):
     assert (ax.tq.dtype == np.int32) == (ax.span < 2**31 - 2**24)
     if ax.tq.dtype == np.int32:
         assert tq.min() >= 0 and tq.max() + 2**24 <= 2**31
+
+
+def test_weights_capped_in_place_leave_the_long_intervals_as_they_are():
+    """`Axis.weights` caps the long intervals in `dt` itself (no copy of the day's
+    intervals): the weights are min(interval, cap), and `long_after` still answers with
+    the intervals' own lengths, before and after."""
+    rng = np.random.default_rng(3)
+    t = np.arange(5000) + rng.uniform(0, 0.2, 5000)
+    t[1000:] += 40.0
+    t[3000:] += 400.0
+    ax = Axis(t)
+    true = np.diff(ax.tq).astype(np.int64)
+    before = {x: ax.long_after(x).tolist() for x in (3000, 30000, 100000)}
+    w = ax.weights(30000)
+    assert isinstance(w, np.ndarray)
+    expect = np.minimum(true, 30000)
+    assert np.array_equal(w[:-1], expect) and w[-1] == expect[-1]
+    for x, rows in before.items():
+        assert ax.long_after(x).tolist() == rows == np.flatnonzero(true > x).tolist()

@@ -55,6 +55,7 @@ class Axis:
         self.t = t
         self.step = self.dmax = self.dmed = self.dmin = self.span = self.long_ms = 0
         self._long: np.ndarray | None = None
+        self._long_ms_each = _EMPTY
         self._reach: Reach | None = None
         self._reach_made = False
         self.usual = 1.0  # (ms: `dmed`, or the mean interval where none is long)
@@ -125,7 +126,8 @@ class Axis:
             return np.flatnonzero(self.dt > x)
         if self._long is None:
             self._long = np.flatnonzero(self.dt > self.long_ms)
-        return self._long if x == self.long_ms else self._long[self.dt[self._long] > x]
+            self._long_ms_each = self.dt[self._long]  # (`weights` may cap dt later)
+        return self._long if x == self.long_ms else self._long[self._long_ms_each > x]
 
     def reach(self) -> Reach | None:
         """Bounds of how far back row r - m lies (`oximon.pipeline.reach`), made the
@@ -137,11 +139,18 @@ class Axis:
     def weights(self, cap_ms: int) -> np.ndarray | int:
         """Milliseconds each row stands for: the time to the next row, capped at cap_ms
         (a gap is not observed time); the last row counts like the one before it. One
-        int on a regular grid; else in tq's dtype."""
+        int on a regular grid; else in tq's dtype.
+
+        Where only long intervals (over `long_ms`) are capped, they are capped in `dt`
+        itself (a copy of the day's intervals cost more than the rest of the dropouts'
+        extra work in the time rules): from then on `dt` holds the weights, and
+        `long_after` still answers with the intervals' own lengths."""
         if self.step or self.n < 2:
             return min(self.step, cap_ms) if self.step else 0
         d, buf = self.dt, self._dt  # (buf: one more row than the intervals)
-        if self.dmax <= cap_ms:  # no interval is capped: the intervals themselves
+        if self.dmax <= cap_ms or cap_ms >= self.long_ms:
+            if self.dmax > cap_ms:
+                d[self.long_after(cap_ms)] = cap_ms
             buf[-1] = buf[-2]
             return buf
         w = scratch().get("w" + d.dtype.str, self.n, d.dtype.type)
