@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from oximon.codes import Flags, Priority
+from oximon.codes import Priority
 from oximon.pipeline.averaging import average
 from oximon.pipeline.axis import Axis, Holes, Window, ranges, union
 from oximon.pipeline.baseline import lo_over, window_sums
 from oximon.pipeline.levels import breaks, place, reach, runs_of, sat_reach
 from oximon.pipeline.scratch import scratch
 from oximon.pipeline.screen import Screen
-from oximon.pipeline.settings import INVALID_FLAGS, MS, T_LIMIT_S, Q, Settings
+from oximon.pipeline.settings import MS, T_LIMIT_S, Q, Settings
 from oximon.pipeline.vector import (
     CT_LIMITS,
     Findings,
@@ -74,14 +74,9 @@ class _Rows:
         self.s, self.ax, self.t, self.pr = s, ax, ax.t, pr
         self.n = ax.n
         self.ws = scratch()
-        self.bad = self.low_batt = _EMPTY
-        if fl is not None:
-            # (on a bool mask: 10x faster than on ints; "b0" is free until the Screen)
-            nz = np.not_equal(fl, 0, out=self.ws.get("b0", self.n, np.bool_)).nonzero()[0]
-            if nz.size:
-                f = fl[nz]
-                self.bad = nz[(f & INVALID_FLAGS) != 0]
-                self.low_batt = nz[(f & int(Flags.LOW_BATTERY)) != 0]
+        # The flagged rows (invalid ones, low battery) are found with the invalid readings
+        self.sc = Screen(s, ax, sp, fl)
+        self.bad, self.low_batt = self.sc.bad, self.sc.low_batt
         self.sp = sp
         self.spans: list[Spans] = []
         self.spo2_rules: list[tuple[str, Priority, np.ndarray, np.ndarray, int,
@@ -89,7 +84,7 @@ class _Rows:
 
     def run(self) -> Findings:
         s, n = self.s, self.n
-        sc = self.sc = Screen(s, self.ax, self.sp, self.bad)
+        sc = self.sc
         self.q, self.holes, self.hmask = sc.q, sc.holes, sc.hmask
         x = self.x = average(self.ws, sc.q, self.ax.window(s.avg_ms, True), sc.holes,
                              sc.hmask, s.avg_median)

@@ -12,87 +12,152 @@ from bisect import bisect_right
 
 import numpy as np
 
-from oximon.pipeline.axis import Axis, Holes, ranges
+from oximon.codes import Flags
+from oximon.pipeline.axis import Axis, Holes, ranges, union
 from oximon.pipeline.scratch import scratch
-from oximon.pipeline.settings import DT_CAP_MS, MS, Q, Settings
+from oximon.pipeline.settings import DT_CAP_MS, INVALID_FLAGS, MS, Q, Settings
 from oximon.pipeline.stages import ArtifactFilter
 from oximon.pipeline.vector import CHUNK
 
 _EMPTY = np.zeros(0, dtype=np.int64)
+# Flags 1 .. this have only invalid bits (FINGER_OUT | SEARCHING: 1 .. 3): 2**j - 1 for the
+# lowest bit j that is not an invalid one
+_ONLY_INVALID = (~INVALID_FLAGS & (INVALID_FLAGS + 1)) - 1
 _BLOCK = 16384  # rows of readings turned into integers at once (`_validity`)
 
 
 class Screen:
     """Validity and artifact rejection: `q` (milli-percent, 0 where invalid), `valid`,
-    `inv` (invalid rows), `holes` (invalid or rejected), `hmask`, and the confirmed holds
-    (`confirmed_first`, `confirmed_at`)."""
+    `inv` (invalid rows), `holes` (invalid or rejected), `hmask`, the confirmed holds
+    (`confirmed_first`, `confirmed_at`), and the flagged rows (`bad`: flagged invalid,
+    `low_batt`) from the flags `fl` (None: none)."""
 
-    def __init__(self, s: Settings, ax: Axis, sp: np.ndarray, bad: np.ndarray):
+    def __init__(self, s: Settings, ax: Axis, sp: np.ndarray, fl: np.ndarray | None):
         self.s, self.ax, self.n = s, ax, ax.n
         self.ws = scratch()
-        self._validity(sp, bad)
-        self._artifacts()
+        # The bound of a jump (`_artifacts`): |dq| * MS > bound, and the bound is linear in
+        # the (capped) interval, so over the record's intervals it is least at the
+        # shortest or the longest: a jump past that is a candidate. On a grid that is
+        # every interval's bound; on other axes `_holds` judges each candidate's own row
+        # over its own interval.
+        self.lim = min(s.art_step_q * MS + s.art_rate_q * min(d, DT_CAP_MS)
+                       for d in (ax.dmin, ax.dmax)) // MS
+        # The bound in int32 (ms as `ax.tq`, readings in milli-percent): an interval longer
+        # than `full` has a bound past any difference of readings (0 .. 100 %), as has
+        # `full` itself.
+        full = DT_CAP_MS
+        if s.art_rate_q > 0:
+            full = min(full, -(-(100 * Q * MS - s.art_step_q * MS) // s.art_rate_q))
+        self.full = max(full, 0)
+        self._artifacts(*self._validity(sp, fl))
 
-    def _validity(self, sp: np.ndarray, bad: np.ndarray) -> None:
-        """`valid` (within [spo2_min, 100] and not flagged), the invalid rows `inv`, and
-        `q`: the readings in milli-percent (rint, like the live pipeline), 0 where
-        invalid."""
+    def _validity(self, sp: np.ndarray, fl: np.ndarray | None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """`valid` (within [spo2_min, 100] and not flagged invalid), the invalid rows
+        `inv`, the flagged rows (`bad`, `low_batt`), and `q`: the readings in
+        milli-percent (rint, like the live pipeline), 0 where invalid. Returns the jumps
+        between neighbouring valid readings (rows, and the rows before them).
+
+        The invalid, the flagged and the jumping rows are found by one search of one mask
+        (each search of a day's mask costs more than the passes that make it): the
+        flagged rows are invalid as far as it is concerned (they nearly always are), and
+        the few that are not are put right after."""
         s, n, ws = self.s, self.n, self.ws
+        lo = s.spo2_min_q / Q
         valid = self.valid = ws.get("valid", n, np.bool_)
-        tmp = ws.get("b0", n, np.bool_)
-        np.greater_equal(sp, s.spo2_min_q / Q, out=valid)
-        np.less_equal(sp, 100.0, out=tmp)
-        np.logical_and(valid, tmp, out=valid)
-        valid[bad] = False
-        # (the invalid rows' mask is the start of `hmask`: `_artifacts` adds the rest)
         hm = self.hmask = ws.get("hmask", n, np.bool_)
-        np.logical_not(valid, out=hm)
-        self.inv = Holes(np.flatnonzero(hm), n)
+        m = ws.get("b0", n, np.bool_)
+        np.greater_equal(sp, lo, out=valid)
+        np.less_equal(sp, 100.0, out=hm)
+        np.logical_and(valid, hm, out=valid)
+        if fl is not None:
+            np.not_equal(fl, 0, out=m)
+            np.greater_equal(m, valid, out=hm)  # (bools: flagged or out of range)
+        else:
+            np.logical_not(valid, out=hm)
+        np.logical_not(hm, out=valid)
         q = self.q = ws.get("q", n, np.int32)
         # A block at a time: the float intermediate stays in the core's cache (a full
-        # buffer of it would go out to memory and back).
+        # buffer of it would go out to memory and back); so does the block of readings
+        # for the jumps |q[r] - q[r - 1]| > lim, judged on every row (an invalid row's
+        # reading means nothing, nor does its jump: it is among the invalid rows).
         qf = ws.get("fq", min(n, _BLOCK), np.float64)
+        db = ws.get("dq", min(n, _BLOCK), np.int32)
+        lim = self.lim
         for a in range(0, n, _BLOCK):
-            fb = qf[:min(n - a, _BLOCK)]
-            np.multiply(sp[a:a + _BLOCK], Q, out=fb)
+            b = min(n, a + _BLOCK)
+            fb = qf[:b - a]
+            np.multiply(sp[a:b], Q, out=fb)
             np.rint(fb, out=fb)
-            np.copyto(q[a:a + _BLOCK], fb, casting="unsafe")
-        q[self.inv.rows] = 0
-
-    def _bound(self, dt: np.ndarray | int) -> np.ndarray | int:
-        """The filter's bound (milli-percent x ms) after an interval dt (ms)."""
-        return self.s.art_step_q * MS + self.s.art_rate_q * np.minimum(dt, DT_CAP_MS)
-
-    def _artifacts(self) -> None:
-        """Candidates are the jumps beyond the bound between neighbouring valid readings
-        (or across a run of invalid rows: judged over the gap); the filter is replayed
-        from each."""
-        n, q, ax, inv = self.n, self.q, self.ax, self.inv
-        # |dq| * MS > bound: the bound is linear in the (capped) interval, so over the
-        # record's intervals it is least at the shortest or the longest: a jump past
-        # that is a candidate. On a grid that is every interval's bound; on other axes
-        # `_holds` judges each candidate's own row over its own interval.
-        s = self.s
-        lim = self.lim = min(s.art_step_q * MS + s.art_rate_q * min(d, DT_CAP_MS)
-                             for d in (ax.dmin, ax.dmax)) // MS
-        jump = self.ws.get("b0", n - 1, np.bool_)
-        # |dq| a block at a time, in a small buffer that stays in cache (see _validity)
-        db = self.ws.get("dq", min(n - 1, _BLOCK), np.int32)
-        for a in range(0, n - 1, _BLOCK):
-            b = min(a + _BLOCK, n - 1)
-            d = db[:b - a]
-            np.subtract(q[a + 1:b + 1], q[a:b], out=d)
+            np.copyto(q[a:b], fb, casting="unsafe")
+            a1 = max(a, 1)
+            d = db[:b - a1]
+            np.subtract(q[a1:b], q[a1 - 1:b - 1], out=d)
             np.abs(d, out=d)
-            np.greater(d, lim, out=jump[a:b])
-        cand = np.flatnonzero(jump) + 1
-        cand = cand[self.valid[cand] & self.valid[cand - 1]]
-        prev = cand - 1
-        if inv.rows.size:
-            after = inv.ends + 1
-            ok = (after < n) & (inv.starts > 0)
-            after, before = after[ok], inv.starts[ok] - 1
-            big = (np.abs(q[after].astype(np.int64) - q[before]) * MS
-                   > self._bound(ax.tq[after] - ax.tq[before].astype(np.int64)))
+            np.greater(d, lim, out=m[a1:b])
+        m[0] = hm[0]
+        np.logical_or(m[1:], hm[1:], out=m[1:])
+        rows = np.flatnonzero(m)
+        isinv = hm[rows]
+        inv = rows[isinv]
+        cand = rows[~isinv]
+        self.bad = self.low_batt = _EMPTY
+        if fl is not None and inv.size:
+            f = fl[inv]
+            lo_f, hi_f = int(f.min()), int(f.max())
+            if lo_f >= 0 and hi_f <= _ONLY_INVALID:  # (nearly always: flagged invalid)
+                self.bad = inv if lo_f else inv[f != 0]
+            elif lo_f or hi_f:
+                flagged = f != 0
+                nz, f = inv[flagged], f[flagged]
+                isbad = (f & INVALID_FLAGS) != 0
+                self.bad = nz[isbad]
+                self.low_batt = nz[(f & int(Flags.LOW_BATTERY)) != 0]
+                if self.bad.size < nz.size:  # flagged, but only so (low battery...)
+                    inv, cand = self._unflag(sp, nz[~isbad], inv, cand)
+        cand = cand[valid[cand - 1]]
+        self.inv = _holes(inv, n)
+        q[inv] = 0
+        return cand, cand - 1
+
+    def _unflag(self, sp: np.ndarray, fx: np.ndarray, inv: np.ndarray, cand: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray]:
+        """The rows `fx` are flagged but not as invalid: those whose readings are in range
+        are valid after all. Returns the invalid rows and the candidate jumps (rows
+        after a valid one or not yet known) without them."""
+        lo, n, q = self.s.spo2_min_q / Q, self.n, self.q
+        fx = fx[(sp[fx] >= lo) & (sp[fx] <= 100.0)]
+        if not fx.size:
+            return inv, cand
+        self.valid[fx] = True
+        self.hmask[fx] = False
+        inv = inv[self.hmask[inv]]
+        # Their own jumps, and the next rows' (left out as after an invalid row)
+        c = union(cand, fx[fx > 0], fx[fx < n - 1] + 1)
+        c = c[self.valid[c]]
+        big = np.abs(q[c] - q[c - 1].astype(np.int64)) > self.lim
+        return inv, c[big]
+
+    def _artifacts(self, cand: np.ndarray, prev: np.ndarray) -> None:
+        """Candidates are the jumps beyond the bound between neighbouring valid readings
+        (`cand`, `prev`) or across a run of invalid rows (judged over the gap); the
+        filter is replayed from each."""
+        n, q, ax, inv = self.n, self.q, self.ax, self.inv
+        st, en = inv.starts, inv.ends
+        # (runs that do not start the record nor end it: the rows either side)
+        lo = int(en.size and st[0] == 0)
+        hi = en.size - int(en.size and en[-1] == n - 1)
+        if lo < hi:
+            after, before = en[lo:hi] + 1, st[lo:hi] - 1
+            # |dq| * MS > the bound over the gap (`_bound`), int32 like `_holds`
+            dq = q[after] - q[before]
+            np.abs(dq, out=dq)
+            np.multiply(dq, MS, out=dq)
+            dt = ax.tq[after] - ax.tq[before]
+            np.minimum(dt, self.full, out=dt)
+            np.multiply(dt, self.s.art_rate_q, out=dt)
+            np.add(dt, self.s.art_step_q * MS, out=dt)
+            big = np.greater(dq, dt)
             cand = np.concatenate([cand, after[big]])
             prev = np.concatenate([prev, before[big]])
             order = np.argsort(cand, kind="stable")
@@ -103,10 +168,9 @@ class Screen:
             rej = self._replay(cand, prev)
             if rej.size:  # (valid, so none of the invalid rows: both sorted, a stable
                 # sort of the two merges them)
-                rej = rej[self.valid[rej]]
                 rows = np.sort(np.concatenate((rows, rej)), kind="stable")
                 self.hmask[rej] = True
-        self.holes = Holes(rows, n)
+        self.holes = _holes(rows, n)
 
     def _replay(self, ca: np.ndarray, pa: np.ndarray) -> np.ndarray:
         """Run the ArtifactFilter from each candidate jump (sorted rows `ca`, previous
@@ -151,9 +215,12 @@ class Screen:
         lengths = k_r - c_r
         longest = int(lengths.max())
         if longest > 64:
-            return ranges(c_r, k_r)
-        cols = scratch().arange(longest)
-        return (c_r[:, None] + cols)[cols < lengths[:, None]]
+            rej = ranges(c_r, k_r)
+        else:
+            cols = scratch().arange(longest)
+            rej = (c_r[:, None] + cols)[cols < lengths[:, None]]
+        # (the filter holds back valid readings only; a span solved in bulk has no other)
+        return rej[self.valid[rej]] if slow else rej
 
     def _walk(self, ca: np.ndarray, pa: np.ndarray, fast: np.ndarray, nxt: np.ndarray
               ) -> tuple[np.ndarray, dict[int, tuple[int, bool]]]:
@@ -204,18 +271,14 @@ class Screen:
             stop = within.copy()
             stop[-1] = True
         else:
-            # The times int32 where they are (`Axis.rel`), like the readings: no casts.
-            # The bound in int32 too: an interval longer than `full` has a bound past any
-            # difference of readings (0 .. 100 %), as has `full` itself.
+            # The times int32 where they are (`Axis.rel`), like the readings: no casts;
+            # the bound in int32 too (`full`).
             s, tq = self.s, ax.rel
-            full = DT_CAP_MS
-            if s.art_rate_q > 0:
-                full = min(full, -(-(100 * Q * MS - s.art_step_q * MS) // s.art_rate_q))
             tr = tq[rows]
             dt = np.empty(rows.shape, dtype=tq.dtype)
             np.subtract(tr[0], tq[pa], out=dt[0])
             np.subtract(tr[1:], tr[:-1], out=dt[1:])
-            np.minimum(dt, max(full, 0), out=dt)
+            np.minimum(dt, self.full, out=dt)
             np.multiply(dt, s.art_rate_q, out=dt)  # the bound (`_bound`), in place
             np.add(dt, s.art_step_q * MS, out=dt)
             np.multiply(dq, MS, out=dq)  # (fits: readings are within 0 .. 100 %)
@@ -254,6 +317,18 @@ class Screen:
             if held.size:
                 t[held] = self.ax.t[at[held]]
         return t
+
+
+def _holes(rows: np.ndarray, n: int) -> Holes:
+    """`Holes(rows, n)` in fewer numpy calls (the runs from one mask of breaks)."""
+    h = Holes(_EMPTY, n)
+    m = rows.size
+    if m:
+        brk = np.empty(m + 1, dtype=np.bool_)
+        brk[0] = brk[m] = True
+        np.not_equal(np.subtract(rows[1:], rows[:-1]), 1, out=brk[1:m])
+        h.rows, h.starts, h.ends = rows, rows[brk[:m]], rows[brk[1:]]
+    return h
 
 
 def _chained(nxt: np.ndarray) -> np.ndarray:
