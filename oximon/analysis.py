@@ -374,20 +374,17 @@ def _alarms(found: list[Spans]) -> list[AlarmSpan]:
         return []
     raised = np.concatenate([b[2] for b in batches])
     cleared = np.concatenate([b[3] for b in batches])
-    sizes = [b[2].size for b in batches]
-    order = np.argsort(raised, kind="stable")
-    names: list[str] = []
-    prios: list[Priority] = []
-    for b, k in zip(batches, sizes, strict=True):
-        names += [b[0]] * k
-        prios += [b[1]] * k
-    ol = order.tolist()
-    pick = itemgetter(*ol) if len(ol) > 1 else (lambda seq: (seq[ol[0]],))
-    cl = cleared[order]
-    ends: list[float | None] = cl.tolist()
-    for i in np.flatnonzero(cl != cl).tolist():  # NaN: still active (a few, at the end)
+    ends: list[float | None] = cleared.tolist()
+    for i in np.flatnonzero(cleared != cleared).tolist():  # NaN: still active (a few)
         ends[i] = None
-    return _records(AlarmSpan, pick(names), pick(prios), raised[order].tolist(), ends)
+    # Each batch's records (name and priority repeated: zip stops at the first iterator
+    # that ends, before taking from the shared ones), then all of them in time order.
+    ri, ei = iter(raised.tolist()), iter(ends)
+    found_: list[AlarmSpan] = []
+    for b in batches:
+        found_ += _records(AlarmSpan, repeat(b[0], b[2].size), repeat(b[1]), ri, ei)
+    order = np.argsort(raised, kind="stable").tolist()
+    return list(itemgetter(*order)(found_)) if len(order) > 1 else found_
 
 
 _T = TypeVar("_T", bound=tuple[Any, ...])

@@ -46,8 +46,11 @@ def in_order(t: np.ndarray) -> bool:
     if t.size < 2:
         return False
     with np.errstate(invalid="ignore"):
-        return bool(abs(t[0]) <= T_LIMIT_S and abs(t[-1]) <= T_LIMIT_S
-                    and (t[1:] >= t[:-1]).all())
+        if not (abs(t[0]) <= T_LIMIT_S and abs(t[-1]) <= T_LIMIT_S):
+            return False
+        # (into a scratch buffer, "b0": `_Rows` takes it over next)
+        ok = np.greater_equal(t[1:], t[:-1], out=scratch().get("b0", t.size - 1, np.bool_))
+        return bool(ok.all())
 
 
 def _event_sums(xe: np.ndarray, we: np.ndarray, first: np.ndarray, w_max: int,
@@ -154,15 +157,19 @@ class _Rows:
                 f.sum_xw = int(np.dot(q, w.astype(np.int64, copy=False)))
         q[holes.rows] = 100 * Q  # holes count nothing below 90, nor as the lowest
         mask = self.ws.get("b0", n, np.bool_)
-        np.less(q, max(CT_LIMITS), out=mask)
+        top = max(CT_LIMITS)
+        np.less(q, top, out=mask)
         low = np.flatnonzero(mask)  # the few that count at all
         v = q[low]
         f.nadir_q = int(v.min() if v.size else q.min())  # (the lowest is among them)
+        # (every one of them is below the highest limit)
         if isinstance(w, int):
-            f.b90, f.b85 = (int(np.count_nonzero(v < lim)) * w for lim in CT_LIMITS)
+            f.b90, f.b85 = (v.size * w if lim == top else int(np.count_nonzero(v < lim)) * w
+                            for lim in CT_LIMITS)
         else:
             wl = w[low]
-            f.b90, f.b85 = (int(wl[v < lim].sum(dtype=np.int64)) for lim in CT_LIMITS)
+            f.b90, f.b85 = (int((wl if lim == top else wl[v < lim]).sum(dtype=np.int64))
+                            for lim in CT_LIMITS)
 
     # -- rules on sparse rows ------------------------------------------------------------------
     def _spo2_rule(self, name: str, priority: Priority, nr: np.ndarray, breach: np.ndarray,
@@ -429,19 +436,22 @@ class _Rows:
         # Float row times may differ from the ms axis by a rounding (< 2 ms): an interval
         # shorter than that in ms is surely shorter than the delay; only the others (a
         # few, but every row on an axis that short) are judged on the float times.
-        inv = self.sc.inv  # a wait for a valid reading: across a run of invalid rows, ..
-        since = np.where(inv.starts > 0, t[np.maximum(inv.starts - 1, 0)], t[0])
-        until = t[np.minimum(inv.ends + 1, n - 1)]
-        open_last = bool(inv.ends.size) and int(inv.ends[-1]) == n - 1
+        inv = self.sc.inv  # a wait for a valid reading: across a run of invalid rows
+        a, b = inv.starts - 1, inv.ends + 1  # (from the row before to the row after), ..
         far = ax.long_after(s.no_reading_ms - 3)  # .. or between neighbouring valid
         if far.size:  # readings (intervals >= no_reading - 2 ms: ints)
-            far = far[self.sc.valid[far] & self.sc.valid[far + 1]]
-            if far.size:
-                at = np.concatenate([inv.starts - 1, far])
-                order = np.argsort(at, kind="stable")
-                since = np.concatenate([since, t[far]])[order]
-                until = np.concatenate([until, t[far + 1]])[order]
-        spans.append(gap_spans("no_reading", s.no_reading_priority, since, until,
+            valid = self.sc.valid
+            far = far[valid[far] & valid[far + 1]]
+            if far.size:  # (no such interval is one of a run's: each row once in a)
+                order = np.argsort(a := np.concatenate([a, far]))
+                a, b = a[order], np.concatenate([b, far + 1])[order]
+        # (-1: the record's start, first in a; n: its end, last in b, still waiting)
+        open_last = bool(b.size) and int(b[-1]) == n
+        if a.size and a[0] < 0:
+            a[0] = 0
+        if open_last:
+            b[-1] = n - 1
+        spans.append(gap_spans("no_reading", s.no_reading_priority, t[a], t[b],
                                s.no_reading_s, open_last))
         far = ax.long_after(s.stale_ms - 3)
         if far.size:
