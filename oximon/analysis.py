@@ -338,10 +338,14 @@ def _result(s: Settings, f: Findings, note: str | None = None) -> AnalysisResult
         if good.size < t0.size:
             t0, t1, s0, n0, nadir_q, sw, sxw = (a[good] for a in f.events)
         s0, n0 = s0.astype(float), n0.astype(float)
-        base = s0 / n0 / Q
-        nadir = nadir_q / Q
-        # (the columns rounded and turned into floats at once: one numpy call each)
-        rounded = np.round(np.stack((t0, t1, nadir, base, base - nadir)), 3)
+        # (the columns made in place, rounded and turned into floats at once: one numpy
+        # call each)
+        rounded = np.empty((5, t0.size))
+        rounded[0], rounded[1] = t0, t1
+        nadir, base = np.divide(nadir_q, Q, out=rounded[2]), rounded[3]
+        np.divide(np.divide(s0, n0, out=base), Q, out=base)
+        np.subtract(base, nadir, out=rounded[4])
+        np.round(rounded, 3, out=rounded)
         depths = rounded[4]
         events = _records(Event, repeat("desaturation"), *rounded.tolist())
         area_ms = float(np.sum((s0 * sw - n0 * sxw) / n0))

@@ -137,17 +137,20 @@ class _Rows:
         n_acc = n - holes.rows.size
         if not n_acc:
             return
-        q[holes.rows] = 0
+        # Holes count nothing below 90, nor as the lowest: 100 %. (The sums below take
+        # off what they add: 100 % x their weights. One scatter, not one for the sums.)
+        full = 100 * Q
+        q[holes.rows] = full
         if isinstance(w, int):
             f.valid_ms = n_acc * w
-            f.sum_xw = int(q.sum(dtype=np.int64)) * w
+            f.sum_xw = (int(q.sum(dtype=np.int64)) - full * holes.rows.size) * w
         else:
             hw = int(w[holes.rows].sum(dtype=np.int64))
             if self.ax.dmax <= self.s.gap_ms:  # the weights are the intervals
                 f.valid_ms = self.ax.span + last - hw
             else:
                 f.valid_ms = int(w.sum(dtype=np.int64)) - hw
-            # Readings lie within [min(spo2_min, 0) - 1, 100] % (invalid rows are 0),
+            # Readings lie within [min(spo2_min, 0) - 1, 100] % (holes 100 %),
             # weights within [0, min(dmax, max_gap)]: whether the products fit int32.
             q_abs = max(100 * Q, abs(self.s.spo2_min_q) + 1)
             if w.dtype == np.int32 and q_abs * min(self.ax.dmax, self.s.gap_ms) < 2**31:
@@ -155,7 +158,7 @@ class _Rows:
                 f.sum_xw = int(np.multiply(q, w, out=qw).sum(dtype=np.int64))
             else:
                 f.sum_xw = int(np.dot(q, w.astype(np.int64, copy=False)))
-        q[holes.rows] = 100 * Q  # holes count nothing below 90, nor as the lowest
+            f.sum_xw -= full * hw
         mask = self.ws.get("b0", n, np.bool_)
         top = max(CT_LIMITS)
         np.less(q, top, out=mask)
