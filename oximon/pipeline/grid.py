@@ -435,19 +435,9 @@ class _Rows:
             self._add(rule.name, rule.priority, nr[raised], pholes.next_kept(nr[ended] + 1))
 
     def _time_rules(self) -> None:
-        s, t, n, spans, ax = self.s, self.t, self.n, self.spans, self.ax
-        # Float row times may differ from the ms axis by a rounding (< 2 ms): an interval
-        # shorter than that in ms is surely shorter than the delay; only the others (a
-        # few, but every row on an axis that short) are judged on the float times.
+        s, t, n, spans = self.s, self.t, self.n, self.spans
         inv = self.sc.inv  # a wait for a valid reading: across a run of invalid rows
-        a, b = inv.starts - 1, inv.ends + 1  # (from the row before to the row after), ..
-        far = ax.long_after(s.no_reading_ms - 3)  # .. or between neighbouring valid
-        if far.size:  # readings (intervals >= no_reading - 2 ms: ints)
-            valid = self.sc.valid
-            far = far[valid[far] & valid[far + 1]]
-            if far.size:  # (no such interval is one of a run's: each row once in a)
-                order = np.argsort(a := np.concatenate([a, far]))
-                a, b = a[order], np.concatenate([b, far + 1])[order]
+        a, b = inv.starts - 1, inv.ends + 1  # (from the row before to the row after)
         # (-1: the record's start, first in a; n: its end, last in b, still waiting)
         open_last = bool(b.size) and int(b[-1]) == n
         if a.size and a[0] < 0:
@@ -456,8 +446,34 @@ class _Rows:
             b[-1] = n - 1
         spans.append(gap_spans("no_reading", s.no_reading_priority, t[a], t[b],
                                s.no_reading_s, open_last))
-        far = ax.long_after(s.stale_ms - 3)
+        # Float row times may differ from the ms axis by a rounding (< 2 ms): an interval
+        # shorter than that in ms is surely shorter than the delay; only the others (a
+        # few, but every row on an axis that short) are judged on the float times.
+        far = self.ax.long_after(min(s.no_reading_ms, s.stale_ms) - 3)
         if far.size:
-            spans.append(gap_spans("stale_data", s.stale_priority, t[far], t[far + 1],
-                                   s.stale_s, False))
+            spans += self._far_spans(far)
         spans += battery_spans(t, self.low_batt, s.battery_priority)
+
+    def _far_spans(self, far: np.ndarray) -> list[Spans]:
+        """The time rules across the long intervals `far` (rows i to i + 1, sorted): a
+        reading gone stale, and a wait between neighbouring valid readings (no_reading's
+        other half, in a batch of its own: `_alarms` puts all the spans in time order).
+        A few (a dropout each): in Python, a few calls instead of a pass per step."""
+        s, t, valid = self.s, self.t, self.sc.valid
+        if far.size > 32:
+            after = far + 1
+            since, until = t[far], t[after]
+            both = valid[far] & valid[after]
+            return [gap_spans("no_reading", s.no_reading_priority, since[both],
+                              until[both], s.no_reading_s, False),
+                    gap_spans("stale_data", s.stale_priority, since, until, s.stale_s, False)]
+        ti, vi = t.item, valid.item
+        pairs = [(ti(i), ti(i + 1), vi(i) and vi(i + 1)) for i in far.tolist()]
+        out: list[Spans] = []
+        for name, priority, delay, every in (
+                ("no_reading", s.no_reading_priority, s.no_reading_s, False),
+                ("stale_data", s.stale_priority, s.stale_s, True)):
+            hit = [(x, y) for x, y, k in pairs if (every or k) and y - x >= delay]
+            out.append((name, priority, np.array([x + delay for x, _ in hit], dtype=float),
+                        np.array([y for _, y in hit], dtype=float)))
+        return out
