@@ -130,7 +130,8 @@ class _Rows:
 
     def _metrics(self, f: Findings, w: np.ndarray | int) -> None:
         """Duration, valid time, mean, CT90/CT85 and nadir of the accepted readings (the
-        device values, not averages), each weighing min(interval, max_gap)."""
+        device values, not averages), each weighing min(interval, max_gap). (The last
+        use of the readings `q` in a call: the products overwrite them.)"""
         n, q, holes = self.n, self.q, self.holes
         last = w if isinstance(w, int) else int(w[-1])
         f.duration = float(self.t[-1] - self.t[0]) + last / MS
@@ -144,21 +145,6 @@ class _Rows:
         if isinstance(w, int):
             f.valid_ms = n_acc * w
             f.sum_xw = (int(q.sum(dtype=np.int64)) - full * holes.rows.size) * w
-        else:
-            hw = int(w[holes.rows].sum(dtype=np.int64))
-            if self.ax.dmax <= self.s.gap_ms:  # the weights are the intervals
-                f.valid_ms = self.ax.span + last - hw
-            else:
-                f.valid_ms = int(w.sum(dtype=np.int64)) - hw
-            # Readings lie within [min(spo2_min, 0) - 1, 100] % (holes 100 %),
-            # weights within [0, min(dmax, max_gap)]: whether the products fit int32.
-            q_abs = max(100 * Q, abs(self.s.spo2_min_q) + 1)
-            if w.dtype == np.int32 and q_abs * min(self.ax.dmax, self.s.gap_ms) < 2**31:
-                qw = self.ws.get("i2", n, np.int32)  # (see run_sums)
-                f.sum_xw = int(np.multiply(q, w, out=qw).sum(dtype=np.int64))
-            else:
-                f.sum_xw = int(np.dot(q, w.astype(np.int64, copy=False)))
-            f.sum_xw -= full * hw
         mask = self.ws.get("b0", n, np.bool_)
         top = max(CT_LIMITS)
         np.less(q, top, out=mask)
@@ -169,10 +155,24 @@ class _Rows:
         if isinstance(w, int):
             f.b90, f.b85 = (v.size * w if lim == top else int(np.count_nonzero(v < lim)) * w
                             for lim in CT_LIMITS)
+            return
+        wl = w[low]
+        f.b90, f.b85 = (int((wl if lim == top else wl[v < lim]).sum(dtype=np.int64))
+                        for lim in CT_LIMITS)
+        hw = int(w[holes.rows].sum(dtype=np.int64))
+        if self.ax.dmax <= self.s.gap_ms:  # the weights are the intervals
+            f.valid_ms = self.ax.span + last - hw
         else:
-            wl = w[low]
-            f.b90, f.b85 = (int((wl if lim == top else wl[v < lim]).sum(dtype=np.int64))
-                            for lim in CT_LIMITS)
+            f.valid_ms = int(w.sum(dtype=np.int64)) - hw
+        # Readings lie within [min(spo2_min, 0) - 1, 100] % (holes 100 %), weights within
+        # [0, min(dmax, max_gap)]: whether the products fit int32 (then in q itself, in
+        # cache from the pass above, not in a buffer of their own).
+        q_abs = max(100 * Q, abs(self.s.spo2_min_q) + 1)
+        if w.dtype == np.int32 and q_abs * min(self.ax.dmax, self.s.gap_ms) < 2**31:
+            f.sum_xw = int(np.multiply(q, w, out=q).sum(dtype=np.int64))
+        else:
+            f.sum_xw = int(np.dot(q, w.astype(np.int64, copy=False)))
+        f.sum_xw -= full * hw
 
     # -- rules on sparse rows ------------------------------------------------------------------
     def _spo2_rule(self, name: str, priority: Priority, nr: np.ndarray, breach: np.ndarray,
