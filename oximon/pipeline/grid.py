@@ -160,10 +160,14 @@ class _Rows:
         f.b90, f.b85 = (int((wl if lim == top else wl[v < lim]).sum(dtype=np.int64))
                         for lim in CT_LIMITS)
         hw = int(w[holes.rows].sum(dtype=np.int64))
-        if self.ax.dmax <= self.s.gap_ms:  # the weights are the intervals
-            f.valid_ms = self.ax.span + last - hw
-        else:
-            f.valid_ms = int(w.sum(dtype=np.int64)) - hw
+        # The weights are the intervals (adding up to the span), but for the few longer
+        # than max_gap, capped: what they lose, from their own lengths (no pass).
+        ax, gap = self.ax, self.s.gap_ms
+        f.valid_ms = ax.span + last - hw
+        if ax.dmax > gap:
+            cut, tq = ax.long_after(gap), ax.tq
+            own = int(np.subtract(tq[cut + 1], tq[cut], dtype=np.int64).sum())
+            f.valid_ms -= own - gap * cut.size
         # Readings lie within [min(spo2_min, 0) - 1, 100] % (holes 100 %), weights within
         # [0, min(dmax, max_gap)]: whether the products fit int32 (then in q itself, in
         # cache from the pass above, not in a buffer of their own).
