@@ -64,6 +64,31 @@ def _event_sums(xe: np.ndarray, we: np.ndarray, first: np.ndarray, w_max: int,
     return sw, np.add.reduceat(xw.astype(np.int64, copy=False), first)
 
 
+def _far_spans(s: Settings, t: np.ndarray, valid: np.ndarray, far: np.ndarray
+               ) -> list[Spans]:
+    """The time rules across the long intervals `far` (rows i to i + 1, sorted): a
+    reading gone stale, and a wait between neighbouring valid readings (no_reading's
+    other half, in a batch of its own: `_alarms` puts all the spans in time order).
+    Where a few (a dropout each): in Python, instead of a numpy call per step."""
+    if far.size > 32:
+        after = far + 1
+        since, until = t[far], t[after]
+        both = valid[far] & valid[after]
+        return [gap_spans("no_reading", s.no_reading_priority, since[both],
+                          until[both], s.no_reading_s, False),
+                gap_spans("stale_data", s.stale_priority, since, until, s.stale_s, False)]
+    ti, vi = t.item, valid.item
+    pairs = [(ti(i), ti(i + 1), vi(i) and vi(i + 1)) for i in far.tolist()]
+    out: list[Spans] = []
+    for name, priority, delay, every in (
+            ("no_reading", s.no_reading_priority, s.no_reading_s, False),
+            ("stale_data", s.stale_priority, s.stale_s, True)):
+        hit = [(x, y) for x, y, k in pairs if (every or k) and y - x >= delay]
+        out.append((name, priority, np.array([x + delay for x, _ in hit], dtype=float),
+                    np.array([y for _, y in hit], dtype=float)))
+    return out
+
+
 def analyze_rows(s: Settings, t: np.ndarray, sp: np.ndarray, pr: np.ndarray,
                  fl: np.ndarray | None) -> Findings:
     """Findings for a record of at least two rows whose times are finite and never go
@@ -455,29 +480,5 @@ class _Rows:
         # few, but every row on an axis that short) are judged on the float times.
         far = self.ax.long_after(min(s.no_reading_ms, s.stale_ms) - 3)
         if far.size:
-            spans += self._far_spans(far)
+            spans += _far_spans(s, t, self.sc.valid, far)
         spans += battery_spans(t, self.low_batt, s.battery_priority)
-
-    def _far_spans(self, far: np.ndarray) -> list[Spans]:
-        """The time rules across the long intervals `far` (rows i to i + 1, sorted): a
-        reading gone stale, and a wait between neighbouring valid readings (no_reading's
-        other half, in a batch of its own: `_alarms` puts all the spans in time order).
-        A few (a dropout each): in Python, a few calls instead of a pass per step."""
-        s, t, valid = self.s, self.t, self.sc.valid
-        if far.size > 32:
-            after = far + 1
-            since, until = t[far], t[after]
-            both = valid[far] & valid[after]
-            return [gap_spans("no_reading", s.no_reading_priority, since[both],
-                              until[both], s.no_reading_s, False),
-                    gap_spans("stale_data", s.stale_priority, since, until, s.stale_s, False)]
-        ti, vi = t.item, valid.item
-        pairs = [(ti(i), ti(i + 1), vi(i) and vi(i + 1)) for i in far.tolist()]
-        out: list[Spans] = []
-        for name, priority, delay, every in (
-                ("no_reading", s.no_reading_priority, s.no_reading_s, False),
-                ("stale_data", s.stale_priority, s.stale_s, True)):
-            hit = [(x, y) for x, y, k in pairs if (every or k) and y - x >= delay]
-            out.append((name, priority, np.array([x + delay for x, _ in hit], dtype=float),
-                        np.array([y for _, y in hit], dtype=float)))
-        return out
