@@ -173,7 +173,7 @@ class _Rows:
         mask = self.ws.get("b0", n, np.bool_)
         top = max(CT_LIMITS)
         np.less(q, top, out=mask)
-        low = np.flatnonzero(mask)  # the few that count at all
+        low = mask.nonzero()[0]  # the few that count at all
         v = q[low]
         f.nadir_q = int(v.min() if v.size else q.min())  # (the lowest is among them)
         # (every one of them is below the highest limit)

@@ -375,7 +375,7 @@ def gap_spans(name: str, priority: Priority, since: np.ndarray, until: np.ndarra
     episode): the same float additions, so the same times. (The fast path's times are
     finite, and it runs inside `analyze`'s np.errstate: none here, whose entry costs
     several µs inside a call.)"""
-    hit = np.flatnonzero((until - since) >= delay)
+    hit = ((until - since) >= delay).nonzero()[0]
     cleared = until[hit]
     if open_last and hit.size and int(hit[-1]) == len(since) - 1:
         cleared[-1] = np.nan  # (the record ended first)
