@@ -334,17 +334,21 @@ def _result(s: Settings, f: Findings, note: str | None = None) -> AnalysisResult
     area_ms = 0.0  # milli-percent x ms
     if f.events is not None:
         t0, t1, s0, n0, nadir_q, sw, sxw = f.events
-        good = np.flatnonzero(sw >= round(s.event_min_s * MS))
+        good = (sw >= round(s.event_min_s * MS)).nonzero()[0]
         if good.size < t0.size:
             t0, t1, s0, n0, nadir_q, sw, sxw = (a[good] for a in f.events)
         s0, n0 = s0.astype(float), n0.astype(float)
-        base = s0 / n0 / Q
-        nadir = nadir_q / Q
-        # (the columns rounded and turned into floats at once: one numpy call each)
-        rounded = np.round(np.stack((t0, t1, nadir, base, base - nadir)), 3)
+        # (the columns made in place, rounded and turned into floats at once: one numpy
+        # call each)
+        rounded = np.empty((5, t0.size))
+        rounded[0], rounded[1] = t0, t1
+        nadir, base = np.divide(nadir_q, Q, out=rounded[2]), rounded[3]
+        np.divide(np.divide(s0, n0, out=base), Q, out=base)
+        np.subtract(base, nadir, out=rounded[4])
+        rounded.round(3, out=rounded)
         depths = rounded[4]
         events = _records(Event, repeat("desaturation"), *rounded.tolist())
-        area_ms = float(np.sum((s0 * sw - n0 * sxw) / n0))
+        area_ms = float(np.add.reduce((s0 * sw - n0 * sxw) / n0))
     alarms = [] if note else _alarms(f.spans)
     valid_ms = f.valid_ms
     duration = f.duration if math.isfinite(f.duration) else 0.0
@@ -374,20 +378,17 @@ def _alarms(found: list[Spans]) -> list[AlarmSpan]:
         return []
     raised = np.concatenate([b[2] for b in batches])
     cleared = np.concatenate([b[3] for b in batches])
-    sizes = [b[2].size for b in batches]
-    order = np.argsort(raised, kind="stable")
-    names: list[str] = []
-    prios: list[Priority] = []
-    for b, k in zip(batches, sizes, strict=True):
-        names += [b[0]] * k
-        prios += [b[1]] * k
-    ol = order.tolist()
-    pick = itemgetter(*ol) if len(ol) > 1 else (lambda seq: (seq[ol[0]],))
-    cl = cleared[order]
-    ends: list[float | None] = cl.tolist()
-    for i in np.flatnonzero(cl != cl).tolist():  # NaN: still active (a few, at the end)
+    ends: list[float | None] = cleared.tolist()
+    for i in (cleared != cleared).nonzero()[0].tolist():  # NaN: still active (a few)
         ends[i] = None
-    return _records(AlarmSpan, pick(names), pick(prios), raised[order].tolist(), ends)
+    # Each batch's records (name and priority repeated: zip stops at the first iterator
+    # that ends, before taking from the shared ones), then all of them in time order.
+    ri, ei = iter(raised.tolist()), iter(ends)
+    found_: list[AlarmSpan] = []
+    for b in batches:
+        found_ += _records(AlarmSpan, repeat(b[0], b[2].size), repeat(b[1]), ri, ei)
+    order = raised.argsort(kind="stable").tolist()
+    return list(itemgetter(*order)(found_)) if len(order) > 1 else found_
 
 
 _T = TypeVar("_T", bound=tuple[Any, ...])

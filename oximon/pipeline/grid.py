@@ -46,8 +46,11 @@ def in_order(t: np.ndarray) -> bool:
     if t.size < 2:
         return False
     with np.errstate(invalid="ignore"):
-        return bool(abs(t[0]) <= T_LIMIT_S and abs(t[-1]) <= T_LIMIT_S
-                    and (t[1:] >= t[:-1]).all())
+        if not (abs(t[0]) <= T_LIMIT_S and abs(t[-1]) <= T_LIMIT_S):
+            return False
+        # (into a scratch buffer, "b0": `_Rows` takes it over next)
+        ok = np.greater_equal(t[1:], t[:-1], out=scratch().get("b0", t.size - 1, np.bool_))
+        return bool(ok.all())
 
 
 def _event_sums(xe: np.ndarray, we: np.ndarray, first: np.ndarray, w_max: int,
@@ -59,6 +62,31 @@ def _event_sums(xe: np.ndarray, we: np.ndarray, first: np.ndarray, w_max: int,
     sw = np.add.reduceat(we, first, dtype=np.int64 if w_max * we.size >= 2**31 else we.dtype)
     xw = np.multiply(xe, we, dtype=np.int32 if q_abs * w_max < 2**31 else np.int64)
     return sw, np.add.reduceat(xw.astype(np.int64, copy=False), first)
+
+
+def _far_spans(s: Settings, t: np.ndarray, valid: np.ndarray, far: np.ndarray
+               ) -> list[Spans]:
+    """The time rules across the long intervals `far` (rows i to i + 1, sorted): a
+    reading gone stale, and a wait between neighbouring valid readings (no_reading's
+    other half, in a batch of its own: `_alarms` puts all the spans in time order).
+    Where a few (a dropout each): in Python, instead of a numpy call per step."""
+    if far.size > 32:
+        after = far + 1
+        since, until = t[far], t[after]
+        both = valid[far] & valid[after]
+        return [gap_spans("no_reading", s.no_reading_priority, since[both],
+                          until[both], s.no_reading_s, False),
+                gap_spans("stale_data", s.stale_priority, since, until, s.stale_s, False)]
+    ti, vi = t.item, valid.item
+    pairs = [(ti(i), ti(i + 1), vi(i) and vi(i + 1)) for i in far.tolist()]
+    out: list[Spans] = []
+    for name, priority, delay, every in (
+            ("no_reading", s.no_reading_priority, s.no_reading_s, False),
+            ("stale_data", s.stale_priority, s.stale_s, True)):
+        hit = [(x, y) for x, y, k in pairs if (every or k) and y - x >= delay]
+        out.append((name, priority, np.array([x + delay for x, _ in hit], dtype=float),
+                    np.array([y for _, y in hit], dtype=float)))
+    return out
 
 
 def analyze_rows(s: Settings, t: np.ndarray, sp: np.ndarray, pr: np.ndarray,
@@ -122,42 +150,53 @@ class _Rows:
 
     def _metrics(self, f: Findings, w: np.ndarray | int) -> None:
         """Duration, valid time, mean, CT90/CT85 and nadir of the accepted readings (the
-        device values, not averages), each weighing min(interval, max_gap)."""
+        device values, not averages), each weighing min(interval, max_gap). (The last
+        use of the readings `q` in a call: the products overwrite them.)"""
         n, q, holes = self.n, self.q, self.holes
         last = w if isinstance(w, int) else int(w[-1])
         f.duration = float(self.t[-1] - self.t[0]) + last / MS
         n_acc = n - holes.rows.size
         if not n_acc:
             return
-        q[holes.rows] = 0
+        # Holes count nothing below 90, nor as the lowest: 100 %. (The sums below take
+        # off what they add: 100 % x their weights. One scatter, not one for the sums.)
+        full = 100 * Q
+        q[holes.rows] = full
         if isinstance(w, int):
             f.valid_ms = n_acc * w
-            f.sum_xw = int(q.sum(dtype=np.int64)) * w
-        else:
-            hw = int(w[holes.rows].sum(dtype=np.int64))
-            if self.ax.dmax <= self.s.gap_ms:  # the weights are the intervals
-                f.valid_ms = self.ax.span + last - hw
-            else:
-                f.valid_ms = int(w.sum(dtype=np.int64)) - hw
-            # Readings lie within [min(spo2_min, 0) - 1, 100] % (invalid rows are 0),
-            # weights within [0, min(dmax, max_gap)]: whether the products fit int32.
-            q_abs = max(100 * Q, abs(self.s.spo2_min_q) + 1)
-            if w.dtype == np.int32 and q_abs * min(self.ax.dmax, self.s.gap_ms) < 2**31:
-                qw = self.ws.get("i2", n, np.int32)  # (see run_sums)
-                f.sum_xw = int(np.multiply(q, w, out=qw).sum(dtype=np.int64))
-            else:
-                f.sum_xw = int(np.dot(q, w.astype(np.int64, copy=False)))
-        q[holes.rows] = 100 * Q  # holes count nothing below 90, nor as the lowest
+            f.sum_xw = (int(q.sum(dtype=np.int64)) - full * holes.rows.size) * w
         mask = self.ws.get("b0", n, np.bool_)
-        np.less(q, max(CT_LIMITS), out=mask)
-        low = np.flatnonzero(mask)  # the few that count at all
+        top = max(CT_LIMITS)
+        np.less(q, top, out=mask)
+        low = mask.nonzero()[0]  # the few that count at all
         v = q[low]
         f.nadir_q = int(v.min() if v.size else q.min())  # (the lowest is among them)
+        # (every one of them is below the highest limit)
         if isinstance(w, int):
-            f.b90, f.b85 = (int(np.count_nonzero(v < lim)) * w for lim in CT_LIMITS)
+            f.b90, f.b85 = (v.size * w if lim == top else int(np.count_nonzero(v < lim)) * w
+                            for lim in CT_LIMITS)
+            return
+        wl = w[low]
+        f.b90, f.b85 = (int((wl if lim == top else wl[v < lim]).sum(dtype=np.int64))
+                        for lim in CT_LIMITS)
+        hw = int(w[holes.rows].sum(dtype=np.int64))
+        # The weights are the intervals (adding up to the span), but for the few longer
+        # than max_gap, capped: what they lose, from their own lengths (no pass).
+        ax, gap = self.ax, self.s.gap_ms
+        f.valid_ms = ax.span + last - hw
+        if ax.dmax > gap:
+            cut, tq = ax.long_after(gap), ax.tq
+            own = int(np.subtract(tq[cut + 1], tq[cut], dtype=np.int64).sum())
+            f.valid_ms -= own - gap * cut.size
+        # Readings lie within [min(spo2_min, 0) - 1, 100] % (holes 100 %), weights within
+        # [0, min(dmax, max_gap)]: whether the products fit int32 (then in q itself, in
+        # cache from the pass above, not in a buffer of their own).
+        q_abs = max(100 * Q, abs(self.s.spo2_min_q) + 1)
+        if w.dtype == np.int32 and q_abs * min(self.ax.dmax, self.s.gap_ms) < 2**31:
+            f.sum_xw = int(np.multiply(q, w, out=q).sum(dtype=np.int64))
         else:
-            wl = w[low]
-            f.b90, f.b85 = (int(wl[v < lim].sum(dtype=np.int64)) for lim in CT_LIMITS)
+            f.sum_xw = int(np.dot(q, w.astype(np.int64, copy=False)))
+        f.sum_xw -= full * hw
 
     # -- rules on sparse rows ------------------------------------------------------------------
     def _spo2_rule(self, name: str, priority: Priority, nr: np.ndarray, breach: np.ndarray,
@@ -420,26 +459,21 @@ class _Rows:
             self._add(rule.name, rule.priority, nr[raised], pholes.next_kept(nr[ended] + 1))
 
     def _time_rules(self) -> None:
-        s, t, n, spans, ax = self.s, self.t, self.n, self.spans, self.ax
+        s, t, n, spans = self.s, self.t, self.n, self.spans
+        inv = self.sc.inv  # a wait for a valid reading: across a run of invalid rows
+        a, b = inv.starts - 1, inv.ends + 1  # (from the row before to the row after)
+        # (-1: the record's start, first in a; n: its end, last in b, still waiting)
+        open_last = bool(b.size) and int(b[-1]) == n
+        if a.size and a[0] < 0:
+            a[0] = 0
+        if open_last:
+            b[-1] = n - 1
+        spans.append(gap_spans("no_reading", s.no_reading_priority, t[a], t[b],
+                               s.no_reading_s, open_last))
         # Float row times may differ from the ms axis by a rounding (< 2 ms): an interval
         # shorter than that in ms is surely shorter than the delay; only the others (a
         # few, but every row on an axis that short) are judged on the float times.
-        inv = self.sc.inv  # a wait for a valid reading: across a run of invalid rows, ..
-        since = np.where(inv.starts > 0, t[np.maximum(inv.starts - 1, 0)], t[0])
-        until = t[np.minimum(inv.ends + 1, n - 1)]
-        open_last = bool(inv.ends.size) and int(inv.ends[-1]) == n - 1
-        far = ax.long_after(s.no_reading_ms - 3)  # .. or between neighbouring valid
-        if far.size:  # readings (intervals >= no_reading - 2 ms: ints)
-            far = far[self.sc.valid[far] & self.sc.valid[far + 1]]
-            if far.size:
-                at = np.concatenate([inv.starts - 1, far])
-                order = np.argsort(at, kind="stable")
-                since = np.concatenate([since, t[far]])[order]
-                until = np.concatenate([until, t[far + 1]])[order]
-        spans.append(gap_spans("no_reading", s.no_reading_priority, since, until,
-                               s.no_reading_s, open_last))
-        far = ax.long_after(s.stale_ms - 3)
+        far = self.ax.long_after(min(s.no_reading_ms, s.stale_ms) - 3)
         if far.size:
-            spans.append(gap_spans("stale_data", s.stale_priority, t[far], t[far + 1],
-                                   s.stale_s, False))
+            spans += _far_spans(s, t, self.sc.valid, far)
         spans += battery_spans(t, self.low_batt, s.battery_priority)
