@@ -200,7 +200,7 @@ def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndar
     bad = (fl & INVALID_FLAGS) != 0
     spo2_min = s.spo2_min_q / Q
     valid = ~bad & (sp >= spo2_min) & (sp <= 100.0)
-    vidx = np.flatnonzero(valid)
+    vidx = valid.nonzero()[0]
     # -- artifact rejection and averaging (the accepted readings, "a") --------------------
     qv = np.rint(sp[vidx] * Q).astype(np.int64)
     acc, confirmed = vector.artifact_accept(tq[vidx], qv, s.art_step_q, s.art_rate_q,
@@ -246,7 +246,7 @@ def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndar
         vector.level_episodes(ta, drop_breach, drop_rec, s.drop_delay_ms, s.gap_ms), tk)
     # -- pulse rate ----------------------------------------------------------------------------
     pok = ~bad & (pr >= s.pr_min) & (pr <= s.pr_max)
-    pidx = np.flatnonzero(pok)
+    pidx = pok.nonzero()[0]
     pv, tp, tpf = pr[pidx], tq[pidx], t[pidx]
     add("pr_low", s.pr_low.priority,
         vector.level_episodes(tp, pv < s.pr_low.threshold, pv >= s.pr_low.recover,
@@ -264,7 +264,7 @@ def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndar
             ("stale_data", s.stale_priority,
              vector.gap_episodes(t[:-1], t[1:], s.stale_s, False))):
         found.append(vector.spans(name, prio, [e[0] for e in eps], [e[1] for e in eps]))
-    found += vector.battery_spans(t, np.flatnonzero((fl & int(Flags.LOW_BATTERY)) != 0),
+    found += vector.battery_spans(t, ((fl & int(Flags.LOW_BATTERY)) != 0).nonzero()[0],
                                   s.battery_priority)
     # -- metrics and events ----------------------------------------------------------------------
     w = vector.weights_ms(tq, s.gap_ms)
@@ -276,11 +276,11 @@ def _analyze(s: Settings, t_all: np.ndarray, sp_all: np.ndarray, pr_all: np.ndar
         f.b90, f.b85 = (int(wa[qa < lim].sum()) for lim in vector.CT_LIMITS)
         f.nadir_q = int(qa.min())
     known = base_n > 0
-    cand = np.flatnonzero(known & (x * base_n <= base_sum - s.event_points_q * base_n))
+    cand = (known & (x * base_n <= base_sum - s.event_points_q * base_n)).nonzero()[0]
     if cand.size:
         start = np.ones(cand.size, dtype=bool)
         start[1:] = (cand[1:] != cand[:-1] + 1) | ((ta[cand[1:]] - ta[cand[:-1]]) > s.gap_ms)
-        heads = np.flatnonzero(start)
+        heads = start.nonzero()[0]
         i0, i1 = cand[heads], cand[push(heads[1:] - 1, cand.size - 1)]
         wc, qc = wa[cand], qa[cand]
         f.set_events(tf[i0], tf[i1], base_sum[i0], base_n[i0],

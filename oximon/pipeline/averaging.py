@@ -88,7 +88,7 @@ def _after_holes(x: np.ndarray, q: np.ndarray, win: Window, holes: Holes, hm: np
             own, rest = rest, _EMPTY
         else:
             own, floor, rest = rest[cut_short], floor[cut_short], rest[~cut_short]
-    cut = int(np.searchsorted(ends, n - reach))  # runs whose rows after reach the end
+    cut = int(ends.searchsorted(n - reach))  # runs whose rows after reach the end
     if cut < ends.size and reach:
         near = (ends[cut:, None] + np.arange(1, reach + 1)).ravel()
         rest = union(rest, near[near < n])
@@ -102,7 +102,7 @@ def _after_holes(x: np.ndarray, q: np.ndarray, win: Window, holes: Holes, hm: np
     if start:  # (rows before row 0: missing)
         ht[:m - 1, 0] = True
     if cut and ends[0] < m - 2:  # runs whose first slots lie before row 0
-        neg = int(np.searchsorted(e[:h], m - 2))
+        neg = int(e[:h].searchsorted(m - 2))
         np.logical_or(ht[:, :neg], idx[:, :neg] < 0, out=ht[:, :neg])
     if own.size:  # (an odd row's slots before its lo: missing)
         np.logical_or(ht[:, h:], idx[:, h:] < floor, out=ht[:, h:])

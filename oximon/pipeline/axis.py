@@ -123,9 +123,9 @@ class Axis:
         if self.dmax <= x or self.n < 2:
             return _EMPTY
         if x < self.long_ms:
-            return np.flatnonzero(self.dt > x)
+            return (self.dt > x).nonzero()[0]
         if self._long is None:
-            self._long = np.flatnonzero(self.dt > self.long_ms)
+            self._long = (self.dt > self.long_ms).nonzero()[0]
             self._long_ms_each = self.dt[self._long]  # (`weights` may cap dt later)
         return self._long if x == self.long_ms else self._long[self._long_ms_each > x]
 
@@ -249,11 +249,11 @@ class Window:
         if not (in_ok or within(hi_e - ax.dmin, span)
                 or (usable and _bound(ax, o, 1, within, span))):  # row r - o may be out
             np.logical_not(inside(self._diff(ax, o, f), span, out=out), out=out)
-            parts.append(np.flatnonzero(out) + f)
+            parts.append(out.nonzero()[0] + f)
         if (f + 1 < n and within(lo_e + ax.dmin, span)
                 and _bound(ax, o + 2, 0, within, span)):
             two = inside(self._diff(ax, o + 2, f + 1), span, out=out[1:])  # row r - o - 2
-            parts.append(np.flatnonzero(two) + (f + 1))  # may be in
+            parts.append(two.nonzero()[0] + (f + 1))  # may be in
         if across is not None and across.size:  # (rows whose k rows back span a long
             parts.append(across)  # interval)
         return parts, across
@@ -275,14 +275,14 @@ class Window:
             self.odd = np.concatenate((first, across))
             lo = self.odd_lo = np.empty(self.odd.size, dtype=np.int64)
             lo[:f] = 0
-            lo[f:] = np.searchsorted(tq[:int(across[-1]) + 1], tq[across] - span, side)
+            lo[f:] = (tq[:int(across[-1]) + 1]).searchsorted(tq[across] - span, side)
             return
         odd = self.odd = union(first, *parts) if parts else first
         # A window starts at or before its row: searched among the rows up to the last
         # odd one (a few first rows, nearly always: in cache, where the whole day's
         # times cost a miss per step).
         top = int(odd[-1]) + 1 if odd.size else n
-        self.odd_lo = np.searchsorted(tq[:top], tq[odd] - span, side)
+        self.odd_lo = tq[:top].searchsorted(tq[odd] - span, side)
 
     @staticmethod
     def _diff(ax: Axis, k: int, f: int) -> np.ndarray:
@@ -338,7 +338,7 @@ class Window:
         if self.d is not None:
             lo -= self.d[rows]
         if self.odd.size:
-            j = np.minimum(np.searchsorted(self.odd, rows), self.odd.size - 1)
+            j = np.minimum(self.odd.searchsorted(rows), self.odd.size - 1)
             hit = self.odd[j] == rows
             lo[hit] = self.odd_lo[j[hit]]
         return np.maximum(lo, 0)
@@ -372,12 +372,12 @@ class Window:
         if odd.size == first:  # (only the first rows: rows r - 1 and r are not odd)
             check = r <= first
         else:
-            j = np.minimum(np.searchsorted(odd, r - 1), odd.size - 1)
+            j = np.minimum(odd.searchsorted(r - 1), odd.size - 1)
             check = odd[j] <= r
         if check.any():
-            tq, i = self.tq, np.flatnonzero(check)
+            tq, i = self.tq, check.nonzero()[0]
             before = tq[np.maximum(s[i] - 1, 0)] + self.span
-            r[i] = np.searchsorted(tq, before, "left" if self.strict else "right")
+            r[i] = tq.searchsorted(before, "left" if self.strict else "right")
         return r
 
     def rows_starting_in(self, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -460,7 +460,7 @@ class Holes:
         self.rows = rows
         self.n = n
         if rows.size:
-            brk = np.flatnonzero(rows[1:] != rows[:-1] + 1)
+            brk = (rows[1:] != rows[:-1] + 1).nonzero()[0]
             self.starts = rows[np.concatenate(([0], brk + 1))]
             self.ends = rows[push(brk, rows.size - 1)]
         else:
@@ -468,13 +468,13 @@ class Holes:
 
     def before(self, r: np.ndarray) -> np.ndarray:
         """How many holes lie before each row: row - this = its place in the stream."""
-        return np.searchsorted(self.rows, r)
+        return self.rows.searchsorted(r)
 
     def next_kept(self, r: np.ndarray) -> np.ndarray:
         """The first row at or after each r that is not a hole (n or more: none)."""
         r = np.asarray(r, dtype=np.int64)
         if not self.rows.size:
             return r
-        j = np.minimum(np.searchsorted(self.ends, r), self.ends.size - 1)
+        j = np.minimum(self.ends.searchsorted(r), self.ends.size - 1)
         inside = (self.starts[j] <= r) & (r <= self.ends[j])
         return np.where(inside, self.ends[j] + 1, r)

@@ -270,7 +270,7 @@ def _sums_between(ws: Scratch, v: np.ndarray, lo: np.ndarray, hi: np.ndarray
     lo = np.minimum(lo, hi)
     # (a window past the ends of all before it starts a stretch: windows edge[j] ..
     # edge[j + 1] - 1 are stretch j's, its rows s_lo[j] .. s_hi[j] - 1)
-    brk = np.flatnonzero(lo[1:] > hi[:-1])
+    brk = (lo[1:] > hi[:-1]).nonzero()[0]
     edge = np.empty(brk.size + 2, dtype=np.int64)
     edge[0], edge[-1] = 0, lo.size
     np.add(brk, 1, out=edge[1:-1])
@@ -331,17 +331,17 @@ def odd_ends(w_lo: Window, w_hi: Window, n: int, pad: bool = False
         mask = np.zeros(n, dtype=bool)
         mask[a] = True
         mask[b] = True
-        odd = np.flatnonzero(mask)
+        odd = mask.nonzero()[0]
     else:
         odd = union(a, b)
-    return (odd, lo_over(w_lo, odd, np.searchsorted(odd, a), a_lo),
-            lo_over(w_hi, odd, np.searchsorted(odd, b), b_lo))
+    return (odd, lo_over(w_lo, odd, odd.searchsorted(a), a_lo),
+            lo_over(w_hi, odd, odd.searchsorted(b), b_lo))
 
 
 def _places(sub: np.ndarray, rows: np.ndarray) -> np.ndarray | None:
     """Where each of sub's rows is among rows (both sorted, distinct), or None if one
     is not there."""
-    at = np.searchsorted(rows, sub)
+    at = rows.searchsorted(sub)
     if sub.size and (int(at[-1]) >= rows.size or not (rows[at] == sub).all()):
         return None
     return at

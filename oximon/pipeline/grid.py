@@ -120,7 +120,7 @@ class _Rows:
         mask = self.ws.get("b0", n, np.bool_)
         low, severe = s.spo2_low, s.spo2_severe
         np.less(x, low.recover, out=mask)
-        nr_low = np.flatnonzero(mask)
+        nr_low = mask.nonzero()[0]
         xv = x[nr_low]
         self._spo2_rule(low.name, low.priority, nr_low, xv < low.threshold, low.delay_ms,
                         int(low.threshold), low.sat)
@@ -129,7 +129,7 @@ class _Rows:
             nr, xs = nr_low[sel], xv[sel]
         else:
             np.less(x, severe.recover, out=mask)
-            nr = np.flatnonzero(mask)
+            nr = mask.nonzero()[0]
             xs = x[nr]
         self._spo2_rule(severe.name, severe.priority, nr, xs < severe.threshold,
                         severe.delay_ms)
@@ -263,7 +263,7 @@ class _Rows:
         for i, r in enumerate(rules):
             if r[2] is ev:  # (its own segments, from its start: a rule's first and
                 # last places + 1 are cuts, as no run spans two rules)
-                a, b = np.searchsorted(cut, (first[i], first[i] + sizes[i])).tolist()
+                a, b = cut.searchsorted((first[i], first[i] + sizes[i])).tolist()
                 known = cut[a:b + 1] - first[i]
         onset = first_at(b0, b1, cut[:-1])
         has = onset < cut[1:]
@@ -277,7 +277,7 @@ class _Rows:
         for i, r in enumerate(rules):  # the integrated delay: depth x ms since the
             if r[5] is None:  # reading before, summed (in the rule's rows)
                 continue
-            sel = slice(*np.searchsorted(rule, (i, i + 1)))  # (onsets in rule order)
+            sel = slice(*rule.searchsorted((i, i + 1)))  # (onsets in rule order)
             if sel.stop > sel.start:
                 at[sel] = sat_reach(self.ax, r[2], self.x, r[5], onset[sel] - first[i],
                                     at[sel] - first[i], r[6], self.s.gap_ms) + first[i]
@@ -288,7 +288,7 @@ class _Rows:
         # Once active, a rule stays so to the end of its run (a gap does not clear it),
         # and the next run starts afresh: raised at the first candidate of each run (one
         # at most where no gap splits a run). The run's end: the place before the next.
-        run = np.searchsorted(starts, raised, side="right")
+        run = starts.searchsorted(raised, side="right")
         if gaps.size:
             keep = np.empty(run.size, dtype=np.bool_)
             keep[0] = True
@@ -301,7 +301,7 @@ class _Rows:
                                self._next_acc(pos[push(starts, m)[run] - 1] - offset + 1)])
         times = self.sc.known_t(np.minimum(both, n - 1))
         times[both >= n] = np.nan
-        cut = np.searchsorted(raised, [*first, m]).tolist()  # (raised in rule order)
+        cut = raised.searchsorted([*first, m]).tolist()  # (raised in rule order)
         for i, (name, priority, *_) in enumerate(rules):
             a, b = cut[i], cut[i + 1]
             if b > a:
@@ -311,10 +311,10 @@ class _Rows:
     def _next_acc(self, r: np.ndarray) -> np.ndarray:
         """The first accepted row at or after each row r (n or more: none)."""
         n = self.n
-        hit = np.flatnonzero(self.hmask[np.minimum(r, n - 1)] & (r < n))
+        hit = (self.hmask[np.minimum(r, n - 1)] & (r < n)).nonzero()[0]
         if hit.size:  # (holes: the row after their run of holes)
             ends, r = self.holes.ends, r.copy()
-            r[hit] = ends[np.searchsorted(ends, r[hit])] + 1
+            r[hit] = ends[ends.searchsorted(r[hit])] + 1
         return r
 
     def _add(self, name: str, priority: Priority, raised: np.ndarray,
@@ -340,28 +340,27 @@ class _Rows:
             starts, after = holes.starts, holes.ends + 1  # (n: none after the run)
             at = np.minimum(after, n - 1)
             before = tq[np.maximum(starts - 1, 0)]
-            i = np.flatnonzero((tq[at] - before > win.span - cover) | (starts == 0))
+            i = ((tq[at] - before > win.span - cover) | (starts == 0)).nonzero()[0]
             if i.size:  # (win is not strict: row r's window starts in the run s .. e
                 # if tq[s - 1] < tq[r] - span <= tq[e]; young before the first row at
                 # least `cover` after the first accepted row after the run)
                 k, span = i.size, win.span
                 at, after = at[i], after[i]
-                r = np.searchsorted(tq, np.concatenate((
-                    before[i] + span, tq[holes.ends[i]] + span, tq[at] + (cover - 1))),
-                    "right")
+                r = tq.searchsorted(np.concatenate((
+                    before[i] + span, tq[holes.ends[i]] + span, tq[at] + (cover - 1))), "right")
                 a, b, c = np.where(starts[i] > 0, r[:k], 0), r[k:2 * k], r[2 * k:]
                 parts.append(ranges(a, np.where(after < n, np.minimum(b, c), b)))
         long_ = ax.long_after(win.span - cover) + 1
         if long_.size:  # (rows holding all the odd ones: no search per row for lo)
             rows = union(win.odd, win.rows_starting_in(long_, long_))
-            fa = lo_over(win, rows, np.searchsorted(rows, win.odd))
+            fa = lo_over(win, rows, rows.searchsorted(win.odd))
         else:
             rows, fa = win.odd, win.odd_lo
         if rows.size:  # (fa: the first accepted row from the window's start, n: none)
-            hit = np.flatnonzero(self.hmask[fa])
+            hit = self.hmask[fa].nonzero()[0]
             if hit.size:
                 fa = fa.copy()
-                fa[hit] = holes.ends[np.searchsorted(holes.ends, fa[hit])] + 1
+                fa[hit] = holes.ends[holes.ends.searchsorted(fa[hit])] + 1
             # (if it comes after the row, its time is at least the row's: young too)
             young = tq[rows] - tq[np.minimum(fa, n - 1)] < cover
             if cover <= 0:
@@ -393,9 +392,9 @@ class _Rows:
             for rows in young:
                 mask[rows] = False
             tq = ax.tq
-            mask[:int(np.searchsorted(tq, tq[0] + s.base_lag_ms, "right"))] = False
-            return np.flatnonzero(mask)
-        cand = np.flatnonzero(mask)
+            mask[:int(tq.searchsorted(tq[0] + s.base_lag_ms, "right"))] = False
+            return mask.nonzero()[0]
+        cand = mask.nonzero()[0]
         return cand[base.known(cand)]
 
     def _events(self, f: Findings, ev: np.ndarray, w: np.ndarray | int,
@@ -438,7 +437,7 @@ class _Rows:
                 if np.fmax.reduce(pr) <= rule.recover:
                     continue
                 np.greater(pr, rule.recover, out=mask)
-            nr = np.flatnonzero(mask)
+            nr = mask.nonzero()[0]
             if nr.size:
                 v = pr[nr]
                 ok = (v >= s.pr_min) & (v <= s.pr_max)
@@ -453,7 +452,7 @@ class _Rows:
             if pholes is None:
                 pok = (pr >= s.pr_min) & (pr <= s.pr_max)
                 pok[self.bad] = False
-                pholes = Holes(np.flatnonzero(~pok), n)
+                pholes = Holes((~pok).nonzero()[0], n)
             raised, ended, _ = level_runs(nr - pholes.before(nr), self.ax.tq[nr],
                                           breach, rule.delay_ms, s.gap_ms)
             self._add(rule.name, rule.priority, nr[raised], pholes.next_kept(nr[ended] + 1))

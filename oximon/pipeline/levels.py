@@ -29,7 +29,7 @@ def runs_of(pad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m = pad.size - 3
     pad[0] = pad[m + 2] = False
     pad[m + 1] = True
-    edge = np.flatnonzero(pad[1:] != pad[:-1])  # (place e: pad[e + 1] is the other)
+    edge = (pad[1:] != pad[:-1]).nonzero()[0]  # (place e: pad[e + 1] is the other)
     return edge[0::2], edge[1::2] - 1
 
 
@@ -39,9 +39,9 @@ def place(pos: np.ndarray, at: np.ndarray, d: np.ndarray, v: np.ndarray) -> np.n
     searched only where it is not."""
     m = pos.size
     g = np.minimum(at + d, m - 1)
-    miss = np.flatnonzero(pos[g] != v)
+    miss = (pos[g] != v).nonzero()[0]
     if miss.size:
-        g[miss] = np.searchsorted(pos, v[miss])
+        g[miss] = pos.searchsorted(v[miss])
     return g
 
 
@@ -62,10 +62,10 @@ def reach(ax: Axis, rows: np.ndarray, which: np.ndarray, delays: list[int]) -> n
     # is the last, and row k + 1 too: a search.)
     np.minimum(k, n - 2, out=k)
     t = tq[k + _AROUND] < end  # (rows k - 1, k, k + 1 on)
-    miss = np.flatnonzero(t[2] >= t[0])  # (row k - 1 on not before, or row k + 1 before)
+    miss = (t[2] >= t[0]).nonzero()[0]  # (row k - 1 on not before, or row k + 1 before)
     k = k + t[1]
     if miss.size:
-        k[miss] = np.searchsorted(tq, end[miss])
+        k[miss] = tq.searchsorted(end[miss])
     return k
 
 
@@ -80,7 +80,7 @@ def breaks(pos: np.ndarray, ax: Axis, holes: Holes, hmask: np.ndarray, gap: int
     n, kk, m = ax.n, 2 * ax.n + 2, pos.size
     # (in fresh temporaries: memory the heap has just had back is likely in cache; a
     # buffer of their own, kept between calls, measured slower: more to keep in cache)
-    brk = np.flatnonzero(pos[1:] != pos[:-1] + 1) + 1
+    brk = (pos[1:] != pos[:-1] + 1).nonzero()[0] + 1
     a = pos[brk - 1] + 1
     ra = a % kk  # the rows between are ra .. rb - 1 (rb beyond n: another rule's)
     rb = pos[brk] - (a - ra)
@@ -89,16 +89,16 @@ def breaks(pos: np.ndarray, ax: Axis, holes: Holes, hmask: np.ndarray, gap: int
     across = hmask[np.minimum(ra, n - 1)]
     gaps = _EMPTY
     if across.any():
-        i = np.flatnonzero(across)
+        i = across.nonzero()[0]
         ends = holes.ends
-        across[i] = ends[np.searchsorted(ends, ra[i])] + 1 >= rb[i]
+        across[i] = ends[ends.searchsorted(ra[i])] + 1 >= rb[i]
         i = i[across[i]]  # (a run goes on across holes: split if that takes too long)
         gaps = brk[i][ax.rel[rb[i]] - ax.rel[ra[i] - 1] > gap]  # (int32 if it fits)
     real = ~across
     if ax.dmax > gap:  # neighbouring rows more than max_gap apart
         long_ = ax.long_after(gap) + 1  # (the later row of each)
         ll = (long_ + kk * np.arange(int(pos[-1]) // kk + 1)[:, None]).ravel()
-        p = np.searchsorted(pos, ll)
+        p = pos.searchsorted(ll)
         ok = (p > 0) & (p < m)
         p, ll = p[ok], ll[ok]
         p = p[(pos[p] == ll) & (pos[p - 1] == ll - 1)]
@@ -122,7 +122,7 @@ def sat_reach(ax: Axis, rows: np.ndarray, x: np.ndarray, level: int, o: np.ndarr
         return g
     if o.size * width > rows.size:  # (the delay spans many rows: sum them all once)
         w = _sat_sum(ax, rows, np.maximum(level - x[rows], 0), gap)
-        return np.minimum(np.searchsorted(w, w[o] + sat), g)
+        return np.minimum(w.searchsorted(w[o] + sat), g)
     # Each onset's sums side by side, a column per onset and a row per place from o + 1
     # (a repeated last row adds 0 ms, and any place past it is past g), summed down the
     # columns; terms never negative, ms capped like `_sat_sum`'s: the places before the

@@ -60,7 +60,7 @@ class Reach:
         segment = None
         if long_.size:  # (pieces: blocks split after each long interval)
             cut = np.union1d(cut, long_ + 1)
-            segment = np.searchsorted(long_ + 1, cut, "right")
+            segment = (long_ + 1).searchsorted(cut, "right")
         return cls(per_row, np.minimum.reduceat(j, cut), np.maximum.reduceat(j, cut),
                    segment)
 

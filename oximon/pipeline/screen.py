@@ -97,7 +97,7 @@ class Screen:
             np.greater(d, lim, out=m[a1:b])
         m[0] = hm[0]
         np.logical_or(m[1:], hm[1:], out=m[1:])
-        rows = np.flatnonzero(m)
+        rows = m.nonzero()[0]
         isinv = hm[rows]
         inv = rows[isinv]
         cand = rows[~isinv]
@@ -188,7 +188,7 @@ class Screen:
             fast, k, real = (np.concatenate(p) for p in zip(*parts, strict=True))
         # A candidate inside the span another one held back is not a fresh jump: follow
         # the chain of candidates that are.
-        nxt = np.searchsorted(ca, k, side="right")
+        nxt = ca.searchsorted(k, side="right")
         slow: dict[int, tuple[int, bool]] = {}
         if fast.all():
             li = _chained(nxt)
@@ -196,7 +196,7 @@ class Screen:
             li, slow = self._walk(ca, pa, fast, nxt)
         c_l, k_l, real_l = ca[li], k[li], real[li]
         if slow:
-            at = np.searchsorted(li, list(slow))
+            at = li.searchsorted(list(slow))
             k_l[at] = [v[0] for v in slow.values()]
             real_l[at] = [v[1] for v in slow.values()]
         if slow or not h or not ax.step:  # (else each held its row at least: k > c)
@@ -312,8 +312,8 @@ class Screen:
         cf = self.confirmed_first
         if cf.size and rows.size:  # (the hold that starts last at or before each row,
             # if the row is before its confirmation; -1: none starts by then)
-            at = np.concatenate([[-1], self.confirmed_at])[np.searchsorted(cf, rows, "right")]
-            held = np.flatnonzero(rows < at)
+            at = np.concatenate([[-1], self.confirmed_at])[cf.searchsorted(rows, "right")]
+            held = (rows < at).nonzero()[0]
             if held.size:
                 t[held] = self.ax.t[at[held]]
         return t

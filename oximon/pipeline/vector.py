@@ -94,7 +94,7 @@ def battery_spans(t: np.ndarray, rows: np.ndarray, priority: Priority) -> list[S
         return []
     start = np.ones(rows.size, dtype=bool)
     start[1:] = rows[1:] != rows[:-1] + 1
-    after = rows[push(np.flatnonzero(start)[1:] - 1, rows.size - 1)] + 1
+    after = rows[push(start.nonzero()[0][1:] - 1, rows.size - 1)] + 1
     n = t.size
     cleared = np.where(after < n, t[np.minimum(after, n - 1)], np.nan)
     return [("battery_low", priority, t[rows[start]], cleared)]
@@ -122,7 +122,7 @@ class Grid:
             o = (span - 1) // self.step if strict else span // self.step
             row_lo = np.clip(rows - o, 0, len(self.tq))
             return prefix[row_lo]
-        return np.searchsorted(tq_sel, tq_sel - span, side="right" if strict else "left")
+        return tq_sel.searchsorted(tq_sel - span, side="right" if strict else "left")
 
 
 def keep_rows(t: np.ndarray, limit: float) -> np.ndarray:
@@ -153,7 +153,7 @@ def artifact_accept(tq: np.ndarray, q: np.ndarray, step_q: int, rate_q: int,
         return acc, confirmed
     dt = np.minimum(np.diff(tq), DT_CAP_MS)
     jump = np.abs(np.diff(q)) * MS > step_q * MS + rate_q * dt
-    cand = np.flatnonzero(jump) + 1
+    cand = jump.nonzero()[0] + 1
     if cand.size == 0:
         return acc, confirmed
     # Away from jumps every reading is accepted, so the filter's state before a jump is
@@ -227,7 +227,7 @@ def average(q: np.ndarray, lo: np.ndarray, median: bool) -> np.ndarray:
         cols[a], cols[b] = np.minimum(x, y), np.maximum(x, y)
     med = (cols[(m - 1) // 2] + cols[m // 2]) >> 1  # floor of the mean, like // 2
     if any_short:
-        idx = np.flatnonzero(short)
+        idx = short.nonzero()[0]
         sub = np.stack([c[idx] for c in cols])
         j = np.arange(idx.size)
         c = cnt[idx]
@@ -256,29 +256,29 @@ def level_runs(pos: np.ndarray, tqn: np.ndarray, breach: np.ndarray, delay: int,
     rule also becomes active at the first breach where w has grown by `sat` since the
     onset (Level's integrated delay). (`oximon.pipeline.grid` solves the SpO2 rules with
     the same two halves, `segment_onsets` and `first_raised`, searching its own way.)"""
-    b = np.flatnonzero(breach)
+    b = breach.nonzero()[0]
     if b.size == 0:
         return _NO_RUNS
     m = tqn.size
     b = push(b, m)  # (the breaches as runs of one, `first_at`)
     # Runs of consecutive positions (nothing recovered in between); segments also split
     # where the time gap is too long.
-    starts = np.flatnonzero(pos[1:] != pos[:-1] + 1) + 1
-    gaps = np.flatnonzero((tqn[1:] - tqn[:-1]) > gap) + 1
+    starts = (pos[1:] != pos[:-1] + 1).nonzero()[0] + 1
+    gaps = ((tqn[1:] - tqn[:-1]) > gap).nonzero()[0] + 1
     gaps = gaps[pos[gaps] == pos[gaps - 1] + 1]  # (not where a run starts anyway)
     onset, seg_end = segment_onsets(b, b, starts, gaps, m)
     # The first breach at least `delay` after the onset, if still in the segment (times
     # increase: the first reading that late, then the first breach from there).
-    cand = first_at(b, b, np.searchsorted(tqn, tqn[onset] + delay))
+    cand = first_at(b, b, tqn.searchsorted(tqn[onset] + delay))
     if w is not None and sat > 0:
-        cand = np.minimum(cand, first_at(b, b, np.searchsorted(w, w[onset] + sat)))
+        cand = np.minimum(cand, first_at(b, b, w.searchsorted(w[onset] + sat)))
     return first_raised(cand, onset, seg_end, starts, m)
 
 
 def first_at(b0: np.ndarray, b1: np.ndarray, p: np.ndarray) -> np.ndarray:
     """The first breach at or after each position p (0 <= p <= m; m: none), the breaches
     given as runs b0[i] .. b1[i] (sorted), the last run m .. m."""
-    return np.maximum(b0[np.searchsorted(b1, p)], p)
+    return np.maximum(b0[b1.searchsorted(p)], p)
 
 
 def segment_onsets(b0: np.ndarray, b1: np.ndarray, starts: np.ndarray, gaps: np.ndarray,
@@ -307,7 +307,7 @@ def first_raised(cand: np.ndarray, onset: np.ndarray, seg_end: np.ndarray,
     # Once active, a rule stays so to the end of its run (a gap does not clear it), and
     # the next run starts afresh: so it is raised at the first candidate of each run.
     run_starts = np.concatenate([_ZERO, starts])
-    run = np.searchsorted(run_starts, cand, side="right") - 1
+    run = run_starts.searchsorted(cand, side="right") - 1
     firsts = np.ones(run.size, dtype=bool)
     np.not_equal(run[1:], run[:-1], out=firsts[1:])
     run = run[firsts]
@@ -324,7 +324,7 @@ def level_episodes(tq: np.ndarray, breach: np.ndarray, recovered: np.ndarray, de
     """Level.update over readings with times tq (breach implies not recovered); `depth`
     (each reading's depth below the threshold, 0 if not) with `sat` > 0: the integrated
     delay."""
-    nr = np.flatnonzero(~recovered)  # contains every breach
+    nr = (~recovered).nonzero()[0]  # contains every breach
     if nr.size == 0:
         return []
     w = None
@@ -359,7 +359,7 @@ def gap_episodes(since: np.ndarray, until: np.ndarray, delay: float,
     least `delay` raises at since + delay and clears at `until` — except the last interval
     when `open_last` (the record ended first). Returns (raised, cleared, onset)."""
     with np.errstate(invalid="ignore", over="ignore"):
-        hit = np.flatnonzero((until - since) >= delay)
+        hit = ((until - since) >= delay).nonzero()[0]
     out: list[tuple[float, float | None, float]] = []
     last = len(since) - 1
     for i in hit.tolist():
