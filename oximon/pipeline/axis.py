@@ -22,7 +22,6 @@ import numpy as np
 from oximon.pipeline.reach import Reach
 from oximon.pipeline.scratch import scratch
 from oximon.pipeline.settings import MS
-from oximon.pipeline.vector import push
 
 _EMPTY = np.zeros(0, dtype=np.int64)
 _TRUE = np.ones(1, dtype=bool)
@@ -459,12 +458,13 @@ class Holes:
     def __init__(self, rows: np.ndarray, n: int):
         self.rows = rows
         self.n = n
-        if rows.size:
-            brk = (rows[1:] != rows[:-1] + 1).nonzero()[0]
-            self.starts = rows[np.concatenate(([0], brk + 1))]
-            self.ends = rows[push(brk, rows.size - 1)]
-        else:
-            self.starts = self.ends = _EMPTY
+        self.starts = self.ends = _EMPTY
+        m = rows.size
+        if m:  # (the runs from one mask of breaks: a run starts after one, ends before)
+            brk = np.empty(m + 1, dtype=np.bool_)
+            brk[0] = brk[m] = True
+            np.not_equal(np.subtract(rows[1:], rows[:-1]), 1, out=brk[1:m])
+            self.starts, self.ends = rows[brk[:m]], rows[brk[1:]]
 
     def before(self, r: np.ndarray) -> np.ndarray:
         """How many holes lie before each row: row - this = its place in the stream."""

@@ -116,7 +116,7 @@ class Screen:
                 if self.bad.size < nz.size:  # flagged, but only so (low battery...)
                     inv, cand = self._unflag(sp, nz[~isbad], inv, cand)
         cand = cand[valid[cand - 1]]
-        self.inv = _holes(inv, n)
+        self.inv = Holes(inv, n)
         q[inv] = 0
         return cand, cand - 1
 
@@ -170,7 +170,7 @@ class Screen:
                 # sort of the two merges them)
                 rows = np.sort(np.concatenate((rows, rej)), kind="stable")
                 self.hmask[rej] = True
-        self.holes = _holes(rows, n)
+        self.holes = Holes(rows, n)
 
     def _replay(self, ca: np.ndarray, pa: np.ndarray) -> np.ndarray:
         """Run the ArtifactFilter from each candidate jump (sorted rows `ca`, previous
@@ -317,18 +317,6 @@ class Screen:
             if held.size:
                 t[held] = self.ax.t[at[held]]
         return t
-
-
-def _holes(rows: np.ndarray, n: int) -> Holes:
-    """`Holes(rows, n)` in fewer numpy calls (the runs from one mask of breaks)."""
-    h = Holes(_EMPTY, n)
-    m = rows.size
-    if m:
-        brk = np.empty(m + 1, dtype=np.bool_)
-        brk[0] = brk[m] = True
-        np.not_equal(np.subtract(rows[1:], rows[:-1]), 1, out=brk[1:m])
-        h.rows, h.starts, h.ends = rows, rows[brk[:m]], rows[brk[1:]]
-    return h
 
 
 def _chained(nxt: np.ndarray) -> np.ndarray:
